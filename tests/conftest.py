@@ -1,0 +1,65 @@
+"""Fixtures: a fresh app per test (its own SQLite file and index folder), a client, a CLI runner, and a real
+Chromium driven by Playwright against a live server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from welfarepoint import create_app
+from welfarepoint.cli import setup_database
+from welfarepoint.extensions import db
+
+
+def make_config(folder: Path, **overrides) -> dict:
+    """Settings of a test app whose every file lives in ``folder``."""
+    config = {
+        "TESTING": True,
+        "INSTANCE_PATH": str(folder),
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'welfarepoint.sqlite3'}",
+        "SEARCH_INDEX_DIR": str(folder / "search-index"),
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture(scope="session")
+def template_instance(tmp_path_factory) -> Path:
+    """An instance folder set up once through the real migrations and reference data, copied by each test."""
+    folder = tmp_path_factory.mktemp("template-instance")
+    app = create_app(make_config(folder))
+    with app.app_context():
+        setup_database()
+        db.engine.dispose()
+    return folder
+
+
+@pytest.fixture
+def app(tmp_path, template_instance):
+    """A fresh application with its own copy of the set-up database and an empty search index folder."""
+    instance = tmp_path / "instance"
+    shutil.copytree(template_instance, instance)
+    application = create_app(make_config(instance))
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of :func:`app`."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    """A CLI runner of :func:`app`'s ``flask`` commands."""
+    return app.test_cli_runner()
+
+
+# The browser fixtures live in their own module; importing them here makes them visible to every test.
+from tests.browser import chromium, live_server, page  # noqa: E402, F401

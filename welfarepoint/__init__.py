@@ -1,0 +1,83 @@
+"""Welfare Point: the virtual desk of Lombardy's work-life conciliation networks.
+
+:func:`create_app` is the only place an application is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from welfarepoint import config as wp_config
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application: defaults, then ``instance/config.py``, then ``WELFAREPOINT_*``, then ``config``.
+
+    ``config`` may hold ``INSTANCE_PATH`` to use another instance folder (tests use a temporary one).
+    """
+    config = dict(config or {})
+    instance_path = Path(config.pop("INSTANCE_PATH", wp_config.DEFAULT_INSTANCE_PATH)).resolve()
+    app = Flask(
+        __name__,
+        instance_path=str(instance_path),
+        instance_relative_config=True,
+        template_folder=str(wp_config.TEMPLATE_FOLDER),
+        static_folder=str(wp_config.STATIC_FOLDER),
+    )
+    app.config.from_object(wp_config.Defaults)
+    app.config.update(wp_config.load_instance_settings(instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("WELFAREPOINT")
+    app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = wp_config.ensure_secret_key(instance_path)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the extensions and the request hooks every response goes through."""
+    from welfarepoint import i18n, security
+    from welfarepoint.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=app.config["PROXY_FIX_X_PROTO"]
+        )
+    # Import the models so that metadata and migrations know every table.
+    from welfarepoint import models  # noqa: F401
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach the public site, the managers' backend and the API."""
+    from welfarepoint.public.views import bp as public_bp
+
+    app.register_blueprint(public_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    """Render friendly error pages in the visitor's language."""
+    from welfarepoint import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Add the ``flask`` commands (setup, seed-demo, translate, ...)."""
+    from welfarepoint import cli
+
+    cli.init_app(app)

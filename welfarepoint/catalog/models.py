@@ -1,0 +1,212 @@
+"""Catalog tables: organisations (enti), alliances (Alleanze locali), services (azioni/servizi), revisions.
+
+Only the functions of :mod:`welfarepoint.catalog.operations` write these tables.
+"""
+
+from __future__ import annotations
+
+import uuid as uuid_module
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from welfarepoint.extensions import db
+
+
+def now_utc() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def new_uuid() -> str:
+    """A random UUID as text: the public identifier of organisations and services."""
+    return str(uuid_module.uuid4())
+
+
+class Organisation(db.Model):
+    """An ente or partner: a provider of services and/or a member of alliances; one of 10 types."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipality.istat_code"))
+    website: Mapped[str] = mapped_column(String(300), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc, onupdate=now_utc)
+
+    municipality = relationship("Municipality", lazy="joined")
+    memberships: Mapped[list[AllianceMember]] = relationship(back_populates="organisation")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.name!r}>"
+
+
+class Alliance(db.Model):
+    """An Alleanza locale: a partnership of organisations of one ATS that runs actions in a programme period."""
+
+    __tablename__ = "alliance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    ats: Mapped[str] = mapped_column(String(40), index=True)
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+
+    lead: Mapped[Organisation | None] = relationship(foreign_keys=[lead_id])
+    members: Mapped[list[AllianceMember]] = relationship(
+        back_populates="alliance", cascade="all, delete-orphan", order_by="AllianceMember.organisation_id"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Alliance {self.name!r} ({self.ats})>"
+
+
+class AllianceMember(db.Model):
+    """The membership of an organisation in an alliance, with its role (lead, partner, supporter)."""
+
+    __tablename__ = "alliance_member"
+
+    alliance_id: Mapped[int] = mapped_column(ForeignKey("alliance.id", ondelete="CASCADE"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), default="partner")
+
+    alliance: Mapped[Alliance] = relationship(back_populates="members")
+    organisation: Mapped[Organisation] = relationship(back_populates="memberships", lazy="joined")
+
+
+class ServiceCoverage(db.Model):
+    """One municipality a service covers; a service with none covers the whole of its ATS."""
+
+    __tablename__ = "service_coverage"
+
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), primary_key=True)
+    municipality_code: Mapped[str] = mapped_column(ForeignKey("municipality.istat_code"), primary_key=True)
+
+
+class Service(db.Model):
+    """A listing: an azione or servizio a person, a family or a company can use.
+
+    The columns hold the current content. While a published listing has changes waiting for review, those
+    changes live in ``draft`` (a mapping of field -> value) and the public keeps seeing the columns.
+    """
+
+    __tablename__ = "service"
+    __table_args__ = (UniqueConstraint("external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)
+    slug: Mapped[str] = mapped_column(String(160), unique=True)
+    external_id: Mapped[str] = mapped_column(String(100))
+
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    title_en: Mapped[str] = mapped_column(String(200), default="")
+    summary_en: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+
+    audience: Mapped[str] = mapped_column(String(20), index=True)
+    category: Mapped[str] = mapped_column(String(4), index=True)
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    ats: Mapped[str] = mapped_column(String(40), index=True)
+    age_min: Mapped[int | None] = mapped_column(Integer)
+    age_max: Mapped[int | None] = mapped_column(Integer)
+    company_sizes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    periods: Mapped[list[str]] = mapped_column(JSON, default=list)
+    time_slots: Mapped[list[str]] = mapped_column(JSON, default=list)
+    schedule_notes: Mapped[str] = mapped_column(Text, default="")
+
+    cost: Mapped[str] = mapped_column(String(20))
+    cost_notes: Mapped[str] = mapped_column(Text, default="")
+    cost_notes_en: Mapped[str] = mapped_column(Text, default="")
+    how_to_access: Mapped[str] = mapped_column(Text, default="")
+    how_to_access_en: Mapped[str] = mapped_column(Text, default="")
+
+    provider_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    alliance_id: Mapped[int | None] = mapped_column(ForeignKey("alliance.id"), index=True)
+
+    address: Mapped[str] = mapped_column(String(300), default="")
+    municipality_code: Mapped[str | None] = mapped_column(ForeignKey("municipality.istat_code"))
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(200), default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["it"])
+
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    availability: Mapped[str] = mapped_column(String(20), default="open")
+    enrolment_deadline: Mapped[date | None] = mapped_column(Date)
+
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    review_interval_days: Mapped[int] = mapped_column(Integer, default=180)
+    last_verified: Mapped[date | None] = mapped_column(Date)
+    last_verified_by: Mapped[str] = mapped_column(String(200), default="")
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    created_by: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[str] = mapped_column(String(200), default="")
+
+    provider: Mapped[Organisation] = relationship(lazy="joined")
+    alliance: Mapped[Alliance | None] = relationship(lazy="joined")
+    municipality = relationship("Municipality", lazy="joined")
+    coverage: Mapped[list[ServiceCoverage]] = relationship(
+        cascade="all, delete-orphan", order_by=ServiceCoverage.municipality_code, lazy="selectin"
+    )
+    revisions: Mapped[list[Revision]] = relationship(
+        back_populates="service", cascade="all, delete-orphan", order_by="Revision.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def coverage_codes(self) -> list[str]:
+        """ISTAT codes of the covered municipalities; empty means the whole ATS."""
+        return [row.municipality_code for row in self.coverage]
+
+    def review_due(self) -> date | None:
+        """The date by which the listing should be verified again (None if it never was)."""
+        if self.last_verified is None:
+            return None
+        return self.last_verified + timedelta(days=self.review_interval_days)
+
+    def is_overdue(self, today: date) -> bool:
+        """Whether the listing should have been verified before ``today``."""
+        due = self.review_due()
+        return due is None or due < today
+
+    def __repr__(self) -> str:
+        return f"<Service {self.slug} {self.status}>"
+
+
+class Revision(db.Model):
+    """One change to a service: who, when, what (field -> [old, new]) and the full content after it."""
+
+    __tablename__ = "revision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(30))
+    author: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    service: Mapped[Service] = relationship(back_populates="revisions")
+
+    def __repr__(self) -> str:
+        return f"<Revision {self.service_id} v{self.version} {self.action}>"

@@ -1,0 +1,73 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``WELFAREPOINT_*`` variables.
+
+A mapping passed to :func:`welfarepoint.create_app` wins over all of them (tests use it).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+#: The folder that holds ``welfarepoint/``, ``templates/``, ``static/``, ``translations/`` and ``instance/``.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+TEMPLATE_FOLDER = PROJECT_ROOT / "templates"
+STATIC_FOLDER = PROJECT_ROOT / "static"
+TRANSLATIONS_FOLDER = PROJECT_ROOT / "translations"
+DEFAULT_INSTANCE_PATH = PROJECT_ROOT / "instance"
+
+LANGUAGES = ("it", "en")
+
+
+class Defaults:
+    """Settings every deployment starts from; paths that depend on the instance folder are filled later."""
+
+    BABEL_DEFAULT_LOCALE = "it"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Rome"
+    BABEL_TRANSLATION_DIRECTORIES = str(TRANSLATIONS_FOLDER)
+    LANGUAGES = LANGUAGES
+    LANGUAGE_COOKIE = "lang"
+    LANGUAGE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    WTF_I18N_ENABLED = True
+
+    SESSION_COOKIE_NAME = "wp_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    # Secure is also set per request when the request came over HTTPS (see security.py).
+    SESSION_COOKIE_SECURE = False
+
+    # Number of proxies in front of the app that set X-Forwarded-* (0 = none, trust nothing).
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+
+    # Where problems with the site can be reported (shown on the "report a problem" page).
+    CONTACT_EMAIL = "segnalazioni@welfarepoint.example.org"
+
+
+def load_instance_settings(instance_path: Path) -> dict:
+    """Fill the settings whose defaults live in the instance folder, creating what is missing."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    return {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'welfarepoint.sqlite3'}",
+        "SEARCH_INDEX_DIR": str(instance_path / "search-index"),
+    }
+
+
+def ensure_secret_key(instance_path: Path) -> str:
+    """Return the secret key kept in ``instance/secret_key``, generating it on first run."""
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text(encoding="utf-8").strip()
+    key = secrets.token_hex(32)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,43 @@
+"""Error pages in the visitor's language, as HTML or, under ``/api/``, as JSON."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+#: Title and explanation of each error page; anything else falls back on the generic text.
+ERROR_TEXTS = {
+    400: (_l("The request could not be understood"), _l("Something in the address or in the form is not valid. Go back, check what you typed and try again.")),
+    403: (_l("You cannot open this page"), _l("This page is reserved. If you think you should see it, sign in with the right account or ask your administrator.")),
+    404: (_l("Page not found"), _l("The page you asked for does not exist or has been moved. Try searching for a service or go back to the home page.")),
+    405: (_l("Action not allowed"), _l("This page cannot be used in this way. Go back and try again from the link or the form.")),
+    413: (_l("The file is too large"), _l("The file you sent is larger than allowed. Send a smaller file.")),
+    429: (_l("Too many requests"), _l("You have sent too many requests in a short time. Wait a minute and try again.")),
+    500: (_l("Something went wrong on our side"), _l("The service had an unexpected problem. It has been recorded; please try again in a few minutes.")),
+}
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def render_error(error: HTTPException):
+    """Render an HTTP error with its own status code."""
+    code = error.code or 500
+    title, text = ERROR_TEXTS.get(code, (error.name, error.description))
+    if _wants_json():
+        return jsonify({"error": {"status": code, "title": str(title), "detail": str(text)}}), code
+    return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
+def render_csrf_error(error: CSRFError):
+    """Explain an expired or missing form token and offer a way back, instead of a bare 400."""
+    return render_template("errors/csrf.html", reason=error.description), 400
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers; an unhandled exception is logged by Flask and then shown as the 500 page."""
+    app.register_error_handler(CSRFError, render_csrf_error)
+    app.register_error_handler(HTTPException, render_error)

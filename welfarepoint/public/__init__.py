@@ -1,0 +1,1 @@
+"""The public site: home, search, service pages, questionnaires and the legal pages."""
