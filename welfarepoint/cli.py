@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -31,7 +32,27 @@ def setup_database() -> dict[str, int]:
 
 def prepare_demo_instance() -> dict[str, int]:
     """Set up the database, and load the demo network when the catalog is empty (what ``make run`` does)."""
-    return setup_database()
+    from welfarepoint.catalog.demo_loader import catalog_is_empty, load_demo_network
+    from welfarepoint.extensions import db
+
+    result = setup_database()
+    if catalog_is_empty():
+        result.update(load_demo_network())
+        db.session.commit()
+    return result
+
+
+def cli_language(explicit: str | None) -> str:
+    """The language of a command's messages: ``--lang``, else the shell's LANG, else Italian."""
+    if explicit:
+        return explicit
+    shell = os.environ.get("LANG", "") or os.environ.get("LC_ALL", "")
+    return "en" if shell.lower().startswith("en") else "it"
+
+
+LANG_OPTION = click.option(
+    "--lang", type=click.Choice(["it", "en"]), default=None, help="Language of the messages (default: from LANG)."
+)
 
 
 @click.command("setup")
@@ -99,9 +120,94 @@ def translate_compile() -> None:
     _pybabel("compile", "-d", str(TRANSLATIONS_FOLDER), "--statistics")
 
 
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the catalog already has listings.")
+@with_appcontext
+def seed_demo_command(if_empty: bool) -> None:
+    """Load the demo network (organisations, alliances, listings that match the 2020-2023 monitoring)."""
+    from welfarepoint.catalog.demo_loader import catalog_is_empty, load_demo_network
+    from welfarepoint.extensions import db
+
+    if not catalog_is_empty():
+        if if_empty:
+            click.echo("The catalog already has listings: demo network not loaded.")
+            return
+        raise click.ClickException("The catalog is not empty: the demo network goes into an empty database only.")
+    result = load_demo_network()
+    db.session.commit()
+    click.echo(
+        f"Demo network loaded: {result['organisations']} organisations, {result['alliances']} alliances, "
+        f"{result['services']} listings."
+    )
+
+
+@click.group("catalog")
+def catalog_group() -> None:
+    """Import and export listings in the CSV format of the networks."""
+
+
+@catalog_group.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Validate and show what would change, write nothing.")
+@click.option("--author", default="import", show_default=True, help="Who the revisions are recorded as.")
+@LANG_OPTION
+@with_appcontext
+def catalog_import(file, dry_run: bool, author: str, lang: str | None) -> None:
+    """Import (upsert by external_id) the listings of a CSV file; a file with any bad row imports nothing."""
+    from flask_babel import force_locale, gettext, ngettext
+
+    from welfarepoint.catalog.interchange import import_listings
+    from welfarepoint.extensions import db
+
+    report = import_listings(file.read(), author=author, dry_run=dry_run)
+    with force_locale(cli_language(lang)):
+        if not report.ok:
+            for error in report.errors:
+                click.echo(str(error), err=True)
+            raise click.ClickException(
+                ngettext(
+                    "%(num)s problem found: nothing was imported.",
+                    "%(num)s problems found: nothing was imported.",
+                    len(report.errors),
+                )
+            )
+        if not dry_run:
+            db.session.commit()
+        summary = gettext(
+            "%(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
+            created=report.count("created"),
+            updated=report.count("updated"),
+            unchanged=report.count("unchanged"),
+        )
+        for change in report.changes:
+            if change.action == "updated":
+                click.echo(f"{change.external_id}: {', '.join(change.fields)}")
+        prefix = gettext("Dry run, nothing written:") if dry_run else gettext("Imported:")
+        click.echo(f"{prefix} {summary}")
+
+
+@catalog_group.command("export")
+@click.argument("file", type=click.File("w", encoding="utf-8", lazy=True), default="-")
+@click.option("--ats", default=None, help="Only the listings of this ATS.")
+@click.option("--status", default=None, type=click.Choice(["draft", "in_review", "published", "archived"]))
+@click.option("--excel", is_flag=True, help="Write a BOM and ';' separators for Italian Excel.")
+@with_appcontext
+def catalog_export(file, ats: str | None, status: str | None, excel: bool) -> None:
+    """Write the listings as CSV (to FILE, or to standard output)."""
+    from welfarepoint import territory
+    from welfarepoint.catalog.interchange import export_listings, services_for_export
+
+    ats_name = territory.ats_by_name(ats) if ats else None
+    if ats and ats_name is None:
+        raise click.BadParameter(f"unknown ATS {ats!r}; one of: {', '.join(territory.ATS_NAMES)}", param_hint="--ats")
+    file.write(export_listings(services_for_export(ats_name, status), excel=excel))
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
     app.cli.add_command(setup_command)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(catalog_group)
     app.cli.add_command(translate_group)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import get_locale
 
 from welfarepoint.extensions import babel
@@ -17,6 +17,8 @@ from welfarepoint.extensions import babel
 def select_locale() -> str:
     """Pick the language of this request."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # commands and background work: the default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     asked = request.args.get("lang", type=str)
     if asked in languages:
         return asked

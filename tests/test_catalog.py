@@ -1,0 +1,163 @@
+"""Catalog operations: create, update, workflow, revisions, optimistic locking, change events."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from welfarepoint.catalog import events, operations, taxonomy
+from welfarepoint.catalog.models import Revision, Service
+from welfarepoint.catalog.validation import validate_listing
+from welfarepoint.extensions import db
+
+
+def row(**overrides) -> dict[str, str]:
+    """A valid listings-CSV row, with ``overrides``."""
+    cells = {
+        "external_id": "test-001",
+        "title": "Pre-scuola alla primaria Ligari",
+        "summary": "Accoglienza dalle 7:30 prima delle lezioni.",
+        "audience": "persons",
+        "category": "P2",
+        "needs": "before_school",
+        "ats": "Montagna",
+        "municipalities": "Sondrio;Montagna in Valtellina",
+        "age_min": "6",
+        "age_max": "11",
+        "periods": "school_year",
+        "time_slots": "before_school",
+        "cost": "contribution",
+        "provider": "Cooperativa sociale Il Sentiero",
+        "provider_type": "non_profit",
+        "email": "info@sentiero.example.org",
+        "website": "https://www.sentiero.example.org",
+        "phone": "+39 0342 000 1234",
+        "status": "published",
+        "last_verified": "2026-09-01",
+    }
+    cells.update(overrides)
+    return cells
+
+
+@pytest.fixture
+def make_service(app):
+    """Create a listing from a CSV-like row (inside the app context the test opens)."""
+
+    def make(**overrides) -> Service:
+        listing, errors = validate_listing(row(**overrides), today=date(2026, 11, 25))
+        assert not errors, [(e.column, str(e.message)) for e in errors]
+        return operations.create_service(listing, author="maria@example.org")
+
+    return make
+
+
+def test_create_records_first_revision_and_resolves_places(app, make_service):
+    with app.app_context():
+        service = make_service()
+        db.session.commit()
+        assert service.slug == "pre-scuola-alla-primaria-ligari"
+        assert service.coverage_codes == ["014044", "014061"]  # Montagna in Valtellina, Sondrio
+        assert service.provider.type == "non_profit"
+        assert service.version == 1
+        [revision] = service.revisions
+        assert revision.action == "create" and revision.author == "maria@example.org"
+        assert revision.snapshot["title"] == "Pre-scuola alla primaria Ligari"
+
+
+def test_same_title_gets_its_own_address(app, make_service):
+    with app.app_context():
+        first = make_service()
+        second = make_service(external_id="test-002")
+        assert first.slug != second.slug and second.slug.startswith(first.slug)
+
+
+def test_update_records_what_changed_and_nothing_when_equal(app, make_service):
+    with app.app_context():
+        service = make_service()
+        db.session.commit()
+        listing, _ = validate_listing(row(age_max="13", cost="free"), today=date(2026, 11, 25))
+        assert operations.update_service(service, listing, author="luca@example.org")
+        db.session.commit()
+        revision = service.revisions[-1]
+        assert revision.changes == {"age_max": [11, 13], "cost": ["contribution", "free"]}
+        assert service.version == 2
+        assert not operations.update_service(service, listing, author="luca@example.org")
+        assert len(service.revisions) == 2
+
+
+def test_second_save_from_an_old_version_is_refused(app, make_service):
+    with app.app_context():
+        service = make_service()
+        db.session.commit()
+        opened = service.version
+        first, _ = validate_listing(row(title="Primo"), today=date(2026, 11, 25))
+        operations.update_service(service, first, author="a@example.org", expected_version=opened)
+        db.session.commit()
+        second, _ = validate_listing(row(title="Secondo"), today=date(2026, 11, 25))
+        with pytest.raises(operations.ConflictError):
+            operations.update_service(service, second, author="b@example.org", expected_version=opened)
+        assert db.session.get(Service, service.id).title == "Primo"
+
+
+def test_workflow_transitions_are_recorded_and_checked(app, make_service):
+    with app.app_context():
+        service = make_service(status="draft")
+        operations.change_status(service, "in_review", author="editor@example.org")
+        operations.change_status(service, "published", author="manager@example.org")
+        operations.change_status(service, "archived", author="manager@example.org")
+        with pytest.raises(operations.CatalogError):
+            operations.change_status(service, "in_review", author="manager@example.org")
+        operations.change_status(service, "draft", author="manager@example.org")
+        db.session.commit()
+        actions = [r.action for r in service.revisions]
+        assert actions == ["create", "submit", "publish", "archive", "restore"]
+        assert service.revisions[2].changes == {"status": ["in_review", "published"]}
+
+
+def test_mark_verified_records_who_and_when(app, make_service):
+    with app.app_context():
+        service = make_service(last_verified="2025-01-10")
+        assert service.is_overdue(date(2026, 11, 25))
+        operations.mark_verified(service, author="manager@example.org", on=date(2026, 11, 25))
+        db.session.commit()
+        assert service.last_verified == date(2026, 11, 25) and service.last_verified_by == "manager@example.org"
+        assert not service.is_overdue(date(2026, 11, 25))
+        assert service.revisions[-1].action == "verify"
+
+
+def test_committed_changes_are_announced_once_and_rollbacks_forgotten(app, make_service):
+    seen = []
+
+    def listener(sender, service_ids):
+        seen.append(service_ids)
+
+    events.listings_committed.connect(listener)
+    try:
+        with app.app_context():
+            service = make_service()
+            db.session.commit()
+            assert seen == [frozenset({service.id})]
+            operations.change_status(service, "archived", author="x@example.org")
+            db.session.rollback()
+            db.session.commit()
+            assert len(seen) == 1
+    finally:
+        events.listings_committed.disconnect(listener)
+
+
+def test_revisions_are_only_written_through_operations(app, make_service):
+    with app.app_context():
+        make_service()
+        db.session.commit()
+        assert db.session.execute(db.select(db.func.count(Revision.id))).scalar_one() == 1
+
+
+def test_taxonomy_has_every_code_with_both_languages():
+    assert taxonomy.codes("categories") == ("P1", "P2", "C1", "C2", "C3", "C4", "C5", "C6", "C7", "S1", "W1")
+    assert len(taxonomy.codes("organisation_types")) == 10
+    for vocabulary in taxonomy.VOCABULARIES:
+        for code in taxonomy.codes(vocabulary):
+            assert taxonomy.label(vocabulary, code, "it") and taxonomy.label(vocabulary, code, "en")
+    assert taxonomy.need_category("summer_closure") == "P2"
+    assert taxonomy.is_sensitive_need("care_respite") and not taxonomy.is_sensitive_need("after_school")

@@ -1,0 +1,315 @@
+"""Every change to the catalog: validate, write, record the revision, and queue the search index update.
+
+Nothing else writes the catalog tables. Functions flush but never commit: the caller (a request, a command)
+commits once, so a batch such as an import is all or nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func
+
+from welfarepoint.catalog import events
+from welfarepoint.catalog.models import (
+    Alliance,
+    AllianceMember,
+    Organisation,
+    Revision,
+    Service,
+    ServiceCoverage,
+    now_utc,
+)
+from welfarepoint.catalog.validation import ListingInput
+from welfarepoint.extensions import db
+
+#: Service columns that a listing's content is made of (what revisions compare and restore).
+CONTENT_FIELDS = (
+    "external_id", "title", "summary", "description", "title_en", "summary_en", "description_en",
+    "audience", "category", "needs", "tags", "ats", "age_min", "age_max", "company_sizes", "periods",
+    "time_slots", "schedule_notes", "cost", "cost_notes", "cost_notes_en", "how_to_access", "how_to_access_en",
+    "address", "municipality_code", "phone", "email", "website", "languages", "capacity", "availability",
+    "enrolment_deadline", "review_interval_days", "last_verified",
+)  # fmt: skip
+
+
+class CatalogError(Exception):
+    """A change the catalog refuses, with a message for the user."""
+
+    def __init__(self, message: Any):
+        super().__init__(message)
+        self.message = message
+
+
+class ConflictError(CatalogError):
+    """Somebody else saved the listing since it was opened (optimistic locking)."""
+
+
+# --- organisations and alliances -------------------------------------------------------------------------
+
+
+def find_organisation(name: str) -> Organisation | None:
+    """The organisation called ``name`` (case-insensitive), if any."""
+    return db.session.execute(
+        db.select(Organisation).where(func.lower(Organisation.name) == name.strip().lower())
+    ).scalar_one_or_none()
+
+
+def create_organisation(
+    name: str, type: str, *, municipality_code: str | None = None, website: str = "", email: str = "", phone: str = ""
+) -> Organisation:
+    """Add an organisation; its name must be new."""
+    if find_organisation(name) is not None:
+        raise CatalogError(_l("An organisation called “%(name)s” already exists.", name=name))
+    organisation = Organisation(
+        name=name.strip(), type=type, municipality_code=municipality_code, website=website, email=email, phone=phone
+    )
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def find_alliance(name: str) -> Alliance | None:
+    """The alliance called ``name`` (case-insensitive), if any."""
+    return db.session.execute(
+        db.select(Alliance).where(func.lower(Alliance.name) == name.strip().lower())
+    ).scalar_one_or_none()
+
+
+def create_alliance(
+    name: str,
+    ats: str,
+    *,
+    lead: Organisation | None = None,
+    members: list[tuple[Organisation, str]] = (),
+    period_start: date | None = None,
+    period_end: date | None = None,
+) -> Alliance:
+    """Add an alliance of one ATS with its members (the lead is added as a member with role ``lead``)."""
+    if find_alliance(name) is not None:
+        raise CatalogError(_l("An alliance called “%(name)s” already exists.", name=name))
+    alliance = Alliance(name=name.strip(), ats=ats, lead=lead, period_start=period_start, period_end=period_end)
+    roles = {organisation.id: role for organisation, role in members}
+    if lead is not None:
+        roles[lead.id] = "lead"
+    alliance.members = [AllianceMember(organisation_id=org_id, role=role) for org_id, role in roles.items()]
+    db.session.add(alliance)
+    db.session.flush()
+    return alliance
+
+
+# --- services ----------------------------------------------------------------------------------------------
+
+
+def slugify(text: str) -> str:
+    """A lower-case ASCII address part made from ``text``."""
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:120] or "servizio"
+
+
+def _unique_slug(title: str) -> str:
+    base = slugify(title)
+    taken = set(
+        db.session.execute(db.select(Service.slug).where(Service.slug.like(f"{base}%"))).scalars()
+    )
+    if base not in taken:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return list(value)
+    return value
+
+
+def snapshot(service: Service) -> dict[str, Any]:
+    """The content of ``service`` as JSON-ready values: what a revision keeps and a restore puts back."""
+    data = {name: _jsonable(getattr(service, name)) for name in CONTENT_FIELDS}
+    data["coverage"] = list(service.coverage_codes)
+    data["provider"] = service.provider.name if service.provider else ""
+    data["alliance"] = service.alliance.name if service.alliance else ""
+    data["status"] = service.status
+    return data
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
+
+
+def _record(service: Service, action: str, author: str, before: dict[str, Any]) -> Revision | None:
+    after = snapshot(service)
+    changes = _diff(before, after)
+    if not changes and action in ("update", "import"):
+        return None
+    revision = Revision(
+        service=service,
+        version=service.version,
+        action=action,
+        author=author,
+        at=now_utc(),
+        changes=changes,
+        snapshot=after,
+    )
+    db.session.add(revision)
+    return revision
+
+
+def _resolve_provider(listing: ListingInput) -> Organisation:
+    provider = find_organisation(listing.provider)
+    if provider is None:
+        if not listing.provider_type:
+            raise CatalogError(
+                _l("“%(name)s” is a new provider: give its type in provider_type.", name=listing.provider)
+            )
+        provider = create_organisation(listing.provider, listing.provider_type)
+    return provider
+
+
+def _resolve_alliance(listing: ListingInput) -> Alliance | None:
+    if not listing.alliance:
+        return None
+    alliance = find_alliance(listing.alliance)
+    if alliance is None:
+        return create_alliance(listing.alliance, listing.ats)
+    if alliance.ats != listing.ats:
+        raise CatalogError(
+            _l(
+                "alliance “%(name)s” belongs to ATS %(alliance_ats)s, not to ATS %(ats)s",
+                name=alliance.name,
+                alliance_ats=alliance.ats,
+                ats=listing.ats,
+            )
+        )
+    return alliance
+
+
+def _apply(service: Service, listing: ListingInput) -> None:
+    # Resolve (and possibly create) provider and alliance before touching the service, so that a refused
+    # row leaves nothing half-written behind.
+    with db.session.no_autoflush:
+        provider = _resolve_provider(listing)
+        alliance = _resolve_alliance(listing)
+    values = asdict(listing)
+    for name in CONTENT_FIELDS:
+        if name == "municipality_code":
+            service.municipality_code = listing.municipality
+        elif name in values:
+            setattr(service, name, values[name])
+    service.provider = provider
+    service.alliance = alliance
+    wanted = list(listing.municipalities)
+    if service.coverage_codes != wanted:
+        service.coverage = [ServiceCoverage(municipality_code=code) for code in wanted]
+
+
+def listing_of(service: Service) -> ListingInput:
+    """The content of ``service`` as a :class:`ListingInput`, as an import would give it."""
+    return ListingInput(
+        external_id=service.external_id,
+        title=service.title,
+        audience=service.audience,
+        category=service.category,
+        ats=service.ats,
+        cost=service.cost,
+        provider=service.provider.name,
+        provider_type=service.provider.type,
+        alliance=service.alliance.name if service.alliance else "",
+        municipality=service.municipality_code,
+        municipalities=list(service.coverage_codes),
+        status=service.status,
+        **{
+            name: list(value) if isinstance(value, list) else value
+            for name in CONTENT_FIELDS
+            if name not in ("external_id", "title", "audience", "category", "ats", "cost", "municipality_code")
+            for value in [getattr(service, name)]
+        },
+    )
+
+
+def create_service(listing: ListingInput, *, author: str, action: str = "create") -> Service:
+    """Add a listing with the status given in ``listing`` and record its first revision."""
+    service = Service(slug=_unique_slug(listing.title), status=listing.status, created_by=author, updated_by=author)
+    _apply(service, listing)
+    db.session.add(service)
+    db.session.flush()
+    _record(service, action, author, {})
+    events.listing_changed(db.session, service.id)
+    return service
+
+
+def update_service(
+    service: Service, listing: ListingInput, *, author: str, expected_version: int | None = None, action: str = "update"
+) -> bool:
+    """Change a listing's content (and status, as given); return whether anything changed.
+
+    ``expected_version`` is the version the editor started from: if somebody saved since, ConflictError.
+    """
+    if expected_version is not None and expected_version != service.version:
+        raise ConflictError(_l("This listing was changed by someone else while you were editing it."))
+    before = snapshot(service)
+    with db.session.no_autoflush:
+        _apply(service, listing)
+        service.status = listing.status
+    if snapshot(service) == before:
+        return False
+    service.updated_at = now_utc()
+    service.updated_by = author
+    db.session.flush()
+    _record(service, action, author, before)
+    events.listing_changed(db.session, service.id)
+    return True
+
+
+def service_by_external_id(external_id: str) -> Service | None:
+    """The listing with this ``external_id``, if any."""
+    return db.session.execute(db.select(Service).where(Service.external_id == external_id)).scalar_one_or_none()
+
+
+#: Which status a listing may move to from each status.
+TRANSITIONS = {
+    "draft": ("in_review", "published", "archived"),
+    "in_review": ("draft", "published", "archived"),
+    "published": ("draft", "archived"),
+    "archived": ("draft", "published"),
+}
+STATUS_ACTIONS = {"in_review": "submit", "published": "publish", "archived": "archive", "draft": "restore"}
+
+
+def change_status(service: Service, status: str, *, author: str, expected_version: int | None = None) -> Service:
+    """Move a listing through the workflow (submit, publish, archive, restore) and record it."""
+    if expected_version is not None and expected_version != service.version:
+        raise ConflictError(_l("This listing was changed by someone else while you were editing it."))
+    if status not in TRANSITIONS.get(service.status, ()):
+        raise CatalogError(
+            _l("A listing cannot go from “%(old)s” to “%(new)s”.", old=service.status, new=status)
+        )
+    before = snapshot(service)
+    service.status = status
+    service.updated_at = now_utc()
+    service.updated_by = author
+    db.session.flush()
+    _record(service, STATUS_ACTIONS[status], author, before)
+    events.listing_changed(db.session, service.id)
+    return service
+
+
+def mark_verified(service: Service, *, author: str, on: date | None = None) -> Service:
+    """Record that ``author`` checked the listing with its provider on ``on`` (today by default)."""
+    before = snapshot(service)
+    service.last_verified = on or date.today()
+    service.last_verified_by = author
+    db.session.flush()
+    _record(service, "verify", author, before)
+    events.listing_changed(db.session, service.id)
+    return service

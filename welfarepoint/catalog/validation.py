@@ -1,0 +1,290 @@
+"""Validate a listing given as text cells (a CSV row or a form) into typed values, with every problem listed.
+
+Pure: no database. Messages are lazy strings, rendered in the user's language when shown.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from welfarepoint import territory
+from welfarepoint.catalog import taxonomy
+
+#: The columns of the listings CSV (DESIGN §8, then Welfare Point's extensions), in export order.
+CSV_COLUMNS: tuple[str, ...] = (
+    "external_id", "title", "summary", "description", "title_en", "summary_en", "description_en",
+    "audience", "category", "needs", "tags", "ats", "municipalities", "age_min", "age_max",
+    "company_sizes", "periods", "time_slots", "schedule_notes", "cost", "cost_notes", "cost_notes_en",
+    "how_to_access", "how_to_access_en", "provider", "provider_type", "alliance", "address", "municipality",
+    "phone", "email", "website", "languages", "capacity", "availability", "enrolment_deadline", "status",
+    "last_verified", "review_interval_days",
+)  # fmt: skip
+REQUIRED_COLUMNS = ("external_id", "title", "audience", "category", "ats", "cost", "provider")
+IMPORT_STATUSES = ("draft", "in_review", "published", "archived")
+
+EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$")
+URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?$")
+PHONE_RE = re.compile(r"^\+?[0-9 ./()-]{6,30}$")
+EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+MAX_AGE = 120
+
+
+@dataclass
+class FieldError:
+    """A problem with one column: what is wrong, in a lazy (translatable) message."""
+
+    column: str
+    message: Any
+
+
+@dataclass
+class ListingInput:
+    """A validated listing: every value typed, codes checked, names resolved to ISTAT codes."""
+
+    external_id: str
+    title: str
+    audience: str
+    category: str
+    ats: str
+    cost: str
+    provider: str
+    summary: str = ""
+    description: str = ""
+    title_en: str = ""
+    summary_en: str = ""
+    description_en: str = ""
+    needs: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    municipalities: list[str] = field(default_factory=list)
+    age_min: int | None = None
+    age_max: int | None = None
+    company_sizes: list[str] = field(default_factory=list)
+    periods: list[str] = field(default_factory=lambda: ["all_year"])
+    time_slots: list[str] = field(default_factory=list)
+    schedule_notes: str = ""
+    cost_notes: str = ""
+    cost_notes_en: str = ""
+    how_to_access: str = ""
+    how_to_access_en: str = ""
+    provider_type: str = ""
+    alliance: str = ""
+    address: str = ""
+    municipality: str | None = None
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    languages: list[str] = field(default_factory=lambda: ["it"])
+    capacity: int | None = None
+    availability: str = "open"
+    enrolment_deadline: date | None = None
+    status: str = "draft"
+    last_verified: date | None = None
+    review_interval_days: int = 180
+
+
+def split_list(cell: str) -> list[str]:
+    """Split a ``;``-separated cell into its trimmed, non-empty items, keeping their order, without repeats."""
+    items: list[str] = []
+    for part in (cell or "").split(";"):
+        part = part.strip()
+        if part and part not in items:
+            items.append(part)
+    return items
+
+
+def clean_text(value: str | None) -> str:
+    """Trim a cell and drop control characters (a pasted tab or a stray NUL must not reach the database)."""
+    text = "".join(ch for ch in (value or "") if ch in "\n\t" or ord(ch) >= 32)
+    return text.strip()
+
+
+class _Row:
+    """Collects typed values and errors while one row is read."""
+
+    def __init__(self, cells: dict[str, str]):
+        self.cells = {key: clean_text(value) for key, value in cells.items() if key}
+        self.errors: list[FieldError] = []
+
+    def text(self, column: str, max_length: int = 20_000) -> str:
+        value = self.cells.get(column, "")
+        if len(value) > max_length:
+            self.error(column, _l("is longer than %(max)s characters", max=max_length))
+        return value
+
+    def error(self, column: str, message: Any) -> None:
+        self.errors.append(FieldError(column, message))
+
+    def code(self, column: str, vocabulary: str, allowed: tuple[str, ...] | None = None) -> str:
+        value = self.cells.get(column, "")
+        allowed = allowed or taxonomy.codes(vocabulary)
+        if value and value not in allowed:
+            self.error(column, _l("“%(value)s” is not one of: %(allowed)s", value=value, allowed=", ".join(allowed)))
+        return value
+
+    def codes(self, column: str, vocabulary: str) -> list[str]:
+        values = split_list(self.cells.get(column, ""))
+        allowed = taxonomy.codes(vocabulary)
+        wrong = [value for value in values if value not in allowed]
+        if wrong:
+            self.error(
+                column,
+                _l("“%(value)s” is not one of: %(allowed)s", value="; ".join(wrong), allowed=", ".join(allowed)),
+            )
+        return [value for value in values if value in allowed]
+
+    def integer(self, column: str, minimum: int, maximum: int) -> int | None:
+        value = self.cells.get(column, "")
+        if not value:
+            return None
+        try:
+            number = int(value)
+        except ValueError:
+            self.error(column, _l("“%(value)s” is not a whole number", value=value))
+            return None
+        if not minimum <= number <= maximum:
+            self.error(column, _l("%(value)s is not between %(min)s and %(max)s", value=number, min=minimum, max=maximum))
+            return None
+        return number
+
+    def day(self, column: str) -> date | None:
+        value = self.cells.get(column, "")
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            self.error(column, _l("“%(value)s” is not a date in the form YYYY-MM-DD", value=value))
+            return None
+
+    def shaped(self, column: str, pattern: re.Pattern[str], message: Any) -> str:
+        value = self.cells.get(column, "")
+        if value and not pattern.match(value):
+            self.error(column, message)
+        return value
+
+    def municipality(self, column: str, text: str, ats: str | None) -> str | None:
+        place = territory.find(text)
+        if place is None:
+            suggestions = territory.suggest(text, limit=3)
+            if suggestions:
+                self.error(
+                    column,
+                    _l(
+                        "unknown municipality “%(name)s”; did you mean %(suggestions)s?",
+                        name=text,
+                        suggestions=", ".join(m.name for m in suggestions),
+                    ),
+                )
+            else:
+                self.error(column, _l("unknown municipality “%(name)s”", name=text))
+            return None
+        if ats and place.ats != ats:
+            self.error(
+                column,
+                _l("%(name)s is in ATS %(place_ats)s, not in ATS %(ats)s", name=place.name, place_ats=place.ats, ats=ats),
+            )
+            return None
+        return place.istat_code
+
+
+def validate_listing(cells: dict[str, str], today: date | None = None) -> tuple[ListingInput | None, list[FieldError]]:
+    """Check one listing given as text cells; return the typed listing, or None and every problem found."""
+    today = today or date.today()
+    row = _Row(cells)
+    for column in REQUIRED_COLUMNS:
+        if not row.cells.get(column):
+            row.error(column, _l("is required"))
+
+    external_id = row.text("external_id", 100)
+    if external_id and not EXTERNAL_ID_RE.match(external_id):
+        row.error("external_id", _l("may only contain letters, digits and . _ : -"))
+    audience = row.code("audience", "audiences")
+    category = row.code("category", "categories")
+    if audience and category and (info := taxonomy.category(category)) and info["audience"] != audience:
+        row.error(
+            "category",
+            _l("category %(category)s is for audience “%(expected)s”, not “%(audience)s”", category=category, expected=info["audience"], audience=audience),
+        )
+    needs = split_list(row.cells.get("needs", ""))
+    wrong_needs = [code for code in needs if code not in taxonomy.need_codes()]
+    if wrong_needs:
+        row.error("needs", _l("unknown need codes: %(codes)s", codes=", ".join(wrong_needs)))
+
+    ats = None
+    if row.cells.get("ats"):
+        ats = territory.ats_by_name(row.cells["ats"])
+        if ats is None:
+            row.error("ats", _l("“%(value)s” is not one of: %(allowed)s", value=row.cells["ats"], allowed=", ".join(territory.ATS_NAMES)))
+    municipalities = []
+    for name in split_list(row.cells.get("municipalities", "")):
+        code = row.municipality("municipalities", name, ats)
+        if code and code not in municipalities:
+            municipalities.append(code)
+    location = None
+    if row.cells.get("municipality"):
+        location = row.municipality("municipality", row.cells["municipality"], None)
+
+    age_min = row.integer("age_min", 0, MAX_AGE)
+    age_max = row.integer("age_max", 0, MAX_AGE)
+    if age_min is not None and age_max is not None and age_min > age_max:
+        row.error("age_max", _l("the age range is upside down: %(min)s is more than %(max)s", min=age_min, max=age_max))
+
+    languages = split_list(row.cells.get("languages", "")) or ["it"]
+    wrong_languages = [code for code in languages if code not in taxonomy.language_codes()]
+    if wrong_languages:
+        row.error("languages", _l("unknown language codes (use ISO 639-1, e.g. it, en): %(codes)s", codes=", ".join(wrong_languages)))
+
+    last_verified = row.day("last_verified")
+    if last_verified and last_verified > today:
+        row.error("last_verified", _l("is in the future"))
+    review_interval = row.integer("review_interval_days", 7, 1095)
+
+    values = ListingInput(
+        external_id=external_id,
+        title=row.text("title", 200),
+        audience=audience,
+        category=category,
+        ats=ats or "",
+        cost=row.code("cost", "costs"),
+        provider=row.text("provider", 200),
+        summary=row.text("summary", 1000),
+        description=row.text("description"),
+        title_en=row.text("title_en", 200),
+        summary_en=row.text("summary_en", 1000),
+        description_en=row.text("description_en"),
+        needs=[code for code in needs if code not in wrong_needs],
+        tags=split_list(row.text("tags", 1000)),
+        municipalities=sorted(municipalities),
+        age_min=age_min,
+        age_max=age_max,
+        company_sizes=row.codes("company_sizes", "company_sizes"),
+        periods=row.codes("periods", "periods") or ["all_year"],
+        time_slots=row.codes("time_slots", "time_slots"),
+        schedule_notes=row.text("schedule_notes", 1000),
+        cost_notes=row.text("cost_notes", 1000),
+        cost_notes_en=row.text("cost_notes_en", 1000),
+        how_to_access=row.text("how_to_access"),
+        how_to_access_en=row.text("how_to_access_en"),
+        provider_type=row.code("provider_type", "organisation_types"),
+        alliance=row.text("alliance", 200),
+        address=row.text("address", 300),
+        municipality=location,
+        phone=row.shaped("phone", PHONE_RE, _l("“%(value)s” does not look like a phone number", value=row.cells.get("phone", ""))),
+        email=row.shaped("email", EMAIL_RE, _l("“%(value)s” does not look like an e-mail address", value=row.cells.get("email", ""))),
+        website=row.shaped("website", URL_RE, _l("“%(value)s” is not a web address starting with http:// or https://", value=row.cells.get("website", ""))),
+        languages=[code for code in languages if code not in wrong_languages],
+        capacity=row.integer("capacity", 0, 100_000),
+        availability=row.code("availability", "availability") or "open",
+        enrolment_deadline=row.day("enrolment_deadline"),
+        status=row.code("status", "statuses", IMPORT_STATUSES) or "draft",
+        last_verified=last_verified,
+        review_interval_days=review_interval or 180,
+    )
+    if row.errors:
+        return None, row.errors
+    return values, []
