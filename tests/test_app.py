@@ -26,14 +26,18 @@ def test_folders_are_absolute_and_found(app):
 
 
 def test_settings_order_mapping_wins_over_environment_over_instance_file(tmp_path, monkeypatch):
-    (tmp_path / "config.py").write_text('CONTACT_EMAIL = "from-instance@example.org"\nMAX_CONTENT_LENGTH = 7\n')
+    (tmp_path / "config.py").write_text(
+        'CONTACT_EMAIL = "from-instance@example.org"\nMAX_CONTENT_LENGTH = 7\n'
+    )
     monkeypatch.setenv("WELFAREPOINT_CONTACT_EMAIL", "from-env@example.org")
     monkeypatch.setenv("WELFAREPOINT_PROXY_FIX_X_PROTO", "1")
     app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x"})
     assert app.config["MAX_CONTENT_LENGTH"] == 7  # instance file over defaults
     assert app.config["CONTACT_EMAIL"] == "from-env@example.org"  # environment over instance file
     assert app.config["PROXY_FIX_X_PROTO"] == 1  # parsed as JSON
-    app = create_app({"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "CONTACT_EMAIL": "mapping@example.org"})
+    app = create_app(
+        {"INSTANCE_PATH": str(tmp_path), "SECRET_KEY": "x", "CONTACT_EMAIL": "mapping@example.org"}
+    )
     assert app.config["CONTACT_EMAIL"] == "mapping@example.org"  # the mapping wins
 
 
@@ -167,7 +171,9 @@ def test_expired_form_gets_a_friendly_page(app):
     assert "The form has expired" in client.post("/form-test?lang=en", data={"x": "1"}).text
 
 
-@pytest.mark.parametrize(("lang", "expected"), [("it", "Questo campo è obbligatorio."), ("en", "This field is required.")])
+@pytest.mark.parametrize(
+    ("lang", "expected"), [("it", "Questo campo è obbligatorio."), ("en", "This field is required.")]
+)
 def test_wtforms_messages_are_translated(app, lang, expected):
     class NameForm(FlaskForm):
         name = StringField("name", validators=[DataRequired()])
@@ -185,7 +191,11 @@ def test_translation_catalogs_compile_completely(tmp_path):
     for lang in ("it", "en"):
         with (PROJECT_ROOT / "translations" / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
             catalog = read_po(handle)
-        missing = [m.id for m in catalog if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else [m.string]))]
+        missing = [
+            m.id
+            for m in catalog
+            if m.id and (m.fuzzy or not all(m.string if isinstance(m.string, tuple) else [m.string]))
+        ]
         assert not missing, f"{lang}: untranslated or fuzzy: {missing[:10]}"
         with (tmp_path / f"{lang}.mo").open("wb") as handle:
             write_mo(handle, catalog)

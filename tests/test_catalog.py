@@ -121,7 +121,9 @@ def test_mark_verified_records_who_and_when(app, make_service):
         assert service.is_overdue(date(2026, 11, 25))
         operations.mark_verified(service, author="manager@example.org", on=date(2026, 11, 25))
         db.session.commit()
-        assert service.last_verified == date(2026, 11, 25) and service.last_verified_by == "manager@example.org"
+        assert (
+            service.last_verified == date(2026, 11, 25) and service.last_verified_by == "manager@example.org"
+        )
         assert not service.is_overdue(date(2026, 11, 25))
         assert service.revisions[-1].action == "verify"
 

@@ -110,7 +110,11 @@ def test_municipality_outside_the_ats_is_refused(app):
     with app.app_context():
         report = import_listings(to_csv([row(municipalities="Breno;Bergamo")]).encode(), author="t")
     [error] = report.errors
-    assert error.column == "municipalities" and "Bergamo" in str(error.message) and "Montagna" in str(error.message)
+    assert (
+        error.column == "municipalities"
+        and "Bergamo" in str(error.message)
+        and "Montagna" in str(error.message)
+    )
 
 
 def test_header_problems_are_reported(app):
@@ -130,7 +134,9 @@ def test_repeated_external_id_and_short_rows_are_reported(app):
     assert any(m.startswith("line 4: has 2 cells") for m in messages)
     with app.app_context():
         report = import_listings(to_csv([row(), row(title="Altro")]).encode(), author="t")
-    assert [str(e) for e in report.errors] == ["line 3, external_id: “test-001” is repeated (first on line 2)"]
+    assert [str(e) for e in report.errors] == [
+        "line 3, external_id: “test-001” is repeated (first on line 2)"
+    ]
 
 
 def test_new_provider_needs_a_type(app):
@@ -141,7 +147,10 @@ def test_new_provider_needs_a_type(app):
 
 
 def test_excel_files_with_bom_semicolons_and_windows_encoding(app):
-    text = to_csv([row(title="Centro estivo a Tirano: attività e giochi", municipalities="Tirano;Sondrio")], delimiter=";")
+    text = to_csv(
+        [row(title="Centro estivo a Tirano: attività e giochi", municipalities="Tirano;Sondrio")],
+        delimiter=";",
+    )
     with app.app_context():
         report = import_listings(b"\xef\xbb\xbf" + text.encode("utf-8"), author="t")
         assert report.ok, [str(e) for e in report.errors]
@@ -151,7 +160,10 @@ def test_excel_files_with_bom_semicolons_and_windows_encoding(app):
         report = import_listings(old_excel.encode("cp1252"), author="t")
         assert report.ok
         db.session.commit()
-        assert db.session.execute(db.select(Service).where(Service.external_id == "test-002")).scalar_one().title == "Doposcuola però più lungo"
+        assert (
+            db.session.execute(db.select(Service).where(Service.external_id == "test-002")).scalar_one().title
+            == "Doposcuola però più lungo"
+        )
 
 
 def test_dry_run_reports_changes_and_writes_nothing(app, runner, tmp_path):
@@ -171,7 +183,9 @@ def test_dry_run_reports_changes_and_writes_nothing(app, runner, tmp_path):
 
 def test_export_then_import_changes_nothing(app, runner, tmp_path):
     path = tmp_path / "in.csv"
-    path.write_text(to_csv([*pavia_rows(5), row(title_en="Before-school care", municipalities="")]), encoding="utf-8")
+    path.write_text(
+        to_csv([*pavia_rows(5), row(title_en="Before-school care", municipalities="")]), encoding="utf-8"
+    )
     assert runner.invoke(args=["catalog", "import", str(path)]).exit_code == 0
     exported = runner.invoke(args=["catalog", "export"]).output
     out = tmp_path / "out.csv"

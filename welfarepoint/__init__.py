@@ -47,11 +47,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions and the request hooks every response goes through."""
     from welfarepoint import i18n, security
-    from welfarepoint.extensions import csrf, db, migrate
+    from welfarepoint.extensions import csrf, db, limiter, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:
@@ -59,7 +60,12 @@ def register_extensions(app: Flask) -> None:
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=app.config["PROXY_FIX_X_PROTO"]
         )
     # Import the models so that metadata and migrations know every table.
-    from welfarepoint import models  # noqa: F401
+    from welfarepoint import (
+        models,  # noqa: F401
+        search,
+    )
+
+    search.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

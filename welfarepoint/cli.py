@@ -51,7 +51,10 @@ def cli_language(explicit: str | None) -> str:
 
 
 LANG_OPTION = click.option(
-    "--lang", type=click.Choice(["it", "en"]), default=None, help="Language of the messages (default: from LANG)."
+    "--lang",
+    type=click.Choice(["it", "en"]),
+    default=None,
+    help="Language of the messages (default: from LANG).",
 )
 
 
@@ -81,8 +84,18 @@ POT_FILE = TRANSLATIONS_FOLDER / "messages.pot"
 def translate_extract() -> None:
     """Collect every translatable string into translations/messages.pot."""
     _pybabel(
-        "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-        "--project", "welfarepoint", "-o", str(POT_FILE), ".",
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "--project",
+        "welfarepoint",
+        "-o",
+        str(POT_FILE),
+        ".",
     )
 
 
@@ -90,7 +103,15 @@ def translate_extract() -> None:
 def translate_update() -> None:
     """Extract, then merge the new strings into the it and en catalogs."""
     translate_extract.callback()  # type: ignore[misc]
-    _pybabel("update", "-i", str(POT_FILE), "-d", str(TRANSLATIONS_FOLDER), "--no-fuzzy-matching", "--ignore-obsolete")
+    _pybabel(
+        "update",
+        "-i",
+        str(POT_FILE),
+        "-d",
+        str(TRANSLATIONS_FOLDER),
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
+    )
     filled = fill_source_language(TRANSLATIONS_FOLDER / "en" / "LC_MESSAGES" / "messages.po")
     click.echo(f"en: {filled} new messages copied from their English source text; translate the rest in it/.")
 
@@ -132,7 +153,9 @@ def seed_demo_command(if_empty: bool) -> None:
         if if_empty:
             click.echo("The catalog already has listings: demo network not loaded.")
             return
-        raise click.ClickException("The catalog is not empty: the demo network goes into an empty database only.")
+        raise click.ClickException(
+            "The catalog is not empty: the demo network goes into an empty database only."
+        )
     result = load_demo_network()
     db.session.commit()
     click.echo(
@@ -199,12 +222,36 @@ def catalog_export(file, ats: str | None, status: str | None, excel: bool) -> No
 
     ats_name = territory.ats_by_name(ats) if ats else None
     if ats and ats_name is None:
-        raise click.BadParameter(f"unknown ATS {ats!r}; one of: {', '.join(territory.ATS_NAMES)}", param_hint="--ats")
+        raise click.BadParameter(
+            f"unknown ATS {ats!r}; one of: {', '.join(territory.ATS_NAMES)}", param_hint="--ats"
+        )
     file.write(export_listings(services_for_export(ats_name, status), excel=excel))
+
+
+@click.group("search")
+def search_group() -> None:
+    """The search index of published listings."""
+
+
+@search_group.command("reindex")
+@click.option(
+    "--repair", is_flag=True, help="Only write what differs from the database instead of rebuilding."
+)
+@with_appcontext
+def search_reindex(repair: bool) -> None:
+    """Rebuild the search index from the database (or repair it with --repair)."""
+    from welfarepoint import search
+
+    if repair:
+        written, deleted = search.sync()
+        click.echo(f"Search index repaired: {written} listings written, {deleted} removed.")
+    else:
+        click.echo(f"Search index rebuilt: {search.rebuild()} published listings.")
 
 
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
+    app.cli.add_command(search_group)
     app.cli.add_command(setup_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(catalog_group)

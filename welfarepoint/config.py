@@ -48,6 +48,11 @@ class Defaults:
 
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    #: How often one address may suggest a correction.
+    FEEDBACK_RATE_LIMIT = "5 per 10 minutes;20 per day"
+
     # Where problems with the site can be reported (shown on the "report a problem" page).
     CONTACT_EMAIL = "segnalazioni@welfarepoint.example.org"
 

@@ -9,13 +9,37 @@ from werkzeug.exceptions import HTTPException
 
 #: Title and explanation of each error page; anything else falls back on the generic text.
 ERROR_TEXTS = {
-    400: (_l("The request could not be understood"), _l("Something in the address or in the form is not valid. Go back, check what you typed and try again.")),
-    403: (_l("You cannot open this page"), _l("This page is reserved. If you think you should see it, sign in with the right account or ask your administrator.")),
-    404: (_l("Page not found"), _l("The page you asked for does not exist or has been moved. Try searching for a service or go back to the home page.")),
-    405: (_l("Action not allowed"), _l("This page cannot be used in this way. Go back and try again from the link or the form.")),
+    400: (
+        _l("The request could not be understood"),
+        _l(
+            "Something in the address or in the form is not valid. Go back, check what you typed and try again."
+        ),
+    ),
+    403: (
+        _l("You cannot open this page"),
+        _l(
+            "This page is reserved. If you think you should see it, sign in with the right account or ask your administrator."
+        ),
+    ),
+    404: (
+        _l("Page not found"),
+        _l(
+            "The page you asked for does not exist or has been moved. Try searching for a service or go back to the home page."
+        ),
+    ),
+    405: (
+        _l("Action not allowed"),
+        _l("This page cannot be used in this way. Go back and try again from the link or the form."),
+    ),
     413: (_l("The file is too large"), _l("The file you sent is larger than allowed. Send a smaller file.")),
-    429: (_l("Too many requests"), _l("You have sent too many requests in a short time. Wait a minute and try again.")),
-    500: (_l("Something went wrong on our side"), _l("The service had an unexpected problem. It has been recorded; please try again in a few minutes.")),
+    429: (
+        _l("Too many requests"),
+        _l("You have sent too many requests in a short time. Wait a minute and try again."),
+    ),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("The service had an unexpected problem. It has been recorded; please try again in a few minutes."),
+    ),
 }
 
 

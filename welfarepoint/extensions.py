@@ -1,6 +1,8 @@
 """Flask extensions, created unbound here and bound to an app in :func:`welfarepoint.create_app`."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -27,3 +29,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
+# Storage comes from RATELIMIT_STORAGE_URI (memory:// by default; a shared store such as Redis in production).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

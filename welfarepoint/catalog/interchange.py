@@ -89,12 +89,22 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowErro
         return [], [RowError(1, "", _l("the file is empty"))]
     except csv.Error as error:
         return [], [RowError(1, "", _l("the file is not valid CSV: %(error)s", error=str(error)))]
-    missing = [name for name in ("external_id", "title", "audience", "category", "ats", "cost", "provider") if name not in header]
+    missing = [
+        name
+        for name in ("external_id", "title", "audience", "category", "ats", "cost", "provider")
+        if name not in header
+    ]
     if missing:
-        errors.append(RowError(1, "", _l("required columns are missing: %(columns)s", columns=", ".join(missing))))
+        errors.append(
+            RowError(1, "", _l("required columns are missing: %(columns)s", columns=", ".join(missing)))
+        )
     unknown = [name for name in header if name and name not in CSV_COLUMNS]
     if unknown:
-        errors.append(RowError(1, "", _l("unknown columns (check the spelling): %(columns)s", columns=", ".join(unknown))))
+        errors.append(
+            RowError(
+                1, "", _l("unknown columns (check the spelling): %(columns)s", columns=", ".join(unknown))
+            )
+        )
     repeated = sorted({name for name in header if name and header.count(name) > 1})
     if repeated:
         errors.append(RowError(1, "", _l("repeated columns: %(columns)s", columns=", ".join(repeated))))
@@ -105,7 +115,15 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowErro
             if any(cell.strip() for cell in cells):
                 if len(cells) != len(header):
                     errors.append(
-                        RowError(line, "", _l("has %(found)s cells, the header has %(expected)s", found=len(cells), expected=len(header)))
+                        RowError(
+                            line,
+                            "",
+                            _l(
+                                "has %(found)s cells, the header has %(expected)s",
+                                found=len(cells),
+                                expected=len(header),
+                            ),
+                        )
                     )
                 else:
                     rows.append((line, dict(zip(header, cells, strict=True))))
@@ -120,7 +138,11 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowErro
 
 def _changed_fields(service: Service, listing: ListingInput) -> list[str]:
     current = operations.listing_of(service)
-    return [name for name in CSV_COLUMNS if name not in ("provider_type",) and _field(current, name) != _field(listing, name)]
+    return [
+        name
+        for name in CSV_COLUMNS
+        if name not in ("provider_type",) and _field(current, name) != _field(listing, name)
+    ]
 
 
 def _field(listing: ListingInput, name: str) -> Any:
@@ -128,7 +150,11 @@ def _field(listing: ListingInput, name: str) -> Any:
 
 
 def import_rows(
-    rows: Iterable[tuple[int, dict[str, str]]], *, author: str, dry_run: bool = False, today: date | None = None
+    rows: Iterable[tuple[int, dict[str, str]]],
+    *,
+    author: str,
+    dry_run: bool = False,
+    today: date | None = None,
 ) -> ImportReport:
     """Validate every row, then upsert them by ``external_id``; on any problem, or a dry run, write nothing.
 
@@ -144,7 +170,15 @@ def import_rows(
         external_id = (cells.get("external_id") or "").strip()
         if external_id in seen:
             report.errors.append(
-                RowError(line, "external_id", _l("“%(id)s” is repeated (first on line %(first)s)", id=external_id, first=seen[external_id]))
+                RowError(
+                    line,
+                    "external_id",
+                    _l(
+                        "“%(id)s” is repeated (first on line %(first)s)",
+                        id=external_id,
+                        first=seen[external_id],
+                    ),
+                )
             )
             continue
         if external_id:
@@ -174,7 +208,9 @@ def import_rows(
     return report
 
 
-def import_listings(data: bytes, *, author: str, dry_run: bool = False, today: date | None = None) -> ImportReport:
+def import_listings(
+    data: bytes, *, author: str, dry_run: bool = False, today: date | None = None
+) -> ImportReport:
     """Import a listings CSV file given as bytes (see :func:`import_rows`)."""
     rows, errors = read_rows(decode(data))
     if errors:
@@ -208,7 +244,9 @@ def export_row(service: Service) -> dict[str, str]:
 def export_listings(services: Iterable[Service], *, excel: bool = False) -> str:
     """The listings as CSV text; ``excel`` writes the BOM and ``;`` that Italian Excel expects."""
     output = io.StringIO(newline="")
-    writer = csv.DictWriter(output, fieldnames=CSV_COLUMNS, delimiter=";" if excel else ",", lineterminator="\r\n")
+    writer = csv.DictWriter(
+        output, fieldnames=CSV_COLUMNS, delimiter=";" if excel else ",", lineterminator="\r\n"
+    )
     writer.writeheader()
     for service in services:
         writer.writerow(export_row(service))

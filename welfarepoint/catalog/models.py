@@ -177,6 +177,14 @@ class Service(db.Model):
         """ISTAT codes of the covered municipalities; empty means the whole ATS."""
         return [row.municipality_code for row in self.coverage]
 
+    def text(self, name: str, language: str) -> tuple[str, str]:
+        """The text of field ``name`` in ``language`` when curators wrote it, else the Italian; and its language."""
+        if language != "it":
+            translated = getattr(self, f"{name}_{language}", "")
+            if translated:
+                return translated, language
+        return getattr(self, name), "it"
+
     def review_due(self) -> date | None:
         """The date by which the listing should be verified again (None if it never was)."""
         if self.last_verified is None:
@@ -210,3 +218,20 @@ class Revision(db.Model):
 
     def __repr__(self) -> str:
         return f"<Revision {self.service_id} v{self.version} {self.action}>"
+
+
+class Feedback(db.Model):
+    """A correction suggested by the public for a listing, waiting in its territory's queue."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    service_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[str] = mapped_column(String(200), default="")
+
+    service: Mapped[Service] = relationship()

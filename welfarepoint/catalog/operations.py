@@ -61,13 +61,24 @@ def find_organisation(name: str) -> Organisation | None:
 
 
 def create_organisation(
-    name: str, type: str, *, municipality_code: str | None = None, website: str = "", email: str = "", phone: str = ""
+    name: str,
+    type: str,
+    *,
+    municipality_code: str | None = None,
+    website: str = "",
+    email: str = "",
+    phone: str = "",
 ) -> Organisation:
     """Add an organisation; its name must be new."""
     if find_organisation(name) is not None:
         raise CatalogError(_l("An organisation called “%(name)s” already exists.", name=name))
     organisation = Organisation(
-        name=name.strip(), type=type, municipality_code=municipality_code, website=website, email=email, phone=phone
+        name=name.strip(),
+        type=type,
+        municipality_code=municipality_code,
+        website=website,
+        email=email,
+        phone=phone,
     )
     db.session.add(organisation)
     db.session.flush()
@@ -93,7 +104,9 @@ def create_alliance(
     """Add an alliance of one ATS with its members (the lead is added as a member with role ``lead``)."""
     if find_alliance(name) is not None:
         raise CatalogError(_l("An alliance called “%(name)s” already exists.", name=name))
-    alliance = Alliance(name=name.strip(), ats=ats, lead=lead, period_start=period_start, period_end=period_end)
+    alliance = Alliance(
+        name=name.strip(), ats=ats, lead=lead, period_start=period_start, period_end=period_end
+    )
     roles = {organisation.id: role for organisation, role in members}
     if lead is not None:
         roles[lead.id] = "lead"
@@ -114,9 +127,7 @@ def slugify(text: str) -> str:
 
 def _unique_slug(title: str) -> str:
     base = slugify(title)
-    taken = set(
-        db.session.execute(db.select(Service.slug).where(Service.slug.like(f"{base}%"))).scalars()
-    )
+    taken = set(db.session.execute(db.select(Service.slug).where(Service.slug.like(f"{base}%"))).scalars())
     if base not in taken:
         return base
     number = 2
@@ -231,7 +242,8 @@ def listing_of(service: Service) -> ListingInput:
         **{
             name: list(value) if isinstance(value, list) else value
             for name in CONTENT_FIELDS
-            if name not in ("external_id", "title", "audience", "category", "ats", "cost", "municipality_code")
+            if name
+            not in ("external_id", "title", "audience", "category", "ats", "cost", "municipality_code")
             for value in [getattr(service, name)]
         },
     )
@@ -239,7 +251,9 @@ def listing_of(service: Service) -> ListingInput:
 
 def create_service(listing: ListingInput, *, author: str, action: str = "create") -> Service:
     """Add a listing with the status given in ``listing`` and record its first revision."""
-    service = Service(slug=_unique_slug(listing.title), status=listing.status, created_by=author, updated_by=author)
+    service = Service(
+        slug=_unique_slug(listing.title), status=listing.status, created_by=author, updated_by=author
+    )
     _apply(service, listing)
     db.session.add(service)
     db.session.flush()
@@ -249,7 +263,12 @@ def create_service(listing: ListingInput, *, author: str, action: str = "create"
 
 
 def update_service(
-    service: Service, listing: ListingInput, *, author: str, expected_version: int | None = None, action: str = "update"
+    service: Service,
+    listing: ListingInput,
+    *,
+    author: str,
+    expected_version: int | None = None,
+    action: str = "update",
 ) -> bool:
     """Change a listing's content (and status, as given); return whether anything changed.
 
@@ -273,7 +292,9 @@ def update_service(
 
 def service_by_external_id(external_id: str) -> Service | None:
     """The listing with this ``external_id``, if any."""
-    return db.session.execute(db.select(Service).where(Service.external_id == external_id)).scalar_one_or_none()
+    return db.session.execute(
+        db.select(Service).where(Service.external_id == external_id)
+    ).scalar_one_or_none()
 
 
 #: Which status a listing may move to from each status.
@@ -286,7 +307,9 @@ TRANSITIONS = {
 STATUS_ACTIONS = {"in_review": "submit", "published": "publish", "archived": "archive", "draft": "restore"}
 
 
-def change_status(service: Service, status: str, *, author: str, expected_version: int | None = None) -> Service:
+def change_status(
+    service: Service, status: str, *, author: str, expected_version: int | None = None
+) -> Service:
     """Move a listing through the workflow (submit, publish, archive, restore) and record it."""
     if expected_version is not None and expected_version != service.version:
         raise ConflictError(_l("This listing was changed by someone else while you were editing it."))
@@ -313,3 +336,18 @@ def mark_verified(service: Service, *, author: str, on: date | None = None) -> S
     _record(service, "verify", author, before)
     events.listing_changed(db.session, service.id)
     return service
+
+
+FEEDBACK_KINDS = ("hours", "contacts", "cost", "closed", "other")
+
+
+def suggest_correction(service: Service, kind: str, message: str) -> None:
+    """Queue a correction suggested by the public for the managers of the listing's territory."""
+    from welfarepoint.catalog.models import Feedback
+
+    if kind not in FEEDBACK_KINDS:
+        raise CatalogError(_l("Choose what is wrong."))
+    message = message.strip()
+    if not 10 <= len(message) <= 2000:
+        raise CatalogError(_l("Write between 10 and 2000 characters."))
+    db.session.add(Feedback(service=service, kind=kind, message=message))

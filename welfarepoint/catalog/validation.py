@@ -123,7 +123,9 @@ class _Row:
         value = self.cells.get(column, "")
         allowed = allowed or taxonomy.codes(vocabulary)
         if value and value not in allowed:
-            self.error(column, _l("“%(value)s” is not one of: %(allowed)s", value=value, allowed=", ".join(allowed)))
+            self.error(
+                column, _l("“%(value)s” is not one of: %(allowed)s", value=value, allowed=", ".join(allowed))
+            )
         return value
 
     def codes(self, column: str, vocabulary: str) -> list[str]:
@@ -133,7 +135,11 @@ class _Row:
         if wrong:
             self.error(
                 column,
-                _l("“%(value)s” is not one of: %(allowed)s", value="; ".join(wrong), allowed=", ".join(allowed)),
+                _l(
+                    "“%(value)s” is not one of: %(allowed)s",
+                    value="; ".join(wrong),
+                    allowed=", ".join(allowed),
+                ),
             )
         return [value for value in values if value in allowed]
 
@@ -147,7 +153,10 @@ class _Row:
             self.error(column, _l("“%(value)s” is not a whole number", value=value))
             return None
         if not minimum <= number <= maximum:
-            self.error(column, _l("%(value)s is not between %(min)s and %(max)s", value=number, min=minimum, max=maximum))
+            self.error(
+                column,
+                _l("%(value)s is not between %(min)s and %(max)s", value=number, min=minimum, max=maximum),
+            )
             return None
         return number
 
@@ -186,13 +195,20 @@ class _Row:
         if ats and place.ats != ats:
             self.error(
                 column,
-                _l("%(name)s is in ATS %(place_ats)s, not in ATS %(ats)s", name=place.name, place_ats=place.ats, ats=ats),
+                _l(
+                    "%(name)s is in ATS %(place_ats)s, not in ATS %(ats)s",
+                    name=place.name,
+                    place_ats=place.ats,
+                    ats=ats,
+                ),
             )
             return None
         return place.istat_code
 
 
-def validate_listing(cells: dict[str, str], today: date | None = None) -> tuple[ListingInput | None, list[FieldError]]:
+def validate_listing(
+    cells: dict[str, str], today: date | None = None
+) -> tuple[ListingInput | None, list[FieldError]]:
     """Check one listing given as text cells; return the typed listing, or None and every problem found."""
     today = today or date.today()
     row = _Row(cells)
@@ -208,7 +224,12 @@ def validate_listing(cells: dict[str, str], today: date | None = None) -> tuple[
     if audience and category and (info := taxonomy.category(category)) and info["audience"] != audience:
         row.error(
             "category",
-            _l("category %(category)s is for audience “%(expected)s”, not “%(audience)s”", category=category, expected=info["audience"], audience=audience),
+            _l(
+                "category %(category)s is for audience “%(expected)s”, not “%(audience)s”",
+                category=category,
+                expected=info["audience"],
+                audience=audience,
+            ),
         )
     needs = split_list(row.cells.get("needs", ""))
     wrong_needs = [code for code in needs if code not in taxonomy.need_codes()]
@@ -219,7 +240,14 @@ def validate_listing(cells: dict[str, str], today: date | None = None) -> tuple[
     if row.cells.get("ats"):
         ats = territory.ats_by_name(row.cells["ats"])
         if ats is None:
-            row.error("ats", _l("“%(value)s” is not one of: %(allowed)s", value=row.cells["ats"], allowed=", ".join(territory.ATS_NAMES)))
+            row.error(
+                "ats",
+                _l(
+                    "“%(value)s” is not one of: %(allowed)s",
+                    value=row.cells["ats"],
+                    allowed=", ".join(territory.ATS_NAMES),
+                ),
+            )
     municipalities = []
     for name in split_list(row.cells.get("municipalities", "")):
         code = row.municipality("municipalities", name, ats)
@@ -232,12 +260,21 @@ def validate_listing(cells: dict[str, str], today: date | None = None) -> tuple[
     age_min = row.integer("age_min", 0, MAX_AGE)
     age_max = row.integer("age_max", 0, MAX_AGE)
     if age_min is not None and age_max is not None and age_min > age_max:
-        row.error("age_max", _l("the age range is upside down: %(min)s is more than %(max)s", min=age_min, max=age_max))
+        row.error(
+            "age_max",
+            _l("the age range is upside down: %(min)s is more than %(max)s", min=age_min, max=age_max),
+        )
 
     languages = split_list(row.cells.get("languages", "")) or ["it"]
     wrong_languages = [code for code in languages if code not in taxonomy.language_codes()]
     if wrong_languages:
-        row.error("languages", _l("unknown language codes (use ISO 639-1, e.g. it, en): %(codes)s", codes=", ".join(wrong_languages)))
+        row.error(
+            "languages",
+            _l(
+                "unknown language codes (use ISO 639-1, e.g. it, en): %(codes)s",
+                codes=", ".join(wrong_languages),
+            ),
+        )
 
     last_verified = row.day("last_verified")
     if last_verified and last_verified > today:
@@ -274,9 +311,24 @@ def validate_listing(cells: dict[str, str], today: date | None = None) -> tuple[
         alliance=row.text("alliance", 200),
         address=row.text("address", 300),
         municipality=location,
-        phone=row.shaped("phone", PHONE_RE, _l("“%(value)s” does not look like a phone number", value=row.cells.get("phone", ""))),
-        email=row.shaped("email", EMAIL_RE, _l("“%(value)s” does not look like an e-mail address", value=row.cells.get("email", ""))),
-        website=row.shaped("website", URL_RE, _l("“%(value)s” is not a web address starting with http:// or https://", value=row.cells.get("website", ""))),
+        phone=row.shaped(
+            "phone",
+            PHONE_RE,
+            _l("“%(value)s” does not look like a phone number", value=row.cells.get("phone", "")),
+        ),
+        email=row.shaped(
+            "email",
+            EMAIL_RE,
+            _l("“%(value)s” does not look like an e-mail address", value=row.cells.get("email", "")),
+        ),
+        website=row.shaped(
+            "website",
+            URL_RE,
+            _l(
+                "“%(value)s” is not a web address starting with http:// or https://",
+                value=row.cells.get("website", ""),
+            ),
+        ),
         languages=[code for code in languages if code not in wrong_languages],
         capacity=row.integer("capacity", 0, 100_000),
         availability=row.code("availability", "availability") or "open",

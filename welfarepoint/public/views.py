@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template
+from urllib.parse import urlencode
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
+
+from welfarepoint import search, territory
+from welfarepoint.catalog import operations, queries, taxonomy
+from welfarepoint.extensions import db, limiter
+from welfarepoint.i18n import current_language
+from welfarepoint.insights.counters import count_search
+from welfarepoint.public.forms import FeedbackForm
+from welfarepoint.public.structured_data import service_json_ld
+from welfarepoint.search.params import parse_search_args
 
 bp = Blueprint("public", __name__)
 
 #: The main menu, in order; an entry appears only once its page exists.
 MENU = (
     ("public.home", _l("Home")),
-    ("public.search", _l("Search services")),
+    ("public.search_page", _l("Search services")),
     ("public.match_family", _l("For families")),
     ("public.match_company", _l("For companies")),
     ("public.welfare_points", _l("Welfare Points")),
 )
+RESULTS_PER_PAGE = 10
 
 
 def has_endpoint(endpoint: str) -> bool:
@@ -22,20 +35,136 @@ def has_endpoint(endpoint: str) -> bool:
     return endpoint in current_app.view_functions
 
 
+def label(vocabulary: str, code: str) -> str:
+    """The label of a taxonomy code in the page's language."""
+    return taxonomy.label(vocabulary, code, current_language())
+
+
+def search_url(**changes) -> str:
+    """The current search address with some parameters changed (None removes one; lists repeat it)."""
+    params: dict[str, list[str]] = {key: request.args.getlist(key) for key in request.args if key != "page"}
+    for key, value in changes.items():
+        if value is None or value == []:
+            params.pop(key, None)
+        else:
+            params[key] = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+    return url_for("public.search_page") + ("?" + urlencode(params, doseq=True) if params else "")
+
+
+@bp.app_template_filter("municipality_name")
+def municipality_name(code: str | None) -> str:
+    """The name of a municipality given its ISTAT code."""
+    place = territory.by_istat(code or "")
+    return place.name if place else (code or "")
+
+
 @bp.app_context_processor
 def navigation() -> dict:
-    """Expose the menu and :func:`has_endpoint` to every template."""
+    """Expose the menu and small presentation helpers to every template."""
 
     def main_menu() -> list[tuple[str, str]]:
         return [(endpoint, str(label)) for endpoint, label in MENU if has_endpoint(endpoint)]
 
-    return {"main_menu": main_menu, "has_endpoint": has_endpoint}
+    return {
+        "main_menu": main_menu,
+        "has_endpoint": has_endpoint,
+        "label": label,
+        "language_name": lambda code: taxonomy.language_name(code, current_language()),
+        "format_date": format_date,
+        "ngettext": ngettext,
+        "service_json_ld": service_json_ld,
+    }
 
 
 @bp.get("/")
 def home():
     """Say what Welfare Point is and offer search and the two questionnaires."""
-    return render_template("public/home.html")
+    return render_template("public/home.html", published=queries.count_published())
+
+
+@bp.get("/search")
+def search_page():
+    """Search the published listings (a GET form: every search has a shareable address)."""
+    parsed = parse_search_args(request.args)
+    result = search.query(parsed.text, parsed.filters, page=parsed.page, per_page=RESULTS_PER_PAGE)
+    services = {
+        service.id: service for service in queries.published_services(h.service_id for h in result.hits)
+    }
+    hits = [(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services]
+    if parsed.text and parsed.page == 1:
+        count_search(search.normalise_for_statistics(parsed.text), result.total > 0)
+    place = territory.by_istat(
+        result.place.istat_code if result.place else (parsed.filters.municipality or "")
+    )
+    ats = parsed.filters.ats or (place.ats if place else None)
+    desks = queries.welfare_points(ats) if not result.total else []
+    return render_template(
+        "public/search.html",
+        parsed=parsed,
+        result=result,
+        hits=hits,
+        place=place,
+        ats=ats,
+        desks=desks,
+        search_url=search_url,
+        ats_names=territory.ATS_NAMES,
+    )
+
+
+@bp.get("/services/<slug>")
+def service(slug: str):
+    """One listing, ordered like an Italian public-sector service page."""
+    item = queries.service_by_slug(slug)
+    if item is None:
+        abort(404)
+    return render_template("public/service.html", service=item, form=FeedbackForm())
+
+
+@bp.post("/services/<slug>/feedback")
+@limiter.limit(lambda: current_app.config["FEEDBACK_RATE_LIMIT"])
+def service_feedback(slug: str):
+    """Queue a correction suggested by a visitor."""
+    item = queries.service_by_slug(slug)
+    if item is None:
+        abort(404)
+    form = FeedbackForm()
+    if form.validate():
+        operations.suggest_correction(item, form.kind.data, form.message.data)
+        db.session.commit()
+        flash(
+            gettext("Thank you: the Welfare Community Manager of the territory will check your suggestion."),
+            "success",
+        )
+        return redirect(url_for("public.service", slug=slug) + "#feedback")
+    return render_template("public/service.html", service=item, form=form), 400
+
+
+@bp.get("/welfare-points")
+def welfare_points():
+    """The Welfare Points (desks) by territory, optionally of one ATS or of the ATS of a municipality."""
+    raw_ats = (request.args.get("ats") or "").strip()
+    raw_place = (request.args.get("municipality") or "").strip()[:80]
+    place = territory.find(raw_place) if raw_place else None
+    ats = territory.ats_by_name(raw_ats) if raw_ats else (place.ats if place else None)
+    problem = None
+    if raw_ats and ats is None:
+        problem = gettext("Unknown ATS “%(value)s”.", value=raw_ats[:40])
+    elif raw_place and place is None:
+        problem = gettext("No Lombardy municipality is called “%(value)s”.", value=raw_place)
+    desks = queries.welfare_points(ats)
+    by_ats: dict[str, list] = {}
+    for desk in desks:
+        by_ats.setdefault(desk.ats, []).append(desk)
+    return render_template(
+        "public/welfare_points.html",
+        by_ats=by_ats,
+        ats=ats,
+        place=place,
+        problem=problem,
+        suggestions=territory.suggest(raw_place, limit=5) if raw_place and place is None else [],
+        ats_names=territory.ATS_NAMES,
+        raw_place=raw_place,
+    )
 
 
 @bp.get("/accessibility")

@@ -1,0 +1,285 @@
+"""Search: the index follows the database, Italian and English analysis, synonyms, typos, filters, facets."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date
+
+import pytest
+
+from tests.conftest import make_config
+from tests.test_catalog import row
+from welfarepoint import create_app, search
+from welfarepoint.catalog import operations
+from welfarepoint.catalog.models import Service
+from welfarepoint.catalog.validation import validate_listing
+from welfarepoint.extensions import db
+from welfarepoint.insights.models import SearchCount
+from welfarepoint.search import Filters
+from welfarepoint.search.analysis import italian_analyzer
+from welfarepoint.search.query import tie_break
+
+TODAY = date(2026, 11, 25)
+
+LISTINGS = [
+    dict(external_id="s1", title="Pre-scuola alla primaria Ligari", needs="before_school", periods="school_year",
+         time_slots="before_school", municipalities="Sondrio", age_min="6", age_max="11"),
+    dict(external_id="s2", title="Centro estivo al parco Bartesaghi", needs="summer_closure", periods="summer",
+         time_slots="full_day", municipalities="", age_min="6", age_max="14", cost="fee",
+         title_en="Summer camp in Bartesaghi park", summary_en="Games and sport all summer."),
+    dict(external_id="s3", title="Doposcuola e aiuto compiti", needs="after_school;homework_support",
+         periods="school_year", time_slots="after_school", cost="free", municipalities="Tirano"),
+    dict(external_id="s4", title="Sportello caregiver per chi assiste un anziano", category="P1",
+         needs="care_information", periods="all_year", time_slots="flexible", age_min="65", age_max="120",
+         ats="Insubria", municipalities="Como", cost="free",
+         summary="Informazioni e orientamento per i familiari che assistono una persona anziana."),
+    dict(external_id="s5", title="Piano di smart working per piccole imprese", audience="companies", category="C6",
+         needs="C6", periods="all_year", time_slots="", age_min="", age_max="", company_sizes="micro;small",
+         ats="Val Padana", municipalities="Cremona"),
+]  # fmt: skip
+
+
+def add(app, **cells) -> Service:
+    with app.app_context():
+        listing, errors = validate_listing(row(**cells), today=TODAY)
+        assert not errors, [(e.column, str(e.message)) for e in errors]
+        service = operations.create_service(listing, author="t@example.org")
+        db.session.commit()
+        return service.id
+
+
+@pytest.fixture
+def catalog(app):
+    return {cells["external_id"]: add(app, **cells) for cells in LISTINGS}
+
+
+def ids(result) -> list[int]:
+    return [hit.service_id for hit in result.hits]
+
+
+def find(app, text="", **filters) -> search.SearchResult:
+    with app.test_request_context():
+        return search.query(text, Filters(**filters), today=TODAY)
+
+
+def test_a_committed_listing_is_found_at_once_and_archiving_removes_it(app, catalog):
+    assert ids(find(app, "doposcuola")) == [catalog["s3"]]
+    with app.app_context():
+        service = db.session.get(Service, catalog["s3"])
+        operations.change_status(service, "archived", author="m@example.org")
+        db.session.commit()
+    assert find(app, "doposcuola").total == 0
+
+
+def test_drafts_are_not_searchable_until_published(app):
+    service_id = add(app, status="draft", title="Ludoteca del sabato")
+    assert find(app, "ludoteca").total == 0
+    with app.app_context():
+        operations.change_status(db.session.get(Service, service_id), "published", author="m@example.org")
+        db.session.commit()
+    assert ids(find(app, "ludoteca")) == [service_id]
+
+
+def test_another_process_sees_a_change_on_its_next_search(app, catalog):
+    other = create_app(make_config(app.instance_path and __import__("pathlib").Path(app.instance_path)))
+    assert find(other, "ludoteca").total == 0  # the other "worker" has an open searcher now
+    new_id = add(app, external_id="s9", title="Ludoteca del sabato")
+    assert ids(find(other, "ludoteca")) == [new_id]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("doposcuola", "s3"),
+        ("post-scuola", "s3"),
+        ("post scuola", "s3"),
+        ("prescuola", "s1"),
+        ("pre scuola", "s1"),
+        ("pre-scuola", "s1"),
+        ("centro estivo", "s2"),
+        ("campus", "s2"),
+        ("grest", "s2"),
+        ("summer camp", "s2"),
+        ("after school care", "s3"),
+        ("caregivers", "s4"),
+        ("familiare che assiste", "s4"),
+        ("anziano", "s4"),
+        ("terza età", "s4"),
+        ("lavoro agile", "s5"),
+        ("telelavoro", "s5"),
+        ("SMART WORKING", "s5"),
+        ("Città", None),
+    ],
+)
+def test_synonyms_variants_and_english_meet(app, catalog, text, expected):
+    result = find(app, text)
+    if expected is None:
+        assert result.total == 0
+    else:
+        assert ids(result)[0] == catalog[expected], text
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "expected"),
+    [("centro estvo", "centro estivo", "s2"), ("doposcula", "doposcuola", "s3")],
+)
+def test_typing_mistakes_still_find_and_say_what_was_searched(app, catalog, typed, meant, expected):
+    result = find(app, typed)
+    assert ids(result)[0] == catalog[expected]
+    assert result.corrected_from == typed and result.text == meant
+
+
+def test_a_place_in_the_text_becomes_a_territory_filter(app, catalog):
+    result = find(app, "pre scuola sondrio")
+    assert result.place.name == "Sondrio" and ids(result) == [catalog["s1"]]
+    assert find(app, "doposcuola sondrio").total == 0  # the Tirano after-school does not cover Sondrio
+
+
+def test_municipality_filter_includes_listings_covering_the_whole_ats(app, catalog):
+    sondrio = set(ids(find(app, municipality="014061")))
+    assert sondrio == {catalog["s1"], catalog["s2"]}  # s2 covers all of ATS Montagna
+    assert set(ids(find(app, municipality="013075"))) == {catalog["s4"]}  # Como
+
+
+def test_filters_age_free_period_audience_category_ats(app, catalog):
+    assert catalog["s4"] in ids(find(app, age=82)) and catalog["s1"] not in ids(find(app, age=82))
+    assert set(ids(find(app, free_only=True))) == {catalog["s3"], catalog["s4"]}
+    assert set(ids(find(app, period="summer"))) == {
+        catalog["s2"],
+        catalog["s4"],
+        catalog["s5"],
+    }  # all_year counts
+    assert ids(find(app, audience="companies")) == [catalog["s5"]]
+    assert set(ids(find(app, categories=("P1", "C6")))) == {catalog["s4"], catalog["s5"]}
+    assert set(ids(find(app, ats="Montagna"))) == {catalog["s1"], catalog["s2"], catalog["s3"]}
+
+
+def test_facet_counts_keep_the_other_filters_and_ignore_their_own(app, catalog):
+    result = find(app, ats="Montagna", categories=("P2",))
+    facets = {name: dict(values) for name, values in result.facets.items()}
+    assert facets["ats"] == {"Montagna": 3}  # the category filter applies, not the ATS one's own
+    assert facets["category"] == {"P2": 3}
+    assert facets["cost"] == {"free": 1, "contribution": 1, "fee": 1}
+    everything = {name: dict(values) for name, values in find(app).facets.items()}
+    assert everything["ats"] == {"Montagna": 3, "Insubria": 1, "Val Padana": 1}
+
+
+def test_pagination_and_stable_day_seeded_order(app):
+    for n in range(23):
+        add(app, external_id=f"p{n}", title=f"Laboratorio creativo {n}", municipalities="")
+    with app.test_request_context():
+        first = search.query("laboratorio", per_page=10, today=TODAY)
+        third = search.query("laboratorio", page=3, per_page=10, today=TODAY)
+        again = search.query("laboratorio", per_page=10, today=TODAY)
+        tomorrow = search.query("laboratorio", per_page=10, today=date(2026, 11, 26))
+        beyond = search.query("laboratorio", page=99, per_page=10, today=TODAY)
+    assert first.total == 23 and first.pages == 3 and len(third.hits) == 3
+    assert ids(first) == ids(again)
+    assert ids(first) != ids(tomorrow)  # equal listings take turns, day by day
+    assert beyond.page == 3
+    scores = [hit.score for hit in first.hits]
+    assert len(set(scores)) == 1
+    assert [tie_break(str(i), TODAY) for i in ids(first)] == sorted(
+        tie_break(str(i), TODAY) for i in ids(first)
+    )
+
+
+def test_matched_words_are_highlighted_and_escaped(app):
+    add(
+        app, external_id="h1", title="Centro estivo <b>speciale</b>", summary="Un centro estivo & molto altro"
+    )
+    [hit] = find(app, "centri estivi").hits
+    assert "<mark" in hit.highlights["title"] and "&lt;b&gt;" in hit.highlights["title"]
+    assert "&amp;" in hit.highlights["summary"]
+
+
+def test_italian_analysis_folds_accents_drops_stop_words_and_stems_well():
+    tokens = [t.text for t in italian_analyzer()("Perché più anziano anziani città è caregivers")]
+    assert tokens == ["anzian", "anzian", "citt", "caregiver"]
+
+
+# Whoosh leaves the garbage table of contents open when it fails to read it.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_missing_or_corrupt_index_is_rebuilt_at_start(app, catalog, caplog):
+    index_dir = app.config["SEARCH_INDEX_DIR"]
+    search.forget_all()
+    shutil.rmtree(index_dir)
+    restarted = create_app(make_config(__import__("pathlib").Path(app.instance_path)))
+    assert "rebuilding" in caplog.text
+    assert ids(find(restarted, "doposcuola")) == [catalog["s3"]]
+    search.forget_all()
+    for toc in __import__("pathlib").Path(index_dir).glob("*.toc"):
+        toc.write_bytes(b"garbage")
+    restarted = create_app(make_config(__import__("pathlib").Path(app.instance_path)))
+    assert ids(find(restarted, "doposcuola")) == [catalog["s3"]]
+
+
+def test_reindex_commands(runner, app, catalog):
+    result = runner.invoke(args=["search", "reindex"])
+    assert result.exit_code == 0 and "5 published listings" in result.output
+    result = runner.invoke(args=["search", "reindex", "--repair"])
+    assert "0 listings written, 0 removed" in result.output
+
+
+HOSTILE = [
+    "x" * 10_000,
+    '"unbalanced',
+    "title:(a OR b) AND NOT c*",
+    "a?b* ~2 ^3 [1 TO 5] {x}",
+    "\x00\x01\x1f\x7f",
+    "<script>alert(1)</script>",
+    "ÄÖÜ ñ ç 𝔘𝔫𝔦𝔠𝔬𝔡𝔢 😀",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_gets_a_normal_page(client, catalog, text):
+    response = client.get("/search", query_string={"q": text})
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in response.text
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["page=-1", "page=99999999999999", "page=abc", "age=-3", "age=1e9", "category=ZZZ", "ats=Atlantide",
+     "municipality=999999", "municipality=%00", "cost=cheap", "audience=aliens", "period=never"],
+)  # fmt: skip
+def test_bad_parameters_get_a_normal_page_with_a_message(client, catalog, query):
+    response = client.get(f"/search?{query}&lang=en")
+    assert response.status_code == 200
+    assert "were not understood" in response.text
+
+
+def test_search_page_shows_results_facets_and_keeps_the_address(client, catalog):
+    text = client.get("/search?q=centro+estivo&lang=en").text
+    assert "1 service found" in text
+    assert "Bartesaghi park" in text and '<mark class="wp-hl' in text
+    assert 'name="category" id="category-P2" value="P2"' in text
+    text = client.get("/search?q=pre+scuola&municipality=014061&lang=it").text
+    assert "1 servizio trovato" in text and "Sondrio" in text
+
+
+def test_empty_results_suggest_words_territory_and_welfare_points(app, client, catalog):
+    add(app, external_id="w1", title="Welfare Point di Sondrio", category="W1", needs="", municipalities="")
+    text = client.get("/search?q=ippoterapia&municipality=014061&lang=en").text
+    assert "No service found" in text
+    assert "Look in the whole of ATS Montagna" in text
+    assert "Welfare Point di Sondrio" in text
+
+
+def test_each_search_is_counted_anonymously_by_week(app, client, catalog):
+    client.get("/search?q=Doposcuola")
+    client.get("/search?q=doposcuola  ")
+    client.get("/search?q=doposcuola&page=2")
+    client.get("/search?q=ippoterapia")
+    with app.app_context():
+        rows = {
+            (r.query, r.had_results): r.count for r in db.session.execute(db.select(SearchCount)).scalars()
+        }
+    assert rows == {("doposcuola", True): 2, ("ippoterapia", False): 1}
+
+
+def test_search_box_on_the_home_page(client):
+    text = client.get("/").text
+    assert re.search(r'<form[^>]+action="/search"[^>]+method="get"', text)

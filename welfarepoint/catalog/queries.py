@@ -1,0 +1,87 @@
+"""Read-only questions the public pages and the API ask of the catalog."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func
+
+from welfarepoint.catalog.models import Organisation, Service
+from welfarepoint.extensions import db
+
+WELFARE_POINT_CATEGORY = "W1"
+
+
+def published_services(ids: Iterable[int]) -> list[Service]:
+    """The published listings with these ids, in the order given (missing ones left out)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    rows = db.session.execute(db.select(Service).where(Service.id.in_(ids), Service.status == "published"))
+    by_id = {service.id: service for service in rows.unique().scalars()}
+    return [by_id[service_id] for service_id in ids if service_id in by_id]
+
+
+def service_by_slug(slug: str) -> Service | None:
+    """The listing at ``/services/<slug>``, whatever its status (the page says whether it is active)."""
+    return db.session.execute(db.select(Service).where(Service.slug == slug)).unique().scalar_one_or_none()
+
+
+def published_service_by_uuid(uuid: str) -> Service | None:
+    """A published listing by its public UUID."""
+    return (
+        db.session.execute(db.select(Service).where(Service.uuid == uuid, Service.status == "published"))
+        .unique()
+        .scalar_one_or_none()
+    )
+
+
+def welfare_points(ats: str | None = None) -> list[Service]:
+    """The published Welfare Points (desks), of one ATS or all, by ATS then title."""
+    query = db.select(Service).where(
+        Service.category == WELFARE_POINT_CATEGORY, Service.status == "published"
+    )
+    if ats:
+        query = query.where(Service.ats == ats)
+    return list(db.session.execute(query.order_by(Service.ats, Service.title)).unique().scalars())
+
+
+def count_published() -> int:
+    """How many listings the public can find."""
+    return db.session.execute(
+        db.select(func.count(Service.id)).where(Service.status == "published")
+    ).scalar_one()
+
+
+def organisations_with_published_services(page: int, per_page: int) -> tuple[list[Organisation], int]:
+    """Organisations that provide at least one published listing, by name, paginated; and their total."""
+    providers = db.select(Service.provider_id).where(Service.status == "published").distinct()
+    query = db.select(Organisation).where(Organisation.id.in_(providers)).order_by(Organisation.name)
+    total = db.session.execute(db.select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = db.session.execute(query.offset((page - 1) * per_page).limit(per_page)).unique().scalars()
+    return list(rows), total
+
+
+def organisation_by_uuid(uuid: str) -> Organisation | None:
+    """An organisation by its public UUID, if it provides a published listing."""
+    providers = db.select(Service.provider_id).where(Service.status == "published")
+    return (
+        db.session.execute(
+            db.select(Organisation).where(Organisation.uuid == uuid, Organisation.id.in_(providers))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+
+
+def published_services_of(organisation: Organisation) -> list[Service]:
+    """The published listings an organisation provides."""
+    return list(
+        db.session.execute(
+            db.select(Service)
+            .where(Service.provider_id == organisation.id, Service.status == "published")
+            .order_by(Service.title)
+        )
+        .unique()
+        .scalars()
+    )

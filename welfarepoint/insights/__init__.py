@@ -1,0 +1,1 @@
+"""Insights: anonymous demand counters, supply and demand, overlaps, monitoring tables, small-cell suppression."""

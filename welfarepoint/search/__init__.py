@@ -1,0 +1,188 @@
+"""Search: the only door to the Whoosh index of published listings. Nothing else imports ``whoosh``.
+
+- :func:`init_app` keeps the index in step: every committed catalog change is written to the index right after
+  the commit, and at start a missing, stale or corrupt index is rebuilt or repaired from the database.
+- :func:`query` searches, with :class:`Filters`, and returns a :class:`SearchResult`.
+- :func:`rebuild` and :func:`sync` are what ``flask search reindex`` runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from welfarepoint.catalog import events
+from welfarepoint.catalog.models import Service
+from welfarepoint.extensions import db
+from welfarepoint.search import query as _query
+from welfarepoint.search.analysis import fold, normalise_query
+from welfarepoint.search.index import SearchIndex, forget_all, get_index
+from welfarepoint.search.query import Filters, Hit, SearchResult
+from welfarepoint.search.schema import document
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "Filters",
+    "Hit",
+    "SearchResult",
+    "ensure_index",
+    "forget_all",
+    "index_services",
+    "init_app",
+    "normalise_for_statistics",
+    "query",
+    "rebuild",
+    "sync",
+]
+
+BATCH = 500
+
+
+def _index() -> SearchIndex:
+    return get_index(current_app.config["SEARCH_INDEX_DIR"])
+
+
+@contextmanager
+def _exclusive(search_index: SearchIndex) -> Iterator[None]:
+    """Serialise rebuilds and repairs across processes (several workers start at once)."""
+    search_index.path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = Path(str(search_index.path) + ".lock")
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _published(session: Session, ids: Iterable[int] | None = None) -> Iterator[Service]:
+    """Published listings (all, or these ids), loaded in batches so a large catalog never sits in memory."""
+    id_query = select(Service.id).where(Service.status == "published").order_by(Service.id)
+    if ids is not None:
+        id_query = id_query.where(Service.id.in_(list(ids)))
+    wanted = list(session.execute(id_query).scalars())
+    for start in range(0, len(wanted), BATCH):
+        batch = wanted[start : start + BATCH]
+        rows = session.execute(select(Service).where(Service.id.in_(batch)).order_by(Service.id))
+        yield from rows.unique().scalars()
+        session.expunge_all()
+
+
+def rebuild() -> int:
+    """Rebuild the whole index from the published listings in the database; return how many."""
+    search_index = _index()
+    with _exclusive(search_index), Session(db.engine) as session:
+        count = search_index.rebuild(document(service) for service in _published(session))
+    log.info("search index rebuilt with %d listings in %s", count, search_index.path)
+    return count
+
+
+def sync() -> tuple[int, int]:
+    """Bring the index in line with the database (listings added, changed or removed); return (written, deleted)."""
+    search_index = _index()
+    with _exclusive(search_index), Session(db.engine) as session:
+        wanted = dict(
+            session.execute(select(Service.id, Service.version).where(Service.status == "published")).all()
+        )
+        indexed = search_index.indexed_versions()
+        stale = [service_id for service_id, version in wanted.items() if indexed.get(service_id) != version]
+        gone = [service_id for service_id in indexed if service_id not in wanted]
+        if stale or gone:
+            documents = [document(service) for service in _published(session, stale)] if stale else []
+            search_index.write(documents, gone)
+    if stale or gone:
+        log.info("search index repaired: %d listings written, %d removed", len(stale), len(gone))
+    return len(stale), len(gone)
+
+
+def ensure_index() -> str:
+    """At start: rebuild a missing or unreadable index, repair a stale one. Never raises; returns what it did."""
+    search_index = _index()
+    try:
+        if not search_index.exists():
+            log.warning("search index missing or from an older version in %s: rebuilding", search_index.path)
+            rebuild()
+            return "rebuilt"
+        try:
+            written, deleted = sync()
+        except Exception:
+            log.exception("search index in %s is unreadable: rebuilding", search_index.path)
+            rebuild()
+            return "rebuilt"
+        return "repaired" if written or deleted else "current"
+    except (OperationalError, ProgrammingError):
+        log.warning("search index not checked: the database is not set up yet (run `flask setup`)")
+        return "no database"
+    except Exception:
+        log.exception(
+            "search index could not be prepared in %s; searches will fail until it is", search_index.path
+        )
+        return "failed"
+    finally:
+        search_index.close()  # workers forked after start open their own
+
+
+def index_services(service_ids: Iterable[int]) -> None:
+    """Write the current state of these listings to the index (published ones in, others out)."""
+    ids = sorted(set(service_ids))
+    if not ids:
+        return
+    search_index = _index()
+    with Session(db.engine) as session:
+        documents = [document(service) for service in _published(session, ids)]
+    published = {int(doc["id"]) for doc in documents}
+    search_index.write(documents, [service_id for service_id in ids if service_id not in published])
+
+
+def _on_listings_committed(sender, service_ids: frozenset[int]) -> None:
+    try:
+        index_services(service_ids)
+    except Exception:
+        # The database change stands; the index is repaired from it at the next start or `flask search reindex`.
+        log.exception("could not update the search index for listings %s", sorted(service_ids))
+        _index().path.joinpath("needs-sync").touch()
+
+
+def query(
+    text: str = "",
+    filters: Filters | None = None,
+    *,
+    page: int = 1,
+    per_page: int = 10,
+    today: date | None = None,
+) -> SearchResult:
+    """Search the published listings: relevance first, a day-seeded tie-break, facets, spelling help."""
+    search_index = _index()
+    if search_index.path.joinpath("needs-sync").exists():
+        try:
+            sync()
+            search_index.path.joinpath("needs-sync").unlink(missing_ok=True)
+        except Exception:
+            log.exception("search index repair failed")
+    searcher = search_index.searcher()
+    return _query.run(
+        searcher, normalise_query(text), filters or Filters(), page=page, per_page=per_page, today=today
+    )
+
+
+def normalise_for_statistics(text: str) -> str:
+    """The form of a query kept in the anonymous counters: folded, single-spaced, at most 100 characters."""
+    return " ".join(fold(normalise_query(text)).split())[:100]
+
+
+def init_app(app: Flask) -> None:
+    """Keep the index of ``app`` in step with its database, from now on and at start."""
+    events.listings_committed.connect(_on_listings_committed)
+    if app.config.get("SEARCH_CHECK_AT_START", True):
+        with app.app_context():
+            ensure_index()

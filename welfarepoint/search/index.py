@@ -1,0 +1,157 @@
+"""The index on disk: open or create, write one listing at a time or rebuild, and fresh searchers per process.
+
+The database is the source of truth; the index holds published listings only and can always be rebuilt.
+Every segment is written non-compound (opening a searcher then costs ~0.3 ms and ~3 MB instead of a copy of
+the whole index). Writers are serialised by Whoosh's lock; a write that cannot get it within the timeout is
+logged and repaired by :func:`sync` at the next start. Searchers are kept per thread and refreshed when the
+index changed, so a listing committed by any process is found on the next request of every process.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import LockError
+
+from welfarepoint.search.schema import build_schema
+
+log = logging.getLogger(__name__)
+
+INDEX_NAME = "services"
+WRITE_TIMEOUT = 10.0
+SCHEMA_VERSION = "4"  # bump when the schema or analysis changes: the index is then rebuilt at start
+
+
+class SearchIndex:
+    """One index folder, with a searcher per thread and per-searcher caches of filter sets and facet columns."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._index = None
+        self._lock = threading.RLock()
+        self._local = threading.local()
+
+    # --- opening -------------------------------------------------------------------------------------------
+
+    def _marker(self) -> Path:
+        return self.path / "schema-version"
+
+    def exists(self) -> bool:
+        """Whether a readable index of the current schema version is on disk."""
+        if not self._marker().exists() or self._marker().read_text().strip() != SCHEMA_VERSION:
+            return False
+        try:
+            return whoosh_index.exists_in(str(self.path), indexname=INDEX_NAME)
+        except Exception:  # a corrupt table of contents counts as missing
+            return False
+
+    def create(self) -> None:
+        """Make a new empty index, replacing whatever is in the folder."""
+        with self._lock:
+            self.close()
+            if self.path.exists():
+                shutil.rmtree(self.path)
+            self.path.mkdir(parents=True)
+            FileStorage(str(self.path)).create_index(build_schema(), indexname=INDEX_NAME)
+            self._marker().write_text(SCHEMA_VERSION)
+
+    def index(self):
+        """The open Whoosh index (opened on first use, in this process)."""
+        with self._lock:
+            if self._index is None:
+                self._index = whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
+            return self._index
+
+    def close(self) -> None:
+        """Forget open searchers and the index (before a fork, or a rebuild)."""
+        with self._lock:
+            searcher = getattr(self._local, "searcher", None)
+            if searcher is not None:
+                searcher.close()
+            self._local = threading.local()
+            self._index = None
+
+    # --- reading -------------------------------------------------------------------------------------------
+
+    def searcher(self):
+        """A searcher that sees the latest committed index, with its caches (``searcher.wp_cache``)."""
+        searcher = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = self.index().searcher()
+            searcher.wp_cache = {}
+        elif not searcher.up_to_date():
+            # Not searcher.refresh(): it reuses segment readers by segment id, and so keeps their old set of
+            # deleted documents (an archived listing would stay findable). A new searcher on non-compound
+            # segments costs well under a millisecond.
+            searcher.close()
+            searcher = self.index().searcher()
+            searcher.wp_cache = {}
+        self._local.searcher = searcher
+        return searcher
+
+    def indexed_versions(self) -> dict[int, int]:
+        """``{service id: version}`` of every indexed listing."""
+        searcher = self.searcher()
+        return {int(fields["id"]): fields["version"] for fields in searcher.all_stored_fields()}
+
+    # --- writing -------------------------------------------------------------------------------------------
+
+    def write(self, documents: Iterable[dict[str, Any]] = (), delete_ids: Iterable[int] = ()) -> None:
+        """Add or replace ``documents`` and delete ``delete_ids``, in one commit."""
+        writer = self.index().writer(timeout=WRITE_TIMEOUT, compound=False)
+        try:
+            for service_id in delete_ids:
+                writer.delete_by_term("id", str(service_id))
+            for document in documents:
+                writer.update_document(**document)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(optimize=False)
+
+    def rebuild(self, documents: Iterable[dict[str, Any]]) -> int:
+        """Replace the whole index with ``documents``; return how many were written."""
+        with self._lock:
+            self.create()
+            writer = self.index().writer(timeout=WRITE_TIMEOUT, compound=False, limitmb=128)
+            count = 0
+            try:
+                for document in documents:
+                    writer.add_document(**document)
+                    count += 1
+            except BaseException:
+                writer.cancel()
+                raise
+            writer.commit(optimize=True)
+            return count
+
+
+_registry: dict[str, SearchIndex] = {}
+_registry_lock = threading.Lock()
+
+
+def get_index(path: str | Path) -> SearchIndex:
+    """The process's :class:`SearchIndex` for ``path`` (one per folder)."""
+    key = str(Path(path).resolve())
+    with _registry_lock:
+        if key not in _registry:
+            _registry[key] = SearchIndex(key)
+        return _registry[key]
+
+
+def forget_all() -> None:
+    """Close every index of this process (used before a server forks its workers, and by tests)."""
+    with _registry_lock:
+        for search_index in _registry.values():
+            search_index.close()
+        _registry.clear()
+
+
+__all__ = ["LockError", "SearchIndex", "forget_all", "get_index"]

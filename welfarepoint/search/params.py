@@ -1,0 +1,132 @@
+"""Read the public search parameters (DESIGN §9) from a query string, checking every value.
+
+Shared by the ``/search`` page and the ``/api/v1/services`` endpoint so both understand the same addresses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flask_babel import lazy_gettext as _l
+
+from welfarepoint import territory
+from welfarepoint.catalog import taxonomy
+from welfarepoint.search.analysis import normalise_query
+from welfarepoint.search.query import Filters
+
+MAX_PAGE = 1000
+MAX_PER_PAGE = 100
+
+
+class Args(Protocol):
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def getlist(self, key: str) -> list[str]: ...
+
+
+@dataclass
+class SearchRequest:
+    """A parsed search: the text, the filters, the page, and a message for every value not understood."""
+
+    text: str
+    filters: Filters
+    page: int = 1
+    per_page: int = 10
+    errors: dict[str, Any] = field(default_factory=dict)
+    municipality_suggestions: list[territory.Municipality] = field(default_factory=list)
+
+
+def _integer(value: str) -> int | None:
+    value = (value or "").strip()
+    if not value or not value.lstrip("-").isdigit() or len(value) > 9:
+        return None
+    return int(value)
+
+
+def parse_search_args(
+    args: Args, *, text_param: str = "q", default_per_page: int = 10, per_page_param: str | None = None
+) -> SearchRequest:
+    """Parse ``args``; values not understood are left out of the filters and explained in ``errors``."""
+    errors: dict[str, Any] = {}
+    text = normalise_query(args.get(text_param) or "")
+
+    audience = (args.get("audience") or "").strip() or None
+    if audience and audience not in taxonomy.codes("audiences"):
+        errors["audience"] = _l("Unknown audience “%(value)s”.", value=audience[:40])
+        audience = None
+
+    categories: list[str] = []
+    for code in args.getlist("category"):
+        code = code.strip().upper()
+        if not code:
+            continue
+        if code not in taxonomy.codes("categories"):
+            errors["category"] = _l("Unknown category “%(value)s”.", value=code[:40])
+        elif code not in categories:
+            categories.append(code)
+
+    ats = None
+    if raw_ats := (args.get("ats") or "").strip():
+        ats = territory.ats_by_name(raw_ats)
+        if ats is None:
+            errors["ats"] = _l("Unknown ATS “%(value)s”.", value=raw_ats[:40])
+
+    municipality = None
+    suggestions: list[territory.Municipality] = []
+    if raw_place := (args.get("municipality") or "").strip():
+        place = territory.find(raw_place[:80])
+        if place is None:
+            suggestions = territory.suggest(raw_place[:80], limit=5)
+            errors["municipality"] = _l(
+                "No Lombardy municipality is called “%(value)s”.", value=raw_place[:80]
+            )
+        else:
+            municipality = place.istat_code
+
+    age = None
+    if raw_age := (args.get("age") or "").strip():
+        age = _integer(raw_age)
+        if age is None or not 0 <= age <= 120:
+            errors["age"] = _l("The age must be a whole number between 0 and 120.")
+            age = None
+
+    free_only = False
+    if raw_cost := (args.get("cost") or "").strip():
+        if raw_cost == "free":
+            free_only = True
+        else:
+            errors["cost"] = _l("The only cost filter is “free”.")
+
+    period = (args.get("period") or "").strip() or None
+    if period and period not in taxonomy.codes("periods"):
+        errors["period"] = _l("Unknown period “%(value)s”.", value=period[:40])
+        period = None
+
+    page = 1
+    if raw_page := (args.get("page") or "").strip():
+        number = _integer(raw_page)
+        if number is None or not 1 <= number <= MAX_PAGE:
+            errors["page"] = _l("The page must be a whole number between 1 and %(max)s.", max=MAX_PAGE)
+        else:
+            page = number
+
+    per_page = default_per_page
+    if per_page_param and (raw := (args.get(per_page_param) or "").strip()):
+        number = _integer(raw)
+        if number is None or not 1 <= number <= MAX_PER_PAGE:
+            errors[per_page_param] = _l(
+                "The page size must be a whole number between 1 and %(max)s.", max=MAX_PER_PAGE
+            )
+        else:
+            per_page = number
+
+    filters = Filters(
+        audience=audience,
+        categories=tuple(categories),
+        ats=ats,
+        municipality=municipality,
+        age=age,
+        free_only=free_only,
+        period=period,
+    )
+    return SearchRequest(text, filters, page, per_page, errors, suggestions)

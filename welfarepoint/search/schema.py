@@ -1,0 +1,137 @@
+"""The index schema and how a published listing becomes an index document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+
+from welfarepoint import territory
+from welfarepoint.catalog import taxonomy
+from welfarepoint.search.analysis import english_analyzer, fold, italian_analyzer, plain_analyzer
+
+#: Text fields searched, with the analyzer language of each ("it" or "en").
+TEXT_FIELDS = {
+    "title": "it",
+    "summary": "it",
+    "tags": "it",
+    "body": "it",
+    "title_en": "en",
+    "summary_en": "en",
+    "body_en": "en",
+    "places": "plain",
+}
+#: Fields whose stored text is highlighted on result pages.
+HIGHLIGHT_FIELDS = ("title", "summary", "title_en", "summary_en")
+MAX_INDEXED_AGE = 100
+
+
+def build_schema() -> Schema:
+    """The Whoosh schema of the listings index (see DESIGN §5)."""
+    it, en, plain = italian_analyzer(), english_analyzer(), plain_analyzer()
+    return Schema(
+        id=ID(stored=True, unique=True),
+        version=STORED(),
+        title=TEXT(analyzer=it, stored=True, field_boost=3.0),
+        summary=TEXT(analyzer=it, stored=True, field_boost=1.5),
+        tags=TEXT(analyzer=it, field_boost=2.0),
+        body=TEXT(analyzer=it),
+        title_en=TEXT(analyzer=en, stored=True, field_boost=2.5),
+        summary_en=TEXT(analyzer=en, stored=True, field_boost=1.2),
+        body_en=TEXT(analyzer=en),
+        places=TEXT(analyzer=plain, field_boost=0.5),
+        spell=TEXT(analyzer=plain),
+        audience=ID(sortable=True),
+        category=ID(sortable=True),
+        ats=ID(sortable=True),
+        cost=ID(sortable=True),
+        periods=KEYWORD(),
+        period_set=ID(sortable=True),
+        coverage=KEYWORD(),
+        ages=KEYWORD(),
+        sizes=KEYWORD(),
+        needs=KEYWORD(),
+        slots=KEYWORD(),
+        languages=KEYWORD(),
+        provider=NUMERIC(int, sortable=True),
+    )
+
+
+def ats_token(ats: str) -> str:
+    """The coverage token of a whole ATS."""
+    return "ats:" + "-".join(fold(ats).split())
+
+
+def age_tokens(age_min: int | None, age_max: int | None) -> list[str]:
+    """One token per year of age served (100 stands for 100 and over); ``any`` when there is no age limit."""
+    if age_min is None and age_max is None:
+        return ["any"]
+    low = max(0, age_min or 0)
+    high = min(MAX_INDEXED_AGE, age_max if age_max is not None else MAX_INDEXED_AGE)
+    return [f"a{age}" for age in range(low, high + 1)]
+
+
+def age_token(age: int) -> str:
+    """The token a visitor's age is looked up by."""
+    return f"a{min(max(age, 0), MAX_INDEXED_AGE)}"
+
+
+def document(service: Any) -> dict[str, Any]:
+    """The index document of a published service (a :class:`welfarepoint.catalog.models.Service`)."""
+    needs_it = " ".join(taxonomy.label("needs", code, "it") for code in service.needs)
+    needs_en = " ".join(taxonomy.label("needs", code, "en") for code in service.needs)
+    covered = [place for code in service.coverage_codes if (place := territory.by_istat(code))]
+    location = territory.by_istat(service.municipality_code) if service.municipality_code else None
+    place_names = [place.name for place in covered] or [service.ats]
+    if location:
+        place_names.append(location.name)
+    body = " ".join(
+        [
+            service.description,
+            service.how_to_access,
+            service.cost_notes,
+            service.schedule_notes,
+            service.provider.name,
+            service.alliance.name if service.alliance else "",
+            needs_it,
+        ]
+    )
+    body_en = " ".join([service.description_en, service.how_to_access_en, service.cost_notes_en, needs_en])
+    coverage = [place.istat_code for place in covered] or [ats_token(service.ats)]
+    periods = service.periods or ["all_year"]
+    return {
+        "id": str(service.id),
+        "version": service.version,
+        "title": service.title,
+        "summary": service.summary,
+        "tags": " ".join(service.tags),
+        "body": body,
+        "title_en": service.title_en,
+        "summary_en": service.summary_en,
+        "body_en": body_en,
+        "places": " ".join(place_names),
+        "spell": " ".join(
+            [
+                service.title,
+                service.summary,
+                " ".join(service.tags),
+                service.title_en,
+                service.summary_en,
+                service.description,
+                service.description_en,
+            ]
+        ),
+        "audience": service.audience,
+        "category": service.category,
+        "ats": service.ats,
+        "cost": service.cost,
+        "periods": " ".join(periods),
+        "period_set": " ".join(periods),
+        "coverage": " ".join(coverage),
+        "ages": " ".join(age_tokens(service.age_min, service.age_max)),
+        "sizes": " ".join(service.company_sizes) or "any",
+        "needs": " ".join(service.needs),
+        "slots": " ".join(service.time_slots),
+        "languages": " ".join(service.languages),
+        "provider": service.provider_id,
+    }
