@@ -9,12 +9,13 @@ from welfarepoint.catalog.models import (
     Service,
     ServiceCoverage,
 )
-from welfarepoint.insights.models import SearchCount
+from welfarepoint.insights.models import DemandCount, SearchCount
 from welfarepoint.territory.models import Municipality
 
 __all__ = [
     "Alliance",
     "AllianceMember",
+    "DemandCount",
     "Feedback",
     "Municipality",
     "Organisation",

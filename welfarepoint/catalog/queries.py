@@ -85,3 +85,12 @@ def published_services_of(organisation: Organisation) -> list[Service]:
         .unique()
         .scalars()
     )
+
+
+def published_for_audience(audience: str) -> list[Service]:
+    """Every published listing for ``persons`` or ``companies`` (the candidates a questionnaire is matched on)."""
+    return list(
+        db.session.execute(
+            db.select(Service).where(Service.audience == audience, Service.status == "published").order_by(Service.id)
+        ).unique().scalars()
+    )

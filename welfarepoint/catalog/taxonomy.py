@@ -96,3 +96,11 @@ def language_name(code: str, language: str = "it") -> str:
 def language_codes() -> tuple[str, ...]:
     """The ISO 639-1 codes a listing may declare."""
     return tuple(data()["languages"])
+
+
+def need_plain_words(code: str, language: str = "it") -> tuple[str, str]:
+    """What a need means in plain words, and examples (company questionnaire); falls back to the label."""
+    need = _by_code("needs").get(code, {})
+    plain = need.get(f"plain_{language}") or need.get("plain_it") or label("needs", code, language)
+    examples = need.get(f"examples_{language}") or need.get("examples_it") or ""
+    return plain, examples

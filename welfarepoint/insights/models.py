@@ -19,3 +19,19 @@ class SearchCount(db.Model):
     query: Mapped[str] = mapped_column(String(100))
     had_results: Mapped[bool] = mapped_column(Boolean)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DemandCount(db.Model):
+    """How many completed questionnaires, in one ISO week, asked for one need in one ATS, and with what outcome."""
+
+    __tablename__ = "demand_count"
+    __table_args__ = (UniqueConstraint("week", "ats", "audience", "need", "outcome", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[str] = mapped_column(String(8), index=True)
+    ats: Mapped[str] = mapped_column(String(40), index=True)  # "" when no place was given
+    audience: Mapped[str] = mapped_column(String(20))
+    need: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(10))  # matched | unmet
+    channel: Mapped[str] = mapped_column(String(10))  # web | desk
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -73,6 +73,9 @@ def navigation() -> dict:
         "format_date": format_date,
         "ngettext": ngettext,
         "service_json_ld": service_json_ld,
+        "needs_codes": taxonomy.need_codes,
+        "need_category": taxonomy.need_category,
+        "need_plain_words": lambda code: taxonomy.need_plain_words(code, current_language()),
     }
 
 
@@ -183,3 +186,7 @@ def privacy():
 def report_problem():
     """How to report a problem with the site or with a listing."""
     return render_template("public/report_problem.html", contact_email=current_app.config["CONTACT_EMAIL"])
+
+
+# The questionnaire pages register themselves on ``bp``.
+from welfarepoint.public import questionnaires  # noqa: E402, F401

@@ -1,0 +1,140 @@
+"""The family and company questionnaires: short GET steps, answers carried in the address, explained results.
+
+Nothing is stored but the anonymous demand counters, incremented once per completed questionnaire: the last
+step submits ``done=1``; the page counts, then redirects to the same address without it, so a reload or a
+shared link does not count again.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import redirect, render_template, request, url_for
+
+from welfarepoint import territory
+from welfarepoint.catalog import queries, taxonomy
+from welfarepoint.i18n import current_language
+from welfarepoint.insights.counters import count_questionnaire
+from welfarepoint.matching import match, offer_from, profile_from
+from welfarepoint.public.views import bp
+
+FAMILY_STEPS = ("place", "people", "needs", "options")
+COMPANY_STEPS = ("company", "needs")
+#: The answers each step asks for (the others travel as hidden fields).
+STEP_FIELDS = {
+    "place": ("municipality", "work_municipality", "school_municipality"),
+    "people": ("child_age", "cared_age"),
+    "needs": ("needs",),
+    "options": ("free_only", "language"),
+    "company": ("municipality", "size", "sector", "has_plan"),
+}
+ANSWER_FIELDS = {
+    "persons": ("municipality", "work_municipality", "school_municipality", "child_age", "cared_age", "needs", "free_only", "language", "channel"),
+    "companies": ("municipality", "size", "sector", "needs", "has_plan", "channel"),
+}  # fmt: skip
+
+
+def _answers(audience: str) -> list[tuple[str, str]]:
+    """The questionnaire's answers from the address, in a stable order, empty ones dropped."""
+    return [
+        (key, value.strip()[:80])
+        for key in ANSWER_FIELDS[audience]
+        for value in request.args.getlist(key)
+        if value.strip()
+    ]
+
+
+def _address(endpoint: str, answers: list[tuple[str, str]], **extra: str) -> str:
+    pairs = answers + [(key, value) for key, value in extra.items() if value]
+    return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
+
+
+def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
+    """Run the questionnaire page for ``audience``: a step, or the results."""
+    answers = _answers(audience)
+    profile, errors = profile_from(request.args, audience)
+    step = request.args.get("step", "")
+    asked = request.args.get("from_step", "")
+    # A step with problems in its own answers is shown again, with the messages.
+    if asked in steps and any(field in errors for field in STEP_FIELDS[asked]):
+        step = asked
+    if step not in steps:
+        wrong = [name for name in steps if any(field in errors for field in STEP_FIELDS[name])]
+        if wrong:
+            step = wrong[0]
+        elif not profile.places:
+            step = steps[0]
+        elif not profile.needs:
+            step = "needs"
+    if step in steps:
+        suggestions = {}
+        for field in ("municipality", "work_municipality", "school_municipality"):
+            if field in errors:
+                suggestions[field] = territory.suggest(request.args.get(field, "")[:80], limit=5)
+        hidden = [(key, value) for key, value in answers if key not in STEP_FIELDS[step]]
+        position = steps.index(step)
+        return render_template(
+            f"public/{endpoint.split('.')[-1]}_step.html",
+            step=step,
+            steps=steps,
+            position=position,
+            next_step=steps[position + 1] if position + 1 < len(steps) else "",
+            back=_address(endpoint, answers, step=steps[position - 1]) if position else None,
+            hidden=hidden,
+            profile=profile,
+            errors=errors,
+            suggestions=suggestions,
+            args=request.args,
+            answers=answers,
+        )
+
+    offers = [offer_from(service) for service in queries.published_for_audience(audience)]
+    result = match(profile, offers, language=current_language())
+    if request.args.get("done") == "1":
+        home_ats = profile.places[0].municipality.ats if profile.places else ""
+        outcomes = {need: ("unmet" if need in result.unmet_needs else "matched") for need in profile.needs}
+        count_questionnaire(audience, home_ats, outcomes, request.args.get("channel", "web"))
+        return redirect(_address(endpoint, answers), code=303)
+    services = {s.id: s for s in queries.published_services({m.offer.id for m in result.matches + result.alternatives})}
+    desks = [desk for ats in profile.ats for desk in queries.welfare_points(ats)]
+    return render_template(
+        f"public/{endpoint.split('.')[-1]}_results.html",
+        result=result,
+        services=services,
+        desks=desks,
+        profile=profile,
+        answers=answers,
+        permalink=_address(endpoint, answers),
+        change=lambda step: _address(endpoint, answers, step=step),
+    )
+
+
+@bp.get("/match/family")
+def match_family():
+    """The family questionnaire and its results."""
+    return _results("persons", "public.match_family", FAMILY_STEPS)
+
+
+@bp.get("/match/company")
+def match_company():
+    """The company questionnaire and its results."""
+    return _results("companies", "public.match_company", COMPANY_STEPS)
+
+
+@bp.get("/match/shortlist")
+def shortlist():
+    """The listings a visitor chose to keep: printable, and shareable as a link (nothing stored on the server)."""
+    slugs = [slug.strip()[:160] for slug in request.args.getlist("keep") if slug.strip()][:30]
+    chosen = [service for slug in dict.fromkeys(slugs) if (service := queries.service_by_slug(slug))]
+    plan = request.args.get("plan") == "1"
+    by_area: dict[str, list] = {}
+    for service in chosen:
+        by_area.setdefault(service.category, []).append(service)
+    return render_template(
+        "public/shortlist.html",
+        services=chosen,
+        plan=plan,
+        by_area=by_area,
+        area_words=lambda code: taxonomy.need_plain_words(code, current_language()),
+        back=request.args.get("back", "")[:2000] if (request.args.get("back", "")).startswith("/match/") else "",
+    )
