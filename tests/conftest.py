@@ -10,7 +10,7 @@ import pytest
 
 from welfarepoint import create_app
 from welfarepoint.cli import setup_database
-from welfarepoint.extensions import db
+from welfarepoint.extensions import db, limiter
 
 
 def make_config(folder: Path, **overrides) -> dict:
@@ -42,6 +42,36 @@ def app(tmp_path, template_instance):
     """A fresh application with its own copy of the set-up database and an empty search index folder."""
     instance = tmp_path / "instance"
     shutil.copytree(template_instance, instance)
+    application = create_app(make_config(instance))
+    limiter.reset()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_instance(tmp_path_factory, template_instance) -> Path:
+    """An instance folder with the demo network loaded and indexed, made once and copied by each test."""
+    from welfarepoint import search
+    from welfarepoint.catalog.demo_loader import load_demo_network
+
+    folder = tmp_path_factory.mktemp("demo-instance")
+    shutil.copytree(template_instance, folder, dirs_exist_ok=True)
+    application = create_app(make_config(folder))
+    with application.app_context():
+        load_demo_network()
+        db.session.commit()
+        db.engine.dispose()
+    search.forget_all()
+    return folder
+
+
+@pytest.fixture
+def demo_app(tmp_path, demo_instance):
+    """A fresh application on its own copy of the demo network (database and search index)."""
+    instance = tmp_path / "demo"
+    shutil.copytree(demo_instance, instance)
     application = create_app(make_config(instance))
     yield application
     with application.app_context():

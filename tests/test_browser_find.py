@@ -63,7 +63,9 @@ def test_suggest_a_correction(page):
     page.get_by_role("button", name="Invia il suggerimento").click()
     assert page.locator(".wp-field-errors").count() == 1
     assert_accessible(page)
-    page.get_by_label("Cosa dovrebbe esserci scritto?").fill("Il giovedì lo sportello apre alle 9, non alle 10.")
+    page.get_by_label("Cosa dovrebbe esserci scritto?").fill(
+        "Il giovedì lo sportello apre alle 9, non alle 10."
+    )
     page.get_by_role("button", name="Invia il suggerimento").click()
     assert page.get_by_role("status").filter(has_text="Grazie").is_visible()
 

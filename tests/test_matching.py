@@ -11,7 +11,9 @@ SONDRIO, TIRANO, BRENO, COMO, MILANO, CREMONA = "014061", "014066", "017028", "0
 
 
 def offer(id, **values) -> Offer:
-    base = dict(audience="persons", category="P2", needs=("before_school",), ats="Montagna", coverage=(SONDRIO,))
+    base = dict(
+        audience="persons", category="P2", needs=("before_school",), ats="Montagna", coverage=(SONDRIO,)
+    )
     base.update(values)
     return Offer(id=id, **base)
 
@@ -46,7 +48,9 @@ def test_matches_need_place_and_age_with_reasons(app_context):
     profile = family(municipality=SONDRIO, child_age=8, needs=["before_school", "summer_closure"])
     offers = [
         offer(1, age_min=6, age_max=11),
-        offer(2, needs=("summer_closure",), coverage=(), periods=("summer",), age_min=6, age_max=14, cost="free"),
+        offer(
+            2, needs=("summer_closure",), coverage=(), periods=("summer",), age_min=6, age_max=14, cost="free"
+        ),
         offer(3, age_min=3, age_max=5),  # too young
         offer(4, coverage=(TIRANO,)),  # another town
         offer(5, needs=("after_school",)),  # another need
@@ -67,9 +71,33 @@ def test_matches_need_place_and_age_with_reasons(app_context):
 def test_work_and_school_places_count_too(app_context):
     profile = family(municipality=COMO, work_municipality=MILANO, cared_age=82, needs="care_accompaniment")
     offers = [
-        offer(1, category="P1", needs=("care_accompaniment",), ats="Milano Città Metropolitana", coverage=(MILANO,), age_min=65, age_max=120),
-        offer(2, category="P1", needs=("care_accompaniment",), ats="Insubria", coverage=(), age_min=18, age_max=120),
-        offer(3, category="P1", needs=("care_accompaniment",), ats="Insubria", coverage=(), age_min=0, age_max=17),
+        offer(
+            1,
+            category="P1",
+            needs=("care_accompaniment",),
+            ats="Milano Città Metropolitana",
+            coverage=(MILANO,),
+            age_min=65,
+            age_max=120,
+        ),
+        offer(
+            2,
+            category="P1",
+            needs=("care_accompaniment",),
+            ats="Insubria",
+            coverage=(),
+            age_min=18,
+            age_max=120,
+        ),
+        offer(
+            3,
+            category="P1",
+            needs=("care_accompaniment",),
+            ats="Insubria",
+            coverage=(),
+            age_min=0,
+            age_max=17,
+        ),
     ]
     result = match(profile, offers, language="en")
     assert [m.offer.id for m in result.matches] == [2, 1]  # home before work
@@ -79,22 +107,43 @@ def test_work_and_school_places_count_too(app_context):
 
 @pytest.mark.parametrize(("age", "expected"), [(5, []), (6, [1]), (11, [1]), (12, [])])
 def test_age_bounds_are_inclusive(app_context, age, expected):
-    result = match(family(municipality=SONDRIO, child_age=age, needs="before_school"), [offer(1, age_min=6, age_max=11)])
+    result = match(
+        family(municipality=SONDRIO, child_age=age, needs="before_school"), [offer(1, age_min=6, age_max=11)]
+    )
     assert [m.offer.id for m in result.matches] == expected
 
 
 def test_company_size_free_only_and_language_are_hard_filters(app_context):
     cremona = company(municipality=CREMONA, size="small", needs="C3")
     offers = [
-        offer(1, audience="companies", category="C3", needs=("C3",), ats="Val Padana", coverage=(), sizes=("micro", "small")),
-        offer(2, audience="companies", category="C3", needs=("C3",), ats="Val Padana", coverage=(), sizes=("large",)),
+        offer(
+            1,
+            audience="companies",
+            category="C3",
+            needs=("C3",),
+            ats="Val Padana",
+            coverage=(),
+            sizes=("micro", "small"),
+        ),
+        offer(
+            2,
+            audience="companies",
+            category="C3",
+            needs=("C3",),
+            ats="Val Padana",
+            coverage=(),
+            sizes=("large",),
+        ),
     ]
     result = match(cremona, offers, language="en")
     assert [m.offer.id for m in result.matches] == [1]
     assert "for companies of your size (Small (10 to 49 staff))" in texts(result.matches[0].reasons)
 
     offers = [offer(1, cost="fee"), offer(2, cost="free"), offer(3, cost="free", languages=("it", "en"))]
-    assert [m.offer.id for m in match(family(municipality=SONDRIO, needs="before_school", free_only=1), offers).matches] == [2, 3]
+    assert [
+        m.offer.id
+        for m in match(family(municipality=SONDRIO, needs="before_school", free_only=1), offers).matches
+    ] == [2, 3]
     result = match(family(municipality=SONDRIO, needs="before_school", language="en"), offers, language="en")
     assert [m.offer.id for m in result.matches] == [3]
     assert "staff speak English" in texts(result.matches[0].reasons)
@@ -102,7 +151,9 @@ def test_company_size_free_only_and_language_are_hard_filters(app_context):
 
 def test_full_services_stay_but_rank_after_open_ones(app_context):
     offers = [offer(1, availability="full"), offer(2), offer(3, availability="waiting_list")]
-    assert [m.offer.id for m in match(family(municipality=SONDRIO, needs="before_school"), offers).matches] == [2, 3, 1]
+    assert [
+        m.offer.id for m in match(family(municipality=SONDRIO, needs="before_school"), offers).matches
+    ] == [2, 3, 1]
 
 
 def test_nothing_fits_gives_unmet_needs_and_nearest_alternatives(app_context):
@@ -123,8 +174,12 @@ def test_nothing_that_fails_a_hard_filter_is_ever_a_match(app_context):
 
     ages = [None, 3, 6, 11, 15]
     offers = []
-    for n, (coverage, low, cost) in enumerate(itertools.product([(SONDRIO,), (TIRANO,), ()], ages, ["free", "fee"])):
-        offers.append(offer(n, coverage=coverage, age_min=low, age_max=None if low is None else low + 5, cost=cost))
+    for n, (coverage, low, cost) in enumerate(
+        itertools.product([(SONDRIO,), (TIRANO,), ()], ages, ["free", "fee"])
+    ):
+        offers.append(
+            offer(n, coverage=coverage, age_min=low, age_max=None if low is None else low + 5, cost=cost)
+        )
     profile = family(municipality=SONDRIO, child_age=8, needs="before_school", free_only=1)
     for item in match(profile, offers).matches:
         o = item.offer
@@ -133,9 +188,13 @@ def test_nothing_that_fails_a_hard_filter_is_ever_a_match(app_context):
 
 
 def test_bad_answers_are_reported_not_guessed():
-    args = MultiDict([("municipality", "Atlantide"), ("child_age", "40"), ("needs", "flying"), ("cared_age", "x")])
+    args = MultiDict(
+        [("municipality", "Atlantide"), ("child_age", "40"), ("needs", "flying"), ("cared_age", "x")]
+    )
     profile, errors = profile_from(args, "persons")
     assert set(errors) == {"municipality", "child_age", "needs", "cared_age"}
     assert profile.places == [] and profile.needs == [] and profile.child_ages == []
-    _, errors = profile_from(MultiDict([("size", "huge"), ("needs", "C9"), ("has_plan", "maybe")]), "companies")
+    _, errors = profile_from(
+        MultiDict([("size", "huge"), ("needs", "C9"), ("has_plan", "maybe")]), "companies"
+    )
     assert set(errors) == {"size", "needs", "has_plan"}

@@ -6,6 +6,7 @@ versions in package-lock.json. Only what the site serves is copied (no source ma
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -26,6 +27,17 @@ ASSETS = [
     ("@popperjs/core/dist/umd/popper.min.js", "popper/popper.min.js"),
     ("@popperjs/core/LICENSE.md", "popper/LICENSE.md"),
 ]
+
+
+#: Bootstrap Italia embeds the video player's icon font as a data: URI; the site has no video player, and the
+#: Content-Security-Policy allows fonts from the site only, so the rule is taken out of the copy.
+VIDEOJS_FONT = re.compile(r"@font-face\{font-family:VideoJS;[^}]*\}")
+
+
+def strip_embedded_fonts(css_file: Path) -> None:
+    """Remove the embedded (data: URI) font of the video player from a vendored stylesheet."""
+    css = css_file.read_text(encoding="utf-8")
+    css_file.write_text(VIDEOJS_FONT.sub("", css), encoding="utf-8")
 
 
 def copy_assets() -> int:
@@ -49,6 +61,7 @@ def copy_assets() -> int:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(NODE / source, target)
             count += 1
+    strip_embedded_fonts(VENDOR / "bootstrap-italia/css/bootstrap-italia.min.css")
     return count
 
 

@@ -70,9 +70,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the public site, the managers' backend and the API."""
+    from welfarepoint.api.views import bp as api_bp
     from welfarepoint.public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -14,8 +14,8 @@ Decisions worth knowing:
   vocabulary (capacity, enrolment deadline, tags, ISTAT codes of service areas) are attributes with a ``value``.
 - ``name`` is the title in ``language``; ``alternate_name`` is the title in the other language, when written.
 - ``url`` is the service's own website, else its page on Welfare Point (``page_url``).
-- HSDS has no field for a postal code we do not know: ``postal_code`` is the five-digit CAP found in the
-  address, or an empty string.
+- HSDS requires ``postal_code`` on an address and listings have none: it is the five-digit CAP found in the
+  address text, else an empty string.
 """
 
 from __future__ import annotations
@@ -333,7 +333,9 @@ def service_contacts(service: Any) -> list[dict[str, Any]]:
         if service.phone
         else []
     )
-    return [_compact({"id": contact_id, "service_id": service.uuid, "email": service.email, "phones": phones})]
+    return [
+        _compact({"id": contact_id, "service_id": service.uuid, "email": service.email, "phones": phones})
+    ]
 
 
 def service_areas(service: Any, language: str) -> list[dict[str, Any]]:
@@ -374,6 +376,13 @@ def service_areas(service: Any, language: str) -> list[dict[str, Any]]:
     ]
 
 
+def _location_name(address: str, city: str) -> str:
+    """ "Via Roma 1, Sondrio": the address with its municipality, unless the address already names it."""
+    if not address or not city or city.casefold() in address.casefold():
+        return address or city
+    return f"{address}, {city}"
+
+
 def service_locations(service: Any) -> list[dict[str, Any]]:
     """Where the service is delivered, as HSDS ``service_at_location`` entries (none if unknown)."""
     place = territory.by_istat(service.municipality_code or "")
@@ -400,7 +409,7 @@ def service_locations(service: Any) -> list[dict[str, Any]]:
         "id": location_id,
         "location_type": "physical",
         "organization_id": service.provider.uuid,
-        "name": service.address or place.name,
+        "name": _location_name(service.address, place.name if place else ""),
         "addresses": addresses,
     }
     return [

@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -21,6 +21,7 @@ from werkzeug.datastructures import MultiDict
 from welfarepoint import search
 from welfarepoint.api import hsds
 from welfarepoint.catalog import queries
+from welfarepoint.errors import ERROR_TEXTS
 from welfarepoint.search.params import parse_search_args
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -64,7 +65,7 @@ def bad_request(errors: dict[str, Any], suggestions: dict[str, Any] | None = Non
     """A 400 naming every parameter not understood, with a message in the request language."""
     body: dict[str, Any] = {
         "status": 400,
-        "title": str(_l("Invalid parameters")),
+        "title": str(ERROR_TEXTS[400][0]),
         "detail": str(_l("Some parameters of the request are not valid: see “parameters” for each one.")),
         "parameters": {name: str(message) for name, message in errors.items()},
     }
@@ -73,11 +74,17 @@ def bad_request(errors: dict[str, Any], suggestions: dict[str, Any] | None = Non
     return jsonify({"error": body}), 400
 
 
+def not_found(detail: Any):
+    """A 404 that says what was not found (the site's generic text speaks of pages and links)."""
+    body = {"status": 404, "title": str(ERROR_TEXTS[404][0]), "detail": str(detail)}
+    return jsonify({"error": body}), 404
+
+
 def common_errors(endpoint: str) -> dict[str, Any]:
     """Problems with the parameters every data endpoint shares: ``lang`` and the HSDS filters not offered."""
     errors: dict[str, Any] = {}
     language = request.args.get("lang")
-    if language is not None and language not in current_app.config["LANGUAGES"]:
+    if language and language not in current_app.config["LANGUAGES"]:
         errors["lang"] = _l("The language must be “it” or “en”.")
     for name in UNSUPPORTED_FILTERS.get(endpoint, ()):
         if request.args.get(name):
@@ -103,12 +110,12 @@ def page_url(service) -> str:
     return url_for("public.service", slug=service.slug, _external=True)
 
 
-def public_uuid(value: str) -> str:
-    """The canonical form of a UUID in the address; anything else is a 404, never a database query."""
+def public_uuid(value: str) -> str | None:
+    """The canonical form of the UUID in an address, or None for anything else (never sent to the database)."""
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        abort(404)
+        return None
 
 
 @bp.get("/")
@@ -148,7 +155,11 @@ def services():
         return bad_request(errors, {"municipality": suggestions} if suggestions else None)
     result = search.query(parsed.text, parsed.filters, page=parsed.page, per_page=parsed.per_page)
     # The search shows the last page for a page past the end; an API answers the page asked, empty.
-    found = queries.published_services(hit.service_id for hit in result.hits) if result.page == parsed.page else []
+    found = (
+        queries.published_services(hit.service_id for hit in result.hits)
+        if result.page == parsed.page
+        else []
+    )
     language = content_language()
     with force_locale(language):
         contents = [hsds.service_summary(item, language, page_url(item)) for item in found]
@@ -162,9 +173,10 @@ def service(service_id: str):
     """One published listing, fully nested."""
     if errors := common_errors("service"):
         return bad_request(errors)
-    item = queries.published_service_by_uuid(public_uuid(service_id))
+    public_id = public_uuid(service_id)
+    item = queries.published_service_by_uuid(public_id) if public_id else None
     if item is None:
-        abort(404)
+        return not_found(_l("No published service has this id."))
     language = content_language()
     with force_locale(language):
         return json_in(language, hsds.service_full(item, language, page_url(item)))
@@ -173,7 +185,9 @@ def service(service_id: str):
 @bp.get("/organizations")
 def organizations():
     """The organisations that provide published listings, by name; an HSDS page."""
-    paging = MultiDict([(key, value) for key, value in request.args.items(multi=True) if key in {"page", "per_page"}])
+    paging = MultiDict(
+        [(key, value) for key, value in request.args.items(multi=True) if key in {"page", "per_page"}]
+    )
     parsed = parse_search_args(paging, per_page_param="per_page", default_per_page=DEFAULT_PER_PAGE)
     errors = {**parsed.errors, **common_errors("organizations")}
     if errors:
@@ -182,7 +196,9 @@ def organizations():
     language = content_language()
     with force_locale(language):
         contents = [hsds.organization_summary(item, language) for item in found]
-    return json_in(language, hsds.page(contents, total=total, page_number=parsed.page, per_page=parsed.per_page))
+    return json_in(
+        language, hsds.page(contents, total=total, page_number=parsed.page, per_page=parsed.per_page)
+    )
 
 
 @bp.get("/organizations/<organization_id>")
@@ -190,9 +206,10 @@ def organization(organization_id: str):
     """One organisation with its published listings (in the service list shape)."""
     if errors := common_errors("organization"):
         return bad_request(errors)
-    item = queries.organisation_by_uuid(public_uuid(organization_id))
+    public_id = public_uuid(organization_id)
+    item = queries.organisation_by_uuid(public_id) if public_id else None
     if item is None:
-        abort(404)
+        return not_found(_l("No organisation with published services has this id."))
     language = content_language()
     with force_locale(language):
         data = hsds.organization_full(item, language)

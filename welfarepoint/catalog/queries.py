@@ -91,6 +91,10 @@ def published_for_audience(audience: str) -> list[Service]:
     """Every published listing for ``persons`` or ``companies`` (the candidates a questionnaire is matched on)."""
     return list(
         db.session.execute(
-            db.select(Service).where(Service.audience == audience, Service.status == "published").order_by(Service.id)
-        ).unique().scalars()
+            db.select(Service)
+            .where(Service.audience == audience, Service.status == "published")
+            .order_by(Service.id)
+        )
+        .unique()
+        .scalars()
     )

@@ -24,7 +24,9 @@ def _add_one(model: Any, keys: list[dict[str, Any]]) -> None:
     for attempt in (1, 2):
         for key in keys:
             conditions = [getattr(model, name) == value for name, value in key.items()]
-            updated = db.session.execute(update(model).where(*conditions).values(count=model.count + 1)).rowcount
+            updated = db.session.execute(
+                update(model).where(*conditions).values(count=model.count + 1)
+            ).rowcount
             if not updated:
                 db.session.add(model(**key, count=1))
         try:

@@ -20,7 +20,11 @@ from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
 from welfarepoint.matching.profile import NeedsProfile, Place
 
-PLACE_ROLES = {"home": _l("where you live"), "work": _l("where you work"), "school": _l("where the children go to school")}
+PLACE_ROLES = {
+    "home": _l("where you live"),
+    "work": _l("where you work"),
+    "school": _l("where the children go to school"),
+}
 NEED_PERIODS = {"summer_closure": ("summer",), "holiday_closure": ("christmas", "easter")}
 MAX_ALTERNATIVES = 5
 
@@ -122,13 +126,17 @@ def _distance_km(offer: Offer, places: list[Place]) -> float | None:
     """How far the offer's nearest covered municipality is from the profile's nearest place."""
     if not places:
         return None
-    covered = [m for code in offer.coverage if (m := territory.by_istat(code))] or list(territory.in_ats(offer.ats))
+    covered = [m for code in offer.coverage if (m := territory.by_istat(code))] or list(
+        territory.in_ats(offer.ats)
+    )
     best = None
     for place in places:
         origin = place.municipality
         for target in covered:
             dlat = math.radians(target.lat - origin.lat)
-            dlon = math.radians(target.lon - origin.lon) * math.cos(math.radians((target.lat + origin.lat) / 2))
+            dlon = math.radians(target.lon - origin.lon) * math.cos(
+                math.radians((target.lat + origin.lat) / 2)
+            )
             km = 6371 * math.hypot(dlat, dlon)
             best = km if best is None else min(best, km)
     return best
@@ -161,7 +169,12 @@ def _evaluate(profile: NeedsProfile, offer: Offer, language: str) -> Match | Non
                 score += 1.5
             else:
                 reasons.append(
-                    _l("covers all of ATS %(ats)s, including %(place)s (%(role)s)", ats=offer.ats, place=place.municipality.name, role=role)
+                    _l(
+                        "covers all of ATS %(ats)s, including %(place)s (%(role)s)",
+                        ats=offer.ats,
+                        place=place.municipality.name,
+                        role=role,
+                    )
                 )
                 score += 0.5
             score += {"home": 3, "school": 1.5, "work": 1}[place.role]
@@ -173,19 +186,36 @@ def _evaluate(profile: NeedsProfile, offer: Offer, language: str) -> Match | Non
         fitting = [age for age in profile.child_ages if _in_range(offer, age)]
         if fitting:
             reasons.append(
-                _l("for %(ages)s: fits your child aged %(age)s", ages=_ages_text(offer), age=", ".join(map(str, fitting)))
+                _l(
+                    "for %(ages)s: fits your child aged %(age)s",
+                    ages=_ages_text(offer),
+                    age=", ".join(map(str, fitting)),
+                )
             )
         else:
             misfits.append(_l("for %(ages)s, not for the ages you gave", ages=_ages_text(offer)))
     if has_age_range and care_needs and profile.cared_age is not None:
         if _in_range(offer, profile.cared_age):
-            reasons.append(_l("for %(ages)s: fits a person aged %(age)s", ages=_ages_text(offer), age=profile.cared_age))
+            reasons.append(
+                _l("for %(ages)s: fits a person aged %(age)s", ages=_ages_text(offer), age=profile.cared_age)
+            )
         else:
-            misfits.append(_l("for %(ages)s, not for a person aged %(age)s", ages=_ages_text(offer), age=profile.cared_age))
+            misfits.append(
+                _l(
+                    "for %(ages)s, not for a person aged %(age)s",
+                    ages=_ages_text(offer),
+                    age=profile.cared_age,
+                )
+            )
 
     if profile.audience == "companies" and profile.size and offer.sizes:
         if profile.size in offer.sizes:
-            reasons.append(_l("for companies of your size (%(size)s)", size=taxonomy.label("company_sizes", profile.size, language)))
+            reasons.append(
+                _l(
+                    "for companies of your size (%(size)s)",
+                    size=taxonomy.label("company_sizes", profile.size, language),
+                )
+            )
             score += 2
         else:
             misfits.append(_l("not for companies of your size"))
@@ -193,7 +223,9 @@ def _evaluate(profile: NeedsProfile, offer: Offer, language: str) -> Match | Non
     for need in answered:
         for period in NEED_PERIODS.get(need, ()):
             if period in offer.periods:
-                reasons.append(_l("open in %(period)s", period=taxonomy.label("periods", period, language).lower()))
+                reasons.append(
+                    _l("open in %(period)s", period=taxonomy.label("periods", period, language).lower())
+                )
                 break
 
     if offer.cost == "free":
@@ -206,10 +238,17 @@ def _evaluate(profile: NeedsProfile, offer: Offer, language: str) -> Match | Non
 
     if profile.language and profile.language != "it":
         if profile.language in offer.languages:
-            reasons.append(_l("staff speak %(language)s", language=taxonomy.language_name(profile.language, language)))
+            reasons.append(
+                _l("staff speak %(language)s", language=taxonomy.language_name(profile.language, language))
+            )
             score += 1
         else:
-            misfits.append(_l("no staff speaking %(language)s", language=taxonomy.language_name(profile.language, language)))
+            misfits.append(
+                _l(
+                    "no staff speaking %(language)s",
+                    language=taxonomy.language_name(profile.language, language),
+                )
+            )
 
     if offer.availability == "full":
         score -= 6
@@ -243,6 +282,8 @@ def match(profile: NeedsProfile, offers: list[Offer], *, language: str = "it") -
         candidates = [item for item in near if any(need in unmet for need in item.needs)]
         for item in candidates:
             item.distance_km = _distance_km(item.offer, profile.places)
-        candidates.sort(key=lambda m: (m.distance_km if m.distance_km is not None else 1e9, -m.score, m.offer.id))
+        candidates.sort(
+            key=lambda m: (m.distance_km if m.distance_km is not None else 1e9, -m.score, m.offer.id)
+        )
         alternatives = candidates[:MAX_ALTERNATIVES]
     return MatchResult(profile, matches, {k: v for k, v in by_need.items() if v}, unmet, alternatives)

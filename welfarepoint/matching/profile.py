@@ -108,7 +108,9 @@ def profile_from(args: Args, audience: str) -> tuple[NeedsProfile, dict[str, Any
         if raw := (args.get("cared_age") or "").strip():
             profile.cared_age = _age(raw)
             if profile.cared_age is None:
-                errors["cared_age"] = _l("The age of the person you care for is a whole number from 0 to 120.")
+                errors["cared_age"] = _l(
+                    "The age of the person you care for is a whole number from 0 to 120."
+                )
         profile.free_only = (args.get("free_only") or "") in ("1", "true", "on", "yes")
         if language := (args.get("language") or "").strip():
             if language in taxonomy.language_codes():

@@ -95,7 +95,10 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         outcomes = {need: ("unmet" if need in result.unmet_needs else "matched") for need in profile.needs}
         count_questionnaire(audience, home_ats, outcomes, request.args.get("channel", "web"))
         return redirect(_address(endpoint, answers), code=303)
-    services = {s.id: s for s in queries.published_services({m.offer.id for m in result.matches + result.alternatives})}
+    services = {
+        s.id: s
+        for s in queries.published_services({m.offer.id for m in result.matches + result.alternatives})
+    }
     desks = [desk for ats in profile.ats for desk in queries.welfare_points(ats)]
     return render_template(
         f"public/{endpoint.split('.')[-1]}_results.html",
@@ -136,5 +139,7 @@ def shortlist():
         plan=plan,
         by_area=by_area,
         area_words=lambda code: taxonomy.need_plain_words(code, current_language()),
-        back=request.args.get("back", "")[:2000] if (request.args.get("back", "")).startswith("/match/") else "",
+        back=request.args.get("back", "")[:2000]
+        if (request.args.get("back", "")).startswith("/match/")
+        else "",
     )

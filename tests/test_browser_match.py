@@ -1,0 +1,116 @@
+"""The questionnaires in a real browser: the journeys of JOURNEYS.md, in both languages, with and without JS."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import assert_accessible, goto
+
+pytestmark = pytest.mark.browser
+
+
+def test_nurse_in_sondrio_finds_before_school_and_summer_care(page):
+    goto(page, "/?lang=en")
+    page.get_by_role("link", name="Find the services for your family").click()
+    assert_accessible(page)
+    page.get_by_label("Municipality where you live").fill("Sondr")
+    page.get_by_role("button", name="Continue").click()
+    # "Sondr" is not a municipality: the step comes back with suggestions to pick from.
+    page.get_by_label("Sondrio (SO)").check()
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Child 1, age").fill("8")
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Before school starts").check()
+    page.get_by_label("Summer school closure").check()
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue").click()
+    assert_accessible(page)
+    page.get_by_role("button", name="See the services").click()
+    assert page.locator("h1").inner_text() == "Services for your family"
+    assert "done" not in page.url and "municipality=014061" in page.url
+    cards = page.locator(".wp-result")
+    assert cards.count() >= 2
+    reasons = page.locator(".wp-reasons").first.inner_text()
+    assert "Sondrio" in reasons and "8" in reasons
+    assert page.locator(".badge", has_text="Full").count() >= 1
+    assert_accessible(page)
+    boxes = page.get_by_label("Keep in my list")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.get_by_role("button", name="Make a list of the ones I ticked").click()
+    assert page.locator("h1").inner_text() == "My list of services"
+    assert page.locator("main ol > li").count() == 2
+    assert (
+        page.get_by_role("link", name="Send it by e-mail")
+        .get_attribute("href")
+        .startswith("mailto:?subject=")
+    )
+    assert_accessible(page)
+
+
+def test_carer_in_como_working_in_milan_and_changing_an_answer(page):
+    goto(
+        page,
+        "/match/family?municipality=013075&work_municipality=015146&cared_age=82&needs=care_accompaniment&needs=care_respite&needs=care_information&lang=en",
+    )
+    text = page.locator("main").inner_text()
+    assert "Como" in text and "Milano" in text
+    assert page.locator(".wp-result").count() >= 3
+    page.get_by_role("link", name="Change needs").click()
+    assert page.get_by_label("Respite for family carers").is_checked()
+    page.get_by_label("Respite for family carers").uncheck()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("button", name="See the services").click()
+    assert "care_respite" not in page.url and "work_municipality=015146" in page.url
+
+
+def test_nothing_fits_says_so_and_shows_alternatives_and_welfare_points(page):
+    goto(
+        page, "/match/family?municipality=017028&child_age=9&needs=after_school&lang=en"
+    )  # Breno, Valcamonica
+    assert page.get_by_role("heading", name="What we could not find").is_visible()
+    assert page.get_by_role("heading", name="Talk to a Welfare Point").is_visible()
+    assert_accessible(page)
+
+
+def test_hr_office_in_cremona_gets_a_plan_outline(page):
+    goto(page, "/match/company?lang=en")
+    page.get_by_label("Municipality where the company is").fill("Cremona")
+    page.get_by_label("Small (10 to 49 staff)").check()
+    page.get_by_label("Sector").select_option("manufacturing")
+    page.get_by_label("No", exact=True).check()
+    assert_accessible(page)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Help building a company welfare plan").check()
+    page.get_by_label("Pilot smart working in your company").check()
+    page.get_by_label("Join or build a conciliation agreement").check()
+    assert_accessible(page)
+    page.get_by_role("button", name="See the services").click()
+    assert page.locator(".wp-result").count() >= 3
+    assert_accessible(page)
+    for box in page.get_by_label("Keep in my list").all()[:3]:
+        box.check()
+    page.get_by_role("button", name="Build a plan outline with the ones I ticked").click()
+    assert page.locator("h1").inner_text() == "Outline of a company welfare plan"
+    assert page.locator("main h2").count() >= 2
+    assert_accessible(page)
+
+
+def test_family_questionnaire_in_italian_without_javascript(chromium, live_server):
+    context = chromium.new_context(java_script_enabled=False, viewport={"width": 375, "height": 740})
+    try:
+        page = context.new_page()
+        page.goto(live_server.url + "/match/family?lang=it")
+        page.locator("#municipality").fill("Sondrio")
+        page.locator("button[type=submit]").click()
+        page.locator("#child_age_0").fill("8")
+        page.locator("button[type=submit]").click()
+        page.locator("#need-before_school").check()
+        page.locator("button[type=submit]").click()
+        page.locator("button[type=submit]").click()
+        assert page.locator("html").get_attribute("lang") == "it"
+        assert page.locator(".wp-result").count() >= 1
+    finally:
+        context.close()
