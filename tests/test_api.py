@@ -762,3 +762,27 @@ def test_page_envelope():
         False,
         10,
     )
+
+
+def test_match_family_twin_returns_ranked_matches_with_reasons(demo_app):
+    client = demo_app.test_client()
+    response = client.get(
+        "/api/v1/match/family?municipality=014061&child_age=8&needs=before_school&needs=summer_closure&lang=en"
+    )
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["outcome"] == "matched" and data["profile"]["places"][0]["name"] == "Sondrio"
+    scores = [m["score"] for m in data["matches"]]
+    assert scores == sorted(scores, reverse=True) and len(scores) >= 2
+    assert any("Sondrio" in reason for reason in data["matches"][0]["reasons"])
+    assert all(m["service"]["id"] for m in data["matches"])
+
+
+def test_match_company_twin_and_its_errors(demo_app):
+    client = demo_app.test_client()
+    data = client.get("/api/v1/match/company?municipality=Cremona&size=small&needs=C3&needs=C6").get_json()
+    assert {m["needs"][0] for m in data["matches"]} >= {"C3", "C6"}
+    response = client.get("/api/v1/match/family?municipality=Atlantide&child_age=99&needs=flying&lang=en")
+    assert response.status_code == 400
+    assert set(response.get_json()["error"]["parameters"]) == {"municipality", "child_age", "needs"}
+    assert client.get("/api/v1/match/family?lang=en").get_json()["error"]["parameters"].keys() == {"municipality", "needs"}

@@ -218,3 +218,7 @@ def organization(organization_id: str):
             for listing in queries.published_services_of(item)
         ]
     return json_in(language, data)
+
+
+# The questionnaires' JSON twins register themselves on ``bp``.
+from welfarepoint.api import match_views  # noqa: E402, F401

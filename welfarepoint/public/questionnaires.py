@@ -15,7 +15,8 @@ from welfarepoint import territory
 from welfarepoint.catalog import queries, taxonomy
 from welfarepoint.i18n import current_language
 from welfarepoint.insights.counters import count_questionnaire
-from welfarepoint.matching import match, offer_from, profile_from
+from welfarepoint.matching import profile_from
+from welfarepoint.matching.runner import run_questionnaire
 from welfarepoint.public.views import bp
 
 FAMILY_STEPS = ("place", "people", "needs", "options")
@@ -88,8 +89,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
             answers=answers,
         )
 
-    offers = [offer_from(service) for service in queries.published_for_audience(audience)]
-    result = match(profile, offers, language=current_language())
+    profile, _errors, result = run_questionnaire(request.args, audience, current_language())
     if request.args.get("done") == "1":
         home_ats = profile.places[0].municipality.ats if profile.places else ""
         outcomes = {need: ("unmet" if need in result.unmet_needs else "matched") for need in profile.needs}
