@@ -785,4 +785,7 @@ def test_match_company_twin_and_its_errors(demo_app):
     response = client.get("/api/v1/match/family?municipality=Atlantide&child_age=99&needs=flying&lang=en")
     assert response.status_code == 400
     assert set(response.get_json()["error"]["parameters"]) == {"municipality", "child_age", "needs"}
-    assert client.get("/api/v1/match/family?lang=en").get_json()["error"]["parameters"].keys() == {"municipality", "needs"}
+    assert client.get("/api/v1/match/family?lang=en").get_json()["error"]["parameters"].keys() == {
+        "municipality",
+        "needs",
+    }

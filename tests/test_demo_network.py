@@ -23,7 +23,13 @@ FIGURE_6_2_TOTALS = {
     "Bergamo": 130, "Brescia": 107, "Brianza": 51, "Insubria": 48, "Milano Città Metropolitana": 75,
     "Montagna": 29, "Pavia": 41, "Val Padana": 86,
 }  # fmt: skip
-TYPES_MONTAGNA = {"public_body": 11, "social_district_or_special_company": 1, "school_or_training_institution": 1, "trade_union": 2, "non_profit": 14}
+TYPES_MONTAGNA = {
+    "public_body": 11,
+    "social_district_or_special_company": 1,
+    "school_or_training_institution": 1,
+    "trade_union": 2,
+    "non_profit": 14,
+}
 TYPES_VAL_PADANA = {
     "public_body": 18, "social_district_or_special_company": 9, "employers_association": 10, "non_profit": 33,
     "large_enterprise": 5, "medium_enterprise": 6, "small_enterprise": 3, "micro_enterprise": 2,
@@ -35,7 +41,9 @@ def test_loaded_network_reproduces_the_monitoring_figures(demo_app):
     with demo_app.app_context():
         alliances = Counter(db.session.execute(db.select(Alliance.ats)).scalars())
         actions = Counter(
-            db.session.execute(db.select(Service.ats, Service.audience).where(Service.category.in_(ACTION_CATEGORIES))).all()
+            db.session.execute(
+                db.select(Service.ats, Service.audience).where(Service.category.in_(ACTION_CATEGORIES))
+            ).all()
         )
         members = db.session.execute(
             db.select(Alliance.ats, Organisation.id, Organisation.type)

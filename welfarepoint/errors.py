@@ -52,6 +52,8 @@ def render_error(error: HTTPException):
     code = error.code or 500
     title, text = ERROR_TEXTS.get(code, (error.name, error.description))
     if _wants_json():
+        if code == 404:
+            text = _l("There is nothing at this address of the API: see /api/v1/ for the endpoints.")
         return jsonify({"error": {"status": code, "title": str(title), "detail": str(text)}}), code
     return render_template("errors/error.html", code=code, title=title, text=text), code
 

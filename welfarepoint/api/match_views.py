@@ -28,7 +28,10 @@ def _match(audience: str):
         errors["needs"] = _l("Give at least one need code.")
     if errors:
         return bad_request(errors)
-    services = {s.id: s for s in queries.published_services({m.offer.id for m in result.matches + result.alternatives})}
+    services = {
+        s.id: s
+        for s in queries.published_services({m.offer.id for m in result.matches + result.alternatives})
+    }
 
     def item(match):
         service = services[match.offer.id]
@@ -46,7 +49,10 @@ def _match(audience: str):
         {
             "profile": {
                 "audience": profile.audience,
-                "places": [{"role": p.role, "istat_code": p.municipality.istat_code, "name": p.municipality.name} for p in profile.places],
+                "places": [
+                    {"role": p.role, "istat_code": p.municipality.istat_code, "name": p.municipality.name}
+                    for p in profile.places
+                ],
                 "needs": profile.needs,
                 "child_ages": profile.child_ages,
                 "cared_age": profile.cared_age,

@@ -232,7 +232,7 @@ def _to(n: int) -> str:
     return "agli" if n in (8, 11, 18) or 80 <= n <= 89 else "ai"
 
 
-def _ages_text(category: str, ages: tuple[int, int] | None) -> tuple[str, str]:
+def _ages_text(ages: tuple[int, int] | None) -> tuple[str, str]:
     """Italian and English words for an age range ("dai 6 agli 11 anni", "aged 6 to 11")."""
     if ages is None:
         return "", ""
@@ -304,6 +304,8 @@ class _Org:
 
 
 class _Builder:
+    """Builds the network one ATS at a time, drawing every choice from one seeded generator."""
+
     def __init__(self, today: date, rng: random.Random):
         self.today = today
         self.rng = rng
@@ -316,6 +318,8 @@ class _Builder:
         self.usage: dict[str, int] = {}
         self.phone_counter = 1000
         self.row_counter = 0
+        self.number = 0  # listings of the current ATS, for external ids
+        self.current: list[tuple[str, _Org, list[_Org]]] = []  # the current ATS's alliances
         pairs = [(form, name) for form in texts.NON_PROFIT_FORMS for name in texts.NON_PROFIT_NAMES]
         rng.shuffle(pairs)
         self.non_profit_names = pairs
@@ -609,7 +613,7 @@ class _Builder:
         elif len(munis) == 1:
             where_it, where_en = f"a {venue}", f"in {venue}"
         ages = spec.get("ages") or (r.choice(kind["ages"]) if "ages" in kind else None)
-        ages_it, ages_en = _ages_text(category, ages)
+        ages_it, ages_en = _ages_text(ages)
         cost = spec.get("cost") or r.choice(kind["costs"])
         low, high = kind["amount"]
         amount = r.randint(low, high)

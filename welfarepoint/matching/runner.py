@@ -12,7 +12,9 @@ from welfarepoint.matching.engine import MatchResult, match, offer_from
 from welfarepoint.matching.profile import NeedsProfile, profile_from
 
 
-def run_questionnaire(args: Any, audience: str, language: str) -> tuple[NeedsProfile, dict[str, Any], MatchResult]:
+def run_questionnaire(
+    args: Any, audience: str, language: str
+) -> tuple[NeedsProfile, dict[str, Any], MatchResult]:
     """Read the answers, then match them on every published listing of ``audience``."""
     profile, errors = profile_from(args, audience)
     offers = [offer_from(service) for service in queries.published_for_audience(audience)]

@@ -5,14 +5,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 FEEDBACK_CHOICES = [
-    ("hours", _l("Days, hours or periods are wrong")),
-    ("contacts", _l("Address, phone or e-mail are wrong")),
-    ("cost", _l("The cost is wrong")),
-    ("closed", _l("The service has closed")),
-    ("other", _l("Something else")),
+    SelectChoice("hours", _l("Days, hours or periods are wrong")),
+    SelectChoice("contacts", _l("Address, phone or e-mail are wrong")),
+    SelectChoice("cost", _l("The cost is wrong")),
+    SelectChoice("closed", _l("The service has closed")),
+    SelectChoice("other", _l("Something else")),
 ]
 
 

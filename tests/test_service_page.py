@@ -1,0 +1,118 @@
+"""The service page and the correction queue."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from welfarepoint.catalog.models import Feedback, Service
+from welfarepoint.extensions import db
+
+
+def a_service(app, **where) -> Service:
+    with app.app_context():
+        query = db.select(Service).where(Service.status == "published")
+        for name, value in where.items():
+            query = query.where(getattr(Service, name) == value)
+        service = db.session.execute(query.order_by(Service.id)).unique().scalars().first()
+        return service.slug, service.title, service.id
+
+
+def csrf_token(text: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text).group(1)
+
+
+def test_service_page_sections_in_public_sector_order_with_json_ld(demo_app):
+    slug, title, _ = a_service(demo_app, category="P2")
+    text = demo_app.test_client().get(f"/services/{slug}?lang=it").text
+    positions = [
+        text.index(heading)
+        for heading in ("A chi è rivolto", "Come accedere", "Tempi e scadenze", "Costi", "Dove", "Contatti")
+    ]
+    assert positions == sorted(positions)
+    data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', text, re.S).group(1))
+    assert data["@type"] == "Service" and data["name"] == title
+    assert "Servizio attivo" in text
+
+
+def test_english_page_marks_italian_text_with_its_language(demo_app):
+    with demo_app.app_context():
+        service = (
+            db.session.execute(
+                db.select(Service).where(Service.title_en == "", Service.status == "published")
+            )
+            .unique()
+            .scalars()
+            .first()
+        )
+        slug = service.slug
+    text = demo_app.test_client().get(f"/services/{slug}?lang=en").text
+    assert re.search(r'<h1 lang="it">', text)
+    assert "This listing is available in Italian only." in text
+
+
+def test_archived_listing_page_says_not_active(demo_app):
+    from welfarepoint.catalog import operations
+
+    slug, _title, service_id = a_service(demo_app)
+    with demo_app.app_context():
+        operations.change_status(db.session.get(Service, service_id), "archived", author="m@example.org")
+        db.session.commit()
+    text = demo_app.test_client().get(f"/services/{slug}?lang=en").text
+    assert "Service not active" in text and "application/ld+json" not in text
+
+
+def test_unknown_service_is_a_404(client):
+    assert client.get("/services/no-such-thing").status_code == 404
+
+
+def test_correction_goes_to_the_queue_with_csrf_and_validation(demo_app):
+    slug, _title, service_id = a_service(demo_app)
+    client = demo_app.test_client()
+    page = client.get(f"/services/{slug}?lang=en").text
+    assert (
+        client.post(
+            f"/services/{slug}/feedback", data={"kind": "hours", "message": "Apre alle nove, non alle dieci."}
+        ).status_code
+        == 400
+    )
+    bad = client.post(
+        f"/services/{slug}/feedback?lang=en",
+        data={"csrf_token": csrf_token(page), "kind": "hours", "message": "short"},
+    )
+    assert bad.status_code == 400 and "Field must be between 10 and 2000 characters long." in bad.text
+    assert "short</textarea>" in bad.text  # nothing typed is lost
+    good = client.post(
+        f"/services/{slug}/feedback?lang=en",
+        data={"csrf_token": csrf_token(page), "kind": "hours", "message": "Apre alle nove, non alle dieci."},
+    )
+    assert good.status_code == 302
+    with demo_app.app_context():
+        [item] = db.session.execute(db.select(Feedback)).scalars().all()
+        assert item.service_id == service_id and item.kind == "hours" and item.status == "open"
+
+
+def test_corrections_are_rate_limited(demo_app):
+    slug, _title, _ = a_service(demo_app)
+    client = demo_app.test_client()
+    token = csrf_token(client.get(f"/services/{slug}").text)
+    codes = [
+        client.post(
+            f"/services/{slug}/feedback?lang=en",
+            data={"csrf_token": token, "kind": "other", "message": f"Messaggio numero {n} abbastanza lungo"},
+        ).status_code
+        for n in range(7)
+    ]
+    assert codes[:5] == [302] * 5 and codes[5] == 429
+    assert (
+        "Too many requests"
+        in client.post(f"/services/{slug}/feedback?lang=en", data={"csrf_token": token}).text
+    )
+
+
+def test_welfare_points_page_by_territory(demo_app):
+    client = demo_app.test_client()
+    text = client.get("/welfare-points?municipality=Breno&lang=en").text
+    assert "Breno is in ATS Montagna" in text and "ATS Montagna" in text and "ATS Pavia" not in text
+    assert "No Lombardy municipality" in client.get("/welfare-points?municipality=Brenno&lang=en").text
+    assert client.get("/welfare-points?ats=xyz&lang=en").status_code == 200
