@@ -7,6 +7,7 @@ Tests using ``page`` are marked ``browser``. Every page a test opens is watched:
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from pathlib import Path
@@ -50,6 +51,7 @@ class LiveServer:
     """The app served by Werkzeug in a thread, on a free port of 127.0.0.1."""
 
     def __init__(self, app):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
@@ -106,8 +108,14 @@ class PageWatch:
             self.foreign_requests.append(request.url)
 
     def on_console(self, message) -> None:
-        if message.type == "error":
+        # A page answered with 404 or 400 on purpose logs "Failed to load resource"; failed assets are caught
+        # by on_response instead, which knows what kind of request it was.
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
             self.errors.append(f"console: {message.text}")
+
+    def on_response(self, response) -> None:
+        if response.status >= 400 and response.request.resource_type != "document":
+            self.errors.append(f"{response.status} for {response.request.resource_type} {response.url}")
 
     def on_page_error(self, error) -> None:
         self.errors.append(f"page error: {error}")
@@ -124,6 +132,7 @@ def _open_page(chromium, viewport: dict, locale: str):
     page = context.new_page()
     page.on("request", watch.on_request)
     page.on("console", watch.on_console)
+    page.on("response", watch.on_response)
     page.on("pageerror", watch.on_page_error)
     page.set_default_timeout(10_000)
     return context, page, watch
@@ -169,3 +178,13 @@ def assert_accessible(page) -> None:
         for v in result["violations"]
     ]
     assert not violations, f"axe found WCAG violations on {page.url}:\n{json.dumps(violations, indent=2)}"
+
+
+def tick(checkbox, checked: bool = True) -> None:
+    """Tick (or untick) a checkbox or radio by clicking its label, as a person does.
+
+    Bootstrap Italia draws the box on the label and moves the input itself out of the way.
+    """
+    if checkbox.is_checked() != checked:
+        checkbox.page.locator(f'label[for="{checkbox.get_attribute("id")}"]').click()
+    assert checkbox.is_checked() == checked

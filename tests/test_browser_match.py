@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import assert_accessible, goto
+from tests.browser import assert_accessible, goto, tick
 
 pytestmark = pytest.mark.browser
 
@@ -16,14 +16,14 @@ def test_nurse_in_sondrio_finds_before_school_and_summer_care(page):
     page.get_by_label("Municipality where you live").fill("Sondr")
     page.get_by_role("button", name="Continue").click()
     # "Sondr" is not a municipality: the step comes back with suggestions to pick from.
-    page.get_by_label("Sondrio (SO)").check()
+    tick(page.get_by_label("Sondrio (SO)"))
     assert_accessible(page)
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Child 1, age").fill("8")
     assert_accessible(page)
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Before school starts").check()
-    page.get_by_label("Summer school closure").check()
+    tick(page.get_by_label("Before school starts"))
+    tick(page.get_by_label("Summer school closure"))
     assert_accessible(page)
     page.get_by_role("button", name="Continue").click()
     assert_accessible(page)
@@ -37,8 +37,8 @@ def test_nurse_in_sondrio_finds_before_school_and_summer_care(page):
     assert page.locator(".badge", has_text="Full").count() >= 1
     assert_accessible(page)
     boxes = page.get_by_label("Keep in my list")
-    boxes.nth(0).check()
-    boxes.nth(1).check()
+    tick(boxes.nth(0))
+    tick(boxes.nth(1))
     page.get_by_role("button", name="Make a list of the ones I ticked").click()
     assert page.locator("h1").inner_text() == "My list of services"
     assert page.locator("main ol > li").count() == 2
@@ -60,7 +60,7 @@ def test_carer_in_como_working_in_milan_and_changing_an_answer(page):
     assert page.locator(".wp-result").count() >= 3
     page.get_by_role("link", name="Change needs").click()
     assert page.get_by_label("Respite for family carers").is_checked()
-    page.get_by_label("Respite for family carers").uncheck()
+    tick(page.get_by_label("Respite for family carers"), checked=False)
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("button", name="See the services").click()
     assert "care_respite" not in page.url and "work_municipality=015146" in page.url
@@ -78,20 +78,20 @@ def test_nothing_fits_says_so_and_shows_alternatives_and_welfare_points(page):
 def test_hr_office_in_cremona_gets_a_plan_outline(page):
     goto(page, "/match/company?lang=en")
     page.get_by_label("Municipality where the company is").fill("Cremona")
-    page.get_by_label("Small (10 to 49 staff)").check()
+    tick(page.get_by_label("Small (10 to 49 staff)"))
     page.get_by_label("Sector").select_option("manufacturing")
-    page.get_by_label("No", exact=True).check()
+    tick(page.get_by_label("No", exact=True))
     assert_accessible(page)
     page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Help building a company welfare plan").check()
-    page.get_by_label("Pilot smart working in your company").check()
-    page.get_by_label("Join or build a conciliation agreement").check()
+    tick(page.get_by_label("Help building a company welfare plan"))
+    tick(page.get_by_label("Pilot smart working in your company"))
+    tick(page.get_by_label("Join or build a conciliation agreement"))
     assert_accessible(page)
     page.get_by_role("button", name="See the services").click()
     assert page.locator(".wp-result").count() >= 3
     assert_accessible(page)
-    for box in page.get_by_label("Keep in my list").all()[:3]:
-        box.check()
+    for section in page.locator("main form section").all()[:3]:
+        tick(section.get_by_label("Keep in my list").first)
     page.get_by_role("button", name="Build a plan outline with the ones I ticked").click()
     assert page.locator("h1").inner_text() == "Outline of a company welfare plan"
     assert page.locator("main h2").count() >= 2
@@ -107,7 +107,7 @@ def test_family_questionnaire_in_italian_without_javascript(chromium, live_serve
         page.locator("button[type=submit]").click()
         page.locator("#child_age_0").fill("8")
         page.locator("button[type=submit]").click()
-        page.locator("#need-before_school").check()
+        tick(page.locator("#need-before_school"))
         page.locator("button[type=submit]").click()
         page.locator("button[type=submit]").click()
         assert page.locator("html").get_attribute("lang") == "it"

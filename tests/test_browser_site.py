@@ -28,7 +28,7 @@ def test_home_offers_what_the_service_does_and_switches_language(page):
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() == "Find the services that help you balance work and family"
     # The choice is remembered on the next page.
-    page.get_by_role("link", name="Privacy notice").click()
+    page.get_by_role("link", name="Privacy notice", exact=True).click()
     assert page.locator("h1").inner_text() == "Privacy notice"
 
 

@@ -65,10 +65,12 @@ def _age(raw: str) -> int | None:
 
 
 def _place(args: Args, param: str, role: str, errors: dict[str, Any], places: list[Place]) -> None:
-    raw = (args.get(param) or "").strip()[:80]
-    if not raw:
+    # A step that offered suggestions sends the typed text and the chosen municipality: the one found wins.
+    values = [value.strip()[:80] for value in args.getlist(param) if value.strip()]
+    if not values:
         return
-    found = territory.find(raw)
+    raw = values[0]
+    found = next((place for value in values if (place := territory.find(value))), None)
     if found is None:
         errors[param] = _l("No Lombardy municipality is called “%(value)s”.", value=raw)
     elif all(p.municipality != found for p in places):

@@ -35,14 +35,22 @@ ANSWER_FIELDS = {
 }  # fmt: skip
 
 
+PLACE_FIELDS = ("municipality", "work_municipality", "school_municipality")
+
+
 def _answers(audience: str) -> list[tuple[str, str]]:
-    """The questionnaire's answers from the address, in a stable order, empty ones dropped."""
-    return [
-        (key, value.strip()[:80])
-        for key in ANSWER_FIELDS[audience]
-        for value in request.args.getlist(key)
-        if value.strip()
-    ]
+    """The questionnaire's answers from the address, in a stable order, empty ones dropped.
+
+    A place is carried on as its ISTAT code once it is known (the typed text only while it is not).
+    """
+    answers = []
+    for key in ANSWER_FIELDS[audience]:
+        values = [value.strip()[:80] for value in request.args.getlist(key) if value.strip()]
+        if key in PLACE_FIELDS and values:
+            found = next((place for value in values if (place := territory.find(value))), None)
+            values = [found.istat_code if found else values[0]]
+        answers.extend((key, value) for value in values)
+    return answers
 
 
 def _address(endpoint: str, answers: list[tuple[str, str]], **extra: str) -> str:

@@ -169,10 +169,10 @@ def query(
             search_index.path.joinpath("needs-sync").unlink(missing_ok=True)
         except Exception:
             log.exception("search index repair failed")
-    searcher = search_index.searcher()
-    return _query.run(
-        searcher, normalise_query(text), filters or Filters(), page=page, per_page=per_page, today=today
-    )
+    with search_index.searcher() as searcher:
+        return _query.run(
+            searcher, normalise_query(text), filters or Filters(), page=page, per_page=per_page, today=today
+        )
 
 
 def normalise_for_statistics(text: str) -> str:

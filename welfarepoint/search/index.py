@@ -3,8 +3,9 @@
 The database is the source of truth; the index holds published listings only and can always be rebuilt.
 Every segment is written non-compound (opening a searcher then costs ~0.3 ms and ~3 MB instead of a copy of
 the whole index). Writers are serialised by Whoosh's lock; a write that cannot get it within the timeout is
-logged and repaired by :func:`sync` at the next start. Searchers are kept per thread and refreshed when the
-index changed, so a listing committed by any process is found on the next request of every process.
+logged and repaired by :func:`sync` at the next start. Searchers are kept in a small per-process pool (a
+thread borrows one for a query and gives it back) and replaced when the index changed, so a listing committed
+by any process is found on the next request of every process, and no request opens a searcher of its own.
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,7 @@ from welfarepoint.search.schema import build_schema
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "services"
+POOL_SIZE = 8
 WRITE_TIMEOUT = 10.0
 SCHEMA_VERSION = "4"  # bump when the schema or analysis changes: the index is then rebuilt at start
 
@@ -36,7 +39,7 @@ class SearchIndex:
         self.path = Path(path)
         self._index = None
         self._lock = threading.RLock()
-        self._local = threading.local()
+        self._pool: list = []
 
     # --- opening -------------------------------------------------------------------------------------------
 
@@ -70,36 +73,44 @@ class SearchIndex:
             return self._index
 
     def close(self) -> None:
-        """Forget open searchers and the index (before a fork, or a rebuild)."""
+        """Close the pooled searchers and forget the index (before a fork, or a rebuild)."""
         with self._lock:
-            searcher = getattr(self._local, "searcher", None)
-            if searcher is not None:
+            for searcher in self._pool:
                 searcher.close()
-            self._local = threading.local()
+            self._pool = []
             self._index = None
 
     # --- reading -------------------------------------------------------------------------------------------
 
-    def searcher(self):
-        """A searcher that sees the latest committed index, with its caches (``searcher.wp_cache``)."""
-        searcher = getattr(self._local, "searcher", None)
+    @contextmanager
+    def searcher(self) -> Iterator:
+        """Lend a searcher that sees the latest committed index, with its caches (``searcher.wp_cache``).
+
+        Not ``searcher.refresh()`` when the index changed: it reuses segment readers by segment id and so keeps
+        their old set of deleted documents (an archived listing would stay findable). A new searcher on
+        non-compound segments costs well under a millisecond.
+        """
+        with self._lock:
+            searcher = self._pool.pop() if self._pool else None
+        if searcher is not None and not searcher.up_to_date():
+            searcher.close()
+            searcher = None
         if searcher is None:
             searcher = self.index().searcher()
             searcher.wp_cache = {}
-        elif not searcher.up_to_date():
-            # Not searcher.refresh(): it reuses segment readers by segment id, and so keeps their old set of
-            # deleted documents (an archived listing would stay findable). A new searcher on non-compound
-            # segments costs well under a millisecond.
-            searcher.close()
-            searcher = self.index().searcher()
-            searcher.wp_cache = {}
-        self._local.searcher = searcher
-        return searcher
+        try:
+            yield searcher
+        finally:
+            with self._lock:
+                if len(self._pool) < POOL_SIZE and self._index is not None:
+                    self._pool.append(searcher)
+                else:
+                    searcher.close()
 
     def indexed_versions(self) -> dict[int, int]:
         """``{service id: version}`` of every indexed listing."""
-        searcher = self.searcher()
-        return {int(fields["id"]): fields["version"] for fields in searcher.all_stored_fields()}
+        with self.searcher() as searcher:
+            return {int(fields["id"]): fields["version"] for fields in searcher.all_stored_fields()}
 
     # --- writing -------------------------------------------------------------------------------------------
 
