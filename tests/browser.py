@@ -160,6 +160,9 @@ def assert_accessible(page) -> None:
     """Run axe-core on the page and fail on any WCAG 2.0/2.1 A or AA violation."""
     if not AXE_SOURCE.exists():
         pytest.fail(f"{AXE_SOURCE} is missing: run `npm ci` (make install does it)")
+    # A click that navigates returns once the new page is committed; audit it once its styles are in.
+    page.wait_for_load_state("load")
+    page.wait_for_function("document.fonts.status === 'loaded'")
     # page.evaluate goes through the DevTools protocol, so the page's CSP does not block the audit script.
     page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
     result = page.evaluate(

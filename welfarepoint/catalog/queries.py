@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import func
 
+from welfarepoint import territory
 from welfarepoint.catalog.models import Organisation, Service
 from welfarepoint.extensions import db
 
@@ -36,14 +37,23 @@ def published_service_by_uuid(uuid: str) -> Service | None:
     )
 
 
-def welfare_points(ats: str | None = None) -> list[Service]:
-    """The published Welfare Points (desks), of one ATS or all, by ATS then title."""
+def welfare_points(ats: str | None = None, near: str | None = None) -> list[Service]:
+    """The published Welfare Points (desks), of one ATS or all, by ATS then title; nearest first to ``near``."""
     query = db.select(Service).where(
         Service.category == WELFARE_POINT_CATEGORY, Service.status == "published"
     )
     if ats:
         query = query.where(Service.ats == ats)
-    return list(db.session.execute(query.order_by(Service.ats, Service.title)).unique().scalars())
+    desks = list(db.session.execute(query.order_by(Service.ats, Service.title)).unique().scalars())
+    origin = territory.by_istat(near or "")
+    if origin is not None:
+
+        def distance(desk: Service) -> float:
+            place = territory.by_istat(desk.municipality_code or "")
+            return territory.distance_km(origin, place) if place else float("inf")
+
+        desks.sort(key=distance)
+    return desks
 
 
 def count_published() -> int:

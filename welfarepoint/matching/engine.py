@@ -10,7 +10,6 @@ first, each saying what does not fit.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -129,17 +128,7 @@ def _distance_km(offer: Offer, places: list[Place]) -> float | None:
     covered = [m for code in offer.coverage if (m := territory.by_istat(code))] or list(
         territory.in_ats(offer.ats)
     )
-    best = None
-    for place in places:
-        origin = place.municipality
-        for target in covered:
-            dlat = math.radians(target.lat - origin.lat)
-            dlon = math.radians(target.lon - origin.lon) * math.cos(
-                math.radians((target.lat + origin.lat) / 2)
-            )
-            km = 6371 * math.hypot(dlat, dlon)
-            best = km if best is None else min(best, km)
-    return best
+    return min(territory.distance_km(place.municipality, target) for place in places for target in covered)
 
 
 def _evaluate(profile: NeedsProfile, offer: Offer, language: str) -> Match | None:

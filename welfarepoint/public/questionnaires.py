@@ -107,7 +107,8 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         s.id: s
         for s in queries.published_services({m.offer.id for m in result.matches + result.alternatives})
     }
-    desks = [desk for ats in profile.ats for desk in queries.welfare_points(ats)]
+    home = profile.places[0].municipality.istat_code if profile.places else None
+    desks = [desk for ats in profile.ats for desk in queries.welfare_points(ats, near=home)]
     return render_template(
         f"public/{endpoint.split('.')[-1]}_results.html",
         result=result,

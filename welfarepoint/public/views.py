@@ -100,7 +100,7 @@ def search_page():
         result.place.istat_code if result.place else (parsed.filters.municipality or "")
     )
     ats = parsed.filters.ats or (place.ats if place else None)
-    desks = queries.welfare_points(ats) if not result.total else []
+    desks = queries.welfare_points(ats, near=place.istat_code if place else None) if not result.total else []
     return render_template(
         "public/search.html",
         parsed=parsed,
@@ -154,7 +154,7 @@ def welfare_points():
         problem = gettext("Unknown ATS “%(value)s”.", value=raw_ats[:40])
     elif raw_place and place is None:
         problem = gettext("No Lombardy municipality is called “%(value)s”.", value=raw_place)
-    desks = queries.welfare_points(ats)
+    desks = queries.welfare_points(ats, near=place.istat_code if place else None)
     by_ats: dict[str, list] = {}
     for desk in desks:
         by_ats.setdefault(desk.ats, []).append(desk)

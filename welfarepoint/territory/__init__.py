@@ -256,3 +256,12 @@ def in_ats(name: str) -> tuple[Municipality, ...]:
     """The comuni of an ATS (name matched like :func:`ats_by_name`); empty if unknown."""
     ats = ats_by_name(name)
     return _index().by_ats[ats] if ats else ()
+
+
+def distance_km(a: Municipality, b: Municipality) -> float:
+    """The distance between two municipalities' representative points, in kilometres (equirectangular)."""
+    import math
+
+    dlat = math.radians(b.lat - a.lat)
+    dlon = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
+    return 6371.0 * math.hypot(dlat, dlon)
