@@ -114,3 +114,16 @@ def test_family_questionnaire_in_italian_without_javascript(chromium, live_serve
         assert page.locator(".wp-result").count() >= 1
     finally:
         context.close()
+
+
+def test_company_questionnaire_in_italian(page):
+    goto(page, "/match/company?lang=it")
+    page.get_by_label("Comune dove ha sede l'impresa").fill("Brescia")
+    tick(page.get_by_label("Grande (250 addetti e oltre)"))
+    page.get_by_role("button", name="Continua").click()
+    tick(page.get_by_label("Un maggiordomo aziendale per le commissioni dei dipendenti"))
+    tick(page.get_by_label("Accordi con i servizi del territorio per i tuoi dipendenti"))
+    page.get_by_role("button", name="Vedi i servizi").click()
+    assert page.locator("h1").inner_text() == "Servizi di welfare aziendale per te"
+    assert page.locator(".wp-result").count() >= 2
+    assert_accessible(page)

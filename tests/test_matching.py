@@ -198,3 +198,15 @@ def test_bad_answers_are_reported_not_guessed():
         MultiDict([("size", "huge"), ("needs", "C9"), ("has_plan", "maybe")]), "companies"
     )
     assert set(errors) == {"size", "needs", "has_plan"}
+
+
+def test_a_closure_need_is_answered_only_in_its_period(app_context):
+    profile = family(municipality=SONDRIO, needs="summer_closure")
+    offers = [
+        offer(1, needs=("summer_closure",), periods=("school_year",)),
+        offer(2, needs=("summer_closure",), periods=("summer",)),
+        offer(3, needs=("summer_closure",), periods=("all_year",)),
+    ]
+    assert [m.offer.id for m in match(profile, offers).matches] == [2, 3] or [
+        m.offer.id for m in match(profile, offers).matches
+    ] == [3, 2]

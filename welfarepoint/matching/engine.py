@@ -135,7 +135,17 @@ def _evaluate(profile: NeedsProfile, offer: Offer, language: str) -> Match | Non
     """Score one offer; return None when it does not answer any need asked (or is for another audience)."""
     if offer.audience != profile.audience or offer.category in ("W1", "S1"):
         return None
-    answered = [need for need in profile.needs if need in offer.needs]
+    # A need tied to a period (summer or holiday closures) is answered only by a listing open in that period.
+    answered = [
+        need
+        for need in profile.needs
+        if need in offer.needs
+        and (
+            need not in NEED_PERIODS
+            or "all_year" in offer.periods
+            or any(period in offer.periods for period in NEED_PERIODS[need])
+        )
+    ]
     if not answered:
         return None
     reasons: list[Any] = []

@@ -1,0 +1,124 @@
+"""A judged set of questionnaire profiles over the demo network (JOURNEYS.md and more).
+
+For each profile a person who knows the demo network judged the outcome: what must be found, what must not,
+and what the page must say. Every match of every profile is also checked, independently of the engine,
+against the hard conditions (place, age, size, free only).
+"""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.datastructures import MultiDict
+
+from welfarepoint import territory
+from welfarepoint.catalog import queries
+from welfarepoint.matching.runner import run_questionnaire
+
+
+def answers(**values) -> MultiDict:
+    args = MultiDict()
+    for key, value in values.items():
+        for item in value if isinstance(value, list) else [value]:
+            args.add(key, str(item))
+    return args
+
+
+PROFILES = [
+    # (audience, answers, outcome, needs that must all be answered, a reason that must appear in some match)
+    ("persons", dict(municipality="Sondrio", child_age=8, needs=["before_school", "summer_closure"]), "matched", ["before_school", "summer_closure"], "covers Sondrio (where you live)"),
+    ("persons", dict(municipality="Como", work_municipality="Milano", cared_age=82, needs=["care_accompaniment", "care_respite", "care_information"]), "matched", ["care_accompaniment", "care_respite", "care_information"], "fits a person aged 82"),
+    ("persons", dict(municipality="Breno", child_age=9, needs="after_school"), "unmet", [], None),
+    ("persons", dict(municipality="Breno", work_municipality="Morbegno", child_age=12, needs="after_school"), "matched", ["after_school"], "covers Morbegno (where you work)"),
+    ("persons", dict(municipality="Breno", cared_age=80, needs="care_accompaniment"), "matched", ["care_accompaniment"], "covers Breno (where you live)"),
+    ("persons", dict(municipality="Bormio", child_age=8, needs="holiday_closure"), "matched", ["holiday_closure"], "open in christmas holidays"),
+    ("persons", dict(municipality="Chiavenna", cared_age=70, needs="care_information"), "matched", ["care_information"], "free"),
+    ("persons", dict(municipality="Pavia", child_age=10, needs="after_school"), "matched", ["after_school"], "fits your child aged 10"),
+    ("persons", dict(municipality="Milano", child_age=5, needs="summer_closure"), "matched", ["summer_closure"], "open in summer"),
+    ("persons", dict(municipality="Bergamo", cared_age=75, needs="care_at_home"), "matched", ["care_at_home"], None),
+    ("persons", dict(municipality="Milano", child_age=7, needs="before_school", language="en"), "matched", ["before_school"], "staff speak English"),
+    ("persons", dict(municipality="Sondrio", child_age=8, needs="summer_closure", free_only=1), "unmet", [], None),
+    ("persons", dict(municipality="Lecco", child_age=4, needs=["before_school", "after_school"]), "unmet", [], None),
+    ("persons", dict(municipality="Cremona", child_age=16, needs="after_school"), "unmet", [], None),
+    ("persons", dict(municipality="Dongo", cared_age=90, needs="care_accompaniment"), "unmet", [], None),
+    ("persons", dict(municipality="Sondrio", child_age=3, needs="before_school"), "unmet", [], None),
+    ("companies", dict(municipality="Cremona", size="small", needs=["C3", "C6", "C4"]), "matched", ["C3", "C6", "C4"], "for companies of your size (Small (10 to 49 staff))"),
+    ("companies", dict(municipality="Brescia", size="large", needs=["C7", "C2"]), "matched", ["C7", "C2"], None),
+    ("companies", dict(municipality="Milano", size="large", needs="C1"), "matched", ["C1"], "covers all of ATS Milano Città Metropolitana, including Milano (where you live)"),
+    ("companies", dict(municipality="Brescia", size="medium", needs="C3"), "matched", ["C3"], None),
+    ("companies", dict(municipality="Sondrio", size="small", needs="C3"), "unmet", [], None),
+    ("companies", dict(municipality="Cremona", size="micro", needs="C3"), "matched", ["C3"], "for companies of your size (Micro (fewer than 10 staff))"),
+    ("companies", dict(municipality="Mantova", needs=["C5", "C6"]), "matched", ["C6"], None),
+    ("companies", dict(municipality="Lodi", size="large", needs="C7"), "matched", ["C7"], None),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo(demo_instance):
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from tests.conftest import make_config
+    from welfarepoint import create_app
+
+    folder = Path(tempfile.mkdtemp(prefix="profiles-"))
+    shutil.copytree(demo_instance, folder, dirs_exist_ok=True)
+    app = create_app(make_config(folder))
+    with app.test_request_context("/?lang=en"):
+        yield
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_judged_set_has_at_least_twenty_profiles():
+    assert len(PROFILES) >= 20
+
+
+@pytest.mark.parametrize(("audience", "values", "outcome", "answered", "reason"), PROFILES)
+def test_judged_profile(demo, audience, values, outcome, answered, reason):
+    profile, errors, result = run_questionnaire(answers(**values), audience, "en")
+    assert not errors
+    assert result.outcome == outcome
+    assert set(answered) <= set(result.by_need)
+    if reason:
+        assert any(reason in str(r) for m in result.matches for r in m.reasons), [
+            [str(r) for r in m.reasons] for m in result.matches
+        ]
+    if outcome == "unmet":
+        assert result.unmet_needs == profile.needs
+    services = {s.id: s for s in queries.published_services(m.offer.id for m in result.matches)}
+    places = {p.municipality.istat_code for p in profile.places}
+    place_ats = {p.municipality.ats for p in profile.places}
+    for item in result.matches:
+        service = services[item.offer.id]
+        # The hard conditions, checked on the listing itself.
+        assert service.audience == audience
+        assert places & set(service.coverage_codes) or (
+            not service.coverage_codes and service.ats in place_ats
+        )
+        if profile.free_only:
+            assert service.cost == "free"
+        if audience == "companies" and profile.size and service.company_sizes:
+            assert profile.size in service.company_sizes
+        ages = (
+            profile.child_ages
+            if service.category == "P2"
+            else [profile.cared_age]
+            if profile.cared_age
+            else []
+        )
+        if ages and (service.age_min is not None or service.age_max is not None):
+            assert any((service.age_min or 0) <= age <= (service.age_max or 200) for age in ages)
+
+
+def test_full_listings_come_after_open_ones_for_the_nurse_in_sondrio(demo):
+    _profile, _errors, result = run_questionnaire(
+        answers(municipality="Sondrio", child_age=8, needs=["before_school", "summer_closure"]),
+        "persons",
+        "en",
+    )
+    availability = [m.offer.availability for m in result.matches]
+    assert "full" in availability and availability.index("full") == len(availability) - 1
+
+
+def test_places_resolve_by_name_or_code():
+    assert territory.find("014061").name == territory.find("sondrio").name == "Sondrio"

@@ -1,0 +1,86 @@
+"""The questionnaire pages: steps in the address, answers kept, errors explained, demand counted once."""
+
+from __future__ import annotations
+
+from welfarepoint.extensions import db
+from welfarepoint.insights.models import DemandCount
+
+FAMILY = "/match/family?municipality=014061&child_age=8&needs=before_school&needs=summer_closure"
+
+
+def counters(app) -> dict:
+    with app.app_context():
+        rows = db.session.execute(db.select(DemandCount)).scalars()
+        return {(r.ats, r.audience, r.need, r.outcome, r.channel): r.count for r in rows}
+
+
+def test_steps_carry_the_answers_and_go_back_without_losing_them(demo_app):
+    client = demo_app.test_client()
+    first = client.get("/match/family?lang=en")
+    assert "Step 1 of 4" in first.text and "Where do you live and work?" in first.text
+    second = client.get("/match/family?municipality=Sondrio&from_step=place&step=people&lang=en")
+    assert "Who needs care?" in second.text
+    assert '<input type="hidden" name="municipality" value="014061">' in second.text
+    back = client.get("/match/family?municipality=014061&child_age=8&step=place&lang=en")
+    assert 'value="Sondrio"' in back.text and '<input type="hidden" name="child_age" value="8">' in back.text
+
+
+def test_an_unknown_place_is_explained_with_suggestions(demo_app):
+    text = (
+        demo_app.test_client()
+        .get("/match/family?municipality=Sondr&from_step=place&step=people&lang=en")
+        .text
+    )
+    assert "Step 1 of 4" in text
+    assert "No Lombardy municipality is called “Sondr”." in text
+    assert 'value="014061"' in text and "Sondrio (SO)" in text
+    assert 'aria-invalid="true"' in text
+
+
+def test_completing_counts_once_then_redirects_to_a_clean_permalink(demo_app):
+    client = demo_app.test_client()
+    response = client.get(FAMILY + "&from_step=options&done=1")
+    assert response.status_code == 303 and response.headers["Location"].endswith(FAMILY)
+    assert counters(demo_app) == {
+        ("Montagna", "persons", "before_school", "matched", "web"): 1,
+        ("Montagna", "persons", "summer_closure", "matched", "web"): 1,
+    }
+    page = client.get(FAMILY + "&lang=en")
+    assert "3 services fit what you told us." in page.text
+    client.get(FAMILY)  # reloading or sharing the permalink does not count again
+    assert sum(counters(demo_app).values()) == 2
+
+
+def test_unmet_needs_are_counted_as_unmet_and_the_desk_channel_is_kept(demo_app):
+    client = demo_app.test_client()
+    client.get("/match/family?municipality=017028&child_age=9&needs=after_school&channel=desk&done=1")
+    assert counters(demo_app) == {("Montagna", "persons", "after_school", "unmet", "desk"): 1}
+    text = client.get("/match/family?municipality=017028&child_age=9&needs=after_school&lang=en").text
+    assert "What we could not find" in text and "The nearest alternatives" in text
+    assert "Welfare Point di Breno" in text
+
+
+def test_company_results_and_plan_outline(demo_app):
+    client = demo_app.test_client()
+    text = client.get("/match/company?municipality=019036&size=small&needs=C3&needs=C6&lang=en").text
+    assert "Help building a company welfare plan" in text and "Pilot smart working in your company" in text
+    slugs = [part.split('"')[0] for part in text.split('name="keep" value="')[1:3]]
+    outline = client.get("/match/shortlist?plan=1&lang=en&" + "&".join(f"keep={s}" for s in slugs)).text
+    assert "Outline of a company welfare plan" in outline
+    assert "Next steps" in outline
+
+
+def test_bad_answers_never_break_the_page(demo_app):
+    client = demo_app.test_client()
+    for query in [
+        "child_age=-1",
+        "child_age=abc",
+        "needs=flying",
+        "cared_age=999",
+        "municipality=%00",
+        "size=huge",
+    ]:
+        for path in ("/match/family", "/match/company"):
+            response = client.get(f"{path}?municipality=014061&needs=before_school&{query}")
+            assert response.status_code == 200, (path, query)
+    assert client.get("/match/shortlist?keep=nope&keep=" + "x" * 5000).status_code == 200
