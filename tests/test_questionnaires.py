@@ -84,3 +84,31 @@ def test_bad_answers_never_break_the_page(demo_app):
             response = client.get(f"{path}?municipality=014061&needs=before_school&{query}")
             assert response.status_code == 200, (path, query)
     assert client.get("/match/shortlist?keep=nope&keep=" + "x" * 5000).status_code == 200
+
+
+def test_a_listing_published_now_is_matched_on_the_next_questionnaire(demo_app):
+    from datetime import date
+
+    from tests.test_catalog import row
+    from welfarepoint.catalog import operations
+    from welfarepoint.catalog.validation import validate_listing
+
+    client = demo_app.test_client()
+    url = "/match/family?municipality=017028&child_age=9&needs=after_school&lang=en"
+    assert "What we could not find" in client.get(url).text  # and the matching cache is now warm
+    with demo_app.app_context():
+        listing, errors = validate_listing(
+            row(
+                external_id="new-breno",
+                title="Doposcuola a Breno",
+                needs="after_school",
+                municipalities="Breno",
+                time_slots="after_school",
+            ),
+            today=date.today(),
+        )
+        assert not errors
+        operations.create_service(listing, author="manager@example.org")
+        db.session.commit()
+    text = client.get(url).text
+    assert "Doposcuola a Breno" in text and "What we could not find" not in text

@@ -37,6 +37,7 @@ __all__ = [
     "SearchResult",
     "ensure_index",
     "forget_all",
+    "generation",
     "index_services",
     "init_app",
     "normalise_for_statistics",
@@ -173,6 +174,14 @@ def query(
         return _query.run(
             searcher, normalise_query(text), filters or Filters(), page=page, per_page=per_page, today=today
         )
+
+
+def generation() -> int:
+    """The index's generation: it changes whenever a published listing changes, in any process.
+
+    Caches of published listings key on it to stay correct across workers.
+    """
+    return _index().generation()
 
 
 def normalise_for_statistics(text: str) -> str:

@@ -107,6 +107,10 @@ class SearchIndex:
                 else:
                     searcher.close()
 
+    def generation(self) -> int:
+        """The number of the latest committed index generation (it grows with every write, in any process)."""
+        return self.index().latest_generation()
+
     def indexed_versions(self) -> dict[int, int]:
         """``{service id: version}`` of every indexed listing."""
         with self.searcher() as searcher:

@@ -27,6 +27,8 @@ FACETS = ("audience", "category", "ats", "cost", "period")
 #: Single-word municipality names that are everyday words: never read as a place in a query.
 NOT_PLACES = {"mese", "cene", "ceto", "cevo", "pieve", "lodi"}
 VARIANT_BOOST = 0.6
+#: Short fields where a several-word synonym must appear as a phrase.
+PHRASE_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
 
 
@@ -93,7 +95,13 @@ def _concept_query(concept: synonyms.Concept):
             tokens = _tokens(language, text)
             if not tokens:
                 continue
-            query = Term(fieldname, tokens[0]) if len(tokens) == 1 else Phrase(fieldname, tokens)
+            if len(tokens) == 1:
+                query = Term(fieldname, tokens[0])
+            elif fieldname in PHRASE_FIELDS:
+                query = Phrase(fieldname, tokens)
+            else:
+                # Positions in long texts are costly to walk: there, all the words anywhere will do.
+                query = And([Term(fieldname, token) for token in tokens])
             if position:
                 query.boost = VARIANT_BOOST
             alternatives.append(query)
@@ -305,18 +313,33 @@ def _highlighter():
     )
 
 
-def _matching(searcher, query, allowed: frozenset[int] | None) -> frozenset[int]:
-    if query is None:
-        docs = _all_docs(searcher)
-    else:
-        docs = frozenset(searcher.docs_for_query(query)) & _all_docs(searcher)
-    return docs if allowed is None else docs & allowed
+class _Scored:
+    """One evaluation of a text query: every matching document with its score (Whoosh scores them all anyway)."""
+
+    def __init__(self, searcher, query):
+        self.query = query
+        if query is None:
+            self.results = None
+            self.docs = _all_docs(searcher)
+            self.scores: dict[int, float] = {}
+        else:
+            self.results = searcher.search(query, limit=None, optimize=False)
+            self.scores = {docnum: score for score, docnum in self.results.top_n}
+            self.docs = frozenset(self.scores)
+
+    def within(self, allowed: frozenset[int] | None) -> frozenset[int]:
+        return self.docs if allowed is None else self.docs & allowed
 
 
 def run(
     searcher, text: str, filters: Filters, *, page: int = 1, per_page: int = 10, today: date | None = None
 ) -> SearchResult:
-    """Search the index behind ``searcher`` (see the module docstring)."""
+    """Search the index behind ``searcher`` (see the module docstring).
+
+    The text query is evaluated once, without filters: its matches give the facet counts, and the filters
+    (cached document sets) narrow them to the results. Only a search that finds nothing is evaluated again,
+    with its spelling corrected, then with any of its words.
+    """
     today = today or date.today()
     if not searcher.doc_count_all():
         return SearchResult([], 0, 1, per_page, {name: [] for name in FACETS}, text)
@@ -327,38 +350,41 @@ def run(
             filters = Filters(**{**filters.__dict__, "municipality": place.istat_code})
     allowed = filter_docs(searcher, filters)
 
-    query = build_text_query(text, "and") if text else None
-    matched = _matching(searcher, query, allowed)
+    scored = _Scored(searcher, build_text_query(text, "and") if text else None)
+    matched = scored.within(allowed)
     suggestion = corrected_from = None
     if text and not matched:
         corrected = correct(searcher, text)
         if corrected:
-            corrected_query = build_text_query(corrected, "and")
-            corrected_matched = _matching(searcher, corrected_query, allowed)
-            if corrected_matched:
-                corrected_from, text, query, matched = text, corrected, corrected_query, corrected_matched
+            retry = _Scored(searcher, build_text_query(corrected, "and"))
+            if retry.within(allowed):
+                corrected_from, text, scored = text, corrected, retry
             else:
                 suggestion = corrected
+        matched = scored.within(allowed)
         if not matched:
-            query = build_text_query(text, "or")
-            matched = _matching(searcher, query, allowed)
+            scored = _Scored(searcher, build_text_query(text, "or"))
+            matched = scored.within(allowed)
 
-    facets = facet_counts(searcher, _matching(searcher, query, None), filters)
+    facets = facet_counts(searcher, scored.docs, filters)
     total = len(matched)
     page = max(1, min(page, max(1, -(-total // per_page))))
     start = (page - 1) * per_page
     ids = _ids(searcher)
     hits: list[Hit] = []
-    if total and query is None:
+    if total and scored.results is None:
         ordered = sorted(matched, key=lambda docnum: tie_break(ids[docnum], today))
         hits = [Hit(int(ids[docnum]), 0.0) for docnum in ordered[start : start + per_page]]
     elif total:
-        # Score every match (Whoosh does anyway), then order by score and the day's tie-break, so that equal
-        # listings take turns across pages too; only the page shown is turned into hits.
-        results = searcher.search(query, filter=set(matched), limit=None, optimize=False)
+        # Order by score, then by the day's tie-break, so that equal listings take turns across pages too;
+        # only the page shown is turned into hits (and highlighted).
+        ranked = sorted(
+            matched, key=lambda docnum: (-round(scored.scores[docnum], 4), tie_break(ids[docnum], today))
+        )
+        results = scored.results
         results.highlighter = _highlighter()
-        ranked = sorted(results.top_n, key=lambda pair: (-round(pair[0], 4), tie_break(ids[pair[1]], today)))
-        for position, (score, docnum) in enumerate(ranked[start : start + per_page], start):
+        for position, docnum in enumerate(ranked[start : start + per_page], start):
+            score = scored.scores[docnum]
             whoosh_hit = WhooshHit(results, docnum, position, score)
             marks = {}
             for name in HIGHLIGHT_FIELDS:
