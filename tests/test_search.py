@@ -81,11 +81,53 @@ def test_drafts_are_not_searchable_until_published(app):
     assert ids(find(app, "ludoteca")) == [service_id]
 
 
+WORKER = """
+import sys
+from pathlib import Path
+from tests.conftest import make_config
+from welfarepoint import create_app, search
+app = create_app(make_config(Path(sys.argv[1])))
+with app.test_request_context():
+    for line in sys.stdin:
+        print(search.query(line.strip()).total, flush=True)
+"""
+
+
 def test_another_process_sees_a_change_on_its_next_search(app, catalog):
-    other = create_app(make_config(app.instance_path and __import__("pathlib").Path(app.instance_path)))
-    assert find(other, "ludoteca").total == 0  # the other "worker" has an open searcher now
-    new_id = add(app, external_id="s9", title="Ludoteca del sabato")
-    assert ids(find(other, "ludoteca")) == [new_id]
+    """A second worker process, with its searcher already open, finds a listing committed by this one."""
+    import subprocess
+    import sys
+
+    from welfarepoint.config import PROJECT_ROOT
+
+    worker = subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-c", WORKER, app.instance_path],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    try:
+
+        def ask(text: str) -> int:
+            worker.stdin.write(text + "\n")
+            worker.stdin.flush()
+            return int(worker.stdout.readline())
+
+        assert ask("ludoteca") == 0
+        assert ask("doposcuola") == 1
+        add(app, external_id="s9", title="Ludoteca del sabato")
+        assert ask("ludoteca") == 1
+        with app.app_context():
+            service = db.session.get(Service, catalog["s3"])
+            operations.change_status(service, "archived", author="m@example.org")
+            db.session.commit()
+        assert ask("doposcuola") == 0
+    finally:
+        worker.stdin.close()
+        worker.wait(timeout=10)
+        worker.stdout.close()
 
 
 @pytest.mark.parametrize(

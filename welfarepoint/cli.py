@@ -27,6 +27,9 @@ def setup_database() -> dict[str, int]:
     upgrade(directory=str(MIGRATIONS_DIR))
     changed = load_municipalities()
     db.session.commit()
+    from welfarepoint import search
+
+    search.ensure_index()
     return {"municipalities_changed": changed}
 
 

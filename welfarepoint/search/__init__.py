@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -110,6 +110,9 @@ def ensure_index() -> str:
     """At start: rebuild a missing or unreadable index, repair a stale one. Never raises; returns what it did."""
     search_index = _index()
     try:
+        if not inspect(db.engine).has_table(Service.__tablename__):
+            log.info("search index not checked: the database is not set up yet (run `flask setup`)")
+            return "no database"
         if not search_index.exists():
             log.warning("search index missing or from an older version in %s: rebuilding", search_index.path)
             rebuild()
