@@ -325,3 +325,15 @@ def test_each_search_is_counted_anonymously_by_week(app, client, catalog):
 def test_search_box_on_the_home_page(client):
     text = client.get("/").text
     assert re.search(r'<form[^>]+action="/search"[^>]+method="get"', text)
+
+
+def test_cached_results_never_outlive_a_change_or_a_rebuild(app, catalog, runner):
+    assert find(app, "ludoteca").total == 0
+    assert find(app, "ludoteca").total == 0  # served from the cache
+    add(app, external_id="s9", title="Ludoteca del sabato")
+    assert find(app, "ludoteca").total == 1
+    with app.app_context():
+        db.session.execute(db.delete(Service).where(Service.external_id == "s9"))
+        db.session.commit()
+    assert runner.invoke(args=["search", "reindex"]).exit_code == 0
+    assert find(app, "ludoteca").total == 0

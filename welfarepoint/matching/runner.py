@@ -12,7 +12,7 @@ from welfarepoint.catalog import queries
 from welfarepoint.matching.engine import MatchResult, match, offer_from
 from welfarepoint.matching.profile import NeedsProfile, profile_from
 
-_offers_cache: dict[tuple[str, str, int], list] = {}
+_offers_cache: dict[tuple, list] = {}
 
 
 def published_offers(audience: str) -> list:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -157,6 +159,11 @@ def _on_listings_committed(sender, service_ids: frozenset[int]) -> None:
         _index().path.joinpath("needs-sync").touch()
 
 
+RESULT_CACHE_SIZE = 2048
+_results: OrderedDict[tuple, SearchResult] = OrderedDict()
+_results_lock = threading.Lock()
+
+
 def query(
     text: str = "",
     filters: Filters | None = None,
@@ -165,7 +172,11 @@ def query(
     per_page: int = 10,
     today: date | None = None,
 ) -> SearchResult:
-    """Search the published listings: relevance first, a day-seeded tie-break, facets, spelling help."""
+    """Search the published listings: relevance first, a day-seeded tie-break, facets, spelling help.
+
+    Results are kept in a per-process cache keyed by the index generation, so a repeated search costs a
+    dictionary look-up and any change to the index, by any process, makes every cached result stale at once.
+    """
     search_index = _index()
     if search_index.path.joinpath("needs-sync").exists():
         try:
@@ -173,13 +184,25 @@ def query(
             search_index.path.joinpath("needs-sync").unlink(missing_ok=True)
         except Exception:
             log.exception("search index repair failed")
+    text = normalise_query(text)
+    filters = filters or Filters()
+    today = today or date.today()
+    key = (str(search_index.path), search_index.generation(), text, filters, page, per_page, today)
+    with _results_lock:
+        cached = _results.get(key)
+        if cached is not None:
+            _results.move_to_end(key)
+            return cached
     with search_index.searcher() as searcher:
-        return _query.run(
-            searcher, normalise_query(text), filters or Filters(), page=page, per_page=per_page, today=today
-        )
+        result = _query.run(searcher, text, filters, page=page, per_page=per_page, today=today)
+    with _results_lock:
+        _results[key] = result
+        while len(_results) > RESULT_CACHE_SIZE:
+            _results.popitem(last=False)
+    return result
 
 
-def generation() -> int:
+def generation() -> tuple[int, int]:
     """The index's generation: it changes whenever a published listing changes, in any process.
 
     Caches of published listings key on it to stay correct across workers.

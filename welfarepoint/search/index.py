@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "services"
 POOL_SIZE = 8
 WRITE_TIMEOUT = 10.0
-SCHEMA_VERSION = "4"  # bump when the schema or analysis changes: the index is then rebuilt at start
+SCHEMA_VERSION = "5"  # bump when the schema or analysis changes: the index is then rebuilt at start
 
 
 class SearchIndex:
@@ -107,9 +107,18 @@ class SearchIndex:
                 else:
                     searcher.close()
 
-    def generation(self) -> int:
-        """The number of the latest committed index generation (it grows with every write, in any process)."""
-        return self.index().latest_generation()
+    def generation(self) -> tuple[int, int]:
+        """What identifies the latest committed index: its generation number and when it was written.
+
+        The number grows with every write in any process; the time tells a rebuilt index (whose numbers start
+        again) from the one it replaced.
+        """
+        number = self.index().latest_generation()
+        try:
+            written = (self.path / f"_{INDEX_NAME}_{number}.toc").stat().st_mtime_ns
+        except FileNotFoundError:
+            written = 0
+        return number, written
 
     def indexed_versions(self) -> dict[int, int]:
         """``{service id: version}`` of every indexed listing."""

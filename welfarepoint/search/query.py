@@ -88,17 +88,22 @@ def _tokens(language: str, text: str) -> list[str]:
 
 
 def _concept_query(concept: synonyms.Concept):
+    """Any way of saying the concept, in any field; synonyms only in the short fields, each asked once."""
     alternatives = []
+    seen: set[tuple[str, tuple[str, ...]]] = set()
     for position, variant in enumerate(concept.variants):
         text = " ".join(variant)
         for fieldname, language in TEXT_FIELDS.items():
-            tokens = _tokens(language, text)
-            if not tokens:
+            if position and fieldname not in PHRASE_FIELDS:
+                continue  # the words as typed are looked for in long texts; their synonyms are not (too costly)
+            tokens = tuple(_tokens(language, text))
+            if not tokens or (fieldname, tokens) in seen:
                 continue
+            seen.add((fieldname, tokens))
             if len(tokens) == 1:
                 query = Term(fieldname, tokens[0])
             elif fieldname in PHRASE_FIELDS:
-                query = Phrase(fieldname, tokens)
+                query = Phrase(fieldname, list(tokens))
             else:
                 # Positions in long texts are costly to walk: there, all the words anywhere will do.
                 query = And([Term(fieldname, token) for token in tokens])

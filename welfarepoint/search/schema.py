@@ -104,7 +104,8 @@ def document(service: Any) -> dict[str, Any]:
         "version": service.version,
         "title": service.title,
         "summary": service.summary,
-        "tags": " ".join(service.tags),
+        # A free listing says so in its short fields too, so that "gratis" or "free" meets it cheaply.
+        "tags": " ".join([*service.tags, *(["gratuito", "free"] if service.cost == "free" else [])]),
         "body": body,
         "title_en": service.title_en,
         "summary_en": service.summary_en,
