@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -247,13 +248,13 @@ def test_missing_or_corrupt_index_is_rebuilt_at_start(app, catalog, caplog):
     index_dir = app.config["SEARCH_INDEX_DIR"]
     search.forget_all()
     shutil.rmtree(index_dir)
-    restarted = create_app(make_config(__import__("pathlib").Path(app.instance_path)))
+    restarted = create_app(make_config(Path(app.instance_path)))
     assert "rebuilding" in caplog.text
     assert ids(find(restarted, "doposcuola")) == [catalog["s3"]]
     search.forget_all()
-    for toc in __import__("pathlib").Path(index_dir).glob("*.toc"):
+    for toc in Path(index_dir).glob("*.toc"):
         toc.write_bytes(b"garbage")
-    restarted = create_app(make_config(__import__("pathlib").Path(app.instance_path)))
+    restarted = create_app(make_config(Path(app.instance_path)))
     assert ids(find(restarted, "doposcuola")) == [catalog["s3"]]
 
 

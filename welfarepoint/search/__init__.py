@@ -27,7 +27,8 @@ from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db
 from welfarepoint.search import query as _query
 from welfarepoint.search.analysis import fold, normalise_query
-from welfarepoint.search.index import SearchIndex, forget_all, get_index
+from welfarepoint.search.index import SearchIndex, get_index
+from welfarepoint.search.index import forget_all as _forget_indexes
 from welfarepoint.search.query import Filters, Hit, SearchResult
 from welfarepoint.search.schema import document
 
@@ -200,6 +201,13 @@ def query(
         while len(_results) > RESULT_CACHE_SIZE:
             _results.popitem(last=False)
     return result
+
+
+def forget_all() -> None:
+    """Close this process's indexes and drop its cached results (before a fork; in tests and benchmarks)."""
+    _forget_indexes()
+    with _results_lock:
+        _results.clear()
 
 
 def generation() -> tuple[int, int]:
