@@ -47,13 +47,33 @@ def prepare_live_instance(folder: Path) -> None:
         db.engine.dispose()
 
 
+def _buffer_static_files(app):
+    """Read static files whole before sending them.
+
+    Werkzeug's development server skips closing a response whose client hung up mid-transfer (as a browser
+    does when a test ends); for the files it streams, that leaves an open file behind and a ResourceWarning.
+    """
+
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        if not environ.get("PATH_INFO", "").startswith("/static/"):
+            return iterable
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return wsgi
+
+
 class LiveServer:
     """The app served by Werkzeug in a thread, on a free port of 127.0.0.1."""
 
     def __init__(self, app):
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.server = make_server("127.0.0.1", 0, _buffer_static_files(app), threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
@@ -162,7 +182,7 @@ def assert_accessible(page) -> None:
         pytest.fail(f"{AXE_SOURCE} is missing: run `npm ci` (make install does it)")
     # A click that navigates returns once the new page is committed; audit it once its styles are in.
     page.wait_for_load_state("load")
-    page.wait_for_function("document.fonts.status === 'loaded'")
+    wait_until(page, "document.fonts.status === 'loaded'")
     # page.evaluate goes through the DevTools protocol, so the page's CSP does not block the audit script.
     page.evaluate(AXE_SOURCE.read_text(encoding="utf-8"))
     result = page.evaluate(
@@ -191,3 +211,18 @@ def tick(checkbox, checked: bool = True) -> None:
     if checkbox.is_checked() != checked:
         checkbox.page.locator(f'label[for="{checkbox.get_attribute("id")}"]').click()
     assert checkbox.is_checked() == checked
+
+
+def wait_until(page, expression: str, timeout: float = 10.0) -> None:
+    """Wait until a JavaScript expression is true on the page.
+
+    Not ``page.wait_for_function``: it evaluates strings inside the page, which the strict CSP forbids;
+    ``page.evaluate`` goes through the DevTools protocol instead.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout} s: {expression}")
+        page.wait_for_timeout(50)

@@ -789,3 +789,12 @@ def test_match_company_twin_and_its_errors(demo_app):
         "municipality",
         "needs",
     }
+
+
+def test_municipality_suggestions(client):
+    data = client.get("/api/v1/municipalities?q=Sondr").get_json()
+    assert [m["name"] for m in data["municipalities"]][:1] == ["Sondrio"]
+    assert (
+        client.get("/api/v1/municipalities?q=Bergammo").get_json()["municipalities"][0]["name"] == "Bergamo"
+    )
+    assert client.get("/api/v1/municipalities?q=S").status_code == 400

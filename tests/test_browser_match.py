@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import assert_accessible, goto, tick
+from tests.browser import assert_accessible, goto, tick, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -127,3 +127,11 @@ def test_company_questionnaire_in_italian(page):
     assert page.locator("h1").inner_text() == "Servizi di welfare aziendale per te"
     assert page.locator(".wp-result").count() >= 2
     assert_accessible(page)
+
+
+def test_municipality_names_are_suggested_while_typing(page):
+    goto(page, "/match/family?lang=en")
+    page.get_by_label("Municipality where you live").press_sequentially("Sondr", delay=50)
+    wait_until(page, "document.querySelectorAll('#wp-municipalities-0 option').length > 0")
+    options = page.eval_on_selector_all("#wp-municipalities-0 option", "nodes => nodes.map(n => n.value)")
+    assert "Sondrio" in options and "Sondalo" in options

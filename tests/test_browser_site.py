@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import assert_accessible, goto
+from tests.browser import assert_accessible, goto, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -45,7 +45,7 @@ def test_fonts_and_styles_are_served_by_the_site(page):
     goto(page, "/")
     family = page.evaluate("getComputedStyle(document.body).fontFamily")
     assert "Titillium Web" in family
-    page.wait_for_function("document.fonts.status === 'loaded'")
+    wait_until(page, "document.fonts.status === 'loaded'")
     assert page.evaluate("document.fonts.check('16px \"Titillium Web\"')")
 
 

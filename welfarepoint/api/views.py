@@ -18,7 +18,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from welfarepoint import search
+from welfarepoint import search, territory
 from welfarepoint.api import hsds
 from welfarepoint.catalog import queries
 from welfarepoint.errors import ERROR_TEXTS
@@ -222,3 +222,20 @@ def organization(organization_id: str):
 
 # The questionnaires' JSON twins register themselves on ``bp``.
 from welfarepoint.api import match_views  # noqa: E402, F401
+
+
+@bp.get("/municipalities")
+def municipalities():
+    """Lombardy municipalities whose name starts like ``q`` (or is close to it): for autocompletion."""
+    text = (request.args.get("q") or "").strip()[:80]
+    if len(text) < 2:
+        return bad_request({"q": _l("Type at least two letters.")})
+    found = territory.suggest(text, limit=8)
+    return jsonify(
+        {
+            "municipalities": [
+                {"istat_code": m.istat_code, "name": m.name, "province": m.province, "ats": m.ats}
+                for m in found
+            ]
+        }
+    )
