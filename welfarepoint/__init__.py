@@ -47,12 +47,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions and the request hooks every response goes through."""
     from welfarepoint import i18n, security
-    from welfarepoint.extensions import csrf, db, limiter, migrate
+    from welfarepoint.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "manage.login"
+    login_manager.session_protection = "strong"
     i18n.init_app(app)
     security.init_app(app)
     if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:
@@ -71,10 +74,12 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Attach the public site, the managers' backend and the API."""
     from welfarepoint.api.views import bp as api_bp
+    from welfarepoint.manage.views import bp as manage_bp
     from welfarepoint.public.views import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
+    app.register_blueprint(manage_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

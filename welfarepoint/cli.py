@@ -252,8 +252,94 @@ def search_reindex(repair: bool) -> None:
         click.echo(f"Search index rebuilt: {search.rebuild()} published listings.")
 
 
+@click.group("users")
+def users_group() -> None:
+    """The accounts of community managers and alliance editors."""
+
+
+def _user_or_fail(email: str):
+    from welfarepoint.accounts.operations import find_user
+
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    return user
+
+
+def _account_call(function, *args, **kwargs):
+    from flask_babel import force_locale
+
+    from welfarepoint.accounts.operations import AccountError
+
+    try:
+        return function(*args, **kwargs)
+    except AccountError as error:
+        with force_locale(cli_language(None)):
+            raise click.ClickException(str(error.message)) from None
+
+
+@users_group.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(["admin", "ats_manager", "alliance_editor"]))
+@click.option("--ats", default=None, help="The ATS of an ats_manager.")
+@click.option("--alliance", default=None, help="The alliance (exact name) of an alliance_editor.")
+@click.option("--name", default="", help="The person's name.")
+@click.password_option(help="At least 12 characters; asked for when not given.")
+@with_appcontext
+def users_create(
+    email: str, role: str, ats: str | None, alliance: str | None, name: str, password: str
+) -> None:
+    """Create an account with its role and territory."""
+    from welfarepoint.accounts.operations import create_user
+    from welfarepoint.extensions import db
+
+    user = _account_call(create_user, email, password, role, name=name, ats=ats, alliance=alliance)
+    db.session.commit()
+    click.echo(f"Created {user.email} ({user.role}{', ' + user.ats if user.ats else ''}).")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """List the accounts."""
+    from welfarepoint.accounts.models import User
+    from welfarepoint.extensions import db
+
+    for user in db.session.execute(db.select(User).order_by(User.email)).scalars():
+        state = "active" if user.active else "disabled"
+        click.echo(f"{user.email}\t{user.role}\t{user.ats or '-'}\t{state}")
+
+
+@users_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def users_disable(email: str) -> None:
+    """Disable an account (it can no longer sign in)."""
+    from welfarepoint.accounts.operations import set_active
+    from welfarepoint.extensions import db
+
+    set_active(_user_or_fail(email), False)
+    db.session.commit()
+    click.echo(f"Disabled {email}.")
+
+
+@users_group.command("set-password")
+@click.argument("email")
+@click.password_option(help="At least 12 characters; asked for when not given.")
+@with_appcontext
+def users_set_password(email: str, password: str) -> None:
+    """Set a new password for an account."""
+    from welfarepoint.accounts.operations import set_password
+    from welfarepoint.extensions import db
+
+    _account_call(set_password, _user_or_fail(email), password)
+    db.session.commit()
+    click.echo(f"Password changed for {email}.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
+    app.cli.add_command(users_group)
     app.cli.add_command(search_group)
     app.cli.add_command(setup_command)
     app.cli.add_command(seed_demo_command)

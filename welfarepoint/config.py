@@ -42,6 +42,10 @@ class Defaults:
     # Secure is also set per request when the request came over HTTPS (see security.py).
     SESSION_COOKIE_SECURE = False
 
+    # Managers' sessions end after this long without a request (the cookie is renewed on each request).
+    PERMANENT_SESSION_LIFETIME = 30 * 60
+    SESSION_REFRESH_EACH_REQUEST = True
+
     # Number of proxies in front of the app that set X-Forwarded-* (0 = none, trust nothing).
     PROXY_FIX_X_FOR = 0
     PROXY_FIX_X_PROTO = 0

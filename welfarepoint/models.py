@@ -1,5 +1,6 @@
 """Every model of every domain package, imported in one place so that metadata and migrations see them all."""
 
+from welfarepoint.accounts.models import AuthEvent, User
 from welfarepoint.catalog.models import (
     Alliance,
     AllianceMember,
@@ -15,6 +16,7 @@ from welfarepoint.territory.models import Municipality
 __all__ = [
     "Alliance",
     "AllianceMember",
+    "AuthEvent",
     "DemandCount",
     "Feedback",
     "Municipality",
@@ -23,4 +25,5 @@ __all__ = [
     "SearchCount",
     "Service",
     "ServiceCoverage",
+    "User",
 ]

@@ -75,7 +75,9 @@ def navigation() -> dict:
         "service_json_ld": service_json_ld,
         "needs_codes": taxonomy.need_codes,
         "untranslated_fields": lambda service, language: [
-            name for name in ("title", "summary", "description") if service.text(name, language)[1] != language
+            name
+            for name in ("title", "summary", "description")
+            if service.text(name, language)[1] != language
         ],
         "need_category": taxonomy.need_category,
         "need_plain_words": lambda code: taxonomy.need_plain_words(code, current_language()),

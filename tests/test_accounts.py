@@ -1,0 +1,161 @@
+"""Managers' accounts: the users commands, password rules, sign-in, throttling, sessions, scope."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from welfarepoint.accounts.models import AuthEvent, User
+from welfarepoint.accounts.passwords import problem_with
+from welfarepoint.extensions import db
+
+GOOD = "lamponi-e-mirtilli-2026"
+
+
+def token(text: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text).group(1)
+
+
+def sign_in(client, email: str, password: str, lang: str = "en"):
+    page = client.get(f"/manage/login?lang={lang}")
+    return client.post(
+        f"/manage/login?lang={lang}",
+        data={"csrf_token": token(page.text), "email": email, "password": password},
+    )
+
+
+@pytest.fixture
+def manager(demo_app):
+    runner = demo_app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "anna@ats-montagna.example.org",
+            "--role",
+            "ats_manager",
+            "--ats",
+            "Montagna",
+            "--password",
+            GOOD,
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    return "anna@ats-montagna.example.org"
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "short",
+        "password1234",
+        "Password2026!",
+        "123456789012",
+        "qwertyuiopas",
+        "aaaaaaaaaaaa",
+        "anna-ats-2026-xyz",
+    ],
+)
+def test_weak_passwords_are_refused(password):
+    assert problem_with(password, "anna@example.org") is not None
+
+
+def test_a_long_uncommon_phrase_is_accepted():
+    assert problem_with(GOOD, "anna@example.org") is None
+
+
+def test_users_commands(demo_app, manager):
+    runner = demo_app.test_cli_runner()
+    assert (
+        "anna@ats-montagna.example.org\tats_manager\tMontagna\tactive"
+        in runner.invoke(args=["users", "list"]).output
+    )
+    weak = runner.invoke(
+        args=["users", "set-password", manager, "--password", "password1234"], env={"LANG": "en_GB.UTF-8"}
+    )
+    assert weak.exit_code != 0 and "too easy to guess" in weak.output
+    italian = runner.invoke(
+        args=["users", "set-password", manager, "--password", "corta"], env={"LANG": "it_IT.UTF-8"}
+    )
+    assert "La password deve avere almeno 12 caratteri." in italian.output
+    assert (
+        runner.invoke(
+            args=[
+                "users",
+                "create",
+                "x@example.org",
+                "--role",
+                "ats_manager",
+                "--ats",
+                "Atlantide",
+                "--password",
+                GOOD,
+            ]
+        ).exit_code
+        != 0
+    )
+    assert (
+        runner.invoke(args=["users", "create", manager, "--role", "admin", "--password", GOOD]).exit_code != 0
+    )
+    assert runner.invoke(args=["users", "disable", manager]).exit_code == 0
+    with demo_app.app_context():
+        user = db.session.execute(db.select(User)).scalar_one()
+        assert not user.active and user.password_hash.startswith("scrypt:")
+
+
+def test_sign_in_shows_the_territory_and_sign_out_ends_the_session(demo_app, manager):
+    client = demo_app.test_client()
+    assert client.get("/manage/").status_code == 302
+    response = sign_in(client, manager, GOOD)
+    assert response.status_code == 302 and response.headers["Location"] == "/manage/"
+    page = client.get("/manage/?lang=en").text
+    assert "manager of ATS Montagna" in page
+    assert re.search(r"<dt>Published listings to verify</dt><dd>6</dd>", page)
+    client.post(
+        "/manage/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)}
+    )
+    assert client.get("/manage/").status_code == 302
+    with demo_app.app_context():
+        events = [e.event for e in db.session.execute(db.select(AuthEvent).order_by(AuthEvent.id)).scalars()]
+    assert events == ["login", "logout"]
+
+
+def test_wrong_password_and_throttling(demo_app, manager):
+    client = demo_app.test_client()
+    for _ in range(5):
+        response = sign_in(client, manager, "wrong-password-123")
+        assert (
+            response.status_code == 401
+            and "The e-mail address or the password is not right." in response.text
+        )
+    throttled = sign_in(client, manager, GOOD)
+    assert throttled.status_code == 429 and "Too many failed attempts" in throttled.text
+    assert sign_in(client, manager, GOOD, lang="it").status_code == 429
+    with demo_app.app_context():
+        texts = " ".join(
+            e.email + e.event + e.address for e in db.session.execute(db.select(AuthEvent)).scalars()
+        )
+    assert GOOD not in texts and "wrong-password" not in texts
+
+
+def test_unknown_and_disabled_accounts_get_the_same_answer(demo_app, manager):
+    client = demo_app.test_client()
+    assert sign_in(client, "nobody@example.org", GOOD).status_code == 401
+    demo_app.test_cli_runner().invoke(args=["users", "disable", manager])
+    assert sign_in(client, manager, GOOD).status_code == 401
+
+
+def test_sign_in_needs_the_form_token(demo_app, manager):
+    response = demo_app.test_client().post("/manage/login", data={"email": manager, "password": GOOD})
+    assert response.status_code == 400
+
+
+def test_next_address_stays_on_the_site(demo_app, manager):
+    client = demo_app.test_client()
+    page = client.get("/manage/login?next=https://evil.example.com/")
+    response = client.post(
+        "/manage/login?next=https://evil.example.com/",
+        data={"csrf_token": token(page.text), "email": manager, "password": GOOD},
+    )
+    assert response.headers["Location"] == "/manage/"

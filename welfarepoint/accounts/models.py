@@ -1,0 +1,52 @@
+"""Users and the record of their sign-ins."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from welfarepoint.catalog.models import now_utc
+from welfarepoint.extensions import db
+
+ROLES = ("admin", "ats_manager", "alliance_editor")
+
+
+class User(UserMixin, db.Model):
+    """A curator: ``admin`` (whole region), ``ats_manager`` (one ATS) or ``alliance_editor`` (one alliance)."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    ats: Mapped[str | None] = mapped_column(String(40))
+    alliance_id: Mapped[int | None] = mapped_column(ForeignKey("alliance.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    alliance = relationship("Alliance")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses disabled accounts
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class AuthEvent(db.Model):
+    """One sign-in, failed sign-in, refusal or sign-out: who, what, when and from which address."""
+
+    __tablename__ = "auth_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc, index=True)
+    email: Mapped[str] = mapped_column(String(200), index=True)
+    event: Mapped[str] = mapped_column(String(30))
+    address: Mapped[str] = mapped_column(String(64), index=True)

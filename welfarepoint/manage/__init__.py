@@ -1,0 +1,1 @@
+"""The Welfare Community Managers' backend (``/manage``)."""

@@ -1,0 +1,100 @@
+"""Views of the backend. Every one but the sign-in page needs a signed-in account."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func
+
+from welfarepoint.accounts import operations as accounts
+from welfarepoint.accounts.models import User
+from welfarepoint.catalog.models import Feedback, Service
+from welfarepoint.extensions import db, login_manager
+from welfarepoint.manage.forms import LoginForm
+
+bp = Blueprint("manage", __name__, url_prefix="/manage")
+
+# Flask-Login flashes this when a page needs a signed-in account; str() renders it in the page's language.
+login_manager.login_message = _l("Sign in to see this page.")
+login_manager.login_message_category = "warning"
+login_manager.localize_callback = str
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    """The signed-in account, if it still exists and is active."""
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def scoped_services(user: User):
+    """The listings an account may see: all for an admin, its ATS, or its alliance's."""
+    query = db.select(Service)
+    if user.role == "ats_manager":
+        query = query.where(Service.ats == user.ats)
+    elif user.role == "alliance_editor":
+        query = query.where(Service.alliance_id == user.alliance_id)
+    return query
+
+
+def _safe_next(target: str | None) -> str:
+    return (
+        target
+        if target and target.startswith("/manage") and not target.startswith("//")
+        else url_for("manage.dashboard")
+    )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Sign in; after a few failures per account or per address, 429 with a clear message."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "")
+        except accounts.AccountError as error:
+            return render_template("manage/login.html", form=form, error=error.message), error.status
+        session.clear()  # a new session at every sign-in
+        session.permanent = True
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("manage/login.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Sign out and end the session."""
+    accounts.record(current_user.email, "logout", request.remote_addr or "")
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash(gettext("You have signed out."), "info")
+    return redirect(url_for("manage.login"))
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    """What needs the manager's attention in their territory: listings by status, overdue checks, suggestions."""
+    scope = scoped_services(current_user).subquery()
+    by_status = dict(
+        db.session.execute(db.select(scope.c.status, func.count()).group_by(scope.c.status)).all()
+    )
+    listings = (
+        db.session.execute(scoped_services(current_user).where(Service.status == "published"))
+        .unique()
+        .scalars()
+    )
+    today = date.today()
+    overdue = sum(1 for service in listings if service.is_overdue(today))
+    feedback = db.session.execute(
+        db.select(func.count(Feedback.id)).where(
+            Feedback.status == "open", Feedback.service_id.in_(db.select(scope.c.id))
+        )
+    ).scalar_one()
+    return render_template("manage/dashboard.html", by_status=by_status, overdue=overdue, feedback=feedback)
