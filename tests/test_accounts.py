@@ -111,7 +111,7 @@ def test_sign_in_shows_the_territory_and_sign_out_ends_the_session(demo_app, man
     assert response.status_code == 302 and response.headers["Location"] == "/manage/"
     page = client.get("/manage/?lang=en").text
     assert "manager of ATS Montagna" in page
-    assert re.search(r"<dt>Published listings to verify</dt><dd>6</dd>", page)
+    assert re.search(r"Published listings to verify</a></dt><dd>6</dd>", page)
     client.post(
         "/manage/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)}
     )
@@ -159,3 +159,99 @@ def test_next_address_stays_on_the_site(demo_app, manager):
         data={"csrf_token": token(page.text), "email": manager, "password": GOOD},
     )
     assert response.headers["Location"] == "/manage/"
+
+
+def form_token(text: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)
+
+
+@pytest.fixture
+def signed_in(demo_app, manager):
+    client = demo_app.test_client()
+    assert sign_in(client, manager, GOOD).status_code == 302
+    return client
+
+
+def test_verify_queue_lists_the_overdue_listings_of_the_territory_and_marks_them(demo_app, signed_in):
+    from welfarepoint.catalog.models import Revision, Service
+
+    page = signed_in.get("/manage/verify?lang=en").text
+    ids = [int(n) for n in re.findall(r"/manage/services/(\d+)/verified", page)]
+    assert len(ids) == 6
+    with demo_app.app_context():
+        assert {db.session.get(Service, i).ats for i in ids} == {"Montagna"}
+    response = signed_in.post(f"/manage/services/{ids[0]}/verified", data={"csrf_token": form_token(page)})
+    assert response.status_code == 302
+    assert len(re.findall(r"/manage/services/(\d+)/verified", signed_in.get("/manage/verify").text)) == 5
+    with demo_app.app_context():
+        service = db.session.get(Service, ids[0])
+        assert service.last_verified_by == "anna@ats-montagna.example.org"
+        assert (
+            db.session.execute(db.select(Revision).where(Revision.service_id == ids[0]))
+            .scalars()
+            .all()[-1]
+            .action
+            == "verify"
+        )
+
+
+def test_a_manager_cannot_act_outside_the_territory(demo_app, signed_in):
+    from welfarepoint.catalog.models import Feedback, Service
+
+    page = signed_in.get("/manage/verify").text
+    with demo_app.app_context():
+        pavia = (
+            db.session.execute(db.select(Service).where(Service.ats == "Pavia")).unique().scalars().first()
+        )
+        pavia_id, before = pavia.id, (pavia.last_verified, pavia.version)
+        db.session.add(Feedback(service_id=pavia_id, kind="hours", message="Orari sbagliati di giovedì."))
+        db.session.commit()
+        feedback_id = db.session.execute(db.select(Feedback.id)).scalar_one()
+    assert (
+        signed_in.post(
+            f"/manage/services/{pavia_id}/verified", data={"csrf_token": form_token(page)}
+        ).status_code
+        == 404
+    )
+    assert (
+        signed_in.post(
+            f"/manage/feedback/{feedback_id}", data={"csrf_token": form_token(page), "outcome": "dismissed"}
+        ).status_code
+        == 404
+    )
+    assert "Orari sbagliati" not in signed_in.get("/manage/feedback").text
+    with demo_app.app_context():
+        pavia = db.session.get(Service, pavia_id)
+        assert (pavia.last_verified, pavia.version) == before
+        assert db.session.get(Feedback, feedback_id).status == "open"
+
+
+def test_feedback_queue_resolves_suggestions_of_the_territory(demo_app, signed_in):
+    from welfarepoint.catalog.models import Feedback, Service
+
+    with demo_app.app_context():
+        sondrio = (
+            db.session.execute(db.select(Service).where(Service.ats == "Montagna")).unique().scalars().first()
+        )
+        db.session.add(Feedback(service_id=sondrio.id, kind="hours", message="Il giovedì apre alle nove."))
+        db.session.commit()
+    page = signed_in.get("/manage/feedback?lang=en").text
+    assert "Il giovedì apre alle nove." in page
+    feedback_id = int(re.search(r"/manage/feedback/(\d+)", page).group(1))
+    assert (
+        signed_in.post(f"/manage/feedback/{feedback_id}", data={"outcome": "resolved"}).status_code == 400
+    )  # no CSRF token
+    signed_in.post(
+        f"/manage/feedback/{feedback_id}", data={"csrf_token": form_token(page), "outcome": "resolved"}
+    )
+    assert "No suggestion is waiting." in signed_in.get("/manage/feedback?lang=en").text
+    with demo_app.app_context():
+        item = db.session.get(Feedback, feedback_id)
+        assert item.status == "resolved" and item.resolved_by == "anna@ats-montagna.example.org"
+
+
+def test_backend_pages_need_a_signed_in_account(demo_app):
+    client = demo_app.test_client()
+    for path in ("/manage/", "/manage/verify", "/manage/feedback"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/manage/login" in response.headers["Location"]

@@ -37,3 +37,22 @@ def test_manager_signs_in_sees_the_territory_and_signs_out(page, manager):
     assert_accessible(page)
     page.get_by_role("button", name="Sign out").click()
     assert page.locator("h1").inner_text() == "Sign in"
+
+
+def test_monday_morning_verify_a_listing(page, manager):
+    goto(page, "/manage/login?lang=en")
+    page.get_by_label("E-mail address").fill(manager)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Published listings to verify").click()
+    assert page.locator("h1").inner_text() == "Listings to verify"
+    assert_accessible(page)
+    before = page.locator("tbody tr").count()
+    assert before >= 1
+    page.locator("tbody tr").first.get_by_role("button").click()
+    assert page.get_by_role("status").filter(has_text="marked as verified today").is_visible()
+    assert page.locator("tbody tr").count() == before - 1
+    page.get_by_role("link", name="Your territory").click()
+    page.get_by_role("link", name="Corrections suggested by the public, to read").click()
+    assert page.locator("h1").inner_text() == "Corrections from the public"
+    assert_accessible(page)

@@ -351,3 +351,17 @@ def suggest_correction(service: Service, kind: str, message: str) -> None:
     if not 10 <= len(message) <= 2000:
         raise CatalogError(_l("Write between 10 and 2000 characters."))
     db.session.add(Feedback(service=service, kind=kind, message=message))
+
+
+FEEDBACK_OUTCOMES = ("resolved", "dismissed")
+
+
+def close_feedback(feedback, outcome: str, *, author: str) -> None:
+    """Mark a public suggestion as resolved (the listing was corrected) or dismissed; the caller commits."""
+    if outcome not in FEEDBACK_OUTCOMES:
+        raise CatalogError(_l("Choose resolved or dismissed."))
+    if feedback.status != "open":
+        raise CatalogError(_l("This suggestion has already been handled."))
+    feedback.status = outcome
+    feedback.resolved_at = now_utc()
+    feedback.resolved_by = author

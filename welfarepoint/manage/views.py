@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
@@ -12,6 +12,7 @@ from sqlalchemy import func
 
 from welfarepoint.accounts import operations as accounts
 from welfarepoint.accounts.models import User
+from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Feedback, Service
 from welfarepoint.extensions import db, login_manager
 from welfarepoint.manage.forms import LoginForm
@@ -98,3 +99,71 @@ def dashboard():
         )
     ).scalar_one()
     return render_template("manage/dashboard.html", by_status=by_status, overdue=overdue, feedback=feedback)
+
+
+def service_in_scope(service_id: int) -> Service:
+    """The listing if the signed-in account may act on it; 404 otherwise (its existence is not revealed)."""
+    service = (
+        db.session.execute(scoped_services(current_user).where(Service.id == service_id))
+        .unique()
+        .scalar_one_or_none()
+    )
+    if service is None:
+        abort(404)
+    return service
+
+
+@bp.get("/verify")
+@login_required
+def verify_queue():
+    """Published listings of the territory whose review interval has passed, oldest check first."""
+    today = date.today()
+    listings = (
+        db.session.execute(scoped_services(current_user).where(Service.status == "published"))
+        .unique()
+        .scalars()
+    )
+    overdue = sorted((s for s in listings if s.is_overdue(today)), key=lambda s: s.review_due() or date.min)
+    return render_template("manage/verify.html", listings=overdue, today=today)
+
+
+@bp.post("/services/<int:service_id>/verified")
+@login_required
+def mark_verified(service_id: int):
+    """Record that the manager checked the listing with its provider today."""
+    service = service_in_scope(service_id)
+    operations.mark_verified(service, author=current_user.email)
+    db.session.commit()
+    flash(gettext("“%(title)s” is marked as verified today.", title=service.title), "success")
+    return redirect(url_for("manage.verify_queue"))
+
+
+@bp.get("/feedback")
+@login_required
+def feedback_queue():
+    """Open corrections suggested by the public for the territory's listings, newest first."""
+    scope = scoped_services(current_user).with_only_columns(Service.id)
+    items = db.session.execute(
+        db.select(Feedback)
+        .where(Feedback.status == "open", Feedback.service_id.in_(scope))
+        .order_by(Feedback.created_at.desc())
+    ).scalars()
+    return render_template("manage/feedback.html", items=list(items))
+
+
+@bp.post("/feedback/<int:feedback_id>")
+@login_required
+def close_feedback(feedback_id: int):
+    """Resolve or dismiss one suggestion of the territory."""
+    item = db.session.get(Feedback, feedback_id)
+    if item is None:
+        abort(404)
+    service_in_scope(item.service_id)
+    try:
+        operations.close_feedback(item, request.form.get("outcome", ""), author=current_user.email)
+    except operations.CatalogError as error:
+        flash(str(error.message), "warning")
+        return redirect(url_for("manage.feedback_queue"))
+    db.session.commit()
+    flash(gettext("The suggestion is closed."), "success")
+    return redirect(url_for("manage.feedback_queue"))
