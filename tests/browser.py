@@ -1,6 +1,7 @@
 """Browser fixtures: a live server on 127.0.0.1, Debian's Chromium through Playwright, and an axe-core audit.
 
-Tests using ``page`` are marked ``browser``. Every page a test opens is watched: a request to any host but
+Tests using ``page`` are marked ``browser``. A click that navigates returns once the new page is committed,
+before it is parsed: tests call ``page.wait_for_load_state()`` before counting what is on it. Every page a test opens is watched: a request to any host but
 127.0.0.1, a JavaScript error or a Content-Security-Policy violation fails the test.
 """
 

@@ -37,12 +37,14 @@ def test_search_filter_and_open_a_service(page):
 def test_english_search_finds_italian_listings(page):
     goto(page, "/search?q=after+school+care&lang=en")
     assert page.locator("html").get_attribute("lang") == "en"
+    page.wait_for_load_state()
     assert page.locator(".wp-results > li").count() > 0
     assert_accessible(page)
 
 
 def test_typo_is_corrected_and_said(page):
     goto(page, "/search?q=doposcula")
+    page.wait_for_load_state()
     assert page.locator(".wp-results > li").count() > 0
     assert "doposcuola" in page.locator(".wp-note").first.inner_text()
 
@@ -61,6 +63,7 @@ def test_suggest_a_correction(page):
     page.get_by_label("Cosa è sbagliato?").select_option("hours")
     page.get_by_label("Cosa dovrebbe esserci scritto?").fill("corto")
     page.get_by_role("button", name="Invia il suggerimento").click()
+    page.wait_for_load_state()
     assert page.locator(".wp-field-errors").count() == 1
     assert_accessible(page)
     page.get_by_label("Cosa dovrebbe esserci scritto?").fill(
@@ -75,6 +78,7 @@ def test_welfare_points_by_territory(page):
     page.get_by_label("Il tuo comune").fill("Breno")
     page.get_by_role("button", name="Mostra").click()
     assert "ATS Montagna" in page.locator("main").inner_text()
+    page.wait_for_load_state()
     assert page.locator("main h2").count() == 1
     assert_accessible(page)
 
@@ -86,11 +90,13 @@ def test_search_works_without_javascript(chromium, live_server):
         page.goto(live_server.url + "/?lang=en")
         page.get_by_label("What are you looking for?").fill("summer camp")
         page.get_by_role("button", name="Search").first.click()
+        page.wait_for_load_state()
         assert page.locator(".wp-results > li").count() > 0
         tick(page.get_by_label("Free only"))
         page.get_by_role("button", name="Apply filters").click()
         assert "cost=free" in page.url
         page.locator(".wp-results h3 a").first.click()
+        page.wait_for_load_state()
         assert page.locator("h1").count() == 1
     finally:
         context.close()

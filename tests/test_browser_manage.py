@@ -47,10 +47,12 @@ def test_monday_morning_verify_a_listing(page, manager):
     page.get_by_role("link", name="Published listings to verify").click()
     assert page.locator("h1").inner_text() == "Listings to verify"
     assert_accessible(page)
+    page.wait_for_load_state()
     before = page.locator("tbody tr").count()
     assert before >= 1
     page.locator("tbody tr").first.get_by_role("button").click()
     assert page.get_by_role("status").filter(has_text="marked as verified today").is_visible()
+    page.wait_for_load_state()
     assert page.locator("tbody tr").count() == before - 1
     page.get_by_role("link", name="Your territory").click()
     page.get_by_role("link", name="Corrections suggested by the public, to read").click()

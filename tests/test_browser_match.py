@@ -31,9 +31,11 @@ def test_nurse_in_sondrio_finds_before_school_and_summer_care(page):
     assert page.locator("h1").inner_text() == "Services for your family"
     assert "done" not in page.url and "municipality=014061" in page.url
     cards = page.locator(".wp-result")
+    page.wait_for_load_state()
     assert cards.count() >= 2
     reasons = page.locator(".wp-reasons").first.inner_text()
     assert "Sondrio" in reasons and "8" in reasons
+    page.wait_for_load_state()
     assert page.locator(".badge", has_text="Full").count() >= 1
     assert_accessible(page)
     boxes = page.get_by_label("Keep in my list")
@@ -41,6 +43,7 @@ def test_nurse_in_sondrio_finds_before_school_and_summer_care(page):
     tick(boxes.nth(1))
     page.get_by_role("button", name="Make a list of the ones I ticked").click()
     assert page.locator("h1").inner_text() == "My list of services"
+    page.wait_for_load_state()
     assert page.locator("main ol > li").count() == 2
     assert (
         page.get_by_role("link", name="Send it by e-mail")
@@ -57,6 +60,7 @@ def test_carer_in_como_working_in_milan_and_changing_an_answer(page):
     )
     text = page.locator("main").inner_text()
     assert "Como" in text and "Milano" in text
+    page.wait_for_load_state()
     assert page.locator(".wp-result").count() >= 3
     page.get_by_role("link", name="Change needs").click()
     assert page.get_by_label("Respite for family carers").is_checked()
@@ -88,12 +92,14 @@ def test_hr_office_in_cremona_gets_a_plan_outline(page):
     tick(page.get_by_label("Join or build a conciliation agreement"))
     assert_accessible(page)
     page.get_by_role("button", name="See the services").click()
+    page.wait_for_load_state()
     assert page.locator(".wp-result").count() >= 3
     assert_accessible(page)
     for section in page.locator("main form section").all()[:3]:
         tick(section.get_by_label("Keep in my list").first)
     page.get_by_role("button", name="Build a plan outline with the ones I ticked").click()
     assert page.locator("h1").inner_text() == "Outline of a company welfare plan"
+    page.wait_for_load_state()
     assert page.locator("main h2").count() >= 2
     assert_accessible(page)
 
@@ -111,6 +117,7 @@ def test_family_questionnaire_in_italian_without_javascript(chromium, live_serve
         page.locator("button[type=submit]").click()
         page.locator("button[type=submit]").click()
         assert page.locator("html").get_attribute("lang") == "it"
+        page.wait_for_load_state()
         assert page.locator(".wp-result").count() >= 1
     finally:
         context.close()
@@ -125,6 +132,7 @@ def test_company_questionnaire_in_italian(page):
     tick(page.get_by_label("Accordi con i servizi del territorio per i tuoi dipendenti"))
     page.get_by_role("button", name="Vedi i servizi").click()
     assert page.locator("h1").inner_text() == "Servizi di welfare aziendale per te"
+    page.wait_for_load_state()
     assert page.locator(".wp-result").count() >= 2
     assert_accessible(page)
 

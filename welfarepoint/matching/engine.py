@@ -92,6 +92,16 @@ class MatchResult:
     alternatives: list[Match]
 
     @property
+    def need_outcomes(self) -> dict[str, str]:
+        """Each need asked, with ``matched`` or ``unmet`` (what the demand counters record per need)."""
+        return {need: ("unmet" if need in self.unmet_needs else "matched") for need in self.profile.needs}
+
+    @property
+    def home_ats(self) -> str:
+        """The ATS of the first place given (home, or the company's seat); "" when none was."""
+        return self.profile.places[0].municipality.ats if self.profile.places else ""
+
+    @property
     def outcome(self) -> str:
         """``matched`` when something fits, else ``unmet`` (what the demand counters record)."""
         return "matched" if self.matches else "unmet"

@@ -8,13 +8,16 @@ from wtforms import SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
-FEEDBACK_CHOICES = [
-    SelectChoice("hours", _l("Days, hours or periods are wrong")),
-    SelectChoice("contacts", _l("Address, phone or e-mail are wrong")),
-    SelectChoice("cost", _l("The cost is wrong")),
-    SelectChoice("closed", _l("The service has closed")),
-    SelectChoice("other", _l("Something else")),
-]
+from welfarepoint.catalog.operations import FEEDBACK_KINDS
+
+FEEDBACK_LABELS = {
+    "hours": _l("Days, hours or periods are wrong"),
+    "contacts": _l("Address, phone or e-mail are wrong"),
+    "cost": _l("The cost is wrong"),
+    "closed": _l("The service has closed"),
+    "other": _l("Something else"),
+}
+FEEDBACK_CHOICES = [SelectChoice(kind, FEEDBACK_LABELS[kind]) for kind in FEEDBACK_KINDS]
 
 
 class FeedbackForm(FlaskForm):

@@ -99,9 +99,9 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
 
     profile, _errors, result = run_questionnaire(request.args, audience, current_language())
     if request.args.get("done") == "1":
-        home_ats = profile.places[0].municipality.ats if profile.places else ""
-        outcomes = {need: ("unmet" if need in result.unmet_needs else "matched") for need in profile.needs}
-        count_questionnaire(audience, home_ats, outcomes, request.args.get("channel", "web"))
+        count_questionnaire(
+            audience, result.home_ats, result.need_outcomes, request.args.get("channel", "web")
+        )
         return redirect(_address(endpoint, answers), code=303)
     services = {
         s.id: s
@@ -110,7 +110,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     home = profile.places[0].municipality.istat_code if profile.places else None
     desks = [desk for ats in profile.ats for desk in queries.welfare_points(ats, near=home)]
     return render_template(
-        f"public/{endpoint.split('.')[-1]}_results.html",
+        "public/match_results.html",
         result=result,
         services=services,
         desks=desks,

@@ -19,7 +19,7 @@ from welfarepoint.search.params import parse_search_args
 
 bp = Blueprint("public", __name__)
 
-#: The main menu, in order; an entry appears only once its page exists.
+#: The main menu, in order.
 MENU = (
     ("public.home", _l("Home")),
     ("public.search_page", _l("Search services")),
@@ -28,11 +28,6 @@ MENU = (
     ("public.welfare_points", _l("Welfare Points")),
 )
 RESULTS_PER_PAGE = 10
-
-
-def has_endpoint(endpoint: str) -> bool:
-    """Whether a page exists, so that templates link only to what is there."""
-    return endpoint in current_app.view_functions
 
 
 def label(vocabulary: str, code: str) -> str:
@@ -63,11 +58,10 @@ def navigation() -> dict:
     """Expose the menu and small presentation helpers to every template."""
 
     def main_menu() -> list[tuple[str, str]]:
-        return [(endpoint, str(label)) for endpoint, label in MENU if has_endpoint(endpoint)]
+        return [(endpoint, str(label)) for endpoint, label in MENU]
 
     return {
         "main_menu": main_menu,
-        "has_endpoint": has_endpoint,
         "label": label,
         "language_name": lambda code: taxonomy.language_name(code, current_language()),
         "format_date": format_date,
