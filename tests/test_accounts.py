@@ -176,18 +176,25 @@ def test_verify_queue_lists_the_overdue_listings_of_the_territory_and_marks_them
     from welfarepoint.catalog.models import Revision, Service
 
     page = signed_in.get("/manage/verify?lang=en").text
-    ids = [int(n) for n in re.findall(r"/manage/services/(\d+)/verified", page)]
-    assert len(ids) == 6
+    uuids = re.findall(r"/manage/services/([0-9a-f-]{36})/verified", page)
+    assert len(uuids) == 6
     with demo_app.app_context():
-        assert {db.session.get(Service, i).ats for i in ids} == {"Montagna"}
-    response = signed_in.post(f"/manage/services/{ids[0]}/verified", data={"csrf_token": form_token(page)})
+        listed = [
+            db.session.execute(db.select(Service).filter_by(uuid=u)).unique().scalar_one() for u in uuids
+        ]
+        assert {service.ats for service in listed} == {"Montagna"}
+        first_id = listed[0].id
+    response = signed_in.post(f"/manage/services/{uuids[0]}/verified", data={"csrf_token": form_token(page)})
     assert response.status_code == 302
-    assert len(re.findall(r"/manage/services/(\d+)/verified", signed_in.get("/manage/verify").text)) == 5
+    assert (
+        len(re.findall(r"/manage/services/([0-9a-f-]{36})/verified", signed_in.get("/manage/verify").text))
+        == 5
+    )
     with demo_app.app_context():
-        service = db.session.get(Service, ids[0])
+        service = db.session.get(Service, first_id)
         assert service.last_verified_by == "anna@ats-montagna.example.org"
         assert (
-            db.session.execute(db.select(Revision).where(Revision.service_id == ids[0]))
+            db.session.execute(db.select(Revision).where(Revision.service_id == first_id))
             .scalars()
             .all()[-1]
             .action
@@ -203,13 +210,13 @@ def test_a_manager_cannot_act_outside_the_territory(demo_app, signed_in):
         pavia = (
             db.session.execute(db.select(Service).where(Service.ats == "Pavia")).unique().scalars().first()
         )
-        pavia_id, before = pavia.id, (pavia.last_verified, pavia.version)
+        pavia_id, pavia_uuid, before = pavia.id, pavia.uuid, (pavia.last_verified, pavia.version)
         db.session.add(Feedback(service_id=pavia_id, kind="hours", message="Orari sbagliati di giovedì."))
         db.session.commit()
         feedback_id = db.session.execute(db.select(Feedback.id)).scalar_one()
     assert (
         signed_in.post(
-            f"/manage/services/{pavia_id}/verified", data={"csrf_token": form_token(page)}
+            f"/manage/services/{pavia_uuid}/verified", data={"csrf_token": form_token(page)}
         ).status_code
         == 404
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -155,8 +155,12 @@ def import_rows(
     author: str,
     dry_run: bool = False,
     today: date | None = None,
+    allowed: Callable[[ListingInput, Service | None], list[tuple[str, Any]]] | None = None,
 ) -> ImportReport:
     """Validate every row, then upsert them by ``external_id``; on any problem, or a dry run, write nothing.
+
+    ``allowed`` returns, for a valid row and the listing it would update (or None), why the importer may not
+    write it (a list of column and message); it is how the backend keeps an import inside a territory.
 
     Flushes but does not commit: the caller commits when ``report.ok and not dry_run``; otherwise this
     function has rolled the session back.
@@ -183,6 +187,12 @@ def import_rows(
             continue
         if external_id:
             seen[external_id] = line
+        if listing is not None and allowed is not None:
+            existing = operations.service_by_external_id(listing.external_id)
+            refusals = allowed(listing, existing)
+            report.errors.extend(RowError(line, column, message) for column, message in refusals)
+            if refusals:
+                continue
         if listing is not None:
             valid.append((line, listing))
     if report.errors:
@@ -209,14 +219,19 @@ def import_rows(
 
 
 def import_listings(
-    data: bytes, *, author: str, dry_run: bool = False, today: date | None = None
+    data: bytes,
+    *,
+    author: str,
+    dry_run: bool = False,
+    today: date | None = None,
+    allowed: Callable[[ListingInput, Service | None], list[tuple[str, Any]]] | None = None,
 ) -> ImportReport:
     """Import a listings CSV file given as bytes (see :func:`import_rows`)."""
     rows, errors = read_rows(decode(data))
     if errors:
         db.session.rollback()
         return ImportReport(errors=errors, dry_run=dry_run)
-    return import_rows(rows, author=author, dry_run=dry_run, today=today)
+    return import_rows(rows, author=author, dry_run=dry_run, today=today, allowed=allowed)
 
 
 def _cell(value: Any) -> str:

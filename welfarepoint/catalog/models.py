@@ -149,7 +149,7 @@ class Service(db.Model):
     enrolment_deadline: Mapped[date | None] = mapped_column(Date)
 
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    draft: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
     review_interval_days: Mapped[int] = mapped_column(Integer, default=180)
     last_verified: Mapped[date | None] = mapped_column(Date)

@@ -365,3 +365,134 @@ def close_feedback(feedback, outcome: str, *, author: str) -> None:
     feedback.status = outcome
     feedback.resolved_at = now_utc()
     feedback.resolved_by = author
+
+
+# --- organisations and alliances, edited by managers -----------------------------------------------------
+
+
+def validate_organisation(cells: dict[str, str], *, ats: str | None = None) -> tuple[dict[str, Any], list]:
+    """Check an organisation's fields (``ats``: the municipality must be in it); return values and problems."""
+    from welfarepoint import territory
+    from welfarepoint.catalog import taxonomy
+    from welfarepoint.catalog.validation import EMAIL_RE, PHONE_RE, URL_RE, FieldError, clean_text
+
+    cells = {key: clean_text(value) for key, value in cells.items()}
+    problems: list[FieldError] = []
+    if not cells.get("name"):
+        problems.append(FieldError("name", _l("is required")))
+    if cells.get("type") not in taxonomy.codes("organisation_types"):
+        problems.append(FieldError("type", _l("Choose the type of organisation.")))
+    code = None
+    if cells.get("municipality"):
+        place = territory.find(cells["municipality"])
+        if place is None:
+            problems.append(
+                FieldError("municipality", _l("unknown municipality “%(name)s”", name=cells["municipality"]))
+            )
+        elif ats and place.ats != ats:
+            problems.append(
+                FieldError(
+                    "municipality",
+                    _l(
+                        "%(name)s is in ATS %(place_ats)s, not in ATS %(ats)s",
+                        name=place.name,
+                        place_ats=place.ats,
+                        ats=ats,
+                    ),
+                )
+            )
+        else:
+            code = place.istat_code
+    elif ats:
+        problems.append(
+            FieldError("municipality", _l("is required: the municipality where the organisation is based"))
+        )
+    for name, pattern, message in (
+        ("website", URL_RE, _l("is not a web address starting with http:// or https://")),
+        ("email", EMAIL_RE, _l("does not look like an e-mail address")),
+        ("phone", PHONE_RE, _l("does not look like a phone number")),
+    ):
+        if cells.get(name) and not pattern.match(cells[name]):
+            problems.append(FieldError(name, message))
+    values = {
+        "name": cells.get("name", ""),
+        "type": cells.get("type", ""),
+        "municipality_code": code,
+        "website": cells.get("website", ""),
+        "email": cells.get("email", ""),
+        "phone": cells.get("phone", ""),
+    }
+    return values, problems
+
+
+def update_organisation(organisation: Organisation, values: dict[str, Any]) -> None:
+    """Change an organisation; its new name must not belong to another one."""
+    other = find_organisation(values["name"])
+    if other is not None and other.id != organisation.id:
+        raise CatalogError(_l("An organisation called “%(name)s” already exists.", name=values["name"]))
+    for name, value in values.items():
+        setattr(organisation, name, value)
+    db.session.flush()
+    _announce_services(db.select(Service.id).where(Service.provider_id == organisation.id))
+
+
+def update_alliance(
+    alliance: Alliance,
+    *,
+    name: str,
+    ats: str,
+    period_start: date | None,
+    period_end: date | None,
+    lead: Organisation | None,
+) -> None:
+    """Change an alliance's name, ATS, period and lead (the lead becomes a member with role ``lead``)."""
+    other = find_alliance(name)
+    if other is not None and other.id != alliance.id:
+        raise CatalogError(_l("An alliance called “%(name)s” already exists.", name=name))
+    if period_start and period_end and period_start > period_end:
+        raise CatalogError(_l("The programme ends before it starts."))
+    if (
+        ats != alliance.ats
+        and db.session.execute(
+            db.select(func.count(Service.id)).where(Service.alliance_id == alliance.id, Service.ats != ats)
+        ).scalar_one()
+    ):
+        raise CatalogError(_l("The alliance has listings in ATS %(ats)s: move them first.", ats=alliance.ats))
+    alliance.name, alliance.ats = name.strip(), ats
+    alliance.period_start, alliance.period_end = period_start, period_end
+    if lead is not None:
+        for member in alliance.members:
+            if member.role == "lead" and member.organisation_id != lead.id:
+                member.role = "partner"
+        set_member(alliance, lead, "lead")
+    alliance.lead = lead
+    db.session.flush()
+    _announce_services(db.select(Service.id).where(Service.alliance_id == alliance.id))
+
+
+def set_member(alliance: Alliance, organisation: Organisation, role: str) -> None:
+    """Add ``organisation`` to the alliance with ``role``, or change its role."""
+    from welfarepoint.catalog import taxonomy
+
+    if role not in taxonomy.codes("member_roles"):
+        raise CatalogError(_l("Choose the role of the member."))
+    for member in alliance.members:
+        if member.organisation_id == organisation.id:
+            member.role = role
+            break
+    else:
+        alliance.members.append(AllianceMember(organisation=organisation, role=role))
+    db.session.flush()
+
+
+def remove_member(alliance: Alliance, organisation_id: int) -> None:
+    """Take an organisation out of the alliance (the lead must be changed first)."""
+    if alliance.lead_id == organisation_id:
+        raise CatalogError(_l("Choose another lead organisation before removing this one."))
+    alliance.members = [m for m in alliance.members if m.organisation_id != organisation_id]
+    db.session.flush()
+
+
+def _announce_services(ids_query) -> None:
+    for service_id in db.session.execute(ids_query).scalars():
+        events.listing_changed(db.session, service_id)

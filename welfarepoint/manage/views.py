@@ -8,13 +8,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func
+from sqlalchemy import func, or_
 
 from welfarepoint.accounts import operations as accounts
 from welfarepoint.accounts.models import User
 from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Feedback, Service
 from welfarepoint.extensions import db, login_manager
+from welfarepoint.manage import scope
 from welfarepoint.manage.forms import LoginForm
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
@@ -30,16 +31,6 @@ def load_user(user_id: str) -> User | None:
     """The signed-in account, if it still exists and is active."""
     user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
     return user if user is not None and user.active else None
-
-
-def scoped_services(user: User):
-    """The listings an account may see: all for an admin, its ATS, or its alliance's."""
-    query = db.select(Service)
-    if user.role == "ats_manager":
-        query = query.where(Service.ats == user.ats)
-    elif user.role == "alliance_editor":
-        query = query.where(Service.alliance_id == user.alliance_id)
-    return query
 
 
 def _safe_next(target: str | None) -> str:
@@ -82,12 +73,12 @@ def logout():
 @login_required
 def dashboard():
     """What needs the manager's attention in their territory: listings by status, overdue checks, suggestions."""
-    scope = scoped_services(current_user).subquery()
+    scoped = scope.services(current_user).subquery()
     by_status = dict(
-        db.session.execute(db.select(scope.c.status, func.count()).group_by(scope.c.status)).all()
+        db.session.execute(db.select(scoped.c.status, func.count()).group_by(scoped.c.status)).all()
     )
     listings = (
-        db.session.execute(scoped_services(current_user).where(Service.status == "published"))
+        db.session.execute(scope.services(current_user).where(Service.status == "published"))
         .unique()
         .scalars()
     )
@@ -95,16 +86,21 @@ def dashboard():
     overdue = sum(1 for service in listings if service.is_overdue(today))
     feedback = db.session.execute(
         db.select(func.count(Feedback.id)).where(
-            Feedback.status == "open", Feedback.service_id.in_(db.select(scope.c.id))
+            Feedback.status == "open", Feedback.service_id.in_(db.select(scoped.c.id))
         )
     ).scalar_one()
-    return render_template("manage/dashboard.html", by_status=by_status, overdue=overdue, feedback=feedback)
+    waiting = db.session.execute(
+        db.select(func.count()).where(or_(scoped.c.status == "in_review", scoped.c.draft.is_not(None)))
+    ).scalar_one()
+    return render_template(
+        "manage/dashboard.html", by_status=by_status, overdue=overdue, feedback=feedback, waiting=waiting
+    )
 
 
 def service_in_scope(service_id: int) -> Service:
     """The listing if the signed-in account may act on it; 404 otherwise (its existence is not revealed)."""
     service = (
-        db.session.execute(scoped_services(current_user).where(Service.id == service_id))
+        db.session.execute(scope.services(current_user).where(Service.id == service_id))
         .unique()
         .scalar_one_or_none()
     )
@@ -117,9 +113,11 @@ def service_in_scope(service_id: int) -> Service:
 @login_required
 def verify_queue():
     """Published listings of the territory whose review interval has passed, oldest check first."""
+    if not scope.may(current_user, "verify"):
+        abort(403)
     today = date.today()
     listings = (
-        db.session.execute(scoped_services(current_user).where(Service.status == "published"))
+        db.session.execute(scope.services(current_user).where(Service.status == "published"))
         .unique()
         .scalars()
     )
@@ -127,11 +125,15 @@ def verify_queue():
     return render_template("manage/verify.html", listings=overdue, today=today)
 
 
-@bp.post("/services/<int:service_id>/verified")
+@bp.post("/services/<uuid>/verified")
 @login_required
-def mark_verified(service_id: int):
+def mark_verified(uuid: str):
     """Record that the manager checked the listing with its provider today."""
-    service = service_in_scope(service_id)
+    if not scope.may(current_user, "verify"):
+        abort(403)
+    service = scope.service(current_user, uuid)
+    if service is None:
+        abort(404)
     operations.mark_verified(service, author=current_user.email)
     db.session.commit()
     flash(gettext("“%(title)s” is marked as verified today.", title=service.title), "success")
@@ -142,10 +144,12 @@ def mark_verified(service_id: int):
 @login_required
 def feedback_queue():
     """Open corrections suggested by the public for the territory's listings, newest first."""
-    scope = scoped_services(current_user).with_only_columns(Service.id)
+    if not scope.may(current_user, "feedback"):
+        abort(403)
+    scoped = scope.services(current_user).with_only_columns(Service.id)
     items = db.session.execute(
         db.select(Feedback)
-        .where(Feedback.status == "open", Feedback.service_id.in_(scope))
+        .where(Feedback.status == "open", Feedback.service_id.in_(scoped))
         .order_by(Feedback.created_at.desc())
     ).scalars()
     return render_template("manage/feedback.html", items=list(items))
@@ -155,6 +159,8 @@ def feedback_queue():
 @login_required
 def close_feedback(feedback_id: int):
     """Resolve or dismiss one suggestion of the territory."""
+    if not scope.may(current_user, "feedback"):
+        abort(403)
     item = db.session.get(Feedback, feedback_id)
     if item is None:
         abort(404)
@@ -167,3 +173,9 @@ def close_feedback(feedback_id: int):
     db.session.commit()
     flash(gettext("The suggestion is closed."), "success")
     return redirect(url_for("manage.feedback_queue"))
+
+
+# The other pages of the backend register themselves on ``bp``.
+from welfarepoint.manage import listings as listing_routes  # noqa: E402, F401
+from welfarepoint.manage import network as network_routes  # noqa: E402, F401
+from welfarepoint.manage import transfer as transfer_routes  # noqa: E402, F401

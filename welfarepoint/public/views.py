@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, gettext, ngettext
+from flask_babel import format_date, format_datetime, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint import search, territory
@@ -65,6 +65,7 @@ def navigation() -> dict:
         "label": label,
         "language_name": lambda code: taxonomy.language_name(code, current_language()),
         "format_date": format_date,
+        "format_datetime": format_datetime,
         "ngettext": ngettext,
         "service_json_ld": service_json_ld,
         "needs_codes": taxonomy.need_codes,

@@ -1,0 +1,310 @@
+"""The editorial workflow of a listing: edit, hold changes for review, submit, publish, archive, restore.
+
+A listing's columns hold what the public sees once it is published. While a *published* listing has changes
+that wait for review, they live in ``Service.draft`` as the text cells of a listing (the same cells as a CSV
+row), with who saved them, when, and whether they were submitted; the public keeps seeing the columns until
+somebody publishes the changes. Listings that are not published are edited in place (nobody outside sees
+them).
+
+Every function takes the version the editor started from: if somebody saved in between, ConflictError.
+Functions flush, record a revision, and never commit (the caller does, once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from welfarepoint.catalog import events
+from welfarepoint.catalog.models import Revision, Service, now_utc
+from welfarepoint.catalog.operations import (
+    CONTENT_FIELDS,
+    CatalogError,
+    ConflictError,
+    _diff,
+    change_status,
+    find_organisation,
+    listing_of,
+    snapshot,
+    update_service,
+)
+from welfarepoint.catalog.validation import CSV_COLUMNS, FieldError, ListingInput, validate_listing
+from welfarepoint.extensions import db
+
+#: Columns of a listing that the edit form does not show; they are carried over from the current content.
+NOT_IN_FORM = ("status", "last_verified")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ";".join(str(item) for item in value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def cells_of(listing: ListingInput) -> dict[str, str]:
+    """A validated listing as text cells (municipalities by ISTAT code), ready to be validated again."""
+    return {name: _cell(getattr(listing, name, None)) for name in CSV_COLUMNS}
+
+
+def cells_of_snapshot(data: dict[str, Any]) -> dict[str, str]:
+    """The content a revision kept, as text cells (the provider's type is looked up, it is not in snapshots)."""
+    cells = {name: _cell(data.get(name)) for name in CONTENT_FIELDS if name in CSV_COLUMNS}
+    cells["municipalities"] = _cell(data.get("coverage", []))
+    cells["municipality"] = _cell(data.get("municipality_code"))
+    cells["provider"] = data.get("provider", "")
+    provider = find_organisation(cells["provider"]) if cells["provider"] else None
+    cells["provider_type"] = provider.type if provider else ""
+    cells["alliance"] = data.get("alliance", "")
+    cells["status"] = data.get("status", "draft")
+    return cells
+
+
+def current_cells(service: Service) -> dict[str, str]:
+    """What an editor starts from: the changes waiting for review if any, else the listing's content."""
+    if service.draft:
+        return dict(service.draft["cells"])
+    return cells_of(listing_of(service))
+
+
+def published_cells(service: Service) -> dict[str, str]:
+    """The content the public sees (the columns), as text cells."""
+    return cells_of(listing_of(service))
+
+
+def has_pending(service: Service) -> bool:
+    """Whether a published listing has changes waiting for review."""
+    return bool(service.draft)
+
+
+def pending_submitted(service: Service) -> bool:
+    """Whether the waiting changes were submitted for review (rather than just saved)."""
+    return bool(service.draft and service.draft.get("submitted"))
+
+
+def _check_version(service: Service, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != service.version:
+        raise ConflictError(_l("This listing was changed by someone else while you were editing it."))
+
+
+def _listing_snapshot(listing: ListingInput, status: str) -> dict[str, Any]:
+    data = {
+        name: _cell_json(getattr(listing, name, None))
+        for name in CONTENT_FIELDS
+        if name != "municipality_code"
+    }
+    data["municipality_code"] = listing.municipality
+    data["coverage"] = list(listing.municipalities)
+    data["provider"] = listing.provider
+    data["alliance"] = listing.alliance
+    data["status"] = status
+    return data
+
+
+def _cell_json(value: Any) -> Any:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _hold(service: Service, listing: ListingInput, *, author: str, submitted: bool, action: str) -> None:
+    """Keep ``listing`` as the changes of a published listing waiting for review, and record it."""
+    cells = cells_of(replace(listing, status="published"))
+    before = snapshot(service)
+    after = _listing_snapshot(listing, "published")
+    if (
+        service.draft
+        and service.draft["cells"] == cells
+        and bool(service.draft.get("submitted")) == submitted
+    ):
+        return
+    service.draft = {"cells": cells, "author": author, "at": now_utc().isoformat(), "submitted": submitted}
+    service.updated_by = author
+    db.session.flush()
+    db.session.add(
+        Revision(
+            service=service,
+            version=service.version,
+            action=action,
+            author=author,
+            at=now_utc(),
+            changes=_diff(before, after),
+            snapshot=after,
+        )
+    )
+    events.listing_changed(db.session, service.id)
+
+
+def save(
+    service: Service,
+    listing: ListingInput,
+    *,
+    author: str,
+    expected_version: int | None = None,
+    action: str = "update",
+) -> None:
+    """Save an editor's changes: in place, or held for review when the listing is published."""
+    _check_version(service, expected_version)
+    if service.status == "published":
+        if service.draft is None and _same_content(service, listing):
+            return
+        _hold(service, listing, author=author, submitted=False, action=action)
+    else:
+        update_service(service, replace(listing, status=service.status), author=author, action=action)
+
+
+def _same_content(service: Service, listing: ListingInput) -> bool:
+    return published_cells(service) == cells_of(replace(listing, status=service.status))
+
+
+def submit(
+    service: Service, listing: ListingInput | None, *, author: str, expected_version: int | None = None
+) -> None:
+    """Save (when ``listing`` is given) and submit for review: a draft goes in review; a published listing's
+    changes are marked as submitted."""
+    _check_version(service, expected_version)
+    if service.status == "published":
+        if listing is None:
+            if not service.draft:
+                raise CatalogError(_l("There are no changes to submit."))
+            listing = listing_from_cells(service.draft["cells"])
+        _hold(service, listing, author=author, submitted=True, action="submit")
+        return
+    if listing is not None:
+        update_service(service, replace(listing, status=service.status), author=author)
+    if service.status != "in_review":
+        change_status(service, "in_review", author=author)
+
+
+def publish(
+    service: Service, listing: ListingInput | None, *, author: str, expected_version: int | None = None
+) -> None:
+    """Make the listing (with ``listing``'s content, or the changes waiting for review) what the public sees."""
+    _check_version(service, expected_version)
+    if listing is None and service.draft:
+        listing = listing_from_cells(service.draft["cells"])
+    if listing is not None:
+        service.draft = None
+        update_service(service, replace(listing, status="published"), author=author, action="publish")
+    elif service.status != "published":
+        change_status(service, "published", author=author)
+    else:
+        raise CatalogError(_l("This listing is already published."))
+
+
+def send_back(service: Service, *, author: str, expected_version: int | None = None) -> None:
+    """Return a submission to its editor: a listing in review becomes a draft; submitted changes are unsubmitted."""
+    _check_version(service, expected_version)
+    if service.status == "published" and service.draft:
+        _hold(
+            service,
+            listing_from_cells(service.draft["cells"]),
+            author=author,
+            submitted=False,
+            action="send_back",
+        )
+    elif service.status == "in_review":
+        change_status(service, "draft", author=author)
+    else:
+        raise CatalogError(_l("Only a listing in review can be sent back."))
+
+
+def discard(service: Service, *, author: str, expected_version: int | None = None) -> None:
+    """Drop the changes waiting for review of a published listing; the public version stays."""
+    _check_version(service, expected_version)
+    if not service.draft:
+        raise CatalogError(_l("There are no changes waiting for review."))
+    _record_plain(service, "discard", author, lambda: setattr(service, "draft", None))
+
+
+def archive(service: Service, *, author: str, expected_version: int | None = None) -> None:
+    """Take the listing off the public site (its address keeps answering, as a service no longer active)."""
+    _check_version(service, expected_version)
+    service.draft = None
+    change_status(service, "archived", author=author)
+
+
+def restore(service: Service, *, author: str, expected_version: int | None = None) -> None:
+    """Bring an archived listing back as a draft, to be checked and published again."""
+    _check_version(service, expected_version)
+    if service.status != "archived":
+        raise CatalogError(_l("Only an archived listing can be restored."))
+    change_status(service, "draft", author=author)
+
+
+def restore_revision(
+    service: Service, revision: Revision, *, author: str, expected_version: int | None = None
+) -> None:
+    """Put back the content a revision kept (held for review when the listing is published)."""
+    if revision.service_id != service.id or not revision.snapshot:
+        raise CatalogError(_l("This version cannot be restored."))
+    listing, problems = validate_listing(cells_of_snapshot(revision.snapshot))
+    if listing is None:
+        raise CatalogError(
+            _l(
+                "This version cannot be restored as it is: %(problems)s",
+                problems="; ".join(f"{p.column}: {p.message}" for p in problems),
+            )
+        )
+    save(service, listing, author=author, expected_version=expected_version, action="restore")
+
+
+def listing_from_cells(cells: dict[str, str]) -> ListingInput:
+    """Validate stored cells again (the territory or taxonomy may have changed since they were saved)."""
+    listing, problems = validate_listing(cells)
+    if listing is None:
+        raise CatalogError(
+            _l(
+                "The saved changes are no longer valid: %(problems)s",
+                problems="; ".join(f"{p.column}: {p.message}" for p in problems),
+            )
+        )
+    return listing
+
+
+def _record_plain(service: Service, action: str, author: str, change) -> None:
+    before = snapshot(service)
+    change()
+    service.updated_by = author
+    db.session.flush()
+    db.session.add(
+        Revision(
+            service=service,
+            version=service.version,
+            action=action,
+            author=author,
+            at=now_utc(),
+            changes={},
+            snapshot=before,
+        )
+    )
+    events.listing_changed(db.session, service.id)
+
+
+__all__ = [
+    "CatalogError",
+    "ConflictError",
+    "FieldError",
+    "archive",
+    "cells_of",
+    "current_cells",
+    "discard",
+    "has_pending",
+    "listing_from_cells",
+    "pending_submitted",
+    "publish",
+    "published_cells",
+    "restore",
+    "restore_revision",
+    "save",
+    "send_back",
+    "submit",
+]

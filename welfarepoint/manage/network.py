@@ -1,0 +1,271 @@
+"""Organisations and alliances in the backend, for managers, scoped like the listings."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from welfarepoint.catalog import operations, taxonomy
+from welfarepoint.catalog.models import Organisation
+from welfarepoint.catalog.validation import FieldError
+from welfarepoint.extensions import db
+from welfarepoint.manage import scope
+from welfarepoint.manage.forms import AllianceForm, MemberForm, OrganisationForm
+from welfarepoint.manage.views import bp
+
+
+def _managers_only() -> None:
+    if not scope.may(current_user, "network"):
+        abort(403)
+
+
+def _add_errors(form, problems: list[FieldError]) -> None:
+    for problem in problems:
+        field = getattr(form, problem.column, None)
+        if field is not None:
+            field.errors = [*field.errors, problem.message]
+
+
+# --- organisations -------------------------------------------------------------------------------------
+
+
+@bp.get("/organisations")
+@login_required
+def organisations():
+    """The organisations of the territory, with a name filter."""
+    _managers_only()
+    q = (request.args.get("q") or "").strip()[:100]
+    query = scope.organisations(current_user)
+    if q:
+        query = query.where(Organisation.name.ilike(f"%{q}%"))
+    rows = list(db.session.execute(query.limit(500)).unique().scalars())
+    return render_template("manage/organisations.html", organisations=rows, q=q)
+
+
+def _organisation_form(organisation: Organisation | None = None) -> OrganisationForm:
+    form = (
+        OrganisationForm(obj=organisation) if request.method == "GET" and organisation else OrganisationForm()
+    )
+    if request.method == "GET" and organisation and organisation.municipality:
+        form.municipality.data = organisation.municipality.name
+    form.type.choices = [("", "—"), *taxonomy.choices("organisation_types", str(get_locale()))]
+    return form
+
+
+def _organisation_values(form: OrganisationForm):
+    if not form.validate():
+        return None
+    ats = None if current_user.role == "admin" else current_user.ats
+    values, problems = operations.validate_organisation(
+        {
+            name: form[name].data or ""
+            for name in ("name", "type", "municipality", "website", "email", "phone")
+        },
+        ats=ats,
+    )
+    if problems:
+        _add_errors(form, problems)
+        return None
+    return values
+
+
+@bp.route("/organisations/new", methods=["GET", "POST"])
+@login_required
+def new_organisation():
+    """Add an organisation (a manager's must be based in their ATS)."""
+    _managers_only()
+    form = _organisation_form()
+    if request.method == "POST":
+        values = _organisation_values(form)
+        if values is not None:
+            try:
+                organisation = operations.create_organisation(
+                    values.pop("name"), values.pop("type"), **values
+                )
+            except operations.CatalogError as error:
+                db.session.rollback()
+                form.name.errors = [*form.name.errors, error.message]
+            else:
+                db.session.commit()
+                flash(gettext("“%(name)s” is added.", name=organisation.name), "success")
+                return redirect(url_for("manage.edit_organisation", uuid=organisation.uuid))
+    status = 400 if form.errors else 200
+    return render_template("manage/organisation_edit.html", form=form, organisation=None), status
+
+
+@bp.route("/organisations/<uuid>", methods=["GET", "POST"])
+@login_required
+def edit_organisation(uuid: str):
+    """Show (GET) or change (POST) an organisation of the territory."""
+    _managers_only()
+    organisation = scope.organisation(current_user, uuid)
+    if organisation is None:
+        abort(404)
+    form = _organisation_form(organisation)
+    if request.method == "POST":
+        values = _organisation_values(form)
+        if values is not None:
+            try:
+                operations.update_organisation(organisation, values)
+            except operations.CatalogError as error:
+                db.session.rollback()
+                form.name.errors = [*form.name.errors, error.message]
+            else:
+                db.session.commit()
+                flash(gettext("Your changes are saved."), "success")
+                return redirect(url_for("manage.edit_organisation", uuid=uuid))
+    status = 400 if form.errors else 200
+    return render_template("manage/organisation_edit.html", form=form, organisation=organisation), status
+
+
+# --- alliances -------------------------------------------------------------------------------------------
+
+
+@bp.get("/alliances")
+@login_required
+def alliances():
+    """The alliances of the territory."""
+    _managers_only()
+    rows = list(db.session.execute(scope.alliances(current_user)).unique().scalars())
+    return render_template("manage/alliances.html", alliances=rows)
+
+
+def _alliance_form(alliance=None) -> AllianceForm:
+    form = AllianceForm()
+    if request.method == "GET" and alliance is not None:
+        form.name.data = alliance.name
+        form.ats.data = alliance.ats
+        form.period_start.data = alliance.period_start.isoformat() if alliance.period_start else ""
+        form.period_end.data = alliance.period_end.isoformat() if alliance.period_end else ""
+        form.lead.data = alliance.lead.name if alliance.lead else ""
+    elif request.method == "GET":
+        form.ats.data = scope.ats_choices(current_user)[0]
+    form.ats.choices = [(name, name) for name in scope.ats_choices(current_user)]
+    return form
+
+
+def _day(form, name: str) -> date | None:
+    text = (form[name].data or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        form[name].errors = [
+            *form[name].errors,
+            _l("“%(value)s” is not a date in the form YYYY-MM-DD", value=text),
+        ]
+        return None
+
+
+def _alliance_values(form: AllianceForm):
+    if not form.validate():
+        return None
+    values = {"name": form.name.data.strip(), "ats": form.ats.data}
+    if values["ats"] not in scope.ats_choices(current_user):
+        form.ats.errors = [
+            *form.ats.errors,
+            _l("is outside your territory (ATS %(ats)s)", ats=current_user.ats),
+        ]
+    values["period_start"], values["period_end"] = _day(form, "period_start"), _day(form, "period_end")
+    values["lead"] = None
+    if form.lead.data:
+        values["lead"] = operations.find_organisation(form.lead.data)
+        if values["lead"] is None:
+            form.lead.errors = [*form.lead.errors, _l("No organisation has this name: add it first.")]
+    return None if form.errors else values
+
+
+@bp.route("/alliances/new", methods=["GET", "POST"])
+@login_required
+def new_alliance():
+    """Add an alliance of the territory."""
+    _managers_only()
+    form = _alliance_form()
+    if request.method == "POST" and (values := _alliance_values(form)) is not None:
+        try:
+            alliance = operations.create_alliance(
+                values["name"],
+                values["ats"],
+                lead=values["lead"],
+                period_start=values["period_start"],
+                period_end=values["period_end"],
+            )
+        except operations.CatalogError as error:
+            db.session.rollback()
+            form.name.errors = [*form.name.errors, error.message]
+        else:
+            db.session.commit()
+            flash(gettext("“%(name)s” is added.", name=alliance.name), "success")
+            return redirect(url_for("manage.edit_alliance", uuid=alliance.uuid))
+    status = 400 if form.errors else 200
+    return render_template("manage/alliance_edit.html", form=form, alliance=None, member_form=None), status
+
+
+def _scoped_alliance(uuid: str):
+    _managers_only()
+    alliance = scope.alliance(current_user, uuid)
+    if alliance is None:
+        abort(404)
+    return alliance
+
+
+def _member_form() -> MemberForm:
+    form = MemberForm(prefix="member")
+    form.role.choices = taxonomy.choices("member_roles", str(get_locale()))
+    return form
+
+
+@bp.route("/alliances/<uuid>", methods=["GET", "POST"])
+@login_required
+def edit_alliance(uuid: str):
+    """Show (GET) or change (POST) an alliance: name, ATS, period, lead; members below."""
+    alliance = _scoped_alliance(uuid)
+    form = _alliance_form(alliance)
+    if request.method == "POST" and (values := _alliance_values(form)) is not None:
+        try:
+            operations.update_alliance(alliance, **values)
+        except operations.CatalogError as error:
+            db.session.rollback()
+            form.name.errors = [*form.name.errors, error.message]
+        else:
+            db.session.commit()
+            flash(gettext("Your changes are saved."), "success")
+            return redirect(url_for("manage.edit_alliance", uuid=uuid))
+    status = 400 if form.errors else 200
+    return (
+        render_template(
+            "manage/alliance_edit.html", form=form, alliance=alliance, member_form=_member_form()
+        ),
+        status,
+    )
+
+
+@bp.post("/alliances/<uuid>/members")
+@login_required
+def alliance_member(uuid: str):
+    """Add a member to the alliance (or change its role), or remove one."""
+    alliance = _scoped_alliance(uuid)
+    form = _member_form()
+    remove = request.form.get("remove", "")
+    try:
+        if remove.isdigit():  # CSRFProtect has checked the token of every POST already
+            operations.remove_member(alliance, int(remove))
+        elif form.validate():
+            organisation = operations.find_organisation(form.organisation.data)
+            if organisation is None:
+                raise operations.CatalogError(_l("No organisation has this name: add it first."))
+            operations.set_member(alliance, organisation, form.role.data)
+        else:
+            raise operations.CatalogError(_l("Write the name of the organisation to add."))
+    except operations.CatalogError as error:
+        db.session.rollback()
+        flash(str(error.message), "warning")
+        return redirect(url_for("manage.edit_alliance", uuid=uuid) + "#members")
+    db.session.commit()
+    flash(gettext("The members are updated."), "success")
+    return redirect(url_for("manage.edit_alliance", uuid=uuid) + "#members")
