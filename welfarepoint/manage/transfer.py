@@ -48,6 +48,7 @@ def _uploaded(form: ImportForm) -> bytes | None:
         problem = _l("The file must be a CSV (save it from Excel as “CSV UTF-8” or “CSV”).")
     else:
         data = upload.read(MAX_UPLOAD_BYTES + 1)
+        upload.close()
         if len(data) > MAX_UPLOAD_BYTES:
             problem = _l("The file is larger than 2 MB: split it into smaller files.")
         elif not data.strip():
