@@ -337,6 +337,47 @@ def users_set_password(email: str, password: str) -> None:
     click.echo(f"Password changed for {email}.")
 
 
+@click.group("insights")
+def insights_group() -> None:
+    """Monitoring tables and the retention of the anonymous counters."""
+
+
+@insights_group.command("monitoring")
+@click.option("--format", "output", type=click.Choice(["table", "csv"]), default="table", show_default=True)
+@click.option("--ats", default=None, help="Only this ATS (default: the whole region).")
+@click.option("--excel", is_flag=True, help="With --format csv: a BOM and ';' separators for Italian Excel.")
+@LANG_OPTION
+@with_appcontext
+def insights_monitoring(output: str, ats: str | None, excel: bool, lang: str | None) -> None:
+    """Print the Region's monitoring table: alliances, actions and partners per ATS and per alliance."""
+    from welfarepoint.insights.monitoring import monitoring_report, report_csv, report_text_table
+
+    language = cli_language(lang)
+    try:
+        report = monitoring_report(ats)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--ats") from error
+    if output == "csv":
+        click.echo(report_csv(report, language=language, excel=excel), nl=False)
+    else:
+        click.echo(report_text_table(report, language=language))
+
+
+@insights_group.command("purge")
+@with_appcontext
+def insights_purge() -> None:
+    """Delete anonymous counters older than the retention periods (run it weekly, e.g. from cron)."""
+    from welfarepoint.extensions import db
+    from welfarepoint.insights.demand import RETENTION_WEEKS, SEARCH_RETENTION_WEEKS, purge
+
+    removed = purge()
+    db.session.commit()
+    click.echo(
+        f"Removed {removed['demand_count']} questionnaire counters older than {RETENTION_WEEKS} weeks and "
+        f"{removed['search_count']} search counters older than {SEARCH_RETENTION_WEEKS} weeks."
+    )
+
+
 def init_app(app: Flask) -> None:
     """Register the commands on ``app``."""
     app.cli.add_command(users_group)
@@ -345,6 +386,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(catalog_group)
     app.cli.add_command(translate_group)
+    app.cli.add_command(insights_group)
 
 
 def main() -> None:

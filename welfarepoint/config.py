@@ -51,6 +51,8 @@ class Defaults:
     PROXY_FIX_X_PROTO = 0
 
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    #: The largest listings CSV the backend accepts in one upload.
+    IMPORT_MAX_BYTES = 2 * 1024 * 1024
 
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True

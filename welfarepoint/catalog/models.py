@@ -149,6 +149,8 @@ class Service(db.Model):
     enrolment_deadline: Mapped[date | None] = mapped_column(Date)
 
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    #: When two listings were merged: the one this (archived) listing's address now leads to.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
     draft: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     version: Mapped[int] = mapped_column(Integer, default=1)
     review_interval_days: Mapped[int] = mapped_column(Integer, default=180)

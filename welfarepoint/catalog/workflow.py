@@ -308,3 +308,17 @@ __all__ = [
     "send_back",
     "submit",
 ]
+
+
+def merge_into(service: Service, keep: Service, *, author: str) -> None:
+    """Merge ``service`` into ``keep``: it is archived and its public address leads to ``keep`` from now on."""
+    if service.id == keep.id or keep.merged_into_id is not None:
+        raise CatalogError(_l("A listing cannot be merged into itself or into a merged listing."))
+    _record_plain(service, "merge", author, lambda: _merge(service, keep))
+
+
+def _merge(service: Service, keep: Service) -> None:
+    service.draft = None
+    service.status = "archived"
+    service.merged_into_id = keep.id
+    service.updated_at = now_utc()

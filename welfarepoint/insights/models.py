@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Integer, String, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from welfarepoint.extensions import db
@@ -35,3 +37,17 @@ class DemandCount(db.Model):
     outcome: Mapped[str] = mapped_column(String(10))  # matched | unmet
     channel: Mapped[str] = mapped_column(String(10))  # web | desk
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OverlapDecision(db.Model):
+    """A manager's verdict on two listings found to repeat each other: ``distinct`` (leave both) or ``merged``."""
+
+    __tablename__ = "overlap_decision"
+    __table_args__ = (UniqueConstraint("first_id", "second_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))  # the smaller id
+    second_id: Mapped[int] = mapped_column(ForeignKey("service.id", ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(10))
+    decided_by: Mapped[str] = mapped_column(String(200))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -18,6 +18,8 @@ the others and the grand total is a cell of both. Each line (every row and every
 "these cells add up to the number at the end of the line". Suppression works on that whole grid.
 
 1. Primary cells. Every cell of the grid, totals included, from 1 to T-1 is hidden and labelled "<T".
+   Zeros are never hidden, not even as complementary cells: shown, a zero reveals nobody; hidden, it
+   would protect little, since a "*" is read as "0, or at least T" (step 3).
 2. Two per line. Repeat until nothing changes: in every line with exactly one hidden cell, hide one more:
    the smallest non-zero visible cell of the line, preferring a cell whose crossing line also has a single
    hidden cell (one cell then mends two lines); ties go to the first cell in reading order. When the line
@@ -29,7 +31,8 @@ the others and the grand total is a cell of both. Each line (every row and every
    small). The audit is conservative: it assumes the attacker also knows which of the two a "*" is (zeros
    are never hidden, so a "*" is taken to be at least T). A primary cell that the attacker could pin to
    one value is mended by hiding the cheapest set of extra cells (smallest total of hidden counts) that
-   frees it, and steps 2 and 3 are repeated until nothing changes.
+   frees it, and steps 2 and 3 are repeated until nothing changes. When no set of cells can free it from
+   that attacker, it is freed at least from one who reads "*" only as "a count, 0 or more".
 
 How the audit decides, exactly
 ------------------------------
@@ -55,11 +58,17 @@ the edges of the hidden cells, that is by sums of cycles along which y goes +1, 
 One-dimensional lists (``suppress_counts``) are the same problem with a single line: the counts and their
 published total. As a graph: two nodes joined by one edge per count and one for the total.
 
-What this does not protect against: several tables made from the same counts (say by week and by month,
-or an ATS and the district that contains it) can be subtracted from one another; each call protects one
-table only, so related tables must be designed not to overlap in small numbers. The attacker is assumed
-not to exploit the choice rules above (e.g. "a '*' was the smallest visible cell of its row"). The
-protection level is "at least two possible values" for every small count.
+What this cannot or does not protect against
+--------------------------------------------
+* The labels themselves carry information that no suppression can take back: a row 1, 1, 1, 1 has the
+  small total 4, shown "<5", and four counts of at least 1 adding up to at most 4 are all 1, whatever else
+  is hidden (the audit then does what it can and moves on). Tables where many small counts add up to a
+  small total are best not published at that level of detail (merge rows or columns, or a longer period).
+* Several tables made from the same counts (by week and by month, an ATS and the district that contains
+  it) can be subtracted from one another. Each call protects one table only: related tables must be
+  designed so that they do not overlap in small numbers.
+* The attacker is assumed not to exploit the choice rules above ("a '*' was the smallest visible cell of
+  its row"), and the protection level is "at least two possible values" for every small count.
 """
 
 from __future__ import annotations
@@ -133,13 +142,17 @@ class _Entry:
     primary: bool = False
 
 
-def _arcs(entry: _Entry) -> list[tuple[int, int]]:
+def _arcs(entry: _Entry, strict: bool) -> list[tuple[int, int]]:
     """The directions (from node, to node) in which ``entry``, once hidden, may move by one unit.
 
-    A "<T" entry ranges over 1..T-1; any other hidden entry is non-zero, so at least T (see the module
-    docstring). Moving the number up moves the edge's y by ``sign``; y + 1 is the arc left -> right.
+    A "<T" entry ranges over 1..T-1. Any other hidden entry ranges over T and more when ``strict`` (it is
+    non-zero and not small: see the module docstring), over 0 and more otherwise. Moving the number up moves
+    the edge's y by ``sign``; y + 1 is the arc left -> right.
     """
-    low, high = (1, entry.threshold - 1) if entry.primary else (entry.threshold, None)
+    if entry.primary:
+        low, high = 1, entry.threshold - 1
+    else:
+        low, high = (entry.threshold if strict else 0), None
     forward, backward = (entry.left, entry.right), (entry.right, entry.left)
     arcs = []
     if high is None or entry.value + 1 <= high:
@@ -149,14 +162,14 @@ def _arcs(entry: _Entry) -> list[tuple[int, int]]:
     return arcs
 
 
-def _is_free(entries: list[_Entry], index: int, nodes: int) -> bool:
+def _is_free(entries: list[_Entry], index: int, nodes: int, strict: bool) -> bool:
     """Whether hidden entry ``index`` can take a second value: a feasible unit cycle goes through it."""
     graph: list[list[int]] = [[] for _ in range(nodes)]
     for other, entry in enumerate(entries):
         if entry.hidden and other != index:
-            for start, end in _arcs(entry):
+            for start, end in _arcs(entry, strict):
                 graph[start].append(end)
-    for start, end in _arcs(entries[index]):
+    for start, end in _arcs(entries[index], strict):
         # The cycle goes start -> end through the entry, then must come back from end to start.
         seen = {end}
         queue = deque([end])
@@ -171,19 +184,17 @@ def _is_free(entries: list[_Entry], index: int, nodes: int) -> bool:
     return False
 
 
-def _cheapest_release(entries: list[_Entry], index: int, nodes: int) -> list[int] | None:
+def _cheapest_release(entries: list[_Entry], index: int, nodes: int, strict: bool) -> list[int] | None:
     """The visible entries whose hiding frees entry ``index`` at the least cost (None if nothing can)."""
     graph: list[list[tuple[int, int]]] = [[] for _ in range(nodes)]
     for other, entry in enumerate(entries):
         if other != index and (entry.hidden or entry.value > 0):
-            if entry.hidden:
-                arcs = _arcs(entry)
-            else:
-                arcs = _arcs(_Entry(entry.value, entry.threshold, entry.left, entry.right, entry.sign))
-            for start, end in arcs:
+            if not entry.hidden:  # as it would be once hidden
+                entry = _Entry(entry.value, entry.threshold, entry.left, entry.right, entry.sign, hidden=True)
+            for start, end in _arcs(entry, strict):
                 graph[start].append((end, other))
     best: tuple[tuple[int, int], list[int]] | None = None
-    for start, end in _arcs(entries[index]):
+    for start, end in _arcs(entries[index], strict):
         found = _shortest_path(entries, graph, end, start)
         if found is not None and (best is None or found[0] < best[0]):
             best = found
@@ -218,10 +229,15 @@ def _shortest_path(
     return None
 
 
+def _crossing(entry: _Entry, node: int) -> int:
+    """The other line of ``entry``, seen from line ``node``."""
+    return entry.right if entry.left == node else entry.left
+
+
 def _pair_lines(entries: list[_Entry], lines: list[list[int]], line_totals: list[int]) -> bool:
     """Step 2: give every line with a single hidden entry a second one, until stable; True if any."""
     hidden_in = [sum(entries[index].hidden for index in line) for line in lines]
-    changed = progress = False
+    changed = False
     while True:
         progress = False
         for node, line in enumerate(lines):
@@ -232,15 +248,14 @@ def _pair_lines(entries: list[_Entry], lines: list[list[int]], line_totals: list
                 for index in line
                 if not entries[index].hidden and entries[index].value > 0 and index != line_totals[node]
             ]
-
-            def crossing(index: int, node: int = node) -> int:
-                entry = entries[index]
-                return entry.right if entry.left == node else entry.left
-
             if candidates:
                 choice = min(
                     candidates,
-                    key=lambda index: (hidden_in[crossing(index)] != 1, entries[index].value, index),
+                    key=lambda index, node=node: (
+                        hidden_in[_crossing(entries[index], node)] != 1,
+                        entries[index].value,
+                        index,
+                    ),
                 )
             elif not entries[line_totals[node]].hidden and entries[line_totals[node]].value > 0:
                 choice = line_totals[node]
@@ -256,14 +271,22 @@ def _pair_lines(entries: list[_Entry], lines: list[list[int]], line_totals: list
 
 
 def _audit(entries: list[_Entry], nodes: int) -> bool:
-    """Step 3: free every primary entry that the published numbers would pin; True if anything was hidden."""
+    """Step 3: free every primary entry that the published numbers would pin; True if anything was hidden.
+
+    First against the attacker who reads "*" as "at least T"; when even hiding every non-zero number would
+    not free the entry from that one (the labels alone give it away), at least against the attacker who
+    only knows that a "*" is a count.
+    """
     changed = False
     for index, entry in enumerate(entries):
-        if entry.primary and not _is_free(entries, index, nodes):
-            release = _cheapest_release(entries, index, nodes)
-            for other in release or []:  # None: nothing can free it (cannot happen for thresholds >= 3)
-                entries[other].hidden = True
-                changed = True
+        if not entry.primary or _is_free(entries, index, nodes, strict=True):
+            continue
+        release = _cheapest_release(entries, index, nodes, strict=True)
+        if release is None and not _is_free(entries, index, nodes, strict=False):
+            release = _cheapest_release(entries, index, nodes, strict=False)
+        for other in release or []:  # still None: nothing can free it from any attacker who reads "<T"
+            entries[other].hidden = True
+            changed = True
     return changed
 
 
@@ -313,7 +336,7 @@ def _cell_thresholds(
         return [list(per_column) for _ in range(n_rows)]
     if len(thresholds) != n_rows or any(isinstance(row, int) or len(row) != n_columns for row in thresholds):
         raise ValueError("thresholds must be one number, one per column, or one per cell (rows x columns)")
-    return [[_check_threshold(item) for item in row] for row in thresholds]  # type: ignore[union-attr]
+    return [[_check_threshold(item) for item in row] for row in thresholds]
 
 
 def suppress(

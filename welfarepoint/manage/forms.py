@@ -200,4 +200,7 @@ class MemberForm(FlaskForm):
 class ImportForm(FlaskForm):
     """A listings CSV to check and then import."""
 
-    file = FileField(_l("CSV file"), description=_l("UTF-8 or Excel CSV, at most 2 MB, one listing per row."))
+    file = FileField(
+        _l("CSV file"),
+        description=_l("UTF-8 or Excel CSV, one listing per row, up to about 5,000 rows (2 MB)."),
+    )

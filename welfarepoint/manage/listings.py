@@ -46,6 +46,7 @@ REVISION_ACTIONS = {
     "archive": _l("Archived"),
     "restore": _l("Restored"),
     "verify": _l("Checked with the provider"),
+    "merge": _l("Merged into another listing"),
 }
 STATUSES = ("draft", "in_review", "published", "archived")
 

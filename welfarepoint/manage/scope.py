@@ -24,7 +24,18 @@ MANAGER_ROLES = ("admin", "ats_manager")
 
 #: Actions only managers may take; everybody signed in may view, edit, save and submit within their scope.
 MANAGER_ACTIONS = frozenset(
-    {"publish", "archive", "restore", "send_back", "discard", "import", "network", "verify", "feedback"}
+    {
+        "publish",
+        "archive",
+        "restore",
+        "send_back",
+        "discard",
+        "import",
+        "network",
+        "verify",
+        "feedback",
+        "insights",
+    }
 )
 
 
@@ -46,6 +57,11 @@ def services(user: User):
 def service(user: User, uuid: str) -> Service | None:
     """The listing with this public identifier if ``user`` may see it."""
     return db.session.execute(services(user).where(Service.uuid == uuid)).unique().scalar_one_or_none()
+
+
+def service_by_id(user: User, service_id: int) -> Service | None:
+    """The listing with this internal id if ``user`` may see it."""
+    return db.session.execute(services(user).where(Service.id == service_id)).unique().scalar_one_or_none()
 
 
 def alliances(user: User):

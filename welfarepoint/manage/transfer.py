@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -21,7 +21,6 @@ from welfarepoint.manage import scope
 from welfarepoint.manage.forms import ImportForm
 from welfarepoint.manage.views import bp
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 ALLOWED_TYPES = (
     "text/csv",
     "text/plain",
@@ -47,10 +46,13 @@ def _uploaded(form: ImportForm) -> bytes | None:
     ):
         problem = _l("The file must be a CSV (save it from Excel as “CSV UTF-8” or “CSV”).")
     else:
-        data = upload.read(MAX_UPLOAD_BYTES + 1)
+        limit = current_app.config["IMPORT_MAX_BYTES"]
+        data = upload.read(limit + 1)
         upload.close()
-        if len(data) > MAX_UPLOAD_BYTES:
-            problem = _l("The file is larger than 2 MB: split it into smaller files.")
+        if len(data) > limit:
+            problem = _l(
+                "The file is larger than %(limit)s KB: split it into smaller files.", limit=limit // 1024
+            )
         elif not data.strip():
             problem = _l("The file is empty.")
         else:
@@ -93,7 +95,7 @@ def confirm_import():
         data = base64.b64decode(request.form.get("payload", ""), validate=True)
     except (binascii.Error, ValueError):
         abort(400)
-    if not data or len(data) > MAX_UPLOAD_BYTES:
+    if not data or len(data) > current_app.config["IMPORT_MAX_BYTES"]:
         abort(400)
     report = import_listings(data, author=current_user.email, allowed=scope.import_refusals(current_user))
     if not report.ok:

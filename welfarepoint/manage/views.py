@@ -176,6 +176,7 @@ def close_feedback(feedback_id: int):
 
 
 # The other pages of the backend register themselves on ``bp``.
+from welfarepoint.manage import insights as insight_routes  # noqa: E402, F401
 from welfarepoint.manage import listings as listing_routes  # noqa: E402, F401
 from welfarepoint.manage import network as network_routes  # noqa: E402, F401
 from welfarepoint.manage import transfer as transfer_routes  # noqa: E402, F401

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint import search, territory
 from welfarepoint.catalog import operations, queries, taxonomy
+from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db, limiter
 from welfarepoint.i18n import current_language
+from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
 from welfarepoint.public.forms import FeedbackForm
 from welfarepoint.public.structured_data import service_json_ld
@@ -120,6 +124,10 @@ def service(slug: str):
     item = queries.service_by_slug(slug)
     if item is None:
         abort(404)
+    if item.merged_into_id is not None:  # two listings were merged: the old address leads to the one kept
+        kept = db.session.get(Service, item.merged_into_id)
+        if kept is not None:
+            return redirect(url_for("public.service", slug=kept.slug), 301)
     return render_template("public/service.html", service=item, form=FeedbackForm())
 
 
@@ -186,6 +194,67 @@ def privacy():
 def report_problem():
     """How to report a problem with the site or with a listing."""
     return render_template("public/report_problem.html", contact_email=current_app.config["CONTACT_EMAIL"])
+
+
+@bp.get("/open-data")
+def open_data():
+    """The anonymous needs statistics (suppressed) and the catalog's open data, with their licence."""
+    period = demand.Period.last_weeks(52)
+    tables = [
+        (
+            gettext("Requests that found a service, by need and ATS"),
+            demand.demand_by_need_and_ats(period, "matched"),
+        ),
+        (
+            gettext("Requests that found nothing, by need and ATS"),
+            demand.demand_by_need_and_ats(period, "unmet"),
+        ),
+    ]
+    return render_template(
+        "public/open_data.html", period=period, tables=tables, ats_names=territory.ATS_NAMES
+    )
+
+
+@bp.get("/open-data/needs.csv")
+def open_data_needs():
+    """The needs statistics as CSV, with the same hidden cells as the page."""
+    period = demand.Period.last_weeks(52)
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow(["first_week", "last_week", "outcome", "need", *territory.ATS_NAMES, "total"])
+    for outcome in ("matched", "unmet"):
+        table = demand.demand_by_need_and_ats(period, outcome)
+        for need, cells, total in zip(table.rows, table.cells, table.row_totals, strict=True):
+            writer.writerow(
+                [period.first, period.last, outcome, need, *(cell.label for cell in cells), total.label]
+            )
+        writer.writerow(
+            [
+                period.first,
+                period.last,
+                outcome,
+                "total",
+                *(cell.label for cell in table.column_totals),
+                table.total.label,
+            ]
+        )
+    return Response(
+        output.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="welfarepoint-needs.csv"'},
+    )
+
+
+@bp.get("/open-data/listings.csv")
+def open_data_listings():
+    """Every published listing in the listings CSV format."""
+    from welfarepoint.catalog.interchange import export_listings, services_for_export
+
+    return Response(
+        export_listings(services_for_export(status="published")),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="welfarepoint-listings.csv"'},
+    )
 
 
 # The questionnaire pages register themselves on ``bp``.

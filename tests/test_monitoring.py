@@ -1,0 +1,239 @@
+"""The monitoring tables computed from the catalog: the demo reproduces the Region's Tabella 6.1 and Figura 6.2."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import event, select, update
+
+from welfarepoint import territory
+from welfarepoint.catalog import taxonomy
+from welfarepoint.catalog.models import Alliance, Service
+from welfarepoint.extensions import db
+from welfarepoint.insights.monitoring import (
+    CSV_COLUMNS,
+    MonitoringReport,
+    MonitoringRow,
+    monitoring_report,
+    report_csv,
+    report_text_table,
+)
+
+# Tabella 6.1 and Figura 6.2 of the monitoring (July 2023), copied here on purpose.
+TABLE_6_1 = {  # alliances, actions, for persons, for companies
+    "Bergamo": (5, 11, 7, 4),
+    "Brescia": (3, 48, 2, 46),
+    "Brianza": (2, 11, 5, 6),
+    "Insubria": (4, 14, 5, 9),
+    "Milano Città Metropolitana": (6, 76, 31, 45),
+    "Montagna": (5, 7, 7, 0),
+    "Pavia": (8, 34, 29, 5),
+    "Val Padana": (7, 89, 49, 40),
+}
+FIGURE_6_2 = {  # partners by type, in the taxonomy's order of organisation types
+    "Bergamo": (7, 6, 17, 11, 2, 70, 5, 7, 3, 2),
+    "Brescia": (5, 12, 3, 0, 4, 58, 1, 8, 15, 1),
+    "Brianza": (5, 7, 3, 4, 5, 26, 0, 1, 0, 0),
+    "Insubria": (15, 9, 0, 0, 0, 15, 1, 6, 2, 0),
+    "Milano Città Metropolitana": (15, 9, 2, 9, 7, 31, 0, 0, 2, 0),
+    "Montagna": (11, 1, 1, 2, 0, 14, 0, 0, 0, 0),
+    "Pavia": (12, 1, 3, 0, 0, 19, 1, 2, 3, 0),
+    "Val Padana": (18, 9, 0, 0, 10, 33, 5, 6, 3, 2),
+}
+FIGURE_6_2_TOTALS = {
+    "Bergamo": 130, "Brescia": 107, "Brianza": 51, "Insubria": 48, "Milano Città Metropolitana": 75,
+    "Montagna": 29, "Pavia": 41, "Val Padana": 86,
+}  # fmt: skip
+TYPES_MONTAGNA = {
+    "public_body": 11,
+    "social_district_or_special_company": 1,
+    "school_or_training_institution": 1,
+    "trade_union": 2,
+    "non_profit": 14,
+}
+TYPES_VAL_PADANA = {
+    "public_body": 18, "social_district_or_special_company": 9, "employers_association": 10, "non_profit": 33,
+    "large_enterprise": 5, "medium_enterprise": 6, "small_enterprise": 3, "micro_enterprise": 2,
+}  # fmt: skip
+TYPES = (
+    "public_body",
+    "social_district_or_special_company",
+    "school_or_training_institution",
+    "trade_union",
+    "employers_association",
+    "non_profit",
+    "large_enterprise",
+    "medium_enterprise",
+    "small_enterprise",
+    "micro_enterprise",
+)
+
+
+def _counts(row: MonitoringRow) -> tuple[int, int, int, int, int]:
+    """Alliances, actions, for persons, for companies and partners of a row."""
+    return (row.alliances, row.actions, row.actions_for_persons, row.actions_for_companies, row.partners)
+
+
+def _non_zero(by_type: dict[str, int]) -> dict[str, int]:
+    return {kind: count for kind, count in by_type.items() if count}
+
+
+def _counting_queries() -> list[str]:
+    """A list that collects the SQL statements run on the current app's engine from now on."""
+    statements: list[str] = []
+    event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    return statements
+
+
+def test_region_report_reproduces_table_6_1_and_figure_6_2(demo_app):
+    with demo_app.app_context():
+        statements = _counting_queries()
+        report = monitoring_report()
+    assert len(statements) <= 4  # grouped in SQL, not one query per ATS or per alliance
+    assert report.organisation_types == TYPES == taxonomy.codes("organisation_types")
+    assert [row.name for row in report.by_ats] == list(territory.ATS_NAMES)
+    for row in report.by_ats:
+        assert row.ats == row.name
+        assert _counts(row) == (*TABLE_6_1[row.name], FIGURE_6_2_TOTALS[row.name]), row.name
+        assert tuple(row.partners_by_type) == TYPES
+        assert tuple(row.partners_by_type.values()) == FIGURE_6_2[row.name], row.name
+    by_ats = {row.name: row for row in report.by_ats}
+    assert _non_zero(by_ats["Montagna"].partners_by_type) == TYPES_MONTAGNA
+    assert _non_zero(by_ats["Val Padana"].partners_by_type) == TYPES_VAL_PADANA
+
+    total = report.total
+    assert report.is_region and total.ats == "" and total.name == "Lombardia"
+    assert _counts(total) == (40, 290, 135, 155, 567)
+    assert total.partners_by_type == {
+        kind: sum(FIGURE_6_2[ats][i] for ats in FIGURE_6_2) for i, kind in enumerate(TYPES)
+    }
+
+
+def test_alliance_rows_add_up_to_their_ats(demo_app):
+    with demo_app.app_context():
+        report = monitoring_report()
+        alliances = db.session.execute(select(Alliance.name, Alliance.ats)).all()
+    assert len(report.by_alliance) == 40
+    assert [(row.ats, row.name) for row in report.by_alliance] == sorted(
+        ((ats, name) for name, ats in alliances),
+        key=lambda pair: (territory.ATS_NAMES.index(pair[0]), pair[1]),
+    )
+    assert all(row.alliances == 1 for row in report.by_alliance)
+    for ats_row in report.by_ats:
+        rows = [row for row in report.by_alliance if row.ats == ats_row.name]
+        assert len(rows) == ats_row.alliances
+        # In the demo every action belongs to an alliance of its own ATS, so the alliances add up exactly.
+        assert sum(row.actions for row in rows) == ats_row.actions, ats_row.name
+        assert sum(row.actions_for_persons for row in rows) == ats_row.actions_for_persons
+        assert sum(row.actions_for_companies for row in rows) == ats_row.actions_for_companies
+        # ... and every organisation is a member of exactly one alliance, so partners add up too.
+        assert sum(row.partners for row in rows) == ats_row.partners, ats_row.name
+        for kind in TYPES:
+            assert sum(row.partners_by_type[kind] for row in rows) == ats_row.partners_by_type[kind]
+        for row in rows:
+            assert row.partners == sum(row.partners_by_type.values()) > 0
+            assert row.actions == row.actions_for_persons + row.actions_for_companies > 0
+
+
+def test_statuses_categories_and_actions_without_alliance(demo_app):
+    with demo_app.app_context():
+        # The demo loads every listing published: no drafts, nothing in review or archived.
+        assert set(db.session.execute(select(Service.status)).scalars()) == {"published"}
+        ids = list(
+            db.session.execute(
+                select(Service.id)
+                .where(Service.ats == "Val Padana", Service.audience == "persons", Service.category != "W1")
+                .order_by(Service.id)
+                .limit(4)
+            ).scalars()
+        )
+        draft, in_review, archived, without_alliance = ids
+        db.session.execute(update(Service).where(Service.id == draft).values(status="draft"))
+        db.session.execute(update(Service).where(Service.id == in_review).values(status="in_review"))
+        db.session.execute(update(Service).where(Service.id == archived).values(status="archived"))
+        db.session.execute(update(Service).where(Service.id == without_alliance).values(alliance_id=None))
+        db.session.commit()
+        report = monitoring_report("Val Padana")
+        system_actions = db.session.execute(select(Service.category).where(Service.category == "S1")).all()
+    assert not system_actions  # nor does the demo have system actions (S1)
+    row = report.by_ats[0]
+    assert (row.actions, row.actions_for_persons, row.actions_for_companies) == (88, 48, 40)  # one archived
+    assert (
+        sum(r.actions for r in report.by_alliance) == 87
+    )  # the action without an alliance counts in the ATS only
+    assert sum(r.actions_for_persons for r in report.by_alliance) == 47
+
+
+def test_one_ats_report_has_only_that_ats(demo_app):
+    with demo_app.app_context():
+        report = monitoring_report("ATS della Montagna")
+        with pytest.raises(ValueError, match="unknown ATS"):
+            monitoring_report("Atlantide")
+    assert [row.name for row in report.by_ats] == ["Montagna"]
+    assert report.total == report.by_ats[0] and not report.is_region
+    assert (report.total.alliances, report.total.actions, report.total.partners) == (5, 7, 29)
+    assert len(report.by_alliance) == 5 and {row.ats for row in report.by_alliance} == {"Montagna"}
+    text = report_text_table(report)
+    assert "Montagna" in text and "Bergamo" not in text and "Lombardia" not in text
+    rows = list(csv.DictReader(io.StringIO(report_csv(report))))
+    assert {row["ats"] for row in rows} == {"Montagna"}
+    assert [row["level"] for row in rows] == ["ats", "total"] + ["alliance"] * 5
+
+
+def test_an_empty_catalog_lists_every_ats_with_zeros(app):
+    with app.app_context():
+        report = monitoring_report()
+    assert [row.name for row in report.by_ats] == list(territory.ATS_NAMES)
+    assert report.by_alliance == []
+    for row in (*report.by_ats, report.total):
+        assert _counts(row) == (0, 0, 0, 0, 0)
+        assert row.partners_by_type == dict.fromkeys(TYPES, 0)
+    assert all(name in report_text_table(report) for name in territory.ATS_NAMES)
+
+
+def _demo_report(demo_app) -> MonitoringReport:
+    with demo_app.app_context():
+        return monitoring_report()
+
+
+def test_csv_is_one_table_with_levels_and_a_total_row(demo_app):
+    report = _demo_report(demo_app)
+    text = report_csv(report)
+    reader = csv.DictReader(io.StringIO(text))
+    assert tuple(reader.fieldnames) == (*CSV_COLUMNS, *(f"partners_{kind}" for kind in TYPES))
+    rows = list(reader)
+    assert [row["level"] for row in rows] == ["ats"] * 8 + ["total"] + ["alliance"] * 40
+    assert [row["name"] for row in rows[:8]] == list(territory.ATS_NAMES)
+    (total,) = [row for row in rows if row["level"] == "total"]
+    assert total["name"] == "Lombardia" and total["ats"] == ""
+    assert [total[key] for key in CSV_COLUMNS[3:]] == ["40", "290", "135", "155", "567"]
+    montagna = rows[territory.ATS_NAMES.index("Montagna")]
+    assert tuple(int(montagna[f"partners_{kind}"]) for kind in TYPES) == FIGURE_6_2["Montagna"]
+    for level in ("ats", "alliance"):
+        assert sum(int(row["actions"]) for row in rows if row["level"] == level) == 290
+
+    assert "Lombardy" in report_csv(report, language="en")
+    excel = report_csv(report, excel=True)
+    assert excel.startswith("\ufeff")
+    excel_rows = list(csv.DictReader(io.StringIO(excel.removeprefix("\ufeff")), delimiter=";"))
+    assert excel_rows == rows
+
+
+def test_text_table_is_aligned_and_names_every_ats(demo_app):
+    report = _demo_report(demo_app)
+    text = report_text_table(report)
+    for name in territory.ATS_NAMES:
+        assert name in text
+    assert "Lombardia" in text and "micro_enterprise" in text and "Ente pubblico" in text
+    assert "Public body" in report_text_table(report, language="en")
+    lines = text.splitlines()
+    header, rule = lines[0], lines[1]
+    assert header.startswith("ATS") and set(rule) <= {"-", " "}
+    total_line = next(line for line in lines if line.startswith("Lombardia"))
+    assert total_line.split()[1:6] == ["40", "290", "135", "155", "567"]
+    # The numbers of the ATS table end in the same column as their headers.
+    assert len(total_line) == len(header)
+    for row in report.by_alliance:
+        assert row.name in text

@@ -1,0 +1,226 @@
+"""Insights in the backend: demand against supply, gaps, overlaps and the Region's monitoring tables.
+
+An ATS manager sees their ATS; an administrator the region (or one ATS, chosen in the page). Every count
+of people comes already suppressed from :mod:`welfarepoint.insights.demand`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext
+from flask_login import current_user, login_required
+
+from welfarepoint import territory
+from welfarepoint.catalog import taxonomy
+from welfarepoint.catalog.models import Service
+from welfarepoint.catalog.operations import CatalogError
+from welfarepoint.extensions import db
+from welfarepoint.insights import demand, overlap_review
+from welfarepoint.insights.charts import Bar, horizontal_bars
+from welfarepoint.insights.monitoring import monitoring_report, report_csv
+from welfarepoint.manage import scope
+from welfarepoint.manage.views import bp
+
+PERIODS = (12, 52, 104)
+
+
+def _territory() -> str | None:
+    """The ATS the page is about: the manager's own, or the one an administrator chose (None: the region)."""
+    if not scope.may(current_user, "insights"):
+        abort(403)
+    if current_user.role != "admin":
+        return current_user.ats
+    chosen = territory.ats_by_name(request.args.get("ats", "")) if request.args.get("ats") else None
+    return chosen
+
+
+def _period() -> demand.Period:
+    weeks = request.args.get("weeks", "52")
+    return demand.Period.last_weeks(int(weeks) if weeks.isdigit() and int(weeks) in PERIODS else 52)
+
+
+def _need_label(code: str) -> str:
+    return taxonomy.need_plain_words(code, str(get_locale()))[0]
+
+
+@bp.get("/insights")
+@login_required
+def insights():
+    """Demand against supply by need, the gaps, weekly requests and supply by category, in one page."""
+    ats, period = _territory(), _period()
+    language = str(get_locale())
+    table = demand.demand_by_need(ats, period)
+    supply = demand.supply_by_need(ats)
+    rows = [
+        (code, _need_label(code), cells[0], cells[1], table.row_totals[index], supply.get(code, 0))
+        for index, (code, cells) in enumerate(zip(table.rows, table.cells, strict=True))
+    ]
+    need_chart = horizontal_bars(
+        "chart-needs",
+        gettext("Requests by need: found something, found nothing"),
+        gettext("The same numbers are in the table that follows."),
+        [
+            Bar(label, (found.value, unmet.value), (found.label, unmet.label))
+            for _c, label, found, unmet, _t, _s in rows
+        ],
+        (gettext("found something"), gettext("found nothing")),
+    )
+    weekly = [(week, count) for week, count in demand.weekly_demand(ats, demand.Period.last_weeks(12))]
+    weekly_cells = [
+        (week, count if count == 0 or count >= demand.THRESHOLD else None) for week, count in weekly
+    ]
+    weekly_chart = horizontal_bars(
+        "chart-weeks",
+        gettext("Requests per week, last 12 weeks"),
+        gettext("The same numbers are in the table that follows."),
+        [Bar(week, (value,), (str(value) if value is not None else "<5",)) for week, value in weekly_cells],
+        (gettext("requests"),),
+    )
+    categories = [
+        (code, taxonomy.label("categories", code, language), count)
+        for code, count in demand.supply_by_category(ats)
+    ]
+    category_chart = horizontal_bars(
+        "chart-supply",
+        gettext("Published listings by category"),
+        gettext("The same numbers are in the table that follows."),
+        [Bar(f"{code} {label}", (count,), (str(count),)) for code, label, count in categories],
+        (gettext("listings"),),
+    )
+    gaps, hidden_gaps = demand.gaps(ats, period)
+    return render_template(
+        "manage/insights.html",
+        ats=ats,
+        period=period,
+        periods=PERIODS,
+        rows=rows,
+        total=table.total,
+        need_chart=need_chart,
+        weekly=weekly_cells,
+        weekly_chart=weekly_chart,
+        categories=categories,
+        category_chart=category_chart,
+        gaps=gaps[:20],
+        hidden_gaps=hidden_gaps,
+        need_label=_need_label,
+        searches=demand.zero_result_searches(period),
+        ats_names=territory.ATS_NAMES,
+    )
+
+
+@bp.get("/insights/gaps.csv")
+@login_required
+def gaps_csv():
+    """The gap table for a network's meeting (only counts large enough to publish)."""
+    ats, period = _territory(), _period()
+    gaps, hidden = demand.gaps(ats, period)
+    output = io.StringIO()
+    writer = csv.writer(output, lineterminator="\r\n")
+    writer.writerow(
+        [
+            "ats",
+            "need",
+            "need_label",
+            "asked",
+            "found_nothing",
+            "listings_answering",
+            "first_week",
+            "last_week",
+        ]
+    )
+    for gap in gaps:
+        writer.writerow(
+            [
+                gap.ats,
+                gap.need,
+                _need_label(gap.need),
+                gap.asked,
+                gap.unmet,
+                gap.supply,
+                period.first,
+                period.last,
+            ]
+        )
+    return Response(
+        output.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="welfarepoint-gaps.csv"'},
+    )
+
+
+@bp.get("/insights/monitoring")
+@login_required
+def monitoring():
+    """The Region's monitoring table (alliances, actions, partners by type), per ATS and per alliance."""
+    ats = _territory()
+    report = monitoring_report(ats)
+    if request.args.get("format") == "csv":
+        return Response(
+            report_csv(report, language=str(get_locale()), excel=request.args.get("excel") == "1"),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="welfarepoint-monitoring.csv"'},
+        )
+    types = [
+        (code, taxonomy.label("organisation_types", code, str(get_locale())))
+        for code in report.organisation_types
+    ]
+    return render_template(
+        "manage/monitoring.html", report=report, ats=ats, types=types, ats_names=territory.ATS_NAMES
+    )
+
+
+def _scoped_published() -> list[Service]:
+    return list(
+        db.session.execute(scope.services(current_user).where(Service.status == "published"))
+        .unique()
+        .scalars()
+    )
+
+
+@bp.get("/insights/overlaps")
+@login_required
+def overlaps():
+    """Groups of published listings that serve the same need, ages, places and periods with similar text."""
+    if not scope.may(current_user, "insights"):
+        abort(403)
+    services = _scoped_published()
+    by_id = {service.id: service for service in services}
+    groups = [(group, [by_id[i] for i in group.ids]) for group in overlap_review.overlaps_among(services)]
+    return render_template("manage/overlaps.html", groups=groups, need_label=_need_label)
+
+
+@bp.post("/insights/overlaps")
+@login_required
+def decide_overlap():
+    """Mark a group as distinct services, or merge it into the listing to keep."""
+    if not scope.may(current_user, "insights"):
+        abort(403)
+    ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    services = [scope.service_by_id(current_user, service_id) for service_id in ids]
+    if len(services) < 2 or any(service is None for service in services):
+        abort(404)
+    decision = request.form.get("decision", "")
+    try:
+        if decision == "distinct":
+            overlap_review.mark_distinct(services, author=current_user.email)
+            message = gettext("Marked as distinct services: they will not be proposed together again.")
+        elif decision.startswith("keep-") and decision[5:].isdigit():
+            keep = next((service for service in services if service.id == int(decision[5:])), None)
+            if keep is None:
+                abort(400)
+            overlap_review.merge(keep, [s for s in services if s.id != keep.id], author=current_user.email)
+            message = gettext(
+                "Merged into “%(title)s”: the other addresses now lead to it.", title=keep.title
+            )
+        else:
+            abort(400)
+    except CatalogError as error:
+        db.session.rollback()
+        flash(str(error.message), "warning")
+        return redirect(url_for("manage.overlaps"))
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("manage.overlaps"))
