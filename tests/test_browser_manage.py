@@ -168,3 +168,29 @@ def test_the_other_backend_pages_are_accessible(page, manager, tmp_path):
     goto(page, "/manage/services?lang=it")
     assert page.locator("h1").inner_text() == "Schede"
     assert_accessible(page)
+
+
+def test_insights_dashboard_monitoring_overlaps_and_open_data(page, manager, live_server):
+    from welfarepoint.insights.counters import count_questionnaire
+
+    with live_server.app.app_context():
+        for _ in range(12):
+            count_questionnaire("persons", "Montagna", {"after_school": "unmet", "summer_closure": "matched"})
+    sign_in(page, manager)
+    page.get_by_role("link", name="Demand and supply").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Demand and supply: ATS Montagna"
+    assert page.locator("svg.wp-chart").count() == 3
+    assert page.get_by_role("img", name="Requests by need: found something, found nothing").count() == 1
+    assert_accessible(page)
+    page.get_by_role("link", name="Monitoring table for the Region").click()
+    page.wait_for_load_state()
+    assert "Monitoring table" in page.locator("h1").inner_text()
+    assert_accessible(page)
+    goto(page, "/manage/insights/overlaps?lang=en")
+    assert page.locator("h1").inner_text() == "Listings that overlap"
+    assert_accessible(page)
+    for lang, heading in (("it", "Dati aperti"), ("en", "Open data")):
+        goto(page, f"/open-data?lang={lang}")
+        assert page.locator("h1").inner_text() == heading
+        assert_accessible(page)
