@@ -194,3 +194,18 @@ def test_insights_dashboard_monitoring_overlaps_and_open_data(page, manager, liv
         goto(page, f"/open-data?lang={lang}")
         assert page.locator("h1").inner_text() == heading
         assert_accessible(page)
+
+
+def test_the_regional_officer_compares_the_eight_ats(page, live_server):
+    with live_server.app.app_context():
+        if find_user("regione@example.org") is None:
+            create_user("regione@example.org", PASSWORD, "admin")
+            db.session.commit()
+    sign_in(page, "regione@example.org")
+    goto(page, "/manage/insights?lang=en")
+    assert page.get_by_role("heading", name="The eight ATS side by side").count() == 1
+    assert_accessible(page)
+    page.get_by_label("ATS", exact=True).select_option("Pavia")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Demand and supply: ATS Pavia"

@@ -70,6 +70,7 @@ def test_an_administrator_sees_the_region_or_chooses_an_ats(demo_app):
     ask(demo_app, "Montagna", {"after_school": "unmet"}, 9)
     region = admin.get("/manage/insights?lang=en").text
     assert "the whole region" in region and "<td>Pavia</td>" in region and "<td>Montagna</td>" in region
+    assert "The eight ATS side by side" in region and "Published listings by ATS and category" in region
     montagna = admin.get("/manage/insights?lang=en&ats=Montagna").text
     assert "<td>Pavia</td>" not in montagna and "<td>Montagna</td>" in montagna
 

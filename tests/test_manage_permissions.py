@@ -43,6 +43,10 @@ TERRITORY_PAGES = [
     ("GET", "/manage/organisations/new", True),
     ("GET", "/manage/alliances", True),
     ("GET", "/manage/alliances/new", True),
+    ("GET", "/manage/insights", True),
+    ("GET", "/manage/insights/monitoring", True),
+    ("GET", "/manage/insights/overlaps", True),
+    ("GET", "/manage/insights/gaps.csv", True),
 ]
 
 
@@ -200,6 +204,7 @@ ALL_ROUTES = (
         ("POST", "/manage/services/new", False),
         ("POST", "/manage/organisations/new", True),
         ("POST", "/manage/alliances/new", True),
+        ("POST", "/manage/insights/overlaps", True),
     ]
 )
 

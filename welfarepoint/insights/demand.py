@@ -121,6 +121,20 @@ def supply_by_category(ats: str | None) -> list[tuple[str, int]]:
     return [(code, counts.get(code, 0)) for code in taxonomy.codes("categories")]
 
 
+def supply_by_ats_and_category() -> tuple[list[str], list[tuple[str, list[int]]]]:
+    """Published listings per ATS (rows) and category (columns), for the region's comparison."""
+    counts = {
+        (ats, category): count
+        for ats, category, count in db.session.execute(
+            db.select(Service.ats, Service.category, func.count(Service.id))
+            .where(Service.status == "published")
+            .group_by(Service.ats, Service.category)
+        ).all()
+    }
+    categories = list(taxonomy.codes("categories"))
+    return categories, [(ats, [counts.get((ats, code), 0) for code in categories]) for ats in territory.ATS_NAMES]
+
+
 @dataclass(frozen=True)
 class Gap:
     """A territory and need where families asked and found nothing, against what the catalog offers."""

@@ -91,6 +91,13 @@ def insights():
         (gettext("listings"),),
     )
     gaps, hidden_gaps = demand.gaps(ats, period)
+    region = None
+    if ats is None:  # the region: the eight ATS side by side
+        region = {
+            "matched": demand.demand_by_need_and_ats(period, "matched"),
+            "unmet": demand.demand_by_need_and_ats(period, "unmet"),
+            "supply": demand.supply_by_ats_and_category(),
+        }
     return render_template(
         "manage/insights.html",
         ats=ats,
@@ -108,6 +115,7 @@ def insights():
         need_label=_need_label,
         searches=demand.zero_result_searches(period),
         ats_names=territory.ATS_NAMES,
+        region=region,
     )
 
 
