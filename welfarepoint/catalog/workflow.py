@@ -127,20 +127,7 @@ def _hold(service: Service, listing: ListingInput, *, author: str, submitted: bo
     ):
         return
     service.draft = {"cells": cells, "author": author, "at": now_utc().isoformat(), "submitted": submitted}
-    service.updated_by = author
-    db.session.flush()
-    db.session.add(
-        Revision(
-            service=service,
-            version=service.version,
-            action=action,
-            author=author,
-            at=now_utc(),
-            changes=_diff(before, after),
-            snapshot=after,
-        )
-    )
-    events.listing_changed(db.session, service.id)
+    _write(service, action, author, changes=_diff(before, after), kept=after)
 
 
 def save(
@@ -273,6 +260,11 @@ def listing_from_cells(cells: dict[str, str]) -> ListingInput:
 def _record_plain(service: Service, action: str, author: str, change) -> None:
     before = snapshot(service)
     change()
+    _write(service, action, author, changes={}, kept=before)
+
+
+def _write(service: Service, action: str, author: str, *, changes: dict, kept: dict) -> None:
+    """Flush the change (which bumps the version), record it as a revision and announce it to the index."""
     service.updated_by = author
     db.session.flush()
     db.session.add(
@@ -282,8 +274,8 @@ def _record_plain(service: Service, action: str, author: str, change) -> None:
             action=action,
             author=author,
             at=now_utc(),
-            changes={},
-            snapshot=before,
+            changes=changes,
+            snapshot=kept,
         )
     )
     events.listing_changed(db.session, service.id)

@@ -132,7 +132,9 @@ def supply_by_ats_and_category() -> tuple[list[str], list[tuple[str, list[int]]]
         ).all()
     }
     categories = list(taxonomy.codes("categories"))
-    return categories, [(ats, [counts.get((ats, code), 0) for code in categories]) for ats in territory.ATS_NAMES]
+    return categories, [
+        (ats, [counts.get((ats, code), 0) for code in categories]) for ats in territory.ATS_NAMES
+    ]
 
 
 @dataclass(frozen=True)

@@ -245,6 +245,11 @@ def _saved_message(action: str, service: Service) -> str:
     return gettext("Your changes are saved.")
 
 
+def _expected_version(form) -> int:
+    """The version the page was showing (-1, which never matches, when the field is missing or garbled)."""
+    return int(form.version.data) if (form.version.data or "").isdigit() else -1
+
+
 def _scoped(uuid: str) -> Service:
     service = scope.service(current_user, uuid)
     if service is None:
@@ -271,7 +276,7 @@ def edit_service(uuid: str):
     listing = _checked_listing(form, base)
     if listing is None:
         return _render_edit(form, service, 400)
-    expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    expected = _expected_version(form)
     try:
         {"save": workflow.save, "submit": workflow.submit, "publish": workflow.publish}[action](
             service, listing, author=current_user.email, expected_version=expected
@@ -326,7 +331,7 @@ def service_status(uuid: str):
         abort(403)
     if not form.validate():
         abort(400)
-    expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    expected = _expected_version(form)
     try:
         WORKFLOW_ACTIONS[action](service, author=current_user.email, expected_version=expected)
     except ConflictError as error:
@@ -414,7 +419,7 @@ def restore_revision(uuid: str, revision_id: int):
     form = ActionForm()
     if not form.validate():
         abort(400)
-    expected = int(form.version.data) if (form.version.data or "").isdigit() else -1
+    expected = _expected_version(form)
     try:
         workflow.restore_revision(service, revision, author=current_user.email, expected_version=expected)
     except CatalogError as error:

@@ -80,6 +80,7 @@ def navigation() -> dict:
         ],
         "need_category": taxonomy.need_category,
         "need_plain_words": lambda code: taxonomy.need_plain_words(code, current_language()),
+        "need_label": lambda code: taxonomy.need_plain_words(code, current_language())[0],
     }
 
 
