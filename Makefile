@@ -12,7 +12,7 @@ PORT ?= 5000
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test lint format translations chromium bench clean
+.PHONY: install run test test-postgres lint format translations chromium bench clean
 
 install: $(INSTALLED) $(VENDORED) $(MO_FILES) ## set up everything: venv, package, assets, translations, database
 	$(FLASK) setup
@@ -63,6 +63,9 @@ test: install chromium ## the whole suite, browser tests included, plus the lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	WELFAREPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install chromium ## the whole suite again on a throwaway PostgreSQL server (Debian's packages)
+	tools/test_postgres.sh env WELFAREPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install ## time search and matching on a synthetic catalog (LISTINGS=10000); not part of make test
 	$(BIN)/python tools/bench.py --listings $(or $(LISTINGS),10000)

@@ -1,13 +1,16 @@
-"""Fixtures: a fresh app per test (its own SQLite file and index folder), a client, a CLI runner, and a real
-Chromium driven by Playwright against a live server on 127.0.0.1."""
+"""Fixtures: a fresh app per test (its own database and index folder), a client, a CLI runner, and a real
+Chromium driven by Playwright against a live server on 127.0.0.1.
+
+The database is a SQLite file in the instance folder, or a PostgreSQL database of its own when
+``WELFAREPOINT_TEST_DATABASE_URL`` is set (``make test-postgres``): see :mod:`tests.databases`."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.databases import copy_instance, database_uri, drop_all
 from welfarepoint import create_app
 from welfarepoint.cli import setup_database
 from welfarepoint.extensions import db, limiter
@@ -19,7 +22,7 @@ def make_config(folder: Path, **overrides) -> dict:
         "TESTING": True,
         "INSTANCE_PATH": str(folder),
         "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'welfarepoint.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": database_uri(folder),
         "SEARCH_INDEX_DIR": str(folder / "search-index"),
     }
     config.update(overrides)
@@ -41,7 +44,7 @@ def template_instance(tmp_path_factory) -> Path:
 def app(tmp_path, template_instance):
     """A fresh application with its own copy of the set-up database and an empty search index folder."""
     instance = tmp_path / "instance"
-    shutil.copytree(template_instance, instance)
+    copy_instance(template_instance, instance)
     application = create_app(make_config(instance))
     limiter.reset()
     yield application
@@ -57,7 +60,7 @@ def demo_instance(tmp_path_factory, template_instance) -> Path:
     from welfarepoint.catalog.demo_loader import load_demo_network
 
     folder = tmp_path_factory.mktemp("demo-instance")
-    shutil.copytree(template_instance, folder, dirs_exist_ok=True)
+    copy_instance(template_instance, folder)
     application = create_app(make_config(folder))
     with application.app_context():
         load_demo_network()
@@ -71,12 +74,19 @@ def demo_instance(tmp_path_factory, template_instance) -> Path:
 def demo_app(tmp_path, demo_instance):
     """A fresh application on its own copy of the demo network (database and search index)."""
     instance = tmp_path / "demo"
-    shutil.copytree(demo_instance, instance)
+    copy_instance(demo_instance, instance)
     application = create_app(make_config(instance))
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_test_databases():
+    """On PostgreSQL, drop the databases the session made once it is over."""
+    yield
+    drop_all()
 
 
 @pytest.fixture

@@ -59,10 +59,11 @@ def demo(demo_instance):
     from pathlib import Path
 
     from tests.conftest import make_config
+    from tests.databases import copy_instance
     from welfarepoint import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="profiles-"))
-    shutil.copytree(demo_instance, folder, dirs_exist_ok=True)
+    copy_instance(demo_instance, folder)
     app = create_app(make_config(folder))
     with app.test_request_context("/?lang=en"):
         yield

@@ -124,11 +124,12 @@ def ranks(demo_instance):
     from pathlib import Path
 
     from tests.conftest import make_config
+    from tests.databases import copy_instance
     from welfarepoint import create_app
     from welfarepoint.extensions import db
 
     folder = Path(tempfile.mkdtemp(prefix="relevance-"))
-    shutil.copytree(demo_instance, folder, dirs_exist_ok=True)
+    copy_instance(demo_instance, folder)
     app = create_app(make_config(folder))
     result: dict[int, int | None] = {}
     with app.test_request_context():

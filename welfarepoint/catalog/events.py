@@ -1,14 +1,15 @@
 """Tell the rest of the application which listings changed, once the change is committed.
 
-Catalog operations call :func:`listing_changed`; after the session commits, :data:`listings_committed` is sent
-with the ids of the services that changed (the search index listens to keep itself in step). A rollback
-forgets them.
+Catalog operations call :func:`listing_changed`; the commit then also moves the catalog's generation
+(``CatalogState``, for the other app instances), and after it :data:`listings_committed` is sent with the ids
+of the services that changed (this instance's search index listens to keep itself in step). A rollback forgets
+them.
 """
 
 from __future__ import annotations
 
 from blinker import Namespace
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 _signals = Namespace()
@@ -22,6 +23,15 @@ _KEY = "welfarepoint.changed_services"
 def listing_changed(session: Session, service_id: int) -> None:
     """Remember that ``service_id`` changed in this session's transaction."""
     session.info.setdefault(_KEY, set()).add(service_id)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    if session.info.get(_KEY):
+        # In the same transaction as the change: every instance sees the new number with the change itself.
+        from welfarepoint.catalog.models import CatalogState
+
+        session.execute(update(CatalogState).values(generation=CatalogState.generation + 1))
 
 
 @event.listens_for(Session, "after_commit")

@@ -237,3 +237,16 @@ class Feedback(db.Model):
     resolved_by: Mapped[str] = mapped_column(String(200), default="")
 
     service: Mapped[Service] = relationship()
+
+
+class CatalogState(db.Model):
+    """One row: a number that goes up with every committed change to the listings.
+
+    Each app instance keeps its own search index; comparing this number with the one its index last caught up
+    with tells it, for the price of one tiny query, that another instance changed the catalog.
+    """
+
+    __tablename__ = "catalog_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)

@@ -178,13 +178,7 @@ def query(
     Results are kept in a per-process cache keyed by the index generation, so a repeated search costs a
     dictionary look-up and any change to the index, by any process, makes every cached result stale at once.
     """
-    search_index = _index()
-    if search_index.path.joinpath("needs-sync").exists():
-        try:
-            sync()
-            search_index.path.joinpath("needs-sync").unlink(missing_ok=True)
-        except Exception:
-            log.exception("search index repair failed")
+    search_index = catch_up()
     text = normalise_query(text)
     filters = filters or Filters()
     today = today or date.today()
@@ -203,6 +197,47 @@ def query(
     return result
 
 
+GENERATION_FILE = "catalog-generation"
+
+
+def _catalog_generation() -> int | None:
+    from welfarepoint.catalog.models import CatalogState
+
+    try:
+        return db.session.execute(select(CatalogState.generation).where(CatalogState.id == 1)).scalar()
+    except (OperationalError, ProgrammingError):
+        db.session.rollback()
+        return None
+
+
+def catch_up() -> SearchIndex:
+    """Bring this instance's index up to the database before it is read; return the index.
+
+    Another app instance (another machine, its own index folder) may have changed the catalog: the catalog's
+    generation in the database says so for the price of one tiny query, and a sync then writes what changed.
+    A failed index update of this process (``needs-sync``) is repaired the same way.
+    """
+    search_index = _index()
+    marker = search_index.path / GENERATION_FILE
+    wanted = _catalog_generation() if current_app.config.get("SEARCH_FOLLOW_DATABASE", True) else None
+    broken = search_index.path.joinpath("needs-sync").exists()
+    try:
+        known = int(marker.read_text()) if marker.exists() else None
+    except ValueError:
+        known = None
+    if broken or (wanted is not None and wanted != known):
+        try:
+            sync()
+            search_index.path.joinpath("needs-sync").unlink(missing_ok=True)
+            if wanted is not None:
+                temporary = marker.with_suffix(".tmp")
+                temporary.write_text(str(wanted))
+                temporary.replace(marker)
+        except Exception:
+            log.exception("search index could not catch up with the database")
+    return search_index
+
+
 def forget_all() -> None:
     """Close this process's indexes and drop its cached results (before a fork; in tests and benchmarks)."""
     _forget_indexes()
@@ -211,11 +246,11 @@ def forget_all() -> None:
 
 
 def generation() -> tuple[int, int]:
-    """The index's generation: it changes whenever a published listing changes, in any process.
+    """The index's generation: it changes whenever a published listing changes, in any process or instance.
 
-    Caches of published listings key on it to stay correct across workers.
+    Caches of published listings key on it to stay correct across workers; it catches up first.
     """
-    return _index().generation()
+    return catch_up().generation()
 
 
 def normalise_for_statistics(text: str) -> str:

@@ -1,0 +1,160 @@
+"""Several app instances over one database: each keeps its own search index, in step with the database.
+
+Two real gunicorn servers (two sync workers each) share the database (PostgreSQL under `make test-postgres`,
+else one SQLite file) but not their index folders, as two machines behind a load balancer would. A listing
+published through one is found by the other's search at its next request, and archived through the other,
+disappears from the first.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import make_config
+from tests.databases import copy_instance
+from welfarepoint import create_app
+from welfarepoint.accounts.operations import create_user
+from welfarepoint.config import PROJECT_ROOT
+from welfarepoint.extensions import db
+
+PASSWORD = "lamponi-e-mirtilli-2026"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Browser:
+    """A tiny HTTP client with cookies, enough to sign in and post the backend's forms."""
+
+    def __init__(self, base: str):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=30) as response:
+            return response.read().decode()
+
+    def post(self, path: str, fields: list[tuple[str, str]]) -> tuple[int, str]:
+        data = urllib.parse.urlencode(fields).encode()
+        try:
+            with self.opener.open(self.base + path, data=data, timeout=30) as response:
+                self.url = response.geturl()
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def sign_in(self, email: str) -> None:
+        login = self.get("/manage/login?lang=en")
+        status, _ = self.post(
+            "/manage/login", [("csrf_token", token(login)), ("email", email), ("password", PASSWORD)]
+        )
+        assert status == 200  # followed the redirect to the dashboard
+
+
+def token(page: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+
+def start(folder: Path, database: str, port: int) -> subprocess.Popen:
+    env = dict(
+        os.environ,
+        WELFAREPOINT_INSTANCE_PATH=str(folder),
+        WELFAREPOINT_SQLALCHEMY_DATABASE_URI=database,
+        WELFAREPOINT_SEARCH_INDEX_DIR=str(folder / "search-index"),
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "welfarepoint:create_app()"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.kill()
+    pytest.fail(f"the server on port {port} did not start")
+
+
+def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp_path, demo_instance):
+    first, second = tmp_path / "first", tmp_path / "second"
+    copy_instance(demo_instance, first)  # the database, and the first instance's index
+    shutil.copytree(demo_instance, second)  # the second instance: its own index folder
+    shutil.rmtree(second / "search-index", ignore_errors=True)  # built from the database at start
+    database = make_config(first)["SQLALCHEMY_DATABASE_URI"]
+    setup = create_app(make_config(first))
+    with setup.app_context():
+        create_user("anna@ats-montagna.example.org", PASSWORD, "ats_manager", ats="Montagna")
+        db.session.commit()
+        db.engine.dispose()
+    ports = free_port(), free_port()
+    servers = [start(first, database, ports[0]), start(second, database, ports[1])]
+    try:
+        one, other = (Browser(f"http://127.0.0.1:{port}") for port in ports)
+        title = "Ludoteca delle marmotte curiose"
+        assert "ludoteca-delle-marmotte-curiose" not in other.get("/search?q=marmotte+curiose")
+        login = one.get("/manage/login?lang=en")
+        status, _ = one.post(
+            "/manage/login",
+            [
+                ("csrf_token", token(login)),
+                ("email", "anna@ats-montagna.example.org"),
+                ("password", PASSWORD),
+            ],
+        )
+        assert status == 200  # followed the redirect to the dashboard
+        form = one.get("/manage/services/new")
+        fields = [
+            ("csrf_token", token(form)), ("title", title), ("summary", "Giochi e letture il sabato mattina."),
+            ("audience", "persons"), ("category", "P2"), ("needs", "educational_activities"), ("ats", "Montagna"),
+            ("cost", "free"), ("provider", "Associazione Marmotte"), ("provider_type", "non_profit"),
+            ("periods", "all_year"), ("languages", "it"), ("availability", "open"),
+            ("review_interval_days", "180"), ("action", "publish"),
+        ]  # fmt: skip
+        status, page = one.post("/manage/services/new", fields)
+        assert status == 200 and "the public can find it now" in page
+        # The other instance, with its own index, finds it at its next search (whichever worker answers).
+        for _ in range(4):
+            assert 'href="/services/ludoteca-delle-marmotte-curiose"' in other.get(
+                "/search?q=marmotte+curiose"
+            )
+        assert (second / "search-index" / "catalog-generation").exists()
+        # And back: archived through the second instance, it leaves the first one's search.
+        edit_path = urllib.parse.urlparse(one.url).path
+        other.sign_in("anna@ats-montagna.example.org")
+        edit = other.get(edit_path)
+        version = re.search(r'name="version" value="(\d+)"', edit).group(1)
+        status, page = other.post(
+            edit_path + "/status", [("csrf_token", token(edit)), ("version", version), ("action", "archive")]
+        )
+        assert status == 200 and "no longer in the public search" in page
+        for _ in range(4):
+            assert 'href="/services/ludoteca-delle-marmotte-curiose"' not in one.get(
+                "/search?q=marmotte+curiose"
+            )
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=20)
