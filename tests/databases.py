@@ -52,7 +52,9 @@ def database_uri(folder: Path) -> str:
         engine = _admin()
         try:
             with engine.connect() as connection:
-                exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+                exists = connection.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                )
                 if exists.first() is None:  # another process (a second worker) may have made it already
                     connection.execute(text(f'CREATE DATABASE "{name}"'))
         finally:
