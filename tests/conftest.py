@@ -24,6 +24,7 @@ def make_config(folder: Path, **overrides) -> dict:
         "SECRET_KEY": "test-secret-key",
         "SQLALCHEMY_DATABASE_URI": database_uri(folder),
         "SEARCH_INDEX_DIR": str(folder / "search-index"),
+        "COUNTER_FLUSH_SECONDS": 0,  # tests read the counters right after counting
     }
     config.update(overrides)
     return config

@@ -237,3 +237,21 @@ def test_open_data_never_publishes_a_small_count(demo_app):
     assert "<10" in cells and "<5" in cells
     listings = list(csv.DictReader(io.StringIO(client.get("/open-data/listings.csv").text)))
     assert listings and {row["status"] for row in listings} == {"published"}
+
+
+def test_search_counts_are_buffered_and_written_together(demo_app):
+    from welfarepoint.insights.counters import flush_counts
+
+    demo_app.config["COUNTER_FLUSH_SECONDS"] = 3600
+    client = demo_app.test_client()
+    for _ in range(3):
+        client.get("/search?q=ludoteca")
+    client.get("/search?q=astronauta+marziano")
+    with demo_app.app_context():
+        assert db.session.execute(db.select(SearchCount)).first() is None  # nothing written per request
+        assert flush_counts() == 2
+        rows = {
+            row.query: (row.count, row.had_results)
+            for row in db.session.execute(db.select(SearchCount)).scalars()
+        }
+    assert rows["ludoteca"][0] == 3 and rows["astronauta marziano"] == (1, False)

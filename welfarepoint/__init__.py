@@ -46,8 +46,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions and the request hooks every response goes through."""
-    from welfarepoint import i18n, security
+    from welfarepoint import assets, i18n, security
     from welfarepoint.extensions import csrf, db, limiter, login_manager, migrate
+    from welfarepoint.insights import counters
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
@@ -58,6 +59,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
     i18n.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
+    counters.flush_at_exit(app)
     if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"], x_proto=app.config["PROXY_FIX_X_PROTO"]

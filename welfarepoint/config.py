@@ -60,6 +60,9 @@ class Defaults:
     #: At start, rebuild a missing or unreadable index and repair a stale one.
     SEARCH_CHECK_AT_START = True
 
+    #: Search counters are buffered per process and written together at most this often (0: at once).
+    COUNTER_FLUSH_SECONDS = 10
+
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
     #: How often one address may suggest a correction.

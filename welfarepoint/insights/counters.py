@@ -1,10 +1,21 @@
-"""Increment the anonymous weekly counters (nothing else about a visitor is ever written)."""
+"""Increment the anonymous weekly counters (nothing else about a visitor is ever written).
+
+Search counters are buffered per process and written together every ``COUNTER_FLUSH_SECONDS`` (10 by
+default), so a busy site does not write to the database on every search; a process that stops writes what it
+holds (at most those seconds of counts can be lost if it is killed). Questionnaire counters are written at
+once: a completed questionnaire is rare and its count is what the networks plan with.
+"""
 
 from __future__ import annotations
 
+import atexit
+import threading
+import time
+from collections import Counter
 from datetime import date
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import update
 
 from welfarepoint.extensions import db
@@ -19,16 +30,16 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _add_one(model: Any, keys: list[dict[str, Any]]) -> None:
-    """Add one to each counter row of ``model`` with these keys, creating rows as needed, and commit."""
+def _add(model: Any, keys: list[tuple[dict[str, Any], int]]) -> None:
+    """Add to each counter row of ``model`` with these keys, creating rows as needed, and commit."""
     for attempt in (1, 2):
-        for key in keys:
+        for key, amount in keys:
             conditions = [getattr(model, name) == value for name, value in key.items()]
             updated = db.session.execute(
-                update(model).where(*conditions).values(count=model.count + 1)
+                update(model).where(*conditions).values(count=model.count + amount)
             ).rowcount
             if not updated:
-                db.session.add(model(**key, count=1))
+                db.session.add(model(**key, count=amount))
         try:
             db.session.commit()
             return
@@ -39,11 +50,53 @@ def _add_one(model: Any, keys: list[dict[str, Any]]) -> None:
                 raise
 
 
+_pending: Counter[tuple[str, str, bool]] = Counter()
+_pending_since: float | None = None
+_pending_lock = threading.Lock()
+
+
 def count_search(normalised_query: str, had_results: bool, *, day: date | None = None) -> None:
-    """Add one to the counter of this query in this week."""
-    if normalised_query:
-        week = iso_week(day or date.today())
-        _add_one(SearchCount, [{"week": week, "query": normalised_query, "had_results": had_results}])
+    """Add one to the counter of this query in this week (written with the next flush)."""
+    global _pending_since
+    if not normalised_query:
+        return
+    week = iso_week(day or date.today())
+    with _pending_lock:
+        _pending[(week, normalised_query, had_results)] += 1
+        if _pending_since is None:
+            _pending_since = time.monotonic()
+        due = time.monotonic() - _pending_since >= current_app.config.get("COUNTER_FLUSH_SECONDS", 10)
+    if due:
+        flush_counts()
+
+
+def flush_counts() -> int:
+    """Write the buffered search counts of this process; return how many counters were written."""
+    global _pending_since
+    with _pending_lock:
+        batch = dict(_pending)
+        _pending.clear()
+        _pending_since = None
+    if batch:
+        _add(
+            SearchCount,
+            [
+                ({"week": week, "query": query, "had_results": had_results}, amount)
+                for (week, query, had_results), amount in sorted(batch.items())
+            ],
+        )
+    return len(batch)
+
+
+def flush_at_exit(app) -> None:
+    """Write what this process still holds when it stops."""
+
+    def flush() -> None:
+        if _pending:
+            with app.app_context():
+                flush_counts()
+
+    atexit.register(flush)
 
 
 def count_questionnaire(
@@ -56,4 +109,4 @@ def count_questionnaire(
         {"week": week, "ats": ats, "audience": audience, "need": need, "outcome": outcome, "channel": channel}
         for need, outcome in needs_outcomes.items()
     ]
-    _add_one(DemandCount, keys)
+    _add(DemandCount, [(key, 1) for key in keys])
