@@ -12,7 +12,7 @@ PORT ?= 5000
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test test-postgres lint format translations chromium bench clean
+.PHONY: install run test test-postgres lint format translations chromium wrk bench clean
 
 install: $(INSTALLED) $(VENDORED) $(MO_FILES) ## set up everything: venv, package, assets, translations, database
 	$(FLASK) setup
@@ -67,8 +67,12 @@ test: install chromium ## the whole suite, browser tests included, plus the lint
 test-postgres: install chromium ## the whole suite again on a throwaway PostgreSQL server (Debian's packages)
 	tools/test_postgres.sh env WELFAREPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-bench: install ## time search and matching on a synthetic catalog (LISTINGS=10000); not part of make test
-	$(BIN)/python tools/bench.py --listings $(or $(LISTINGS),10000)
+wrk: ## Debian's wrk, the load generator of make bench (installed when run as root with apt; else a Python one is used)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null); } || true
+
+bench: install chromium wrk ## measure search, matching, HTTP, page weight and memory at 10,000 and 100,000 listings (SIZES=10000 for one); not part of make test
+	$(BIN)/python tools/bench.py $(if $(SIZES),--sizes $(SIZES)) $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor translations/*/LC_MESSAGES/*.mo

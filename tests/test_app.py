@@ -223,3 +223,13 @@ def test_migrations_match_the_models(app):
 def test_instance_config_is_optional(tmp_path):
     app = create_app(make_config(tmp_path))
     assert app.config["TESTING"]
+
+
+def test_the_instance_folder_can_come_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("WELFAREPOINT_INSTANCE_PATH", str(tmp_path / "elsewhere"))
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.instance_path == str((tmp_path / "elsewhere").resolve())
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"]
+        == f"sqlite:///{(tmp_path / 'elsewhere').resolve() / 'welfarepoint.sqlite3'}"
+    )

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,15 @@ from welfarepoint import config as wp_config
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application: defaults, then ``instance/config.py``, then ``WELFAREPOINT_*``, then ``config``.
 
-    ``config`` may hold ``INSTANCE_PATH`` to use another instance folder (tests use a temporary one).
+    The instance folder is ``config["INSTANCE_PATH"]`` (tests use a temporary one), else the
+    ``WELFAREPOINT_INSTANCE_PATH`` variable (one folder per app instance in production), else ``instance/``.
     """
     config = dict(config or {})
-    instance_path = Path(config.pop("INSTANCE_PATH", wp_config.DEFAULT_INSTANCE_PATH)).resolve()
+    instance_path = Path(
+        config.pop("INSTANCE_PATH", None)
+        or os.environ.get("WELFAREPOINT_INSTANCE_PATH")
+        or wp_config.DEFAULT_INSTANCE_PATH
+    ).resolve()
     app = Flask(
         __name__,
         instance_path=str(instance_path),

@@ -1,0 +1,505 @@
+"""The HTTP half of `tools/bench.py`: a gunicorn server, a load generator, page weight, workers' memory.
+
+- :class:`Server` starts ``gunicorn -w 2 -k sync -b 127.0.0.1:PORT tools.bench_wsgi:app`` on an instance
+  folder (``WELFAREPOINT_*`` variables), waits until it answers, and stops it (and only it) at the end.
+- :func:`run_load` drives 16 concurrent connections for a bounded time through a list of paths, each connection
+  starting at its own place in the list. With Debian's ``wrk`` on the PATH it runs ``wrk`` with a Lua script
+  that cycles through the paths and prints its request count, median, 95th percentile and errors; otherwise it
+  starts this module's own generator in two separate processes (``python tools/bench_http.py load ...``), eight
+  threads each, every thread a keep-alive ``http.client`` connection (gunicorn's sync workers close it after
+  each response; it is reopened). Both send ``Accept-Encoding: gzip`` as browsers do. An error is a failed
+  connection, a timeout or a status of 400 or more. The generator's and the workers' CPU time are reported with
+  each load, so a saturated generator shows.
+- :func:`page_weight` opens pages in Debian's Chromium through Playwright and sums ``encodedDataLength`` of
+  the CDP ``Network.loadingFinished`` events: a first visit in a fresh browser context, then the same page
+  again in that context (a repeat visit, served from the browser's cache where the site allows it).
+- :meth:`Server.peak_memory` reads ``VmHWM`` (peak resident set) of each worker from ``/proc``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("WELFAREPOINT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+HEADERS = {"Accept-Encoding": "gzip", "User-Agent": "welfarepoint-bench"}
+GENERATOR_PROCESSES = 2
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value below which ``share`` of ``values`` lie (nearest rank); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+# --- the server ------------------------------------------------------------------------------------------
+
+
+class Server:
+    """gunicorn serving ``tools.bench_wsgi:app`` on one instance folder, on a free port of 127.0.0.1."""
+
+    def __init__(self, instance: Path, database_uri: str, index_dir: Path, log: Path, workers: int = 2):
+        self.instance = instance
+        self.database_uri = database_uri
+        self.index_dir = index_dir
+        self.log_path = log
+        self.workers = workers
+        self.port = 0
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 300) -> None:
+        self.port = free_port()
+        env = dict(
+            os.environ,
+            WELFAREPOINT_INSTANCE_PATH=str(self.instance),
+            WELFAREPOINT_SQLALCHEMY_DATABASE_URI=self.database_uri,
+            WELFAREPOINT_SEARCH_INDEX_DIR=str(self.index_dir),
+            WELFAREPOINT_SECRET_KEY="bench-secret-key",
+        )
+        command = [
+            sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", "sync",
+            "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5",
+            "--log-level", "warning", "tools.bench_wsgi:app",
+        ]  # fmt: skip
+        with self.log_path.open("ab") as log:
+            # Its own session: the whole server (master and workers) can be stopped by the master's id.
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn stopped at start; see {self.log_path}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(self.base_url + "/bench-minimal/", timeout=5) as response:
+                    response.read()
+                if len(self.worker_pids()) >= self.workers:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s; see {self.log_path}")
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def worker_pids(self) -> list[int]:
+        """The worker processes: the gunicorn master's children."""
+        if self.process is None:
+            return []
+        master = self.process.pid
+        try:
+            text = Path(f"/proc/{master}/task/{master}/children").read_text()
+            return [int(pid) for pid in text.split()]
+        except OSError:
+            pass
+        pids = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    status = (entry / "status").read_text()
+                except OSError:
+                    continue
+                if f"\nPPid:\t{master}\n" in status:
+                    pids.append(int(entry.name))
+        return pids
+
+    def cpu_seconds(self) -> dict[int, float]:
+        """CPU time used so far by the master and each live worker, by process id."""
+        used = {}
+        pids = [self.process.pid] if self.process else []
+        for pid in pids + self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+        return used
+
+    def peak_memory(self) -> dict[int, int]:
+        """Peak resident memory (VmHWM, bytes) of each worker."""
+        peaks = {}
+        for pid in self.worker_pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmHWM:"):
+                        peaks[pid] = int(line.split()[1]) * 1024
+            except OSError:
+                continue
+        return peaks
+
+    def crashes(self) -> int:
+        """How many workers died so far: killed by a signal (a crash, out of memory) or for a timeout."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return sum(text.count(mark) for mark in ("was sent SIG", "WORKER TIMEOUT", "Worker failed to boot"))
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the group of the master this module started
+            self.process.wait(timeout=10)
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def fetch(url: str, timeout: float = 60) -> int:
+    """GET ``url`` (for warming a worker up); return the status."""
+    request = urllib.request.Request(url, headers=HEADERS)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+# --- load ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadResult:
+    """What one bounded load gave."""
+
+    name: str
+    tool: str
+    requests: int
+    seconds: float
+    errors: int
+    p50_ms: float
+    p95_ms: float
+    generator_cpu: float = 0.0  # share of one core the generator used
+    server_cpu: float = 0.0  # share of one core the server used
+    crashes: int = 0  # workers that died during the load
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+def tool_name(preferred: str | None = None) -> str:
+    """``wrk`` when asked for or installed, else this module's generator."""
+    if preferred:
+        return preferred
+    return "wrk" if shutil.which("wrk") else "python"
+
+
+def run_load(
+    name: str,
+    server: Server,
+    paths: list[str],
+    *,
+    seconds: float,
+    connections: int,
+    workdir: Path,
+    tool: str | None = None,
+) -> LoadResult:
+    """Load ``server`` for ``seconds`` with ``connections`` connections cycling through ``paths``."""
+    server_before = server.cpu_seconds()
+    crashes_before = server.crashes()
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if tool_name(tool) == "wrk":
+        result = _run_wrk(name, server.base_url, paths, seconds, connections, workdir)
+    else:
+        result = _run_python(name, server.base_url, paths, seconds, connections, workdir)
+    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (children_after.ru_utime - children_before.ru_utime) + (
+        children_after.ru_stime - children_before.ru_stime
+    )
+    result.generator_cpu = used / result.seconds if result.seconds else 0.0
+    # Workers alive at the end only: the time of one that died during the load is lost (then an underestimate).
+    server_used = sum(value - server_before.get(pid, 0.0) for pid, value in server.cpu_seconds().items())
+    result.server_cpu = server_used / result.seconds if result.seconds else 0.0
+    result.crashes = server.crashes() - crashes_before
+    return result
+
+
+WRK_SCRIPT = """
+local paths = {PATHS}
+local counter = 0
+local threads = 0
+wrk.headers["Accept-Encoding"] = "gzip"
+wrk.headers["User-Agent"] = "welfarepoint-bench"
+
+function setup(thread)
+  thread:set("offset", threads * STRIDE)
+  threads = threads + 1
+end
+
+function init(args)
+  counter = offset or 0
+end
+
+function request()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter % #paths) + 1])
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'WRK-RESULT {"requests": %d, "duration_us": %.0f, "p50_us": %.0f, "p95_us": %.0f, ' ..
+    '"socket_errors": %d, "status_errors": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+def _lua_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _run_wrk(
+    name: str, base_url: str, paths: list[str], seconds: float, connections: int, workdir: Path
+) -> LoadResult:
+    threads = min(2, connections)
+    script = workdir / f"wrk-{name.replace('/', '_').replace(' ', '_')}.lua"
+    script.write_text(
+        WRK_SCRIPT.replace("PATHS", ", ".join(_lua_string(path) for path in paths)).replace(
+            "STRIDE", str(max(1, len(paths) // threads))
+        )
+    )
+    command = [
+        "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{max(1, round(seconds))}s",
+        "--timeout", "10s", "-s", str(script), base_url,
+    ]  # fmt: skip
+    completed = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    line = next((line for line in completed.stdout.splitlines() if line.startswith("WRK-RESULT ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no result:\n{completed.stdout}\n{completed.stderr}")
+    data = json.loads(line.split(" ", 1)[1])
+    return LoadResult(
+        name=name,
+        tool="wrk",
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        errors=data["socket_errors"] + data["status_errors"],
+        p50_ms=data["p50_us"] / 1000,
+        p95_ms=data["p95_us"] / 1000,
+    )
+
+
+def _run_python(
+    name: str, base_url: str, paths: list[str], seconds: float, connections: int, workdir: Path
+) -> LoadResult:
+    paths_file = workdir / "load-paths.json"
+    paths_file.write_text(json.dumps(paths))
+    start_at = time.time() + 1.0  # every process starts at the same moment, once imported
+    processes = []
+    for number in range(min(GENERATOR_PROCESSES, connections)):
+        ids = ",".join(str(cid) for cid in range(number, connections, GENERATOR_PROCESSES))
+        processes.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "load",
+                    "--base",
+                    base_url,
+                    "--paths",
+                    str(paths_file),
+                    "--seconds",
+                    str(seconds),
+                    "--connections",
+                    ids,
+                    "--total",
+                    str(connections),
+                    "--start-at",
+                    repr(start_at),
+                ],  # fmt: skip
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    outputs = []
+    try:
+        for process in processes:
+            stdout, stderr = process.communicate(timeout=seconds + 120)
+            if process.returncode:
+                raise RuntimeError(f"the load generator failed:\n{stderr}")
+            outputs.append(json.loads(stdout))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    latencies = [value for output in outputs for value in output["latencies"]]
+    statuses: Counter[int] = Counter()
+    for output in outputs:
+        statuses.update({int(code): count for code, count in output["statuses"].items()})
+    return LoadResult(
+        name=name,
+        tool="python",
+        requests=len(latencies),
+        seconds=max(output["elapsed"] for output in outputs),
+        errors=sum(output["errors"] for output in outputs),
+        p50_ms=percentile(latencies, 0.5) * 1000,
+        p95_ms=percentile(latencies, 0.95) * 1000,
+        statuses=dict(statuses),
+    )
+
+
+def generate(base_url: str, paths: list[str], seconds: float, ids: list[int], total: int, start_at: float):
+    """One generator process: a thread per connection; returns what it measured (run by ``load``)."""
+    parts = urlsplit(base_url)
+    deadline = start_at + seconds
+    latencies: list[float] = []
+    statuses: Counter[int] = Counter()
+    errors = [0]
+    finished: list[float] = []
+    lock = threading.Lock()
+
+    def connection(cid: int) -> None:
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        position = cid * len(paths) // total
+        mine: list[float] = []
+        my_statuses: Counter[int] = Counter()
+        my_errors = 0
+        while time.time() < deadline:
+            path = paths[position % len(paths)]
+            position += 1
+            began = time.perf_counter()
+            try:
+                conn.request("GET", path, headers=HEADERS)
+                response = conn.getresponse()
+                response.read()
+                if response.will_close:
+                    conn.close()
+            except (OSError, http.client.HTTPException):
+                my_errors += 1
+                conn.close()
+                continue
+            mine.append(time.perf_counter() - began)
+            my_statuses[response.status] += 1
+            if response.status >= 400:
+                my_errors += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+            statuses.update(my_statuses)
+            errors[0] += my_errors
+            finished.append(time.time())
+
+    time.sleep(max(0.0, start_at - time.time()))
+    threads = [threading.Thread(target=connection, args=(cid,)) for cid in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {
+        "latencies": latencies,
+        "statuses": statuses,
+        "errors": errors[0],
+        "elapsed": max(finished) - start_at if finished else seconds,
+    }
+
+
+# --- page weight -----------------------------------------------------------------------------------------
+
+
+def page_weight(base_url: str, paths: list[str]) -> dict[str, list[tuple[int, int]]]:
+    """For each path: (bytes, responses) of a first visit in a fresh context, then of a repeat visit."""
+    from playwright.sync_api import sync_playwright
+
+    weights: dict[str, list[tuple[int, int]]] = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            for path in paths:
+                context = browser.new_context()
+                try:
+                    page = context.new_page()
+                    cdp = context.new_cdp_session(page)
+                    received: list[int] = []
+                    cdp.on(
+                        "Network.loadingFinished",
+                        lambda event, into=received: into.append(event["encodedDataLength"]),
+                    )
+                    cdp.send("Network.enable")
+                    visits = []
+                    for _visit in range(2):
+                        received.clear()
+                        page.goto(base_url + path, wait_until="networkidle")
+                        page.wait_for_timeout(500)  # late events of this visit
+                        visits.append((int(sum(received)), len(received)))
+                    weights[path] = visits
+                finally:
+                    context.close()
+        finally:
+            browser.close()
+    return weights
+
+
+# --- the generator process -------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="One load generator process (started by tools/bench.py).")
+    parser.add_argument("command", choices=["load"])
+    parser.add_argument("--base", required=True)
+    parser.add_argument("--paths", required=True, type=Path)
+    parser.add_argument("--seconds", required=True, type=float)
+    parser.add_argument("--connections", required=True, help="the connection numbers of this process: 0,2,4")
+    parser.add_argument("--total", required=True, type=int)
+    parser.add_argument("--start-at", required=True, type=float)
+    options = parser.parse_args()
+    paths = json.loads(options.paths.read_text())
+    ids = [int(cid) for cid in options.connections.split(",")]
+    result = generate(options.base, paths, options.seconds, ids, options.total, options.start_at)
+    json.dump(result, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()

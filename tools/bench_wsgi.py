@@ -1,0 +1,43 @@
+"""The WSGI application `tools/bench.py` serves with gunicorn: Welfare Point, and a minimal Flask page beside it.
+
+``gunicorn tools.bench_wsgi:app`` (run from the project folder) serves ``welfarepoint.create_app()`` configured
+by the usual ``WELFAREPOINT_*`` variables (``WELFAREPOINT_INSTANCE_PATH`` included), and at ``/bench-minimal`` a Flask app with one tiny Jinja page,
+mounted with werkzeug's DispatcherMiddleware. Both go through the same server, workers and load in the same
+run, so the ratio of their request rates shows what the application itself costs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from flask import Flask, render_template_string
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from welfarepoint import create_app
+
+MINIMAL_PAGE = """<!doctype html>
+<html lang="it"><head><meta charset="utf-8"><title>{{ title }}</title></head>
+<body><h1>{{ title }}</h1><p>{{ text }}</p></body></html>
+"""
+
+
+def minimal_app() -> Flask:
+    """The smallest useful Flask page: one route rendering one Jinja template."""
+    minimal = Flask("bench_minimal")
+
+    @minimal.get("/")
+    def page():
+        return render_template_string(MINIMAL_PAGE, title="Welfare Point", text="Pagina minima di confronto.")
+
+    return minimal
+
+
+# create_app reads INSTANCE_PATH from its mapping only: pass the variable on so that nothing of the project's own
+# instance folder (config.py, secret key) is used.
+instance = os.environ.get("WELFAREPOINT_INSTANCE_PATH")
+app = create_app({"INSTANCE_PATH": instance} if instance else None)
+app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/bench-minimal": minimal_app()})  # type: ignore[method-assign]
