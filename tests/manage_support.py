@@ -7,6 +7,7 @@ import re
 from welfarepoint.accounts.operations import create_user, find_user
 from welfarepoint.catalog.models import Alliance, Service
 from welfarepoint.extensions import db
+from welfarepoint.manage.forms import ListingForm
 
 PASSWORD = "lamponi-e-mirtilli-2026"
 
@@ -53,8 +54,7 @@ def listing(app, **where) -> Service:
         return service
 
 
-MULTI = ("needs", "company_sizes", "periods", "time_slots", "languages")
-NOT_IN_FORM = ("status", "last_verified")
+MULTI = ListingForm.MULTI
 
 
 def form_data(app, uuid: str, page: str, **changes) -> dict[str, object]:
@@ -68,7 +68,7 @@ def form_data(app, uuid: str, page: str, **changes) -> dict[str, object]:
     data: dict[str, object] = {
         name: [part for part in value.split(";") if part] if name in MULTI else value
         for name, value in cells.items()
-        if name not in NOT_IN_FORM
+        if name not in workflow.NOT_IN_FORM
     }
     data.update(changes)
     data["csrf_token"] = token(page)

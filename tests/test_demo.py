@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from tests.monitoring_figures import FIGURE_6_2, TABLE_6_1, TYPES
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
 from welfarepoint.catalog.demo import build_demo_network
@@ -15,33 +16,6 @@ from welfarepoint.catalog.validation import CSV_COLUMNS, validate_listing
 
 TODAY = date(2025, 3, 3)
 
-# Tabella 6.1 (alliances, actions for persons, actions for companies), copied from the monitoring data.
-TABLE_6_1 = {
-    "Bergamo": (5, 7, 4),
-    "Brescia": (3, 2, 46),
-    "Brianza": (2, 5, 6),
-    "Insubria": (4, 5, 9),
-    "Milano Città Metropolitana": (6, 31, 45),
-    "Montagna": (5, 7, 0),
-    "Pavia": (8, 29, 5),
-    "Val Padana": (7, 49, 40),
-}
-# Figura 6.2: organisations per type, in taxonomy order.
-TYPES = (
-    "public_body", "social_district_or_special_company", "school_or_training_institution", "trade_union",
-    "employers_association", "non_profit", "large_enterprise", "medium_enterprise", "small_enterprise",
-    "micro_enterprise",
-)  # fmt: skip
-FIGURE_6_2 = {
-    "Bergamo": (7, 6, 17, 11, 2, 70, 5, 7, 3, 2),
-    "Brescia": (5, 12, 3, 0, 4, 58, 1, 8, 15, 1),
-    "Brianza": (5, 7, 3, 4, 5, 26, 0, 1, 0, 0),
-    "Insubria": (15, 9, 0, 0, 0, 15, 1, 6, 2, 0),
-    "Milano Città Metropolitana": (15, 9, 2, 9, 7, 31, 0, 0, 2, 0),
-    "Montagna": (11, 1, 1, 2, 0, 14, 0, 0, 0, 0),
-    "Pavia": (12, 1, 3, 0, 0, 19, 1, 2, 3, 0),
-    "Val Padana": (18, 9, 0, 0, 10, 33, 5, 6, 3, 2),
-}
 RESERVED_DOMAINS = ("example.org", "example.com", "example.net")
 PERSON_NEEDS = {
     "before_school", "after_school", "summer_closure", "holiday_closure", "homework_support",
@@ -88,7 +62,7 @@ def overdue(row: dict[str, str], today: date = TODAY) -> bool:
 
 
 def test_actions_and_alliances_per_ats_match_table_6_1(network, actions):
-    for ats, (alliances, persons, companies) in TABLE_6_1.items():
+    for ats, (alliances, _actions, persons, companies) in TABLE_6_1.items():
         assert sum(a.ats == ats for a in network.alliances) == alliances, ats
         assert sum(r["ats"] == ats and r["category"] in ("P1", "P2") for r in actions) == persons, ats
         assert sum(r["ats"] == ats and r["category"].startswith("C") for r in actions) == companies, ats

@@ -4,36 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 
+from tests.monitoring_figures import FIGURE_6_2_TOTALS, TABLE_6_1, partner_types
 from welfarepoint.catalog.interchange import export_listings, import_listings, services_for_export
 from welfarepoint.catalog.models import Alliance, AllianceMember, Organisation, Service
 from welfarepoint.extensions import db
 
-# Tabella 6.1 and Figura 6.2 of the monitoring (July 2023), copied here on purpose.
-TABLE_6_1 = {  # alliances, actions, for persons, for companies
-    "Bergamo": (5, 11, 7, 4),
-    "Brescia": (3, 48, 2, 46),
-    "Brianza": (2, 11, 5, 6),
-    "Insubria": (4, 14, 5, 9),
-    "Milano Città Metropolitana": (6, 76, 31, 45),
-    "Montagna": (5, 7, 7, 0),
-    "Pavia": (8, 34, 29, 5),
-    "Val Padana": (7, 89, 49, 40),
-}
-FIGURE_6_2_TOTALS = {
-    "Bergamo": 130, "Brescia": 107, "Brianza": 51, "Insubria": 48, "Milano Città Metropolitana": 75,
-    "Montagna": 29, "Pavia": 41, "Val Padana": 86,
-}  # fmt: skip
-TYPES_MONTAGNA = {
-    "public_body": 11,
-    "social_district_or_special_company": 1,
-    "school_or_training_institution": 1,
-    "trade_union": 2,
-    "non_profit": 14,
-}
-TYPES_VAL_PADANA = {
-    "public_body": 18, "social_district_or_special_company": 9, "employers_association": 10, "non_profit": 33,
-    "large_enterprise": 5, "medium_enterprise": 6, "small_enterprise": 3, "micro_enterprise": 2,
-}  # fmt: skip
 ACTION_CATEGORIES = ("P1", "P2", "C1", "C2", "C3", "C4", "C5", "C6", "C7")
 
 
@@ -61,8 +36,8 @@ def test_loaded_network_reproduces_the_monitoring_figures(demo_app):
         assert partners[ats] == FIGURE_6_2_TOTALS[ats], ats
         assert desks[ats] >= 1, ats
     assert sum(alliances.values()) == 40 and sum(actions.values()) == 290 and sum(partners.values()) == 567
-    assert by_type["Montagna"] == TYPES_MONTAGNA
-    assert by_type["Val Padana"] == TYPES_VAL_PADANA
+    assert by_type["Montagna"] == partner_types("Montagna")
+    assert by_type["Val Padana"] == partner_types("Val Padana")
 
 
 def test_demo_export_then_import_changes_nothing(demo_app):

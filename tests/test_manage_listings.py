@@ -274,3 +274,51 @@ def test_list_filters_and_export_of_the_filtered_list(demo_app, manager):
     excel = manager.get("/manage/services/export.csv?excel=1")
     assert excel.data.startswith("\ufeff".encode())
     assert manager.get("/manage/services?status=nonsense&page=abc&lang=en").status_code == 200
+
+
+def test_a_manager_sends_waiting_changes_back_then_discards_them(demo_app, manager, editor):
+    client, alliance = editor
+    target = listing(
+        demo_app, status="published", ats="Montagna", alliance_id=_alliance_id(demo_app, alliance)
+    )
+    page = client.get(f"/manage/services/{target.uuid}")
+    client.post(
+        f"/manage/services/{target.uuid}",
+        data=form_data(demo_app, target.uuid, page.text, title="Titolo da rivedere", action="submit"),
+    )
+    held = listing(demo_app, uuid=target.uuid)
+    edit = manager.get(f"/manage/services/{target.uuid}?lang=en")
+    assert "Send back to the editor" in edit.text and "Discard the changes" in edit.text
+    manager.post(
+        f"/manage/services/{target.uuid}/status",
+        data={"csrf_token": token(edit.text), "version": held.version, "action": "send_back"},
+    )
+    sent_back = listing(demo_app, uuid=target.uuid)
+    assert sent_back.draft["submitted"] is False and sent_back.title == target.title
+    edit = manager.get(f"/manage/services/{target.uuid}?lang=en")
+    manager.post(
+        f"/manage/services/{target.uuid}/status",
+        data={"csrf_token": token(edit.text), "version": sent_back.version, "action": "discard"},
+    )
+    after = listing(demo_app, uuid=target.uuid)
+    assert after.draft is None and after.title == target.title and after.status == "published"
+    history = manager.get(f"/manage/services/{target.uuid}/history?lang=en").text
+    assert "Sent back to the editor" in history and "Waiting changes discarded" in history
+
+
+def test_preview_of_changes_that_no_longer_validate_says_so(demo_app, manager):
+    target = listing(demo_app, status="published", ats="Montagna")
+    with demo_app.app_context():
+        service = db.session.get(Service, target.id)
+        from welfarepoint.catalog import workflow
+
+        cells = workflow.current_cells(service) | {"municipalities": "Comune Scomparso"}
+        service.draft = {
+            "cells": cells,
+            "author": "x@example.org",
+            "at": "2026-01-01T00:00:00",
+            "submitted": True,
+        }
+        db.session.commit()
+    response = manager.get(f"/manage/services/{target.uuid}/preview?lang=en", follow_redirects=True)
+    assert response.status_code == 200 and "The saved changes are no longer valid" in response.text

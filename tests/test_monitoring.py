@@ -8,6 +8,7 @@ import io
 import pytest
 from sqlalchemy import event, select, update
 
+from tests.monitoring_figures import FIGURE_6_2, FIGURE_6_2_TOTALS, TABLE_6_1, TYPES, partner_types
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
 from welfarepoint.catalog.models import Alliance, Service
@@ -21,54 +22,8 @@ from welfarepoint.insights.monitoring import (
     report_text_table,
 )
 
-# Tabella 6.1 and Figura 6.2 of the monitoring (July 2023), copied here on purpose.
-TABLE_6_1 = {  # alliances, actions, for persons, for companies
-    "Bergamo": (5, 11, 7, 4),
-    "Brescia": (3, 48, 2, 46),
-    "Brianza": (2, 11, 5, 6),
-    "Insubria": (4, 14, 5, 9),
-    "Milano Città Metropolitana": (6, 76, 31, 45),
-    "Montagna": (5, 7, 7, 0),
-    "Pavia": (8, 34, 29, 5),
-    "Val Padana": (7, 89, 49, 40),
-}
-FIGURE_6_2 = {  # partners by type, in the taxonomy's order of organisation types
-    "Bergamo": (7, 6, 17, 11, 2, 70, 5, 7, 3, 2),
-    "Brescia": (5, 12, 3, 0, 4, 58, 1, 8, 15, 1),
-    "Brianza": (5, 7, 3, 4, 5, 26, 0, 1, 0, 0),
-    "Insubria": (15, 9, 0, 0, 0, 15, 1, 6, 2, 0),
-    "Milano Città Metropolitana": (15, 9, 2, 9, 7, 31, 0, 0, 2, 0),
-    "Montagna": (11, 1, 1, 2, 0, 14, 0, 0, 0, 0),
-    "Pavia": (12, 1, 3, 0, 0, 19, 1, 2, 3, 0),
-    "Val Padana": (18, 9, 0, 0, 10, 33, 5, 6, 3, 2),
-}
-FIGURE_6_2_TOTALS = {
-    "Bergamo": 130, "Brescia": 107, "Brianza": 51, "Insubria": 48, "Milano Città Metropolitana": 75,
-    "Montagna": 29, "Pavia": 41, "Val Padana": 86,
-}  # fmt: skip
-TYPES_MONTAGNA = {
-    "public_body": 11,
-    "social_district_or_special_company": 1,
-    "school_or_training_institution": 1,
-    "trade_union": 2,
-    "non_profit": 14,
-}
-TYPES_VAL_PADANA = {
-    "public_body": 18, "social_district_or_special_company": 9, "employers_association": 10, "non_profit": 33,
-    "large_enterprise": 5, "medium_enterprise": 6, "small_enterprise": 3, "micro_enterprise": 2,
-}  # fmt: skip
-TYPES = (
-    "public_body",
-    "social_district_or_special_company",
-    "school_or_training_institution",
-    "trade_union",
-    "employers_association",
-    "non_profit",
-    "large_enterprise",
-    "medium_enterprise",
-    "small_enterprise",
-    "micro_enterprise",
-)
+TYPES_MONTAGNA = partner_types("Montagna")
+TYPES_VAL_PADANA = partner_types("Val Padana")
 
 
 def _counts(row: MonitoringRow) -> tuple[int, int, int, int, int]:

@@ -234,11 +234,12 @@ def import_listings(
     return import_rows(rows, author=author, dry_run=dry_run, today=today, allowed=allowed)
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
+    """A listing's value as a CSV cell: lists joined with ``;``, dates in ISO form, nothing as empty."""
     if value is None:
         return ""
-    if isinstance(value, list):
-        return ";".join(value)
+    if isinstance(value, list | tuple):
+        return ";".join(str(item) for item in value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
@@ -247,7 +248,7 @@ def _cell(value: Any) -> str:
 def export_row(service: Service) -> dict[str, str]:
     """One listing as a CSV row of :data:`CSV_COLUMNS`."""
     listing = operations.listing_of(service)
-    row = {name: _cell(getattr(listing, name, None)) for name in CSV_COLUMNS}
+    row = {name: cell_text(getattr(listing, name, None)) for name in CSV_COLUMNS}
     row["municipalities"] = ";".join(
         place.name for code in listing.municipalities if (place := territory.by_istat(code))
     )

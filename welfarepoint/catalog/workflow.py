@@ -13,19 +13,21 @@ Functions flush, record a revision, and never commit (the caller does, once).
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint.catalog import events
-from welfarepoint.catalog.models import Revision, Service, now_utc
+from welfarepoint.catalog.interchange import cell_text
+from welfarepoint.catalog.models import Organisation, Revision, Service, ServiceCoverage, now_utc
 from welfarepoint.catalog.operations import (
     CONTENT_FIELDS,
     CatalogError,
     ConflictError,
     _diff,
+    _jsonable,
     change_status,
+    find_alliance,
     find_organisation,
     listing_of,
     snapshot,
@@ -38,26 +40,16 @@ from welfarepoint.extensions import db
 NOT_IN_FORM = ("status", "last_verified")
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return ";".join(str(item) for item in value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def cells_of(listing: ListingInput) -> dict[str, str]:
     """A validated listing as text cells (municipalities by ISTAT code), ready to be validated again."""
-    return {name: _cell(getattr(listing, name, None)) for name in CSV_COLUMNS}
+    return {name: cell_text(getattr(listing, name, None)) for name in CSV_COLUMNS}
 
 
 def cells_of_snapshot(data: dict[str, Any]) -> dict[str, str]:
     """The content a revision kept, as text cells (the provider's type is looked up, it is not in snapshots)."""
-    cells = {name: _cell(data.get(name)) for name in CONTENT_FIELDS if name in CSV_COLUMNS}
-    cells["municipalities"] = _cell(data.get("coverage", []))
-    cells["municipality"] = _cell(data.get("municipality_code"))
+    cells = {name: cell_text(data.get(name)) for name in CONTENT_FIELDS if name in CSV_COLUMNS}
+    cells["municipalities"] = cell_text(data.get("coverage", []))
+    cells["municipality"] = cell_text(data.get("municipality_code"))
     cells["provider"] = data.get("provider", "")
     provider = find_organisation(cells["provider"]) if cells["provider"] else None
     cells["provider_type"] = provider.type if provider else ""
@@ -95,7 +87,7 @@ def _check_version(service: Service, expected_version: int | None) -> None:
 
 def _listing_snapshot(listing: ListingInput, status: str) -> dict[str, Any]:
     data = {
-        name: _cell_json(getattr(listing, name, None))
+        name: _jsonable(getattr(listing, name, None))
         for name in CONTENT_FIELDS
         if name != "municipality_code"
     }
@@ -105,14 +97,6 @@ def _listing_snapshot(listing: ListingInput, status: str) -> dict[str, Any]:
     data["alliance"] = listing.alliance
     data["status"] = status
     return data
-
-
-def _cell_json(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return list(value)
-    return value
 
 
 def _hold(service: Service, listing: ListingInput, *, author: str, submitted: bool, action: str) -> None:
@@ -300,6 +284,34 @@ __all__ = [
     "send_back",
     "submit",
 ]
+
+
+def preview(service: Service) -> Service:
+    """A copy of ``service`` carrying its changes waiting for review, never added to the database session.
+
+    Raises CatalogError when the saved changes no longer validate. The caller expunges the copy if a lazy load
+    pulled it into the session.
+    """
+    listing = listing_from_cells(service.draft["cells"]) if service.draft else listing_of(service)
+    with db.session.no_autoflush:
+        copy = Service(
+            uuid=service.uuid,
+            slug=service.slug,
+            status=service.status,
+            updated_at=now_utc(),
+            last_verified=service.last_verified,
+        )
+        for name in CONTENT_FIELDS:
+            if name == "municipality_code":
+                copy.municipality_code = listing.municipality
+            elif hasattr(listing, name):
+                setattr(copy, name, getattr(listing, name))
+        copy.provider = find_organisation(listing.provider) or Organisation(
+            name=listing.provider, type=listing.provider_type
+        )
+        copy.alliance = find_alliance(listing.alliance) if listing.alliance else None
+        copy.coverage = [ServiceCoverage(municipality_code=code) for code in listing.municipalities]
+    return copy
 
 
 def merge_into(service: Service, keep: Service, *, author: str) -> None:

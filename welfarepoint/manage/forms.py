@@ -36,6 +36,14 @@ class LoginForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
+def add_errors(form: FlaskForm, problems: list[FieldError]) -> None:
+    """Show the catalog's problems (by column name) next to the form's fields of the same name."""
+    for problem in problems:
+        field = getattr(form, problem.column, None)
+        if isinstance(field, Field):
+            field.errors = [*field.errors, problem.message]
+
+
 class MultiCheckboxField(SelectMultipleField):
     """A group of checkboxes; the choices are validated by the catalog, not here."""
 
@@ -157,10 +165,7 @@ class ListingForm(FlaskForm):
 
     def add_errors(self, problems: list[FieldError]) -> None:
         """Show the catalog's problems next to their fields."""
-        for problem in problems:
-            field = getattr(self, problem.column, None)
-            if isinstance(field, Field):
-                field.errors = [*field.errors, problem.message]
+        add_errors(self, problems)
 
 
 class ActionForm(FlaskForm):

@@ -18,13 +18,11 @@ from sqlalchemy import func, or_
 
 from welfarepoint.catalog import taxonomy, workflow
 from welfarepoint.catalog.interchange import export_listings
-from welfarepoint.catalog.models import Organisation, Revision, Service, ServiceCoverage, now_utc
+from welfarepoint.catalog.models import Organisation, Revision, Service
 from welfarepoint.catalog.operations import (
     CatalogError,
     ConflictError,
     create_service,
-    find_alliance,
-    find_organisation,
 )
 from welfarepoint.catalog.validation import CSV_COLUMNS, validate_listing
 from welfarepoint.extensions import db
@@ -92,9 +90,11 @@ class ListFilters:
         }
 
 
-def filtered(filters: ListFilters):
-    """The account's listings matching ``filters``, most recently changed first."""
-    query = scope.services(current_user).order_by(Service.updated_at.desc(), Service.id.desc())
+def matching(filters: ListFilters, *, by_identifier: bool = False) -> list[Service]:
+    """The account's listings matching ``filters``: most recently changed first, or by ``external_id``."""
+    query = scope.services(current_user).order_by(
+        *((Service.external_id,) if by_identifier else (Service.updated_at.desc(), Service.id.desc()))
+    )
     if filters.status:
         query = query.where(Service.status == filters.status)
     if filters.category:
@@ -106,7 +106,11 @@ def filtered(filters: ListFilters):
         query = query.where(
             or_(func.lower(Service.title).like(pattern), func.lower(Service.external_id).like(pattern))
         )
-    return query
+    listings = list(db.session.execute(query).unique().scalars())
+    if filters.stale:  # each listing has its own review interval: compared here, not in SQL
+        today = date.today()
+        listings = [service for service in listings if service.is_overdue(today)]
+    return listings
 
 
 @bp.get("/services")
@@ -114,10 +118,7 @@ def filtered(filters: ListFilters):
 def services():
     """The account's listings, with filters by status, category, staleness and text."""
     filters = ListFilters.from_args(request.args)
-    listings = list(db.session.execute(filtered(filters)).unique().scalars())
-    if filters.stale:
-        today = date.today()
-        listings = [service for service in listings if service.is_overdue(today)]
+    listings = matching(filters)
     total = len(listings)
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     page = min(filters.page, pages)
@@ -140,11 +141,7 @@ def services():
 def export_services():
     """The filtered list as a listings CSV (the import format); ``excel=1`` for Italian Excel."""
     filters = ListFilters.from_args(request.args)
-    listings = list(
-        db.session.execute(filtered(filters).order_by(None).order_by(Service.external_id)).unique().scalars()
-    )
-    if filters.stale:
-        listings = [service for service in listings if service.is_overdue(date.today())]
+    listings = matching(filters, by_identifier=True)
     excel = request.args.get("excel") == "1"
     return Response(
         export_listings(listings, excel=excel),
@@ -365,36 +362,18 @@ def _status_message(action: str, service: Service) -> str:
 def preview_service(uuid: str):
     """The listing as the public will see it, with the changes waiting for review."""
     service = _scoped(uuid)
-    shown = _preview_of(service) if service.draft else service
+    if not service.draft:
+        return render_template("manage/service_preview.html", service=service, original=service)
+    try:
+        shown = workflow.preview(service)
+    except CatalogError as error:
+        flash(str(error.message), "warning")
+        return redirect(url_for("manage.edit_service", uuid=uuid))
     try:
         return render_template("manage/service_preview.html", service=shown, original=service)
     finally:
-        if shown is not service and shown in db.session:
+        if shown in db.session:
             db.session.expunge(shown)
-
-
-def _preview_of(service: Service) -> Service:
-    """A copy of ``service`` carrying its waiting changes, never added to the database session."""
-    listing = workflow.listing_from_cells(service.draft["cells"])
-    with db.session.no_autoflush:
-        copy = Service(
-            uuid=service.uuid,
-            slug=service.slug,
-            status=service.status,
-            updated_at=now_utc(),
-            last_verified=service.last_verified,
-        )
-        for name in workflow.CONTENT_FIELDS:
-            if name == "municipality_code":
-                copy.municipality_code = listing.municipality
-            elif hasattr(listing, name):
-                setattr(copy, name, getattr(listing, name))
-        copy.provider = find_organisation(listing.provider) or Organisation(
-            name=listing.provider, type=listing.provider_type
-        )
-        copy.alliance = find_alliance(listing.alliance) if listing.alliance else None
-        copy.coverage = [ServiceCoverage(municipality_code=code) for code in listing.municipalities]
-    return copy
 
 
 @bp.get("/services/<uuid>/history")

@@ -11,23 +11,15 @@ from flask_login import current_user, login_required
 
 from welfarepoint.catalog import operations, taxonomy
 from welfarepoint.catalog.models import Organisation
-from welfarepoint.catalog.validation import FieldError
 from welfarepoint.extensions import db
 from welfarepoint.manage import scope
-from welfarepoint.manage.forms import AllianceForm, MemberForm, OrganisationForm
+from welfarepoint.manage.forms import AllianceForm, MemberForm, OrganisationForm, add_errors
 from welfarepoint.manage.views import bp
 
 
 def _managers_only() -> None:
     if not scope.may(current_user, "network"):
         abort(403)
-
-
-def _add_errors(form, problems: list[FieldError]) -> None:
-    for problem in problems:
-        field = getattr(form, problem.column, None)
-        if field is not None:
-            field.errors = [*field.errors, problem.message]
 
 
 # --- organisations -------------------------------------------------------------------------------------
@@ -68,7 +60,7 @@ def _organisation_values(form: OrganisationForm):
         ats=ats,
     )
     if problems:
-        _add_errors(form, problems)
+        add_errors(form, problems)
         return None
     return values
 
