@@ -7,8 +7,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import MetaData, event
+from sqlalchemy.orm import DeclarativeBase, Mapper
+from sqlalchemy.orm.base import instance_state
 
 # Named constraints, so that Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
 NAMING_CONVENTION = {
@@ -26,7 +27,24 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+def _materialize_state_dict(target, *_args) -> None:
+    """Give a new or freshly loaded object's ``InstanceState`` a real ``__dict__`` while the object is alive.
+
+    Works around a use-after-free in CPython 3.11 (its "inline values" object layout): when setting an
+    attribute makes Python turn an object's inline values into a dict, the dict's allocation can start
+    a garbage collection; if that collection frees the mapped object of this very ``InstanceState``,
+    SQLAlchemy's weak-reference callback (``InstanceState._cleanup``) sets attributes on the same state,
+    which frees the inline values the outer assignment is still copying. The heap is corrupted and the
+    worker dies later with a segmentation fault (seen with 585 Welfare Points on one page at 10,000
+    listings). Reading ``__dict__`` once, here, does the conversion at a moment when no collection can
+    reach this state's object, and later assignments never convert again. Python 3.12 changed this code.
+    """
+    instance_state(target).__dict__  # noqa: B018 - the read is the point
+
+
 db = SQLAlchemy(model_class=Base)
+event.listen(Mapper, "init", _materialize_state_dict)
+event.listen(Mapper, "load", _materialize_state_dict)
 migrate = Migrate()
 babel = Babel()
 csrf = CSRFProtect()
