@@ -12,30 +12,47 @@ from welfarepoint.catalog import queries
 from welfarepoint.matching.engine import MatchResult, match, offer_from
 from welfarepoint.matching.profile import NeedsProfile, profile_from
 
-_offers_cache: dict[tuple, list] = {}
+_offers_cache: dict[tuple, tuple[list, dict[str, list]]] = {}
 
 
-def published_offers(audience: str) -> list:
-    """The :class:`Offer` of every published listing of ``audience``, cached until the next catalog change.
+def _published(audience: str) -> tuple[list, dict[str, list]]:
+    """Every published :class:`Offer` of ``audience``, and the same filed under each need they answer.
 
-    The search index's generation moves whenever a published listing changes (in any process), so it keys the
-    cache; a catalog change is seen by the next questionnaire of every worker.
+    Cached until the next catalog change: the search index's generation moves whenever a published listing
+    changes (in any process), so it keys the cache; a change is seen by the next questionnaire of every worker.
     """
     from flask import current_app
 
     key = (current_app.config["SEARCH_INDEX_DIR"], audience, search.generation())
-    offers = _offers_cache.get(key)
-    if offers is None:
+    cached = _offers_cache.get(key)
+    if cached is None:
         offers = [offer_from(service) for service in queries.published_for_audience(audience)]
+        by_need: dict[str, list] = {}
+        for offer in offers:
+            for need in offer.needs:
+                by_need.setdefault(need, []).append(offer)
         for old in [k for k in _offers_cache if k[:2] == key[:2]]:
             del _offers_cache[old]
-        _offers_cache[key] = offers
-    return offers
+        cached = _offers_cache[key] = (offers, by_need)
+    return cached
+
+
+def offers_for(audience: str, needs: list[str]) -> list:
+    """The published offers of ``audience`` that answer at least one of ``needs`` (the only ones that can match)."""
+    by_need = _published(audience)[1]
+    seen: set[int] = set()
+    found = []
+    for need in needs:
+        for offer in by_need.get(need, ()):
+            if offer.id not in seen:
+                seen.add(offer.id)
+                found.append(offer)
+    return found
 
 
 def run_questionnaire(
     args: Any, audience: str, language: str
 ) -> tuple[NeedsProfile, dict[str, Any], MatchResult]:
-    """Read the answers, then match them on every published listing of ``audience``."""
+    """Read the answers, then match them on the published listings of ``audience`` that answer a need asked."""
     profile, errors = profile_from(args, audience)
-    return profile, errors, match(profile, published_offers(audience), language=language)
+    return profile, errors, match(profile, offers_for(audience, profile.needs), language=language)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from welfarepoint.catalog import events
 from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db
+from welfarepoint.search import engine as _engine
 from welfarepoint.search import query as _query
 from welfarepoint.search.analysis import fold, normalise_query
 from welfarepoint.search.index import SearchIndex, get_index
@@ -241,6 +242,7 @@ def catch_up() -> SearchIndex:
 def forget_all() -> None:
     """Close this process's indexes and drop its cached results (before a fork; in tests and benchmarks)."""
     _forget_indexes()
+    _engine.forget_all()
     with _results_lock:
         _results.clear()
 

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "services"
 POOL_SIZE = 8
 WRITE_TIMEOUT = 10.0
-SCHEMA_VERSION = "5"  # bump when the schema or analysis changes: the index is then rebuilt at start
+SCHEMA_VERSION = "6"  # bump when the schema or analysis changes: the index is then rebuilt at start
 
 
 class SearchIndex:
@@ -98,6 +98,7 @@ class SearchIndex:
         if searcher is None:
             searcher = self.index().searcher()
             searcher.wp_cache = {}
+            searcher.wp_path = str(self.path)
         try:
             yield searcher
         finally:

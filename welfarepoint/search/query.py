@@ -6,29 +6,30 @@ pass over the postings of its words, never a new searcher or a query per filter.
 
 from __future__ import annotations
 
+import heapq
 import zlib
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache, lru_cache
 from typing import Any
 
-from markupsafe import Markup
-from whoosh import highlight
-from whoosh.query import And, Or, Phrase, Term
-from whoosh.searching import Hit as WhooshHit
+from markupsafe import Markup, escape
 from whoosh.spelling import ListCorrector
 
 from welfarepoint import territory
 from welfarepoint.search import synonyms
 from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
+from welfarepoint.search.engine import Alternative, NearWords, SearcherView
 from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, age_token, ats_token
 
 FACETS = ("audience", "category", "ats", "cost", "period")
+#: A listing open all year counts in the facet of every period.
+ALL_PERIODS = ("all_year", "school_year", "summer", "christmas", "easter")
 #: Single-word municipality names that are everyday words: never read as a place in a query.
 NOT_PLACES = {"mese", "cene", "ceto", "cevo", "pieve", "lodi"}
 VARIANT_BOOST = 0.6
-#: Short fields where a several-word synonym must appear as a phrase.
-PHRASE_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
+#: Short fields, where synonyms are looked for too.
+SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
 
 
@@ -87,42 +88,34 @@ def _tokens(language: str, text: str) -> list[str]:
     return [token.text for token in _ANALYZERS[language](text) if not token.stopped]
 
 
-def _concept_query(concept: synonyms.Concept):
+def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
     """Any way of saying the concept, in any field; synonyms only in the short fields, each asked once."""
     alternatives = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     for position, variant in enumerate(concept.variants):
         text = " ".join(variant)
         for fieldname, language in TEXT_FIELDS.items():
-            if position and fieldname not in PHRASE_FIELDS:
+            if position and fieldname not in SHORT_FIELDS:
                 continue  # the words as typed are looked for in long texts; their synonyms are not (too costly)
             tokens = tuple(_tokens(language, text))
             if not tokens or (fieldname, tokens) in seen:
                 continue
             seen.add((fieldname, tokens))
-            if len(tokens) == 1:
-                query = Term(fieldname, tokens[0])
-            elif fieldname in PHRASE_FIELDS:
-                query = Phrase(fieldname, list(tokens))
-            else:
-                # Positions in long texts are costly to walk: there, all the words anywhere will do.
-                query = And([Term(fieldname, token) for token in tokens])
-            if position:
-                query.boost = VARIANT_BOOST
-            alternatives.append(query)
-    return Or(alternatives) if alternatives else None
+            # Several words (a synonym such as "lavoro agile") must all be in the field, not necessarily
+            # side by side: in short fields that is what a phrase finds, at a fraction of the cost.
+            alternatives.append(Alternative(fieldname, tokens, VARIANT_BOOST if position else 1.0))
+    return tuple(alternatives)
 
 
-def build_text_query(text: str, mode: str = "and"):
-    """The query for ``text``: each concept (with its synonyms) in any field; all concepts, or any of them."""
-    parts = [
-        q for concept in synonyms.concepts(text)[:MAX_CONCEPTS] if (q := _concept_query(concept)) is not None
-    ]
-    if not parts:
-        return None
-    if len(parts) == 1:
-        return parts[0]
-    return And(parts) if mode == "and" else Or(parts)
+@lru_cache(maxsize=4096)
+def text_concepts(text: str) -> tuple[tuple[Alternative, ...], ...]:
+    """The concepts of ``text`` (at most ``MAX_CONCEPTS``), each as its alternatives."""
+    found = []
+    for concept in synonyms.concepts(text)[:MAX_CONCEPTS]:
+        alternatives = concept_alternatives(concept)
+        if alternatives:
+            found.append(alternatives)
+    return tuple(found)
 
 
 def detect_place(text: str) -> tuple[str, territory.Municipality | None]:
@@ -154,63 +147,85 @@ def _cached(searcher, key, compute):
     return cache[key]
 
 
+def _view(searcher) -> SearcherView:
+    return _cached(searcher, "view", lambda: SearcherView(searcher, searcher.wp_path))
+
+
 def _all_docs(searcher) -> frozenset[int]:
     return _cached(searcher, "all", lambda: frozenset(searcher.reader().all_doc_ids()))
 
 
-def _docs(searcher, query) -> frozenset[int]:
-    return _cached(searcher, ("docs", repr(query)), lambda: frozenset(searcher.docs_for_query(query)))
+def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> frozenset[int]:
+    """Live documents with any of ``terms`` in a keyword field."""
+
+    def compute():
+        view = _view(searcher)
+        docs: frozenset[int] = frozenset()
+        for term in terms:
+            docs = docs | view.term_docs(field, term)
+        return docs
+
+    return _cached(searcher, ("docs", field, terms), compute)
 
 
 def _column(searcher, name: str) -> list[Any]:
-    """The values of a sortable field for every document number (read segment by segment).
-
-    Whoosh's MultiReader leaves out segments that lack the column, which shifts document numbers: read each
-    segment at its own offset instead.
-    """
-
-    def compute():
-        values: list[Any] = [""] * searcher.doc_count_all()
-        for reader, offset in searcher.reader().leaf_readers():
-            if reader.has_column(name):
-                for position, value in enumerate(reader.column_reader(name)):
-                    values[offset + position] = value
-        return values
-
-    return _cached(searcher, ("column", name), compute)
+    """The values of a sortable field for every document number (each segment's read once per process)."""
+    return _cached(searcher, ("column", name), lambda: _view(searcher).column(name))
 
 
 def _ids(searcher) -> list[str]:
-    def compute():
-        ids: list[str] = [""] * searcher.doc_count_all()
-        for docnum, fields in searcher.iter_docs():
-            ids[docnum] = fields["id"]
-        return ids
+    return _column(searcher, "id")
 
-    return _cached(searcher, "ids", compute)
+
+def _ties(searcher, today: date) -> list[int]:
+    """Every document's tie-break of the day."""
+
+    def compute():
+        return [tie_break(service_id, today) for service_id in _ids(searcher)]
+
+    return _cached(searcher, ("ties", today), compute)
+
+
+def _value_sets(searcher, name: str) -> dict[str, frozenset[int]]:
+    """For a facet, the live documents of each value (a listing open all year counts in every period)."""
+
+    def compute():
+        live = _all_docs(searcher)
+        sets: dict[str, set[int]] = {}
+        if name == "period":
+            for docnum, value in enumerate(_column(searcher, "period_set")):
+                if docnum in live:
+                    periods = value.split()
+                    for period in ALL_PERIODS if "all_year" in periods else periods:
+                        sets.setdefault(period, set()).add(docnum)
+        else:
+            for docnum, value in enumerate(_column(searcher, name)):
+                if docnum in live:
+                    sets.setdefault(value, set()).add(docnum)
+        return {value: frozenset(docs) for value, docs in sets.items()}
+
+    return _cached(searcher, ("values", name), compute)
 
 
 def filter_docs(searcher, filters: Filters) -> frozenset[int] | None:
     """The documents that pass every filter (None when nothing is filtered)."""
     sets: list[frozenset[int]] = []
     if filters.audience:
-        sets.append(_docs(searcher, Term("audience", filters.audience)))
+        sets.append(_term_docs(searcher, "audience", (filters.audience,)))
     if filters.categories:
-        sets.append(_docs(searcher, Or([Term("category", code) for code in sorted(filters.categories)])))
+        sets.append(_term_docs(searcher, "category", tuple(sorted(filters.categories))))
     if filters.ats:
-        sets.append(_docs(searcher, Term("ats", filters.ats)))
+        sets.append(_term_docs(searcher, "ats", (filters.ats,)))
     if filters.municipality:
         place = territory.by_istat(filters.municipality)
-        terms = [Term("coverage", filters.municipality)]
-        if place:
-            terms.append(Term("coverage", ats_token(place.ats)))
-        sets.append(_docs(searcher, Or(terms)))
+        terms = (filters.municipality, ats_token(place.ats)) if place else (filters.municipality,)
+        sets.append(_term_docs(searcher, "coverage", terms))
     if filters.age is not None:
-        sets.append(_docs(searcher, Or([Term("ages", age_token(filters.age)), Term("ages", "any")])))
+        sets.append(_term_docs(searcher, "ages", (age_token(filters.age), "any")))
     if filters.free_only:
-        sets.append(_docs(searcher, Term("cost", "free")))
+        sets.append(_term_docs(searcher, "cost", ("free",)))
     if filters.period:
-        sets.append(_docs(searcher, Or([Term("periods", filters.period), Term("periods", "all_year")])))
+        sets.append(_term_docs(searcher, "periods", (filters.period, "all_year")))
     if not sets:
         return None
     result = sets[0]
@@ -225,30 +240,19 @@ def facet_counts(searcher, matched: frozenset[int], filters: Filters) -> dict[st
     for name in FACETS:
         others = filter_docs(searcher, filters.without(name))
         base = matched if others is None else matched & others
-        if name == "period":
-            column = _column(searcher, "period_set")
-            counter: Counter[str] = Counter()
-            for docnum in base:
-                periods = column[docnum].split()
-                if "all_year" in periods:
-                    counter.update(["all_year", "school_year", "summer", "christmas", "easter"])
-                else:
-                    counter.update(periods)
-        elif name == "cost":
-            column = _column(searcher, "cost")
-            counter = Counter(column[docnum] for docnum in base)
-        else:
-            column = _column(searcher, name)
-            counter = Counter(column[docnum] for docnum in base)
-        counts[name] = sorted(counter.items(), key=lambda item: (-item[1], item[0]))
+        found = [(value, len(base & docs)) for value, docs in _value_sets(searcher, name).items()]
+        counts[name] = sorted(
+            ((value, count) for value, count in found if count), key=lambda i: (-i[1], i[0])
+        )
     return counts
 
 
 # --- spelling ------------------------------------------------------------------------------------------
 
 
-def _vocabulary_corrector(searcher) -> ListCorrector:
-    return _cached(searcher, "synonym-corrector", lambda: ListCorrector(sorted(synonyms.vocabulary())))
+@cache
+def _synonym_words() -> NearWords:
+    return NearWords(synonyms.vocabulary())
 
 
 def edit_distance(a: str, b: str) -> int:
@@ -263,24 +267,36 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def _closest(searcher, word: str) -> str | None:
-    """The known word nearest to ``word`` (fewest edits, then most used), sharing its first letter."""
+    """The known word nearest to ``word`` (fewest edits, then most used), sharing its first letter.
+
+    Candidates come from the vocabularies' one-letter-less forms (fast, see :class:`NearWords`); only when they
+    give nothing does Whoosh walk its word graph for words two edits away.
+    """
     maxdist = 1 if len(word) <= 4 else 2
-    candidates: set[str] = set()
-    for corrector in (searcher.corrector("spell"), _vocabulary_corrector(searcher)):
-        # Whoosh's MultiCorrector mixes up (score, word) pairs: ask each corrector on its own.
-        candidates.update(suggestion for _score, suggestion in corrector._suggestions(word, maxdist, 1))
-    candidates.discard(word)
+    candidates = _view(searcher).near("spell", word) | _synonym_words().near(word)
+    candidates = {
+        candidate
+        for candidate in candidates
+        if candidate != word and candidate[:1] == word[:1] and edit_distance(word, candidate) <= maxdist
+    }
+    if not candidates:
+        whoosh_correctors = (searcher.corrector("spell"), ListCorrector(sorted(synonyms.vocabulary())))
+        for corrector in whoosh_correctors:
+            # Whoosh's MultiCorrector mixes up (score, word) pairs: ask each corrector on its own.
+            candidates.update(suggestion for _score, suggestion in corrector._suggestions(word, maxdist, 1))
+        candidates.discard(word)
     if not candidates:
         return None
     return min(candidates, key=lambda c: (edit_distance(word, c), -searcher.doc_frequency("spell", c), c))
 
 
 def _known(searcher, word: str) -> bool:
+    view = _view(searcher)
     return (
         word in synonyms.vocabulary()
         or not _tokens("it", word)
-        or searcher.doc_frequency("spell", word) > 0
-        or searcher.doc_frequency("places", word) > 0
+        or view.knows("spell", word)
+        or view.knows("places", word)
         or word.isdigit()
     )
 
@@ -311,29 +327,91 @@ def tie_break(service_id: str, today: date) -> int:
     return zlib.crc32(f"{today.isoformat()}:{service_id}".encode())
 
 
-def _highlighter():
-    return highlight.Highlighter(
-        fragmenter=highlight.WholeFragmenter(charlimit=None),
-        formatter=highlight.HtmlFormatter(tagname="mark", classname="wp-hl", termclass="t"),
+@lru_cache(maxsize=8192)
+def _marked_tokens(language: str, text: str) -> tuple[tuple[str, int, int], ...]:
+    """Each word of ``text`` as analysed (stop words kept), with where it starts and ends."""
+    return tuple(
+        (token.text, token.startchar, token.endchar)
+        for token in _ANALYZERS[language](text, chars=True, removestops=False, mode="index")
     )
 
 
-class _Scored:
-    """One evaluation of a text query: every matching document with its score (Whoosh scores them all anyway)."""
+def highlight(text: str, language: str, words: frozenset[str]) -> Markup | None:
+    """``text`` escaped, with the words whose analysed form is in ``words`` marked; None if none is."""
+    parts: list[str] = []
+    last = 0
+    for stem, start, end in _marked_tokens(language, text):
+        if stem in words and start >= last:
+            parts.append(str(escape(text[last:start])))
+            parts.append(f'<mark class="wp-hl">{escape(text[start:end])}</mark>')
+            last = end
+    if not parts:
+        return None
+    parts.append(str(escape(text[last:])))
+    return Markup("".join(parts))
 
-    def __init__(self, searcher, query):
-        self.query = query
-        if query is None:
-            self.results = None
+
+class _Scored:
+    """One evaluation of a text query: every matching live document with its score.
+
+    Each concept's scores over the whole index come from the engine (cached per searcher); "and" keeps the
+    documents every concept matches, "or" those any concept matches; a document's score is the sum of its
+    concepts' scores (as Whoosh's ``And``/``Or`` would give).
+    """
+
+    def __init__(self, searcher, text: str, mode: str = "and"):
+        concepts = text_concepts(text) if text else ()
+        self.text = text
+        self.mode = mode
+        self.concepts = concepts
+        if not concepts:
             self.docs = _all_docs(searcher)
-            self.scores: dict[int, float] = {}
+            self.scores: dict[int, float] | None = None
+            return
+        view = _view(searcher)
+        parts = sorted((view.concept(alternatives) for alternatives in concepts), key=len)
+        if len(parts) == 1:
+            scores = parts[0]
+        elif mode == "and":
+            first, *rest = parts
+            common = first.keys() & rest[0].keys()
+            for part in rest[1:]:
+                common &= part.keys()
+            scores = {docnum: first[docnum] for docnum in common}
+            for part in rest:
+                scores = {docnum: score + part[docnum] for docnum, score in scores.items()}
         else:
-            self.results = searcher.search(query, limit=None, optimize=False)
-            self.scores = {docnum: score for score, docnum in self.results.top_n}
-            self.docs = frozenset(self.scores)
+            scores = dict(parts[-1])
+            for part in parts[:-1]:
+                for docnum, score in part.items():
+                    scores[docnum] = scores.get(docnum, 0.0) + score
+        self.scores = scores
+        self.docs = frozenset(scores)
 
     def within(self, allowed: frozenset[int] | None) -> frozenset[int]:
         return self.docs if allowed is None else self.docs & allowed
+
+    def ranked(self, matched: frozenset[int], ties: list[int], end: int) -> list[int]:
+        """The first ``end`` of ``matched``: by score (to 4 decimals), then by the day's tie-break."""
+        if self.scores is None:
+            return heapq.nsmallest(end, matched, key=ties.__getitem__)
+        scores = self.scores
+        if len(matched) > end:
+            # Only documents that can reach the page are sorted: those at most a rounding below the end-th score.
+            cutoff = heapq.nlargest(end, map(scores.__getitem__, matched))[-1] - 1e-4
+            matched = [docnum for docnum in matched if scores[docnum] >= cutoff]
+        ordered = sorted(matched, key=lambda docnum: (-round(scores[docnum], 4), ties[docnum]))
+        return ordered[:end]
+
+
+def _highlight_words(concepts) -> dict[str, frozenset[str]]:
+    """For each highlighted field, the analysed words of the query's concepts (synonyms included)."""
+    found: dict[str, set[str]] = {name: set() for name in HIGHLIGHT_FIELDS}
+    for alternatives in concepts:
+        for alternative in alternatives:
+            if alternative.field in found:
+                found[alternative.field].update(alternative.tokens)
+    return {name: frozenset(words) for name, words in found.items()}
 
 
 def run(
@@ -355,50 +433,46 @@ def run(
             filters = Filters(**{**filters.__dict__, "municipality": place.istat_code})
     allowed = filter_docs(searcher, filters)
 
-    scored = _Scored(searcher, build_text_query(text, "and") if text else None)
+    scored = _Scored(searcher, text)
     matched = scored.within(allowed)
     suggestion = corrected_from = None
     if text and not matched:
         corrected = correct(searcher, text)
         if corrected:
-            retry = _Scored(searcher, build_text_query(corrected, "and"))
+            retry = _Scored(searcher, corrected)
             if retry.within(allowed):
                 corrected_from, text, scored = text, corrected, retry
             else:
                 suggestion = corrected
         matched = scored.within(allowed)
         if not matched:
-            scored = _Scored(searcher, build_text_query(text, "or"))
+            scored = _Scored(searcher, text, "or")
             matched = scored.within(allowed)
 
     facets = facet_counts(searcher, scored.docs, filters)
     total = len(matched)
     page = max(1, min(page, max(1, -(-total // per_page))))
     start = (page - 1) * per_page
-    ids = _ids(searcher)
     hits: list[Hit] = []
-    if total and scored.results is None:
-        ordered = sorted(matched, key=lambda docnum: tie_break(ids[docnum], today))
-        hits = [Hit(int(ids[docnum]), 0.0) for docnum in ordered[start : start + per_page]]
-    elif total:
-        # Order by score, then by the day's tie-break, so that equal listings take turns across pages too;
-        # only the page shown is turned into hits (and highlighted).
-        ranked = sorted(
-            matched, key=lambda docnum: (-round(scored.scores[docnum], 4), tie_break(ids[docnum], today))
-        )
-        results = scored.results
-        results.highlighter = _highlighter()
-        for position, docnum in enumerate(ranked[start : start + per_page], start):
-            score = scored.scores[docnum]
-            whoosh_hit = WhooshHit(results, docnum, position, score)
-            marks = {}
-            for name in HIGHLIGHT_FIELDS:
-                value = whoosh_hit.get(name)
-                if value:
-                    fragment = whoosh_hit.highlights(name, text=value)
-                    if fragment:
-                        marks[name] = Markup(fragment)
-            hits.append(Hit(int(whoosh_hit["id"]), score, marks))
+    if total:
+        # Equal listings take turns by the day's tie-break, across pages too; only the page shown is turned
+        # into hits (and highlighted).
+        shown = scored.ranked(matched, _ties(searcher, today), start + per_page)[start:]
+        ids = _ids(searcher)
+        if scored.scores is None:
+            hits = [Hit(int(ids[docnum]), 0.0) for docnum in shown]
+        else:
+            marked = _highlight_words(scored.concepts)
+            for docnum in shown:
+                stored = searcher.stored_fields(docnum)
+                marks = {}
+                for name in HIGHLIGHT_FIELDS:
+                    value = stored.get(name)
+                    if value and marked[name]:
+                        fragment = highlight(value, TEXT_FIELDS[name], marked[name])
+                        if fragment is not None:
+                            marks[name] = fragment
+                hits.append(Hit(int(ids[docnum]), scored.scores[docnum], marks))
     return SearchResult(
         hits=hits,
         total=total,

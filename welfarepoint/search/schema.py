@@ -30,7 +30,7 @@ def build_schema() -> Schema:
     """The Whoosh schema of the listings index (see DESIGN §5)."""
     it, en, plain = italian_analyzer(), english_analyzer(), plain_analyzer()
     return Schema(
-        id=ID(stored=True, unique=True),
+        id=ID(stored=True, unique=True, sortable=True),
         version=STORED(),
         title=TEXT(analyzer=it, stored=True, field_boost=3.0),
         summary=TEXT(analyzer=it, stored=True, field_boost=1.5),

@@ -1,0 +1,358 @@
+"""Query evaluation over the postings of the Whoosh index, with caches that survive index changes.
+
+Whoosh's matchers walk postings one Python call at a time, several layers deep (``Or`` of ``And`` of
+spans...): over 10,000 similar listings a broad search cost 100-500 ms. This module reads the same postings
+block by block and scores them itself, with Whoosh's own BM25F formula:
+
+- **Per segment** (immutable on disk, so cached until the segment is merged away, across commits and searchers):
+  each term's document numbers and its BM25 term-frequency part (length-normalised with the segment's own
+  average field length, so a score never depends on how old a cache is); sortable columns; the vocabulary of
+  spelling suggestions.
+- **Per searcher** (dropped when the index changes): inverse document frequencies, global document sets of
+  filter terms, the score of each concept (a word or several, with their synonyms, in every field) over the
+  whole index.
+
+A search then intersects a few cached dictionaries and sums their scores. Deleted documents (an archived
+listing still inside an old segment) are left out when a segment's part is turned into global numbers.
+
+It relies on the codec of ``whoosh-reloaded`` 2.7.5 (``W3LeafMatcher`` blocks: ids, weights, values), which
+the project pins; ``tests/test_search_engine.py`` compares every read with Whoosh's own matchers.
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import accumulate, repeat
+from math import log
+from typing import Any
+
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+K1 = 1.2
+B = 0.75
+#: Postings (document, weight) kept per process across all segments before the least used terms are dropped.
+MAX_CACHED_POSTINGS = 3_000_000
+#: Concepts whose scores over the whole index are kept per searcher.
+MAX_CONCEPTS_PER_SEARCHER = 512
+_LENGTH_OF_BYTE = [byte_to_length(byte) if byte else 0 for byte in range(256)]
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way a concept can match: all these tokens in this field (their scores add up), times ``boost``."""
+
+    field: str
+    tokens: tuple[str, ...]
+    boost: float = 1.0
+
+
+@dataclass
+class Postings:
+    """One term in one segment: local document numbers and their BM25 term-frequency parts."""
+
+    docs: array
+    weights: list[float]
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+
+EMPTY = Postings(array("I"), [])
+
+
+class NearWords:
+    """A vocabulary that finds its words within two edits of a typed word without walking it (SymSpell).
+
+    Every word is filed under itself and each form with one letter dropped; a typed word is looked up the
+    same way. That meets every word one insertion, deletion, substitution or swap of two letters away, and
+    some two edits away; callers measure the real distance of what it returns.
+    """
+
+    def __init__(self, words: Iterable[str]):
+        self.words = frozenset(words)
+        self.index: dict[str, list[str]] = {}
+        for word in self.words:
+            for key in _one_letter_less(word):
+                self.index.setdefault(key, []).append(word)
+
+    def near(self, word: str) -> set[str]:
+        found: set[str] = set()
+        for key in _one_letter_less(word):
+            found.update(self.index.get(key, ()))
+        return found
+
+
+def _one_letter_less(word: str) -> set[str]:
+    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
+
+
+class SegmentCache:
+    """What never changes in one segment: postings, lengths, columns and vocabularies."""
+
+    def __init__(self, segment_id: str):
+        self.segment_id = segment_id
+        self.terms: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self.lengths: dict[str, list[int]] = {}
+        self.average: dict[str, float] = {}
+        self.columns: dict[str, list[Any]] = {}
+        self.vocabularies: dict[str, NearWords] = {}
+        self.size = 0
+        self.lock = threading.RLock()
+
+    # --- reading -----------------------------------------------------------------------------------------
+
+    def _lengths(self, reader, field: str) -> list[int]:
+        lengths = self.lengths.get(field)
+        if lengths is None:
+            count = reader.doc_count_all()
+            column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+            if column is None:
+                lengths = [0] * count
+            else:
+                # One byte per document (Whoosh's quantised length): read them all at once.
+                raw = column._dbfile.get(column._basepos, column._count)
+                lengths = [_LENGTH_OF_BYTE[byte] for byte in raw] + [0] * (count - len(raw))
+            self.lengths[field] = lengths
+            self.average[field] = (reader.field_length(field) / count) if count else 1.0
+        return lengths
+
+    def postings(self, reader, field: str, term: str) -> Postings:
+        """The postings of ``term`` in ``field`` of this segment (read once, then from memory)."""
+        key = (field, term)
+        with self.lock:
+            cached = self.terms.get(key)
+            if cached is not None:
+                self.terms.move_to_end(key)
+                return cached
+        found = self._read(reader, field, term)
+        with self.lock:
+            self.terms[key] = found
+            self.size += len(found)
+        _registry.note(len(found))
+        return found
+
+    def _read(self, reader, field: str, term: str) -> Postings:
+        fieldobj = reader.schema[field]
+        try:
+            matcher = reader._terms.matcher(field, fieldobj.to_bytes(term), fieldobj.format)
+        except TermNotFound:
+            return EMPTY
+        docs: array = array("I")
+        frequencies: array = array("f")
+        while matcher.is_active():
+            # A block is a pickled (ids, weights, values): ids delta-encoded, weights None when all are 1.
+            matcher._read_data()
+            ids, weights = matcher._data[0], matcher._data[1]
+            docs.extend(ids if matcher._byteids else accumulate(ids))
+            if weights is None or isinstance(weights, float):
+                frequencies.extend(repeat(weights or 1.0, matcher._blocklength))
+            else:
+                frequencies.extend(weights)
+            matcher._next_block()
+        lengths = self._lengths(reader, field)
+        average = self.average[field] or 1.0
+        factor = K1 * B / average
+        base = K1 * (1 - B)
+        weights = [
+            (tf * (K1 + 1)) / (tf + base + factor * lengths[docnum])
+            for docnum, tf in zip(docs, frequencies, strict=True)
+        ]
+        return Postings(docs, weights)
+
+    def drop_oldest(self) -> int:
+        """Forget the least recently used term; return how many postings that freed."""
+        with self.lock:
+            if not self.terms:
+                return 0
+            _key, postings = self.terms.popitem(last=False)
+            self.size -= len(postings)
+            return len(postings)
+
+    def column(self, reader, name: str) -> list[Any]:
+        """A sortable column's values for every document of this segment ("" where the segment has none)."""
+        values = self.columns.get(name)
+        if values is None:
+            count = reader.doc_count_all()
+            values = list(reader.column_reader(name)) if reader.has_column(name) else [""] * count
+            self.columns[name] = values
+        return values
+
+    def vocabulary(self, reader, field: str) -> NearWords:
+        """The words of ``field`` in this segment, for spelling suggestions."""
+        found = self.vocabularies.get(field)
+        if found is None:
+            found = NearWords(reader.schema[field].from_bytes(term) for term in reader.lexicon(field))
+            self.vocabularies[field] = found
+        return found
+
+
+class _Registry:
+    """This process's segment caches, by index folder and segment id; bounded in postings."""
+
+    def __init__(self):
+        self.segments: dict[tuple[str, str], SegmentCache] = {}
+        self.lock = threading.Lock()
+        self.postings = 0
+
+    def segment(self, index_path: str, reader) -> SegmentCache:
+        key = (index_path, reader.segment().segment_id())
+        with self.lock:
+            cache = self.segments.get(key)
+            if cache is None:
+                cache = self.segments[key] = SegmentCache(key[1])
+            return cache
+
+    def keep_only(self, index_path: str, segment_ids: Iterable[str]) -> None:
+        """Forget the segments of ``index_path`` that are no longer in the index (merged away)."""
+        wanted = set(segment_ids)
+        with self.lock:
+            for key in [key for key in self.segments if key[0] == index_path and key[1] not in wanted]:
+                self.postings -= self.segments.pop(key).size
+
+    def note(self, added: int) -> None:
+        with self.lock:
+            self.postings += added
+            if self.postings <= MAX_CACHED_POSTINGS:
+                return
+            caches = sorted(self.segments.values(), key=lambda cache: -cache.size)
+        for cache in caches:
+            while self.postings > MAX_CACHED_POSTINGS * 0.8:
+                freed = cache.drop_oldest()
+                if not freed:
+                    break
+                with self.lock:
+                    self.postings -= freed
+
+    def clear(self) -> None:
+        with self.lock:
+            self.segments.clear()
+            self.postings = 0
+
+
+_registry = _Registry()
+
+
+def forget_all() -> None:
+    """Drop every segment cache of this process (tests, benchmarks, before a fork)."""
+    _registry.clear()
+
+
+# --- per searcher ------------------------------------------------------------------------------------------
+
+
+class SearcherView:
+    """The searcher's segments with their caches and global offsets; made once per searcher."""
+
+    def __init__(self, searcher, index_path: str):
+        self.searcher = searcher
+        self.leaves = []
+        for reader, offset in searcher.reader().leaf_readers():
+            deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
+            self.leaves.append((reader, offset, _registry.segment(index_path, reader), deleted))
+        _registry.keep_only(index_path, [reader.segment().segment_id() for reader, *_ in self.leaves])
+        self.count = searcher.doc_count_all()
+        self.idf_cache: dict[tuple[str, str], float] = {}
+        self.concepts: OrderedDict[tuple, dict[int, float]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def doc_frequency(self, field: str, term: str) -> int:
+        """How many documents have ``term`` in ``field`` (deleted ones too, as Whoosh counts)."""
+        return sum(
+            len(cache.postings(reader, field, term)) for reader, _offset, cache, _deleted in self.leaves
+        )
+
+    def idf(self, field: str, term: str) -> float:
+        """Whoosh's inverse document frequency, from the cached postings instead of the term dictionary."""
+        key = (field, term)
+        value = self.idf_cache.get(key)
+        if value is None:
+            value = self.idf_cache[key] = log(self.count / (self.doc_frequency(field, term) + 1)) + 1
+        return value
+
+    def term_docs(self, field: str, term: str) -> frozenset[int]:
+        """Global numbers of the live documents with ``term`` in ``field``."""
+        docs: set[int] = set()
+        for reader, offset, cache, deleted in self.leaves:
+            local = cache.postings(reader, field, term).docs
+            if deleted:
+                docs.update(offset + docnum for docnum in local if docnum not in deleted)
+            elif offset:
+                docs.update(offset + docnum for docnum in local)
+            else:
+                docs.update(local)
+        return frozenset(docs)
+
+    def knows(self, field: str, word: str) -> bool:
+        """Whether ``word`` is a term of ``field`` in any segment."""
+        return any(
+            word in cache.vocabulary(reader, field).words for reader, _offset, cache, _deleted in self.leaves
+        )
+
+    def near(self, field: str, word: str) -> set[str]:
+        """Terms of ``field`` that may be within two edits of ``word`` (see :class:`NearWords`)."""
+        found: set[str] = set()
+        for reader, _offset, cache, _deleted in self.leaves:
+            found |= cache.vocabulary(reader, field).near(word)
+        return found
+
+    def column(self, name: str) -> list[Any]:
+        """A sortable column for every global document number."""
+        values: list[Any] = [""] * self.count
+        for reader, offset, cache, _deleted in self.leaves:
+            part = cache.column(reader, name)
+            values[offset : offset + len(part)] = part
+        return values
+
+    def _add(self, total: dict[int, float], alternative: Alternative) -> None:
+        """Add the scores of the documents ``alternative`` matches to ``total`` (one pass over the postings)."""
+        field, tokens = alternative.field, alternative.tokens
+        factors = [alternative.boost * self.idf(field, token) for token in tokens]
+        get = total.get
+        for reader, offset, cache, deleted in self.leaves:
+            lists = [cache.postings(reader, field, token) for token in tokens]
+            if not all(lists):
+                continue
+            if len(lists) == 1:
+                factor = factors[0]
+                pairs = zip(lists[0].docs, lists[0].weights, strict=True)
+                if not offset and not deleted:
+                    for docnum, weight in pairs:
+                        total[docnum] = get(docnum, 0.0) + weight * factor
+                    continue
+                for docnum, weight in pairs:
+                    if docnum not in deleted:
+                        number = offset + docnum
+                        total[number] = get(number, 0.0) + weight * factor
+                continue
+            smallest = min(lists, key=len)
+            common = set(smallest.docs).intersection(*(postings.docs for postings in lists))
+            pairs = list(zip(lists, factors, strict=True))
+            for docnum in common:
+                if docnum not in deleted:
+                    number = offset + docnum
+                    # Document numbers are sorted: find each word's weight by bisection, not a dict per word.
+                    score = sum(p.weights[bisect_left(p.docs, docnum)] * factor for p, factor in pairs)
+                    total[number] = get(number, 0.0) + score
+
+    def concept(self, alternatives: tuple[Alternative, ...]) -> dict[int, float]:
+        """Every live document any alternative matches, with the sum of the alternatives' scores."""
+        with self.lock:
+            cached = self.concepts.get(alternatives)
+            if cached is not None:
+                self.concepts.move_to_end(alternatives)
+                return cached
+        total: dict[int, float] = {}
+        for alternative in alternatives:
+            self._add(total, alternative)
+        with self.lock:
+            self.concepts[alternatives] = total
+            while len(self.concepts) > MAX_CONCEPTS_PER_SEARCHER:
+                self.concepts.popitem(last=False)
+        return total
