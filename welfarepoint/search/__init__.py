@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -18,7 +19,7 @@ from datetime import date
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -83,11 +84,20 @@ def _published(session: Session, ids: Iterable[int] | None = None) -> Iterator[S
         session.expunge_all()
 
 
+#: From this many published listings a rebuild analyses them in two processes (when the machine has two cores).
+PARALLEL_REBUILD_FROM = 2000
+
+
 def rebuild() -> int:
     """Rebuild the whole index from the published listings in the database; return how many."""
     search_index = _index()
     with _exclusive(search_index), Session(db.engine) as session:
-        count = search_index.rebuild(document(service) for service in _published(session))
+        published = session.execute(
+            select(func.count(Service.id)).where(Service.status == "published")
+        ).scalar()
+        processes = 2 if published >= PARALLEL_REBUILD_FROM and (os.cpu_count() or 1) > 1 else 1
+        documents = (document(service) for service in _published(session))
+        count = search_index.rebuild(documents, processes=processes)
     log.info("search index rebuilt with %d listings in %s", count, search_index.path)
     return count
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
 
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
-from welfarepoint.search.analysis import english_analyzer, fold, italian_analyzer, plain_analyzer
+from welfarepoint.search.analysis import english_analyzer, fold, italian_analyzer, plain_analyzer, words
 
 #: Text fields searched, with the analyzer language of each ("it" or "en").
 TEXT_FIELDS = {
@@ -32,15 +32,17 @@ def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         version=STORED(),
-        title=TEXT(analyzer=it, stored=True, field_boost=3.0),
-        summary=TEXT(analyzer=it, stored=True, field_boost=1.5),
-        tags=TEXT(analyzer=it, field_boost=2.0),
-        body=TEXT(analyzer=it),
-        title_en=TEXT(analyzer=en, stored=True, field_boost=2.5),
-        summary_en=TEXT(analyzer=en, stored=True, field_boost=1.2),
-        body_en=TEXT(analyzer=en),
-        places=TEXT(analyzer=plain, field_boost=0.5),
-        spell=TEXT(analyzer=plain),
+        # Text fields keep word counts, not positions: the search never asks for a phrase (see query.py).
+        title=TEXT(analyzer=it, stored=True, field_boost=3.0, phrase=False),
+        summary=TEXT(analyzer=it, stored=True, field_boost=1.5, phrase=False),
+        tags=TEXT(analyzer=it, field_boost=2.0, phrase=False),
+        body=TEXT(analyzer=it, phrase=False),
+        title_en=TEXT(analyzer=en, stored=True, field_boost=2.5, phrase=False),
+        summary_en=TEXT(analyzer=en, stored=True, field_boost=1.2, phrase=False),
+        body_en=TEXT(analyzer=en, phrase=False),
+        places=TEXT(analyzer=plain, field_boost=0.5, phrase=False),
+        # The words of a listing's short fields as written, once each: the vocabulary of spelling suggestions.
+        spell=KEYWORD(lowercase=False, scorable=False),
         audience=ID(sortable=True),
         category=ID(sortable=True),
         ats=ID(sortable=True),
@@ -53,7 +55,6 @@ def build_schema() -> Schema:
         needs=KEYWORD(),
         slots=KEYWORD(),
         languages=KEYWORD(),
-        provider=NUMERIC(int, sortable=True),
     )
 
 
@@ -111,16 +112,24 @@ def document(service: Any) -> dict[str, Any]:
         "summary_en": service.summary_en,
         "body_en": body_en,
         "places": " ".join(place_names),
+        # Short fields only: their words are what searches name; a word found only in descriptions is found
+        # as typed (a correction is offered only when a search finds nothing).
         "spell": " ".join(
-            [
-                service.title,
-                service.summary,
-                " ".join(service.tags),
-                service.title_en,
-                service.summary_en,
-                service.description,
-                service.description_en,
-            ]
+            sorted(
+                set(
+                    words(
+                        " ".join(
+                            [
+                                service.title,
+                                service.summary,
+                                " ".join(service.tags),
+                                service.title_en,
+                                service.summary_en,
+                            ]
+                        )
+                    )
+                )
+            )
         ),
         "audience": service.audience,
         "category": service.category,
@@ -134,5 +143,4 @@ def document(service: Any) -> dict[str, Any]:
         "needs": " ".join(service.needs),
         "slots": " ".join(service.time_slots),
         "languages": " ".join(service.languages),
-        "provider": service.provider_id,
     }
