@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from welfarepoint.catalog import events, operations, taxonomy
-from welfarepoint.catalog.models import Revision, Service
+from welfarepoint.catalog.models import CatalogState, Revision, Service
 from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.extensions import db
 
@@ -131,15 +131,18 @@ def test_mark_verified_records_who_and_when(app, make_service):
 def test_committed_changes_are_announced_once_and_rollbacks_forgotten(app, make_service):
     seen = []
 
-    def listener(sender, service_ids):
+    def listener(sender, service_ids, generation):
         seen.append(service_ids)
+        generations.append(generation)
 
+    generations = []
     events.listings_committed.connect(listener)
     try:
         with app.app_context():
             service = make_service()
             db.session.commit()
             assert seen == [frozenset({service.id})]
+            assert generations == [db.session.get(CatalogState, 1).generation]
             operations.change_status(service, "archived", author="x@example.org")
             db.session.rollback()
             db.session.commit()

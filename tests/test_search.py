@@ -338,3 +338,26 @@ def test_cached_results_never_outlive_a_change_or_a_rebuild(app, catalog, runner
         db.session.commit()
     assert runner.invoke(args=["search", "reindex"]).exit_code == 0
     assert find(app, "ludoteca").total == 0
+
+
+def test_after_its_own_publication_a_worker_does_not_compare_the_whole_catalog(app, monkeypatch):
+    """The commit's listings are in the index: the index's generation marker moves with them."""
+    add(app, external_id="g1", title="Ludoteca del sabato")
+    find(app, "ludoteca")  # catches up once: the marker now says which generation the index reflects
+    syncs = []
+    monkeypatch.setattr(search, "sync", lambda: syncs.append(1) or (0, 0))
+    add(app, external_id="g2", title="Ludoteca della domenica")
+    assert find(app, "ludoteca").total == 2
+    assert syncs == []  # nothing to compare: this process wrote the change itself
+
+
+def test_a_change_the_index_missed_is_still_compared_at_the_next_search(app):
+    add(app, external_id="g3", title="Ludoteca del sabato")
+    find(app, "ludoteca")
+    with app.app_context():
+        index = search._index()
+        marker = index.path / search.GENERATION_FILE
+        marker.write_text(str(int(marker.read_text()) - 1))  # as if another instance had committed unseen
+        index.write(delete_ids=[db.session.execute(db.select(Service.id)).scalar_one()])
+    add(app, external_id="g4", title="Ludoteca della domenica")  # does not move a marker that lags
+    assert find(app, "ludoteca").total == 2  # the next search compared, and wrote back what was missing

@@ -15,7 +15,7 @@ import hashlib
 import threading
 from pathlib import Path
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request, url_for
 from werkzeug.security import safe_join
 
 YEAR = 365 * 24 * 3600
@@ -44,8 +44,27 @@ def _static_path(filename: str) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
+_by_name: dict[tuple[str, str], str | None] = {}
+
+
 def fingerprint(filename: str) -> str | None:
-    """A short hash of a static file's content (None when there is no such file)."""
+    """A short hash of a static file's content (None when there is no such file).
+
+    Static files do not change while the app runs, so each name is looked up once (a page asks for its icons
+    dozens of times); in debug mode the file is checked at every use, so an edited stylesheet gets a new hash.
+    """
+    key = (current_app.static_folder or "", filename)
+    if not current_app.debug:
+        known = _by_name.get(key, False)
+        if known is not False:
+            return known
+        found = _file_fingerprint(filename)
+        _by_name[key] = found
+        return found
+    return _file_fingerprint(filename)
+
+
+def _file_fingerprint(filename: str) -> str | None:
     path = _static_path(filename)
     if path is None:
         return None
@@ -127,7 +146,17 @@ def _finish(response: Response) -> Response:
     return response
 
 
+def static_url(filename: str) -> str:
+    """``url_for('static', filename=...)``, built once per request (a results page draws dozens of icons)."""
+    built = g.setdefault("wp_static_urls", {})
+    url = built.get(filename)
+    if url is None:
+        url = built[filename] = url_for("static", filename=filename)
+    return url
+
+
 def init_app(app: Flask) -> None:
     """Version static addresses and compress what is sent."""
     app.url_defaults(_add_version)
     app.after_request(_finish)
+    app.jinja_env.globals["static_url"] = static_url

@@ -9,15 +9,17 @@ them.
 from __future__ import annotations
 
 from blinker import Namespace
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 _signals = Namespace()
 
-#: Sent after a commit with ``service_ids`` (a frozenset of ``Service.id``) of the listings that changed.
+#: Sent after a commit with ``service_ids`` (a frozenset of ``Service.id``) of the listings that changed, and
+#: ``generation``, the catalog generation that commit made.
 listings_committed = _signals.signal("listings-committed")
 
 _KEY = "welfarepoint.changed_services"
+_GENERATION = "welfarepoint.generation"
 
 
 def listing_changed(session: Session, service_id: int) -> None:
@@ -32,15 +34,18 @@ def _before_commit(session: Session) -> None:
         from welfarepoint.catalog.models import CatalogState
 
         session.execute(update(CatalogState).values(generation=CatalogState.generation + 1))
+        session.info[_GENERATION] = session.execute(select(CatalogState.generation)).scalar()
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     changed = session.info.pop(_KEY, None)
+    generation = session.info.pop(_GENERATION, None)
     if changed:
-        listings_committed.send(session, service_ids=frozenset(changed))
+        listings_committed.send(session, service_ids=frozenset(changed), generation=generation)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_KEY, None)
+    session.info.pop(_GENERATION, None)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from types import SimpleNamespace
 
 from sqlalchemy import func
 
 from welfarepoint import territory
-from welfarepoint.catalog.models import Organisation, Service
+from welfarepoint.catalog.models import Organisation, Service, ServiceCoverage
 from welfarepoint.extensions import db
 
 WELFARE_POINT_CATEGORY = "W1"
+#: The columns of a listing that matching reads (with its coverage).
+OFFER_COLUMNS = (
+    "id", "audience", "category", "needs", "ats", "age_min", "age_max",
+    "company_sizes", "periods", "cost", "languages", "availability",
+)  # fmt: skip
 
 
 def published_services(ids: Iterable[int]) -> list[Service]:
@@ -97,14 +103,22 @@ def published_services_of(organisation: Organisation) -> list[Service]:
     )
 
 
-def published_for_audience(audience: str) -> list[Service]:
-    """Every published listing for ``persons`` or ``companies`` (the candidates a questionnaire is matched on)."""
-    return list(
-        db.session.execute(
-            db.select(Service)
-            .where(Service.audience == audience, Service.status == "published")
-            .order_by(Service.id)
-        )
-        .unique()
-        .scalars()
+def published_for_audience(audience: str) -> list[SimpleNamespace]:
+    """What matching needs of every published listing for ``persons`` or ``companies``: plain values, by id.
+
+    Read as columns, not as ORM objects: a worker keeps these for every questionnaire, and loading 10,000
+    listings with their relationships left it 70 MB larger.
+    """
+    published = (Service.audience == audience) & (Service.status == "published")
+    columns = [getattr(Service, name) for name in OFFER_COLUMNS]
+    rows = db.session.execute(db.select(*columns).where(published).order_by(Service.id)).all()
+    coverage: dict[int, list[str]] = {}
+    covered = (
+        db.select(ServiceCoverage.service_id, ServiceCoverage.municipality_code)
+        .join(Service, Service.id == ServiceCoverage.service_id)
+        .where(published)
+        .order_by(ServiceCoverage.service_id, ServiceCoverage.municipality_code)
     )
+    for service_id, code in db.session.execute(covered):
+        coverage.setdefault(service_id, []).append(code)
+    return [SimpleNamespace(**row._asdict(), coverage_codes=coverage.get(row.id, [])) for row in rows]

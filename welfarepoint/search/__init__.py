@@ -162,16 +162,18 @@ def index_services(service_ids: Iterable[int]) -> None:
     search_index.write(documents, [service_id for service_id in ids if service_id not in published])
 
 
-def _on_listings_committed(sender, service_ids: frozenset[int]) -> None:
+def _on_listings_committed(sender, service_ids: frozenset[int], generation: int | None = None) -> None:
     try:
         index_services(service_ids)
+        if generation is not None:
+            _advance_marker(_index(), generation)
     except Exception:
         # The database change stands; the index is repaired from it at the next start or `flask search reindex`.
         log.exception("could not update the search index for listings %s", sorted(service_ids))
         _index().path.joinpath("needs-sync").touch()
 
 
-RESULT_CACHE_SIZE = 2048
+RESULT_CACHE_SIZE = 1024
 _results: OrderedDict[tuple, SearchResult] = OrderedDict()
 _results_lock = threading.Lock()
 
@@ -229,24 +231,44 @@ def catch_up() -> SearchIndex:
     A failed index update of this process (``needs-sync``) is repaired the same way.
     """
     search_index = _index()
-    marker = search_index.path / GENERATION_FILE
     wanted = _catalog_generation() if current_app.config.get("SEARCH_FOLLOW_DATABASE", True) else None
     broken = search_index.path.joinpath("needs-sync").exists()
-    try:
-        known = int(marker.read_text()) if marker.exists() else None
-    except ValueError:
-        known = None
-    if broken or (wanted is not None and wanted != known):
+    if broken or (wanted is not None and wanted != _read_marker(search_index)):
         try:
             sync()
             search_index.path.joinpath("needs-sync").unlink(missing_ok=True)
             if wanted is not None:
-                temporary = marker.with_suffix(".tmp")
-                temporary.write_text(str(wanted))
-                temporary.replace(marker)
+                _write_marker(search_index, wanted)
         except Exception:
             log.exception("search index could not catch up with the database")
     return search_index
+
+
+def _read_marker(search_index: SearchIndex) -> int | None:
+    """The catalog generation this index is known to reflect (None when unknown)."""
+    try:
+        return int((search_index.path / GENERATION_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _write_marker(search_index: SearchIndex, generation: int) -> None:
+    marker = search_index.path / GENERATION_FILE
+    temporary = marker.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(str(generation))
+    temporary.replace(marker)
+
+
+def _advance_marker(search_index: SearchIndex, generation: int) -> None:
+    """After this process wrote the listings of the commit that made ``generation``: the index reflects it.
+
+    Only when the index reflected the generation just before (no other commit in between, from this index's
+    point of view); otherwise the next :func:`catch_up` compares everything. Without this, every worker of
+    every instance would compare the whole catalog with its index after each publication.
+    """
+    with _exclusive(search_index):
+        if _read_marker(search_index) == generation - 1:
+            _write_marker(search_index, generation)
 
 
 def forget_all() -> None:

@@ -37,10 +37,10 @@ from whoosh.util.numeric import byte_to_length
 
 K1 = 1.2
 B = 0.75
-#: Postings (document, weight) kept per process across all segments before the least used terms are dropped.
-MAX_CACHED_POSTINGS = 3_000_000
-#: Concepts whose scores over the whole index are kept per searcher.
-MAX_CONCEPTS_PER_SEARCHER = 512
+#: Postings (document, weight: 12 bytes) kept per process across all segments before the least used terms go.
+MAX_CACHED_POSTINGS = 2_000_000
+#: Scores of concepts over the whole index kept per searcher (about 100 bytes each) before the least used go.
+MAX_CONCEPT_SCORES = 300_000
 _LENGTH_OF_BYTE = [byte_to_length(byte) if byte else 0 for byte in range(256)]
 
 
@@ -58,13 +58,13 @@ class Postings:
     """One term in one segment: local document numbers and their BM25 term-frequency parts."""
 
     docs: array
-    weights: list[float]
+    weights: array
 
     def __len__(self) -> int:
         return len(self.docs)
 
 
-EMPTY = Postings(array("I"), [])
+EMPTY = Postings(array("I"), array("d"))
 
 
 class NearWords:
@@ -160,10 +160,13 @@ class SegmentCache:
         average = self.average[field] or 1.0
         factor = K1 * B / average
         base = K1 * (1 - B)
-        weights = [
-            (tf * (K1 + 1)) / (tf + base + factor * lengths[docnum])
-            for docnum, tf in zip(docs, frequencies, strict=True)
-        ]
+        weights = array(
+            "d",
+            [
+                (tf * (K1 + 1)) / (tf + base + factor * lengths[docnum])
+                for docnum, tf in zip(docs, frequencies, strict=True)
+            ],
+        )
         return Postings(docs, weights)
 
     def drop_oldest(self) -> int:
@@ -260,6 +263,7 @@ class SearcherView:
         self.count = searcher.doc_count_all()
         self.idf_cache: dict[tuple[str, str], float] = {}
         self.concepts: OrderedDict[tuple, dict[int, float]] = OrderedDict()
+        self.concept_scores = 0
         self.lock = threading.Lock()
 
     def doc_frequency(self, field: str, term: str) -> int:
@@ -353,6 +357,7 @@ class SearcherView:
             self._add(total, alternative)
         with self.lock:
             self.concepts[alternatives] = total
-            while len(self.concepts) > MAX_CONCEPTS_PER_SEARCHER:
-                self.concepts.popitem(last=False)
+            self.concept_scores += len(total)
+            while self.concept_scores > MAX_CONCEPT_SCORES and len(self.concepts) > 1:
+                self.concept_scores -= len(self.concepts.popitem(last=False)[1])
         return total

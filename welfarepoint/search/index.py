@@ -23,6 +23,7 @@ from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import LockError
 
+from welfarepoint.search.engine import SearcherView
 from welfarepoint.search.schema import build_schema
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "services"
 POOL_SIZE = 8
 WRITE_TIMEOUT = 10.0
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 
 
 def _cached_column_reader(self, fieldname, column):
@@ -143,7 +144,9 @@ class SearchIndex:
     def indexed_versions(self) -> dict[int, int]:
         """``{service id: version}`` of every indexed listing."""
         with self.searcher() as searcher:
-            return {int(fields["id"]): fields["version"] for fields in searcher.all_stored_fields()}
+            live = searcher.reader().all_doc_ids()
+            ids, versions = searcher_column(searcher, "id"), searcher_column(searcher, "version")
+            return {int(ids[docnum]): int(versions[docnum]) for docnum in live}
 
     # --- writing -------------------------------------------------------------------------------------------
 
@@ -182,6 +185,11 @@ class SearchIndex:
                 raise
             writer.commit(optimize=processes <= 1)
             return count
+
+
+def searcher_column(searcher, name: str) -> list[Any]:
+    """A sortable column's value for every document number of ``searcher`` (segments' columns cached)."""
+    return SearcherView(searcher, searcher.wp_path).column(name)
 
 
 _registry: dict[str, SearchIndex] = {}

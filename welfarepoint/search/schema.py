@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from whoosh.fields import ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import ID, KEYWORD, TEXT, Schema
 
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
@@ -31,7 +31,7 @@ def build_schema() -> Schema:
     it, en, plain = italian_analyzer(), english_analyzer(), plain_analyzer()
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
-        version=STORED(),
+        version=ID(stored=True, sortable=True),
         # Text fields keep word counts, not positions: the search never asks for a phrase (see query.py).
         title=TEXT(analyzer=it, stored=True, field_boost=3.0, phrase=False),
         summary=TEXT(analyzer=it, stored=True, field_boost=1.5, phrase=False),
@@ -102,7 +102,7 @@ def document(service: Any) -> dict[str, Any]:
     periods = service.periods or ["all_year"]
     return {
         "id": str(service.id),
-        "version": service.version,
+        "version": str(service.version),
         "title": service.title,
         "summary": service.summary,
         # A free listing says so in its short fields too, so that "gratis" or "free" meets it cheaply.

@@ -1,0 +1,146 @@
+"""The search engine reads Whoosh's postings itself: its scores must be Whoosh's, segment after segment.
+
+``welfarepoint.search.engine`` depends on the block layout of ``whoosh-reloaded`` 2.7.5; these tests compare it
+with Whoosh's own matchers, so that a Whoosh upgrade that changes the layout fails here, not in production.
+"""
+
+from __future__ import annotations
+
+import pytest
+from whoosh.query import Term
+
+from welfarepoint.search import engine
+from welfarepoint.search.engine import Alternative, NearWords, SearcherView
+from welfarepoint.search.index import SearchIndex
+
+TEXTS = [
+    ("Centro estivo per bambini", "Attività estive, piscina e gite per i bambini della scuola primaria."),
+    ("Doposcuola", "Aiuto nei compiti e merenda, il pomeriggio, per i bambini e i ragazzi."),
+    ("Centro estivo sportivo", "Sport, piscina e giochi in estate: calcio, basket, nuoto per ragazzi."),
+    ("Assistenza domiciliare anziani", "Aiuto a casa per anziani e persone con disabilità, anche il sabato."),
+    ("Spazio compiti", "Compiti, compiti e ancora compiti: il pomeriggio con educatori, per i bambini."),
+]
+
+
+def documents(first: int = 1, texts=TEXTS):
+    return [
+        {"id": str(number), "version": "1", "title": title, "body": body}
+        for number, (title, body) in enumerate(texts, first)
+    ]
+
+
+def add_segment(search_index: SearchIndex, docs=(), delete=()) -> None:
+    """Commit without merging, so that the new documents stay in a segment of their own."""
+    writer = search_index.index().writer(compound=False)
+    for service_id in delete:
+        writer.delete_by_term("id", str(service_id))
+    for doc in docs:
+        writer.add_document(**doc)
+    writer.commit(merge=False)
+
+
+@pytest.fixture
+def index(tmp_path):
+    engine.forget_all()
+    search_index = SearchIndex(tmp_path / "index")
+    search_index.create()
+    yield search_index
+    search_index.close()
+    engine.forget_all()
+
+
+def whoosh_scores(searcher, field: str, term: str) -> dict[str, float]:
+    results = searcher.search(Term(field, term), limit=None)
+    return {hit["id"]: hit.score for hit in results}
+
+
+def engine_scores(searcher, field: str, term: str) -> dict[str, float]:
+    view = SearcherView(searcher, searcher.wp_path)
+    scores = view.concept((Alternative(field, (term,)),))
+    return {searcher.stored_fields(docnum)["id"]: score for docnum, score in scores.items()}
+
+
+@pytest.mark.parametrize(("field", "term"), [("body", "bambin"), ("body", "compit"), ("title", "centr")])
+def test_scores_are_whooshs_bm25f_in_one_segment(index, field, term):
+    index.rebuild(documents())
+    with index.searcher() as searcher:
+        expected = whoosh_scores(searcher, field, term)
+        assert expected  # the term is there
+        found = engine_scores(searcher, field, term)
+    assert found.keys() == expected.keys()
+    for key, score in expected.items():
+        assert found[key] == pytest.approx(score, rel=1e-6)
+
+
+def test_several_segments_and_deletions_are_read_like_whoosh(index):
+    index.rebuild(documents())
+    add_segment(index, documents(first=6, texts=TEXTS[:2]))  # a second segment
+    add_segment(index, delete=[2, 7])  # deleted inside each segment
+    with index.searcher() as searcher:
+        assert len(searcher.reader().leaf_readers()) == 2
+        view = SearcherView(searcher, searcher.wp_path)
+        for field, term in [("body", "bambin"), ("title", "doposcuol"), ("body", "pomerigg")]:
+            expected = set(whoosh_scores(searcher, field, term))
+            found = {searcher.stored_fields(d)["id"] for d in view.concept((Alternative(field, (term,)),))}
+            assert found == expected
+            assert "2" not in found and "7" not in found
+            docs = {searcher.stored_fields(d)["id"] for d in view.term_docs(field, term)}
+            assert docs == expected
+
+
+def test_all_words_of_an_alternative_must_be_in_the_field_and_their_scores_add_up(index):
+    index.rebuild(documents())
+    with index.searcher() as searcher:
+        view = SearcherView(searcher, searcher.wp_path)
+        both = view.concept((Alternative("title", ("centr", "estiv")),))
+        ids = {searcher.stored_fields(d)["id"]: score for d, score in both.items()}
+        assert set(ids) == {"1", "3"}
+        centro = engine_scores(searcher, "title", "centr")
+        estivo = engine_scores(searcher, "title", "estiv")
+        assert ids["1"] == pytest.approx(centro["1"] + estivo["1"])
+
+
+def test_a_boost_multiplies_and_alternatives_add_up(index):
+    index.rebuild(documents())
+    with index.searcher() as searcher:
+        view = SearcherView(searcher, searcher.wp_path)
+        plain = view.concept((Alternative("body", ("piscin",)),))
+        boosted = view.concept((Alternative("body", ("piscin",), 0.5),))
+        assert boosted.keys() == plain.keys()
+        assert all(boosted[d] == pytest.approx(plain[d] * 0.5) for d in plain)
+        together = view.concept((Alternative("body", ("piscin",)), Alternative("title", ("sportiv",))))
+        sport = view.concept((Alternative("title", ("sportiv",)),))
+        assert together.keys() == plain.keys() | sport.keys()
+        for docnum, score in together.items():
+            assert score == pytest.approx(plain.get(docnum, 0.0) + sport.get(docnum, 0.0))
+
+
+def test_segment_caches_outlive_a_commit_and_go_with_merged_segments(index):
+    index.rebuild(documents())
+    with index.searcher() as searcher:
+        SearcherView(searcher, searcher.wp_path).concept((Alternative("body", ("bambin",)),))
+        first = searcher.reader().segment().segment_id()
+    add_segment(index, documents(first=6, texts=TEXTS[:1]))
+    with index.searcher() as searcher:
+        view = SearcherView(searcher, searcher.wp_path)
+        cached = {cache.segment_id: cache for _reader, _offset, cache, _deleted in view.leaves}
+        assert ("body", "bambin") in cached[first].terms  # read before the commit, not again
+    index.rebuild(documents())  # every old segment is gone
+    with index.searcher() as searcher:
+        SearcherView(searcher, searcher.wp_path)
+    assert all(key[1] != first for key in engine._registry.segments)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("pomerigio", "pomeriggio"),  # a letter left out
+        ("pomerigggio", "pomeriggio"),  # one too many
+        ("pomeroggio", "pomeriggio"),  # one wrong
+        ("pomerigigo", "pomeriggio"),  # two swapped
+    ],
+)
+def test_near_words_meet_one_typing_slip_away(typed, meant):
+    vocabulary = NearWords(["pomeriggio", "pomodoro", "compiti", "piscina"])
+    assert meant in vocabulary.near(typed)
+    assert "compiti" not in vocabulary.near(typed)
