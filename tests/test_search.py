@@ -361,3 +361,25 @@ def test_a_change_the_index_missed_is_still_compared_at_the_next_search(app):
         index.write(delete_ids=[db.session.execute(db.select(Service.id)).scalar_one()])
     add(app, external_id="g4", title="Ludoteca della domenica")  # does not move a marker that lags
     assert find(app, "ludoteca").total == 2  # the next search compared, and wrote back what was missing
+
+
+def test_the_results_page_shows_a_listing_as_it_is_now_in_the_visitors_language(app):
+    service_id = add(app, external_id="c1", title="Ludoteca del sabato", title_en="Saturday toy library")
+    client = app.test_client()
+    page = client.get("/search?q=ludoteca&lang=it").get_data(as_text=True)
+    assert "del sabato</" in page  # (the word searched is highlighted)
+    english = client.get("/search?q=ludoteca&lang=en").get_data(as_text=True)
+    assert "Saturday toy" in english  # the same results, drawn again in English
+    with app.app_context():
+        service = db.session.get(Service, service_id)
+        listing, errors = validate_listing(
+            row(
+                external_id="c1", title="Ludoteca del sabato mattina", title_en="Saturday morning toy library"
+            ),
+            today=TODAY,
+        )
+        assert not errors
+        operations.update_service(service, listing, author="t@example.org")
+        db.session.commit()
+    assert "del sabato mattina</" in client.get("/search?q=ludoteca&lang=it").get_data(as_text=True)
+    assert "Saturday morning toy" in client.get("/search?q=ludoteca&lang=en").get_data(as_text=True)

@@ -144,3 +144,12 @@ def test_near_words_meet_one_typing_slip_away(typed, meant):
     vocabulary = NearWords(["pomeriggio", "pomodoro", "compiti", "piscina"])
     assert meant in vocabulary.near(typed)
     assert "compiti" not in vocabulary.near(typed)
+
+
+def test_an_empty_index_finds_nothing_without_an_error(index):
+    with index.searcher() as searcher:
+        view = SearcherView(searcher, searcher.wp_path)
+        assert view.concept((Alternative("title", ("centr",)),)) == {}
+        assert view.term_docs("audience", "persons") == frozenset()
+        assert not view.knows("spell", "centro")
+    assert index.indexed_versions() == {}

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
+from collections import OrderedDict
+from datetime import date
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, gettext, ngettext
+from flask_babel import format_date, format_datetime, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from welfarepoint import search, territory
 from welfarepoint.catalog import operations, queries, taxonomy
@@ -90,15 +94,43 @@ def home():
     return render_template("public/home.html", published=queries.count_published())
 
 
+_cards: OrderedDict[tuple, Markup] = OrderedDict()
+_cards_lock = threading.Lock()
+CARDS_CACHE_SIZE = 512
+
+
+def _result_cards(result: search.SearchResult) -> Markup:
+    """The page's result cards, drawn once per index generation, language and day, then reused.
+
+    A card shows only the listing (which cannot change without the index generation moving), its highlights, the
+    language and today's status; drawing ten of them with their listings loaded was most of a results page.
+    """
+    key = (
+        result.generation,
+        str(get_locale()),
+        date.today(),
+        request.script_root,
+        tuple((hit.service_id, tuple(sorted(hit.highlights.items()))) for hit in result.hits),
+    )
+    with _cards_lock:
+        cards = _cards.get(key)
+    if cards is None:
+        services = {s.id: s for s in queries.published_services(hit.service_id for hit in result.hits)}
+        hits = [(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services]
+        cards = Markup(render_template("public/_result_cards.html", hits=hits)) if hits else Markup()
+        with _cards_lock:
+            _cards[key] = cards
+            while len(_cards) > CARDS_CACHE_SIZE:
+                _cards.popitem(last=False)
+    return cards
+
+
 @bp.get("/search")
 def search_page():
     """Search the published listings (a GET form: every search has a shareable address)."""
     parsed = parse_search_args(request.args)
     result = search.query(parsed.text, parsed.filters, page=parsed.page, per_page=RESULTS_PER_PAGE)
-    services = {
-        service.id: service for service in queries.published_services(h.service_id for h in result.hits)
-    }
-    hits = [(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services]
+    cards = _result_cards(result)
     if parsed.text and parsed.page == 1:
         count_search(search.normalise_for_statistics(parsed.text), result.total > 0)
     place = territory.by_istat(
@@ -110,7 +142,7 @@ def search_page():
         "public/search.html",
         parsed=parsed,
         result=result,
-        hits=hits,
+        cards=cards,
         place=place,
         ats=ats,
         desks=desks,

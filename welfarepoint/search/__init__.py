@@ -60,7 +60,7 @@ def _index() -> SearchIndex:
 
 @contextmanager
 def _exclusive(search_index: SearchIndex) -> Iterator[None]:
-    """Serialise rebuilds and repairs across processes (several workers start at once)."""
+    """Serialise rebuilds, repairs and the writing of a commit across processes (never nested in one)."""
     search_index.path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = Path(str(search_index.path) + ".lock")
     with lock_path.open("a") as handle:
@@ -105,7 +105,12 @@ def rebuild() -> int:
 def sync() -> tuple[int, int]:
     """Bring the index in line with the database (listings added, changed or removed); return (written, deleted)."""
     search_index = _index()
-    with _exclusive(search_index), Session(db.engine) as session:
+    with _exclusive(search_index):
+        return _sync(search_index)
+
+
+def _sync(search_index: SearchIndex) -> tuple[int, int]:
+    with Session(db.engine) as session:
         wanted = dict(
             session.execute(select(Service.id, Service.version).where(Service.status == "published")).all()
         )
@@ -164,9 +169,11 @@ def index_services(service_ids: Iterable[int]) -> None:
 
 def _on_listings_committed(sender, service_ids: frozenset[int], generation: int | None = None) -> None:
     try:
-        index_services(service_ids)
-        if generation is not None:
-            _advance_marker(_index(), generation)
+        search_index = _index()
+        with _exclusive(search_index):  # a reader waits, then finds the marker moved (see catch_up)
+            index_services(service_ids)
+            if generation is not None:
+                _advance_marker(search_index, generation)
     except Exception:
         # The database change stands; the index is repaired from it at the next start or `flask search reindex`.
         log.exception("could not update the search index for listings %s", sorted(service_ids))
@@ -203,6 +210,7 @@ def query(
             return cached
     with search_index.searcher() as searcher:
         result = _query.run(searcher, text, filters, page=page, per_page=per_page, today=today)
+    result.generation = key[1]
     with _results_lock:
         _results[key] = result
         while len(_results) > RESULT_CACHE_SIZE:
@@ -235,10 +243,16 @@ def catch_up() -> SearchIndex:
     broken = search_index.path.joinpath("needs-sync").exists()
     if broken or (wanted is not None and wanted != _read_marker(search_index)):
         try:
-            sync()
-            search_index.path.joinpath("needs-sync").unlink(missing_ok=True)
-            if wanted is not None:
-                _write_marker(search_index, wanted)
+            with _exclusive(search_index):
+                # Asked again with the lock held: the process that held it may have been writing that very
+                # commit (and moved the marker) or repairing the index already.
+                if search_index.path.joinpath("needs-sync").exists() or (
+                    wanted is not None and wanted != _read_marker(search_index)
+                ):
+                    _sync(search_index)
+                    search_index.path.joinpath("needs-sync").unlink(missing_ok=True)
+                    if wanted is not None:
+                        _write_marker(search_index, wanted)
         except Exception:
             log.exception("search index could not catch up with the database")
     return search_index
@@ -262,13 +276,14 @@ def _write_marker(search_index: SearchIndex, generation: int) -> None:
 def _advance_marker(search_index: SearchIndex, generation: int) -> None:
     """After this process wrote the listings of the commit that made ``generation``: the index reflects it.
 
+    Called with the index's lock held.
+
     Only when the index reflected the generation just before (no other commit in between, from this index's
     point of view); otherwise the next :func:`catch_up` compares everything. Without this, every worker of
     every instance would compare the whole catalog with its index after each publication.
     """
-    with _exclusive(search_index):
-        if _read_marker(search_index) == generation - 1:
-            _write_marker(search_index, generation)
+    if _read_marker(search_index) == generation - 1:
+        _write_marker(search_index, generation)
 
 
 def forget_all() -> None:

@@ -257,6 +257,8 @@ class SearcherView:
         self.searcher = searcher
         self.leaves = []
         for reader, offset in searcher.reader().leaf_readers():
+            if reader.segment() is None:  # an empty index has one reader and no segment
+                continue
             deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
             self.leaves.append((reader, offset, _registry.segment(index_path, reader), deleted))
         _registry.keep_only(index_path, [reader.segment().segment_id() for reader, *_ in self.leaves])
@@ -277,7 +279,9 @@ class SearcherView:
         key = (field, term)
         value = self.idf_cache.get(key)
         if value is None:
-            value = self.idf_cache[key] = log(self.count / (self.doc_frequency(field, term) + 1)) + 1
+            frequency = self.doc_frequency(field, term)
+            value = log(self.count / (frequency + 1)) + 1 if frequency else 0.0
+            self.idf_cache[key] = value
         return value
 
     def term_docs(self, field: str, term: str) -> frozenset[int]:

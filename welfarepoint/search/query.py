@@ -75,6 +75,8 @@ class SearchResult:
     suggestion: str | None = None
     corrected_from: str | None = None
     place: territory.Municipality | None = None
+    #: The index generation it was found in (what caches of anything drawn from it key on).
+    generation: tuple = ()
 
     @property
     def pages(self) -> int:
