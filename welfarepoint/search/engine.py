@@ -25,7 +25,7 @@ import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from math import log
@@ -103,6 +103,7 @@ class SegmentCache:
         self.average: dict[str, float] = {}
         self.columns: dict[str, list[Any]] = {}
         self.vocabularies: dict[str, NearWords] = {}
+        self.memos: dict[Any, Any] = {}
         self.size = 0
         self.lock = threading.RLock()
 
@@ -186,6 +187,13 @@ class SegmentCache:
             values = list(reader.column_reader(name)) if reader.has_column(name) else [""] * count
             self.columns[name] = values
         return values
+
+    def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """Anything computed from this segment alone (kept as long as the segment)."""
+        value = self.memos.get(key)
+        if value is None:
+            value = self.memos[key] = compute()
+        return value
 
     def vocabulary(self, reader, field: str) -> NearWords:
         """The words of ``field`` in this segment, for spelling suggestions."""
@@ -309,6 +317,43 @@ class SearcherView:
         for reader, _offset, cache, _deleted in self.leaves:
             found |= cache.vocabulary(reader, field).near(word)
         return found
+
+    def live(self) -> frozenset[int]:
+        """Global numbers of every document not deleted."""
+        parts = []
+        for reader, offset, _cache, deleted in self.leaves:
+            docs = frozenset(range(offset, offset + reader.doc_count_all()))
+            parts.append(docs.difference(offset + docnum for docnum in deleted) if deleted else docs)
+        return frozenset().union(*parts)
+
+    def value_sets(self, name: str, keys_of: Callable[[Any], Iterable[str]]) -> dict[str, frozenset[int]]:
+        """For each key of a sortable column's values (``keys_of(value)``), its live documents."""
+        parts: dict[str, list[frozenset[int]]] = {}
+        for reader, offset, cache, deleted in self.leaves:
+
+            def group(reader=reader, cache=cache) -> dict[str, list[int]]:
+                grouped: dict[str, list[int]] = {}
+                for docnum, value in enumerate(cache.column(reader, name)):
+                    for key in keys_of(value):
+                        grouped.setdefault(key, []).append(docnum)
+                return grouped
+
+            for key, local in cache.memo(("values", name), group).items():
+                docs = frozenset(map(offset.__add__, local)) if offset else frozenset(local)
+                if deleted:
+                    docs = docs.difference(offset + docnum for docnum in deleted)
+                parts.setdefault(key, []).append(docs)
+        return {key: frozenset().union(*docs) for key, docs in parts.items()}
+
+    def per_document(
+        self, key: Any, compute: Callable[[list[Any]], list[Any]], name: str = "id"
+    ) -> list[Any]:
+        """``compute(values of column name)`` for each segment (kept with it), for every global document."""
+        values: list[Any] = [None] * self.count
+        for reader, offset, cache, _deleted in self.leaves:
+            part = cache.memo(key, lambda reader=reader, cache=cache: compute(cache.column(reader, name)))
+            values[offset : offset + len(part)] = part
+        return values
 
     def column(self, name: str) -> list[Any]:
         """A sortable column for every global document number."""

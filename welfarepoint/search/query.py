@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import heapq
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
@@ -154,7 +155,7 @@ def _view(searcher) -> SearcherView:
 
 
 def _all_docs(searcher) -> frozenset[int]:
-    return _cached(searcher, "all", lambda: frozenset(searcher.reader().all_doc_ids()))
+    return _cached(searcher, "all", lambda: _view(searcher).live())
 
 
 def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> frozenset[int]:
@@ -183,29 +184,24 @@ def _ties(searcher, today: date) -> list[int]:
     """Every document's tie-break of the day."""
 
     def compute():
-        return [tie_break(service_id, today) for service_id in _ids(searcher)]
+        return _view(searcher).per_document(
+            ("ties", today), lambda ids: [tie_break(service_id, today) for service_id in ids]
+        )
 
     return _cached(searcher, ("ties", today), compute)
 
 
+def _period_keys(value: str) -> Iterable[str]:
+    periods = value.split()
+    return ALL_PERIODS if "all_year" in periods else periods
+
+
 def _value_sets(searcher, name: str) -> dict[str, frozenset[int]]:
     """For a facet, the live documents of each value (a listing open all year counts in every period)."""
-
-    def compute():
-        live = _all_docs(searcher)
-        sets: dict[str, set[int]] = {}
-        if name == "period":
-            for docnum, value in enumerate(_column(searcher, "period_set")):
-                if docnum in live:
-                    periods = value.split()
-                    for period in ALL_PERIODS if "all_year" in periods else periods:
-                        sets.setdefault(period, set()).add(docnum)
-        else:
-            for docnum, value in enumerate(_column(searcher, name)):
-                if docnum in live:
-                    sets.setdefault(value, set()).add(docnum)
-        return {value: frozenset(docs) for value, docs in sets.items()}
-
+    if name == "period":
+        compute = lambda: _view(searcher).value_sets("period_set", _period_keys)  # noqa: E731
+    else:
+        compute = lambda: _view(searcher).value_sets(name, lambda value: (value,))  # noqa: E731
     return _cached(searcher, ("values", name), compute)
 
 
