@@ -383,3 +383,13 @@ def test_the_results_page_shows_a_listing_as_it_is_now_in_the_visitors_language(
         db.session.commit()
     assert "del sabato mattina</" in client.get("/search?q=ludoteca&lang=it").get_data(as_text=True)
     assert "Saturday morning toy" in client.get("/search?q=ludoteca&lang=en").get_data(as_text=True)
+
+
+def test_a_message_waiting_for_the_visitor_is_shown_on_a_results_page_drawn_before(app):
+    add(app, external_id="f1", title="Ludoteca del sabato")
+    client = app.test_client()
+    assert client.get("/search?q=ludoteca").status_code == 200  # drawn, and kept for the next visitor
+    with client.session_transaction() as session:
+        session["_flashes"] = [("success", "Grazie del suggerimento")]
+    assert "Grazie del suggerimento" in client.get("/search?q=ludoteca").get_data(as_text=True)
+    assert "Grazie del suggerimento" not in client.get("/search?q=ludoteca").get_data(as_text=True)

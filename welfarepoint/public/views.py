@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
-import threading
-from collections import OrderedDict
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_date, format_datetime, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
@@ -21,6 +30,7 @@ from welfarepoint.extensions import db, limiter
 from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
+from welfarepoint.public.drawn import Drawn
 from welfarepoint.public.forms import FeedbackForm
 from welfarepoint.public.structured_data import service_json_ld
 from welfarepoint.search.params import parse_search_args
@@ -94,9 +104,8 @@ def home():
     return render_template("public/home.html", published=queries.count_published())
 
 
-_cards: OrderedDict[tuple, Markup] = OrderedDict()
-_cards_lock = threading.Lock()
-CARDS_CACHE_SIZE = 512
+_cards = Drawn(512)
+_pages = Drawn(256)
 
 
 def _result_cards(result: search.SearchResult) -> Markup:
@@ -112,16 +121,13 @@ def _result_cards(result: search.SearchResult) -> Markup:
         request.script_root,
         tuple((hit.service_id, tuple(sorted(hit.highlights.items()))) for hit in result.hits),
     )
-    with _cards_lock:
-        cards = _cards.get(key)
+    cards = _cards.get(key)
     if cards is None:
         services = {s.id: s for s in queries.published_services(hit.service_id for hit in result.hits)}
         hits = [(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services]
-        cards = Markup(render_template("public/_result_cards.html", hits=hits)) if hits else Markup()
-        with _cards_lock:
-            _cards[key] = cards
-            while len(_cards) > CARDS_CACHE_SIZE:
-                _cards.popitem(last=False)
+        cards = _cards.put(
+            key, Markup(render_template("public/_result_cards.html", hits=hits)) if hits else Markup()
+        )
     return cards
 
 
@@ -130,25 +136,35 @@ def search_page():
     """Search the published listings (a GET form: every search has a shareable address)."""
     parsed = parse_search_args(request.args)
     result = search.query(parsed.text, parsed.filters, page=parsed.page, per_page=RESULTS_PER_PAGE)
-    cards = _result_cards(result)
     if parsed.text and parsed.page == 1:
         count_search(search.normalise_for_statistics(parsed.text), result.total > 0)
     place = territory.by_istat(
         result.place.istat_code if result.place else (parsed.filters.municipality or "")
     )
-    ats = parsed.filters.ats or (place.ats if place else None)
-    desks = queries.welfare_points(ats, near=place.istat_code if place else None) if not result.total else []
-    return render_template(
-        "public/search.html",
-        parsed=parsed,
-        result=result,
-        cards=cards,
-        place=place,
-        ats=ats,
-        desks=desks,
-        search_url=search_url,
-        ats_names=territory.ATS_NAMES,
-    )
+    cards = _result_cards(result)
+    # The same address in the same language, index generation and day draws the same page (a message waiting
+    # to be shown, after a form elsewhere, is the one exception).
+    page_key = (result.generation, str(get_locale()), date.today(), request.script_root, request.full_path)
+    reusable = "_flashes" not in session
+    page = _pages.get(page_key) if reusable else None
+    if page is None:
+        ats = parsed.filters.ats or (place.ats if place else None)
+        near = place.istat_code if place else None
+        desks = queries.welfare_points(ats, near=near) if not result.total else []
+        page = render_template(
+            "public/search.html",
+            parsed=parsed,
+            result=result,
+            cards=cards,
+            place=place,
+            ats=ats,
+            desks=desks,
+            search_url=search_url,
+            ats_names=territory.ATS_NAMES,
+        )
+        if reusable:
+            _pages.put(page_key, page)
+    return page
 
 
 @bp.get("/services/<slug>")
