@@ -393,3 +393,13 @@ def test_a_message_waiting_for_the_visitor_is_shown_on_a_results_page_drawn_befo
         session["_flashes"] = [("success", "Grazie del suggerimento")]
     assert "Grazie del suggerimento" in client.get("/search?q=ludoteca").get_data(as_text=True)
     assert "Grazie del suggerimento" not in client.get("/search?q=ludoteca").get_data(as_text=True)
+
+
+def test_the_age_filter_keeps_listings_without_limits_and_reads_old_ages_as_the_oldest(app):
+    children = add(app, external_id="a1", title="Laboratorio per bambini", age_min="6", age_max="11")
+    everyone = add(app, external_id="a2", title="Laboratorio aperto a tutti", age_min="", age_max="")
+    elderly = add(app, external_id="a3", title="Laboratorio della memoria", age_min="65", age_max="")
+    assert set(ids(find(app, "laboratorio", age=8))) == {children, everyone}
+    assert set(ids(find(app, "laboratorio", age=11))) == {children, everyone}
+    assert set(ids(find(app, "laboratorio", age=12))) == {everyone}
+    assert set(ids(find(app, "laboratorio", age=104))) == {everyone, elderly}

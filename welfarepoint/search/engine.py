@@ -345,6 +345,20 @@ class SearcherView:
                 parts.setdefault(key, []).append(docs)
         return {key: frozenset().union(*docs) for key, docs in parts.items()}
 
+    def docs_where(self, key: Any, names: tuple[str, ...], test: Callable[..., bool]) -> frozenset[int]:
+        """Live documents whose values of the columns ``names`` pass ``test`` (each segment's answer kept)."""
+        parts = []
+        for reader, offset, cache, deleted in self.leaves:
+
+            def compute(reader=reader, cache=cache) -> list[int]:
+                columns = [cache.column(reader, name) for name in names]
+                return [docnum for docnum, values in enumerate(zip(*columns, strict=True)) if test(*values)]
+
+            local = cache.memo(("where", key), compute)
+            docs = frozenset(map(offset.__add__, local)) if offset else frozenset(local)
+            parts.append(docs.difference(offset + docnum for docnum in deleted) if deleted else docs)
+        return frozenset().union(*parts)
+
     def per_document(
         self, key: Any, compute: Callable[[list[Any]], list[Any]], name: str = "id"
     ) -> list[Any]:

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "services"
 POOL_SIZE = 8
 WRITE_TIMEOUT = 10.0
-SCHEMA_VERSION = "8"
+SCHEMA_VERSION = "9"
 
 
 def _cached_column_reader(self, fieldname, column):

@@ -21,7 +21,7 @@ from welfarepoint import territory
 from welfarepoint.search import synonyms
 from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
 from welfarepoint.search.engine import Alternative, NearWords, SearcherView
-from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, age_token, ats_token
+from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, ats_token, clamp_age
 
 FACETS = ("audience", "category", "ats", "cost", "period")
 #: A listing open all year counts in the facet of every period.
@@ -171,6 +171,17 @@ def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> frozenset[int]:
     return _cached(searcher, ("docs", field, terms), compute)
 
 
+def _age_docs(searcher, age: int) -> frozenset[int]:
+    """Live documents whose ages served include ``age``."""
+
+    def compute():
+        return _view(searcher).docs_where(
+            ("age", age), ("age_min", "age_max"), lambda low, high: low <= age <= high
+        )
+
+    return _cached(searcher, ("age", age), compute)
+
+
 def _column(searcher, name: str) -> list[Any]:
     """The values of a sortable field for every document number (each segment's read once per process)."""
     return _cached(searcher, ("column", name), lambda: _view(searcher).column(name))
@@ -219,7 +230,7 @@ def filter_docs(searcher, filters: Filters) -> frozenset[int] | None:
         terms = (filters.municipality, ats_token(place.ats)) if place else (filters.municipality,)
         sets.append(_term_docs(searcher, "coverage", terms))
     if filters.age is not None:
-        sets.append(_term_docs(searcher, "ages", (age_token(filters.age), "any")))
+        sets.append(_age_docs(searcher, clamp_age(filters.age)))
     if filters.free_only:
         sets.append(_term_docs(searcher, "cost", ("free",)))
     if filters.period:

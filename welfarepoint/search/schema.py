@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from whoosh.fields import ID, KEYWORD, TEXT, Schema
+from whoosh.columns import NumericColumn
+from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
@@ -50,7 +51,9 @@ def build_schema() -> Schema:
         periods=KEYWORD(),
         period_set=ID(sortable=True),
         coverage=KEYWORD(),
-        ages=KEYWORD(),
+        # Ages served as two columns (not indexed: a filter compares them once per segment and age).
+        age_min=COLUMN(NumericColumn("B", default=0)),
+        age_max=COLUMN(NumericColumn("B", default=MAX_INDEXED_AGE)),
         sizes=KEYWORD(),
         needs=KEYWORD(),
         slots=KEYWORD(),
@@ -63,18 +66,16 @@ def ats_token(ats: str) -> str:
     return "ats:" + "-".join(fold(ats).split())
 
 
-def age_tokens(age_min: int | None, age_max: int | None) -> list[str]:
-    """One token per year of age served (100 stands for 100 and over); ``any`` when there is no age limit."""
-    if age_min is None and age_max is None:
-        return ["any"]
-    low = max(0, age_min or 0)
-    high = min(MAX_INDEXED_AGE, age_max if age_max is not None else MAX_INDEXED_AGE)
-    return [f"a{age}" for age in range(low, high + 1)]
+def age_bounds(age_min: int | None, age_max: int | None) -> tuple[int, int]:
+    """The ages a listing serves as the two column values (no limit: 0 and ``MAX_INDEXED_AGE``)."""
+    low = min(max(age_min or 0, 0), MAX_INDEXED_AGE)
+    high = min(max(age_max if age_max is not None else MAX_INDEXED_AGE, 0), MAX_INDEXED_AGE)
+    return low, high
 
 
-def age_token(age: int) -> str:
-    """The token a visitor's age is looked up by."""
-    return f"a{min(max(age, 0), MAX_INDEXED_AGE)}"
+def clamp_age(age: int) -> int:
+    """A visitor's age as the columns compare it (100 stands for 100 and over)."""
+    return min(max(age, 0), MAX_INDEXED_AGE)
 
 
 def document(service: Any) -> dict[str, Any]:
@@ -138,7 +139,8 @@ def document(service: Any) -> dict[str, Any]:
         "periods": " ".join(periods),
         "period_set": " ".join(periods),
         "coverage": " ".join(coverage),
-        "ages": " ".join(age_tokens(service.age_min, service.age_max)),
+        "age_min": age_bounds(service.age_min, service.age_max)[0],
+        "age_max": age_bounds(service.age_min, service.age_max)[1],
         "sizes": " ".join(service.company_sizes) or "any",
         "needs": " ".join(service.needs),
         "slots": " ".join(service.time_slots),
