@@ -153,3 +153,23 @@ def test_an_empty_index_finds_nothing_without_an_error(index):
         assert view.term_docs("audience", "persons") == frozenset()
         assert not view.knows("spell", "centro")
     assert index.indexed_versions() == {}
+
+
+def test_the_postings_kept_stay_within_their_bound(index, monkeypatch):
+    index.rebuild(documents())
+    monkeypatch.setattr(engine, "MAX_CACHED_POSTINGS", 6)
+    with index.searcher() as searcher:
+        view = SearcherView(searcher, searcher.wp_path)
+        for term in (
+            "zzz",
+            "bambin",
+            "compit",
+            "piscin",
+            "pomerigg",
+            "aiut",
+            "anzian",
+        ):  # "zzz" is in no listing
+            expected = set(whoosh_scores(searcher, "body", term))
+            found = {searcher.stored_fields(d)["id"] for d in view.concept((Alternative("body", (term,)),))}
+            assert found == expected  # dropping old terms never changes an answer
+            assert engine._registry.postings <= 6

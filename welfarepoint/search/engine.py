@@ -170,11 +170,11 @@ class SegmentCache:
         )
         return Postings(docs, weights)
 
-    def drop_oldest(self) -> int:
-        """Forget the least recently used term; return how many postings that freed."""
+    def drop_oldest(self) -> int | None:
+        """Forget the least recently used term; return how many postings that freed (None: nothing left)."""
         with self.lock:
             if not self.terms:
-                return 0
+                return None
             _key, postings = self.terms.popitem(last=False)
             self.size -= len(postings)
             return len(postings)
@@ -236,7 +236,7 @@ class _Registry:
         for cache in caches:
             while self.postings > MAX_CACHED_POSTINGS * 0.8:
                 freed = cache.drop_oldest()
-                if not freed:
+                if freed is None:
                     break
                 with self.lock:
                     self.postings -= freed
