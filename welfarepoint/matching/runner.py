@@ -12,11 +12,11 @@ from welfarepoint.catalog import queries
 from welfarepoint.matching.engine import MatchResult, match, offer_from
 from welfarepoint.matching.profile import NeedsProfile, profile_from
 
-_offers_cache: dict[tuple, tuple[list, dict[str, list]]] = {}
+_offers_cache: dict[tuple, dict[str, list]] = {}
 
 
-def _published(audience: str) -> tuple[list, dict[str, list]]:
-    """Every published :class:`Offer` of ``audience``, and the same filed under each need they answer.
+def _offers_by_need(audience: str) -> dict[str, list]:
+    """Every published :class:`Offer` of ``audience``, filed under each need it answers.
 
     Cached until the next catalog change: the search index's generation moves whenever a published listing
     changes (in any process), so it keys the cache; a change is seen by the next questionnaire of every worker.
@@ -26,20 +26,20 @@ def _published(audience: str) -> tuple[list, dict[str, list]]:
     key = (current_app.config["SEARCH_INDEX_DIR"], audience, search.generation())
     cached = _offers_cache.get(key)
     if cached is None:
-        offers = [offer_from(service) for service in queries.published_for_audience(audience)]
-        by_need: dict[str, list] = {}
-        for offer in offers:
+        cached = {}
+        for service in queries.published_for_audience(audience):
+            offer = offer_from(service)
             for need in offer.needs:
-                by_need.setdefault(need, []).append(offer)
+                cached.setdefault(need, []).append(offer)
         for old in [k for k in _offers_cache if k[:2] == key[:2]]:
             del _offers_cache[old]
-        cached = _offers_cache[key] = (offers, by_need)
+        _offers_cache[key] = cached
     return cached
 
 
 def offers_for(audience: str, needs: list[str]) -> list:
     """The published offers of ``audience`` that answer at least one of ``needs`` (the only ones that can match)."""
-    by_need = _published(audience)[1]
+    by_need = _offers_by_need(audience)
     seen: set[int] = set()
     found = []
     for need in needs:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 
@@ -25,6 +26,11 @@ class Drawn:
             if value is not None:
                 self._items.move_to_end(key)
             return value
+
+    def get_or_draw(self, key: Any, draw: Callable[[], Any]) -> Any:
+        """What was drawn for ``key``, or ``draw()`` kept for the next time."""
+        value = self.get(key)
+        return self.put(key, draw()) if value is None else value
 
     def put(self, key: Any, value: Any) -> Any:
         with self._lock:

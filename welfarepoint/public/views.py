@@ -21,7 +21,6 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 
 from welfarepoint import search, territory
 from welfarepoint.catalog import operations, queries, taxonomy
@@ -104,31 +103,8 @@ def home():
     return render_template("public/home.html", published=queries.count_published())
 
 
-_cards = Drawn(512)
+#: Results pages already drawn: the same address in the same language, index generation and day draws the same.
 _pages = Drawn(256)
-
-
-def _result_cards(result: search.SearchResult) -> Markup:
-    """The page's result cards, drawn once per index generation, language and day, then reused.
-
-    A card shows only the listing (which cannot change without the index generation moving), its highlights, the
-    language and today's status; drawing ten of them with their listings loaded was most of a results page.
-    """
-    key = (
-        result.generation,
-        str(get_locale()),
-        date.today(),
-        request.script_root,
-        tuple((hit.service_id, tuple(sorted(hit.highlights.items()))) for hit in result.hits),
-    )
-    cards = _cards.get(key)
-    if cards is None:
-        services = {s.id: s for s in queries.published_services(hit.service_id for hit in result.hits)}
-        hits = [(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services]
-        cards = _cards.put(
-            key, Markup(render_template("public/_result_cards.html", hits=hits)) if hits else Markup()
-        )
-    return cards
 
 
 @bp.get("/search")
@@ -141,30 +117,27 @@ def search_page():
     place = territory.by_istat(
         result.place.istat_code if result.place else (parsed.filters.municipality or "")
     )
-    cards = _result_cards(result)
-    # The same address in the same language, index generation and day draws the same page (a message waiting
-    # to be shown, after a form elsewhere, is the one exception).
-    page_key = (result.generation, str(get_locale()), date.today(), request.script_root, request.full_path)
-    reusable = "_flashes" not in session
-    page = _pages.get(page_key) if reusable else None
-    if page is None:
+
+    def draw() -> str:
+        services = {s.id: s for s in queries.published_services(hit.service_id for hit in result.hits)}
         ats = parsed.filters.ats or (place.ats if place else None)
         near = place.istat_code if place else None
-        desks = queries.welfare_points(ats, near=near) if not result.total else []
-        page = render_template(
+        return render_template(
             "public/search.html",
             parsed=parsed,
             result=result,
-            cards=cards,
+            hits=[(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services],
             place=place,
             ats=ats,
-            desks=desks,
+            desks=queries.welfare_points(ats, near=near) if not result.total else [],
             search_url=search_url,
             ats_names=territory.ATS_NAMES,
         )
-        if reusable:
-            _pages.put(page_key, page)
-    return page
+
+    if "_flashes" in session:  # a message waits to be shown (after a form elsewhere): this page is its own
+        return draw()
+    key = (result.generation, str(get_locale()), date.today(), request.script_root, request.full_path)
+    return _pages.get_or_draw(key, draw)
 
 
 @bp.get("/services/<slug>")

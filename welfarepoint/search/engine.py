@@ -258,6 +258,20 @@ def forget_all() -> None:
 # --- per searcher ------------------------------------------------------------------------------------------
 
 
+def _live_global(local: Iterable[int], offset: int, deleted: frozenset[int]) -> frozenset[int]:
+    """A segment's local document numbers as global ones, without its deleted documents."""
+    docs = frozenset(map(offset.__add__, local)) if offset else frozenset(local)
+    return docs.difference(offset + docnum for docnum in deleted) if deleted else docs
+
+
+def view(searcher) -> SearcherView:
+    """The :class:`SearcherView` of a searcher lent by :meth:`SearchIndex.searcher` (made once, kept with it)."""
+    found = searcher.wp_cache.get("view")
+    if found is None:
+        found = searcher.wp_cache["view"] = SearcherView(searcher, searcher.wp_path)
+    return found
+
+
 class SearcherView:
     """The searcher's segments with their caches and global offsets; made once per searcher."""
 
@@ -294,16 +308,12 @@ class SearcherView:
 
     def term_docs(self, field: str, term: str) -> frozenset[int]:
         """Global numbers of the live documents with ``term`` in ``field``."""
-        docs: set[int] = set()
-        for reader, offset, cache, deleted in self.leaves:
-            local = cache.postings(reader, field, term).docs
-            if deleted:
-                docs.update(offset + docnum for docnum in local if docnum not in deleted)
-            elif offset:
-                docs.update(offset + docnum for docnum in local)
-            else:
-                docs.update(local)
-        return frozenset(docs)
+        return frozenset().union(
+            *(
+                _live_global(cache.postings(reader, field, term).docs, offset, deleted)
+                for reader, offset, cache, deleted in self.leaves
+            )
+        )
 
     def knows(self, field: str, word: str) -> bool:
         """Whether ``word`` is a term of ``field`` in any segment."""
@@ -320,11 +330,12 @@ class SearcherView:
 
     def live(self) -> frozenset[int]:
         """Global numbers of every document not deleted."""
-        parts = []
-        for reader, offset, _cache, deleted in self.leaves:
-            docs = frozenset(range(offset, offset + reader.doc_count_all()))
-            parts.append(docs.difference(offset + docnum for docnum in deleted) if deleted else docs)
-        return frozenset().union(*parts)
+        return frozenset().union(
+            *(
+                _live_global(range(reader.doc_count_all()), offset, deleted)
+                for reader, offset, _cache, deleted in self.leaves
+            )
+        )
 
     def value_sets(self, name: str, keys_of: Callable[[Any], Iterable[str]]) -> dict[str, frozenset[int]]:
         """For each key of a sortable column's values (``keys_of(value)``), its live documents."""
@@ -339,10 +350,7 @@ class SearcherView:
                 return grouped
 
             for key, local in cache.memo(("values", name), group).items():
-                docs = frozenset(map(offset.__add__, local)) if offset else frozenset(local)
-                if deleted:
-                    docs = docs.difference(offset + docnum for docnum in deleted)
-                parts.setdefault(key, []).append(docs)
+                parts.setdefault(key, []).append(_live_global(local, offset, deleted))
         return {key: frozenset().union(*docs) for key, docs in parts.items()}
 
     def docs_where(self, key: Any, names: tuple[str, ...], test: Callable[..., bool]) -> frozenset[int]:
@@ -354,9 +362,7 @@ class SearcherView:
                 columns = [cache.column(reader, name) for name in names]
                 return [docnum for docnum, values in enumerate(zip(*columns, strict=True)) if test(*values)]
 
-            local = cache.memo(("where", key), compute)
-            docs = frozenset(map(offset.__add__, local)) if offset else frozenset(local)
-            parts.append(docs.difference(offset + docnum for docnum in deleted) if deleted else docs)
+            parts.append(_live_global(cache.memo(("where", key), compute), offset, deleted))
         return frozenset().union(*parts)
 
     def per_document(
@@ -371,11 +377,7 @@ class SearcherView:
 
     def column(self, name: str) -> list[Any]:
         """A sortable column for every global document number."""
-        values: list[Any] = [""] * self.count
-        for reader, offset, cache, _deleted in self.leaves:
-            part = cache.column(reader, name)
-            values[offset : offset + len(part)] = part
-        return values
+        return self.per_document(("column", name), lambda values: values, name)
 
     def _add(self, total: dict[int, float], alternative: Alternative) -> None:
         """Add the scores of the documents ``alternative`` matches to ``total`` (one pass over the postings)."""

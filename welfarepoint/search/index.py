@@ -23,7 +23,7 @@ from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import LockError
 
-from welfarepoint.search.engine import SearcherView
+from welfarepoint.search.engine import view
 from welfarepoint.search.schema import build_schema
 
 log = logging.getLogger(__name__)
@@ -144,9 +144,9 @@ class SearchIndex:
     def indexed_versions(self) -> dict[int, int]:
         """``{service id: version}`` of every indexed listing."""
         with self.searcher() as searcher:
-            live = searcher.reader().all_doc_ids()
-            ids, versions = searcher_column(searcher, "id"), searcher_column(searcher, "version")
-            return {int(ids[docnum]): int(versions[docnum]) for docnum in live}
+            found = view(searcher)
+            ids, versions = found.column("id"), found.column("version")
+            return {int(ids[docnum]): int(versions[docnum]) for docnum in found.live()}
 
     # --- writing -------------------------------------------------------------------------------------------
 
@@ -185,11 +185,6 @@ class SearchIndex:
                 raise
             writer.commit(optimize=processes <= 1)
             return count
-
-
-def searcher_column(searcher, name: str) -> list[Any]:
-    """A sortable column's value for every document number of ``searcher`` (segments' columns cached)."""
-    return SearcherView(searcher, searcher.wp_path).column(name)
 
 
 _registry: dict[str, SearchIndex] = {}

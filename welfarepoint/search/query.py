@@ -18,9 +18,9 @@ from markupsafe import Markup, escape
 from whoosh.spelling import ListCorrector
 
 from welfarepoint import territory
-from welfarepoint.search import synonyms
+from welfarepoint.search import engine, synonyms
 from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
-from welfarepoint.search.engine import Alternative, NearWords, SearcherView
+from welfarepoint.search.engine import Alternative, NearWords
 from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, ats_token, clamp_age
 
 FACETS = ("audience", "category", "ats", "cost", "period")
@@ -150,19 +150,15 @@ def _cached(searcher, key, compute):
     return cache[key]
 
 
-def _view(searcher) -> SearcherView:
-    return _cached(searcher, "view", lambda: SearcherView(searcher, searcher.wp_path))
-
-
 def _all_docs(searcher) -> frozenset[int]:
-    return _cached(searcher, "all", lambda: _view(searcher).live())
+    return _cached(searcher, "all", lambda: engine.view(searcher).live())
 
 
 def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> frozenset[int]:
     """Live documents with any of ``terms`` in a keyword field."""
 
     def compute():
-        view = _view(searcher)
+        view = engine.view(searcher)
         docs: frozenset[int] = frozenset()
         for term in terms:
             docs = docs | view.term_docs(field, term)
@@ -175,7 +171,7 @@ def _age_docs(searcher, age: int) -> frozenset[int]:
     """Live documents whose ages served include ``age``."""
 
     def compute():
-        return _view(searcher).docs_where(
+        return engine.view(searcher).docs_where(
             ("age", age), ("age_min", "age_max"), lambda low, high: low <= age <= high
         )
 
@@ -184,7 +180,7 @@ def _age_docs(searcher, age: int) -> frozenset[int]:
 
 def _column(searcher, name: str) -> list[Any]:
     """The values of a sortable field for every document number (each segment's read once per process)."""
-    return _cached(searcher, ("column", name), lambda: _view(searcher).column(name))
+    return _cached(searcher, ("column", name), lambda: engine.view(searcher).column(name))
 
 
 def _ids(searcher) -> list[str]:
@@ -195,7 +191,7 @@ def _ties(searcher, today: date) -> list[int]:
     """Every document's tie-break of the day."""
 
     def compute():
-        return _view(searcher).per_document(
+        return engine.view(searcher).per_document(
             ("ties", today), lambda ids: [tie_break(service_id, today) for service_id in ids]
         )
 
@@ -207,13 +203,14 @@ def _period_keys(value: str) -> Iterable[str]:
     return ALL_PERIODS if "all_year" in periods else periods
 
 
+def _value_keys(value: str) -> Iterable[str]:
+    return (value,)
+
+
 def _value_sets(searcher, name: str) -> dict[str, frozenset[int]]:
     """For a facet, the live documents of each value (a listing open all year counts in every period)."""
-    if name == "period":
-        compute = lambda: _view(searcher).value_sets("period_set", _period_keys)  # noqa: E731
-    else:
-        compute = lambda: _view(searcher).value_sets(name, lambda value: (value,))  # noqa: E731
-    return _cached(searcher, ("values", name), compute)
+    column, keys_of = ("period_set", _period_keys) if name == "period" else (name, _value_keys)
+    return _cached(searcher, ("values", name), lambda: engine.view(searcher).value_sets(column, keys_of))
 
 
 def filter_docs(searcher, filters: Filters) -> frozenset[int] | None:
@@ -264,6 +261,11 @@ def _synonym_words() -> NearWords:
     return NearWords(synonyms.vocabulary())
 
 
+@cache
+def _synonym_corrector() -> ListCorrector:
+    return ListCorrector(sorted(synonyms.vocabulary()))
+
+
 def edit_distance(a: str, b: str) -> int:
     """Levenshtein distance between two short words."""
     previous = list(range(len(b) + 1))
@@ -282,14 +284,14 @@ def _closest(searcher, word: str) -> str | None:
     give nothing does Whoosh walk its word graph for words two edits away.
     """
     maxdist = 1 if len(word) <= 4 else 2
-    candidates = _view(searcher).near("spell", word) | _synonym_words().near(word)
+    candidates = engine.view(searcher).near("spell", word) | _synonym_words().near(word)
     candidates = {
         candidate
         for candidate in candidates
         if candidate != word and candidate[:1] == word[:1] and edit_distance(word, candidate) <= maxdist
     }
     if not candidates:
-        whoosh_correctors = (searcher.corrector("spell"), ListCorrector(sorted(synonyms.vocabulary())))
+        whoosh_correctors = (searcher.corrector("spell"), _synonym_corrector())
         for corrector in whoosh_correctors:
             # Whoosh's MultiCorrector mixes up (score, word) pairs: ask each corrector on its own.
             candidates.update(suggestion for _score, suggestion in corrector._suggestions(word, maxdist, 1))
@@ -300,7 +302,7 @@ def _closest(searcher, word: str) -> str | None:
 
 
 def _known(searcher, word: str) -> bool:
-    view = _view(searcher)
+    view = engine.view(searcher)
     return (
         word in synonyms.vocabulary()
         or not _tokens("it", word)
@@ -377,7 +379,7 @@ class _Scored:
             self.docs = _all_docs(searcher)
             self.scores: dict[int, float] | None = None
             return
-        view = _view(searcher)
+        view = engine.view(searcher)
         parts = sorted((view.concept(alternatives) for alternatives in concepts), key=len)
         if len(parts) == 1:
             scores = parts[0]
