@@ -345,10 +345,16 @@ def test_after_its_own_publication_a_worker_does_not_compare_the_whole_catalog(a
     add(app, external_id="g1", title="Ludoteca del sabato")
     find(app, "ludoteca")  # catches up once: the marker now says which generation the index reflects
     syncs = []
-    monkeypatch.setattr(search, "sync", lambda: syncs.append(1) or (0, 0))
+    compare = search._sync
+    monkeypatch.setattr(search, "_sync", lambda index: syncs.append(1) or compare(index))
     add(app, external_id="g2", title="Ludoteca della domenica")
     assert find(app, "ludoteca").total == 2
     assert syncs == []  # nothing to compare: this process wrote the change itself
+    with app.app_context():
+        marker = search._index().path / search.GENERATION_FILE
+        marker.write_text(str(int(marker.read_text()) - 1))
+    assert find(app, "ludoteca").total == 2
+    assert syncs == [1]  # a marker that lags is compared (what this test would miss if it watched nothing)
 
 
 def test_a_change_the_index_missed_is_still_compared_at_the_next_search(app):
@@ -403,3 +409,55 @@ def test_the_age_filter_keeps_listings_without_limits_and_reads_old_ages_as_the_
     assert set(ids(find(app, "laboratorio", age=11))) == {children, everyone}
     assert set(ids(find(app, "laboratorio", age=12))) == {everyone}
     assert set(ids(find(app, "laboratorio", age=104))) == {everyone, elderly}
+
+
+def _holding_the_index_lock(app):
+    """A thread that holds the index's lock (as another process writing or merging would) until told."""
+    import threading
+
+    taken, release = threading.Event(), threading.Event()
+
+    def hold():
+        with app.app_context(), search._exclusive(search._index()):
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(10)
+    return holder, release
+
+
+def test_a_search_waits_for_the_index_only_while_it_lags_behind_the_catalog(app):
+    """A search behind the catalog waits for the process writing the commit, but not for its merge after it."""
+    import threading
+
+    add(app, external_id="w1", title="Ludoteca del sabato")
+    assert find(app, "ludoteca").total == 1
+    with app.app_context():
+        marker = search._index().path / search.GENERATION_FILE
+    current = marker.read_text()
+    holder, release = _holding_the_index_lock(app)
+    try:
+        results = []
+        marker.write_text(str(int(current) - 1))  # a commit whose listings are being written
+        waiting = threading.Thread(target=lambda: results.append(find(app, "ludoteca").total))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive() and results == []  # waits for whoever holds the lock
+        marker.write_text(current)  # the listings are written; the lock stays held (a merge follows)
+        waiting.join(10)
+        assert results == [1] and holder.is_alive()  # answered while the lock is still held
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_publications_each_add_a_small_segment_that_is_merged_after_a_few(app):
+    for number in range(8):
+        add(app, external_id=f"m{number}", title=f"Ludoteca numero {number}")
+    with app.app_context():
+        segments = search._index().index()._segments()
+        assert len(segments) < 8  # merged along the way, not one segment per publication
+        assert not search._index().needs_tidy()
+    assert find(app, "ludoteca").total == 8

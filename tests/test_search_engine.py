@@ -173,3 +173,93 @@ def test_the_postings_kept_stay_within_their_bound(index, monkeypatch):
             found = {searcher.stored_fields(d)["id"] for d in view.concept((Alternative("body", (term,)),))}
             assert found == expected  # dropping old terms never changes an answer
             assert engine._registry.postings <= 6
+
+
+def test_facet_sets_follow_each_segments_deletions_from_one_searcher_to_the_next(index):
+    """Each segment's sets are kept while its place and deletions stay, and made again when they change."""
+    index.rebuild(documents())
+    add_segment(index, documents(first=6, texts=TEXTS[:2]))
+
+    def sets() -> dict[str, set[str]]:
+        with index.searcher() as searcher:
+            view = SearcherView(searcher, searcher.wp_path)
+            found = view.value_sets("version", lambda value: (value,))
+            return {
+                key: {searcher.stored_fields(docnum)["id"] for part in parts for docnum in part}
+                for key, parts in found.items()
+            }
+
+    assert sets() == {"1": {str(number) for number in range(1, 8)}}
+    add_segment(index, delete=[2])  # a deletion in the first segment
+    assert sets() == {"1": {"1", "3", "4", "5", "6", "7"}}
+    add_segment(index, [{"id": "3", "version": "2", "title": "Doposcuola"}], delete=[3, 6])  # an update
+    assert sets() == {"1": {"1", "4", "5", "7"}, "2": {"3"}}
+
+
+def test_a_write_never_merges_and_tidy_merges_the_small_segments(index):
+    index.rebuild(documents())
+    counts = []
+    for number in range(6, 12):
+        index.write([{"id": str(number), "version": "1", "title": "Ludoteca", "body": "Giochi."}])
+        counts.append(len(index.index()._segments()))
+    assert counts == [2, 3, 4, 5, 6, 7]  # one segment more per write: nothing merged on the way
+    assert index.needs_tidy()
+    with index.searcher() as searcher:
+        before = engine_scores(searcher, "title", "ludotec")
+    assert index.tidy()
+    assert len(index.index()._segments()) < 7
+    assert not index.needs_tidy() and not index.tidy()
+    with index.searcher() as searcher:
+        after = engine_scores(searcher, "title", "ludotec")
+        assert after == pytest.approx(before)
+        assert searcher.doc_count() == 11
+
+
+def test_the_repaired_whoosh_writes_and_reads_terms_files_byte_for_byte(tmp_path):
+    from whoosh.filedb.filestore import FileStorage
+    from whoosh.filedb.filetables import HashReader, HashWriter
+
+    from welfarepoint.search import patches
+
+    storage = FileStorage(str(tmp_path))
+    items = [(f"key{number}".encode(), f"value{number}".encode()) for number in range(500)]
+
+    def write(name: str, write_hashes) -> bytes:
+        writer = HashWriter(storage.create_file(name))
+        writer._write_hashes = write_hashes.__get__(writer)
+        writer.add_all(items)
+        writer.close()
+        return (tmp_path / name).read_bytes()
+
+    assert write("ours", patches.write_hash_tables) == write(
+        "whooshs", patches.ORIGINALS[(HashWriter, "_write_hashes")]
+    )
+    ours = HashReader.open(storage, "ours")
+    whooshs = HashReader.__new__(HashReader)
+    patches.ORIGINALS[(HashReader, "__init__")](
+        whooshs, storage.open_file("ours"), storage.file_length("ours")
+    )
+    try:
+        assert ours.tables == whooshs.tables and ours.endofdata == whooshs.endofdata
+        assert all(ours[key] == value for key, value in items)
+    finally:
+        ours.close()
+        whooshs.close()
+
+
+def test_a_searcher_opens_even_when_a_merge_removed_a_segment_file_meanwhile(index, monkeypatch):
+    index.rebuild(documents())
+    whoosh_index = type(index.index())
+    original = whoosh_index._reader
+    calls = []
+
+    def vanishing(cls, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise FileNotFoundError("a segment merged away between the table of contents and its files")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(whoosh_index, "_reader", classmethod(vanishing))
+    with index.searcher() as searcher:
+        assert searcher.doc_count() == 5
+    assert len(calls) == 2

@@ -12,8 +12,9 @@ import fcntl
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -59,16 +60,35 @@ def _index() -> SearchIndex:
 
 
 @contextmanager
-def _exclusive(search_index: SearchIndex) -> Iterator[None]:
-    """Serialise rebuilds, repairs and the writing of a commit across processes (never nested in one)."""
+def _exclusive(search_index: SearchIndex, settled: Callable[[], bool] | None = None) -> Iterator[bool]:
+    """Serialise rebuilds, repairs and the writing of a commit across processes (never nested in one).
+
+    Yields True with the lock held. With ``settled``, a process that finds the lock taken asks it every
+    couple of milliseconds and, once it is true, goes on without the lock (yields False): a search waiting
+    for another process's commit to reach the index need not also wait for that process's merge after it.
+    """
     search_index.path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = Path(str(search_index.path) + ".lock")
     with lock_path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        if settled is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if settled():
+                        yield False
+                        return
+                    time.sleep(LOCK_POLL_SECONDS)
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+LOCK_POLL_SECONDS = 0.002
 
 
 def _published(session: Session, ids: Iterable[int] | None = None) -> Iterator[Service]:
@@ -120,6 +140,7 @@ def _sync(search_index: SearchIndex) -> tuple[int, int]:
         if stale or gone:
             documents = [document(service) for service in _published(session, stale)] if stale else []
             search_index.write(documents, gone)
+            search_index.tidy()
     if stale or gone:
         log.info("search index repaired: %d listings written, %d removed", len(stale), len(gone))
     return len(stale), len(gone)
@@ -178,6 +199,13 @@ def _on_listings_committed(sender, service_ids: frozenset[int], generation: int 
         # The database change stands; the index is repaired from it at the next start or `flask search reindex`.
         log.exception("could not update the search index for listings %s", sorted(service_ids))
         _index().path.joinpath("needs-sync").touch()
+        return
+    try:
+        if search_index.needs_tidy():  # after the lock is let go: other processes find the change first
+            with _exclusive(search_index):
+                search_index.tidy()
+    except Exception:  # the index stays correct, with a few more segments than it needs
+        log.exception("could not merge the small segments of the search index")
 
 
 RESULT_CACHE_SIZE = 1024
@@ -240,15 +268,18 @@ def catch_up() -> SearchIndex:
     """
     search_index = _index()
     wanted = _catalog_generation() if current_app.config.get("SEARCH_FOLLOW_DATABASE", True) else None
-    broken = search_index.path.joinpath("needs-sync").exists()
-    if broken or (wanted is not None and wanted != _read_marker(search_index)):
+
+    def behind() -> bool:
+        return search_index.path.joinpath("needs-sync").exists() or (
+            wanted is not None and wanted != _read_marker(search_index)
+        )
+
+    if behind():
         try:
-            with _exclusive(search_index):
-                # Asked again with the lock held: the process that held it may have been writing that very
-                # commit (and moved the marker) or repairing the index already.
-                if search_index.path.joinpath("needs-sync").exists() or (
-                    wanted is not None and wanted != _read_marker(search_index)
-                ):
+            # The process holding the lock may be writing that very commit (and moving the marker) or
+            # repairing the index already: asked again while waiting, and with the lock held.
+            with _exclusive(search_index, settled=lambda: not behind()) as held:
+                if held and behind():
                     _sync(search_index)
                     search_index.path.joinpath("needs-sync").unlink(missing_ok=True)
                     if wanted is not None:

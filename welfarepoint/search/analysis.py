@@ -60,13 +60,18 @@ def english_stop_words() -> frozenset[str]:
     return frozenset(set(stopwords_for_language("en")) - {"after", "before", "over", "under"})
 
 
+#: Stems by language, shared by every copy of a filter: each Whoosh writer and searcher unpickles the schema
+#: (and so its analysers) afresh, and a cache per copy would stem every word of a publication again.
+_STEMS: dict[tuple[str, tuple], dict[str, str]] = {}
+
+
 class StemFilter(Filter):
     """Snowball stemming for one language, with an override table and a per-process cache."""
 
     def __init__(self, language: str, overrides: dict[str, str]):
         self.language = language
         self.overrides = overrides
-        self._cache: dict[str, str] = {}
+        self._cache = _STEMS.setdefault((language, tuple(sorted(overrides.items()))), {})
 
     def __eq__(self, other):
         return isinstance(other, StemFilter) and (self.language, self.overrides) == (

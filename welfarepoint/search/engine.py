@@ -104,6 +104,7 @@ class SegmentCache:
         self.columns: dict[str, list[Any]] = {}
         self.vocabularies: dict[str, NearWords] = {}
         self.memos: dict[Any, Any] = {}
+        self.placements: dict[Any, tuple[int, frozenset[int], frozenset[int]]] = {}
         self.size = 0
         self.lock = threading.RLock()
 
@@ -195,6 +196,19 @@ class SegmentCache:
             value = self.memos[key] = compute()
         return value
 
+    def placed(self, key: Any, local: Iterable[int], offset: int, deleted: frozenset[int]) -> frozenset[int]:
+        """``local`` document numbers as live global ones, kept while the segment's place and deletions stay.
+
+        A publication adds a small segment after the others and deletes the listing's old document: the large
+        segments keep their offsets, and their sets are not computed again for the next searcher.
+        """
+        found = self.placements.get(key)
+        if found is not None and found[0] == offset and found[1] == deleted:
+            return found[2]
+        docs = _live_global(local, offset, deleted)
+        self.placements[key] = (offset, deleted, docs)
+        return docs
+
     def vocabulary(self, reader, field: str) -> NearWords:
         """The words of ``field`` in this segment, for spelling suggestions."""
         found = self.vocabularies.get(field)
@@ -264,6 +278,11 @@ def _live_global(local: Iterable[int], offset: int, deleted: frozenset[int]) -> 
     return docs.difference(offset + docnum for docnum in deleted) if deleted else docs
 
 
+def _union(parts: list[frozenset[int]]) -> frozenset[int]:
+    """The union of ``parts`` (the part itself when there is one)."""
+    return parts[0] if len(parts) == 1 else frozenset().union(*parts)
+
+
 def view(searcher) -> SearcherView:
     """The :class:`SearcherView` of a searcher lent by :meth:`SearchIndex.searcher` (made once, kept with it)."""
     found = searcher.wp_cache.get("view")
@@ -330,15 +349,18 @@ class SearcherView:
 
     def live(self) -> frozenset[int]:
         """Global numbers of every document not deleted."""
-        return frozenset().union(
-            *(
-                _live_global(range(reader.doc_count_all()), offset, deleted)
-                for reader, offset, _cache, deleted in self.leaves
-            )
+        return _union(
+            [
+                cache.placed("live", range(reader.doc_count_all()), offset, deleted)
+                for reader, offset, cache, deleted in self.leaves
+            ]
         )
 
-    def value_sets(self, name: str, keys_of: Callable[[Any], Iterable[str]]) -> dict[str, frozenset[int]]:
-        """For each key of a sortable column's values (``keys_of(value)``), its live documents."""
+    def value_sets(
+        self, name: str, keys_of: Callable[[Any], Iterable[str]]
+    ) -> dict[str, tuple[frozenset[int], ...]]:
+        """For each key of a sortable column's values (``keys_of(value)``), its live documents, in one set per
+        segment (counting against each costs no more than against their union, which is never made)."""
         parts: dict[str, list[frozenset[int]]] = {}
         for reader, offset, cache, deleted in self.leaves:
 
@@ -350,8 +372,8 @@ class SearcherView:
                 return grouped
 
             for key, local in cache.memo(("values", name), group).items():
-                parts.setdefault(key, []).append(_live_global(local, offset, deleted))
-        return {key: frozenset().union(*docs) for key, docs in parts.items()}
+                parts.setdefault(key, []).append(cache.placed(("values", name, key), local, offset, deleted))
+        return {key: tuple(docs) for key, docs in parts.items()}
 
     def docs_where(self, key: Any, names: tuple[str, ...], test: Callable[..., bool]) -> frozenset[int]:
         """Live documents whose values of the columns ``names`` pass ``test`` (each segment's answer kept)."""
@@ -362,8 +384,8 @@ class SearcherView:
                 columns = [cache.column(reader, name) for name in names]
                 return [docnum for docnum, values in enumerate(zip(*columns, strict=True)) if test(*values)]
 
-            parts.append(_live_global(cache.memo(("where", key), compute), offset, deleted))
-        return frozenset().union(*parts)
+            parts.append(cache.placed(("where", key), cache.memo(("where", key), compute), offset, deleted))
+        return _union(parts)
 
     def per_document(
         self, key: Any, compute: Callable[[list[Any]], list[Any]], name: str = "id"

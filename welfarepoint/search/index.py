@@ -13,16 +13,18 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import W3PerDocReader
 from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import LockError
+from whoosh.searching import Searcher
+from whoosh.writing import MERGE_SMALL, LockError, fib
 
+from welfarepoint.search import patches  # noqa: F401  (Whoosh 2.7.5 repaired before any use)
 from welfarepoint.search.engine import view
 from welfarepoint.search.schema import build_schema
 
@@ -31,25 +33,8 @@ log = logging.getLogger(__name__)
 INDEX_NAME = "services"
 POOL_SIZE = 8
 WRITE_TIMEOUT = 10.0
-SCHEMA_VERSION = "9"
-
-
-def _cached_column_reader(self, fieldname, column):
-    """Whoosh 2.7.5's ``W3PerDocReader._cached_reader``, remembering absent columns too.
-
-    Whoosh looks up a field's length column for every posting it writes; for a field without one (keywords,
-    the spelling vocabulary) it asked the file system again each time: a third of a rebuild went to ``stat``.
-    """
-    if fieldname not in self._readers:
-        self._readers[fieldname] = (
-            self.column_reader(fieldname, column) if self.has_column(fieldname) else None
-        )
-    return self._readers[fieldname]
-
-
-W3PerDocReader._cached_reader = (
-    _cached_column_reader  # bump when the schema or analysis changes: the index is then rebuilt at start
-)
+OPEN_ATTEMPTS = 50
+SCHEMA_VERSION = "9"  # bump when the schema or analysis changes: the index is then rebuilt at start
 
 
 class SearchIndex:
@@ -116,7 +101,7 @@ class SearchIndex:
             searcher.close()
             searcher = None
         if searcher is None:
-            searcher = self.index().searcher()
+            searcher = self._open_searcher()
             searcher.wp_cache = {}
             searcher.wp_path = str(self.path)
         try:
@@ -127,6 +112,25 @@ class SearchIndex:
                     self._pool.append(searcher)
                 else:
                     searcher.close()
+
+    def _open_searcher(self):
+        """A searcher of the latest committed index.
+
+        Whoosh's own ``Index.searcher()`` sleeps 50 ms whenever a segment file vanished between reading the
+        table of contents and opening the file (a merge committed by another process in between); the next
+        table of contents is already there, so read it again at once.
+        """
+        index = self.index()
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                toc = index._read_toc()
+                reader = index._reader(index.storage, toc.schema, toc.segments, toc.generation)
+                return Searcher(reader, fromindex=index)
+            except OSError:
+                if attempt == OPEN_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.001 * attempt)
+        raise AssertionError("unreachable")
 
     def generation(self) -> tuple[int, int]:
         """What identifies the latest committed index: its generation number and when it was written.
@@ -151,7 +155,11 @@ class SearchIndex:
     # --- writing -------------------------------------------------------------------------------------------
 
     def write(self, documents: Iterable[dict[str, Any]] = (), delete_ids: Iterable[int] = ()) -> None:
-        """Add or replace ``documents`` and delete ``delete_ids``, in one commit."""
+        """Add or replace ``documents`` and delete ``delete_ids``, in one commit of a new segment.
+
+        Never merges segments: a merge would hold back the commit (and so the moment other processes find the
+        change) by up to ten times its cost. :meth:`tidy` merges afterwards.
+        """
         writer = self.index().writer(timeout=WRITE_TIMEOUT, compound=False)
         try:
             for service_id in delete_ids:
@@ -161,7 +169,23 @@ class SearchIndex:
         except BaseException:
             writer.cancel()
             raise
-        writer.commit(optimize=False)
+        writer.commit(merge=False)
+
+    def needs_tidy(self) -> bool:
+        """Whether small segments have piled up enough for Whoosh's merge policy to merge them."""
+        return _small_segments(self.index()._segments()) > 1
+
+    def tidy(self) -> bool:
+        """Merge the small segments left by :meth:`write` (Whoosh's ``MERGE_SMALL`` policy); whether it did.
+
+        The caller holds the index's lock (see ``search._exclusive``). The merged segment is new to every
+        searcher; the large segments and their caches are kept.
+        """
+        if not self.needs_tidy():
+            return False
+        writer = self.index().writer(timeout=WRITE_TIMEOUT, compound=False)
+        writer.commit(mergetype=MERGE_SMALL)
+        return True
 
     def rebuild(self, documents: Iterable[dict[str, Any]], processes: int = 1) -> int:
         """Replace the whole index with ``documents``; return how many were written.
@@ -185,6 +209,16 @@ class SearchIndex:
                 raise
             writer.commit(optimize=processes <= 1)
             return count
+
+
+def _small_segments(segments) -> int:
+    """How many of ``segments`` Whoosh's ``MERGE_SMALL`` would merge (0 when it would leave them alone)."""
+    total = 0
+    for position, count in enumerate(sorted(segment.doc_count_all() for segment in segments)):
+        total += count
+        if position > 3 and total < fib(position + 5):
+            return position + 1
+    return 0
 
 
 _registry: dict[str, SearchIndex] = {}

@@ -207,8 +207,9 @@ def _value_keys(value: str) -> Iterable[str]:
     return (value,)
 
 
-def _value_sets(searcher, name: str) -> dict[str, frozenset[int]]:
-    """For a facet, the live documents of each value (a listing open all year counts in every period)."""
+def _value_sets(searcher, name: str) -> dict[str, tuple[frozenset[int], ...]]:
+    """For a facet, the live documents of each value, a set per segment (a listing open all year counts in
+    every period)."""
     column, keys_of = ("period_set", _period_keys) if name == "period" else (name, _value_keys)
     return _cached(searcher, ("values", name), lambda: engine.view(searcher).value_sets(column, keys_of))
 
@@ -246,7 +247,10 @@ def facet_counts(searcher, matched: frozenset[int], filters: Filters) -> dict[st
     for name in FACETS:
         others = filter_docs(searcher, filters.without(name))
         base = matched if others is None else matched & others
-        found = [(value, len(base & docs)) for value, docs in _value_sets(searcher, name).items()]
+        found = [
+            (value, sum(len(base & part) for part in parts))
+            for value, parts in _value_sets(searcher, name).items()
+        ]
         counts[name] = sorted(
             ((value, count) for value, count in found if count), key=lambda i: (-i[1], i[0])
         )

@@ -1,0 +1,90 @@
+"""Three repairs of Whoosh 2.7.5 (``whoosh-reloaded``), applied when the search package is imported.
+
+Each keeps Whoosh's file format byte for byte (``tests/test_search_engine.py`` checks it) and only removes
+work Whoosh did one small step at a time:
+
+- :func:`cached_column_reader`: ``W3PerDocReader._cached_reader`` looked a field's length column up again, with
+  a ``stat`` of the file system, for every posting of a field without one (keywords, the spelling
+  vocabulary): a third of a rebuild.
+- :func:`read_hash_directory`: ``HashReader.__init__`` read the 256 entries of a terms file's directory in 256
+  reads. A searcher opens every segment's terms file, and so does every writer that replaces a listing: with
+  ten segments that was about 10 ms of each publication and of the first search after it.
+- :func:`write_hash_tables`: ``HashWriter._write_hashes`` wrote each slot of its 256 hash tables with its
+  own call (a few thousand per published listing).
+"""
+
+from __future__ import annotations
+
+import os
+
+from whoosh.codec.whoosh3 import W3PerDocReader
+from whoosh.filedb import filetables
+from whoosh.filedb.filetables import FileFormatError, HashReader, HashWriter
+
+_DIRECTORY = filetables._dir_entry
+_POINTER = filetables._pointer
+
+
+def cached_column_reader(self, fieldname, column):
+    """``W3PerDocReader._cached_reader``, remembering absent columns too."""
+    if fieldname not in self._readers:
+        self._readers[fieldname] = (
+            self.column_reader(fieldname, column) if self.has_column(fieldname) else None
+        )
+    return self._readers[fieldname]
+
+
+def read_hash_directory(self, dbfile, length=None, magic=b"HSH3", startoffset=0):
+    """``HashReader.__init__``, reading the directory of hash tables at once."""
+    self.dbfile = dbfile
+    self.startoffset = startoffset
+    self.is_closed = False
+    if length is None:
+        dbfile.seek(0, os.SEEK_END)
+        length = dbfile.tell() - startoffset
+    dbfile.seek(startoffset)
+    filemagic = dbfile.read(4)
+    if filemagic != magic:
+        raise FileFormatError(f"Unknown file header {filemagic!r}")
+    self.hashtype = dbfile.read_byte()
+    self.hashfn = filetables._hash_functions[self.hashtype]
+    dbfile.read_int()
+    dbfile.read_int()
+    self.startofdata = dbfile.tell()
+    exptr = startoffset + length - filetables._INT_SIZE
+    exlen = dbfile.get_int(exptr)
+    expos = exptr - exlen
+    dbfile.seek(expos)
+    self._read_extras()
+    dbfile.seek(expos - filetables._directory_size)
+    self.tables = list(_DIRECTORY.iter_unpack(dbfile.read(filetables._directory_size)))
+    self.endofdata = self.tables[0][0]
+
+
+def write_hash_tables(self):
+    """``HashWriter._write_hashes``, one write per table."""
+    dbfile = self.dbfile
+    null = (0, 0)
+    for entries in self.buckets:
+        pos = dbfile.tell()
+        numslots = 2 * len(entries)
+        self.directory.append((pos, numslots))
+        hashtable = [null] * numslots
+        for hashval, position in entries:
+            slot = (hashval >> 8) % numslots
+            while hashtable[slot] != null:
+                slot = (slot + 1) % numslots
+            hashtable[slot] = (hashval, position)
+        if hashtable:
+            dbfile.write(b"".join(_POINTER.pack(hashval, position) for hashval, position in hashtable))
+
+
+ORIGINALS = {
+    (W3PerDocReader, "_cached_reader"): W3PerDocReader._cached_reader,
+    (HashReader, "__init__"): HashReader.__init__,
+    (HashWriter, "_write_hashes"): HashWriter._write_hashes,
+}
+
+W3PerDocReader._cached_reader = cached_column_reader
+HashReader.__init__ = read_hash_directory
+HashWriter._write_hashes = write_hash_tables
