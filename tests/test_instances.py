@@ -73,20 +73,25 @@ def token(page: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
 
 
-def start(folder: Path, database: str, port: int) -> subprocess.Popen:
+def start(folder: Path, database: str, port: int, log: Path) -> subprocess.Popen:
+    """A gunicorn server of the instance in ``folder``; its log (errors and each request) goes to ``log``."""
     env = dict(
         os.environ,
         WELFAREPOINT_INSTANCE_PATH=str(folder),
         WELFAREPOINT_SQLALCHEMY_DATABASE_URI=database,
         WELFAREPOINT_SEARCH_INDEX_DIR=str(folder / "search-index"),
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "welfarepoint:create_app()"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    with log.open("ab") as output:  # the server keeps its own copy of the file
+        server = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--access-logfile", "-",
+                "welfarepoint:create_app()",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -110,7 +115,8 @@ def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp
         db.session.commit()
         db.engine.dispose()
     ports = free_port(), free_port()
-    servers = [start(first, database, ports[0]), start(second, database, ports[1])]
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+    servers = [start(first, database, ports[0], logs[0]), start(second, database, ports[1], logs[1])]
     try:
         one, other = (Browser(f"http://127.0.0.1:{port}") for port in ports)
         title = "Ludoteca delle marmotte curiose"
@@ -154,6 +160,10 @@ def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp
             assert 'href="/services/ludoteca-delle-marmotte-curiose"' not in one.get(
                 "/search?q=marmotte+curiose"
             )
+    except BaseException:
+        for log in logs:  # what the servers said, in the test's report
+            print(f"--- {log.name}", log.read_text(errors="replace")[-20_000:], sep="\n")
+        raise
     finally:
         for server in servers:
             server.terminate()

@@ -54,9 +54,19 @@ def whoosh_scores(searcher, field: str, term: str) -> dict[str, float]:
     return {hit["id"]: hit.score for hit in results}
 
 
+def matches(scores) -> dict[int, float]:
+    """A concept's scores array as {document number: score} of the documents it matches."""
+    return {docnum: float(scores[docnum]) for docnum in scores.nonzero()[0].tolist()}
+
+
+def members(docs) -> set[int]:
+    """A boolean array of documents as the set of their numbers."""
+    return set(docs.nonzero()[0].tolist())
+
+
 def engine_scores(searcher, field: str, term: str) -> dict[str, float]:
     view = SearcherView(searcher, searcher.wp_path)
-    scores = view.concept((Alternative(field, (term,)),))
+    scores = matches(view.concept((Alternative(field, (term,)),)))
     return {searcher.stored_fields(docnum)["id"]: score for docnum, score in scores.items()}
 
 
@@ -81,10 +91,12 @@ def test_several_segments_and_deletions_are_read_like_whoosh(index):
         view = SearcherView(searcher, searcher.wp_path)
         for field, term in [("body", "bambin"), ("title", "doposcuol"), ("body", "pomerigg")]:
             expected = set(whoosh_scores(searcher, field, term))
-            found = {searcher.stored_fields(d)["id"] for d in view.concept((Alternative(field, (term,)),))}
+            found = {
+                searcher.stored_fields(d)["id"] for d in matches(view.concept((Alternative(field, (term,)),)))
+            }
             assert found == expected
             assert "2" not in found and "7" not in found
-            docs = {searcher.stored_fields(d)["id"] for d in view.term_docs(field, term)}
+            docs = {searcher.stored_fields(d)["id"] for d in members(view.term_docs(field, term))}
             assert docs == expected
 
 
@@ -92,7 +104,7 @@ def test_all_words_of_an_alternative_must_be_in_the_field_and_their_scores_add_u
     index.rebuild(documents())
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
-        both = view.concept((Alternative("title", ("centr", "estiv")),))
+        both = matches(view.concept((Alternative("title", ("centr", "estiv")),)))
         ids = {searcher.stored_fields(d)["id"]: score for d, score in both.items()}
         assert set(ids) == {"1", "3"}
         centro = engine_scores(searcher, "title", "centr")
@@ -104,12 +116,14 @@ def test_a_boost_multiplies_and_alternatives_add_up(index):
     index.rebuild(documents())
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
-        plain = view.concept((Alternative("body", ("piscin",)),))
-        boosted = view.concept((Alternative("body", ("piscin",), 0.5),))
+        plain = matches(view.concept((Alternative("body", ("piscin",)),)))
+        boosted = matches(view.concept((Alternative("body", ("piscin",), 0.5),)))
         assert boosted.keys() == plain.keys()
         assert all(boosted[d] == pytest.approx(plain[d] * 0.5) for d in plain)
-        together = view.concept((Alternative("body", ("piscin",)), Alternative("title", ("sportiv",))))
-        sport = view.concept((Alternative("title", ("sportiv",)),))
+        together = matches(
+            view.concept((Alternative("body", ("piscin",)), Alternative("title", ("sportiv",))))
+        )
+        sport = matches(view.concept((Alternative("title", ("sportiv",)),)))
         assert together.keys() == plain.keys() | sport.keys()
         for docnum, score in together.items():
             assert score == pytest.approx(plain.get(docnum, 0.0) + sport.get(docnum, 0.0))
@@ -123,7 +137,7 @@ def test_segment_caches_outlive_a_commit_and_go_with_merged_segments(index):
     add_segment(index, documents(first=6, texts=TEXTS[:1]))
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
-        cached = {cache.segment_id: cache for _reader, _offset, cache, _deleted in view.leaves}
+        cached = {cache.segment_id: cache for _reader, _offset, cache in view.leaves}
         assert ("body", "bambin") in cached[first].terms  # read before the commit, not again
     index.rebuild(documents())  # every old segment is gone
     with index.searcher() as searcher:
@@ -149,8 +163,8 @@ def test_near_words_meet_one_typing_slip_away(typed, meant):
 def test_an_empty_index_finds_nothing_without_an_error(index):
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
-        assert view.concept((Alternative("title", ("centr",)),)) == {}
-        assert view.term_docs("audience", "persons") == frozenset()
+        assert matches(view.concept((Alternative("title", ("centr",)),))) == {}
+        assert members(view.term_docs("audience", "persons")) == set()
         assert not view.knows("spell", "centro")
     assert index.indexed_versions() == {}
 
@@ -170,13 +184,16 @@ def test_the_postings_kept_stay_within_their_bound(index, monkeypatch):
             "anzian",
         ):  # "zzz" is in no listing
             expected = set(whoosh_scores(searcher, "body", term))
-            found = {searcher.stored_fields(d)["id"] for d in view.concept((Alternative("body", (term,)),))}
+            found = {
+                searcher.stored_fields(d)["id"]
+                for d in matches(view.concept((Alternative("body", (term,)),)))
+            }
             assert found == expected  # dropping old terms never changes an answer
             assert engine._registry.postings <= 6
 
 
 def test_facet_sets_follow_each_segments_deletions_from_one_searcher_to_the_next(index):
-    """Each segment's sets are kept while its place and deletions stay, and made again when they change."""
+    """Facet sets leave out each segment's deleted documents as they change from one searcher to the next."""
     index.rebuild(documents())
     add_segment(index, documents(first=6, texts=TEXTS[:2]))
 
@@ -185,8 +202,8 @@ def test_facet_sets_follow_each_segments_deletions_from_one_searcher_to_the_next
             view = SearcherView(searcher, searcher.wp_path)
             found = view.value_sets("version", lambda value: (value,))
             return {
-                key: {searcher.stored_fields(docnum)["id"] for part in parts for docnum in part}
-                for key, parts in found.items()
+                key: {searcher.stored_fields(docnum)["id"] for docnum in members(docs)}
+                for key, docs in found.items()
             }
 
     assert sets() == {"1": {str(number) for number in range(1, 8)}}

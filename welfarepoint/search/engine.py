@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import threading
 from array import array
-from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import reduce
 from itertools import accumulate, repeat
 from math import log
 from typing import Any
 
+import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
@@ -39,9 +40,9 @@ K1 = 1.2
 B = 0.75
 #: Postings (document, weight: 12 bytes) kept per process across all segments before the least used terms go.
 MAX_CACHED_POSTINGS = 2_000_000
-#: Scores of concepts over the whole index kept per searcher (about 100 bytes each) before the least used go.
-MAX_CONCEPT_SCORES = 300_000
-_LENGTH_OF_BYTE = [byte_to_length(byte) if byte else 0 for byte in range(256)]
+#: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept holds one per document).
+MAX_CONCEPT_SCORES = 2_000_000
+_LENGTH_OF_BYTE = np.array([byte_to_length(byte) if byte else 0 for byte in range(256)], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -55,16 +56,16 @@ class Alternative:
 
 @dataclass
 class Postings:
-    """One term in one segment: local document numbers and their BM25 term-frequency parts."""
+    """One term in one segment: local document numbers (sorted) and their BM25 term-frequency parts."""
 
-    docs: array
-    weights: array
+    docs: np.ndarray  # uint32
+    weights: np.ndarray  # float64
 
     def __len__(self) -> int:
         return len(self.docs)
 
 
-EMPTY = Postings(array("I"), array("d"))
+EMPTY = Postings(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float64))
 
 
 class NearWords:
@@ -104,23 +105,21 @@ class SegmentCache:
         self.columns: dict[str, list[Any]] = {}
         self.vocabularies: dict[str, NearWords] = {}
         self.memos: dict[Any, Any] = {}
-        self.placements: dict[Any, tuple[int, frozenset[int], frozenset[int]]] = {}
         self.size = 0
         self.lock = threading.RLock()
 
     # --- reading -----------------------------------------------------------------------------------------
 
-    def _lengths(self, reader, field: str) -> list[int]:
+    def _lengths(self, reader, field: str) -> np.ndarray:
         lengths = self.lengths.get(field)
         if lengths is None:
             count = reader.doc_count_all()
+            lengths = np.zeros(count, dtype=np.float64)
             column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-            if column is None:
-                lengths = [0] * count
-            else:
+            if column is not None:
                 # One byte per document (Whoosh's quantised length): read them all at once.
                 raw = column._dbfile.get(column._basepos, column._count)
-                lengths = [_LENGTH_OF_BYTE[byte] for byte in raw] + [0] * (count - len(raw))
+                lengths[: len(raw)] = _LENGTH_OF_BYTE[np.frombuffer(raw, dtype=np.uint8)]
             self.lengths[field] = lengths
             self.average[field] = (reader.field_length(field) / count) if count else 1.0
         return lengths
@@ -160,16 +159,11 @@ class SegmentCache:
             matcher._next_block()
         lengths = self._lengths(reader, field)
         average = self.average[field] or 1.0
-        factor = K1 * B / average
-        base = K1 * (1 - B)
-        weights = array(
-            "d",
-            [
-                (tf * (K1 + 1)) / (tf + base + factor * lengths[docnum])
-                for docnum, tf in zip(docs, frequencies, strict=True)
-            ],
-        )
-        return Postings(docs, weights)
+        ids = np.frombuffer(docs, dtype=np.uint32) if docs.itemsize == 4 else np.array(docs, dtype=np.uint32)
+        tf = np.frombuffer(frequencies, dtype=np.float32).astype(np.float64)
+        # Whoosh's BM25F term part, the same operations in the same order (so the same floating-point result).
+        weights = (tf * (K1 + 1)) / (tf + K1 * (1 - B) + (K1 * B / average) * lengths[ids])
+        return Postings(ids, weights)
 
     def drop_oldest(self) -> int | None:
         """Forget the least recently used term; return how many postings that freed (None: nothing left)."""
@@ -195,19 +189,6 @@ class SegmentCache:
         if value is None:
             value = self.memos[key] = compute()
         return value
-
-    def placed(self, key: Any, local: Iterable[int], offset: int, deleted: frozenset[int]) -> frozenset[int]:
-        """``local`` document numbers as live global ones, kept while the segment's place and deletions stay.
-
-        A publication adds a small segment after the others and deletes the listing's old document: the large
-        segments keep their offsets, and their sets are not computed again for the next searcher.
-        """
-        found = self.placements.get(key)
-        if found is not None and found[0] == offset and found[1] == deleted:
-            return found[2]
-        docs = _live_global(local, offset, deleted)
-        self.placements[key] = (offset, deleted, docs)
-        return docs
 
     def vocabulary(self, reader, field: str) -> NearWords:
         """The words of ``field`` in this segment, for spelling suggestions."""
@@ -272,17 +253,6 @@ def forget_all() -> None:
 # --- per searcher ------------------------------------------------------------------------------------------
 
 
-def _live_global(local: Iterable[int], offset: int, deleted: frozenset[int]) -> frozenset[int]:
-    """A segment's local document numbers as global ones, without its deleted documents."""
-    docs = frozenset(map(offset.__add__, local)) if offset else frozenset(local)
-    return docs.difference(offset + docnum for docnum in deleted) if deleted else docs
-
-
-def _union(parts: list[frozenset[int]]) -> frozenset[int]:
-    """The union of ``parts`` (the part itself when there is one)."""
-    return parts[0] if len(parts) == 1 else frozenset().union(*parts)
-
-
 def view(searcher) -> SearcherView:
     """The :class:`SearcherView` of a searcher lent by :meth:`SearchIndex.searcher` (made once, kept with it)."""
     found = searcher.wp_cache.get("view")
@@ -292,28 +262,33 @@ def view(searcher) -> SearcherView:
 
 
 class SearcherView:
-    """The searcher's segments with their caches and global offsets; made once per searcher."""
+    """The searcher's segments with their caches and global offsets; made once per searcher.
+
+    Sets of documents are boolean arrays over the global document numbers (True: in the set, never for a
+    deleted document); a concept's scores are an array of floats over them (0 where it does not match).
+    """
 
     def __init__(self, searcher, index_path: str):
         self.searcher = searcher
         self.leaves = []
+        self.count = searcher.doc_count_all()
+        self.live_docs = np.ones(self.count, dtype=bool)
         for reader, offset in searcher.reader().leaf_readers():
             if reader.segment() is None:  # an empty index has one reader and no segment
                 continue
             deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
-            self.leaves.append((reader, offset, _registry.segment(index_path, reader), deleted))
+            if deleted:
+                self.live_docs[offset + np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
+            self.leaves.append((reader, offset, _registry.segment(index_path, reader)))
         _registry.keep_only(index_path, [reader.segment().segment_id() for reader, *_ in self.leaves])
-        self.count = searcher.doc_count_all()
         self.idf_cache: dict[tuple[str, str], float] = {}
-        self.concepts: OrderedDict[tuple, dict[int, float]] = OrderedDict()
+        self.concepts: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.concept_scores = 0
         self.lock = threading.Lock()
 
     def doc_frequency(self, field: str, term: str) -> int:
         """How many documents have ``term`` in ``field`` (deleted ones too, as Whoosh counts)."""
-        return sum(
-            len(cache.postings(reader, field, term)) for reader, _offset, cache, _deleted in self.leaves
-        )
+        return sum(len(cache.postings(reader, field, term)) for reader, _offset, cache in self.leaves)
 
     def idf(self, field: str, term: str) -> float:
         """Whoosh's inverse document frequency, from the cached postings instead of the term dictionary."""
@@ -325,74 +300,72 @@ class SearcherView:
             self.idf_cache[key] = value
         return value
 
-    def term_docs(self, field: str, term: str) -> frozenset[int]:
-        """Global numbers of the live documents with ``term`` in ``field``."""
-        return frozenset().union(
-            *(
-                _live_global(cache.postings(reader, field, term).docs, offset, deleted)
-                for reader, offset, cache, deleted in self.leaves
-            )
+    def _placed(self, parts: Iterable[tuple[int, np.ndarray]]) -> np.ndarray:
+        """The live documents among each segment's local numbers (``(offset, numbers)`` pairs)."""
+        found = np.zeros(self.count, dtype=bool)
+        for offset, local in parts:
+            found[offset + local] = True
+        found &= self.live_docs
+        return found
+
+    def term_docs(self, field: str, term: str) -> np.ndarray:
+        """The live documents with ``term`` in ``field``."""
+        return self._placed(
+            (offset, cache.postings(reader, field, term).docs) for reader, offset, cache in self.leaves
         )
 
     def knows(self, field: str, word: str) -> bool:
         """Whether ``word`` is a term of ``field`` in any segment."""
-        return any(
-            word in cache.vocabulary(reader, field).words for reader, _offset, cache, _deleted in self.leaves
-        )
+        return any(word in cache.vocabulary(reader, field).words for reader, _offset, cache in self.leaves)
 
     def near(self, field: str, word: str) -> set[str]:
         """Terms of ``field`` that may be within two edits of ``word`` (see :class:`NearWords`)."""
         found: set[str] = set()
-        for reader, _offset, cache, _deleted in self.leaves:
+        for reader, _offset, cache in self.leaves:
             found |= cache.vocabulary(reader, field).near(word)
         return found
 
-    def live(self) -> frozenset[int]:
-        """Global numbers of every document not deleted."""
-        return _union(
-            [
-                cache.placed("live", range(reader.doc_count_all()), offset, deleted)
-                for reader, offset, cache, deleted in self.leaves
-            ]
-        )
+    def live(self) -> np.ndarray:
+        """Every document not deleted."""
+        return self.live_docs
 
-    def value_sets(
-        self, name: str, keys_of: Callable[[Any], Iterable[str]]
-    ) -> dict[str, tuple[frozenset[int], ...]]:
-        """For each key of a sortable column's values (``keys_of(value)``), its live documents, in one set per
-        segment (counting against each costs no more than against their union, which is never made)."""
-        parts: dict[str, list[frozenset[int]]] = {}
-        for reader, offset, cache, deleted in self.leaves:
+    def value_sets(self, name: str, keys_of: Callable[[Any], Iterable[str]]) -> dict[str, np.ndarray]:
+        """For each key of a sortable column's values (``keys_of(value)``), its live documents."""
+        parts: dict[str, list[tuple[int, np.ndarray]]] = {}
+        for reader, offset, cache in self.leaves:
 
-            def group(reader=reader, cache=cache) -> dict[str, list[int]]:
+            def group(reader=reader, cache=cache) -> dict[str, np.ndarray]:
                 grouped: dict[str, list[int]] = {}
                 for docnum, value in enumerate(cache.column(reader, name)):
                     for key in keys_of(value):
                         grouped.setdefault(key, []).append(docnum)
-                return grouped
+                return {key: np.array(docs, dtype=np.int64) for key, docs in grouped.items()}
 
             for key, local in cache.memo(("values", name), group).items():
-                parts.setdefault(key, []).append(cache.placed(("values", name, key), local, offset, deleted))
-        return {key: tuple(docs) for key, docs in parts.items()}
+                parts.setdefault(key, []).append((offset, local))
+        return {key: self._placed(docs) for key, docs in parts.items()}
 
-    def docs_where(self, key: Any, names: tuple[str, ...], test: Callable[..., bool]) -> frozenset[int]:
+    def docs_where(self, key: Any, names: tuple[str, ...], test: Callable[..., bool]) -> np.ndarray:
         """Live documents whose values of the columns ``names`` pass ``test`` (each segment's answer kept)."""
         parts = []
-        for reader, offset, cache, deleted in self.leaves:
+        for reader, offset, cache in self.leaves:
 
-            def compute(reader=reader, cache=cache) -> list[int]:
+            def compute(reader=reader, cache=cache) -> np.ndarray:
                 columns = [cache.column(reader, name) for name in names]
-                return [docnum for docnum, values in enumerate(zip(*columns, strict=True)) if test(*values)]
+                return np.array(
+                    [docnum for docnum, values in enumerate(zip(*columns, strict=True)) if test(*values)],
+                    dtype=np.int64,
+                )
 
-            parts.append(cache.placed(("where", key), cache.memo(("where", key), compute), offset, deleted))
-        return _union(parts)
+            parts.append((offset, cache.memo(("where", key), compute)))
+        return self._placed(parts)
 
     def per_document(
         self, key: Any, compute: Callable[[list[Any]], list[Any]], name: str = "id"
     ) -> list[Any]:
         """``compute(values of column name)`` for each segment (kept with it), for every global document."""
         values: list[Any] = [None] * self.count
-        for reader, offset, cache, _deleted in self.leaves:
+        for reader, offset, cache in self.leaves:
             part = cache.memo(key, lambda reader=reader, cache=cache: compute(cache.column(reader, name)))
             values[offset : offset + len(part)] = part
         return values
@@ -401,47 +374,40 @@ class SearcherView:
         """A sortable column for every global document number."""
         return self.per_document(("column", name), lambda values: values, name)
 
-    def _add(self, total: dict[int, float], alternative: Alternative) -> None:
-        """Add the scores of the documents ``alternative`` matches to ``total`` (one pass over the postings)."""
+    def _add(self, total: np.ndarray, alternative: Alternative) -> None:
+        """Add the scores of the documents ``alternative`` matches to ``total``."""
         field, tokens = alternative.field, alternative.tokens
         factors = [alternative.boost * self.idf(field, token) for token in tokens]
-        get = total.get
-        for reader, offset, cache, deleted in self.leaves:
+        for reader, offset, cache in self.leaves:
             lists = [cache.postings(reader, field, token) for token in tokens]
             if not all(lists):
                 continue
             if len(lists) == 1:
-                factor = factors[0]
-                pairs = zip(lists[0].docs, lists[0].weights, strict=True)
-                if not offset and not deleted:
-                    for docnum, weight in pairs:
-                        total[docnum] = get(docnum, 0.0) + weight * factor
-                    continue
-                for docnum, weight in pairs:
-                    if docnum not in deleted:
-                        number = offset + docnum
-                        total[number] = get(number, 0.0) + weight * factor
+                total[offset + lists[0].docs] += lists[0].weights * factors[0]
                 continue
-            smallest = min(lists, key=len)
-            common = set(smallest.docs).intersection(*(postings.docs for postings in lists))
-            pairs = list(zip(lists, factors, strict=True))
-            for docnum in common:
-                if docnum not in deleted:
-                    number = offset + docnum
-                    # Document numbers are sorted: find each word's weight by bisection, not a dict per word.
-                    score = sum(p.weights[bisect_left(p.docs, docnum)] * factor for p, factor in pairs)
-                    total[number] = get(number, 0.0) + score
+            common = reduce(
+                lambda docs, other: np.intersect1d(docs, other, assume_unique=True),
+                sorted((postings.docs for postings in lists), key=len),
+            )
+            if not len(common):
+                continue
+            score = np.zeros(len(common), dtype=np.float64)
+            for postings, factor in zip(lists, factors, strict=True):
+                score += postings.weights[np.searchsorted(postings.docs, common)] * factor
+            total[offset + common] += score
 
-    def concept(self, alternatives: tuple[Alternative, ...]) -> dict[int, float]:
-        """Every live document any alternative matches, with the sum of the alternatives' scores."""
+    def concept(self, alternatives: tuple[Alternative, ...]) -> np.ndarray:
+        """The scores of every live document for a concept: the sum of its alternatives' (0: no match)."""
         with self.lock:
             cached = self.concepts.get(alternatives)
             if cached is not None:
                 self.concepts.move_to_end(alternatives)
                 return cached
-        total: dict[int, float] = {}
+        total = np.zeros(self.count, dtype=np.float64)
         for alternative in alternatives:
             self._add(total, alternative)
+        total[~self.live_docs] = 0.0
+        total.flags.writeable = False
         with self.lock:
             self.concepts[alternatives] = total
             self.concept_scores += len(total)

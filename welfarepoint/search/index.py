@@ -150,7 +150,7 @@ class SearchIndex:
         with self.searcher() as searcher:
             found = view(searcher)
             ids, versions = found.column("id"), found.column("version")
-            return {int(ids[docnum]): int(versions[docnum]) for docnum in found.live()}
+            return {int(ids[docnum]): int(versions[docnum]) for docnum in found.live().nonzero()[0].tolist()}
 
     # --- writing -------------------------------------------------------------------------------------------
 

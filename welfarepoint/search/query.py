@@ -1,12 +1,13 @@
 """Querying: synonyms, AND then OR, typo correction, filters as cached document sets, facet counts, ranking.
 
 Filters and facet columns are cached per searcher (dropped when the index changes), so a search costs one
-pass over the postings of its words, never a new searcher or a query per filter.
+pass over the postings of its words, never a new searcher or a query per filter. Document sets are boolean
+arrays over the searcher's document numbers and scores arrays of floats (see ``engine.SearcherView``): an
+"and" of two concepts, a filter or a facet count is one vectorised operation, whatever the catalog's size.
 """
 
 from __future__ import annotations
 
-import heapq
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from datetime import date
 from functools import cache, lru_cache
 from typing import Any
 
+import numpy as np
 from markupsafe import Markup, escape
 from whoosh.spelling import ListCorrector
 
@@ -150,24 +152,21 @@ def _cached(searcher, key, compute):
     return cache[key]
 
 
-def _all_docs(searcher) -> frozenset[int]:
+def _all_docs(searcher) -> np.ndarray:
     return _cached(searcher, "all", lambda: engine.view(searcher).live())
 
 
-def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> frozenset[int]:
+def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
     """Live documents with any of ``terms`` in a keyword field."""
 
     def compute():
         view = engine.view(searcher)
-        docs: frozenset[int] = frozenset()
-        for term in terms:
-            docs = docs | view.term_docs(field, term)
-        return docs
+        return np.logical_or.reduce([view.term_docs(field, term) for term in terms])
 
     return _cached(searcher, ("docs", field, terms), compute)
 
 
-def _age_docs(searcher, age: int) -> frozenset[int]:
+def _age_docs(searcher, age: int) -> np.ndarray:
     """Live documents whose ages served include ``age``."""
 
     def compute():
@@ -187,13 +186,14 @@ def _ids(searcher) -> list[str]:
     return _column(searcher, "id")
 
 
-def _ties(searcher, today: date) -> list[int]:
+def _ties(searcher, today: date) -> np.ndarray:
     """Every document's tie-break of the day."""
 
     def compute():
-        return engine.view(searcher).per_document(
+        ties = engine.view(searcher).per_document(
             ("ties", today), lambda ids: [tie_break(service_id, today) for service_id in ids]
         )
+        return np.array(ties, dtype=np.int64)
 
     return _cached(searcher, ("ties", today), compute)
 
@@ -207,16 +207,15 @@ def _value_keys(value: str) -> Iterable[str]:
     return (value,)
 
 
-def _value_sets(searcher, name: str) -> dict[str, tuple[frozenset[int], ...]]:
-    """For a facet, the live documents of each value, a set per segment (a listing open all year counts in
-    every period)."""
+def _value_sets(searcher, name: str) -> dict[str, np.ndarray]:
+    """For a facet, the live documents of each value (a listing open all year counts in every period)."""
     column, keys_of = ("period_set", _period_keys) if name == "period" else (name, _value_keys)
     return _cached(searcher, ("values", name), lambda: engine.view(searcher).value_sets(column, keys_of))
 
 
-def filter_docs(searcher, filters: Filters) -> frozenset[int] | None:
+def filter_docs(searcher, filters: Filters) -> np.ndarray | None:
     """The documents that pass every filter (None when nothing is filtered)."""
-    sets: list[frozenset[int]] = []
+    sets: list[np.ndarray] = []
     if filters.audience:
         sets.append(_term_docs(searcher, "audience", (filters.audience,)))
     if filters.categories:
@@ -235,21 +234,17 @@ def filter_docs(searcher, filters: Filters) -> frozenset[int] | None:
         sets.append(_term_docs(searcher, "periods", (filters.period, "all_year")))
     if not sets:
         return None
-    result = sets[0]
-    for docs in sets[1:]:
-        result = result & docs
-    return result
+    return sets[0] if len(sets) == 1 else np.logical_and.reduce(sets)
 
 
-def facet_counts(searcher, matched: frozenset[int], filters: Filters) -> dict[str, list[tuple[str, int]]]:
+def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, list[tuple[str, int]]]:
     """For each facet, how many documents each value would give, with the other filters kept."""
     counts: dict[str, list[tuple[str, int]]] = {}
     for name in FACETS:
         others = filter_docs(searcher, filters.without(name))
         base = matched if others is None else matched & others
         found = [
-            (value, sum(len(base & part) for part in parts))
-            for value, parts in _value_sets(searcher, name).items()
+            (value, int(np.count_nonzero(base & docs))) for value, docs in _value_sets(searcher, name).items()
         ]
         counts[name] = sorted(
             ((value, count) for value, count in found if count), key=lambda i: (-i[1], i[0])
@@ -371,7 +366,7 @@ class _Scored:
 
     Each concept's scores over the whole index come from the engine (cached per searcher); "and" keeps the
     documents every concept matches, "or" those any concept matches; a document's score is the sum of its
-    concepts' scores (as Whoosh's ``And``/``Or`` would give).
+    concepts' scores (as Whoosh's ``And``/``Or`` would give), added in the same order as Whoosh would.
     """
 
     def __init__(self, searcher, text: str, mode: str = "and"):
@@ -381,42 +376,46 @@ class _Scored:
         self.concepts = concepts
         if not concepts:
             self.docs = _all_docs(searcher)
-            self.scores: dict[int, float] | None = None
+            self.scores: np.ndarray | None = None
             return
         view = engine.view(searcher)
-        parts = sorted((view.concept(alternatives) for alternatives in concepts), key=len)
+        parts = sorted(
+            (view.concept(alternatives) for alternatives in concepts), key=lambda part: np.count_nonzero(part)
+        )
         if len(parts) == 1:
             scores = parts[0]
+            docs = scores > 0
         elif mode == "and":
-            first, *rest = parts
-            common = first.keys() & rest[0].keys()
-            for part in rest[1:]:
-                common &= part.keys()
-            scores = {docnum: first[docnum] for docnum in common}
-            for part in rest:
-                scores = {docnum: score + part[docnum] for docnum, score in scores.items()}
+            docs = np.logical_and.reduce([part > 0 for part in parts])
+            scores = parts[0] * docs
+            for part in parts[1:]:
+                scores += part * docs
         else:
-            scores = dict(parts[-1])
+            scores = parts[-1].copy()
             for part in parts[:-1]:
-                for docnum, score in part.items():
-                    scores[docnum] = scores.get(docnum, 0.0) + score
+                scores += part
+            docs = scores > 0
         self.scores = scores
-        self.docs = frozenset(scores)
+        self.docs = docs
 
-    def within(self, allowed: frozenset[int] | None) -> frozenset[int]:
+    def within(self, allowed: np.ndarray | None) -> np.ndarray:
         return self.docs if allowed is None else self.docs & allowed
 
-    def ranked(self, matched: frozenset[int], ties: list[int], end: int) -> list[int]:
+    def ranked(self, matched: np.ndarray, ties: np.ndarray, end: int) -> list[int]:
         """The first ``end`` of ``matched``: by score (to 4 decimals), then by the day's tie-break."""
+        candidates = np.flatnonzero(matched)
         if self.scores is None:
-            return heapq.nsmallest(end, matched, key=ties.__getitem__)
-        scores = self.scores
-        if len(matched) > end:
+            if len(candidates) > end:
+                candidates = candidates[np.argpartition(ties[candidates], end - 1)[:end]]
+            return candidates[np.argsort(ties[candidates], kind="stable")].tolist()
+        scores = self.scores[candidates]
+        if len(candidates) > end:
             # Only documents that can reach the page are sorted: those at most a rounding below the end-th score.
-            cutoff = heapq.nlargest(end, map(scores.__getitem__, matched))[-1] - 1e-4
-            matched = [docnum for docnum in matched if scores[docnum] >= cutoff]
-        ordered = sorted(matched, key=lambda docnum: (-round(scores[docnum], 4), ties[docnum]))
-        return ordered[:end]
+            cutoff = np.partition(scores, len(scores) - end)[len(scores) - end] - 1e-4
+            keep = scores >= cutoff
+            candidates, scores = candidates[keep], scores[keep]
+        order = np.lexsort((ties[candidates], -np.round(scores, 4)))
+        return candidates[order[:end]].tolist()
 
 
 def _highlight_words(concepts) -> dict[str, frozenset[str]]:
@@ -451,21 +450,21 @@ def run(
     scored = _Scored(searcher, text)
     matched = scored.within(allowed)
     suggestion = corrected_from = None
-    if text and not matched:
+    if text and not matched.any():
         corrected = correct(searcher, text)
         if corrected:
             retry = _Scored(searcher, corrected)
-            if retry.within(allowed):
+            if retry.within(allowed).any():
                 corrected_from, text, scored = text, corrected, retry
             else:
                 suggestion = corrected
         matched = scored.within(allowed)
-        if not matched:
+        if not matched.any():
             scored = _Scored(searcher, text, "or")
             matched = scored.within(allowed)
 
     facets = facet_counts(searcher, scored.docs, filters)
-    total = len(matched)
+    total = int(np.count_nonzero(matched))
     page = max(1, min(page, max(1, -(-total // per_page))))
     start = (page - 1) * per_page
     hits: list[Hit] = []
@@ -487,7 +486,7 @@ def run(
                         fragment = highlight(value, TEXT_FIELDS[name], marked[name])
                         if fragment is not None:
                             marks[name] = fragment
-                hits.append(Hit(int(ids[docnum]), scored.scores[docnum], marks))
+                hits.append(Hit(int(ids[docnum]), float(scored.scores[docnum]), marks))
     return SearchResult(
         hits=hits,
         total=total,
