@@ -11,7 +11,7 @@ from whoosh.query import Term
 
 from welfarepoint.search import engine
 from welfarepoint.search.engine import Alternative, NearWords, SearcherView
-from welfarepoint.search.index import SearchIndex
+from welfarepoint.search.index import BLOCK_LIMIT, SearchIndex
 
 TEXTS = [
     ("Centro estivo per bambini", "Attività estive, piscina e gite per i bambini della scuola primaria."),
@@ -280,3 +280,20 @@ def test_a_searcher_opens_even_when_a_merge_removed_a_segment_file_meanwhile(ind
     with index.searcher() as searcher:
         assert searcher.doc_count() == 5
     assert len(calls) == 2
+
+
+def test_long_postings_lists_read_across_blocks_like_whoosh(index):
+    """Postings are written in blocks (``index.BLOCK_LIMIT``), each block's ids counted again from 0."""
+    texts = [
+        (f"Ludoteca {number}", "Giochi " * (1 + number % 4) + ("e compiti" if number % 3 else "e merenda"))
+        for number in range(2 * BLOCK_LIMIT + 300)
+    ]
+    index.rebuild(documents(texts=texts))
+    add_segment(index, delete=[5, 300, BLOCK_LIMIT + 1, 2 * BLOCK_LIMIT + 10])
+    with index.searcher() as searcher:
+        for field, term in (("body", "gioc"), ("body", "compit"), ("body", "mer"), ("title", "ludotec")):
+            expected = whoosh_scores(searcher, field, term)
+            found = engine_scores(searcher, field, term)
+            assert len(expected) > 200 and found.keys() == expected.keys()
+            for key, score in expected.items():
+                assert found[key] == pytest.approx(score, rel=1e-6)

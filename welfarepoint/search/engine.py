@@ -12,8 +12,10 @@ block by block and scores them itself, with Whoosh's own BM25F formula:
   filter terms, the score of each concept (a word or several, with their synonyms, in every field) over the
   whole index.
 
-A search then intersects a few cached dictionaries and sums their scores. Deleted documents (an archived
-listing still inside an old segment) are left out when a segment's part is turned into global numbers.
+Postings are NumPy arrays; a document set is a boolean array over the searcher's global document numbers and a
+concept's scores an array of floats (0 where it does not match), so a search combines a few cached arrays in
+vectorised operations. Deleted documents (an archived listing still inside an old segment) are never in a set
+and score 0.
 
 It relies on the codec of ``whoosh-reloaded`` 2.7.5 (``W3LeafMatcher`` blocks: ids, weights, values), which
 the project pins; ``tests/test_search_engine.py`` compares every read with Whoosh's own matchers.
@@ -21,18 +23,20 @@ the project pins; ``tests/test_search_engine.py`` compares every read with Whoos
 
 from __future__ import annotations
 
+import io
+import struct
 import threading
-from array import array
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import reduce
-from itertools import accumulate, repeat
 from math import log
+from pickle import load, loads
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
@@ -42,6 +46,7 @@ B = 0.75
 MAX_CACHED_POSTINGS = 2_000_000
 #: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept holds one per document).
 MAX_CONCEPT_SCORES = 2_000_000
+_BLOCK_LENGTH = struct.Struct("!i")  # Whoosh's int
 _LENGTH_OF_BYTE = np.array([byte_to_length(byte) if byte else 0 for byte in range(256)], dtype=np.float64)
 
 
@@ -142,25 +147,20 @@ class SegmentCache:
     def _read(self, reader, field: str, term: str) -> Postings:
         fieldobj = reader.schema[field]
         try:
-            matcher = reader._terms.matcher(field, fieldobj.to_bytes(term), fieldobj.format)
+            info = reader._terms.term_info(field, fieldobj.to_bytes(term))
         except TermNotFound:
             return EMPTY
-        docs: array = array("I")
-        frequencies: array = array("f")
-        while matcher.is_active():
-            # A block is a pickled (ids, weights, values): ids delta-encoded, weights None when all are 1.
-            matcher._read_data()
-            ids, weights = matcher._data[0], matcher._data[1]
-            docs.extend(ids if matcher._byteids else accumulate(ids))
-            if weights is None or isinstance(weights, float):
-                frequencies.extend(repeat(weights or 1.0, matcher._blocklength))
-            else:
-                frequencies.extend(weights)
-            matcher._next_block()
+        if info.is_inlined():
+            inlined, weights, _values = info.inlined_postings()
+            ids = np.array(inlined, dtype=np.uint32)
+            tf = np.array(weights, dtype=np.float32).astype(np.float64)
+        else:
+            offset, length = info.extent()
+            if isinstance(length, tuple):  # Whoosh 2.7.5 reads the length back as struct.unpack's tuple
+                length = length[0]
+            ids, tf = _read_blocks(reader._terms._postfile, offset, length)
         lengths = self._lengths(reader, field)
         average = self.average[field] or 1.0
-        ids = np.frombuffer(docs, dtype=np.uint32) if docs.itemsize == 4 else np.array(docs, dtype=np.uint32)
-        tf = np.frombuffer(frequencies, dtype=np.float32).astype(np.float64)
         # Whoosh's BM25F term part, the same operations in the same order (so the same floating-point result).
         weights = (tf * (K1 + 1)) / (tf + K1 * (1 - B) + (K1 * B / average) * lengths[ids])
         return Postings(ids, weights)
@@ -197,6 +197,48 @@ class SegmentCache:
             found = NearWords(reader.schema[field].from_bytes(term) for term in reader.lexicon(field))
             self.vocabularies[field] = found
         return found
+
+
+def _read_blocks(postfile, offset: int, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """A term's postings in Whoosh 2.7.5's W3 block format: (document numbers, term frequencies).
+
+    What ``W3LeafMatcher`` reads, without a matcher and in one read of the file: after a 4-byte tag, each block
+    is its length (negative for the last), a pickled (length, max id, max weight, compression, min and max
+    length), then the zlib'd pickle of (ids delta-encoded from 0, weights: None when all 1, a float when all
+    equal, else one per id).
+    """
+    raw = postfile.get(offset, length)
+    if raw[:4] != WHOOSH3_HEADER_MAGIC:
+        raise ValueError(f"not a W3 postings list at {offset}")
+    stream = io.BytesIO(raw)
+    view = memoryview(raw)
+    position = 4
+    deltas: list[int] = []
+    frequencies: list[float] = []
+    starts: list[int] = []
+    while True:
+        (size,) = _BLOCK_LENGTH.unpack_from(raw, position)
+        stream.seek(position + _BLOCK_LENGTH.size)
+        count, _maxid, _maxweight, compression, _shortest, _longest = load(stream)
+        end = position + _BLOCK_LENGTH.size + abs(size)
+        data = view[stream.tell() : end]
+        ids, weights = loads(zlib.decompress(data) if compression else data)[:2]
+        starts.append(len(deltas))
+        deltas.extend(ids)
+        if weights is None or isinstance(weights, float):
+            frequencies.extend([weights or 1.0] * count)
+        else:
+            frequencies.extend(weights)
+        if size < 0 or end >= len(raw):
+            break
+        position = end
+    ids = np.cumsum(np.array(deltas, dtype=np.int64))
+    if len(starts) > 1:  # each block's ids start again from 0: take away the sum of the blocks before it
+        first = np.array(starts, dtype=np.int64)
+        before = np.zeros(len(first), dtype=np.int64)
+        before[1:] = ids[first[1:] - 1]
+        ids -= np.repeat(before, np.diff(np.append(first, len(deltas))))
+    return ids.astype(np.uint32), np.array(frequencies, dtype=np.float32).astype(np.float64)
 
 
 class _Registry:
@@ -345,20 +387,16 @@ class SearcherView:
                 parts.setdefault(key, []).append((offset, local))
         return {key: self._placed(docs) for key, docs in parts.items()}
 
-    def docs_where(self, key: Any, names: tuple[str, ...], test: Callable[..., bool]) -> np.ndarray:
-        """Live documents whose values of the columns ``names`` pass ``test`` (each segment's answer kept)."""
-        parts = []
+    def numbers(self, name: str) -> np.ndarray:
+        """A numeric sortable column for every global document number, as an array (each segment's kept)."""
+        found = np.empty(self.count, dtype=np.int64)
         for reader, offset, cache in self.leaves:
-
-            def compute(reader=reader, cache=cache) -> np.ndarray:
-                columns = [cache.column(reader, name) for name in names]
-                return np.array(
-                    [docnum for docnum, values in enumerate(zip(*columns, strict=True)) if test(*values)],
-                    dtype=np.int64,
-                )
-
-            parts.append((offset, cache.memo(("where", key), compute)))
-        return self._placed(parts)
+            part = cache.memo(
+                ("numbers", name),
+                lambda reader=reader, cache=cache: np.array(cache.column(reader, name), dtype=np.int64),
+            )
+            found[offset : offset + len(part)] = part
+        return found
 
     def per_document(
         self, key: Any, compute: Callable[[list[Any]], list[Any]], name: str = "id"

@@ -170,9 +170,8 @@ def _age_docs(searcher, age: int) -> np.ndarray:
     """Live documents whose ages served include ``age``."""
 
     def compute():
-        return engine.view(searcher).docs_where(
-            ("age", age), ("age_min", "age_max"), lambda low, high: low <= age <= high
-        )
+        view = engine.view(searcher)
+        return (view.numbers("age_min") <= age) & (view.numbers("age_max") >= age) & view.live()
 
     return _cached(searcher, ("age", age), compute)
 
