@@ -220,6 +220,35 @@ def test_migrations_match_the_models(app):
     assert diff == [], f"models and migrations differ: {diff}"
 
 
+def test_flask_db_commands_work_and_workers_do_not_load_alembic(app, runner, tmp_path):
+    """``flask db`` is Flask-Migrate's, loaded when asked for; an app alone never imports Alembic."""
+    import subprocess
+    import sys
+
+    from welfarepoint.config import PROJECT_ROOT
+    from welfarepoint.extensions import db
+
+    def version() -> str:
+        with app.app_context():
+            return db.session.execute(db.text("select version_num from alembic_version")).scalar_one()
+
+    head = version()
+    assert runner.invoke(args=["db", "stamp", "0001"]).exit_code == 0
+    assert version() == "0001"
+    assert runner.invoke(args=["db", "stamp", "head"]).exit_code == 0
+    assert version() == head
+    assert runner.invoke(args=["db", "--help"]).exit_code == 0
+    script = (
+        "import sys; from welfarepoint import create_app; "
+        f"create_app({{'INSTANCE_PATH': {str(tmp_path)!r}, 'SECRET_KEY': 'x', 'SEARCH_CHECK_AT_START': False}}); "
+        "print(sorted(m for m in ('flask_migrate', 'alembic', 'mako', 'pygments') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", script], cwd=PROJECT_ROOT, capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout.strip() == "[]"
+
+
 def test_instance_config_is_optional(tmp_path):
     app = create_app(make_config(tmp_path))
     assert app.config["TESTING"]

@@ -297,3 +297,26 @@ def test_long_postings_lists_read_across_blocks_like_whoosh(index):
             assert len(expected) > 200 and found.keys() == expected.keys()
             for key, score in expected.items():
                 assert found[key] == pytest.approx(score, rel=1e-6)
+
+
+def test_the_repaired_whoosh_writes_the_same_postings(tmp_path, monkeypatch):
+    """With Whoosh's own field-length look-up a rebuild writes the very same postings and terms files."""
+    from whoosh.codec.whoosh3 import W3PerDocReader
+
+    from welfarepoint.search import patches
+
+    texts = [
+        (f"Centro {number}", "Giochi e compiti " * (1 + number % 5)) for number in range(2 * BLOCK_LIMIT)
+    ]
+
+    def written(folder: str) -> dict[str, bytes]:
+        search_index = SearchIndex(tmp_path / folder)
+        search_index.rebuild(documents(texts=texts))
+        search_index.close()
+        files = sorted((tmp_path / folder).glob("*.*"))
+        return {path.suffix: path.read_bytes() for path in files if path.suffix in {".pst", ".trm"}}
+
+    ours = written("ours")
+    original = patches.ORIGINALS[(W3PerDocReader, "doc_field_length")]
+    monkeypatch.setattr(W3PerDocReader, "doc_field_length", original)
+    assert set(ours) == {".pst", ".trm"} and ours == written("whooshs")

@@ -45,7 +45,7 @@ B = 0.75
 #: Postings (document, weight: 12 bytes) kept per process across all segments before the least used terms go.
 MAX_CACHED_POSTINGS = 2_000_000
 #: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept holds one per document).
-MAX_CONCEPT_SCORES = 2_000_000
+MAX_CONCEPT_SCORES = 1_000_000
 _BLOCK_LENGTH = struct.Struct("!i")  # Whoosh's int
 _LENGTH_OF_BYTE = np.array([byte_to_length(byte) if byte else 0 for byte in range(256)], dtype=np.float64)
 
