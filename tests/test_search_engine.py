@@ -320,3 +320,13 @@ def test_the_repaired_whoosh_writes_the_same_postings(tmp_path, monkeypatch):
     original = patches.ORIGINALS[(W3PerDocReader, "doc_field_length")]
     monkeypatch.setattr(W3PerDocReader, "doc_field_length", original)
     assert set(ours) == {".pst", ".trm"} and ours == written("whooshs")
+
+
+def test_a_segment_without_a_numeric_column_reads_as_its_default(index):
+    from welfarepoint.search.schema import MAX_INDEXED_AGE
+
+    index.rebuild(documents())  # documents without ages: no age columns in the segment
+    with index.searcher() as searcher:
+        view = SearcherView(searcher, searcher.wp_path)
+        assert view.numbers("age_min").tolist() == [0] * 5
+        assert view.numbers("age_max").tolist() == [MAX_INDEXED_AGE] * 5

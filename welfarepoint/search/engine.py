@@ -183,6 +183,13 @@ class SegmentCache:
             self.columns[name] = values
         return values
 
+    def numbers(self, reader, name: str) -> np.ndarray:
+        """A numeric sortable column as an array (the column's default where the segment has none)."""
+        if reader.has_column(name):
+            return np.array(self.column(reader, name), dtype=np.int64)
+        default = reader.schema[name].column_type.default_value()
+        return np.full(reader.doc_count_all(), default, dtype=np.int64)
+
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """Anything computed from this segment alone (kept as long as the segment)."""
         value = self.memos.get(key)
@@ -392,8 +399,7 @@ class SearcherView:
         found = np.empty(self.count, dtype=np.int64)
         for reader, offset, cache in self.leaves:
             part = cache.memo(
-                ("numbers", name),
-                lambda reader=reader, cache=cache: np.array(cache.column(reader, name), dtype=np.int64),
+                ("numbers", name), lambda reader=reader, cache=cache: cache.numbers(reader, name)
             )
             found[offset : offset + len(part)] = part
         return found
