@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.databases import copy_instance, database_uri, drop_all
-from welfarepoint import create_app
+from welfarepoint import create_app, search
 from welfarepoint.cli import setup_database
 from welfarepoint.extensions import db, limiter
 
@@ -52,12 +52,12 @@ def app(tmp_path, template_instance):
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+    search.forget_all()  # close this test's searchers (their files) and drop its caches
 
 
 @pytest.fixture(scope="session")
 def demo_instance(tmp_path_factory, template_instance) -> Path:
     """An instance folder with the demo network loaded and indexed, made once and copied by each test."""
-    from welfarepoint import search
     from welfarepoint.catalog.demo_loader import load_demo_network
 
     folder = tmp_path_factory.mktemp("demo-instance")
@@ -81,6 +81,7 @@ def demo_app(tmp_path, demo_instance):
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+    search.forget_all()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -105,7 +105,7 @@ class SegmentCache:
     def __init__(self, segment_id: str):
         self.segment_id = segment_id
         self.terms: OrderedDict[tuple[str, str], Postings] = OrderedDict()
-        self.lengths: dict[str, list[int]] = {}
+        self.lengths: dict[str, np.ndarray] = {}
         self.average: dict[str, float] = {}
         self.columns: dict[str, list[Any]] = {}
         self.vocabularies: dict[str, NearWords] = {}
@@ -185,10 +185,14 @@ class SegmentCache:
 
     def numbers(self, reader, name: str) -> np.ndarray:
         """A numeric sortable column as an array (the column's default where the segment has none)."""
-        if reader.has_column(name):
-            return np.array(self.column(reader, name), dtype=np.int64)
-        default = reader.schema[name].column_type.default_value()
-        return np.full(reader.doc_count_all(), default, dtype=np.int64)
+
+        def read() -> np.ndarray:
+            if reader.has_column(name):
+                return np.array(list(reader.column_reader(name)), dtype=np.int64)
+            default = reader.schema[name].column_type.default_value()
+            return np.full(reader.doc_count_all(), default, dtype=np.int64)
+
+        return self.memo(("numbers", name), read)
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """Anything computed from this segment alone (kept as long as the segment)."""
@@ -318,17 +322,17 @@ class SearcherView:
     """
 
     def __init__(self, searcher, index_path: str):
-        self.searcher = searcher
         self.leaves = []
         self.count = searcher.doc_count_all()
-        self.live_docs = np.ones(self.count, dtype=bool)
+        self._live = np.ones(self.count, dtype=bool)
         for reader, offset in searcher.reader().leaf_readers():
             if reader.segment() is None:  # an empty index has one reader and no segment
                 continue
             deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
             if deleted:
-                self.live_docs[offset + np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
+                self._live[offset + np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
             self.leaves.append((reader, offset, _registry.segment(index_path, reader)))
+        self._live.flags.writeable = False
         _registry.keep_only(index_path, [reader.segment().segment_id() for reader, *_ in self.leaves])
         self.idf_cache: dict[tuple[str, str], float] = {}
         self.concepts: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -354,7 +358,7 @@ class SearcherView:
         found = np.zeros(self.count, dtype=bool)
         for offset, local in parts:
             found[offset + local] = True
-        found &= self.live_docs
+        found &= self._live
         return found
 
     def term_docs(self, field: str, term: str) -> np.ndarray:
@@ -375,8 +379,8 @@ class SearcherView:
         return found
 
     def live(self) -> np.ndarray:
-        """Every document not deleted."""
-        return self.live_docs
+        """Every document not deleted (read-only: every search of this searcher shares it)."""
+        return self._live
 
     def value_sets(self, name: str, keys_of: Callable[[Any], Iterable[str]]) -> dict[str, np.ndarray]:
         """For each key of a sortable column's values (``keys_of(value)``), its live documents."""
@@ -398,9 +402,7 @@ class SearcherView:
         """A numeric sortable column for every global document number, as an array (each segment's kept)."""
         found = np.empty(self.count, dtype=np.int64)
         for reader, offset, cache in self.leaves:
-            part = cache.memo(
-                ("numbers", name), lambda reader=reader, cache=cache: cache.numbers(reader, name)
-            )
+            part = cache.numbers(reader, name)
             found[offset : offset + len(part)] = part
         return found
 
@@ -450,7 +452,7 @@ class SearcherView:
         total = np.zeros(self.count, dtype=np.float64)
         for alternative in alternatives:
             self._add(total, alternative)
-        total[~self.live_docs] = 0.0
+        total[~self._live] = 0.0
         total.flags.writeable = False
         with self.lock:
             self.concepts[alternatives] = total

@@ -386,13 +386,9 @@ class _Scored:
             docs = scores > 0
         elif mode == "and":
             docs = np.logical_and.reduce([part > 0 for part in parts])
-            scores = parts[0] * docs
-            for part in parts[1:]:
-                scores += part * docs
+            scores = sum(parts[1:], parts[0]) * docs
         else:
-            scores = parts[-1].copy()
-            for part in parts[:-1]:
-                scores += part
+            scores = sum(parts[:-1], parts[-1])
             docs = scores > 0
         self.scores = scores
         self.docs = docs
