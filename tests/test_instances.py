@@ -12,7 +12,6 @@ import http.cookiejar
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -31,12 +30,6 @@ from welfarepoint.config import PROJECT_ROOT
 from welfarepoint.extensions import db
 
 PASSWORD = "lamponi-e-mirtilli-2026"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Browser:
@@ -73,8 +66,12 @@ def token(page: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
 
 
-def start(folder: Path, database: str, port: int, log: Path) -> subprocess.Popen:
-    """A gunicorn server of the instance in ``folder``; its log (errors and each request) goes to ``log``."""
+def start(folder: Path, database: str, log: Path) -> tuple[subprocess.Popen, int]:
+    """A gunicorn server of the instance in ``folder`` and its port; its log (errors, each request) goes to ``log``.
+
+    The server binds port 0 and the kernel picks a free port, read back from the log: no port chosen here can
+    be taken by another socket before the server binds it.
+    """
     env = dict(
         os.environ,
         WELFAREPOINT_INSTANCE_PATH=str(folder),
@@ -84,7 +81,7 @@ def start(folder: Path, database: str, port: int, log: Path) -> subprocess.Popen
     with log.open("ab") as output:  # the server keeps its own copy of the file
         server = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "--access-logfile", "-",
+                sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--access-logfile", "-",
                 "welfarepoint:create_app()",
             ],
             cwd=PROJECT_ROOT,
@@ -93,14 +90,25 @@ def start(folder: Path, database: str, port: int, log: Path) -> subprocess.Popen
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
-            return server
-        except OSError:
-            time.sleep(0.3)
+    port, answer = None, "no port in the log"
+    while time.monotonic() < deadline and server.poll() is None:
+        if port is None:
+            listening = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log.read_text(errors="replace"))
+            port = int(listening.group(1)) if listening else None
+        if port is not None:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
+                return server, port
+            except urllib.error.HTTPError as error:  # started, but answering with an error
+                answer = f"HTTP {error.code}"
+            except OSError as error:
+                answer = repr(error)
+        time.sleep(0.3)
+    stopped = server.poll()
     server.kill()
-    pytest.fail(f"the server on port {port} did not start")
+    server.wait(timeout=20)
+    state = f"it stopped with {stopped}" if stopped is not None else f"last answer: {answer}"
+    pytest.fail(f"the server of {folder.name} did not start ({state})")
 
 
 def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp_path, demo_instance):
@@ -114,10 +122,13 @@ def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp
         create_user("anna@ats-montagna.example.org", PASSWORD, "ats_manager", ats="Montagna")
         db.session.commit()
         db.engine.dispose()
-    ports = free_port(), free_port()
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
-    servers = [start(first, database, ports[0], logs[0]), start(second, database, ports[1], logs[1])]
+    servers, ports = [], []
     try:
+        for folder, log in zip((first, second), logs, strict=True):
+            server, port = start(folder, database, log)
+            servers.append(server)
+            ports.append(port)
         one, other = (Browser(f"http://127.0.0.1:{port}") for port in ports)
         title = "Ludoteca delle marmotte curiose"
         assert "ludoteca-delle-marmotte-curiose" not in other.get("/search?q=marmotte+curiose")
