@@ -461,3 +461,44 @@ def test_publications_each_add_a_small_segment_that_is_merged_after_a_few(app):
         assert len(segments) < 8  # merged along the way, not one segment per publication
         assert not search._index().needs_tidy()
     assert find(app, "ludoteca").total == 8
+
+
+def test_a_rebuild_in_two_processes_finds_what_a_rebuild_in_one_finds(demo_app, monkeypatch):
+    """From ``PARALLEL_REBUILD_FROM`` listings two forked processes each read and write half of the catalog (a
+    segment each): the same listings are found, in the same order, with the same facet counts."""
+    queries = [
+        ("", Filters()),
+        ("centro estivo", Filters()),
+        ("anziani", Filters(ats="Montagna")),
+        ("after school", Filters()),
+    ]
+
+    def answers() -> list:
+        found = [search.query(text, filters, per_page=50) for text, filters in queries]
+        return [(result.total, [hit.service_id for hit in result.hits], result.facets) for result in found]
+
+    with demo_app.app_context():
+        published = db.session.query(Service).filter_by(status="published").count()
+        monkeypatch.setattr(search, "PARALLEL_REBUILD_FROM", 1)
+        assert search.rebuild() == published
+        assert len(search.catch_up().index()._segments()) == 2
+        in_two = answers()
+        # The parent's own database connections still work after its children made theirs.
+        assert db.session.query(Service).filter_by(status="published").count() == published
+        monkeypatch.setattr(search, "PARALLEL_REBUILD_FROM", 10**9)
+        assert search.rebuild() == published
+        assert len(search.catch_up().index()._segments()) == 1
+        assert answers() == in_two and in_two[0][0] == published
+
+
+def test_a_rebuild_that_fails_in_a_child_process_says_why(tmp_path):
+    from welfarepoint.search.index import SearchIndex
+
+    def broken():
+        yield {"id": "1", "version": "1", "title": "Doposcuola"}
+        raise ValueError("the database went away")
+
+    search_index = SearchIndex(tmp_path / "index")
+    with pytest.raises(RuntimeError, match="search-rebuild-1.*the database went away"):
+        search_index.rebuild(lambda: [{"id": "2", "version": "1", "title": "Centro estivo"}], broken)
+    search_index.close()

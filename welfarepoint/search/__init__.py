@@ -17,10 +17,11 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from pathlib import Path
 
 from flask import Flask, current_app
-from sqlalchemy import func, inspect, select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -91,11 +92,14 @@ def _exclusive(search_index: SearchIndex, settled: Callable[[], bool] | None = N
 LOCK_POLL_SECONDS = 0.002
 
 
-def _published(session: Session, ids: Iterable[int] | None = None) -> Iterator[Service]:
-    """Published listings (all, or these ids), loaded in batches so a large catalog never sits in memory."""
+def _published(session: Session, ids: Iterable[int] | None = None, between: tuple[int, int] | None = None):
+    """Published listings (all, these ids, or those with ids ``between`` two, both included), loaded in batches
+    so a large catalog never sits in memory."""
     id_query = select(Service.id).where(Service.status == "published").order_by(Service.id)
     if ids is not None:
         id_query = id_query.where(Service.id.in_(list(ids)))
+    if between is not None:
+        id_query = id_query.where(Service.id.between(*between))
     wanted = list(session.execute(id_query).scalars())
     for start in range(0, len(wanted), BATCH):
         batch = wanted[start : start + BATCH]
@@ -104,22 +108,46 @@ def _published(session: Session, ids: Iterable[int] | None = None) -> Iterator[S
         session.expunge_all()
 
 
-#: From this many published listings a rebuild analyses them in two processes (when the machine has two cores).
+#: From this many published listings a rebuild writes them in ``REBUILD_PROCESSES`` processes at once (as many
+#: as the machine has cores, if fewer), each reading and analysing its share of the listings.
 PARALLEL_REBUILD_FROM = 2000
+REBUILD_PROCESSES = 2
 
 
 def rebuild() -> int:
     """Rebuild the whole index from the published listings in the database; return how many."""
     search_index = _index()
-    with _exclusive(search_index), Session(db.engine) as session:
-        published = session.execute(
-            select(func.count(Service.id)).where(Service.status == "published")
-        ).scalar()
-        processes = 2 if published >= PARALLEL_REBUILD_FROM and (os.cpu_count() or 1) > 1 else 1
-        documents = (document(service) for service in _published(session))
-        count = search_index.rebuild(documents, processes=processes)
+    with _exclusive(search_index):
+        with Session(db.engine) as session:
+            ids = list(
+                session.execute(
+                    select(Service.id).where(Service.status == "published").order_by(Service.id)
+                ).scalars()
+            )
+        processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if len(ids) >= PARALLEL_REBUILD_FROM else 1
+        count = search_index.rebuild(*_shares(ids, processes))
     log.info("search index rebuilt with %d listings in %s", count, search_index.path)
     return count
+
+
+def _shares(ids: list[int], processes: int) -> list[Callable[[], Iterator[dict]]]:
+    """The documents of ``ids`` (in order) as ``processes`` sources of consecutive listings."""
+    if processes <= 1 or not ids:
+        return [partial(_documents, None, forked=False)]
+    size = -(-len(ids) // processes)
+    return [
+        partial(_documents, (ids[start], ids[min(start + size, len(ids)) - 1]), forked=True)
+        for start in range(0, len(ids), size)
+    ]
+
+
+def _documents(between: tuple[int, int] | None, forked: bool) -> Iterator[dict]:
+    """The index documents of the published listings (those with ids ``between`` two, or all)."""
+    if forked:  # in a child process: connections of its own, the parent's left alone
+        db.engine.dispose(close=False)
+    with Session(db.engine) as session:
+        for service in _published(session, between=between):
+            yield document(service)
 
 
 def sync() -> tuple[int, int]:

@@ -5,9 +5,10 @@ spans...): over 10,000 similar listings a broad search cost 100-500 ms. This mod
 block by block and scores them itself, with Whoosh's own BM25F formula:
 
 - **Per segment** (immutable on disk, so cached until the segment is merged away, across commits and searchers):
-  each term's document numbers and its BM25 term-frequency part (length-normalised with the segment's own
-  average field length, so a score never depends on how old a cache is); sortable columns; the vocabulary of
-  spelling suggestions.
+  each term's document numbers, frequencies and field lengths, and its BM25 term-frequency part for the
+  index's average field length (as Whoosh, over all segments: a listing scores the same in whichever segment
+  it is; computed again when a commit moves the average); sortable columns; the vocabulary of spelling
+  suggestions.
 - **Per searcher** (dropped when the index changes): inverse document frequencies, global document sets of
   filter terms, the score of each concept (a word or several, with their synonyms, in every field) over the
   whole index.
@@ -42,7 +43,8 @@ from whoosh.util.numeric import byte_to_length
 
 K1 = 1.2
 B = 0.75
-#: Postings (document, weight: 12 bytes) kept per process across all segments before the least used terms go.
+#: Postings (document, frequency, length, weight: 17 bytes) kept per process across all segments before the
+#: least used terms go.
 MAX_CACHED_POSTINGS = 2_000_000
 #: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept holds one per document).
 MAX_CONCEPT_SCORES = 1_000_000
@@ -59,18 +61,35 @@ class Alternative:
     boost: float = 1.0
 
 
-@dataclass
 class Postings:
-    """One term in one segment: local document numbers (sorted) and their BM25 term-frequency parts."""
+    """One term in one segment: local document numbers (sorted), term frequencies and field lengths (as the
+    length byte Whoosh stores), and their BM25 term-frequency parts for the last average field length asked."""
 
-    docs: np.ndarray  # uint32
-    weights: np.ndarray  # float64
+    __slots__ = ("docs", "frequencies", "length_bytes", "_scored")
+
+    def __init__(self, docs: np.ndarray, frequencies: np.ndarray, length_bytes: np.ndarray):
+        self.docs = docs  # uint32
+        self.frequencies = frequencies  # float32, as Whoosh stores them
+        self.length_bytes = length_bytes  # uint8
+        self._scored: tuple[float, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return len(self.docs)
 
+    def weights(self, average: float) -> np.ndarray:
+        """Whoosh's BM25F term part of each document for the field's ``average`` length (kept until it moves)."""
+        scored = self._scored
+        if scored is not None and scored[0] == average:
+            return scored[1]
+        tf = self.frequencies.astype(np.float64)
+        lengths = _LENGTH_OF_BYTE[self.length_bytes]
+        weights = (tf * (K1 + 1)) / (tf + K1 * (1 - B) + (K1 * B / average) * lengths)
+        weights.flags.writeable = False
+        self._scored = (average, weights)  # one assignment: a thread sees the old pair or the new one
+        return weights
 
-EMPTY = Postings(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float64))
+
+EMPTY = Postings(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float32), np.empty(0, dtype=np.uint8))
 
 
 class NearWords:
@@ -106,7 +125,6 @@ class SegmentCache:
         self.segment_id = segment_id
         self.terms: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self.lengths: dict[str, np.ndarray] = {}
-        self.average: dict[str, float] = {}
         self.columns: dict[str, list[Any]] = {}
         self.vocabularies: dict[str, NearWords] = {}
         self.memos: dict[Any, Any] = {}
@@ -116,17 +134,15 @@ class SegmentCache:
     # --- reading -----------------------------------------------------------------------------------------
 
     def _lengths(self, reader, field: str) -> np.ndarray:
+        """The field's length byte of every document of the segment (0: none), read at once."""
         lengths = self.lengths.get(field)
         if lengths is None:
-            count = reader.doc_count_all()
-            lengths = np.zeros(count, dtype=np.float64)
+            lengths = np.zeros(reader.doc_count_all(), dtype=np.uint8)
             column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
             if column is not None:
-                # One byte per document (Whoosh's quantised length): read them all at once.
                 raw = column._dbfile.get(column._basepos, column._count)
-                lengths[: len(raw)] = _LENGTH_OF_BYTE[np.frombuffer(raw, dtype=np.uint8)]
+                lengths[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)[: len(lengths)]
             self.lengths[field] = lengths
-            self.average[field] = (reader.field_length(field) / count) if count else 1.0
         return lengths
 
     def postings(self, reader, field: str, term: str) -> Postings:
@@ -153,17 +169,13 @@ class SegmentCache:
         if info.is_inlined():
             inlined, weights, _values = info.inlined_postings()
             ids = np.array(inlined, dtype=np.uint32)
-            tf = np.array(weights, dtype=np.float32).astype(np.float64)
+            tf = np.array(weights, dtype=np.float32)
         else:
             offset, length = info.extent()
             if isinstance(length, tuple):  # Whoosh 2.7.5 reads the length back as struct.unpack's tuple
                 length = length[0]
             ids, tf = _read_blocks(reader._terms._postfile, offset, length)
-        lengths = self._lengths(reader, field)
-        average = self.average[field] or 1.0
-        # Whoosh's BM25F term part, the same operations in the same order (so the same floating-point result).
-        weights = (tf * (K1 + 1)) / (tf + K1 * (1 - B) + (K1 * B / average) * lengths[ids])
-        return Postings(ids, weights)
+        return Postings(ids, tf, self._lengths(reader, field)[ids])
 
     def drop_oldest(self) -> int | None:
         """Forget the least recently used term; return how many postings that freed (None: nothing left)."""
@@ -249,7 +261,7 @@ def _read_blocks(postfile, offset: int, length: int) -> tuple[np.ndarray, np.nda
         before = np.zeros(len(first), dtype=np.int64)
         before[1:] = ids[first[1:] - 1]
         ids -= np.repeat(before, np.diff(np.append(first, len(deltas))))
-    return ids.astype(np.uint32), np.array(frequencies, dtype=np.float32).astype(np.float64)
+    return ids.astype(np.uint32), np.array(frequencies, dtype=np.float32)
 
 
 class _Registry:
@@ -335,6 +347,7 @@ class SearcherView:
         self._live.flags.writeable = False
         _registry.keep_only(index_path, [reader.segment().segment_id() for reader, *_ in self.leaves])
         self.idf_cache: dict[tuple[str, str], float] = {}
+        self.averages: dict[str, float] = {}
         self.concepts: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.concept_scores = 0
         self.lock = threading.Lock()
@@ -351,6 +364,14 @@ class SearcherView:
             frequency = self.doc_frequency(field, term)
             value = log(self.count / (frequency + 1)) + 1 if frequency else 0.0
             self.idf_cache[key] = value
+        return value
+
+    def average(self, field: str) -> float:
+        """Whoosh's average length of ``field`` over the whole index (``avg_field_length(...) or 1``)."""
+        value = self.averages.get(field)
+        if value is None:
+            total = sum(reader.field_length(field) for reader, _offset, _cache in self.leaves)
+            value = self.averages[field] = (total / (self.count or 1)) or 1
         return value
 
     def _placed(self, parts: Iterable[tuple[int, np.ndarray]]) -> np.ndarray:
@@ -424,12 +445,13 @@ class SearcherView:
         """Add the scores of the documents ``alternative`` matches to ``total``."""
         field, tokens = alternative.field, alternative.tokens
         factors = [alternative.boost * self.idf(field, token) for token in tokens]
+        average = self.average(field)
         for reader, offset, cache in self.leaves:
             lists = [cache.postings(reader, field, token) for token in tokens]
             if not all(lists):
                 continue
             if len(lists) == 1:
-                total[offset + lists[0].docs] += lists[0].weights * factors[0]
+                total[offset + lists[0].docs] += lists[0].weights(average) * factors[0]
                 continue
             common = reduce(
                 lambda docs, other: np.intersect1d(docs, other, assume_unique=True),
@@ -439,7 +461,7 @@ class SearcherView:
                 continue
             score = np.zeros(len(common), dtype=np.float64)
             for postings, factor in zip(lists, factors, strict=True):
-                score += postings.weights[np.searchsorted(postings.docs, common)] * factor
+                score += postings.weights(average)[np.searchsorted(postings.docs, common)] * factor
             total[offset + common] += score
 
     def concept(self, alternatives: tuple[Alternative, ...]) -> np.ndarray:

@@ -83,13 +83,12 @@ def write_hash_tables(self):
             dbfile.write(b"".join(_POINTER.pack(hashval, position) for hashval, position in hashtable))
 
 
-_LENGTHS = [byte_to_length(byte) for byte in range(256)]
+#: A length byte decoded (Whoosh stores field lengths in one byte each).
+LENGTHS = [byte_to_length(byte) for byte in range(256)]
 
 
-def doc_field_length(self, docnum, fieldname, default=0):
-    """``W3PerDocReader.doc_field_length``, from the field's length column read once into memory."""
-    if docnum > self._doccount:
-        raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
+def field_length_bytes(self, fieldname) -> bytes | None:
+    """A ``W3PerDocReader``'s length column of a field, one byte per document, read once (None: no column)."""
     columns = self.__dict__.setdefault("_wp_lengths", {})
     raw = columns.get(fieldname, False)
     if raw is False:
@@ -97,11 +96,19 @@ def doc_field_length(self, docnum, fieldname, default=0):
         raw = columns[fieldname] = (
             None if reader is None else reader._dbfile.get(reader._basepos, reader._count)
         )
+    return raw
+
+
+def doc_field_length(self, docnum, fieldname, default=0):
+    """``W3PerDocReader.doc_field_length``, from the field's length column read once into memory."""
+    if docnum > self._doccount:
+        raise IndexError(f"Asked for docnum {docnum!r} of {self._doccount}")
+    raw = field_length_bytes(self, fieldname)
     if raw is None:
         return default
     lbyte = raw[docnum] if docnum < len(raw) else 0
     if lbyte:
-        return _LENGTHS[lbyte]
+        return LENGTHS[lbyte]
     return None
 
 
