@@ -54,3 +54,19 @@ def test_a_first_visit_of_the_home_page_stays_small(client):
         with client.get(link, headers={"Accept-Encoding": "gzip"}) as response:
             total += len(response.data)
     assert total < 350 * 1024, total
+
+
+def test_a_kept_results_page_is_sent_gzipped_or_plain_with_the_same_text(demo_app):
+    """Results pages are kept gzipped: a browser that takes gzip gets them as kept, another one unpacked; both
+    the first time (drawn) and the next (kept), with the page's security headers."""
+    client = demo_app.test_client()
+    address = "/search?q=centro+estivo&lang=en"
+    answers = [client.get(address, headers={"Accept-Encoding": "gzip"}) for _ in range(2)]
+    plain = [client.get(address) for _ in range(2)]
+    texts = [gzip.decompress(answer.data).decode() for answer in answers] + [page.get_data(True) for page in plain]
+    assert len(set(texts)) == 1 and 'lang="en"' in texts[0]
+    for answer in answers:
+        assert answer.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in answer.headers["Vary"]
+        assert answer.mimetype == "text/html" and "Content-Security-Policy" in answer.headers
+    for page in plain:
+        assert "Content-Encoding" not in page.headers and "Accept-Encoding" in page.headers["Vary"]

@@ -146,6 +146,22 @@ def _finish(response: Response) -> Response:
     return response
 
 
+def compressed_page(html: str) -> bytes:
+    """A drawn HTML page gzipped once, to be kept and sent as it is by :func:`page_response`."""
+    return gzip.compress(html.encode(), compresslevel=6, mtime=0)
+
+
+def page_response(gzipped: bytes) -> Response:
+    """A kept page: sent as kept to a client that takes gzip (nothing compressed again), else unpacked."""
+    if _accepts_gzip():
+        response = Response(gzipped, mimetype="text/html")
+        response.headers["Content-Encoding"] = "gzip"
+    else:
+        response = Response(gzip.decompress(gzipped), mimetype="text/html")
+    response.vary.add("Accept-Encoding")
+    return response
+
+
 def static_url(filename: str) -> str:
     """``url_for('static', filename=...)``, built once per request (a results page draws dozens of icons)."""
     built = g.setdefault("wp_static_urls", {})
