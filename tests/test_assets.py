@@ -63,7 +63,9 @@ def test_a_kept_results_page_is_sent_gzipped_or_plain_with_the_same_text(demo_ap
     address = "/search?q=centro+estivo&lang=en"
     answers = [client.get(address, headers={"Accept-Encoding": "gzip"}) for _ in range(2)]
     plain = [client.get(address) for _ in range(2)]
-    texts = [gzip.decompress(answer.data).decode() for answer in answers] + [page.get_data(True) for page in plain]
+    texts = [gzip.decompress(answer.data).decode() for answer in answers] + [
+        page.get_data(True) for page in plain
+    ]
     assert len(set(texts)) == 1 and 'lang="en"' in texts[0]
     for answer in answers:
         assert answer.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in answer.headers["Vary"]
