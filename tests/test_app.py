@@ -262,16 +262,3 @@ def test_the_instance_folder_can_come_from_the_environment(tmp_path, monkeypatch
         app.config["SQLALCHEMY_DATABASE_URI"]
         == f"sqlite:///{(tmp_path / 'elsewhere').resolve() / 'welfarepoint.sqlite3'}"
     )
-
-
-def test_a_worker_fixes_the_allocators_thresholds_unless_told_not_to(tmp_path, monkeypatch):
-    """glibc is asked to give freed memory back (welfarepoint/memory.py), with the configured threshold."""
-    from welfarepoint import memory
-
-    assert memory.keep_allocations_returnable(128 * 1024)  # glibc takes it (this machine is Debian)
-    assert not memory.keep_allocations_returnable(0)
-    asked = []
-    monkeypatch.setattr(memory, "keep_allocations_returnable", asked.append)
-    create_app(make_config(tmp_path / "one"))
-    create_app(make_config(tmp_path / "two", MALLOC_MMAP_THRESHOLD=0))
-    assert asked == [128 * 1024, 0]

@@ -14,7 +14,6 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from welfarepoint import config as wp_config
-from welfarepoint import memory
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -44,7 +43,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = wp_config.ensure_secret_key(instance_path)
 
-    memory.keep_allocations_returnable(int(app.config["MALLOC_MMAP_THRESHOLD"]))
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)

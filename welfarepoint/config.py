@@ -59,9 +59,6 @@ class Defaults:
     SEARCH_FOLLOW_DATABASE = True
     #: At start, rebuild a missing or unreadable index and repair a stale one.
     SEARCH_CHECK_AT_START = True
-    #: glibc's mmap and trim thresholds fixed at this many bytes, so a worker gives back what it frees
-    #: (``welfarepoint/memory.py``); 0 leaves the allocator as it is.
-    MALLOC_MMAP_THRESHOLD = 128 * 1024
 
     #: Search counters are buffered per process and written together at most this often (0: at once).
     COUNTER_FLUSH_SECONDS = 10
