@@ -6,9 +6,14 @@ The database is a SQLite file in the instance folder, or a PostgreSQL database o
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Hundreds of apps are built in this process: frozen out of the garbage collector (as a worker's is), none would
+# ever be freed. Every app of the tests, and the servers they start, leave it off (a test turns it on).
+os.environ["WELFAREPOINT_GC_WORKER_TUNING"] = "false"
 
 from tests.databases import copy_instance, database_uri, drop_all
 from welfarepoint import create_app, search

@@ -59,6 +59,10 @@ class Defaults:
     SEARCH_FOLLOW_DATABASE = True
     #: At start, rebuild a missing or unreadable index and repair a stale one.
     SEARCH_CHECK_AT_START = True
+    #: Once the app is built, move its objects out of the garbage collector's way and collect the youngest
+    #: generation less often (``welfarepoint.tune_garbage_collector``). Tests, which build hundreds of apps in
+    #: one process, turn it off.
+    GC_WORKER_TUNING = True
 
     #: Search counters are buffered per process and written together at most this often (0: at once).
     COUNTER_FLUSH_SECONDS = 10
