@@ -148,6 +148,8 @@ def _documents(between: tuple[int, int] | None, forked: bool) -> Iterator[dict]:
     with Session(db.engine) as session:
         for service in _published(session, between=between):
             yield document(service)
+    if forked:  # and closed before the child ends, not dropped
+        db.engine.dispose()
 
 
 def sync() -> tuple[int, int]:
