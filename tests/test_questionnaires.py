@@ -112,3 +112,29 @@ def test_a_listing_published_now_is_matched_on_the_next_questionnaire(demo_app):
         db.session.commit()
     text = client.get(url).text
     assert "Doposcuola a Breno" in text and "What we could not find" not in text
+
+
+def test_a_results_page_names_the_nearest_welfare_points_of_each_territory_and_links_to_all(demo_app):
+    """Five Welfare Points in the family's ATS: the page names the three nearest to home, nearest first."""
+    from tests.test_catalog import row
+    from welfarepoint.catalog import operations
+    from welfarepoint.catalog.validation import validate_listing
+
+    with demo_app.app_context():
+        for number, town in enumerate(["Livigno", "Tirano", "Chiavenna"]):
+            listing, errors = validate_listing(
+                row(
+                    external_id=f"wp-{number}", title=f"Sportello Welfare Point di {town}", category="W1",
+                    needs="care_information", municipalities="", address="Via Roma 1", municipality=town,
+                    age_min="", age_max="", periods="all_year", time_slots="", cost="free",
+                )
+            )  # fmt: skip
+            assert not errors, [(e.column, str(e.message)) for e in errors]
+            operations.create_service(listing, author="t@example.org")
+        db.session.commit()
+    # 014061 is Sondrio: Chiavenna and Tirano are nearer to it than Livigno; Montagna's own two desks too.
+    text = demo_app.test_client().get(FAMILY + "&lang=en").text
+    desks = text.split('id="desks"')[1].split("</ul>")[0]
+    assert desks.count("<li>") == 3
+    assert "Livigno" not in desks
+    assert 'href="/welfare-points"' in text.split('id="desks"')[1]

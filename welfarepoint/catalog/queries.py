@@ -62,6 +62,28 @@ def welfare_points(ats: str | None = None, near: str | None = None) -> list[Serv
     return desks
 
 
+def nearest_desks(ats: str | None, near: str | None, limit: int) -> list[SimpleNamespace]:
+    """The ``limit`` published Welfare Points of ``ats`` (or all) nearest to municipality ``near`` (else by ATS
+    and title): what a results page names of them (address, title, phone, municipality), read as columns."""
+    columns = (Service.id, Service.slug, Service.title, Service.phone, Service.municipality_code)
+    query = db.select(*columns).where(
+        Service.category == WELFARE_POINT_CATEGORY, Service.status == "published"
+    )
+    if ats:
+        query = query.where(Service.ats == ats)
+    rows = db.session.execute(query.order_by(Service.ats, Service.title))
+    desks = [SimpleNamespace(**row._asdict()) for row in rows]
+    origin = territory.by_istat(near or "")
+    if origin is not None:
+
+        def distance(desk: SimpleNamespace) -> float:
+            place = territory.by_istat(desk.municipality_code or "")
+            return territory.distance_km(origin, place) if place else float("inf")
+
+        desks.sort(key=distance)
+    return desks[:limit]
+
+
 def count_published() -> int:
     """How many listings the public can find."""
     return db.session.execute(

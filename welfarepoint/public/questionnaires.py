@@ -108,7 +108,8 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         for s in queries.published_services({m.offer.id for m in result.matches + result.alternatives})
     }
     home = profile.places[0].municipality.istat_code if profile.places else None
-    desks = [desk for ats in profile.ats for desk in queries.welfare_points(ats, near=home)]
+    # The nearest few of each territory of the answers, with the way to all of them: a list, not a directory.
+    desks = [desk for ats in profile.ats for desk in queries.nearest_desks(ats, home, DESKS_PER_TERRITORY)]
     return render_template(
         "public/match_results.html",
         result=result,
@@ -119,6 +120,10 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         permalink=_address(endpoint, answers),
         change=lambda step: _address(endpoint, answers, step=step),
     )
+
+
+#: Welfare Points named on a results page for each territory of the answers (the nearest first).
+DESKS_PER_TERRITORY = 3
 
 
 @bp.get("/match/family")

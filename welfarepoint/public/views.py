@@ -130,7 +130,7 @@ def search_page():
             hits=[(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services],
             place=place,
             ats=ats,
-            desks=queries.welfare_points(ats, near=near) if not result.total else [],
+            desks=queries.nearest_desks(ats, near, 4) if not result.total else [],
             search_url=search_url,
             ats_names=territory.ATS_NAMES,
         )
