@@ -309,6 +309,9 @@ def test_empty_results_suggest_words_territory_and_welfare_points(app, client, c
     assert "No service found" in text
     assert "Look in the whole of ATS Montagna" in text
     assert "Welfare Point di Sondrio" in text
+    # The filters stay, without a "kind of service" group that would have nothing to choose from.
+    assert "Filter the results" in text and "Kind of service" not in text
+    assert "Kind of service" in client.get("/search?q=doposcuola&lang=en").text
 
 
 def test_each_search_is_counted_anonymously_by_week(app, client, catalog):
