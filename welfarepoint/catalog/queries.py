@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import func
 
@@ -45,43 +46,39 @@ def published_service_by_uuid(uuid: str) -> Service | None:
 
 def welfare_points(ats: str | None = None, near: str | None = None) -> list[Service]:
     """The published Welfare Points (desks), of one ATS or all, by ATS then title; nearest first to ``near``."""
-    query = db.select(Service).where(
-        Service.category == WELFARE_POINT_CATEGORY, Service.status == "published"
-    )
-    if ats:
-        query = query.where(Service.ats == ats)
-    desks = list(db.session.execute(query.order_by(Service.ats, Service.title)).unique().scalars())
-    origin = territory.by_istat(near or "")
-    if origin is not None:
-
-        def distance(desk: Service) -> float:
-            place = territory.by_istat(desk.municipality_code or "")
-            return territory.distance_km(origin, place) if place else float("inf")
-
-        desks.sort(key=distance)
-    return desks
+    desks = list(db.session.execute(_desks(ats, Service)).unique().scalars())
+    return _nearest_first(desks, near)
 
 
 def nearest_desks(ats: str | None, near: str | None, limit: int) -> list[SimpleNamespace]:
     """The ``limit`` published Welfare Points of ``ats`` (or all) nearest to municipality ``near`` (else by ATS
     and title): what a results page names of them (address, title, phone, municipality), read as columns."""
     columns = (Service.id, Service.slug, Service.title, Service.phone, Service.municipality_code)
+    desks = [SimpleNamespace(**row._asdict()) for row in db.session.execute(_desks(ats, *columns))]
+    return _nearest_first(desks, near)[:limit]
+
+
+def _desks(ats: str | None, *columns: Any):
+    """The query of the published Welfare Points of ``ats`` (or all), by ATS then title."""
     query = db.select(*columns).where(
         Service.category == WELFARE_POINT_CATEGORY, Service.status == "published"
     )
     if ats:
         query = query.where(Service.ats == ats)
-    rows = db.session.execute(query.order_by(Service.ats, Service.title))
-    desks = [SimpleNamespace(**row._asdict()) for row in rows]
+    return query.order_by(Service.ats, Service.title)
+
+
+def _nearest_first(desks: list, near: str | None) -> list:
+    """``desks`` (anything with a ``municipality_code``) nearest first to municipality ``near``, if known."""
     origin = territory.by_istat(near or "")
-    if origin is not None:
+    if origin is None:
+        return desks
 
-        def distance(desk: SimpleNamespace) -> float:
-            place = territory.by_istat(desk.municipality_code or "")
-            return territory.distance_km(origin, place) if place else float("inf")
+    def distance(desk: Any) -> float:
+        place = territory.by_istat(desk.municipality_code or "")
+        return territory.distance_km(origin, place) if place else float("inf")
 
-        desks.sort(key=distance)
-    return desks[:limit]
+    return sorted(desks, key=distance)
 
 
 def count_published() -> int:

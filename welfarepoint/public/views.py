@@ -106,6 +106,8 @@ def home():
 #: Results pages already drawn: the same address in the same language, index generation and day draws the same.
 #: Kept gzipped (about 8 kB instead of 50) and sent so to browsers, which all take gzip.
 _pages = Drawn(256)
+#: Welfare Points named when a search finds nothing (the nearest first), beside the link to all of them.
+DESKS_ON_EMPTY_SEARCH = 4
 
 
 @bp.get("/search")
@@ -130,7 +132,7 @@ def search_page():
             hits=[(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services],
             place=place,
             ats=ats,
-            desks=queries.nearest_desks(ats, near, 4) if not result.total else [],
+            desks=queries.nearest_desks(ats, near, DESKS_ON_EMPTY_SEARCH) if not result.total else [],
             search_url=search_url,
             ats_names=territory.ATS_NAMES,
         )

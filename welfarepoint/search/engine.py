@@ -37,9 +37,10 @@ from pickle import load, loads
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.reading import TermNotFound
-from whoosh.util.numeric import byte_to_length
+
+from welfarepoint.search.patches import LENGTHS, field_length_bytes
 
 K1 = 1.2
 B = 0.75
@@ -49,7 +50,7 @@ MAX_CACHED_POSTINGS = 2_000_000
 #: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept holds one per document).
 MAX_CONCEPT_SCORES = 1_000_000
 _BLOCK_LENGTH = struct.Struct("!i")  # Whoosh's int
-_LENGTH_OF_BYTE = np.array([byte_to_length(byte) if byte else 0 for byte in range(256)], dtype=np.float64)
+_LENGTH_OF_BYTE = np.array(LENGTHS, dtype=np.float64)  # a length byte decoded (0: no length)
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,8 @@ class SegmentCache:
         lengths = self.lengths.get(field)
         if lengths is None:
             lengths = np.zeros(reader.doc_count_all(), dtype=np.uint8)
-            column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-            if column is not None:
-                raw = column._dbfile.get(column._basepos, column._count)
-                lengths[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)[: len(lengths)]
+            raw = field_length_bytes(reader._perdoc, field) or b""
+            lengths[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)[: len(lengths)]
             self.lengths[field] = lengths
         return lengths
 

@@ -241,7 +241,12 @@ def write_terms(fieldwriter, schema, lengths, terms: Iterable[tuple[str, bytes, 
                 fieldwriter.finish_field()
             fieldwriter.start_field(fieldname, schema[fieldname])
             postwriter = fieldwriter._postwriter
-            field_lengths = _Lengths(field_length_bytes(lengths, fieldname)) if lengths else None
+            # One byte per document, 0 past the column's end or without one (as ``doc_field_length`` reads it).
+            field_lengths = (
+                (field_length_bytes(lengths, fieldname) or b"").ljust(lengths.doc_count_all(), b"\0")
+                if lengths
+                else None
+            )
             lastfn = fieldname
         fieldwriter.start_term(tbytes)
         limit = postwriter._blocklimit
@@ -259,7 +264,7 @@ def write_terms(fieldwriter, schema, lengths, terms: Iterable[tuple[str, bytes, 
                 postwriter._maxweight = heaviest
             postwriter._values.extend(value for value in values[start:end] if value)
             if field_lengths is not None:
-                present = [byte for byte in map(field_lengths.__getitem__, chunk) if byte]
+                present = [field_lengths[docnum] for docnum in chunk if field_lengths[docnum]]
                 if present:
                     shortest, longest = LENGTHS[min(present)], LENGTHS[max(present)]
                     if postwriter._minlength is None or shortest < postwriter._minlength:
@@ -270,17 +275,6 @@ def write_terms(fieldwriter, schema, lengths, terms: Iterable[tuple[str, bytes, 
         fieldwriter.finish_term()
     if lastfn is not None:
         fieldwriter.finish_field()
-
-
-class _Lengths:
-    """A field's length bytes by document, reading 0 past the column's end or without a column, as
-    ``doc_field_length`` does."""
-
-    def __init__(self, raw: bytes | None):
-        self.raw = raw or b""
-
-    def __getitem__(self, docnum: int) -> int:
-        return self.raw[docnum] if docnum < len(self.raw) else 0
 
 
 class RebuildWriter(SegmentWriter):
