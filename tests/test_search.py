@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import re
 import shutil
 from datetime import date
@@ -22,6 +23,7 @@ from welfarepoint.search.analysis import italian_analyzer
 from welfarepoint.search.query import tie_break
 
 TODAY = date(2026, 11, 25)
+search_query = importlib.import_module("welfarepoint.search.query")  # `search.query` is the function
 
 LISTINGS = [
     dict(external_id="s1", title="Pre-scuola alla primaria Ligari", needs="before_school", periods="school_year",
@@ -185,6 +187,21 @@ def test_municipality_filter_includes_listings_covering_the_whole_ats(app, catal
     assert set(ids(find(app, municipality="013075"))) == {catalog["s4"]}  # Como
 
 
+def test_filter_sets_kept_stay_within_their_bound_and_never_change_an_answer(app, catalog, monkeypatch):
+    """A worker keeps a bounded number of filter sets (one per municipality asked, at 100,000 listings 100 KB
+    each): past the bound the least used go, and a search that needs one again finds the same listings."""
+    asked = {"014061": {catalog["s1"], catalog["s2"]}, "013075": {catalog["s4"]}, "019036": {catalog["s5"]}}
+    monkeypatch.setattr(search_query, "MAX_SET_BYTES", 1)  # one set at a time
+    for _round in range(2):
+        for municipality, expected in asked.items():
+            for age in (8, 70):  # another key, so that the results cache does not answer
+                found = set(ids(find(app, municipality=municipality, age=age)))
+                assert found == {s for s in expected if s in set(ids(find(app, age=age)))}
+    with app.test_request_context(), search._index().searcher() as searcher:
+        kept = searcher.wp_cache["sets"]
+        assert len(kept.items) == 1 and kept.size == next(iter(kept.items.values())).nbytes
+
+
 def test_filters_age_free_period_audience_category_ats(app, catalog):
     assert catalog["s4"] in ids(find(app, age=82)) and catalog["s1"] not in ids(find(app, age=82))
     assert set(ids(find(app, free_only=True))) == {catalog["s3"], catalog["s4"]}
@@ -263,6 +280,23 @@ def test_reindex_commands(runner, app, catalog):
     assert result.exit_code == 0 and "5 published listings" in result.output
     result = runner.invoke(args=["search", "reindex", "--repair"])
     assert "0 listings written, 0 removed" in result.output
+
+
+def test_a_repair_writes_what_changed_behind_the_index_and_removes_what_went(runner, app, catalog):
+    """``--repair`` (and every start) compares each listing's id and version with the index's."""
+    with app.app_context():
+        db.session.execute(
+            db.update(Service)
+            .where(Service.id == catalog["s3"])
+            .values(title="Ludoteca e aiuto compiti", version=Service.version + 1)
+        )
+        db.session.execute(db.update(Service).where(Service.id == catalog["s4"]).values(status="archived"))
+        db.session.commit()
+    result = runner.invoke(args=["search", "reindex", "--repair"])
+    assert "1 listings written, 1 removed" in result.output
+    assert ids(find(app, "ludoteca")) == [catalog["s3"]]
+    assert find(app, "caregiver").total == 0
+    assert "0 listings written, 0 removed" in runner.invoke(args=["search", "reindex", "--repair"]).output
 
 
 HOSTILE = [

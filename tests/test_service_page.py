@@ -116,3 +116,25 @@ def test_welfare_points_page_by_territory(demo_app):
     assert "Breno is in ATS Montagna" in text and "ATS Montagna" in text and "ATS Pavia" not in text
     assert "No Lombardy municipality" in client.get("/welfare-points?municipality=Brenno&lang=en").text
     assert client.get("/welfare-points?ats=xyz&lang=en").status_code == 200
+
+
+def test_the_welfare_points_list_is_paged_and_keeps_its_territory(demo_app):
+    with demo_app.app_context():
+        from tests.test_worker_stability import add_welfare_points
+
+        published = add_welfare_points(60)
+    client = demo_app.test_client()
+    first = client.get("/welfare-points?lang=en").text
+    assert first.count("<article ") == 24
+    assert f"Welfare Points 1 to 24 of {published}." in first
+    assert 'href="/welfare-points?page=2"' in first and 'aria-current="page"' in first
+    pages = -(-published // 24)
+    last = client.get(f"/welfare-points?page={pages}&lang=en").text
+    assert last.count("<article ") == published - 24 * (pages - 1) and ">Next</a>" not in last
+    out_of_range = client.get("/welfare-points?page=999&lang=en").text
+    assert out_of_range.split("<main")[1] == last.split("<main")[1]  # the last page
+    assert client.get("/welfare-points?page=x&lang=en").status_code == 200
+    montagna = client.get("/welfare-points?ats=Montagna&lang=en").text
+    assert "ATS Pavia" not in montagna and "ATS Montagna" in montagna
+    if ">Next</a>" in montagna:
+        assert 'href="/welfare-points?ats=Montagna&amp;page=2"' in montagna

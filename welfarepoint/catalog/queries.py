@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -44,9 +44,20 @@ def published_service_by_uuid(uuid: str) -> Service | None:
     )
 
 
-def welfare_points(ats: str | None = None, near: str | None = None) -> list[Service]:
-    """The published Welfare Points (desks), of one ATS or all, by ATS then title; nearest first to ``near``."""
-    desks = list(db.session.execute(_desks(ats, Service)).unique().scalars())
+#: What the Welfare Points page shows of a desk.
+DESK_COLUMNS = (
+    "id", "slug", "title", "title_en", "ats", "address", "municipality_code", "schedule_notes", "phone", "email",
+)  # fmt: skip
+
+
+def welfare_points(ats: str | None = None, near: str | None = None) -> list[SimpleNamespace]:
+    """The published Welfare Points (desks), of one ATS or all, by ATS then title; nearest first to ``near``.
+
+    Read as columns: with every listing of a country a catalog can hold thousands of desks, and the page takes
+    one screenful of them at a time from this list.
+    """
+    columns = [getattr(Service, name) for name in DESK_COLUMNS]
+    desks = [SimpleNamespace(**row._asdict()) for row in db.session.execute(_desks(ats, *columns))]
     return _nearest_first(desks, near)
 
 
@@ -122,15 +133,14 @@ def published_services_of(organisation: Organisation) -> list[Service]:
     )
 
 
-def published_for_audience(audience: str) -> list[SimpleNamespace]:
-    """What matching needs of every published listing for ``persons`` or ``companies``: plain values, by id.
+def published_for_audience(audience: str) -> Iterator[SimpleNamespace]:
+    """What matching needs of every published listing for ``persons`` or ``companies``: plain values, one
+    listing at a time.
 
-    Read as columns, not as ORM objects: a worker keeps these for every questionnaire, and loading 10,000
-    listings with their relationships left it 70 MB larger.
+    Read as columns, not as ORM objects, and handed over one by one: a worker keeps what matching makes of these
+    for every questionnaire, and holding 100,000 listings' rows at once would make its peak memory.
     """
     published = (Service.audience == audience) & (Service.status == "published")
-    columns = [getattr(Service, name) for name in OFFER_COLUMNS]
-    rows = db.session.execute(db.select(*columns).where(published).order_by(Service.id)).all()
     coverage: dict[int, list[str]] = {}
     covered = (
         db.select(ServiceCoverage.service_id, ServiceCoverage.municipality_code)
@@ -140,4 +150,7 @@ def published_for_audience(audience: str) -> list[SimpleNamespace]:
     )
     for service_id, code in db.session.execute(covered):
         coverage.setdefault(service_id, []).append(code)
-    return [SimpleNamespace(**row._asdict(), coverage_codes=coverage.get(row.id, [])) for row in rows]
+    columns = [getattr(Service, name) for name in OFFER_COLUMNS]
+    query = db.select(*columns).where(published).order_by(Service.id).execution_options(yield_per=2000)
+    for row in db.session.execute(query):
+        yield SimpleNamespace(**row._asdict(), coverage_codes=coverage.pop(row.id, []))

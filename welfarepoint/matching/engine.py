@@ -28,9 +28,10 @@ NEED_PERIODS = {"summer_closure": ("summer",), "holiday_closure": ("christmas", 
 MAX_ALTERNATIVES = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Offer:
-    """A published listing as matching sees it: plain values, no database."""
+    """A published listing as matching sees it: plain values, no database (slots: a worker keeps one for every
+    published listing)."""
 
     id: int
     audience: str
@@ -47,25 +48,34 @@ class Offer:
     availability: str = "open"
 
 
-def offer_from(service: Any) -> Offer:
-    """The :class:`Offer` of a catalog ``Service``; a listing without need codes answers its category's needs."""
+def offer_from(service: Any, shared: dict | None = None) -> Offer:
+    """The :class:`Offer` of a catalog ``Service``; a listing without need codes answers its category's needs.
+
+    ``shared`` (a dictionary kept while many offers are made) gives equal values one object: every offer of a
+    catalog then points at a few hundred strings and tuples instead of owning a dozen of its own.
+    """
+    shared = {} if shared is None else shared
+
+    def one(value: Any) -> Any:
+        return shared.setdefault(value, value)
+
     needs = tuple(service.needs) or tuple(
         code for code in taxonomy.need_codes() if taxonomy.need_category(code) == service.category
     )
     return Offer(
         id=service.id,
-        audience=service.audience,
-        category=service.category,
-        needs=needs,
-        ats=service.ats,
-        coverage=tuple(service.coverage_codes),
+        audience=one(service.audience),
+        category=one(service.category),
+        needs=one(tuple(map(one, needs))),
+        ats=one(service.ats),
+        coverage=one(tuple(map(one, service.coverage_codes))),
         age_min=service.age_min,
         age_max=service.age_max,
-        sizes=tuple(service.company_sizes),
-        periods=tuple(service.periods or ("all_year",)),
-        cost=service.cost,
-        languages=tuple(service.languages or ("it",)),
-        availability=service.availability,
+        sizes=one(tuple(map(one, service.company_sizes))),
+        periods=one(tuple(map(one, service.periods or ("all_year",)))),
+        cost=one(service.cost),
+        languages=one(tuple(map(one, service.languages or ("it",)))),
+        availability=one(service.availability),
     )
 
 

@@ -27,8 +27,9 @@ def _offers_by_need(audience: str) -> dict[str, list]:
     cached = _offers_cache.get(key)
     if cached is None:
         cached = {}
+        shared: dict = {}
         for service in queries.published_for_audience(audience):
-            offer = offer_from(service)
+            offer = offer_from(service, shared)
             for need in offer.needs:
                 cached.setdefault(need, []).append(offer)
         for old in [k for k in _offers_cache if k[:2] == key[:2]]:

@@ -175,6 +175,10 @@ def service_feedback(slug: str):
     return render_template("public/service.html", service=item, form=form), 400
 
 
+#: Welfare Points on one page of the list (a region's, or a country's, can hold thousands).
+DESKS_PER_PAGE = 24
+
+
 @bp.get("/welfare-points")
 def welfare_points():
     """The Welfare Points (desks) by territory, optionally of one ATS or of the ATS of a municipality."""
@@ -188,12 +192,19 @@ def welfare_points():
     elif raw_place and place is None:
         problem = gettext("No Lombardy municipality is called “%(value)s”.", value=raw_place)
     desks = queries.welfare_points(ats, near=place.istat_code if place else None)
+    pages = max(1, -(-len(desks) // DESKS_PER_PAGE))
+    page = request.args.get("page", default=1, type=int)
+    page = min(max(page, 1), pages)  # a page out of range shows the nearest one there is
     by_ats: dict[str, list] = {}
-    for desk in desks:
+    for desk in desks[(page - 1) * DESKS_PER_PAGE : page * DESKS_PER_PAGE]:
         by_ats.setdefault(desk.ats, []).append(desk)
     return render_template(
         "public/welfare_points.html",
         by_ats=by_ats,
+        page=page,
+        pages=pages,
+        per_page=DESKS_PER_PAGE,
+        total=len(desks),
         ats=ats,
         place=place,
         problem=problem,

@@ -20,6 +20,7 @@ from datetime import date
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 from flask import Flask, current_app
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -161,12 +162,22 @@ def sync() -> tuple[int, int]:
 
 def _sync(search_index: SearchIndex) -> tuple[int, int]:
     with Session(db.engine) as session:
-        wanted = dict(
-            session.execute(select(Service.id, Service.version).where(Service.status == "published")).all()
+        published = (
+            select(Service.id, Service.version).where(Service.status == "published").order_by(Service.id)
         )
-        indexed = search_index.indexed_versions()
-        stale = [service_id for service_id, version in wanted.items() if indexed.get(service_id) != version]
-        gone = [service_id for service_id in indexed if service_id not in wanted]
+        rows = session.execute(published)
+        wanted = np.fromiter((value for row in rows for value in row), dtype=np.int64).reshape(-1, 2)
+        indexed_ids, indexed_versions = search_index.indexed_versions()
+        # Listings whose (id, version) the index does not hold are stale; ids it holds and the database does
+        # not publish are gone.
+        position = np.searchsorted(indexed_ids, wanted[:, 0]).clip(max=max(len(indexed_ids) - 1, 0))
+        held = (
+            (indexed_ids[position] == wanted[:, 0]) & (indexed_versions[position] == wanted[:, 1])
+            if len(indexed_ids)
+            else np.zeros(len(wanted), dtype=bool)
+        )
+        stale = wanted[~held, 0].tolist()
+        gone = indexed_ids[~np.isin(indexed_ids, wanted[:, 0])].tolist()
         if stale or gone:
             documents = [document(service) for service in _published(session, stale)] if stale else []
             search_index.write(documents, gone)
@@ -238,7 +249,7 @@ def _on_listings_committed(sender, service_ids: frozenset[int], generation: int 
         log.exception("could not merge the small segments of the search index")
 
 
-RESULT_CACHE_SIZE = 1024
+RESULT_CACHE_SIZE = 256
 _results: OrderedDict[tuple, SearchResult] = OrderedDict()
 _results_lock = threading.Lock()
 

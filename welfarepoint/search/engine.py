@@ -46,9 +46,9 @@ K1 = 1.2
 B = 0.75
 #: Postings (document, frequency, length, weight: 17 bytes) kept per process across all segments before the
 #: least used terms go.
-MAX_CACHED_POSTINGS = 2_000_000
+MAX_CACHED_POSTINGS = 800_000
 #: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept holds one per document).
-MAX_CONCEPT_SCORES = 1_000_000
+MAX_CONCEPT_SCORES = 300_000
 _BLOCK_LENGTH = struct.Struct("!i")  # Whoosh's int
 _LENGTH_OF_BYTE = np.array(LENGTHS, dtype=np.float64)  # a length byte decoded (0: no length)
 
@@ -138,7 +138,6 @@ class SegmentCache:
         self.segment_id = segment_id
         self.terms: OrderedDict[tuple[str, str], Postings] = OrderedDict()
         self.lengths: dict[str, np.ndarray] = {}
-        self.columns: dict[str, list[Any]] = {}
         self.vocabularies: dict[str, NearWords] = {}
         self.memos: dict[Any, Any] = {}
         self.size = 0
@@ -197,14 +196,14 @@ class SegmentCache:
             self.size -= len(postings)
             return len(postings)
 
-    def column(self, reader, name: str) -> list[Any]:
-        """A sortable column's values for every document of this segment ("" where the segment has none)."""
-        values = self.columns.get(name)
-        if values is None:
-            count = reader.doc_count_all()
-            values = list(reader.column_reader(name)) if reader.has_column(name) else [""] * count
-            self.columns[name] = values
-        return values
+    @staticmethod
+    def column(reader, name: str) -> list[Any]:
+        """A sortable column's values for every document of this segment ("" where the segment has none).
+
+        Read each time, not kept: at 100,000 listings a column of strings is some 6 MB of Python objects, and
+        what callers need of it (value sets, numbers, tie-breaks) is kept instead, as arrays.
+        """
+        return list(reader.column_reader(name)) if reader.has_column(name) else [""] * reader.doc_count_all()
 
     def numbers(self, reader, name: str) -> np.ndarray:
         """A numeric sortable column as an array (the column's default where the segment has none)."""
@@ -419,12 +418,12 @@ class SearcherView:
         parts: dict[str, list[tuple[int, np.ndarray]]] = {}
         for reader, offset, cache in self.leaves:
 
-            def group(reader=reader, cache=cache) -> dict[str, np.ndarray]:
+            def group(reader=reader) -> dict[str, np.ndarray]:
                 grouped: dict[str, list[int]] = {}
-                for docnum, value in enumerate(cache.column(reader, name)):
+                for docnum, value in enumerate(SegmentCache.column(reader, name)):
                     for key in keys_of(value):
                         grouped.setdefault(key, []).append(docnum)
-                return {key: np.array(docs, dtype=np.int64) for key, docs in grouped.items()}
+                return {key: np.array(docs, dtype=np.uint32) for key, docs in grouped.items()}
 
             for key, local in cache.memo(("values", name), group).items():
                 parts.setdefault(key, []).append((offset, local))
@@ -439,18 +438,22 @@ class SearcherView:
         return found
 
     def per_document(
-        self, key: Any, compute: Callable[[list[Any]], list[Any]], name: str = "id"
-    ) -> list[Any]:
-        """``compute(values of column name)`` for each segment (kept with it), for every global document."""
-        values: list[Any] = [None] * self.count
-        for reader, offset, cache in self.leaves:
-            part = cache.memo(key, lambda reader=reader, cache=cache: compute(cache.column(reader, name)))
-            values[offset : offset + len(part)] = part
-        return values
+        self, key: Any, compute: Callable[[list[Any]], np.ndarray], name: str = "id"
+    ) -> np.ndarray:
+        """``compute(values of column name)``, an array, for each segment (kept with it), for every global
+        document."""
+        parts = [
+            cache.memo(key, lambda reader=reader: np.asarray(compute(SegmentCache.column(reader, name))))
+            for reader, _offset, cache in self.leaves
+        ]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
-    def column(self, name: str) -> list[Any]:
-        """A sortable column for every global document number."""
-        return self.per_document(("column", name), lambda values: values, name)
+    def integers(self, name: str) -> np.ndarray:
+        """A sortable column of whole numbers written as text (``id``, ``version``) for every global document,
+        as an array (0 where a segment has none)."""
+        return self.per_document(
+            ("integers", name), lambda values: np.array([int(v or 0) for v in values], dtype=np.int64), name
+        )
 
     def _add(self, total: np.ndarray, alternative: Alternative) -> None:
         """Add the scores of the documents ``alternative`` matches to ``total``."""

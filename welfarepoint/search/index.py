@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
@@ -157,12 +158,18 @@ class SearchIndex:
             written = 0
         return number, written
 
-    def indexed_versions(self) -> dict[int, int]:
-        """``{service id: version}`` of every indexed listing."""
+    def indexed_versions(self) -> tuple[np.ndarray, np.ndarray]:
+        """The id and the version of every indexed listing, as two arrays in the same order (by id).
+
+        Arrays, not a dictionary: every worker compares them with the database at start, and at 100,000
+        listings a dictionary of them is some 10 MB more at the worker's peak.
+        """
         with self.searcher() as searcher:
             found = view(searcher)
-            ids, versions = found.column("id"), found.column("version")
-            return {int(ids[docnum]): int(versions[docnum]) for docnum in found.live().nonzero()[0].tolist()}
+            live = found.live()
+            ids, versions = found.integers("id")[live], found.integers("version")[live]
+            order = np.argsort(ids, kind="stable")
+            return ids[order], versions[order]
 
     # --- writing -------------------------------------------------------------------------------------------
 

@@ -8,8 +8,10 @@ arrays over the searcher's document numbers and scores arrays of floats (see ``e
 
 from __future__ import annotations
 
+import threading
 import zlib
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
@@ -145,11 +147,44 @@ def detect_place(text: str) -> tuple[str, territory.Municipality | None]:
 # --- per-searcher caches -------------------------------------------------------------------------------
 
 
+#: Bytes of filter sets (a boolean per document each) kept per searcher before the least used go: at 10,000
+#: listings 800 of them, at 100,000 eighty (a territory's municipalities can ask for a few hundred).
+MAX_SET_BYTES = 8 * 2**20
+
+
 def _cached(searcher, key, compute):
     cache = searcher.wp_cache
     if key not in cache:
         cache[key] = compute()
     return cache[key]
+
+
+class _Sets:
+    """A searcher's filter sets, least recently used first, bounded in bytes (thread-safe)."""
+
+    def __init__(self):
+        self.items: OrderedDict[Any, np.ndarray] = OrderedDict()
+        self.size = 0
+        self.lock = threading.Lock()
+
+    def get(self, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        with self.lock:
+            found = self.items.get(key)
+            if found is not None:
+                self.items.move_to_end(key)
+                return found
+        found = compute()
+        with self.lock:
+            if key not in self.items:
+                self.items[key] = found
+                self.size += found.nbytes
+            while self.size > MAX_SET_BYTES and len(self.items) > 1:
+                self.size -= self.items.popitem(last=False)[1].nbytes
+        return found
+
+
+def _kept_set(searcher, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    return _cached(searcher, "sets", _Sets).get(key, compute)
 
 
 def _all_docs(searcher) -> np.ndarray:
@@ -163,7 +198,7 @@ def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
         view = engine.view(searcher)
         return np.logical_or.reduce([view.term_docs(field, term) for term in terms])
 
-    return _cached(searcher, ("docs", field, terms), compute)
+    return _kept_set(searcher, ("docs", field, terms), compute)
 
 
 def _age_docs(searcher, age: int) -> np.ndarray:
@@ -173,26 +208,22 @@ def _age_docs(searcher, age: int) -> np.ndarray:
         view = engine.view(searcher)
         return (view.numbers("age_min") <= age) & (view.numbers("age_max") >= age) & view.live()
 
-    return _cached(searcher, ("age", age), compute)
+    return _kept_set(searcher, ("age", age), compute)
 
 
-def _column(searcher, name: str) -> list[Any]:
-    """The values of a sortable field for every document number (each segment's read once per process)."""
-    return _cached(searcher, ("column", name), lambda: engine.view(searcher).column(name))
-
-
-def _ids(searcher) -> list[str]:
-    return _column(searcher, "id")
+def _ids(searcher) -> np.ndarray:
+    """The listing id of every document number (each segment's read once per process)."""
+    return _cached(searcher, "ids", lambda: engine.view(searcher).integers("id"))
 
 
 def _ties(searcher, today: date) -> np.ndarray:
     """Every document's tie-break of the day."""
 
     def compute():
-        ties = engine.view(searcher).per_document(
-            ("ties", today), lambda ids: [tie_break(service_id, today) for service_id in ids]
+        return engine.view(searcher).per_document(
+            ("ties", today),
+            lambda ids: np.array([tie_break(service_id, today) for service_id in ids], dtype=np.int64),
         )
-        return np.array(ties, dtype=np.int64)
 
     return _cached(searcher, ("ties", today), compute)
 
