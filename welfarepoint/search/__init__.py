@@ -249,7 +249,8 @@ def _on_listings_committed(sender, service_ids: frozenset[int], generation: int 
         log.exception("could not merge the small segments of the search index")
 
 
-RESULT_CACHE_SIZE = 256
+#: Results kept per process (some 6 kB each); results pages are kept besides, drawn (`public/drawn.py`).
+RESULT_CACHE_SIZE = 512
 _results: OrderedDict[tuple, SearchResult] = OrderedDict()
 _results_lock = threading.Lock()
 

@@ -222,7 +222,7 @@ def _ties(searcher, today: date) -> np.ndarray:
     def compute():
         return engine.view(searcher).per_document(
             ("ties", today),
-            lambda ids: np.array([tie_break(service_id, today) for service_id in ids], dtype=np.int64),
+            lambda ids: np.fromiter((tie_break(service_id, today) for service_id in ids), dtype=np.int64),
         )
 
     return _cached(searcher, ("ties", today), compute)
