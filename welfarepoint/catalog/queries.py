@@ -148,6 +148,7 @@ def published_for_audience(audience: str) -> Iterator[SimpleNamespace]:
         .join(Service, Service.id == ServiceCoverage.service_id)
         .where(published)
         .order_by(ServiceCoverage.service_id, ServiceCoverage.municipality_code)
+        .execution_options(yield_per=5000)  # the ORM would hold every row at once
     )
     for service_id, code in db.session.execute(covered):
         coverage.setdefault(service_id, []).append(sys.intern(code))  # a code per row: 1,500 in all
