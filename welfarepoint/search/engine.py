@@ -46,8 +46,8 @@ from welfarepoint.search.patches import LENGTHS, field_length_bytes
 K1 = 1.2
 B = 0.75
 #: Postings (document, frequency, length, weight: 17 bytes) kept per process across all segments before the
-#: least used terms go: about 20 MB, what a worker's memory affords. At 100,000 listings 2,000,000 took the
-#: cold log's p95 from 50 to 37 ms and a worker 15 MB higher; 800,000 to 54 ms (`make bench`).
+#: least used terms go: about 20 MB. At 100,000 listings the bench's cold log (in process) had a p95 of 50 ms
+#: with this, 37 ms with 2,000,000 postings (up to 14 MB more per worker) and 54 ms with 800,000.
 MAX_CACHED_POSTINGS = 1_200_000
 #: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept holds one per document):
 #: 4 MB, fifty concepts at 10,000 listings, five at 100,000.
