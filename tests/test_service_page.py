@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 
+from tests.test_worker_stability import add_welfare_points
 from welfarepoint.catalog.models import Feedback, Service
 from welfarepoint.extensions import db
 
@@ -120,8 +121,6 @@ def test_welfare_points_page_by_territory(demo_app):
 
 def test_the_welfare_points_list_is_paged_and_keeps_its_territory(demo_app):
     with demo_app.app_context():
-        from tests.test_worker_stability import add_welfare_points
-
         published = add_welfare_points(60)
     client = demo_app.test_client()
     first = client.get("/welfare-points?lang=en").text

@@ -23,13 +23,13 @@ from flask_babel import format_date, format_datetime, get_locale, gettext, ngett
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint import assets, search, territory
+from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import operations, queries, taxonomy
 from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db, limiter
 from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
-from welfarepoint.public.drawn import Drawn
 from welfarepoint.public.forms import FeedbackForm
 from welfarepoint.public.structured_data import service_json_ld
 from welfarepoint.search.params import parse_search_args
@@ -105,7 +105,7 @@ def home():
 
 #: Results pages already drawn: the same address in the same language, index generation and day draws the same.
 #: Kept gzipped (about 8 kB instead of 50) and sent so to browsers, which all take gzip.
-_pages = Drawn(256)
+_pages = Bounded(256)
 #: Welfare Points named when a search finds nothing (the nearest first), beside the link to all of them.
 DESKS_ON_EMPTY_SEARCH = 4
 
@@ -140,7 +140,7 @@ def search_page():
     if "_flashes" in session:  # a message waits to be shown (after a form elsewhere): this page is its own
         return draw()
     key = (result.generation, str(get_locale()), date.today(), request.script_root, request.full_path)
-    return assets.page_response(_pages.get_or_draw(key, lambda: assets.compressed_page(draw())))
+    return assets.page_response(_pages.get_or_make(key, lambda: assets.compressed_page(draw())))
 
 
 @bp.get("/services/<slug>")

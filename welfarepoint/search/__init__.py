@@ -11,9 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -26,6 +24,7 @@ from sqlalchemy import inspect, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import events
 from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db
@@ -250,10 +249,9 @@ def _on_listings_committed(sender, service_ids: frozenset[int], generation: int 
         log.exception("could not merge the small segments of the search index")
 
 
-#: Results kept per process (some 6 kB each); results pages are kept besides, drawn (`public/drawn.py`).
+#: Results kept per process (some 6 kB each); results pages are kept besides, drawn (`public/views.py`).
 RESULT_CACHE_SIZE = 512
-_results: OrderedDict[tuple, SearchResult] = OrderedDict()
-_results_lock = threading.Lock()
+_results = Bounded(RESULT_CACHE_SIZE)
 
 
 def query(
@@ -274,19 +272,13 @@ def query(
     filters = filters or Filters()
     today = today or date.today()
     key = (str(search_index.path), search_index.generation(), text, filters, page, per_page, today)
-    with _results_lock:
-        cached = _results.get(key)
-        if cached is not None:
-            _results.move_to_end(key)
-            return cached
+    cached = _results.get(key)
+    if cached is not None:
+        return cached
     with search_index.searcher() as searcher:
         result = _query.run(searcher, text, filters, page=page, per_page=per_page, today=today)
     result.generation = key[1]
-    with _results_lock:
-        _results[key] = result
-        while len(_results) > RESULT_CACHE_SIZE:
-            _results.popitem(last=False)
-    return result
+    return _results.put(key, result)
 
 
 GENERATION_FILE = "catalog-generation"
@@ -364,8 +356,7 @@ def forget_all() -> None:
     """Close this process's indexes and drop its cached results (before a fork; in tests and benchmarks)."""
     _forget_indexes()
     _engine.forget_all()
-    with _results_lock:
-        _results.clear()
+    _results.clear()
 
 
 def generation() -> tuple[int, int]:

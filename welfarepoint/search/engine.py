@@ -41,6 +41,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.reading import TermNotFound
 
+from welfarepoint.bounded import Bounded
 from welfarepoint.search.patches import LENGTHS, field_length_bytes
 
 K1 = 1.2
@@ -199,19 +200,6 @@ class SegmentCache:
             self.size -= len(postings)
             return len(postings)
 
-    @staticmethod
-    def column(reader, name: str) -> Iterable[Any]:
-        """A sortable column's values for every document of this segment, in order ("" where it has none).
-
-        Read as they are walked, never kept: at 100,000 listings a column of strings is some 6 MB of Python
-        objects, and what callers need of it (value sets, numbers, tie-breaks) is kept instead, as arrays.
-        """
-        return (
-            iter(reader.column_reader(name))
-            if reader.has_column(name)
-            else repeat("", reader.doc_count_all())
-        )
-
     def numbers(self, reader, name: str) -> np.ndarray:
         """A numeric sortable column as an array (the column's default where the segment has none)."""
 
@@ -237,6 +225,15 @@ class SegmentCache:
             found = NearWords(reader.schema[field].from_bytes(term) for term in reader.lexicon(field))
             self.vocabularies[field] = found
         return found
+
+
+def _column_values(reader, name: str) -> Iterable[Any]:
+    """A segment's sortable column, every document's value in order ("" where the segment has none).
+
+    Read as they are walked, never kept: at 100,000 listings a column of strings is some 6 MB of Python
+    objects, and what callers need of it (value sets, numbers, tie-breaks) is kept instead, as arrays.
+    """
+    return iter(reader.column_reader(name)) if reader.has_column(name) else repeat("", reader.doc_count_all())
 
 
 def _read_blocks(postfile, offset: int, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -365,9 +362,7 @@ class SearcherView:
         _registry.keep_only(index_path, [reader.segment().segment_id() for reader, *_ in self.leaves])
         self.idf_cache: dict[tuple[str, str], float] = {}
         self.averages: dict[str, float] = {}
-        self.concepts: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self.concept_scores = 0
-        self.lock = threading.Lock()
+        self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=len)
 
     def doc_frequency(self, field: str, term: str) -> int:
         """How many documents have ``term`` in ``field`` (deleted ones too, as Whoosh counts)."""
@@ -427,7 +422,7 @@ class SearcherView:
 
             def group(reader=reader) -> dict[str, np.ndarray]:
                 grouped: dict[str, list[int]] = {}
-                for docnum, value in enumerate(SegmentCache.column(reader, name)):
+                for docnum, value in enumerate(_column_values(reader, name)):
                     for key in keys_of(value):
                         grouped.setdefault(key, []).append(docnum)
                 return {key: np.array(docs, dtype=np.uint32) for key, docs in grouped.items()}
@@ -450,7 +445,7 @@ class SearcherView:
         """``compute(values of column name, in document order)``, an array, for each segment (kept with it),
         for every global document."""
         parts = [
-            cache.memo(key, lambda reader=reader: np.asarray(compute(SegmentCache.column(reader, name))))
+            cache.memo(key, lambda reader=reader: np.asarray(compute(_column_values(reader, name))))
             for reader, _offset, cache in self.leaves
         ]
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
@@ -489,19 +484,12 @@ class SearcherView:
 
     def concept(self, alternatives: tuple[Alternative, ...]) -> np.ndarray:
         """The scores of every live document for a concept: the sum of its alternatives' (0: no match)."""
-        with self.lock:
-            cached = self.concepts.get(alternatives)
-            if cached is not None:
-                self.concepts.move_to_end(alternatives)
-                return cached
+        return self.concepts.get_or_make(alternatives, lambda: self._scores(alternatives))
+
+    def _scores(self, alternatives: tuple[Alternative, ...]) -> np.ndarray:
         total = np.zeros(self.count, dtype=np.float64)
         for alternative in alternatives:
             self._add(total, alternative)
         total[~self._live] = 0.0
         total.flags.writeable = False
-        with self.lock:
-            self.concepts[alternatives] = total
-            self.concept_scores += len(total)
-            while self.concept_scores > MAX_CONCEPT_SCORES and len(self.concepts) > 1:
-                self.concept_scores -= len(self.concepts.popitem(last=False)[1])
         return total

@@ -8,20 +8,18 @@ arrays over the searcher's document numbers and scores arrays of floats (see ``e
 
 from __future__ import annotations
 
-import threading
 import zlib
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
-from typing import Any
 
 import numpy as np
 from markupsafe import Markup, escape
 from whoosh.spelling import ListCorrector
 
 from welfarepoint import territory
+from welfarepoint.bounded import Bounded
 from welfarepoint.search import engine, synonyms
 from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
 from welfarepoint.search.engine import Alternative, NearWords
@@ -159,32 +157,10 @@ def _cached(searcher, key, compute):
     return cache[key]
 
 
-class _Sets:
-    """A searcher's filter sets, least recently used first, bounded in bytes (thread-safe)."""
-
-    def __init__(self):
-        self.items: OrderedDict[Any, np.ndarray] = OrderedDict()
-        self.size = 0
-        self.lock = threading.Lock()
-
-    def get(self, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        with self.lock:
-            found = self.items.get(key)
-            if found is not None:
-                self.items.move_to_end(key)
-                return found
-        found = compute()
-        with self.lock:
-            if key not in self.items:
-                self.items[key] = found
-                self.size += found.nbytes
-            while self.size > MAX_SET_BYTES and len(self.items) > 1:
-                self.size -= self.items.popitem(last=False)[1].nbytes
-        return found
-
-
 def _kept_set(searcher, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
-    return _cached(searcher, "sets", _Sets).get(key, compute)
+    """A filter set, kept with the searcher within ``MAX_SET_BYTES``."""
+    sets = _cached(searcher, "sets", lambda: Bounded(MAX_SET_BYTES, weigh=lambda docs: docs.nbytes))
+    return sets.get_or_make(key, compute)
 
 
 def _all_docs(searcher) -> np.ndarray:
