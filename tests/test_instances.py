@@ -66,10 +66,10 @@ def token(page: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
 
 
-def start(folder: Path, database: str, log: Path) -> tuple[subprocess.Popen, int]:
+def start(folder: Path, database: str, log: Path, **settings: str) -> tuple[subprocess.Popen, int]:
     """A gunicorn server of the instance in ``folder`` and its port; its log (errors, each request) goes to ``log``.
 
-    The server binds port 0 and the kernel picks a free port, read back from the log: no port chosen here can
+    ``settings`` are more ``WELFAREPOINT_*`` variables. The server binds port 0 and the kernel picks a free port, read back from the log: no port chosen here can
     be taken by another socket before the server binds it.
     """
     env = dict(
@@ -77,6 +77,7 @@ def start(folder: Path, database: str, log: Path) -> tuple[subprocess.Popen, int
         WELFAREPOINT_INSTANCE_PATH=str(folder),
         WELFAREPOINT_SQLALCHEMY_DATABASE_URI=database,
         WELFAREPOINT_SEARCH_INDEX_DIR=str(folder / "search-index"),
+        **settings,
     )
     with log.open("ab") as output:  # the server keeps its own copy of the file
         server = subprocess.Popen(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 from welfarepoint.extensions import db
 from welfarepoint.insights.models import DemandCount
 
@@ -138,3 +141,39 @@ def test_a_results_page_names_the_nearest_welfare_points_of_each_territory_and_l
     assert desks.count("<li>") == 3
     assert "Livigno" not in desks
     assert 'href="/welfare-points"' in text.split('id="desks"')[1]
+
+
+def test_a_need_with_more_matches_than_a_page_holds_shows_the_best_and_pages_through_the_rest(
+    demo_app, monkeypatch
+):
+    from welfarepoint.public import questionnaires
+
+    monkeypatch.setattr(questionnaires, "MATCHES_PER_NEED", 1)
+    client = demo_app.test_client()
+    address = "/match/family?municipality=014061&child_age=8&needs=summer_closure&lang=en"
+    everything = client.get(address).text
+    assert "services fit what you told us." in everything
+    total = int(re.search(r"(\d+) services fit what you told us", everything).group(1))
+    assert total >= 2
+    assert len(cards(everything)) == 1  # the best one only
+    more = re.search(r'<a href="([^"]+)">See all (\d+) services for this need</a>', everything)
+    assert more and int(more.group(2)) == total
+    link = html.unescape(more.group(1))
+    assert "need=summer_closure" in link
+    first = client.get(link + "&lang=en").text
+    assert f"Services 1 to 1 of {total} for this need." in first
+    assert "Back to all your results" in first and 'aria-label="Pages of services for this need"' in first
+    seen = [cards(client.get(f"{link}&page={number}&lang=en").text)[0] for number in range(1, total + 1)]
+    assert len(set(seen)) == total and seen[0] == cards(everything)[0]
+    last = client.get(f"{link}&page=999&lang=en").text  # past the end: the last page
+    assert f"Services {total} to {total} of {total} for this need." in last
+    assert cards(client.get(f"{link}&page=abc&lang=en").text) == [seen[0]]
+    italian = client.get(link + "&page=2&lang=it").text
+    assert f"Servizi da 2 a 2 di {total} per questo bisogno." in italian
+    unknown = client.get(address + "&need=nonsense")  # not a need asked: the whole results
+    assert unknown.status_code == 200 and len(cards(unknown.text)) == 1
+
+
+def cards(page: str) -> list[str]:
+    """The listings a results page shows, in order (each card links to its service page once by its title)."""
+    return list(dict.fromkeys(re.findall(r'<h3[^>]*>\s*<a href="(/services/[^"?]+)"', page)))

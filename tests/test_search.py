@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import re
 import shutil
 from datetime import date
@@ -19,11 +18,12 @@ from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.extensions import db
 from welfarepoint.insights.models import SearchCount
 from welfarepoint.search import Filters
+from welfarepoint.search import local as search_local
+from welfarepoint.search import querying as search_query
 from welfarepoint.search.analysis import italian_analyzer
-from welfarepoint.search.query import tie_break
+from welfarepoint.search.querying import tie_break
 
 TODAY = date(2026, 11, 25)
-search_query = importlib.import_module("welfarepoint.search.query")  # `search.query` is the function
 
 LISTINGS = [
     dict(external_id="s1", title="Pre-scuola alla primaria Ligari", needs="before_school", periods="school_year",
@@ -197,7 +197,7 @@ def test_filter_sets_kept_stay_within_their_bound_and_never_change_an_answer(app
             for age in (8, 70):  # another key, so that the results cache does not answer
                 found = set(ids(find(app, municipality=municipality, age=age)))
                 assert found == {s for s in expected if s in set(ids(find(app, age=age)))}
-    with app.test_request_context(), search._index().searcher() as searcher:
+    with app.test_request_context(), search_local._index().searcher() as searcher:
         kept = searcher.wp_cache["sets"]
         assert len(kept.items) == 1 and kept.size == next(iter(kept.items.values())).nbytes
 
@@ -382,13 +382,13 @@ def test_after_its_own_publication_a_worker_does_not_compare_the_whole_catalog(a
     add(app, external_id="g1", title="Ludoteca del sabato")
     find(app, "ludoteca")  # catches up once: the marker now says which generation the index reflects
     syncs = []
-    compare = search._sync
-    monkeypatch.setattr(search, "_sync", lambda index: syncs.append(1) or compare(index))
+    compare = search_local._sync
+    monkeypatch.setattr(search_local, "_sync", lambda index: syncs.append(1) or compare(index))
     add(app, external_id="g2", title="Ludoteca della domenica")
     assert find(app, "ludoteca").total == 2
     assert syncs == []  # nothing to compare: this process wrote the change itself
     with app.app_context():
-        marker = search._index().path / search.GENERATION_FILE
+        marker = search_local._index().path / search_local.GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))
     assert find(app, "ludoteca").total == 2
     assert syncs == [1]  # a marker that lags is compared (what this test would miss if it watched nothing)
@@ -398,8 +398,8 @@ def test_a_change_the_index_missed_is_still_compared_at_the_next_search(app):
     add(app, external_id="g3", title="Ludoteca del sabato")
     find(app, "ludoteca")
     with app.app_context():
-        index = search._index()
-        marker = index.path / search.GENERATION_FILE
+        index = search_local._index()
+        marker = index.path / search_local.GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))  # as if another instance had committed unseen
         index.write(delete_ids=[db.session.execute(db.select(Service.id)).scalar_one()])
     add(app, external_id="g4", title="Ludoteca della domenica")  # does not move a marker that lags
@@ -455,7 +455,7 @@ def _holding_the_index_lock(app):
     taken, release = threading.Event(), threading.Event()
 
     def hold():
-        with app.app_context(), search._exclusive(search._index()):
+        with app.app_context(), search_local._exclusive(search_local._index()):
             taken.set()
             release.wait(30)
 
@@ -472,7 +472,7 @@ def test_a_search_waits_for_the_index_only_while_it_lags_behind_the_catalog(app)
     add(app, external_id="w1", title="Ludoteca del sabato")
     assert find(app, "ludoteca").total == 1
     with app.app_context():
-        marker = search._index().path / search.GENERATION_FILE
+        marker = search_local._index().path / search_local.GENERATION_FILE
     current = marker.read_text()
     holder, release = _holding_the_index_lock(app)
     try:
@@ -494,9 +494,9 @@ def test_publications_each_add_a_small_segment_that_is_merged_after_a_few(app):
     for number in range(8):
         add(app, external_id=f"m{number}", title=f"Ludoteca numero {number}")
     with app.app_context():
-        segments = search._index().index()._segments()
+        segments = search_local._index().index()._segments()
         assert len(segments) < 8  # merged along the way, not one segment per publication
-        assert not search._index().needs_tidy()
+        assert not search_local._index().needs_tidy()
     assert find(app, "ludoteca").total == 8
 
 
@@ -516,15 +516,15 @@ def test_a_rebuild_in_two_processes_finds_what_a_rebuild_in_one_finds(demo_app, 
 
     with demo_app.app_context():
         published = db.session.query(Service).filter_by(status="published").count()
-        monkeypatch.setattr(search, "PARALLEL_REBUILD_FROM", 1)
+        monkeypatch.setattr(search_local, "PARALLEL_REBUILD_FROM", 1)
         assert search.rebuild() == published
-        assert len(search.catch_up().index()._segments()) == 2
+        assert len(search_local.catch_up().index()._segments()) == 2
         in_two = answers()
         # The parent's own database connections still work after its children made theirs.
         assert db.session.query(Service).filter_by(status="published").count() == published
-        monkeypatch.setattr(search, "PARALLEL_REBUILD_FROM", 10**9)
+        monkeypatch.setattr(search_local, "PARALLEL_REBUILD_FROM", 10**9)
         assert search.rebuild() == published
-        assert len(search.catch_up().index()._segments()) == 1
+        assert len(search_local.catch_up().index()._segments()) == 1
         assert answers() == in_two and in_two[0][0] == published
 
 

@@ -26,7 +26,8 @@ logs (only dates follow the day). Then, all in the same run:
    tight loop for a made-up word found only in a draft's title; this process publishes the draft
    (``operations.change_status`` + ``db.session.commit()``); the time from just before the commit to the other
    process's first search that finds it (``time.time()`` in both) is recorded for each draft;
-6. HTTP: ``gunicorn -w 2 -k sync`` on 127.0.0.1 serving ``tools/bench_wsgi.py`` (the application, and beside it a
+6. HTTP, as the production set-up runs (README, Deploying): ``flask search serve`` (the instance's search
+   process) and ``gunicorn -w 2 -k sync`` asking it, on 127.0.0.1 serving ``tools/bench_wsgi.py`` (the application, and beside it a
    minimal Flask page at ``/bench-minimal``, served alike), driven by ``tools/bench_http.py`` (``wrk`` when
    installed, else its own generator in separate processes; ``--load-tool`` chooses) with 16 connections.
    First size: ``--http-seconds`` per target (``/search`` on the realistic log, questionnaire results at the
@@ -36,7 +37,8 @@ logs (only dates follow the day). Then, all in the same run:
    Workers that die during a load (a signal, a timeout: gunicorn's log) are counted beside the errors;
 7. (first size) page weight: bytes of a first visit (fresh browser context) and a repeat visit (same context)
    of the home and search pages in Debian's Chromium (Playwright, CDP ``Network.loadingFinished``);
-8. the peak memory (VmHWM) of each gunicorn worker after its load.
+8. the peak memory (VmHWM) of each gunicorn worker after its load, and of the instance's search process
+   (``flask search serve``) the workers ask, as the production set-up runs them.
 
 It prints the machine's description and ONE table: median and 95th percentile of each measure (ms unless
 said), next to its target and "ok" or "missed by X"; then how long each part took, and for each load the tool,
@@ -955,6 +957,14 @@ def measure_http(
             checks=[Check(round(peak, 1), "<=", target["memory_mb"], "MB")],
         )
     )
+    searcher = server.search_process_peak()
+    if searcher:
+        rows.append(
+            Row(
+                "peak memory of the instance's search process (VmHWM, one for all workers)",
+                other=f"{searcher / 1e6:.1f} MB; with the workers {(searcher + sum(peaks.values())) / 1e6:.1f} MB",
+            )
+        )
     crashes = server.crashes()
     if crashes:
         rows[-1].other += f" ({crashes} workers died during this size's run and were replaced)"

@@ -72,8 +72,18 @@ def percentile(values: list[float], share: float) -> float:
 class Server:
     """gunicorn serving ``tools.bench_wsgi:app`` on one instance folder, on a free port of 127.0.0.1."""
 
-    def __init__(self, instance: Path, database_uri: str, index_dir: Path, log: Path, workers: int = 2):
+    def __init__(
+        self,
+        instance: Path,
+        database_uri: str,
+        index_dir: Path,
+        log: Path,
+        workers: int = 2,
+        search_process: bool = True,
+    ):
         self.instance = instance
+        self.search_process = search_process
+        self.searcher: subprocess.Popen | None = None
         self.database_uri = database_uri
         self.index_dir = index_dir
         self.log_path = log
@@ -94,6 +104,9 @@ class Server:
             WELFAREPOINT_SEARCH_INDEX_DIR=str(self.index_dir),
             WELFAREPOINT_SECRET_KEY="bench-secret-key",
         )
+        deadline = time.monotonic() + timeout
+        if self.search_process:
+            self._start_search_process(env, deadline)
         command = [
             sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", "sync",
             "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5",
@@ -104,7 +117,6 @@ class Server:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
             )
-        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn stopped at start; see {self.log_path}:\n{self.log_tail()}")
@@ -117,6 +129,31 @@ class Server:
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s; see {self.log_path}")
+
+    def _start_search_process(self, env: dict, deadline: float) -> None:
+        """``flask search serve`` on the instance's socket; the workers are told to ask it."""
+        socket_path = self.instance / "search.sock"
+        env["WELFAREPOINT_SEARCH_SERVICE_SOCKET"] = str(socket_path)
+        command = [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve"]
+        with self.log_path.open("ab") as log:
+            self.searcher = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
+            )
+        while time.monotonic() < deadline:
+            if self.searcher.poll() is not None:
+                raise RuntimeError(
+                    f"the search process stopped at start; see {self.log_path}:\n{self.log_tail()}"
+                )
+            if socket_path.exists():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"the search process did not start; see {self.log_path}")
+
+    def search_process_peak(self) -> int:
+        """Peak resident memory (VmHWM, bytes) of the search process; 0 without one."""
+        if self.searcher is None:
+            return 0
+        return _peak(self.searcher.pid)
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -159,15 +196,8 @@ class Server:
 
     def peak_memory(self) -> dict[int, int]:
         """Peak resident memory (VmHWM, bytes) of each worker."""
-        peaks = {}
-        for pid in self.worker_pids():
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peaks[pid] = int(line.split()[1]) * 1024
-            except OSError:
-                continue
-        return peaks
+        peaks = {pid: _peak(pid) for pid in self.worker_pids()}
+        return {pid: peak for pid, peak in peaks.items() if peak}
 
     def crashes(self) -> int:
         """How many workers died so far: killed by a signal (a crash, out of memory) or for a timeout."""
@@ -175,14 +205,15 @@ class Server:
         return sum(text.count(mark) for mark in ("was sent SIG", "WORKER TIMEOUT", "Worker failed to boot"))
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the group of the master this module started
-            self.process.wait(timeout=10)
+        for process in (self.process, self.searcher):
+            if process is None or process.poll() is not None:
+                continue
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)  # the group of the process this module started
+                process.wait(timeout=10)
 
     def __enter__(self) -> Server:
         self.start()
@@ -190,6 +221,17 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _peak(pid: int) -> int:
+    """Peak resident memory (VmHWM, bytes) of a process; 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def fetch(url: str, timeout: float = 60) -> int:

@@ -10,7 +10,7 @@ first, each saying what does not fit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -100,6 +100,36 @@ class MatchResult:
     by_need: dict[str, list[Match]]
     unmet_needs: list[str]
     alternatives: list[Match]
+    #: How many fit in all, and for each need: the lists above may hold only some of them (:meth:`shown`).
+    total: int = -1
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.total < 0:
+            self.total = len(self.matches)
+            self.counts = {need: len(items) for need, items in self.by_need.items()}
+
+    def pages(self, need: str, per_need: int) -> int:
+        """How many pages of ``per_need`` the matches of ``need`` fill (at least one)."""
+        return max(1, -(-self.counts.get(need, 0) // per_need))
+
+    def shown(self, per_need: int, need: str | None = None, page: int = 1) -> MatchResult:
+        """The best ``per_need`` of each need; or, for one ``need``, its ``page``-th ``per_need`` (the
+        totals kept). What a results page shows, so that a catalog of 100,000 listings never puts hundreds of
+        listings on one page."""
+        if need in self.by_need:
+            start = (min(max(1, page), self.pages(need, per_need)) - 1) * per_need
+            by_need = {need: self.by_need[need][start : start + per_need]}
+        else:
+            by_need = {code: items[:per_need] for code, items in self.by_need.items()}
+        kept = {id(item) for items in by_need.values() for item in items}
+        return replace(
+            self,
+            matches=[item for item in self.matches if id(item) in kept],
+            by_need=by_need,
+            total=self.total,
+            counts=self.counts,
+        )
 
     @property
     def need_outcomes(self) -> dict[str, str]:

@@ -1,5 +1,8 @@
 """Where matching meets the catalog: load the published listings of an audience and match a profile on them.
 
+The offers are kept where the search index is: in the instance's search process when there is one
+(``search/service.py``), which then does the matching for its workers.
+
 Everything else in this package is pure; this module is what the questionnaire pages and the API both call.
 """
 
@@ -51,9 +54,22 @@ def offers_for(audience: str, needs: list[str]) -> list:
     return found
 
 
+def match_here(
+    profile: NeedsProfile, audience: str, language: str, shown: tuple | None = None
+) -> MatchResult:
+    """Match ``profile`` in this process, on the offers it keeps (in the instance's search process, if any);
+    with ``shown``, only what :meth:`MatchResult.shown` keeps of the result."""
+    result = match(profile, offers_for(audience, profile.needs), language=language)
+    return result.shown(*shown) if shown else result
+
+
 def run_questionnaire(
-    args: Any, audience: str, language: str
+    args: Any, audience: str, language: str, shown: tuple | None = None
 ) -> tuple[NeedsProfile, dict[str, Any], MatchResult]:
-    """Read the answers, then match them on the published listings of ``audience`` that answer a need asked."""
+    """Read the answers, then match them on the published listings of ``audience`` that answer a need asked.
+
+    The matching is done where the offers are kept: the instance's search process, or this one (``search.ask``).
+    ``shown`` (per need, need, page) keeps only what a results page shows (:meth:`MatchResult.shown`).
+    """
     profile, errors = profile_from(args, audience)
-    return profile, errors, match(profile, offers_for(audience, profile.needs), language=language)
+    return profile, errors, search.ask("match", profile, audience, language, shown)

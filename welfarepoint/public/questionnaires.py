@@ -97,7 +97,12 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
             answers=answers,
         )
 
-    profile, _errors, result = run_questionnaire(request.args, audience, current_language())
+    focus = request.args.get("need", "")[:40]
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and len(page) < 6 else 1
+    profile, _errors, result = run_questionnaire(
+        request.args, audience, current_language(), shown=(MATCHES_PER_NEED, focus, page)
+    )
     if request.args.get("done") == "1":
         count_questionnaire(
             audience, result.home_ats, result.need_outcomes, request.args.get("channel", "web")
@@ -110,9 +115,19 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     home = profile.places[0].municipality.istat_code if profile.places else None
     # The nearest few of each territory of the answers, with the way to all of them: a list, not a directory.
     desks = [desk for ats in profile.ats for desk in queries.nearest_desks(ats, home, DESKS_PER_TERRITORY)]
+    focus = focus if focus in result.by_need else ""
+    pages = result.pages(focus, MATCHES_PER_NEED) if focus else 1
     return render_template(
         "public/match_results.html",
         result=result,
+        focus=focus,
+        page=min(page, pages),
+        pages=pages,
+        per_need=MATCHES_PER_NEED,
+        more=lambda need: _address(endpoint, answers, need=need),
+        page_link=lambda number: _address(
+            endpoint, answers, need=focus, page=str(number) if number > 1 else ""
+        ),
         services=services,
         desks=desks,
         profile=profile,
@@ -122,6 +137,9 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     )
 
 
+#: Matches shown for each need on a results page, the best first; the others a page of one need at a time away
+#: (``?need=...&page=...``). At 100,000 listings a questionnaire found up to 800 that fit.
+MATCHES_PER_NEED = 10
 #: Welfare Points named on a results page for each territory of the answers (the nearest first).
 DESKS_PER_TERRITORY = 3
 

@@ -191,12 +191,16 @@ def welfare_points():
         problem = gettext("Unknown ATS “%(value)s”.", value=raw_ats[:40])
     elif raw_place and place is None:
         problem = gettext("No Lombardy municipality is called “%(value)s”.", value=raw_place)
-    desks = queries.welfare_points(ats, near=place.istat_code if place else None)
-    pages = max(1, -(-len(desks) // DESKS_PER_PAGE))
-    page = request.args.get("page", default=1, type=int)
-    page = min(max(page, 1), pages)  # a page out of range shows the nearest one there is
+    # A page out of range shows the nearest one there is.
+    desks, total, page = queries.welfare_points(
+        ats,
+        near=place.istat_code if place else None,
+        page=request.args.get("page", default=1, type=int),
+        per_page=DESKS_PER_PAGE,
+    )
+    pages = max(1, -(-total // DESKS_PER_PAGE))
     by_ats: dict[str, list] = {}
-    for desk in desks[(page - 1) * DESKS_PER_PAGE : page * DESKS_PER_PAGE]:
+    for desk in desks:
         by_ats.setdefault(desk.ats, []).append(desk)
     return render_template(
         "public/welfare_points.html",
@@ -204,7 +208,7 @@ def welfare_points():
         page=page,
         pages=pages,
         per_page=DESKS_PER_PAGE,
-        total=len(desks),
+        total=total,
         ats=ats,
         place=place,
         problem=problem,

@@ -7,15 +7,15 @@ stemmer splits "anziano" from "anziani" and shortens place names, so a small ove
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from functools import cache
 
 from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer, StopFilter
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 from whoosh.support.charset import accent_map
 
-TOKEN_PATTERN = r"\w+"
+from welfarepoint.search.text import TOKEN_PATTERN, fold, normalise_query, words
+
+__all__ = ["TOKEN_PATTERN", "fold", "normalise_query", "words"]  # re-exported: plain text, no Whoosh
 
 #: Words whose Snowball stem is wrong for this domain, folded and lower-cased, mapped to the stem to use.
 ITALIAN_STEM_OVERRIDES = {
@@ -39,12 +39,6 @@ ENGLISH_STEM_OVERRIDES = {
 
 #: Words kept although the Italian stop list has them ("fare" is in it, "pre" and "post" matter here).
 ITALIAN_KEEP = {"pre", "post", "dopo", "prima", "fare", "sono"}
-
-
-def fold(text: str) -> str:
-    """Lower-case ``text`` and strip accents ("Città" -> "citta")."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 @cache
@@ -126,18 +120,3 @@ def english_analyzer():
 def plain_analyzer():
     """Words as typed, lower-cased and folded, nothing dropped: the vocabulary for spelling suggestions."""
     return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SPACES = re.compile(r"\s+")
-
-
-def normalise_query(text: str, max_length: int = 200) -> str:
-    """What a visitor typed, made safe and comparable: no control characters, single spaces, bounded length."""
-    text = _CONTROL.sub(" ", text or "")
-    return _SPACES.sub(" ", text).strip()[:max_length]
-
-
-def words(text: str) -> list[str]:
-    """The folded words of ``text`` (hyphens and apostrophes split words)."""
-    return re.findall(TOKEN_PATTERN, fold(text))

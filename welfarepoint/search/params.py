@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
-from welfarepoint.search.analysis import normalise_query
-from welfarepoint.search.query import Filters
+from welfarepoint.search.results import Filters
+from welfarepoint.search.text import normalise_query
 
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100

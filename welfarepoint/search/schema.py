@@ -33,7 +33,7 @@ def build_schema() -> Schema:
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         version=ID(stored=True, sortable=True),
-        # Text fields keep word counts, not positions: the search never asks for a phrase (see query.py).
+        # Text fields keep word counts, not positions: the search never asks for a phrase (see querying.py).
         title=TEXT(analyzer=it, stored=True, field_boost=3.0, phrase=False),
         summary=TEXT(analyzer=it, stored=True, field_boost=1.5, phrase=False),
         tags=TEXT(analyzer=it, field_boost=2.0, phrase=False),

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from welfarepoint.search.analysis import words
+from welfarepoint.search.text import words
 
 
 @dataclass(frozen=True)

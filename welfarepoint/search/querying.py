@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
 
@@ -23,6 +22,7 @@ from welfarepoint.bounded import Bounded
 from welfarepoint.search import engine, synonyms
 from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
 from welfarepoint.search.engine import Alternative, NearWords
+from welfarepoint.search.results import Filters, Hit, SearchResult
 from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, ats_token, clamp_age
 
 FACETS = ("audience", "category", "ats", "cost", "period")
@@ -34,56 +34,6 @@ VARIANT_BOOST = 0.6
 #: Short fields, where synonyms are looked for too.
 SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a search is narrowed to. Empty values mean "any"."""
-
-    audience: str | None = None
-    categories: tuple[str, ...] = ()
-    ats: str | None = None
-    municipality: str | None = None
-    age: int | None = None
-    free_only: bool = False
-    period: str | None = None
-
-    def without(self, name: str) -> Filters:
-        """The same filters less one facet's own (for counts that show what choosing another value gives)."""
-        values = dict(self.__dict__)
-        key = {"category": "categories", "cost": "free_only"}.get(name, name)
-        values[key] = () if key == "categories" else (False if key == "free_only" else None)
-        return Filters(**values)
-
-
-@dataclass
-class Hit:
-    """One listing found: its id, score and highlighted fields (safe HTML)."""
-
-    service_id: int
-    score: float
-    highlights: dict[str, Markup] = field(default_factory=dict)
-
-
-@dataclass
-class SearchResult:
-    """A page of results, the total, facet counts and what the search understood."""
-
-    hits: list[Hit]
-    total: int
-    page: int
-    per_page: int
-    facets: dict[str, list[tuple[str, int]]]
-    text: str
-    suggestion: str | None = None
-    corrected_from: str | None = None
-    place: territory.Municipality | None = None
-    #: The index generation it was found in (what caches of anything drawn from it key on).
-    generation: tuple = ()
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
 
 
 _ANALYZERS = {"it": italian_analyzer(), "en": english_analyzer(), "plain": plain_analyzer()}

@@ -1,0 +1,63 @@
+"""What a search is asked and what it answers: plain values, no Whoosh or NumPy.
+
+They cross from the instance's search process to a worker (pickled, ``search/service.py``), so every field
+holds plain Python values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from markupsafe import Markup
+
+from welfarepoint import territory
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is narrowed to. Empty values mean "any"."""
+
+    audience: str | None = None
+    categories: tuple[str, ...] = ()
+    ats: str | None = None
+    municipality: str | None = None
+    age: int | None = None
+    free_only: bool = False
+    period: str | None = None
+
+    def without(self, name: str) -> Filters:
+        """The same filters less one facet's own (for counts that show what choosing another value gives)."""
+        values = dict(self.__dict__)
+        key = {"category": "categories", "cost": "free_only"}.get(name, name)
+        values[key] = () if key == "categories" else (False if key == "free_only" else None)
+        return Filters(**values)
+
+
+@dataclass
+class Hit:
+    """One listing found: its id, score and highlighted fields (safe HTML)."""
+
+    service_id: int
+    score: float
+    highlights: dict[str, Markup] = field(default_factory=dict)
+
+
+@dataclass
+class SearchResult:
+    """A page of results, the total, facet counts and what the search understood."""
+
+    hits: list[Hit]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, list[tuple[str, int]]]
+    text: str
+    suggestion: str | None = None
+    corrected_from: str | None = None
+    place: territory.Municipality | None = None
+    #: The index generation it was found in (what caches of anything drawn from it key on).
+    generation: tuple = ()
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
