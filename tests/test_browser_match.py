@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.browser import assert_accessible, goto, tick, wait_until
@@ -143,3 +145,23 @@ def test_municipality_names_are_suggested_while_typing(page):
     wait_until(page, "document.querySelectorAll('#wp-municipalities-0 option').length > 0")
     options = page.eval_on_selector_all("#wp-municipalities-0 option", "nodes => nodes.map(n => n.value)")
     assert "Sondrio" in options and "Sondalo" in options
+
+
+def test_a_family_pages_through_every_service_of_one_need_and_comes_back(page, monkeypatch):
+    from welfarepoint.public import questionnaires
+
+    monkeypatch.setattr(questionnaires, "MATCHES_PER_NEED", 1)  # the demo network has few per need
+    goto(page, "/match/family?municipality=014061&child_age=8&needs=summer_closure&lang=en")
+    assert page.locator(".wp-result").count() == 1
+    see_all = page.get_by_role("link", name=re.compile(r"See all \d+ services for this need"))
+    total = int(re.search(r"\d+", see_all.inner_text()).group())
+    see_all.click()
+    assert page.get_by_text(f"Services 1 to 1 of {total} for this need.").is_visible()
+    assert_accessible(page)
+    page.get_by_role("navigation", name="Pages of services for this need").get_by_role(
+        "link", name="Next"
+    ).click()
+    assert page.get_by_text(f"Services 2 to 2 of {total} for this need.").is_visible()
+    assert page.locator(".wp-result").count() == 1
+    page.get_by_role("link", name="Back to all your results").click()
+    assert page.get_by_role("link", name=re.compile("See all")).is_visible()

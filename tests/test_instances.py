@@ -66,6 +66,19 @@ def token(page: str) -> str:
     return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
 
 
+def publish_through_form(site: Browser, title: str) -> tuple[int, str]:
+    """Publish a free ATS Montagna play group called ``title`` through the backend's form (signed in)."""
+    form = site.get("/manage/services/new")
+    fields = [
+        ("csrf_token", token(form)), ("title", title), ("summary", "Giochi e letture il sabato mattina."),
+        ("audience", "persons"), ("category", "P2"), ("needs", "educational_activities"), ("ats", "Montagna"),
+        ("cost", "free"), ("provider", "Associazione Marmotte"), ("provider_type", "non_profit"),
+        ("periods", "all_year"), ("languages", "it"), ("availability", "open"),
+        ("review_interval_days", "180"), ("action", "publish"),
+    ]  # fmt: skip
+    return site.post("/manage/services/new", fields)
+
+
 def start(folder: Path, database: str, log: Path, **settings: str) -> tuple[subprocess.Popen, int]:
     """A gunicorn server of the instance in ``folder`` and its port; its log (errors, each request) goes to ``log``.
 
@@ -143,15 +156,7 @@ def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp
             ],
         )
         assert status == 200  # followed the redirect to the dashboard
-        form = one.get("/manage/services/new")
-        fields = [
-            ("csrf_token", token(form)), ("title", title), ("summary", "Giochi e letture il sabato mattina."),
-            ("audience", "persons"), ("category", "P2"), ("needs", "educational_activities"), ("ats", "Montagna"),
-            ("cost", "free"), ("provider", "Associazione Marmotte"), ("provider_type", "non_profit"),
-            ("periods", "all_year"), ("languages", "it"), ("availability", "open"),
-            ("review_interval_days", "180"), ("action", "publish"),
-        ]  # fmt: skip
-        status, page = one.post("/manage/services/new", fields)
+        status, page = publish_through_form(one, title)
         assert status == 200 and "the public can find it now" in page
         # The other instance, with its own index, finds it at its next search (whichever worker answers).
         for _ in range(4):

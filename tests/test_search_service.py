@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import make_config
 from tests.databases import copy_instance
-from tests.test_instances import PASSWORD, Browser, start, token
+from tests.test_instances import PASSWORD, Browser, publish_through_form, start
 from welfarepoint import create_app, search
 from welfarepoint.accounts.operations import create_user
 from welfarepoint.config import PROJECT_ROOT
@@ -30,20 +30,27 @@ QUERIES = [
 ]
 
 
-def serve(folder: Path, database: str, socket_path: Path, log: Path) -> subprocess.Popen:
-    """``flask search serve`` on ``socket_path`` for the instance in ``folder``, once it answers."""
-    env = dict(
+SERVE = [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve"]
+
+
+def environment(folder: Path, database: str, socket_path: Path) -> dict[str, str]:
+    """The variables of a search process (and of the workers asking it) for the instance in ``folder``."""
+    return dict(
         os.environ,
         WELFAREPOINT_INSTANCE_PATH=str(folder),
         WELFAREPOINT_SQLALCHEMY_DATABASE_URI=database,
         WELFAREPOINT_SEARCH_INDEX_DIR=str(folder / "search-index"),
         WELFAREPOINT_SEARCH_SERVICE_SOCKET=str(socket_path),
     )
+
+
+def serve(folder: Path, database: str, socket_path: Path, log: Path) -> subprocess.Popen:
+    """``flask search serve`` on ``socket_path`` for the instance in ``folder``, once it answers."""
     with log.open("ab") as output:
         process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve"],
+            SERVE,
             cwd=PROJECT_ROOT,
-            env=env,
+            env=environment(folder, database, socket_path),
             stdout=output,
             stderr=subprocess.STDOUT,
         )
@@ -99,15 +106,7 @@ def test_workers_ask_the_search_process_find_what_they_would_find_themselves_and
         title = "Ludoteca delle marmotte curiose"
         assert "ludoteca-delle-marmotte-curiose" not in site.get("/search?q=marmotte+curiose")
         site.sign_in("anna@ats-montagna.example.org")
-        form = site.get("/manage/services/new")
-        fields = [
-            ("csrf_token", token(form)), ("title", title), ("summary", "Giochi e letture il sabato mattina."),
-            ("audience", "persons"), ("category", "P2"), ("needs", "educational_activities"), ("ats", "Montagna"),
-            ("cost", "free"), ("provider", "Associazione Marmotte"), ("provider_type", "non_profit"),
-            ("periods", "all_year"), ("languages", "it"), ("availability", "open"),
-            ("review_interval_days", "180"), ("action", "publish"),
-        ]  # fmt: skip
-        status, page = site.post("/manage/services/new", fields)
+        status, page = publish_through_form(site, title)
         assert status == 200 and "the public can find it now" in page
         for _ in range(4):  # whichever worker answers
             assert 'href="/services/ludoteca-delle-marmotte-curiose"' in site.get(
@@ -157,15 +156,9 @@ def test_a_stale_socket_is_replaced_and_a_second_search_process_refused(tmp_path
     try:
         assert service.call(str(socket_path), "generation")
         second = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve"],
+            SERVE,
             cwd=PROJECT_ROOT,
-            env=dict(
-                os.environ,
-                WELFAREPOINT_INSTANCE_PATH=str(folder),
-                WELFAREPOINT_SQLALCHEMY_DATABASE_URI=database,
-                WELFAREPOINT_SEARCH_INDEX_DIR=str(folder / "search-index"),
-                WELFAREPOINT_SEARCH_SERVICE_SOCKET=str(socket_path),
-            ),
+            env=environment(folder, database, socket_path),
             capture_output=True,
             text=True,
             timeout=60,

@@ -103,6 +103,8 @@ class MatchResult:
     #: How many fit in all, and for each need: the lists above may hold only some of them (:meth:`shown`).
     total: int = -1
     counts: dict[str, int] = field(default_factory=dict)
+    #: The page of one need's matches these are (:meth:`shown`); 1 otherwise.
+    page: int = 1
 
     def __post_init__(self) -> None:
         if self.total < 0:
@@ -118,9 +120,11 @@ class MatchResult:
         totals kept). What a results page shows, so that a catalog of 100,000 listings never puts hundreds of
         listings on one page."""
         if need in self.by_need:
-            start = (min(max(1, page), self.pages(need, per_need)) - 1) * per_need
+            page = min(max(1, page), self.pages(need, per_need))
+            start = (page - 1) * per_need
             by_need = {need: self.by_need[need][start : start + per_need]}
         else:
+            page = 1
             by_need = {code: items[:per_need] for code, items in self.by_need.items()}
         kept = {id(item) for items in by_need.values() for item in items}
         return replace(
@@ -129,6 +133,7 @@ class MatchResult:
             by_need=by_need,
             total=self.total,
             counts=self.counts,
+            page=page,
         )
 
     @property

@@ -98,8 +98,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         )
 
     focus = request.args.get("need", "")[:40]
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and len(page) < 6 else 1
+    page = request.args.get("page", default=1, type=int)  # not a number: the first page
     profile, _errors, result = run_questionnaire(
         request.args, audience, current_language(), shown=(MATCHES_PER_NEED, focus, page)
     )
@@ -116,13 +115,12 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     # The nearest few of each territory of the answers, with the way to all of them: a list, not a directory.
     desks = [desk for ats in profile.ats for desk in queries.nearest_desks(ats, home, DESKS_PER_TERRITORY)]
     focus = focus if focus in result.by_need else ""
-    pages = result.pages(focus, MATCHES_PER_NEED) if focus else 1
     return render_template(
         "public/match_results.html",
         result=result,
         focus=focus,
-        page=min(page, pages),
-        pages=pages,
+        page=result.page,
+        pages=result.pages(focus, MATCHES_PER_NEED) if focus else 1,
         per_need=MATCHES_PER_NEED,
         more=lambda need: _address(endpoint, answers, need=need),
         page_link=lambda number: _address(
