@@ -6,12 +6,15 @@ from pathlib import Path
 
 import pytest
 from flask_wtf import FlaskForm
+from sqlalchemy import text
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
 from tests.conftest import make_config
+from tests.databases import copy_instance
 from welfarepoint import create_app
 from welfarepoint.config import PROJECT_ROOT
+from welfarepoint.extensions import db
 
 PUBLIC_PAGES = ["/", "/accessibility", "/privacy", "/report-a-problem"]
 
@@ -279,3 +282,17 @@ def test_a_built_app_is_moved_out_of_the_garbage_collectors_way(tmp_path):
     finally:
         gc.unfreeze()
         gc.set_threshold(*default)
+
+
+def test_each_sqlite_connection_keeps_a_small_page_cache(tmp_path, template_instance):
+    """Every worker has its own SQLite page cache: the setting bounds it (the OS file cache is shared)."""
+    copy_instance(template_instance, tmp_path / "instance")
+    for setting, expected in ((None, -512), (64, -64)):
+        overrides = {} if setting is None else {"SQLITE_CACHE_KIB": setting}
+        application = create_app(make_config(tmp_path / "instance", **overrides))
+        with application.app_context():
+            if db.engine.dialect.name != "sqlite":
+                pytest.skip("a PostgreSQL database: no SQLite page cache")
+            assert db.session.execute(text("PRAGMA cache_size")).scalar() == expected
+            db.session.remove()
+            db.engine.dispose()

@@ -76,10 +76,11 @@ def tune_garbage_collector() -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions and the request hooks every response goes through."""
     from welfarepoint import assets, i18n, security
-    from welfarepoint.extensions import csrf, db, limiter, login_manager, migrate
+    from welfarepoint.extensions import csrf, db, limit_sqlite_cache, limiter, login_manager, migrate
     from welfarepoint.insights import counters
 
     db.init_app(app)
+    limit_sqlite_cache(app)
     migrate.init_app(app, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -32,6 +32,9 @@ class Defaults:
 
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    #: Each SQLite connection's page cache, in KiB (SQLite's own default: 2,000). Every worker has its own; the
+    #: operating system's file cache, which all processes share, keeps the database's pages between requests.
+    SQLITE_CACHE_KIB = 512
 
     WTF_CSRF_TIME_LIMIT = 8 * 3600
     WTF_I18N_ENABLED = True

@@ -44,6 +44,25 @@ def _materialize_state_dict(target, *_args) -> None:
     instance_state(target).__dict__  # noqa: B018 - the read is the point
 
 
+def limit_sqlite_cache(app) -> None:
+    """Give each SQLite connection of ``app`` a page cache of ``SQLITE_CACHE_KIB`` (PostgreSQL: nothing to do).
+
+    SQLite's default of 2,000 KiB per connection is 2 MB more in every worker, filled with pages that the
+    operating system's file cache holds anyway, once for all processes.
+    """
+    kib = int(app.config["SQLITE_CACHE_KIB"])
+    with app.app_context():
+        engines = [engine for engine in db.engines.values() if engine.dialect.name == "sqlite"]
+
+    def set_cache(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA cache_size = -{kib}")  # negative: KiB, not pages
+        cursor.close()
+
+    for engine in engines:
+        event.listen(engine, "connect", set_cache)
+
+
 db = SQLAlchemy(model_class=Base)
 event.listen(Mapper, "init", _materialize_state_dict)
 event.listen(Mapper, "load", _materialize_state_dict)

@@ -6,10 +6,12 @@ else from the browser's Accept-Language, else Italian.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from urllib.parse import urlencode
 
+import flask_babel
 from flask import Flask, Response, current_app, has_request_context, request
-from flask_babel import get_locale
+from flask_babel import get_locale, to_user_timezone
 
 from welfarepoint.extensions import babel
 
@@ -36,6 +38,40 @@ def select_locale() -> str:
 def current_language() -> str:
     """The two-letter code of the language the page is rendered in."""
     return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+#: CLDR's month names (wide, abbreviated) and date patterns of the two languages, as Babel writes them
+#: (``tests/test_i18n.py`` compares every month of every style with Babel).
+MONTHS = {
+    "it": (
+        ("gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno",
+         "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"),
+        ("gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"),
+    ),
+    "en": (
+        ("January", "February", "March", "April", "May", "June",
+         "July", "August", "September", "October", "November", "December"),
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    ),
+}  # fmt: skip
+DATE_PATTERNS = {"it": "{day} {month} {year}", "en": "{month} {day}, {year}"}
+
+
+def format_date(value: date | datetime, format: str = "medium") -> str:
+    """``value`` as Flask-Babel's ``format_date`` writes it in the page's language ("5 marzo 2026", "March 5, 2026").
+
+    The public pages' styles, ``medium`` and ``long`` in Italian and English, are written from :data:`MONTHS`:
+    Babel's own formatting loads its locale and global data, about 5 MB in every worker, for a dozen words.
+    Any other style or language is Babel's. A date and time is first moved to the site's time zone, as
+    Flask-Babel does.
+    """
+    language = current_language()
+    if language not in MONTHS or format not in ("medium", "long"):
+        return flask_babel.format_date(value, format)
+    if isinstance(value, datetime):
+        value = to_user_timezone(value).date()
+    month = MONTHS[language][0 if format == "long" else 1][value.month - 1]
+    return DATE_PATTERNS[language].format(day=value.day, month=month, year=value.year)
 
 
 def url_in_language(language: str) -> str:
@@ -67,4 +103,6 @@ def init_app(app: Flask) -> None:
     """Bind Flask-Babel with our selector and expose the helpers to templates."""
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(remember_language)
-    app.jinja_env.globals.update(current_language=current_language, url_in_language=url_in_language)
+    app.jinja_env.globals.update(
+        current_language=current_language, url_in_language=url_in_language, format_date=format_date
+    )

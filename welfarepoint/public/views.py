@@ -19,7 +19,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_date, format_datetime, get_locale, gettext, ngettext
+from flask_babel import format_datetime, get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint import assets, search, territory
@@ -81,7 +81,6 @@ def navigation() -> dict:
         "main_menu": main_menu,
         "label": label,
         "language_name": lambda code: taxonomy.language_name(code, current_language()),
-        "format_date": format_date,
         "format_datetime": format_datetime,
         "ngettext": ngettext,
         "service_json_ld": service_json_ld,
@@ -104,8 +103,10 @@ def home():
 
 
 #: Results pages already drawn: the same address in the same language, index generation and day draws the same.
-#: Kept gzipped (about 8 kB instead of 50) and sent so to browsers, which all take gzip.
-_pages = Bounded(256)
+#: Kept gzipped (some 4 to 8 kB instead of 50) and sent so to browsers, which all take gzip; at most 1 MB of
+#: them in each worker.
+PAGES_KEPT_BYTES = 1_000_000
+_pages = Bounded(PAGES_KEPT_BYTES, weigh=len)
 #: Welfare Points named when a search finds nothing (the nearest first), beside the link to all of them.
 DESKS_ON_EMPTY_SEARCH = 4
 
