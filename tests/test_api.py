@@ -550,6 +550,8 @@ def test_unknown_ids_are_json_404s(client, path):
         ("page=99999999999999999999", "page"),
         ("page=two", "page"),
         ("page=%00", "page"),
+        ("page=%C2%B2", "page"),  # "²": a digit that int() refuses
+        ("age=%E2%91%A0", "age"),  # "①"
         ("per_page=0", "per_page"),
         ("per_page=101", "per_page"),
         ("per_page=-20", "per_page"),
@@ -789,6 +791,62 @@ def test_match_company_twin_and_its_errors(demo_app):
         "municipality",
         "needs",
     }
+
+
+def _match_ids(client, query: str) -> list[str]:
+    response = client.get(f"/api/v1/match/family?{query}")
+    assert response.status_code == 200, response.get_json()
+    return [m["service"]["id"] for m in response.get_json()["matches"]]
+
+
+def test_match_twin_returns_the_best_of_each_need_and_pages_through_one(demo_app):
+    """At 100,000 listings a questionnaire can fit hundreds of listings: an answer carries a page of them."""
+    client = demo_app.test_client()
+    asked = "municipality=014061&child_age=8&needs=before_school&needs=summer_closure"
+    everything = client.get(f"/api/v1/match/family?{asked}&per_need=50").get_json()
+    counts = everything["counts"]
+    assert everything["per_need"] == 50 and set(counts) == {"before_school", "summer_closure"}
+    assert everything["total"] == len(everything["matches"]) >= max(counts.values()) >= 2
+    assert all(m["needs"] for m in everything["matches"])
+
+    best = client.get(f"/api/v1/match/family?{asked}&per_need=1").get_json()
+    assert best["total"] == everything["total"] and best["counts"] == counts
+    assert 1 <= len(best["matches"]) <= 2  # the best of each need (one listing may answer both)
+    for need in counts:
+        assert sum(need in m["needs"] for m in best["matches"]) >= 1
+
+    need = max(counts, key=counts.get)
+    whole = _match_ids(client, f"{asked}&need={need}&per_need=50")
+    assert len(whole) == counts[need]
+    pages = [
+        _match_ids(client, f"{asked}&need={need}&per_need=1&page={n}") for n in range(1, counts[need] + 1)
+    ]
+    assert [ids[0] for ids in pages] == whole and all(len(ids) == 1 for ids in pages)
+    last = client.get(f"/api/v1/match/family?{asked}&need={need}&per_need=1&page=2").get_json()
+    assert (last["need"], last["page"], last["pages"]) == (need, 2, counts[need])
+    assert (
+        _match_ids(client, f"{asked}&need={need}&per_need=1&page={counts[need] + 1}") == []
+    )  # past the last
+
+
+@pytest.mark.parametrize(
+    "query, bad",
+    [
+        ("per_need=0", "per_need"),
+        ("per_need=51", "per_need"),
+        ("per_need=ten", "per_need"),
+        ("per_need=%C2%B2", "per_need"),
+        ("page=2", "page"),  # a page of which need?
+        ("need=before_school&page=0", "page"),
+        ("need=summer_closure", "need"),  # not one of the needs asked
+    ],
+)
+def test_match_twin_paging_errors_name_the_parameter(demo_app, query, bad):
+    client = demo_app.test_client()
+    response = client.get(f"/api/v1/match/family?municipality=014061&needs=before_school&{query}&lang=en")
+    assert response.status_code == 400
+    parameters = response.get_json()["error"]["parameters"]
+    assert list(parameters) == [bad] and parameters[bad].endswith(".")
 
 
 def test_municipality_suggestions(client):

@@ -41,6 +41,7 @@ def test_valcamonica_asked_for_after_school_care_and_found_nothing(demo_app, man
     ask(demo_app, "Pavia", {"before_school": "unmet"}, 30)  # another territory: not in Marta's page
     page = manager.get("/manage/insights?lang=en")
     assert page.status_code == 200
+    assert manager.get("/manage/insights?weeks=%C2%B2&lang=en").status_code == 200  # "²": not a number
     text = page.text
     gaps = text[text.index('id="gaps-title"') : text.index('id="weeks-title"')]
     assert re.search(r"<td>Montagna</td><th scope=\"row\">After school ends</th><td>40</td><td>40</td>", gaps)

@@ -274,6 +274,9 @@ def test_list_filters_and_export_of_the_filtered_list(demo_app, manager):
     excel = manager.get("/manage/services/export.csv?excel=1")
     assert excel.data.startswith("\ufeff".encode())
     assert manager.get("/manage/services?status=nonsense&page=abc&lang=en").status_code == 200
+    assert (
+        manager.get("/manage/services?page=%C2%B2&lang=en").status_code == 200
+    )  # "²": a digit int() refuses
 
 
 def test_a_manager_sends_waiting_changes_back_then_discards_them(demo_app, manager, editor):

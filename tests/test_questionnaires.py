@@ -78,6 +78,8 @@ def test_bad_answers_never_break_the_page(demo_app):
     for query in [
         "child_age=-1",
         "child_age=abc",
+        "child_age=%C2%B2",  # "²" is a digit to Python, not a number
+        "cared_age=%E2%91%A0",
         "needs=flying",
         "cared_age=999",
         "municipality=%00",

@@ -319,7 +319,8 @@ def test_hostile_text_gets_a_normal_page(client, catalog, text):
 
 @pytest.mark.parametrize(
     "query",
-    ["page=-1", "page=99999999999999", "page=abc", "age=-3", "age=1e9", "category=ZZZ", "ats=Atlantide",
+    ["page=-1", "page=99999999999999", "page=abc", "page=%C2%B2", "age=-3", "age=1e9", "age=%E2%91%A0",
+     "category=ZZZ", "ats=Atlantide",
      "municipality=999999", "municipality=%00", "cost=cheap", "audience=aliens", "period=never"],
 )  # fmt: skip
 def test_bad_parameters_get_a_normal_page_with_a_message(client, catalog, query):

@@ -1,7 +1,10 @@
 """JSON twins of the questionnaires: ``/api/v1/match/family`` and ``/api/v1/match/company`` (DESIGN §9).
 
 They take the same parameters as the pages and return the ranked matches, each an HSDS service with its score
-and reasons, plus what was not understood. They do not count demand: only a completed questionnaire does.
+and reasons, plus what was not understood. Like the results pages, they return the best ``per_need`` matches of
+each need (10 unless asked), with how many fit each need; ``need`` and ``page`` turn the pages of one need's
+matches. At 100,000 listings a questionnaire can fit 800 of them, which no answer should carry at once. They do
+not count demand: only a completed questionnaire does.
 """
 
 from __future__ import annotations
@@ -14,23 +17,61 @@ from welfarepoint.api import hsds
 from welfarepoint.api.views import bad_request, bp, common_errors, content_language, json_in, page_url
 from welfarepoint.catalog import queries
 from welfarepoint.matching.runner import run_questionnaire
+from welfarepoint.search.params import MAX_PAGE, whole_number
+
+#: Matches of each need in an answer unless ``per_need`` asks (as many as the results pages show), and at most.
+DEFAULT_PER_NEED = 10
+MAX_PER_NEED = 50
+
+
+def _paging(errors: dict) -> tuple[int, str | None, int]:
+    """``per_need``, ``need`` and ``page`` as asked; a problem goes into ``errors``."""
+    per_need, need, page = DEFAULT_PER_NEED, (request.args.get("need") or "").strip() or None, 1
+    if (raw := request.args.get("per_need")) is not None:
+        number = whole_number(raw)
+        if number is None or not 1 <= number <= MAX_PER_NEED:
+            errors["per_need"] = _l(
+                "The number of matches per need must be a whole number between 1 and %(max)s.",
+                max=MAX_PER_NEED,
+            )
+        else:
+            per_need = number
+    if (raw := request.args.get("page")) is not None:
+        number = whole_number(raw)
+        if number is None or not 1 <= number <= MAX_PAGE:
+            errors["page"] = _l("The page must be a whole number between 1 and %(max)s.", max=MAX_PAGE)
+        elif need is None:
+            errors["page"] = _l("Give “need” to turn the pages of one need's matches.")
+        else:
+            page = number
+    return per_need, need, page
 
 
 def _match(audience: str):
     errors = common_errors("match")
     language = content_language()
+    per_need, need, page = _paging(errors)
     with force_locale(language):
-        profile, problems, result = run_questionnaire(request.args, audience, language)
+        profile, problems, result = run_questionnaire(
+            request.args, audience, language, (per_need, need, page)
+        )
     errors.update(problems)
     if not profile.places and "municipality" not in errors:
         errors["municipality"] = _l("Give the municipality (name or ISTAT code).")
     if not profile.needs and "needs" not in errors:
         errors["needs"] = _l("Give at least one need code.")
+    if need is not None and profile.needs and need not in profile.needs and "needs" not in errors:
+        errors["need"] = _l("“%(value)s” is not one of the needs asked.", value=need[:40])
     if errors:
         return bad_request(errors)
+    paging: dict = {"total": result.total, "counts": result.counts, "per_need": per_need}
+    matches = result.matches
+    if need is not None:
+        # One need's page; a page past the last is empty, as an API answers (the pages show the last one).
+        matches = result.by_need.get(need, []) if result.page == page else []
+        paging.update(need=need, page=page, pages=result.pages(need, per_need))
     services = {
-        s.id: s
-        for s in queries.published_services({m.offer.id for m in result.matches + result.alternatives})
+        s.id: s for s in queries.published_services({m.offer.id for m in matches + result.alternatives})
     }
 
     def item(match):
@@ -61,7 +102,8 @@ def _match(audience: str):
                 "language": profile.language,
             },
             "outcome": result.outcome,
-            "matches": [item(m) for m in result.matches if m.offer.id in services],
+            **paging,
+            "matches": [item(m) for m in matches if m.offer.id in services],
             "unmet_needs": result.unmet_needs,
             "alternatives": [item(m) for m in result.alternatives if m.offer.id in services],
         },

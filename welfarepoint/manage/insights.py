@@ -39,7 +39,7 @@ def _territory() -> str | None:
 
 def _period() -> demand.Period:
     weeks = request.args.get("weeks", "52")
-    return demand.Period.last_weeks(int(weeks) if weeks.isdigit() and int(weeks) in PERIODS else 52)
+    return demand.Period.last_weeks(int(weeks) if weeks.isdecimal() and int(weeks) in PERIODS else 52)
 
 
 def _need_label(code: str) -> str:
@@ -206,7 +206,7 @@ def decide_overlap():
     """Mark a group as distinct services, or merge it into the listing to keep."""
     if not scope.may(current_user, "insights"):
         abort(403)
-    ids = [int(value) for value in request.form.getlist("ids") if value.isdigit()]
+    ids = [int(value) for value in request.form.getlist("ids") if value.isdecimal()]
     services = [scope.service_by_id(current_user, service_id) for service_id in ids]
     if len(services) < 2 or any(service is None for service in services):
         abort(404)
@@ -215,7 +215,7 @@ def decide_overlap():
         if decision == "distinct":
             overlap_review.mark_distinct(services, author=current_user.email)
             message = gettext("Marked as distinct services: they will not be proposed together again.")
-        elif decision.startswith("keep-") and decision[5:].isdigit():
+        elif decision.startswith("keep-") and decision[5:].isdecimal():
             keep = next((service for service in services if service.id == int(decision[5:])), None)
             if keep is None:
                 abort(400)

@@ -71,7 +71,7 @@ class ListFilters:
             stale=args.get("stale") == "1",
             waiting=args.get("waiting") == "1",
             q=(args.get("q") or "").strip()[:100],
-            page=int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1,
+            page=int(page) if page.isdecimal() and 0 < int(page) < 10_000 else 1,
         )
 
     def args(self, **changes) -> dict[str, object]:
@@ -244,7 +244,7 @@ def _saved_message(action: str, service: Service) -> str:
 
 def _expected_version(form) -> int:
     """The version the page was showing (-1, which never matches, when the field is missing or garbled)."""
-    return int(form.version.data) if (form.version.data or "").isdigit() else -1
+    return int(form.version.data) if (form.version.data or "").isdecimal() else -1
 
 
 def _scoped(uuid: str) -> Service:

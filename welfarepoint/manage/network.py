@@ -245,7 +245,7 @@ def alliance_member(uuid: str):
     form = _member_form()
     remove = request.form.get("remove", "")
     try:
-        if remove.isdigit():  # CSRFProtect has checked the token of every POST already
+        if remove.isdecimal():  # CSRFProtect has checked the token of every POST already
             operations.remove_member(alliance, int(remove))
         elif form.validate():
             organisation = operations.find_organisation(form.organisation.data)

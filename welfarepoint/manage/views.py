@@ -29,7 +29,7 @@ login_manager.localize_callback = str
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
     """The signed-in account, if it still exists and is active."""
-    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    user = db.session.get(User, int(user_id)) if user_id.isdecimal() else None
     return user if user is not None and user.active else None
 
 

@@ -58,7 +58,7 @@ class NeedsProfile:
 
 def _age(raw: str) -> int | None:
     raw = (raw or "").strip()
-    if not raw.isdigit() or len(raw) > 3:
+    if not raw.isdecimal() or len(raw) > 3:
         return None
     value = int(raw)
     return value if value <= 120 else None

@@ -36,9 +36,13 @@ class SearchRequest:
     municipality_suggestions: list[territory.Municipality] = field(default_factory=list)
 
 
-def _integer(value: str) -> int | None:
+def whole_number(value: str) -> int | None:
+    """``value`` as a whole number (a minus sign allowed), or None when it is not one or has more than 9 digits.
+
+    ``isdecimal``, not ``isdigit``: "²" is a digit that ``int`` refuses.
+    """
     value = (value or "").strip()
-    if not value or not value.lstrip("-").isdigit() or len(value) > 9:
+    if not value or not value.lstrip("-").isdecimal() or len(value) > 9:
         return None
     return int(value)
 
@@ -85,7 +89,7 @@ def parse_search_args(
 
     age = None
     if raw_age := (args.get("age") or "").strip():
-        age = _integer(raw_age)
+        age = whole_number(raw_age)
         if age is None or not 0 <= age <= 120:
             errors["age"] = _l("The age must be a whole number between 0 and 120.")
             age = None
@@ -104,7 +108,7 @@ def parse_search_args(
 
     page = 1
     if raw_page := (args.get("page") or "").strip():
-        number = _integer(raw_page)
+        number = whole_number(raw_page)
         if number is None or not 1 <= number <= MAX_PAGE:
             errors["page"] = _l("The page must be a whole number between 1 and %(max)s.", max=MAX_PAGE)
         else:
@@ -112,7 +116,7 @@ def parse_search_args(
 
     per_page = default_per_page
     if per_page_param and (raw := (args.get(per_page_param) or "").strip()):
-        number = _integer(raw)
+        number = whole_number(raw)
         if number is None or not 1 <= number <= MAX_PER_PAGE:
             errors[per_page_param] = _l(
                 "The page size must be a whole number between 1 and %(max)s.", max=MAX_PER_PAGE
