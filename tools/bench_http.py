@@ -1,7 +1,8 @@
 """The HTTP half of `tools/bench.py`: a gunicorn server, a load generator, page weight, workers' memory.
 
 - :class:`Server` starts ``gunicorn -w 2 -k sync -b 127.0.0.1:PORT tools.bench_wsgi:app`` on an instance
-  folder (``WELFAREPOINT_*`` variables), waits until it answers, and stops it (and only it) at the end.
+  folder (``WELFAREPOINT_*`` variables), after the instance's search process (:class:`SearchProcess`,
+  ``flask search serve``) unless told not to, waits until it answers, and stops them (and only them) at the end.
 - :func:`run_load` drives 16 concurrent connections for a bounded time through a list of paths, each connection
   starting at its own place in the list. With Debian's ``wrk`` on the PATH it runs ``wrk`` with a Lua script
   that cycles through the paths and prints its request count, median, 95th percentile and errors; otherwise it
@@ -83,7 +84,7 @@ class Server:
     ):
         self.instance = instance
         self.search_process = search_process
-        self.searcher: subprocess.Popen | None = None
+        self.searcher: SearchProcess | None = None
         self.database_uri = database_uri
         self.index_dir = index_dir
         self.log_path = log
@@ -97,16 +98,12 @@ class Server:
 
     def start(self, timeout: float = 300) -> None:
         self.port = free_port()
-        env = dict(
-            os.environ,
-            WELFAREPOINT_INSTANCE_PATH=str(self.instance),
-            WELFAREPOINT_SQLALCHEMY_DATABASE_URI=self.database_uri,
-            WELFAREPOINT_SEARCH_INDEX_DIR=str(self.index_dir),
-            WELFAREPOINT_SECRET_KEY="bench-secret-key",
-        )
+        env = environment(self.instance, self.database_uri, self.index_dir)
         deadline = time.monotonic() + timeout
         if self.search_process:
-            self._start_search_process(env, deadline)
+            self.searcher = SearchProcess(env, self.instance / "search.sock", self.log_path)
+            self.searcher.start(deadline)
+            env["WELFAREPOINT_SEARCH_SERVICE_SOCKET"] = str(self.searcher.socket)
         command = [
             sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", "sync",
             "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5",
@@ -130,30 +127,9 @@ class Server:
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s; see {self.log_path}")
 
-    def _start_search_process(self, env: dict, deadline: float) -> None:
-        """``flask search serve`` on the instance's socket; the workers are told to ask it."""
-        socket_path = self.instance / "search.sock"
-        env["WELFAREPOINT_SEARCH_SERVICE_SOCKET"] = str(socket_path)
-        command = [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve"]
-        with self.log_path.open("ab") as log:
-            self.searcher = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=log, start_new_session=True
-            )
-        while time.monotonic() < deadline:
-            if self.searcher.poll() is not None:
-                raise RuntimeError(
-                    f"the search process stopped at start; see {self.log_path}:\n{self.log_tail()}"
-                )
-            if socket_path.exists():
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"the search process did not start; see {self.log_path}")
-
     def search_process_peak(self) -> int:
         """Peak resident memory (VmHWM, bytes) of the search process; 0 without one."""
-        if self.searcher is None:
-            return 0
-        return _peak(self.searcher.pid)
+        return self.searcher.peak() if self.searcher else 0
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -205,15 +181,9 @@ class Server:
         return sum(text.count(mark) for mark in ("was sent SIG", "WORKER TIMEOUT", "Worker failed to boot"))
 
     def stop(self) -> None:
-        for process in (self.process, self.searcher):
-            if process is None or process.poll() is not None:
-                continue
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)  # the group of the process this module started
-                process.wait(timeout=10)
+        _stop(self.process)
+        if self.searcher:
+            self.searcher.stop()
 
     def __enter__(self) -> Server:
         self.start()
@@ -221,6 +191,69 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def environment(instance: Path, database_uri: str, index_dir: Path) -> dict:
+    """The ``WELFAREPOINT_*`` variables of an app on ``instance`` (its own settings file left out)."""
+    return dict(
+        os.environ,
+        WELFAREPOINT_INSTANCE_PATH=str(instance),
+        WELFAREPOINT_SQLALCHEMY_DATABASE_URI=database_uri,
+        WELFAREPOINT_SEARCH_INDEX_DIR=str(index_dir),
+        WELFAREPOINT_SECRET_KEY="bench-secret-key",
+    )
+
+
+class SearchProcess:
+    """``flask search serve`` on ``socket`` (the instance's search process), as production runs it."""
+
+    def __init__(self, env: dict, socket: Path, log: Path):
+        self.env = dict(env, WELFAREPOINT_SEARCH_SERVICE_SOCKET=str(socket))
+        self.socket = socket
+        self.log_path = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self, deadline: float | None = None) -> None:
+        """Start it and wait for its socket."""
+        deadline = deadline or time.monotonic() + 300
+        command = [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve"]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
+            )
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the search process stopped at start; see {self.log_path}")
+            if self.socket.exists():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"the search process did not start; see {self.log_path}")
+
+    def peak(self) -> int:
+        """Its peak resident memory (VmHWM, bytes)."""
+        return _peak(self.process.pid) if self.process else 0
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+    def __enter__(self) -> SearchProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    """SIGTERM, then SIGKILL to its group (a session of its own) if it does not stop within 20 s."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def _peak(pid: int) -> int:
