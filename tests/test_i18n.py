@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, date, datetime
@@ -9,7 +10,9 @@ from datetime import UTC, date, datetime
 import flask_babel
 import pytest
 
+from welfarepoint.catalog.models import Service
 from welfarepoint.config import PROJECT_ROOT
+from welfarepoint.extensions import db
 from welfarepoint.i18n import format_date
 
 
@@ -35,28 +38,46 @@ def test_a_date_reads_in_the_language_of_the_page(app):
         assert format_date(date(2026, 3, 5), "short") == "3/5/26"  # other styles: Babel's
 
 
-def test_the_service_page_dates_do_not_load_babels_locale_data(app):
-    """Babel's locale and global data weigh about 5 MB in every worker; the public pages' dates need none."""
+def test_public_pages_load_none_of_babels_locale_data(demo_app):
+    """Babel's locale and global data weigh about 5 MB in every worker: the public pages, dates included, need
+    none of it (a fresh process, as a worker is)."""
+    with demo_app.app_context():
+        dated = db.session.execute(
+            db.select(Service.slug).where(
+                Service.status == "published",
+                Service.enrolment_deadline.is_not(None),
+                Service.last_verified.is_not(None),
+            )
+        ).scalar()
+    assert dated, "the demo network has a listing with an enrolment deadline and a check date"
     script = """
-import sys
-from datetime import date
+import json, sys
+from pathlib import Path
+import babel.localedata
 from tests.conftest import make_config
 from welfarepoint import create_app
-from welfarepoint.config import PROJECT_ROOT
-from welfarepoint.i18n import format_date
-import babel.localedata
 loaded = []
 real = babel.localedata.load
 babel.localedata.load = lambda name, *args: loaded.append(name) or real(name, *args)
-app = create_app(make_config(__import__("pathlib").Path(sys.argv[1])))
+client = create_app(make_config(Path(sys.argv[1]))).test_client()
+answers = "municipality=014061&child_age=8&needs=before_school&needs=summer_closure"
+pages = {}
 for language in ("it", "en"):
-    with app.test_request_context("/?lang=" + language):
-        format_date(date(2026, 3, 5), "long"), format_date(date(2026, 3, 5), "medium")
-        app.jinja_env.from_string("{{ format_date(day, 'long') }}").render(day=date(2026, 3, 5))
-print(loaded)
+    for path in ("/", "/search?q=centro+estivo", "/services/" + sys.argv[2], "/match/family?" + answers,
+                 "/welfare-points"):
+        response = client.get(path + ("&" if "?" in path else "?") + "lang=" + language)
+        pages[language + " " + path] = [response.status_code, response.get_data(as_text=True)]
+print(json.dumps({"loaded": loaded, "pages": pages}))
 """
-    folder = app.instance_path
     result = subprocess.run(
-        [sys.executable, "-c", script, folder], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT
+        [sys.executable, "-c", script, demo_app.instance_path, dated],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=PROJECT_ROOT,
     )
-    assert result.stdout.strip() == "[]"
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {path: status for path, (status, _text) in answer["pages"].items() if status != 200} == {}
+    assert "Ultimo aggiornamento" in answer["pages"][f"it /services/{dated}"][1]
+    assert "Last updated on" in answer["pages"][f"en /services/{dated}"][1]
+    assert answer["loaded"] == []

@@ -104,5 +104,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(remember_language)
     app.jinja_env.globals.update(
-        current_language=current_language, url_in_language=url_in_language, format_date=format_date
+        current_language=current_language,
+        url_in_language=url_in_language,
+        format_date=format_date,
+        format_datetime=flask_babel.format_datetime,  # the managers' pages: Babel's data is loaded there
     )

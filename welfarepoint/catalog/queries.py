@@ -12,6 +12,7 @@ from sqlalchemy import func
 from welfarepoint import territory
 from welfarepoint.catalog.models import Organisation, Service, ServiceCoverage
 from welfarepoint.extensions import db
+from welfarepoint.paging import page_within
 
 WELFARE_POINT_CATEGORY = "W1"
 #: The columns of a listing that matching reads (with its coverage).
@@ -61,8 +62,7 @@ def welfare_points(
     thousands of desks (5,846 at 100,000 listings).
     """
     total = db.session.execute(_desks(ats, func.count()).order_by(None)).scalar_one()
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
+    page = page_within(page, total, per_page)
     return _desks_between(ats, near, (page - 1) * per_page, per_page, DESK_COLUMNS), total, page
 
 

@@ -29,6 +29,7 @@ from welfarepoint.extensions import db
 from welfarepoint.manage import scope
 from welfarepoint.manage.forms import ActionForm, ListingForm
 from welfarepoint.manage.views import bp
+from welfarepoint.paging import page_count, page_within
 
 PAGE_SIZE = 50
 
@@ -120,8 +121,8 @@ def services():
     filters = ListFilters.from_args(request.args)
     listings = matching(filters)
     total = len(listings)
-    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(filters.page, pages)
+    pages = page_count(total, PAGE_SIZE)
+    page = page_within(filters.page, total, PAGE_SIZE)
     shown = listings[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return render_template(
         "manage/services.html",

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
 from welfarepoint.matching.profile import NeedsProfile, Place
+from welfarepoint.paging import page_count, page_within
 
 PLACE_ROLES = {
     "home": _l("where you live"),
@@ -113,14 +114,14 @@ class MatchResult:
 
     def pages(self, need: str, per_need: int) -> int:
         """How many pages of ``per_need`` the matches of ``need`` fill (at least one)."""
-        return max(1, -(-self.counts.get(need, 0) // per_need))
+        return page_count(self.counts.get(need, 0), per_need)
 
     def shown(self, per_need: int, need: str | None = None, page: int = 1) -> MatchResult:
         """The best ``per_need`` of each need; or, for one ``need``, its ``page``-th ``per_need`` (the
         totals kept). What a results page shows, so that a catalog of 100,000 listings never puts hundreds of
         listings on one page."""
         if need in self.by_need:
-            page = min(max(1, page), self.pages(need, per_need))
+            page = page_within(page, self.counts[need], per_need)
             start = (page - 1) * per_need
             by_need = {need: self.by_need[need][start : start + per_need]}
         else:

@@ -19,7 +19,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import format_datetime, get_locale, gettext, ngettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint import assets, search, territory
@@ -30,6 +30,7 @@ from welfarepoint.extensions import db, limiter
 from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
+from welfarepoint.paging import page_count
 from welfarepoint.public.forms import FeedbackForm
 from welfarepoint.public.structured_data import service_json_ld
 from welfarepoint.search.params import parse_search_args
@@ -81,7 +82,6 @@ def navigation() -> dict:
         "main_menu": main_menu,
         "label": label,
         "language_name": lambda code: taxonomy.language_name(code, current_language()),
-        "format_datetime": format_datetime,
         "ngettext": ngettext,
         "service_json_ld": service_json_ld,
         "needs_codes": taxonomy.need_codes,
@@ -199,7 +199,7 @@ def welfare_points():
         page=request.args.get("page", default=1, type=int),
         per_page=DESKS_PER_PAGE,
     )
-    pages = max(1, -(-total // DESKS_PER_PAGE))
+    pages = page_count(total, DESKS_PER_PAGE)
     by_ats: dict[str, list] = {}
     for desk in desks:
         by_ats.setdefault(desk.ats, []).append(desk)

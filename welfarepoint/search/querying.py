@@ -19,6 +19,7 @@ from whoosh.spelling import ListCorrector
 
 from welfarepoint import territory
 from welfarepoint.bounded import Bounded
+from welfarepoint.paging import page_within
 from welfarepoint.search import engine, synonyms
 from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
 from welfarepoint.search.engine import Alternative, NearWords
@@ -417,7 +418,7 @@ def run(
 
     facets = facet_counts(searcher, scored.docs, filters)
     total = int(np.count_nonzero(matched))
-    page = max(1, min(page, max(1, -(-total // per_page))))
+    page = page_within(page, total, per_page)
     start = (page - 1) * per_page
     hits: list[Hit] = []
     if total:

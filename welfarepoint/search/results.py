@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 
 from welfarepoint import territory
+from welfarepoint.paging import page_count
 
 
 @dataclass(frozen=True)
@@ -60,4 +61,4 @@ class SearchResult:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
