@@ -39,8 +39,8 @@ def test_a_date_reads_in_the_language_of_the_page(app):
 
 
 def test_public_pages_load_none_of_babels_locale_data(demo_app):
-    """Babel's locale and global data weigh about 5 MB in every worker: the public pages, dates included, need
-    none of it (a fresh process, as a worker is)."""
+    """Babel's locale and global data would be loaded into every worker for a dozen month names: the public
+    pages, dates included, need none of it (a fresh process, as a worker is)."""
     with demo_app.app_context():
         dated = db.session.execute(
             db.select(Service.slug).where(

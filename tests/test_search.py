@@ -188,8 +188,8 @@ def test_municipality_filter_includes_listings_covering_the_whole_ats(app, catal
 
 
 def test_filter_sets_kept_stay_within_their_bound_and_never_change_an_answer(app, catalog, monkeypatch):
-    """A worker keeps a bounded number of filter sets (one per municipality asked, at 100,000 listings 100 KB
-    each): past the bound the least used go, and a search that needs one again finds the same listings."""
+    """A worker keeps a bounded number of filter sets (one per municipality asked, each as long as the catalog):
+    past the bound the least used go, and a search that needs one again finds the same listings."""
     asked = {"014061": {catalog["s1"], catalog["s2"]}, "013075": {catalog["s4"]}, "019036": {catalog["s5"]}}
     monkeypatch.setattr(search_query, "MAX_SET_BYTES", 1)  # one set at a time
     for _round in range(2):

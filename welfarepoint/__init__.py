@@ -58,14 +58,14 @@ GC_FIRST_THRESHOLD = 10_000
 
 
 def tune_garbage_collector() -> None:
-    """A worker's garbage collection, measured on the 10,000-listing bench (``tools/bench.py``):
+    """Keep a worker's garbage collections short and rare (the effect is measured by ``make bench``):
 
     - what exists once the app is built lives as long as the process: moved out of the collector's way
-      (``gc.freeze``). A full collection walks every tracked object; with the 100,000 objects of a started app
-      in it one took 40 ms and fell on one questionnaire in twenty;
-    - the youngest generation is collected every 10,000 allocations instead of 700, so that a request's own
-      objects are mostly gone before a collection would promote them (and later walk them again): the
-      questionnaire's p95 went from 30 to 12 ms, the cold searches' from 8.2 to 7.2 ms.
+      (``gc.freeze``). A full collection walks every tracked object, so with the started app's objects in it
+      every full collection was long and fell on whichever request happened to trigger it;
+    - the youngest generation is collected every ``GC_FIRST_THRESHOLD`` allocations instead of Python's 700, so
+      that a request's own objects are mostly gone before a collection would promote them (and later walk them
+      again).
     """
     gc.collect()
     gc.freeze()

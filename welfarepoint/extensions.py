@@ -47,7 +47,7 @@ def _materialize_state_dict(target, *_args) -> None:
 def limit_sqlite_cache(app) -> None:
     """Give each SQLite connection of ``app`` a page cache of ``SQLITE_CACHE_KIB`` (PostgreSQL: nothing to do).
 
-    SQLite's default of 2,000 KiB per connection is 2 MB more in every worker, filled with pages that the
+    SQLite's default cache (2,000 KiB per connection) is kept again by every worker, filled with pages that the
     operating system's file cache holds anyway, once for all processes.
     """
     kib = int(app.config["SQLITE_CACHE_KIB"])
@@ -94,8 +94,8 @@ class _MigrationCommands(click.Group):
 class LazyMigrate:
     """Flask-Migrate, imported the first time a migration command asks for it.
 
-    Flask-Migrate brings Alembic, Mako and Pygments (about 11 MB in every worker) that only ``flask db`` and
-    ``flask setup`` use. ``init_app`` leaves this object in ``app.extensions["migrate"]``; the first attribute
+    Flask-Migrate brings Alembic, Mako and Pygments, which every worker would import and keep, and which only
+    ``flask db`` and ``flask setup`` use. ``init_app`` leaves this object in ``app.extensions["migrate"]``; the first attribute
     a command reads binds the real Flask-Migrate, which then takes its place.
     """
 

@@ -61,7 +61,7 @@ def format_date(value: date | datetime, format: str = "medium") -> str:
     """``value`` as Flask-Babel's ``format_date`` writes it in the page's language ("5 marzo 2026", "March 5, 2026").
 
     The public pages' styles, ``medium`` and ``long`` in Italian and English, are written from :data:`MONTHS`:
-    Babel's own formatting loads its locale and global data, about 5 MB in every worker, for a dozen words.
+    Babel's own formatting loads its whole locale and global data into every worker, for a dozen words.
     Any other style or language is Babel's. A date and time is first moved to the site's time zone, as
     Flask-Babel does.
     """

@@ -21,8 +21,8 @@ FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_ACCOUNT = 5
 MAX_FAILURES_PER_ADDRESS = 20
 #: Checked when the e-mail is unknown, so that a wrong address takes as long as a wrong password. Written out
-#: (``hash_password("not-a-real-password-just-for-timing")``) rather than computed at import: scrypt takes 32 MB
-#: for a moment, and every public worker imports this module and never signs anyone in.
+#: (``hash_password("not-a-real-password-just-for-timing")``) rather than computed at import: scrypt allocates
+#: 128 × n × r bytes for a moment, and every public worker imports this module and never signs anyone in.
 _DUMMY_HASH = (
     "scrypt:32768:8:1$wr3gpYcVtIpfYcSe$17fe444830bc1108c79d9c2a5a66f29e413dd6cf59035c4b067a77d302cfe7b1977330a7c93af8c"
     "68ac09893978328d0fc70053c34275f26d0c49972195856a4"

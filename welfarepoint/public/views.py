@@ -103,8 +103,8 @@ def home():
 
 
 #: Results pages already drawn: the same address in the same language, index generation and day draws the same.
-#: Kept gzipped (some 4 to 8 kB instead of 50) and sent so to browsers, which all take gzip; at most 1 MB of
-#: them in each worker.
+#: Kept gzipped (a small part of their size) and sent so to browsers, which all take gzip; at most
+#: ``PAGES_KEPT_BYTES`` of them in each worker.
 PAGES_KEPT_BYTES = 1_000_000
 _pages = Bounded(PAGES_KEPT_BYTES, weigh=len)
 #: Welfare Points named when a search finds nothing (the nearest first), beside the link to all of them.
