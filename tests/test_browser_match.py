@@ -1,4 +1,4 @@
-"""The questionnaires in a real browser: the journeys of JOURNEYS.md, in both languages, with and without JS."""
+"""The questionnaires in a real browser: the journeys of docs/journeys.md, in both languages, with and without JS."""
 
 from __future__ import annotations
 

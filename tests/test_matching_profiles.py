@@ -1,4 +1,4 @@
-"""A judged set of questionnaire profiles over the demo network (JOURNEYS.md and more).
+"""A judged set of questionnaire profiles over the demo network (docs/journeys.md and more).
 
 For each profile a person who knows the demo network judged the outcome: what must be found, what must not,
 and what the page must say. Every match of every profile is also checked, independently of the engine,
