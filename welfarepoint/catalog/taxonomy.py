@@ -63,11 +63,6 @@ def category(code: str) -> dict[str, Any] | None:
     return _by_code("categories").get(code)
 
 
-def categories_for(audience: str) -> tuple[str, ...]:
-    """The category codes whose audience is ``audience``."""
-    return tuple(item["code"] for item in data()["categories"] if item["audience"] == audience)
-
-
 def need_codes(audience: str | None = None) -> tuple[str, ...]:
     """The need codes, for ``persons``, ``companies`` or both."""
     groups = ("persons", "companies") if audience is None else (audience,)
