@@ -4,8 +4,8 @@
   so browsers keep it a year without asking again (``immutable``); a new release changes the hash. Files
   reached without a version (the fonts and icons the style sheets name) are cached for a week.
 - Text responses (pages, CSS, JavaScript, SVG, JSON, CSV) of 1 KB or more are gzipped when the browser accepts
-  it. Static files are compressed once per process and kept in memory (the whole front end is about 350 KB
-  compressed); pages are compressed as they are sent.
+  it. Static files are compressed once per process and kept in memory (the front end is a handful of files);
+  pages are compressed as they are sent.
 """
 
 from __future__ import annotations
