@@ -16,6 +16,7 @@ VOCABULARIES = (
     "categories",
     "organisation_types",
     "company_sizes",
+    "sectors",
     "periods",
     "time_slots",
     "costs",

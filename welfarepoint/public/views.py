@@ -81,6 +81,8 @@ def navigation() -> dict:
     return {
         "main_menu": main_menu,
         "label": label,
+        "codes": taxonomy.codes,
+        "language_codes": taxonomy.language_codes,
         "language_name": lambda code: taxonomy.language_name(code, current_language()),
         "ngettext": ngettext,
         "service_json_ld": service_json_ld,
