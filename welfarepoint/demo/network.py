@@ -4,9 +4,9 @@
 only, so the same ``today`` and ``seed`` give the same network). Its figures match ``rtc_monitoring_2020_2023``
 exactly: per ATS the number of alliances and of actions for people (P1, P2) and for companies (C1-C7) of
 Tabella 6.1, and the organisations per ATS and type of Figura 6.2. Welfare Points (W1) come on top and are not
-actions. The listings are CSV rows (``CSV_COLUMNS``), so :mod:`welfarepoint.demo.loader` loads them through the validating
-import like any file a manager uploads. Every contact is on a reserved example domain and every phone number
-uses an unassigned 000 block.
+actions. The listings are CSV rows (``CSV_COLUMNS``), so :mod:`welfarepoint.demo.loader` loads them through
+the validating import like any file a manager uploads. Every contact is on a reserved example domain and every
+phone number uses an unassigned 000 block.
 
 Standard library only. The phrases, names and places it draws from are data, in ``data/*.toml`` beside this
 module (read by :mod:`welfarepoint.demo.phrases`); the figures of the monitoring and the listings the user
