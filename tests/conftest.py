@@ -63,7 +63,7 @@ def app(tmp_path, template_instance):
 @pytest.fixture(scope="session")
 def demo_instance(tmp_path_factory, template_instance) -> Path:
     """An instance folder with the demo network loaded and indexed, made once and copied by each test."""
-    from welfarepoint.catalog.demo_loader import load_demo_network
+    from welfarepoint.demo.loader import load_demo_network
 
     folder = tmp_path_factory.mktemp("demo-instance")
     copy_instance(template_instance, folder)

@@ -129,7 +129,7 @@ def make_service(app):
 @pytest.fixture(scope="module")
 def api_demo_app(tmp_path_factory):
     """An app with the whole demo network loaded and indexed."""
-    from welfarepoint.catalog.demo_loader import load_demo_network
+    from welfarepoint.demo.loader import load_demo_network
 
     application = create_app(make_config(tmp_path_factory.mktemp("api-demo")))
     with application.app_context():

@@ -72,3 +72,13 @@ def test_a_kept_results_page_is_sent_gzipped_or_plain_with_the_same_text(demo_ap
         assert answer.mimetype == "text/html" and "Content-Security-Policy" in answer.headers
     for page in plain:
         assert "Content-Encoding" not in page.headers and "Accept-Encoding" in page.headers["Vary"]
+
+
+def test_pages_load_the_sites_own_script_and_no_library(client):
+    """Only welfarepoint.js, deferred: menus, forms and filters are HTML and CSS, so no library script is sent."""
+    for path in ("/", "/search?q=doposcuola", "/match/family", "/match/company?lang=en", "/manage/login"):
+        html = client.get(path).text
+        scripts = re.findall(r"<script\b[^>]*>", html)
+        external = [re.search(r'src="([^"?]+)', tag) for tag in scripts]
+        assert [m[1] for m in external if m] == ["/static/js/welfarepoint.js"], (path, scripts)
+        assert all("defer" in tag for tag in scripts if "src=" in tag)

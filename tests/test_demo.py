@@ -11,8 +11,8 @@ import pytest
 from tests.monitoring_figures import FIGURE_6_2, TABLE_6_1, TYPES
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
-from welfarepoint.catalog.demo import build_demo_network
 from welfarepoint.catalog.validation import CSV_COLUMNS, validate_listing
+from welfarepoint.demo.network import build_demo_network
 
 TODAY = date(2025, 3, 3)
 
@@ -306,7 +306,7 @@ def test_no_after_school_listing_covers_valcamonica(network):
 
 
 def test_demo_loads_through_the_catalog(app):
-    from welfarepoint.catalog.demo_loader import load_demo_network
+    from welfarepoint.demo.loader import load_demo_network
     from welfarepoint.extensions import db
 
     with app.app_context():

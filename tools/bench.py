@@ -83,7 +83,6 @@ from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from welfarepoint import create_app, search, territory  # noqa: E402
 from welfarepoint.catalog import operations  # noqa: E402
-from welfarepoint.catalog.demo import build_demo_network  # noqa: E402
 from welfarepoint.catalog.models import (  # noqa: E402
     Alliance,
     AllianceMember,
@@ -93,6 +92,7 @@ from welfarepoint.catalog.models import (  # noqa: E402
 )
 from welfarepoint.catalog.validation import validate_listing  # noqa: E402
 from welfarepoint.cli import setup_database  # noqa: E402
+from welfarepoint.demo.network import build_demo_network  # noqa: E402
 from welfarepoint.extensions import db  # noqa: E402
 from welfarepoint.matching.runner import run_questionnaire  # noqa: E402
 from welfarepoint.search import Filters  # noqa: E402

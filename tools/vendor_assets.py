@@ -18,14 +18,11 @@ VENDOR = ROOT / "static" / "vendor"
 #: (source below node_modules, destination below static/vendor); a trailing "*.ext" copies matching files.
 ASSETS = [
     ("bootstrap-italia/dist/css/bootstrap-italia.min.css", "bootstrap-italia/css/bootstrap-italia.min.css"),
-    ("bootstrap-italia/dist/js/bootstrap-italia.min.js", "bootstrap-italia/js/bootstrap-italia.min.js"),
     ("bootstrap-italia/dist/svg/sprites.svg", "bootstrap-italia/svg/sprites.svg"),
     ("bootstrap-italia/dist/fonts/Titillium_Web/*.woff2", "bootstrap-italia/fonts/Titillium_Web"),
     ("bootstrap-italia/dist/fonts/Roboto_Mono/*.woff2", "bootstrap-italia/fonts/Roboto_Mono"),
     ("bootstrap-italia/dist/fonts/Lora/*.woff2", "bootstrap-italia/fonts/Lora"),
     ("bootstrap-italia/LICENSE", "bootstrap-italia/LICENSE"),
-    ("@popperjs/core/dist/umd/popper.min.js", "popper/popper.min.js"),
-    ("@popperjs/core/LICENSE.md", "popper/LICENSE.md"),
 ]
 
 
@@ -44,6 +41,8 @@ def copy_assets() -> int:
     """Copy every asset; return the number of files copied. Exit with a message if npm was not run."""
     if not NODE.is_dir():
         sys.exit("node_modules/ is missing: run `npm ci` first (make install does it).")
+    # Start from an empty folder, so that an asset dropped from the list is no longer served.
+    shutil.rmtree(VENDOR, ignore_errors=True)
     count = 0
     for source, destination in ASSETS:
         if "*" in source:

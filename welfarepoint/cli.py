@@ -35,7 +35,7 @@ def setup_database() -> dict[str, int]:
 
 def prepare_demo_instance() -> dict[str, int]:
     """Set up the database, and load the demo network when the catalog is empty (what ``make run`` does)."""
-    from welfarepoint.catalog.demo_loader import catalog_is_empty, load_demo_network
+    from welfarepoint.demo.loader import catalog_is_empty, load_demo_network
     from welfarepoint.extensions import db
 
     result = setup_database()
@@ -149,7 +149,7 @@ def translate_compile() -> None:
 @with_appcontext
 def seed_demo_command(if_empty: bool) -> None:
     """Load the demo network (organisations, alliances, listings that match the 2020-2023 monitoring)."""
-    from welfarepoint.catalog.demo_loader import catalog_is_empty, load_demo_network
+    from welfarepoint.demo.loader import catalog_is_empty, load_demo_network
     from welfarepoint.extensions import db
 
     if not catalog_is_empty():

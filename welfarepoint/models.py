@@ -4,22 +4,25 @@ from welfarepoint.accounts.models import AuthEvent, User
 from welfarepoint.catalog.models import (
     Alliance,
     AllianceMember,
+    CatalogState,
     Feedback,
     Organisation,
     Revision,
     Service,
     ServiceCoverage,
 )
-from welfarepoint.insights.models import DemandCount, SearchCount
+from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
 from welfarepoint.territory.models import Municipality
 
 __all__ = [
     "Alliance",
     "AllianceMember",
     "AuthEvent",
+    "CatalogState",
     "DemandCount",
     "Feedback",
     "Municipality",
+    "OverlapDecision",
     "Organisation",
     "Revision",
     "SearchCount",

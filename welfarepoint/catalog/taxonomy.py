@@ -16,6 +16,7 @@ VOCABULARIES = (
     "categories",
     "organisation_types",
     "company_sizes",
+    "sectors",
     "periods",
     "time_slots",
     "costs",
@@ -63,15 +64,27 @@ def category(code: str) -> dict[str, Any] | None:
     return _by_code("categories").get(code)
 
 
-def categories_for(audience: str) -> tuple[str, ...]:
-    """The category codes whose audience is ``audience``."""
-    return tuple(item["code"] for item in data()["categories"] if item["audience"] == audience)
-
-
 def need_codes(audience: str | None = None) -> tuple[str, ...]:
     """The need codes, for ``persons``, ``companies`` or both."""
     groups = ("persons", "companies") if audience is None else (audience,)
     return tuple(need["code"] for group in groups for need in data()["needs"].get(group, ()))
+
+
+def need_groups(audience: str, language: str = "it") -> list[tuple[str, str, tuple[str, ...]]]:
+    """The needs of ``audience`` grouped by the category that answers them, in the taxonomy's order.
+
+    Each group is ``(category, heading, need codes)``; the heading says for whom, as a questionnaire asks
+    (``for_whom_<language>`` of the category), or is the category's label.
+    """
+    groups: dict[str, list[str]] = {}
+    for code in need_codes(audience):
+        groups.setdefault(need_category(code) or "", []).append(code)
+    result = []
+    for category_code, needs in groups.items():
+        item = category(category_code) or {}
+        heading = item.get(f"for_whom_{language}") or label("categories", category_code, language)
+        result.append((category_code, heading, tuple(needs)))
+    return result
 
 
 def need_category(code: str) -> str | None:

@@ -81,6 +81,8 @@ def navigation() -> dict:
     return {
         "main_menu": main_menu,
         "label": label,
+        "codes": taxonomy.codes,
+        "language_codes": taxonomy.language_codes,
         "language_name": lambda code: taxonomy.language_name(code, current_language()),
         "ngettext": ngettext,
         "service_json_ld": service_json_ld,
@@ -90,7 +92,7 @@ def navigation() -> dict:
             for name in ("title", "summary", "description")
             if service.text(name, language)[1] != language
         ],
-        "need_category": taxonomy.need_category,
+        "need_groups": lambda audience: taxonomy.need_groups(audience, current_language()),
         "need_plain_words": lambda code: taxonomy.need_plain_words(code, current_language()),
         "need_label": lambda code: taxonomy.need_plain_words(code, current_language())[0],
     }

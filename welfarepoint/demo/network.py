@@ -4,11 +4,13 @@
 only, so the same ``today`` and ``seed`` give the same network). Its figures match ``rtc_monitoring_2020_2023``
 exactly: per ATS the number of alliances and of actions for people (P1, P2) and for companies (C1-C7) of
 Tabella 6.1, and the organisations per ATS and type of Figura 6.2. Welfare Points (W1) come on top and are not
-actions. The listings are CSV rows (``CSV_COLUMNS``), so :mod:`demo_loader` loads them through the validating
-import like any file a manager uploads. Every contact is on a reserved example domain and every phone number
-uses an unassigned 000 block.
+actions. The listings are CSV rows (``CSV_COLUMNS``), so :mod:`welfarepoint.demo.loader` loads them through
+the validating import like any file a manager uploads. Every contact is on a reserved example domain and every
+phone number uses an unassigned 000 block.
 
-Standard library only; the phrase pools and territorial facts live in :mod:`demo_texts`.
+Standard library only. The phrases, names and places it draws from are data, in ``data/*.toml`` beside this
+module (read by :mod:`welfarepoint.demo.phrases`); the figures of the monitoring and the listings the user
+journeys rely on are here.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 
-from welfarepoint.catalog import demo_texts as texts
 from welfarepoint.catalog.validation import CSV_COLUMNS
+from welfarepoint.demo.phrases import phrases
 
 ORGANISATION_TYPES = (
     "public_body",
@@ -37,7 +39,6 @@ ORGANISATION_TYPES = (
     "small_enterprise",
     "micro_enterprise",
 )
-ATS_ORDER = tuple(texts.AREAS)
 
 #: Tabella 6.1 per ATS: (alliances, actions for persons, actions for companies).
 MONITORING: dict[str, tuple[int, int, int]] = {
@@ -94,7 +95,7 @@ OVERDUE_ELSEWHERE = {
     "Pavia": 1,
     "Val Padana": 2,
 }
-#: Montagna's Welfare Points that are overdue (by index in demo_texts.WELFARE_POINTS).
+#: Montagna's Welfare Points that are overdue (by index in the data file territory.toml).
 MONTAGNA_OVERDUE_POINTS = (1,)
 
 _CARE = ("caregiver_desk", "transport", "respite_group")
@@ -175,7 +176,7 @@ class DemoNetwork:
 def build_demo_network(today: date, seed: int = 2023) -> DemoNetwork:
     """The demo network as of ``today``; the same ``today`` and ``seed`` always give the same network."""
     builder = _Builder(today, random.Random(seed))
-    for ats in ATS_ORDER:
+    for ats in phrases().areas:
         builder.build_ats(ats)
     return DemoNetwork(
         organisations=tuple(builder.organisations),
@@ -309,6 +310,7 @@ class _Builder:
     def __init__(self, today: date, rng: random.Random):
         self.today = today
         self.rng = rng
+        self.texts = phrases()
         self.organisations: list[DemoOrganisation] = []
         self.alliances: list[DemoAlliance] = []
         self.rows: list[dict[str, str]] = []
@@ -320,14 +322,14 @@ class _Builder:
         self.row_counter = 0
         self.number = 0  # listings of the current ATS, for external ids
         self.current: list[tuple[str, _Org, list[_Org]]] = []  # the current ATS's alliances
-        pairs = [(form, name) for form in texts.NON_PROFIT_FORMS for name in texts.NON_PROFIT_NAMES]
+        pairs = [(form, name) for form in self.texts.non_profit_forms for name in self.texts.non_profit_names]
         rng.shuffle(pairs)
         self.non_profit_names = pairs
 
     # --- contacts -------------------------------------------------------------------------------------------
     def phone(self, municipality: str) -> str:
         self.phone_counter += 1
-        code = texts.AREA_CODES[_provinces()[municipality]]
+        code = self.texts.area_codes[_provinces()[municipality]]
         return f"+39 {code} 000 {self.phone_counter:04d}"
 
     def domain(self, name: str, type_: str) -> str:
@@ -357,13 +359,13 @@ class _Builder:
         if type_ == "public_body":
             return self._place_name(("Comune di {place}", "Unione dei Comuni {area}"), munis, area, i, False)
         if type_ == "social_district_or_special_company":
-            return self._place_name(texts.SOCIAL_DISTRICT_NAMES, munis, area, i)
+            return self._place_name(self.texts.social_district_names, munis, area, i)
         if type_ == "school_or_training_institution":
-            return self._place_name(texts.SCHOOL_NAMES, munis, area, i, False)
+            return self._place_name(self.texts.school_names, munis, area, i, False)
         if type_ == "trade_union":
-            return self._place_name(texts.UNION_NAMES, munis, area, i)
+            return self._place_name(self.texts.union_names, munis, area, i)
         if type_ == "employers_association":
-            return self._place_name(texts.EMPLOYER_NAMES, munis, area, i)
+            return self._place_name(self.texts.employer_names, munis, area, i)
         if type_ == "non_profit":
             while True:
                 form, word = self.non_profit_names.pop()
@@ -373,18 +375,19 @@ class _Builder:
                 if name not in self.names:
                     return name, place
         while True:
-            template = self.rng.choice(texts.ENTERPRISE_FORMS[type_])
+            template = self.rng.choice(self.texts.enterprise_forms[type_])
             name = template.format(
-                surname=self.rng.choice(texts.SURNAMES), sector=self.rng.choice(texts.ENTERPRISE_SECTORS)
+                surname=self.rng.choice(self.texts.surnames),
+                sector=self.rng.choice(self.texts.enterprise_sectors),
             )
             if name not in self.names:
                 return name, place
 
     def build_organisations(self, ats: str) -> list[list[_Org]]:
-        areas = texts.AREAS[ats]
+        areas = self.texts.areas[ats]
         groups: list[list[_Org]] = [[] for _ in areas]
         slot = 0
-        abbrev = texts.ATS_ABBREV[ats]
+        abbrev = self.texts.ats_abbreviations[ats]
         for type_, count in zip(ORGANISATION_TYPES, COMPOSITION[ats], strict=True):
             per_alliance = [0] * len(areas)
             for _ in range(count):
@@ -415,7 +418,7 @@ class _Builder:
 
     def build_alliances(self, ats: str, groups: list[list[_Org]]) -> list[tuple[str, _Org, list[_Org]]]:
         result = []
-        for a, (area, _where, _where_en, munis) in enumerate(texts.AREAS[ats]):
+        for a, (area, _where, _where_en, munis) in enumerate(self.texts.areas[ats]):
             members = groups[a]
             hub = next((o for o in members if o.type == "public_body" and o.municipality == munis[0]), None)
             district = next((o for o in members if o.type == "social_district_or_special_company"), None)
@@ -432,7 +435,7 @@ class _Builder:
                 else:
                     role = "partner"
                 roles.append((org.key, role))
-            name = texts.ALLIANCE_NAMES[a % len(texts.ALLIANCE_NAMES)].format(area=area)
+            name = self.texts.alliance_names[a % len(self.texts.alliance_names)].format(area=area)
             self.alliances.append(DemoAlliance(name, ats, lead.key, tuple(roles), PERIOD_START, PERIOD_END))
             result.append((name, lead, members))
         return result
@@ -440,12 +443,12 @@ class _Builder:
     # --- listings -------------------------------------------------------------------------------------------
     def build_ats(self, ats: str) -> None:
         alliances, persons, companies = MONITORING[ats]
-        if len(texts.AREAS[ats]) != alliances:
-            raise RuntimeError(f"ATS {ats}: {len(texts.AREAS[ats])} areas for {alliances} alliances")
+        if len(self.texts.areas[ats]) != alliances:
+            raise RuntimeError(f"ATS {ats}: {len(self.texts.areas[ats])} areas for {alliances} alliances")
         groups = self.build_organisations(ats)
         self.current = self.build_alliances(ats, groups)
         pinned = [dict(spec) for spec in PINNED.get(ats, ())]
-        pinned_companies = sum(texts.KINDS[s["kind"]]["category"].startswith("C") for s in pinned)
+        pinned_companies = sum(self.texts.kinds[s["kind"]]["category"].startswith("C") for s in pinned)
         generic = self.generic_specs(persons - (len(pinned) - pinned_companies), PERSON_KINDS, alliances)
         generic += self.generic_specs(companies - pinned_companies, COMPANY_KINDS, alliances)
         for index in self.rng.sample(range(len(generic)), OVERDUE_ELSEWHERE.get(ats, 0)):
@@ -463,7 +466,7 @@ class _Builder:
             row = self.action_row(ats, spec, seed, exclude)
             if twin and twin not in twins:
                 twins[twin] = (seed, row["provider"])
-        for index, point in enumerate(texts.WELFARE_POINTS[ats]):
+        for index, point in enumerate(self.texts.welfare_points[ats]):
             overdue = ats == "Montagna" and index in MONTAGNA_OVERDUE_POINTS
             self.welfare_point_row(ats, point, index, self.rng.getrandbits(64), overdue)
 
@@ -501,7 +504,7 @@ class _Builder:
 
     def next_id(self, ats: str) -> str:
         self.number += 1
-        return f"demo-{texts.ATS_ABBREV[ats]}-{self.number:04d}"
+        return f"demo-{self.texts.ats_abbreviations[ats]}-{self.number:04d}"
 
     def english(self, kind: dict) -> bool:
         self.row_counter += 1
@@ -552,14 +555,14 @@ class _Builder:
             "C" if kind["category"].startswith("C") else "P1" if kind["category"] in ("P1", "W1") else "P2"
         )
         bodies = r.sample(kind["bodies"], len(kind["bodies"]))
-        when = r.choice(("Orari: {s}.", "Quando: {s}.", "Calendario: {s}."))
+        when = r.choice(self.texts.schedule_lead_ins)
         parts = [r.choice(kind["openers"]), bodies[0]]
         optional = [
             when.format(s=schedule[0].lower() + schedule[1:]),
-            r.choice(texts.STAFF[group]),
+            r.choice(self.texts.staff[group]),
             *bodies[1:],
             cost_note,
-            r.choice(texts.CLOSING),
+            r.choice(self.texts.closing),
         ]
         target = r.randint(70, 135)
         text = " ".join(_it(part, fmt) for part in parts)
@@ -591,12 +594,12 @@ class _Builder:
 
     def action_row(self, ats: str, spec: dict, seed: int, exclude=()) -> dict[str, str]:
         r = random.Random(seed)
-        kind = texts.KINDS[spec["kind"]]
+        kind = self.texts.kinds[spec["kind"]]
         category = kind["category"]
         company = category.startswith("C")
         group = "C" if company else category
         alliance_name, _lead, members = self.current[spec["alliance"]]
-        area, where_it, where_en, area_munis = texts.AREAS[ats][spec["alliance"]]
+        area, where_it, where_en, area_munis = self.texts.areas[ats][spec["alliance"]]
         provider = self.pick_provider(members, kind, exclude)
         if "municipalities" in spec:
             munis = list(spec["municipalities"])
@@ -625,7 +628,7 @@ class _Builder:
             "unit": unit, "unit_en": unit_en,
         }  # fmt: skip
         fmt_it = fmt | _provider_words(provider.name)
-        cost_it, cost_en = r.choice(kind.get("cost_notes", texts.COST_NOTES[group])[cost])
+        cost_it, cost_en = r.choice(kind.get("cost_notes", self.texts.cost_notes[group])[cost])
         schedule = r.choice(kind["schedules"])
         row = self.base_row(ats, r)
         row["external_id"] = self.next_id(ats)
@@ -656,13 +659,13 @@ class _Builder:
         row["cost"] = cost
         row["cost_notes"] = _it(cost_it, fmt_it)
         row["cost_notes_en"] = cost_en.format(**fmt)
-        access_it, access_en = r.choice(kind.get("access", texts.ACCESS[group]))
+        access_it, access_en = r.choice(kind.get("access", self.texts.access[group]))
         row["how_to_access"] = _it(access_it, fmt_it)
         row["how_to_access_en"] = access_en.format(**fmt)
         row["provider"] = provider.name
         row["provider_type"] = provider.type
         row["alliance"] = alliance_name
-        street = f"{r.choice(texts.STREETS)} {r.randint(1, 120)}"
+        street = f"{r.choice(self.texts.streets)} {r.randint(1, 120)}"
         if kind.get("venue") and r.random() < 0.6:
             street = f"{r.choice(kind['venue'])}, {street}"
         row["address"] = street
@@ -690,9 +693,9 @@ class _Builder:
     def welfare_point_row(self, ats: str, point, index: int, seed: int, overdue: bool) -> None:
         r = random.Random(seed)
         alliance_index, municipality, address, hours = point
-        kind = texts.KINDS["welfare_point"]
+        kind = self.texts.kinds["welfare_point"]
         alliance_name, lead, _members = self.current[alliance_index]
-        area, where_it, where_en, munis = texts.AREAS[ats][alliance_index]
+        area, where_it, where_en, munis = self.texts.areas[ats][alliance_index]
         fmt = {
             "place": municipality, "provider": lead.name, "where": where_it, "where_en": where_en, "area": area,
             "ats": ats, "alliance": alliance_name,
@@ -708,8 +711,8 @@ class _Builder:
             for part in (
                 kind["openers"][0],
                 kind["bodies"][0],
-                f"Orari di apertura: {hours[0].lower()}{hours[1:]}.",
-                r.choice(texts.CLOSING),
+                kind["opening_hours"].format(hours=hours[0].lower() + hours[1:]),
+                r.choice(self.texts.closing),
             )
         )
         row["description_en"] = kind["en_bodies"][0].format(**fmt)
@@ -722,14 +725,8 @@ class _Builder:
         row["time_slots"] = "flexible"
         row["schedule_notes"] = hours
         row["cost"] = "free"
-        row["cost_notes"] = "Gratuito."
-        row["cost_notes_en"] = "Free of charge."
-        row["how_to_access"] = (
-            "Accesso libero negli orari di apertura, per telefono o per e-mail; per le imprese anche su appuntamento in azienda."
-        )
-        row["how_to_access_en"] = (
-            "Drop in during opening hours, call or e-mail; companies can also book a visit at their premises."
-        )
+        row["cost_notes"], row["cost_notes_en"] = kind["cost_note"]
+        row["how_to_access"], row["how_to_access_en"] = kind["access"][0]
         row["provider"] = lead.name
         row["provider_type"] = lead.type
         row["alliance"] = alliance_name

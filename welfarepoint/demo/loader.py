@@ -1,4 +1,4 @@
-"""Load the demo network of :mod:`welfarepoint.catalog.demo` through the catalog's own operations and import."""
+"""Load the demo network of :mod:`welfarepoint.demo.network` through the catalog's own operations and import."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from sqlalchemy import func
 
 from welfarepoint import territory
 from welfarepoint.catalog import operations
-from welfarepoint.catalog.demo import build_demo_network
 from welfarepoint.catalog.interchange import import_rows
 from welfarepoint.catalog.models import Organisation, Service
+from welfarepoint.demo.network import build_demo_network
 from welfarepoint.extensions import db
 
 DEMO_AUTHOR = "demo"

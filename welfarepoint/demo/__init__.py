@@ -1,0 +1,1 @@
+"""The demo network: a fixture generator and its loader, kept out of the domain packages."""
