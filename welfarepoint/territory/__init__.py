@@ -18,6 +18,20 @@ from importlib import resources
 
 __all__ = [
     "ATS_NAMES",
+    "Area",
+    "ItalianMunicipality",
+    "Place",
+    "PlaceInText",
+    "PlaceKind",
+    "PlaceMatch",
+    "Via",
+    "all_areas",
+    "area_by_name",
+    "by_postal_code",
+    "find_place_in_text",
+    "italian_municipalities",
+    "postal_codes",
+    "resolve_place",
     "PROVINCES",
     "Municipality",
     "all_municipalities",
@@ -265,3 +279,23 @@ def distance_km(a: Municipality, b: Municipality) -> float:
     dlat = math.radians(b.lat - a.lat)
     dlon = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
     return 6371.0 * math.hypot(dlat, dlon)
+
+
+# Places as people write them (areas, exonyms, postal codes, the rest of Italy, places inside a free text).
+# Imported last: the module builds on the lookups above.
+from welfarepoint.territory.places import (  # noqa: E402
+    Area,
+    ItalianMunicipality,
+    Place,
+    PlaceInText,
+    PlaceKind,
+    PlaceMatch,
+    Via,
+    all_areas,
+    area_by_name,
+    by_postal_code,
+    find_place_in_text,
+    italian_municipalities,
+    postal_codes,
+    resolve_place,
+)
