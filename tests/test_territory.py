@@ -344,3 +344,276 @@ def test_in_ats():
     assert territory.by_istat("098031") in territory.in_ats("Milano")  # Lodi
     assert len(territory.in_ats("MONTAGNA")) == 134
     assert territory.in_ats("Lazio") == ()
+
+
+# --- every Italian comune ----------------------------------------------------------------------------------
+
+PlaceKind = territory.PlaceKind
+
+
+def test_italy_has_every_comune_and_agrees_with_the_lombard_file():
+    italy = territory.italian_municipalities()
+    assert 7800 < len(italy) < 8000
+    assert len({m.belfiore_code for m in italy}) == len(italy)
+    lombard = {m.istat_code: m for m in territory.all_municipalities()}
+    in_lombardy = {m.istat_code: m for m in italy if m.in_lombardy}
+    assert in_lombardy.keys() == lombard.keys()
+    for code, m in in_lombardy.items():
+        assert (m.name, m.province, m.lat, m.lon) == (
+            lombard[code].name,
+            lombard[code].province,
+            lombard[code].lat,
+            lombard[code].lon,
+        )
+    regions = Counter(m.region for m in italy)
+    assert len(regions) == 20
+    assert all(35.0 < m.lat < 47.2 and 6.5 < m.lon < 18.6 for m in italy)
+
+
+def test_postal_codes_are_built_in():
+    assert territory.postal_codes(territory.by_name("Nembro")) == ("24027",)
+    milano = territory.postal_codes(territory.by_name("Milano"))
+    assert "20121" in milano and "20162" in milano and len(milano) > 30
+    assert [m.name for m in territory.by_postal_code("24027")] == ["Nembro"]
+    assert all(
+        re.fullmatch(r"\d{5}", cap)
+        for m in territory.all_municipalities()
+        for cap in territory.postal_codes(m)
+    )
+    assert all(territory.postal_codes(m) for m in territory.all_municipalities())
+
+
+# --- resolve_place: a place field ---------------------------------------------------------------------------
+
+
+def _resolved(text):
+    match = territory.resolve_place(text)
+    return match.place.kind, match.place.name, match.via
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "name", "via"),
+    [
+        ("Sondrio", PlaceKind.MUNICIPALITY, "Sondrio", territory.Via.NAME),
+        ("alzano", PlaceKind.MUNICIPALITY, "Alzano Lombardo", territory.Via.PREFIX),
+        ("Seriate (BG)", PlaceKind.MUNICIPALITY, "Seriate", territory.Via.NAME),
+        ("Seriate BG", PlaceKind.MUNICIPALITY, "Seriate", territory.Via.NAME),
+        ("seriate, bg", PlaceKind.MUNICIPALITY, "Seriate", territory.Via.NAME),
+        ("BG", PlaceKind.PROVINCE, "Provincia di Bergamo", territory.Via.CODE),
+        ("provincia di Bergamo", PlaceKind.PROVINCE, "Provincia di Bergamo", territory.Via.NAME),
+        ("Bergamo e provincia", PlaceKind.PROVINCE, "Provincia di Bergamo", territory.Via.NAME),
+        ("prov. MI", PlaceKind.PROVINCE, "Città Metropolitana di Milano", territory.Via.NAME),
+        (
+            "Monza e della Brianza",
+            PlaceKind.PROVINCE,
+            "Provincia di Monza e della Brianza",
+            territory.Via.NAME,
+        ),
+        ("Milan", PlaceKind.MUNICIPALITY, "Milano", territory.Via.EXONYM),
+        ("Mantua", PlaceKind.MUNICIPALITY, "Mantova", territory.Via.EXONYM),
+        ("Valtellina", PlaceKind.AREA, "Valtellina", territory.Via.NAME),
+        ("val camonica", PlaceKind.AREA, "Valcamonica", territory.Via.NAME),
+        ("Sebino", PlaceKind.AREA, "Lago d'Iseo", territory.Via.NAME),
+        ("ATS della Montagna", PlaceKind.ATS, "ATS Montagna", territory.Via.NAME),
+        ("Lombardy", PlaceKind.REGION, "Lombardia", territory.Via.NAME),
+        ("24027", PlaceKind.MUNICIPALITY, "Nembro", territory.Via.POSTAL_CODE),
+        ("20121", PlaceKind.MUNICIPALITY, "Milano", territory.Via.POSTAL_CODE),
+        ("016024", PlaceKind.MUNICIPALITY, "Bergamo", territory.Via.CODE),
+        ("Vezza d'Oglio", PlaceKind.MUNICIPALITY, "Vezza d'Oglio", territory.Via.NAME),
+    ],
+)
+def test_resolve_place(text, kind, name, via):
+    assert _resolved(text) == (kind, name, via)
+
+
+def test_resolve_place_outside_lombardy_names_the_region_and_suggests_no_look_alike():
+    match = territory.resolve_place("Piacenza")
+    assert match.place.kind is PlaceKind.OUTSIDE
+    assert (match.place.name, match.place.region, match.place.province) == (
+        "Piacenza",
+        "Emilia-Romagna",
+        "PC",
+    )
+    assert not match.place.in_lombardy and match.place.municipalities == ()
+    assert match.candidates == () and match.suggestions == ()
+    assert territory.resolve_place("29121").place.name == "Piacenza"
+    assert territory.resolve_place("Rome").place.name == "Roma"
+    assert territory.resolve_place("Bozen").place.name == "Bolzano"
+
+
+def test_resolve_place_province_qualifier_picks_among_homonyms():
+    assert territory.resolve_place("Castro").place.region == "Lombardia"
+    castro = territory.resolve_place("Castro (LE)").place
+    assert (castro.kind, castro.region) == (PlaceKind.OUTSIDE, "Puglia")
+
+
+def test_resolve_place_ambiguous_prefix_and_shared_postal_code_give_candidates():
+    match = territory.resolve_place("cassano")
+    assert match.place is None and match.via is territory.Via.PREFIX
+    assert {p.name for p in match.candidates} == {"Cassano d'Adda", "Cassano Magnago", "Cassano Valcuvia"}
+    assert match.suggestions == ()
+    shared = territory.resolve_place("24020")
+    assert shared.place is None and len(shared.candidates) > 1
+    assert all(p.province == "BG" for p in shared.candidates)
+
+
+def test_resolve_place_nothing_gives_suggestions_only_then():
+    match = territory.resolve_place("Sondrrio")
+    assert match.place is None and match.via is territory.Via.NONE
+    assert match.suggestions[0].name == "Sondrio"
+    assert territory.resolve_place("Sondrio").suggestions == ()
+
+
+@pytest.mark.parametrize(
+    "text", ["", "   ", "(", "()", "((BG", "12", "1234567", "\x00\ufffd", "ß" * 5000, "🙂 BG"]
+)
+def test_resolve_place_bad_input(text):
+    assert isinstance(territory.resolve_place(text), territory.PlaceMatch)
+
+
+# --- areas -------------------------------------------------------------------------------------------------
+
+WELL_KNOWN_MEMBERS = {
+    "Valtellina": ["Sondrio", "Morbegno", "Tirano", "Bormio", "Livigno"],
+    "Valchiavenna": ["Chiavenna", "Madesimo"],
+    "Lomellina": ["Vigevano", "Mortara"],
+    "Valcamonica": ["Breno", "Darfo Boario Terme", "Edolo"],
+    "Val Seriana": ["Alzano Lombardo", "Clusone"],
+    "Val Brembana": ["Zogno", "San Pellegrino Terme"],
+    "Oltrepò Pavese": ["Voghera", "Varzi", "Stradella"],
+    "Franciacorta": ["Erbusco", "Rovato"],
+    "Brianza": ["Monza", "Vimercate"],
+    "Lodigiano": ["Lodi", "Codogno"],
+    "Cremasco": ["Crema"],
+    "Alto Garda bresciano": ["Salò", "Limone sul Garda"],
+    "Alto Lario": ["Dongo"],
+    "Lago d'Iseo": ["Lovere", "Iseo"],
+    "Bassa Bergamasca": ["Treviglio", "Romano di Lombardia"],
+    "Alto Mantovano": ["Castiglione delle Stiviere"],
+    "Oltrepò Mantovano": ["Suzzara"],
+}
+
+
+def test_every_area_has_a_rule_a_source_and_existing_members():
+    areas = territory.all_areas()
+    assert {a.name for a in areas} >= set(WELL_KNOWN_MEMBERS)
+    codes = {m.istat_code for m in territory.all_municipalities()}
+    for area in areas:
+        assert area.rule and area.source, area.name
+        assert area.municipalities, area.name
+        assert {m.istat_code for m in area.municipalities} <= codes, area.name
+        assert territory.area_by_name(area.name) == area
+        for alias in area.aliases:
+            assert territory.area_by_name(alias) == area, alias
+
+
+@pytest.mark.parametrize(("area", "members"), WELL_KNOWN_MEMBERS.items())
+def test_well_known_members_are_in(area, members):
+    names = {m.name for m in territory.area_by_name(area).municipalities}
+    assert set(members) <= names
+
+
+def test_valtellina_and_valchiavenna_make_the_province_of_sondrio():
+    valtellina = {m.istat_code for m in territory.area_by_name("Valtellina").municipalities}
+    valchiavenna = {m.istat_code for m in territory.area_by_name("Valchiavenna").municipalities}
+    assert not valtellina & valchiavenna
+    assert valtellina | valchiavenna == {m.istat_code for m in territory.in_province("SO")}
+    assert len(territory.area_by_name("Valcamonica").municipalities) == 41
+
+
+# --- find_place_in_text: a place inside a query ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "place", "matched", "rest"),
+    [
+        ("badante sondrio", "Sondrio", "sondrio", "badante"),
+        ("centro estivo livigno", "Livigno", "livigno", "centro estivo"),
+        ("grest oratorio luglio alzano", "Alzano Lombardo", "alzano", "grest oratorio luglio"),
+        ("doposcuola oltrepo", "Oltrepò Pavese", "oltrepo", "doposcuola"),
+        ("summer camp milan", "Milano", "milan", "summer camp"),
+        ("pre scuola seriate (bg)", "Seriate", "seriate (bg)", "pre scuola"),
+        ("pre scuola Seriate BG", "Seriate", "Seriate BG", "pre scuola"),
+        ("24027 doposcuola", "Nembro", "24027", "doposcuola"),
+        ("dopo scuola a pavia", "Pavia", "a pavia", "dopo scuola"),
+        ("SAD comune di crema", "Crema", "comune di crema", "SAD"),
+        ("sportello caregiver in zona vimercate", "Vimercate", "in zona vimercate", "sportello caregiver"),
+        ("centro estivo Cardano al Campo", "Cardano al Campo", "Cardano al Campo", "centro estivo"),
+        ("centri estivi (BG)", "Provincia di Bergamo", "(BG)", "centri estivi"),
+        ("centri estivi sondrio e provincia", "Provincia di Sondrio", "sondrio e provincia", "centri estivi"),
+        ("centri estivi lodi e lodigiano", "Lodigiano", "lodi e lodigiano", "centri estivi"),
+        ("come aderire alla rete ats brescia", "ATS Brescia", "ats brescia", "come aderire alla rete"),
+        ("pendolare da Piacenza", "Piacenza", "da Piacenza", "pendolare"),
+        ("corso di calcio a Calcio", "Calcio", "a Calcio", "corso di calcio"),
+        ("badante Erba (CO)", "Erba", "Erba (CO)", "badante"),
+    ],
+)
+def test_find_place_in_text(query, place, matched, rest):
+    found = territory.find_place_in_text(query)
+    assert (found.match.place.name, found.matched, found.rest) == (place, matched, rest)
+    assert query[found.start : found.end] == found.matched
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "campo estivo",
+        "campo estivo calcio",
+        "campi estivi per ragazzi",
+        "ponte del 1 maggio scuola chiusa",
+        "valle",
+        "mio padre non è autosufficiente",
+        "come fare domanda di invalidità",
+        "mi serve una pausa",
+        "lo so che va bene",
+        "ore di sostegno allo studio",
+        "centro estivo a 100 euro",
+        "erba del vicino",
+        "",
+        "!!!",
+    ],
+)
+def test_ordinary_words_are_not_places(query):
+    assert territory.find_place_in_text(query) is None
+
+
+def test_ambiguous_first_word_in_text_gives_candidates():
+    found = territory.find_place_in_text("centro estivo a cassano")
+    assert found.match.place is None
+    assert {p.name for p in found.match.candidates} == {
+        "Cassano d'Adda",
+        "Cassano Magnago",
+        "Cassano Valcuvia",
+    }
+    assert found.rest == "centro estivo"
+
+
+@pytest.mark.parametrize("text", ["\x00" * 10, "a" * 20000, "🙂 (BG) 🙂", "(((((", "20121" * 300, "é" * 3000])
+def test_find_place_in_text_bad_input(text):
+    found = territory.find_place_in_text(text)
+    assert found is None or isinstance(found, territory.PlaceInText)
+
+
+def test_people_queries_place_recall(capsys):
+    """Queries written blind by people playing the users: places read right, none made up from ordinary words."""
+    queries = json.loads((Path(__file__).parent / "data" / "people_queries.json").read_text(encoding="utf-8"))
+    with_place = [q for q in queries if q["place"]]
+    right, invented, wrong = 0, [], []
+    for q in queries:
+        found = territory.find_place_in_text(q["q"])
+        name = found.match.place.name if found and found.match.place else None
+        if q["place"] is None:
+            if found is not None:
+                invented.append((q["q"], found.matched))
+        elif name is not None and territory.normalise(name) == territory.normalise(q["place"]):
+            right += 1
+        else:
+            wrong.append((q["q"], q["place"], name))
+    recall = right / len(with_place)
+    with capsys.disabled():
+        print(
+            f"\npeople queries: place recall {right}/{len(with_place)} = {recall:.3f}; "
+            f"places read in {len(invented)}/{len(queries) - len(with_place)} queries without one; misses {wrong}"
+        )
+    assert not invented
+    assert recall >= 0.95, wrong

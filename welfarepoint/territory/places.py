@@ -54,9 +54,9 @@ _MIN_FIRST_WORD = 4  # a first word alone stands for a name in free text only fr
 _MIN_OUTSIDE_WORD = 4  # a one-word comune outside Lombardy is read in free text only from this length
 _MAX_CANDIDATES = 10
 # Words before a place that belong to it in free text ("a Pavia", "comune di Crema", "near Milan").
-_LEAD_WORDS = frozenset(
-    {"a", "ad", "in", "di", "da", "near", "at", "around", "zona", "comune", "paese", "citta"}
-)
+_OUTER_WORDS = frozenset({"a", "ad", "in", "near", "at", "around"})  # "in zona ...": nothing before these
+_CONNECTORS = frozenset({"e", "ed", "and", "o", "or"})
+_LEAD_WORDS = _OUTER_WORDS | frozenset({"di", "da", "zona", "comune", "paese", "citta"})
 # Words after which a one-word name that is also an ordinary word is a place ("comune di Calcio").
 _STRONG_CUES = frozenset({"comune", "zona", "paese", "citta", "town", "frazione"})
 _PROVINCE_WORDS = frozenset({"provincia", "prov"})
@@ -282,13 +282,17 @@ def _index() -> _Index:
     first_words: dict[str, list[Place]] = {}
     prefixes: list[tuple[str, Place]] = []
 
-    def add(table: dict[str, list[Place]], key: str, place: Place) -> None:
+    spelled: set[str] = set()  # every name as its words, for free text ("cardano al campo")
+
+    def add(table: dict[str, list[Place]], name: str, place: Place) -> None:
+        key = _key(name)
         if key and place not in table.setdefault(key, []):
             table[key].append(place)
+        spelled.add(_t.normalise(name))
 
     for m in lombard.values():
         place = _municipality_place(m)
-        add(names, _key(m.name), place)
+        add(names, m.name, place)
         prefixes.append((_key(m.name), place))
         words = _t.normalise(m.name).split(" ")
         if len(words) > 1:
@@ -298,7 +302,7 @@ def _index() -> _Index:
             continue
         place = _outside_place(m)
         for name in filter(None, (m.name, m.other_name)):
-            add(outside, _key(name), place)
+            add(outside, name, place)
     provinces = {
         code: Place(PlaceKind.PROVINCE, code, _province_name(code), LOMBARDY, code, _t.in_province(code))
         for code in _t.PROVINCES
@@ -311,22 +315,22 @@ def _index() -> _Index:
     province_names[_key("Milano Città Metropolitana")] = provinces["MI"]
     province_names[_key("Città Metropolitana")] = provinces["MI"]
     for place in provinces.values():
-        add(names, _key(place.name), place)
-    add(names, _key("Città Metropolitana di Milano"), provinces["MI"])
+        add(names, place.name, place)
+    add(names, "Città Metropolitana di Milano", provinces["MI"])
     ats: dict[str, Place] = {}
     for name in _t.ATS_NAMES:
         place = Place(PlaceKind.ATS, name, f"ATS {name}", LOMBARDY, "", _t.in_ats(name))
         ats[name] = place
-        add(names, _key(f"ATS {name}"), place)
-    add(names, _key("ATS Milano"), ats["Milano Città Metropolitana"])
+        add(names, f"ATS {name}", place)
+    add(names, "ATS Milano", ats["Milano Città Metropolitana"])
     region = Place(PlaceKind.REGION, LOMBARDY, LOMBARDY, LOMBARDY, "", _t.all_municipalities())
     for name in ("Lombardia", "Lombardy", "Regione Lombardia", "Lombardei", "Lombardie"):
-        add(names, _key(name), region)
+        add(names, name, region)
     areas = _load_areas()
     for a in areas:
         place = Place(PlaceKind.AREA, a.name, a.name, LOMBARDY, "", a.municipalities)
         for name in (a.name, *a.aliases):
-            add(names, _key(name), place)
+            add(names, name, place)
             prefixes.append((_key(name), place))
     exonyms: dict[str, list[Place]] = {}
     for row in csv.DictReader(_read_text("exonyms.csv").splitlines()):
@@ -334,7 +338,7 @@ def _index() -> _Index:
         if not target:
             raise ValueError(f"exonyms.csv: no comune named {row['name']!r}")
         for place in target:
-            add(exonyms, _key(row["exonym"]), place)
+            add(exonyms, row["exonym"], place)
     caps: dict[str, list[ItalianMunicipality]] = {}
     for m in italy:
         for cap in m.caps:
@@ -344,18 +348,7 @@ def _index() -> _Index:
         for line in _read_text("common_words.txt").splitlines()
         if line and not line.startswith("#")
     )
-    all_names = [m.name for m in italy] + [m.other_name for m in italy] + [a.name for a in areas]
-    all_names += [alias for a in areas for alias in a.aliases]
-    spaced = frozenset(_t.normalise(n) for n in all_names if n) | frozenset(
-        _t.normalise(n) for n in (*province_names, *names, *exonyms) if " " in _t.normalise(n)
-    )
-    spaced |= frozenset(
-        _t.normalise(row["exonym"]) for row in csv.DictReader(_read_text("exonyms.csv").splitlines())
-    )
-    spaced |= frozenset(_t.normalise(p.name) for p in (*provinces.values(), *ats.values()))
-    spaced |= frozenset(
-        _t.normalise(n) for n in ("Regione Lombardia", "Città Metropolitana di Milano", "ATS Milano")
-    )
+    spaced = frozenset(spelled)
     return _Index(
         italy=italy,
         lombard_by_istat=lombard,
@@ -371,7 +364,7 @@ def _index() -> _Index:
         areas=areas,
         common=common,
         spaced=spaced,
-        max_tokens=max(len(_t.normalise(n).split(" ")) for n in all_names if n),
+        max_tokens=max(len(name.split(" ")) for name in spaced),
     )
 
 
@@ -440,7 +433,9 @@ _PROVINCE_PHRASE = re.compile(r"^(?:provincia|prov)\s+(?:di\s+|della\s+|del\s+)?
 _AND_PROVINCE = re.compile(r"^(?P<name>.+?)\s+(?:e\s+)?provincia$")
 
 
+@lru_cache(maxsize=1)
 def _all_provinces_codes() -> frozenset[str]:
+    """Every Italian province code ("BG", "PC"...), for "Castro (LE)"."""
     return frozenset(m.province for m in _index().italy)
 
 
@@ -481,6 +476,10 @@ def resolve_place(text: str) -> PlaceMatch:
         return _NOTHING
     if found := _with_province(index.names.get(key, ()), province):
         return _from_places(found[:1] if not province else found, Via.NAME)
+    if not province and folded.startswith("ats ") and (ats := _t.ats_by_name(folded)):
+        return PlaceMatch(index.ats[ats], Via.NAME)
+    if not province and (found_province := index.province_names.get(key)):  # "Monza e della Brianza"
+        return PlaceMatch(found_province, Via.NAME)
     if found := _with_province(index.exonyms.get(key, ()), province):
         return _from_places(found, Via.EXONYM)
     if found := _with_province(index.outside.get(key, ()), province):
@@ -577,10 +576,24 @@ def find_place_in_text(text: str) -> PlaceInText | None:
         return None
     best = _choose(hits)
     first, last = best.first, best.last
+    if best.match.place is not None:  # "lodi e lodigiano": the comune joined to its area goes with it
+        covered = {m.istat_code for m in best.match.place.municipalities}
+        for other in hits:
+            place = other.match.place
+            if other is best or place is None or not place.municipalities:
+                continue
+            if place.municipalities[0].istat_code not in covered:
+                continue
+            if other.last + 1 == first and tokens[other.last].key in _CONNECTORS:
+                first = other.first
+            elif last + 1 == other.first and tokens[last].key in _CONNECTORS:
+                last = other.last
     last = _qualifier_end(tokens, best, last)
-    while first > 0 and tokens[first - 1].key in _LEAD_WORDS:
+    for _ in range(3):  # "a Pavia", "comune di Crema", "in zona Vimercate": the words that lead to the place
+        if first == 0 or tokens[first - 1].key not in _LEAD_WORDS:
+            break
         first -= 1
-        if tokens[first].key not in {"di", "da"} or first == 0 or tokens[first - 1].key not in _LEAD_WORDS:
+        if tokens[first].key in _OUTER_WORDS:
             break
     start, end = tokens[first].start, tokens[last - 1].end
     if end < len(text) and text[end] == ")" and "(" in text[start:end]:
