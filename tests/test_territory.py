@@ -617,3 +617,9 @@ def test_people_queries_place_recall(capsys):
         )
     assert not invented
     assert recall >= 0.95, wrong
+
+
+def test_a_name_ending_in_a_province_code_is_still_the_name():
+    assert territory.resolve_place("Arena Po").place.name == "Arena Po"  # PO is also Prato's code
+    assert territory.resolve_place("Arena Po (PV)").place.name == "Arena Po"
+    assert territory.resolve_place("058047").place.region == "Lazio"  # Guidonia Montecelio, by ISTAT code

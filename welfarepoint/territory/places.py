@@ -396,13 +396,13 @@ def by_postal_code(cap: str) -> tuple[ItalianMunicipality, ...]:
 
 def postal_codes(m: _t.Municipality) -> tuple[str, ...]:
     """The postal codes of a Lombard comune (several for some comuni, a whole range for a big city)."""
-    found = _by_istat_italy().get(m.istat_code, ())
-    return found[0].caps if found else ()
+    found = _by_istat_italy().get(m.istat_code)
+    return found.caps if found else ()
 
 
 @lru_cache(maxsize=1)
-def _by_istat_italy() -> dict[str, tuple[ItalianMunicipality, ...]]:
-    return {m.istat_code: (m,) for m in _index().italy if m.istat_code}
+def _by_istat_italy() -> dict[str, ItalianMunicipality]:
+    return {m.istat_code: m for m in _index().italy if m.istat_code}
 
 
 def _places_for_cap(cap: str) -> tuple[Place, ...]:
@@ -459,8 +459,8 @@ def resolve_place(text: str) -> PlaceMatch:
         m = _t.by_istat(raw)
         if m is not None:
             return PlaceMatch(_municipality_place(m), Via.CODE)
-        hits = _by_istat_italy().get(raw, ())
-        return PlaceMatch(_outside_place(hits[0]), Via.CODE) if hits else _NOTHING
+        other = _by_istat_italy().get(raw)
+        return PlaceMatch(_outside_place(other), Via.CODE) if other else _NOTHING
     if raw.upper() in index.provinces and len(raw) == 2:
         return PlaceMatch(index.provinces[raw.upper()], Via.CODE)
     folded = _t.normalise(raw)
@@ -469,8 +469,11 @@ def resolve_place(text: str) -> PlaceMatch:
             return PlaceMatch(province, Via.NAME)
     name, province = raw, ""
     qualified = _QUALIFIED.match(raw)
-    if qualified and (qualified.group("p1") or qualified.group("p2")).upper() in _all_provinces_codes():
-        name, province = qualified.group("name"), (qualified.group("p1") or qualified.group("p2")).upper()
+    exact = any(_key(raw) in table for table in (index.names, index.exonyms, index.outside))
+    if qualified and not exact:  # "Seriate (BG)", "Castro LE"; but "Arena Po" is a name, not Arena in Prato
+        code = (qualified.group("p1") or qualified.group("p2")).upper()
+        if code in _all_provinces_codes():
+            name, province = qualified.group("name"), code
     key = _key(name)
     if not key:
         return _NOTHING
