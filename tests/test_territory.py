@@ -546,6 +546,12 @@ def test_valtellina_and_valchiavenna_make_the_province_of_sondrio():
         ("pendolare da Piacenza", "Piacenza", "da Piacenza", "pendolare"),
         ("corso di calcio a Calcio", "Calcio", "a Calcio", "corso di calcio"),
         ("badante Erba (CO)", "Erba", "Erba (CO)", "badante"),
+        (
+            "centri estivi provincia di monza e brianza",
+            "Provincia di Monza e della Brianza",
+            "provincia di monza e brianza",
+            "centri estivi",
+        ),
     ],
 )
 def test_find_place_in_text(query, place, matched, rest):

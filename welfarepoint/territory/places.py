@@ -311,7 +311,8 @@ def _index() -> _Index:
     for code, place in provinces.items():
         province_names[_key(_t.PROVINCES[code])] = place
         province_names[_key(place.name)] = place
-    province_names[_key("Monza Brianza")] = provinces["MB"]
+    for other in ("Monza Brianza", "Monza e Brianza", "Monza e la Brianza"):
+        province_names[_key(other)] = provinces["MB"]
     province_names[_key("Milano Città Metropolitana")] = provinces["MI"]
     province_names[_key("Città Metropolitana")] = provinces["MI"]
     for place in provinces.values():
