@@ -1,13 +1,21 @@
-"""Read-only questions the public pages and the API ask of the catalog."""
+"""Read-only questions the public pages, the API and the backend ask of the catalog.
+
+The backend's questions about one account's territory (its listings page, dashboard and queues) are in
+:mod:`welfarepoint.accounts.scope`, built on :func:`overdue` here.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Date, func, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from welfarepoint import territory
 from welfarepoint.catalog.models import Organisation, Service, ServiceCoverage
@@ -179,3 +187,38 @@ def published_for_audience(audience: str) -> Iterator[SimpleNamespace]:
     query = db.select(*columns).where(published).order_by(Service.id).execution_options(yield_per=2000)
     for row in db.session.execute(query):
         yield SimpleNamespace(**row._asdict(), coverage_codes=coverage.pop(row.id, []))
+
+
+# --- verification due dates, in SQL ------------------------------------------------------------------------
+
+
+class days_after(FunctionElement):
+    """``days_after(day, days)``: the date ``days`` days after ``day``, in the SQL of each database."""
+
+    type = Date()
+    name = "days_after"
+    inherit_cache = True
+
+
+@compiles(days_after)
+def _days_after(element, compiler, **kw) -> str:
+    """PostgreSQL (and the SQL standard's date arithmetic): a date plus an integer is a date."""
+    day, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({day} + {days})"
+
+
+@compiles(days_after, "sqlite")
+def _days_after_sqlite(element, compiler, **kw) -> str:
+    """SQLite keeps dates as ISO text; ``date()`` with a ``+N days`` modifier gives ISO text back."""
+    day, days = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"date({day}, '+' || {days} || ' days')"
+
+
+def review_due() -> ColumnElement:
+    """The SQL of :meth:`Service.review_due`: the last check plus the listing's interval (NULL if never)."""
+    return days_after(Service.last_verified, Service.review_interval_days)
+
+
+def overdue(today: date) -> ColumnElement[bool]:
+    """The SQL of :meth:`Service.is_overdue`: never verified, or due before ``today``."""
+    return or_(Service.last_verified.is_(None), review_due() < today)
