@@ -173,7 +173,9 @@ class ListingFilter:
 
 
 def _waiting() -> ColumnElement[bool]:
-    return or_(Service.status == "in_review", Service.draft.is_not(None))
+    # The listings with changes waiting are looked up in their own (partial) index, not among all rows.
+    pending = db.select(Service.id).where(Service.draft.is_not(None))
+    return or_(Service.status == "in_review", Service.id.in_(pending))
 
 
 def _conditions(user: User, wanted: ListingFilter, today: date) -> list[ColumnElement[bool]]:
@@ -209,21 +211,26 @@ def listings_page(
 ) -> ListingsPage:
     """The ``page``-th page of the account's listings matching ``wanted``, most recently changed first.
 
-    A page past the last shows the last one. Only the page's listings are read (without their provider,
-    alliance or coverage, which the list does not show; they load if asked for).
+    A page past the last shows the last one. The page's ids are chosen first, in the index of the order,
+    then only those listings are read (without their provider, alliance or coverage, which the list does not
+    show; they load if asked for): far pages do not carry every skipped listing through the sort.
     """
     conditions = _conditions(user, wanted, today or date.today())
     total = db.session.execute(db.select(func.count()).select_from(Service).where(*conditions)).scalar_one()
     page = page_within(page, total, per_page)
-    rows = db.session.execute(
-        db.select(Service)
-        .where(*conditions)
-        .order_by(Service.updated_at.desc(), Service.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
-        .options(lazyload("*"))
+    chosen = list(
+        db.session.execute(
+            db.select(Service.id)
+            .where(*conditions)
+            .order_by(Service.updated_at.desc(), Service.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        ).scalars()
     )
-    return ListingsPage(list(rows.scalars()), total, page, page_count(total, per_page))
+    rows = db.session.execute(db.select(Service).where(Service.id.in_(chosen)).options(lazyload("*")))
+    by_id = {service.id: service for service in rows.scalars()}
+    listings = [by_id[service_id] for service_id in chosen if service_id in by_id]
+    return ListingsPage(listings, total, page, page_count(total, per_page))
 
 
 def listings_for_export(user: User, wanted: ListingFilter, *, today: date | None = None) -> list[Service]:

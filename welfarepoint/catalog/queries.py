@@ -12,7 +12,7 @@ from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Date, func, or_
+from sqlalchemy import Date, func, literal, or_
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -192,33 +192,32 @@ def published_for_audience(audience: str) -> Iterator[SimpleNamespace]:
 # --- verification due dates, in SQL ------------------------------------------------------------------------
 
 
-class days_after(FunctionElement):
-    """``days_after(day, days)``: the date ``days`` days after ``day``, in the SQL of each database."""
+class day_number(FunctionElement):
+    """``day_number(day)``: a date as a value that a number of days can be added to and compared with.
 
-    type = Date()
-    name = "days_after"
+    PostgreSQL adds days to a date (the value is the date itself); SQLite keeps dates as ISO text, so it is
+    the date's Julian day number there (arithmetic on numbers, not on text).
+    """
+
+    name = "day_number"
     inherit_cache = True
 
 
-@compiles(days_after)
-def _days_after(element, compiler, **kw) -> str:
-    """PostgreSQL (and the SQL standard's date arithmetic): a date plus an integer is a date."""
-    day, days = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"({day} + {days})"
+@compiles(day_number)
+def _day_number(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
 
 
-@compiles(days_after, "sqlite")
-def _days_after_sqlite(element, compiler, **kw) -> str:
-    """SQLite keeps dates as ISO text; ``date()`` with a ``+N days`` modifier gives ISO text back."""
-    day, days = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"date({day}, '+' || {days} || ' days')"
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element, compiler, **kw) -> str:
+    return f"julianday({compiler.process(element.clauses, **kw)})"
 
 
 def review_due() -> ColumnElement:
-    """The SQL of :meth:`Service.review_due`: the last check plus the listing's interval (NULL if never)."""
-    return days_after(Service.last_verified, Service.review_interval_days)
+    """The SQL of :meth:`Service.review_due`, as a :class:`day_number` (NULL if never verified)."""
+    return day_number(Service.last_verified) + Service.review_interval_days
 
 
 def overdue(today: date) -> ColumnElement[bool]:
     """The SQL of :meth:`Service.is_overdue`: never verified, or due before ``today``."""
-    return or_(Service.last_verified.is_(None), review_due() < today)
+    return or_(Service.last_verified.is_(None), review_due() < day_number(literal(today, Date)))
