@@ -166,3 +166,37 @@ def test_taxonomy_has_every_code_with_both_languages():
             assert taxonomy.label(vocabulary, code, "it") and taxonomy.label(vocabulary, code, "en")
     assert taxonomy.need_category("summer_closure") == "P2"
     assert taxonomy.is_sensitive_need("care_respite") and not taxonomy.is_sensitive_need("after_school")
+
+
+def test_no_module_reaches_for_a_private_name_of_another():
+    """The layers talk through public names only (``workflow`` once imported helpers of ``operations``)."""
+    import ast
+    from pathlib import Path
+
+    import welfarepoint
+
+    package = Path(welfarepoint.__file__).parent
+    reaching = []
+    for path in sorted(package.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        modules = set()  # names bound to a module of the package in this file
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("welfarepoint"):
+                for alias in node.names:
+                    if alias.name.startswith("_") and not alias.name.startswith("__"):
+                        reaching.append(f"{path.name}: from {node.module} import {alias.name}")
+                    modules.add(alias.asname or alias.name)
+            elif isinstance(node, ast.Import):
+                modules.update(a.asname or a.name for a in node.names if a.name.startswith("welfarepoint"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in modules
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
+                reaching.append(f"{path.name}: {node.value.id}.{node.attr}")
+    assert reaching == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 
@@ -325,3 +326,25 @@ def test_preview_of_changes_that_no_longer_validate_says_so(demo_app, manager):
         db.session.commit()
     response = manager.get(f"/manage/services/{target.uuid}/preview?lang=en", follow_redirects=True)
     assert response.status_code == 200 and "The saved changes are no longer valid" in response.text
+
+
+def test_an_admin_turns_the_pages_of_the_whole_region_and_a_page_past_the_end_shows_the_last(demo_app):
+    admin = signed_in(demo_app, account(demo_app, "regione@example.org", "admin"))
+    with demo_app.app_context():
+        total = db.session.execute(db.select(db.func.count(Service.id))).scalar_one()
+        newest = db.session.execute(
+            db.select(Service.uuid).order_by(Service.updated_at.desc(), Service.id.desc()).limit(1)
+        ).scalar_one()
+        oldest = db.session.execute(
+            db.select(Service.uuid).order_by(Service.updated_at, Service.id).limit(1)
+        ).scalar_one()
+    pages = -(-total // 50)
+    assert pages > 2  # the demo spans several pages of the region
+    first = admin.get("/manage/services?lang=en").text
+    assert f"{total} listings" in first and f"Page 1 of {pages}" in first
+    assert re.findall(r'href="/manage/services/([0-9a-f-]{36})"', first)[0] == newest
+    for asked in (pages, pages + 40):
+        last = admin.get(f"/manage/services?lang=en&page={asked}").text
+        shown = re.findall(r'href="/manage/services/([0-9a-f-]{36})"', last)
+        assert f"Page {pages} of {pages}" in last and "Next" not in last
+        assert len(shown) == total - 50 * (pages - 1) and shown[-1] == oldest

@@ -76,7 +76,7 @@ def tune_garbage_collector() -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the extensions and the request hooks every response goes through."""
     from welfarepoint import assets, i18n, security
-    from welfarepoint.extensions import csrf, db, limit_sqlite_cache, limiter, login_manager, migrate
+    from welfarepoint.extensions import csrf, db, limit_sqlite_cache, limiter, migrate
     from welfarepoint.insights import counters
 
     db.init_app(app)
@@ -84,9 +84,7 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)
-    login_manager.init_app(app)
-    login_manager.login_view = "manage.login"
-    login_manager.session_protection = "strong"
+    configure_login(app)
     i18n.init_app(app)
     security.init_app(app)
     assets.init_app(app)
@@ -104,11 +102,28 @@ def register_extensions(app: Flask) -> None:
     search.init_app(app)
 
 
+def configure_login(app: Flask) -> None:
+    """Bind Flask-Login: the backend's sign-in page, the account of a session, the message asking to sign in."""
+    from flask_babel import lazy_gettext as _l
+
+    from welfarepoint.accounts.operations import active_user
+    from welfarepoint.extensions import login_manager
+
+    login_manager.init_app(app)
+    login_manager.user_loader(active_user)
+    login_manager.login_view = "manage.login"
+    login_manager.session_protection = "strong"
+    # Flashed when a page needs a signed-in account; str() renders it in the page's language.
+    login_manager.login_message = _l("Sign in to see this page.")
+    login_manager.login_message_category = "warning"
+    login_manager.localize_callback = str
+
+
 def register_blueprints(app: Flask) -> None:
     """Attach the public site, the managers' backend and the API."""
-    from welfarepoint.api.views import bp as api_bp
-    from welfarepoint.manage.views import bp as manage_bp
-    from welfarepoint.public.views import bp as public_bp
+    from welfarepoint.api import bp as api_bp
+    from welfarepoint.manage import bp as manage_bp
+    from welfarepoint.public import bp as public_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)

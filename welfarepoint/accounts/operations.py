@@ -29,6 +29,12 @@ _DUMMY_HASH = (
 )
 
 
+def active_user(user_id: str) -> User | None:
+    """The account of a session (its id as text), if it still exists and is active."""
+    user = db.session.get(User, int(user_id)) if user_id.isdecimal() else None
+    return user if user is not None and user.active else None
+
+
 class AccountError(Exception):
     """A refused account change or sign-in, with a message for the person."""
 

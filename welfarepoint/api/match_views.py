@@ -14,7 +14,8 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint.api import hsds
-from welfarepoint.api.views import bad_request, bp, common_errors, content_language, json_in, page_url
+from welfarepoint.api.blueprint import bp
+from welfarepoint.api.responses import bad_request, common_errors, content_language, json_in, page_url
 from welfarepoint.catalog import queries
 from welfarepoint.matching.runner import run_questionnaire
 from welfarepoint.search.params import MAX_PAGE, whole_number

@@ -9,7 +9,7 @@ import uuid as uuid_module
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from welfarepoint.extensions import db
@@ -101,7 +101,22 @@ class Service(db.Model):
     """
 
     __tablename__ = "service"
-    __table_args__ = (UniqueConstraint("external_id"),)
+    __table_args__ = (
+        UniqueConstraint("external_id"),
+        # The backend's list, most recently changed first, read a page at a time.
+        Index("ix_service_updated_at_id", "updated_at", "id"),
+        Index("ix_service_status_updated_at", "status", "updated_at", "id"),
+        # "Overdue" (and the counts of each status) answered from the index alone, in the region or one ATS.
+        Index("ix_service_status_review", "status", "last_verified", "review_interval_days"),
+        Index("ix_service_ats_review", "ats", "status", "last_verified", "review_interval_days"),
+        # The few listings with changes waiting for review (``draft`` is NULL for nearly all of them).
+        Index(
+            "ix_service_pending",
+            "id",
+            sqlite_where=text("draft IS NOT NULL"),
+            postgresql_where=text("draft IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     uuid: Mapped[str] = mapped_column(String(36), unique=True, default=new_uuid)

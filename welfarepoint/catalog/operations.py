@@ -1,7 +1,21 @@
-"""Every change to the catalog: validate, write, record the revision, and queue the search index update.
+"""The catalog's write API: every change to its tables goes through these functions.
 
-Nothing else writes the catalog tables. Functions flush but never commit: the caller (a request, a command)
-commits once, so a batch such as an import is all or nothing.
+Each one checks what it is given, writes the rows, records the listing's revision (who, when, what changed,
+the content after it) and announces the changed listing to the search index (:mod:`welfarepoint.catalog.events`).
+They flush but never commit: the caller (a request, a command) commits once, so a batch such as an import is
+all or nothing.
+
+The modules above this one decide *what* to change and call these functions; none of them writes a catalog
+table itself or reaches for a private name of this module:
+
+- :mod:`welfarepoint.catalog.workflow`: the editorial rules (save in place or hold the changes of a published
+  listing for review, submit, publish, send back, discard, archive, restore a revision);
+- :mod:`welfarepoint.catalog.interchange`: the listings CSV, imported row by row with :func:`create_service` and
+  :func:`update_service`;
+- :mod:`welfarepoint.insights.overlap_review`: overlapping listings merged with :func:`merge_into` (the decisions
+  themselves are kept in the insights' own table);
+- the ``manage`` and ``public`` views and the ``flask`` commands, for organisations, alliances, verification and
+  the public's suggestions.
 """
 
 from __future__ import annotations
@@ -15,17 +29,19 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
-from welfarepoint.catalog import events
+from welfarepoint import territory
+from welfarepoint.catalog import events, taxonomy
 from welfarepoint.catalog.models import (
     Alliance,
     AllianceMember,
+    Feedback,
     Organisation,
     Revision,
     Service,
     ServiceCoverage,
     now_utc,
 )
-from welfarepoint.catalog.validation import ListingInput
+from welfarepoint.catalog.validation import EMAIL_RE, PHONE_RE, URL_RE, FieldError, ListingInput, clean_text
 from welfarepoint.extensions import db
 
 #: Service columns that a listing's content is made of (what revisions compare and restore).
@@ -48,6 +64,12 @@ class CatalogError(Exception):
 
 class ConflictError(CatalogError):
     """Somebody else saved the listing since it was opened (optimistic locking)."""
+
+
+def check_version(service: Service, expected_version: int | None) -> None:
+    """ConflictError if ``service`` is no longer at ``expected_version`` (None: no check)."""
+    if expected_version is not None and expected_version != service.version:
+        raise ConflictError(_l("This listing was changed by someone else while you were editing it."))
 
 
 # --- organisations and alliances -------------------------------------------------------------------------
@@ -154,6 +176,21 @@ def snapshot(service: Service) -> dict[str, Any]:
     return data
 
 
+def listing_snapshot(listing: ListingInput, status: str) -> dict[str, Any]:
+    """What :func:`snapshot` would give once ``listing`` is the content of a listing with ``status``."""
+    data = {
+        name: _jsonable(getattr(listing, name, None))
+        for name in CONTENT_FIELDS
+        if name != "municipality_code"
+    }
+    data["municipality_code"] = listing.municipality
+    data["coverage"] = list(listing.municipalities)
+    data["provider"] = listing.provider
+    data["alliance"] = listing.alliance
+    data["status"] = status
+    return data
+
+
 def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {key: [before.get(key), value] for key, value in after.items() if before.get(key) != value}
 
@@ -174,6 +211,25 @@ def _record(service: Service, action: str, author: str, before: dict[str, Any]) 
     )
     db.session.add(revision)
     return revision
+
+
+def _record_change(service: Service, action: str, author: str, *, changes: dict, kept: dict) -> None:
+    """Flush a change made outside the content columns (which bumps the version), record it as a revision
+    with ``changes`` and the content ``kept``, and announce it to the index."""
+    service.updated_by = author
+    db.session.flush()
+    db.session.add(
+        Revision(
+            service=service,
+            version=service.version,
+            action=action,
+            author=author,
+            at=now_utc(),
+            changes=changes,
+            snapshot=kept,
+        )
+    )
+    events.listing_changed(db.session, service.id)
 
 
 def _resolve_provider(listing: ListingInput) -> Organisation:
@@ -269,13 +325,16 @@ def update_service(
     author: str,
     expected_version: int | None = None,
     action: str = "update",
+    clear_pending: bool = False,
 ) -> bool:
     """Change a listing's content (and status, as given); return whether anything changed.
 
     ``expected_version`` is the version the editor started from: if somebody saved since, ConflictError.
+    ``clear_pending`` drops the changes that were waiting for review (``listing`` is what replaces them).
     """
-    if expected_version is not None and expected_version != service.version:
-        raise ConflictError(_l("This listing was changed by someone else while you were editing it."))
+    check_version(service, expected_version)
+    if clear_pending:
+        service.draft = None
     before = snapshot(service)
     with db.session.no_autoflush:
         _apply(service, listing)
@@ -308,11 +367,20 @@ STATUS_ACTIONS = {"in_review": "submit", "published": "publish", "archived": "ar
 
 
 def change_status(
-    service: Service, status: str, *, author: str, expected_version: int | None = None
+    service: Service,
+    status: str,
+    *,
+    author: str,
+    expected_version: int | None = None,
+    clear_pending: bool = False,
 ) -> Service:
-    """Move a listing through the workflow (submit, publish, archive, restore) and record it."""
-    if expected_version is not None and expected_version != service.version:
-        raise ConflictError(_l("This listing was changed by someone else while you were editing it."))
+    """Move a listing through the workflow (submit, publish, archive, restore) and record it.
+
+    ``clear_pending`` drops the changes that were waiting for review (an archived listing keeps none).
+    """
+    check_version(service, expected_version)
+    if clear_pending:
+        service.draft = None
     if status not in TRANSITIONS.get(service.status, ()):
         raise CatalogError(
             _l("A listing cannot go from “%(old)s” to “%(new)s”.", old=service.status, new=status)
@@ -341,10 +409,50 @@ def mark_verified(service: Service, *, author: str, on: date | None = None) -> S
 FEEDBACK_KINDS = ("hours", "contacts", "cost", "closed", "other")
 
 
+def hold_changes(
+    service: Service,
+    listing: ListingInput,
+    cells: dict[str, str],
+    *,
+    author: str,
+    submitted: bool,
+    action: str,
+) -> None:
+    """Keep ``listing`` (as its text ``cells``) as the changes of a published listing waiting for review, with
+    who saved them, when, and whether they are ``submitted``; the public keeps seeing the columns."""
+    if (
+        service.draft
+        and service.draft["cells"] == cells
+        and bool(service.draft.get("submitted")) == submitted
+    ):
+        return
+    before = snapshot(service)
+    after = listing_snapshot(listing, "published")
+    service.draft = {"cells": cells, "author": author, "at": now_utc().isoformat(), "submitted": submitted}
+    _record_change(service, action, author, changes=_diff(before, after), kept=after)
+
+
+def drop_changes(service: Service, *, author: str) -> None:
+    """Drop the changes of a published listing waiting for review; the public version stays."""
+    kept = snapshot(service)
+    service.draft = None
+    _record_change(service, "discard", author, changes={}, kept=kept)
+
+
+def merge_into(service: Service, keep: Service, *, author: str) -> None:
+    """Merge ``service`` into ``keep``: it is archived and its public address leads to ``keep`` from now on."""
+    if service.id == keep.id or keep.merged_into_id is not None:
+        raise CatalogError(_l("A listing cannot be merged into itself or into a merged listing."))
+    kept = snapshot(service)
+    service.draft = None
+    service.status = "archived"
+    service.merged_into_id = keep.id
+    service.updated_at = now_utc()
+    _record_change(service, "merge", author, changes={}, kept=kept)
+
+
 def suggest_correction(service: Service, kind: str, message: str) -> None:
     """Queue a correction suggested by the public for the managers of the listing's territory."""
-    from welfarepoint.catalog.models import Feedback
-
     if kind not in FEEDBACK_KINDS:
         raise CatalogError(_l("Choose what is wrong."))
     message = message.strip()
@@ -356,7 +464,7 @@ def suggest_correction(service: Service, kind: str, message: str) -> None:
 FEEDBACK_OUTCOMES = ("resolved", "dismissed")
 
 
-def close_feedback(feedback, outcome: str, *, author: str) -> None:
+def close_feedback(feedback: Feedback, outcome: str, *, author: str) -> None:
     """Mark a public suggestion as resolved (the listing was corrected) or dismissed; the caller commits."""
     if outcome not in FEEDBACK_OUTCOMES:
         raise CatalogError(_l("Choose resolved or dismissed."))
@@ -372,10 +480,6 @@ def close_feedback(feedback, outcome: str, *, author: str) -> None:
 
 def validate_organisation(cells: dict[str, str], *, ats: str | None = None) -> tuple[dict[str, Any], list]:
     """Check an organisation's fields (``ats``: the municipality must be in it); return values and problems."""
-    from welfarepoint import territory
-    from welfarepoint.catalog import taxonomy
-    from welfarepoint.catalog.validation import EMAIL_RE, PHONE_RE, URL_RE, FieldError, clean_text
-
     cells = {key: clean_text(value) for key, value in cells.items()}
     problems: list[FieldError] = []
     if not cells.get("name"):
@@ -472,8 +576,6 @@ def update_alliance(
 
 def set_member(alliance: Alliance, organisation: Organisation, role: str) -> None:
     """Add ``organisation`` to the alliance with ``role``, or change its role."""
-    from welfarepoint.catalog import taxonomy
-
     if role not in taxonomy.codes("member_roles"):
         raise CatalogError(_l("Choose the role of the member."))
     for member in alliance.members:

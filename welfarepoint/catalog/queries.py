@@ -1,13 +1,21 @@
-"""Read-only questions the public pages and the API ask of the catalog."""
+"""Read-only questions the public pages, the API and the backend ask of the catalog.
+
+The backend's questions about one account's territory (its listings page, dashboard and queues) are in
+:mod:`welfarepoint.accounts.scope`, built on :func:`overdue` here.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Iterator
+from datetime import date
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Date, func, literal, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from welfarepoint import territory
 from welfarepoint.catalog.models import Organisation, Service, ServiceCoverage
@@ -179,3 +187,37 @@ def published_for_audience(audience: str) -> Iterator[SimpleNamespace]:
     query = db.select(*columns).where(published).order_by(Service.id).execution_options(yield_per=2000)
     for row in db.session.execute(query):
         yield SimpleNamespace(**row._asdict(), coverage_codes=coverage.pop(row.id, []))
+
+
+# --- verification due dates, in SQL ------------------------------------------------------------------------
+
+
+class day_number(FunctionElement):
+    """``day_number(day)``: a date as a value that a number of days can be added to and compared with.
+
+    PostgreSQL adds days to a date (the value is the date itself); SQLite keeps dates as ISO text, so it is
+    the date's Julian day number there (arithmetic on numbers, not on text).
+    """
+
+    name = "day_number"
+    inherit_cache = True
+
+
+@compiles(day_number)
+def _day_number(element, compiler, **kw) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element, compiler, **kw) -> str:
+    return f"julianday({compiler.process(element.clauses, **kw)})"
+
+
+def review_due() -> ColumnElement:
+    """The SQL of :meth:`Service.review_due`, as a :class:`day_number` (NULL if never verified)."""
+    return day_number(Service.last_verified) + Service.review_interval_days
+
+
+def overdue(today: date) -> ColumnElement[bool]:
+    """The SQL of :meth:`Service.is_overdue`: never verified, or due before ``today``."""
+    return or_(Service.last_verified.is_(None), review_due() < day_number(literal(today, Date)))

@@ -7,7 +7,9 @@ somebody publishes the changes. Listings that are not published are edited in pl
 them).
 
 Every function takes the version the editor started from: if somebody saved in between, ConflictError.
-Functions flush, record a revision, and never commit (the caller does, once).
+This module decides what an editor's action means for a listing; the writing (the rows, the revision, the
+index update) is done by the public functions of :mod:`welfarepoint.catalog.operations`, which flush and
+never commit (the caller does, once).
 """
 
 from __future__ import annotations
@@ -17,20 +19,19 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from welfarepoint.catalog import events
 from welfarepoint.catalog.interchange import cell_text
 from welfarepoint.catalog.models import Organisation, Revision, Service, ServiceCoverage, now_utc
 from welfarepoint.catalog.operations import (
     CONTENT_FIELDS,
     CatalogError,
     ConflictError,
-    _diff,
-    _jsonable,
     change_status,
+    check_version,
+    drop_changes,
     find_alliance,
     find_organisation,
+    hold_changes,
     listing_of,
-    snapshot,
     update_service,
 )
 from welfarepoint.catalog.validation import CSV_COLUMNS, FieldError, ListingInput, validate_listing
@@ -80,38 +81,10 @@ def pending_submitted(service: Service) -> bool:
     return bool(service.draft and service.draft.get("submitted"))
 
 
-def _check_version(service: Service, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != service.version:
-        raise ConflictError(_l("This listing was changed by someone else while you were editing it."))
-
-
-def _listing_snapshot(listing: ListingInput, status: str) -> dict[str, Any]:
-    data = {
-        name: _jsonable(getattr(listing, name, None))
-        for name in CONTENT_FIELDS
-        if name != "municipality_code"
-    }
-    data["municipality_code"] = listing.municipality
-    data["coverage"] = list(listing.municipalities)
-    data["provider"] = listing.provider
-    data["alliance"] = listing.alliance
-    data["status"] = status
-    return data
-
-
 def _hold(service: Service, listing: ListingInput, *, author: str, submitted: bool, action: str) -> None:
     """Keep ``listing`` as the changes of a published listing waiting for review, and record it."""
     cells = cells_of(replace(listing, status="published"))
-    before = snapshot(service)
-    after = _listing_snapshot(listing, "published")
-    if (
-        service.draft
-        and service.draft["cells"] == cells
-        and bool(service.draft.get("submitted")) == submitted
-    ):
-        return
-    service.draft = {"cells": cells, "author": author, "at": now_utc().isoformat(), "submitted": submitted}
-    _write(service, action, author, changes=_diff(before, after), kept=after)
+    hold_changes(service, listing, cells, author=author, submitted=submitted, action=action)
 
 
 def save(
@@ -123,7 +96,7 @@ def save(
     action: str = "update",
 ) -> None:
     """Save an editor's changes: in place, or held for review when the listing is published."""
-    _check_version(service, expected_version)
+    check_version(service, expected_version)
     if service.status == "published":
         if service.draft is None and _same_content(service, listing):
             return
@@ -141,7 +114,7 @@ def submit(
 ) -> None:
     """Save (when ``listing`` is given) and submit for review: a draft goes in review; a published listing's
     changes are marked as submitted."""
-    _check_version(service, expected_version)
+    check_version(service, expected_version)
     if service.status == "published":
         if listing is None:
             if not service.draft:
@@ -159,12 +132,13 @@ def publish(
     service: Service, listing: ListingInput | None, *, author: str, expected_version: int | None = None
 ) -> None:
     """Make the listing (with ``listing``'s content, or the changes waiting for review) what the public sees."""
-    _check_version(service, expected_version)
+    check_version(service, expected_version)
     if listing is None and service.draft:
         listing = listing_from_cells(service.draft["cells"])
     if listing is not None:
-        service.draft = None
-        update_service(service, replace(listing, status="published"), author=author, action="publish")
+        update_service(
+            service, replace(listing, status="published"), author=author, action="publish", clear_pending=True
+        )
     elif service.status != "published":
         change_status(service, "published", author=author)
     else:
@@ -173,7 +147,7 @@ def publish(
 
 def send_back(service: Service, *, author: str, expected_version: int | None = None) -> None:
     """Return a submission to its editor: a listing in review becomes a draft; submitted changes are unsubmitted."""
-    _check_version(service, expected_version)
+    check_version(service, expected_version)
     if service.status == "published" and service.draft:
         _hold(
             service,
@@ -190,22 +164,21 @@ def send_back(service: Service, *, author: str, expected_version: int | None = N
 
 def discard(service: Service, *, author: str, expected_version: int | None = None) -> None:
     """Drop the changes waiting for review of a published listing; the public version stays."""
-    _check_version(service, expected_version)
+    check_version(service, expected_version)
     if not service.draft:
         raise CatalogError(_l("There are no changes waiting for review."))
-    _record_plain(service, "discard", author, lambda: setattr(service, "draft", None))
+    drop_changes(service, author=author)
 
 
 def archive(service: Service, *, author: str, expected_version: int | None = None) -> None:
     """Take the listing off the public site (its address keeps answering, as a service no longer active)."""
-    _check_version(service, expected_version)
-    service.draft = None
-    change_status(service, "archived", author=author)
+    check_version(service, expected_version)
+    change_status(service, "archived", author=author, clear_pending=True)
 
 
 def restore(service: Service, *, author: str, expected_version: int | None = None) -> None:
     """Bring an archived listing back as a draft, to be checked and published again."""
-    _check_version(service, expected_version)
+    check_version(service, expected_version)
     if service.status != "archived":
         raise CatalogError(_l("Only an archived listing can be restored."))
     change_status(service, "draft", author=author)
@@ -241,51 +214,6 @@ def listing_from_cells(cells: dict[str, str]) -> ListingInput:
     return listing
 
 
-def _record_plain(service: Service, action: str, author: str, change) -> None:
-    before = snapshot(service)
-    change()
-    _write(service, action, author, changes={}, kept=before)
-
-
-def _write(service: Service, action: str, author: str, *, changes: dict, kept: dict) -> None:
-    """Flush the change (which bumps the version), record it as a revision and announce it to the index."""
-    service.updated_by = author
-    db.session.flush()
-    db.session.add(
-        Revision(
-            service=service,
-            version=service.version,
-            action=action,
-            author=author,
-            at=now_utc(),
-            changes=changes,
-            snapshot=kept,
-        )
-    )
-    events.listing_changed(db.session, service.id)
-
-
-__all__ = [
-    "CatalogError",
-    "ConflictError",
-    "FieldError",
-    "archive",
-    "cells_of",
-    "current_cells",
-    "discard",
-    "has_pending",
-    "listing_from_cells",
-    "pending_submitted",
-    "publish",
-    "published_cells",
-    "restore",
-    "restore_revision",
-    "save",
-    "send_back",
-    "submit",
-]
-
-
 def preview(service: Service) -> Service:
     """A copy of ``service`` carrying its changes waiting for review, never added to the database session.
 
@@ -314,15 +242,23 @@ def preview(service: Service) -> Service:
     return copy
 
 
-def merge_into(service: Service, keep: Service, *, author: str) -> None:
-    """Merge ``service`` into ``keep``: it is archived and its public address leads to ``keep`` from now on."""
-    if service.id == keep.id or keep.merged_into_id is not None:
-        raise CatalogError(_l("A listing cannot be merged into itself or into a merged listing."))
-    _record_plain(service, "merge", author, lambda: _merge(service, keep))
-
-
-def _merge(service: Service, keep: Service) -> None:
-    service.draft = None
-    service.status = "archived"
-    service.merged_into_id = keep.id
-    service.updated_at = now_utc()
+__all__ = [
+    "CatalogError",
+    "ConflictError",
+    "FieldError",
+    "archive",
+    "cells_of",
+    "current_cells",
+    "discard",
+    "has_pending",
+    "listing_from_cells",
+    "pending_submitted",
+    "preview",
+    "publish",
+    "published_cells",
+    "restore",
+    "restore_revision",
+    "save",
+    "send_back",
+    "submit",
+]

@@ -1,8 +1,12 @@
-"""Overlapping listings for a manager to review: find them in the catalog, record "distinct", merge."""
+"""Overlapping listings for a manager to review: find them in the catalog, record "distinct", merge.
+
+The decisions are kept in this package's own table (:class:`~welfarepoint.insights.models.OverlapDecision`);
+a merge changes the listings through the catalog's write API (:func:`welfarepoint.catalog.operations.merge_into`).
+"""
 
 from __future__ import annotations
 
-from welfarepoint.catalog import workflow
+from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Service, now_utc
 from welfarepoint.extensions import db
 from welfarepoint.insights.models import OverlapDecision
@@ -66,6 +70,6 @@ def mark_distinct(services: list[Service], *, author: str) -> None:
 def merge(keep: Service, others: list[Service], *, author: str) -> None:
     """Keep one listing; archive the others, whose addresses now lead to it."""
     for other in others:
-        workflow.merge_into(other, keep, author=author)
+        operations.merge_into(other, keep, author=author)
         _decide(keep.id, other.id, "merged", author)
     db.session.flush()

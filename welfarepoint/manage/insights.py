@@ -8,29 +8,26 @@ from __future__ import annotations
 
 import csv
 import io
+from functools import partial
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from welfarepoint import territory
+from welfarepoint.accounts import scope
 from welfarepoint.catalog import taxonomy
-from welfarepoint.catalog.models import Service
-from welfarepoint.catalog.operations import CatalogError
-from welfarepoint.extensions import db
 from welfarepoint.insights import demand, overlap_review
 from welfarepoint.insights.charts import Bar, horizontal_bars
 from welfarepoint.insights.monitoring import monitoring_report, report_csv
-from welfarepoint.manage import scope
-from welfarepoint.manage.views import bp
+from welfarepoint.manage.blueprint import bp
+from welfarepoint.manage.helpers import commit_or_flash, requires
 
 PERIODS = (12, 52, 104)
 
 
 def _territory() -> str | None:
     """The ATS the page is about: the manager's own, or the one an administrator chose (None: the region)."""
-    if not scope.may(current_user, "insights"):
-        abort(403)
     if current_user.role != "admin":
         return current_user.ats
     chosen = territory.ats_by_name(request.args.get("ats", "")) if request.args.get("ats") else None
@@ -47,7 +44,7 @@ def _need_label(code: str) -> str:
 
 
 @bp.get("/insights")
-@login_required
+@requires("insights")
 def insights():
     """Demand against supply by need, the gaps, weekly requests and supply by category, in one page."""
     ats, period = _territory(), _period()
@@ -120,7 +117,7 @@ def insights():
 
 
 @bp.get("/insights/gaps.csv")
-@login_required
+@requires("insights")
 def gaps_csv():
     """The gap table for a network's meeting (only counts large enough to publish)."""
     ats, period = _territory(), _period()
@@ -160,7 +157,7 @@ def gaps_csv():
 
 
 @bp.get("/insights/monitoring")
-@login_required
+@requires("insights")
 def monitoring():
     """The Region's monitoring table (alliances, actions, partners by type), per ATS and per alliance."""
     ats = _territory()
@@ -180,55 +177,37 @@ def monitoring():
     )
 
 
-def _scoped_published() -> list[Service]:
-    return list(
-        db.session.execute(scope.services(current_user).where(Service.status == "published"))
-        .unique()
-        .scalars()
-    )
-
-
 @bp.get("/insights/overlaps")
-@login_required
+@requires("insights")
 def overlaps():
     """Groups of published listings that serve the same need, ages, places and periods with similar text."""
-    if not scope.may(current_user, "insights"):
-        abort(403)
-    services = _scoped_published()
+    services = scope.published_listings(current_user)
     by_id = {service.id: service for service in services}
     groups = [(group, [by_id[i] for i in group.ids]) for group in overlap_review.overlaps_among(services)]
     return render_template("manage/overlaps.html", groups=groups, need_label=_need_label)
 
 
 @bp.post("/insights/overlaps")
-@login_required
+@requires("insights")
 def decide_overlap():
     """Mark a group as distinct services, or merge it into the listing to keep."""
-    if not scope.may(current_user, "insights"):
-        abort(403)
     ids = [int(value) for value in request.form.getlist("ids") if value.isdecimal()]
     services = [scope.service_by_id(current_user, service_id) for service_id in ids]
     if len(services) < 2 or any(service is None for service in services):
         abort(404)
     decision = request.form.get("decision", "")
-    try:
-        if decision == "distinct":
-            overlap_review.mark_distinct(services, author=current_user.email)
-            message = gettext("Marked as distinct services: they will not be proposed together again.")
-        elif decision.startswith("keep-") and decision[5:].isdecimal():
-            keep = next((service for service in services if service.id == int(decision[5:])), None)
-            if keep is None:
-                abort(400)
-            overlap_review.merge(keep, [s for s in services if s.id != keep.id], author=current_user.email)
-            message = gettext(
-                "Merged into “%(title)s”: the other addresses now lead to it.", title=keep.title
-            )
-        else:
+    if decision == "distinct":
+        change = partial(overlap_review.mark_distinct, services, author=current_user.email)
+        message = gettext("Marked as distinct services: they will not be proposed together again.")
+    elif decision.startswith("keep-") and decision[5:].isdecimal():
+        keep = next((service for service in services if service.id == int(decision[5:])), None)
+        if keep is None:
             abort(400)
-    except CatalogError as error:
-        db.session.rollback()
-        flash(str(error.message), "warning")
-        return redirect(url_for("manage.overlaps"))
-    db.session.commit()
-    flash(message, "success")
+        others = [service for service in services if service.id != keep.id]
+        change = partial(overlap_review.merge, keep, others, author=current_user.email)
+        message = gettext("Merged into “%(title)s”: the other addresses now lead to it.", title=keep.title)
+    else:
+        abort(400)
+    if commit_or_flash(change):
+        flash(message, "success")
     return redirect(url_for("manage.overlaps"))

@@ -1,6 +1,6 @@
 """Listings in the backend: the filtered list, create, edit, preview, the workflow buttons, history, export.
 
-Every route looks the listing up through :mod:`welfarepoint.manage.scope`, so a listing outside the account's
+Every route looks the listing up through :mod:`welfarepoint.accounts.scope`, so a listing outside the account's
 territory answers 404 whatever the role; actions a role may not take answer 403.
 """
 
@@ -14,22 +14,17 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy import func, or_
 
+from welfarepoint.accounts import scope
 from welfarepoint.catalog import taxonomy, workflow
 from welfarepoint.catalog.interchange import export_listings
-from welfarepoint.catalog.models import Organisation, Revision, Service
-from welfarepoint.catalog.operations import (
-    CatalogError,
-    ConflictError,
-    create_service,
-)
+from welfarepoint.catalog.models import Revision, Service
+from welfarepoint.catalog.operations import CatalogError, create_service
 from welfarepoint.catalog.validation import CSV_COLUMNS, validate_listing
 from welfarepoint.extensions import db
-from welfarepoint.manage import scope
+from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import ActionForm, ListingForm
-from welfarepoint.manage.views import bp
-from welfarepoint.paging import page_count, page_within
+from welfarepoint.manage.helpers import commit_or_flash, ensure_may, scoped_service
 
 PAGE_SIZE = 50
 
@@ -90,28 +85,11 @@ class ListFilters:
             if value not in ("", None) and (key, value) != ("page", 1)
         }
 
-
-def matching(filters: ListFilters, *, by_identifier: bool = False) -> list[Service]:
-    """The account's listings matching ``filters``: most recently changed first, or by ``external_id``."""
-    query = scope.services(current_user).order_by(
-        *((Service.external_id,) if by_identifier else (Service.updated_at.desc(), Service.id.desc()))
-    )
-    if filters.status:
-        query = query.where(Service.status == filters.status)
-    if filters.category:
-        query = query.where(Service.category == filters.category)
-    if filters.waiting:
-        query = query.where(or_(Service.status == "in_review", Service.draft.is_not(None)))
-    if filters.q:
-        pattern = f"%{filters.q.lower()}%"
-        query = query.where(
-            or_(func.lower(Service.title).like(pattern), func.lower(Service.external_id).like(pattern))
+    def wanted(self) -> scope.ListingFilter:
+        """The filters as the domain's query takes them."""
+        return scope.ListingFilter(
+            status=self.status, category=self.category, stale=self.stale, waiting=self.waiting, text=self.q
         )
-    listings = list(db.session.execute(query).unique().scalars())
-    if filters.stale:  # each listing has its own review interval: compared here, not in SQL
-        today = date.today()
-        listings = [service for service in listings if service.is_overdue(today)]
-    return listings
 
 
 @bp.get("/services")
@@ -119,18 +97,14 @@ def matching(filters: ListFilters, *, by_identifier: bool = False) -> list[Servi
 def services():
     """The account's listings, with filters by status, category, staleness and text."""
     filters = ListFilters.from_args(request.args)
-    listings = matching(filters)
-    total = len(listings)
-    pages = page_count(total, PAGE_SIZE)
-    page = page_within(filters.page, total, PAGE_SIZE)
-    shown = listings[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    found = scope.listings_page(current_user, filters.wanted(), filters.page, PAGE_SIZE)
     return render_template(
         "manage/services.html",
-        listings=shown,
+        listings=found.listings,
         filters=filters,
-        total=total,
-        page=page,
-        pages=pages,
+        total=found.total,
+        page=found.page,
+        pages=found.pages,
         statuses=STATUSES,
         categories=taxonomy.choices("categories", str(get_locale())),
         today=date.today(),
@@ -142,7 +116,7 @@ def services():
 def export_services():
     """The filtered list as a listings CSV (the import format); ``excel=1`` for Italian Excel."""
     filters = ListFilters.from_args(request.args)
-    listings = matching(filters, by_identifier=True)
+    listings = scope.listings_for_export(current_user, filters.wanted())
     excel = request.args.get("excel") == "1"
     return Response(
         export_listings(listings, excel=excel),
@@ -161,12 +135,6 @@ def _form(cells: dict[str, str] | None = None, version: int | None = None) -> Li
     return form
 
 
-def _organisation_names() -> list[str]:
-    return list(
-        db.session.execute(scope.organisations(current_user).with_only_columns(Organisation.name)).scalars()
-    )
-
-
 def _render_edit(form: ListingForm, service: Service | None, status: int = 200, conflict=None):
     return (
         render_template(
@@ -174,7 +142,7 @@ def _render_edit(form: ListingForm, service: Service | None, status: int = 200, 
             form=form,
             service=service,
             actions=ActionForm(),
-            organisation_names=_organisation_names(),
+            organisation_names=scope.organisation_names(current_user),
             may=lambda action: scope.may(current_user, action),
             conflict=conflict,
         ),
@@ -214,21 +182,21 @@ def new_service():
     if listing is None:
         return _render_edit(form, None, 400)
     action = request.form.get("action", "save")
-    if action == "publish" and not scope.may(current_user, "publish"):
-        abort(403)
-    try:
-        service = create_service(listing, author=current_user.email)
+    if action == "publish":
+        ensure_may("publish")
+    created: list[Service] = []
+
+    def create() -> None:
+        created.append(create_service(listing, author=current_user.email))
         if action == "submit":
-            workflow.submit(service, None, author=current_user.email)
+            workflow.submit(created[0], None, author=current_user.email)
         elif action == "publish":
-            workflow.publish(service, None, author=current_user.email)
-    except CatalogError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
+            workflow.publish(created[0], None, author=current_user.email)
+
+    if not commit_or_flash(create, category="danger"):
         return _render_edit(form, None, 400)
-    db.session.commit()
-    flash(_saved_message(action, service), "success")
-    return redirect(url_for("manage.edit_service", uuid=service.uuid))
+    flash(_saved_message(action, created[0]), "success")
+    return redirect(url_for("manage.edit_service", uuid=created[0].uuid))
 
 
 def _saved_message(action: str, service: Service) -> str:
@@ -248,26 +216,19 @@ def _expected_version(form) -> int:
     return int(form.version.data) if (form.version.data or "").isdecimal() else -1
 
 
-def _scoped(uuid: str) -> Service:
-    service = scope.service(current_user, uuid)
-    if service is None:
-        abort(404)
-    return service
-
-
 @bp.route("/services/<uuid>", methods=["GET", "POST"])
 @login_required
 def edit_service(uuid: str):
     """Show a listing's form (GET) or save it, submit it, or publish it (POST)."""
-    service = _scoped(uuid)
+    service = scoped_service(uuid)
     if request.method == "GET":
         return _render_edit(_form(workflow.current_cells(service), service.version), service)[0]
     form = _form()
     action = request.form.get("action", "save")
     if action not in ("save", "submit", "publish"):
         abort(400)
-    if action == "publish" and not scope.may(current_user, "publish"):
-        abort(403)
+    if action == "publish":
+        ensure_may("publish")
     base = {
         name: value for name, value in workflow.current_cells(service).items() if name in workflow.NOT_IN_FORM
     }
@@ -275,20 +236,16 @@ def edit_service(uuid: str):
     if listing is None:
         return _render_edit(form, service, 400)
     expected = _expected_version(form)
-    try:
-        {"save": workflow.save, "submit": workflow.submit, "publish": workflow.publish}[action](
-            service, listing, author=current_user.email, expected_version=expected
-        )
-    except ConflictError:
-        db.session.rollback()
-        return _conflict(form, service)
-    except CatalogError as error:
-        db.session.rollback()
-        flash(str(error.message), "danger")
-        return _render_edit(form, service, 400)
-    db.session.commit()
-    flash(_saved_message(action, service), "success")
-    return redirect(url_for("manage.edit_service", uuid=service.uuid))
+    change = {"save": workflow.save, "submit": workflow.submit, "publish": workflow.publish}[action]
+    conflicts: list[object] = []
+    if commit_or_flash(
+        lambda: change(service, listing, author=current_user.email, expected_version=expected),
+        category="danger",
+        on_conflict=conflicts.append,
+    ):
+        flash(_saved_message(action, service), "success")
+        return redirect(url_for("manage.edit_service", uuid=service.uuid))
+    return _conflict(form, service) if conflicts else _render_edit(form, service, 400)
 
 
 def _conflict(form: ListingForm, service: Service):
@@ -320,28 +277,22 @@ WORKFLOW_ACTIONS = {
 @login_required
 def service_status(uuid: str):
     """Submit, publish, send back, discard the waiting changes, archive or restore a listing."""
-    service = _scoped(uuid)
+    service = scoped_service(uuid)
     form = ActionForm()
     action = request.form.get("action", "")
     if action not in WORKFLOW_ACTIONS:
         abort(400)
-    if not scope.may(current_user, action):
-        abort(403)
+    ensure_may(action)
     if not form.validate():
         abort(400)
     expected = _expected_version(form)
-    try:
-        WORKFLOW_ACTIONS[action](service, author=current_user.email, expected_version=expected)
-    except ConflictError as error:
-        db.session.rollback()
-        flash(str(error.message) + " " + gettext("Here is the latest version."), "warning")
-        return redirect(url_for("manage.edit_service", uuid=uuid))
-    except CatalogError as error:
-        db.session.rollback()
-        flash(str(error.message), "warning")
-        return redirect(url_for("manage.edit_service", uuid=uuid))
-    db.session.commit()
-    flash(_status_message(action, service), "success")
+    if commit_or_flash(
+        lambda: WORKFLOW_ACTIONS[action](service, author=current_user.email, expected_version=expected),
+        on_conflict=lambda error: flash(
+            str(error.message) + " " + gettext("Here is the latest version."), "warning"
+        ),
+    ):
+        flash(_status_message(action, service), "success")
     return redirect(url_for("manage.edit_service", uuid=uuid))
 
 
@@ -362,7 +313,7 @@ def _status_message(action: str, service: Service) -> str:
 @login_required
 def preview_service(uuid: str):
     """The listing as the public will see it, with the changes waiting for review."""
-    service = _scoped(uuid)
+    service = scoped_service(uuid)
     if not service.draft:
         return render_template("manage/service_preview.html", service=service, original=service)
     try:
@@ -381,7 +332,7 @@ def preview_service(uuid: str):
 @login_required
 def service_history(uuid: str):
     """Every recorded change of the listing: who, when, what; each version can be put back."""
-    service = _scoped(uuid)
+    service = scoped_service(uuid)
     revisions = list(reversed(service.revisions))
     return render_template(
         "manage/service_history.html", service=service, revisions=revisions, action_names=REVISION_ACTIONS
@@ -392,7 +343,7 @@ def service_history(uuid: str):
 @login_required
 def restore_revision(uuid: str, revision_id: int):
     """Put back the content of one recorded version (held for review when the listing is published)."""
-    service = _scoped(uuid)
+    service = scoped_service(uuid)
     revision = db.session.get(Revision, revision_id)
     if revision is None or revision.service_id != service.id:
         abort(404)
@@ -400,12 +351,11 @@ def restore_revision(uuid: str, revision_id: int):
     if not form.validate():
         abort(400)
     expected = _expected_version(form)
-    try:
-        workflow.restore_revision(service, revision, author=current_user.email, expected_version=expected)
-    except CatalogError as error:
-        db.session.rollback()
-        flash(str(error.message), "warning")
+    if not commit_or_flash(
+        lambda: workflow.restore_revision(
+            service, revision, author=current_user.email, expected_version=expected
+        )
+    ):
         return redirect(url_for("manage.service_history", uuid=uuid))
-    db.session.commit()
     flash(gettext("The version of %(date)s is back.", date=revision.at.strftime("%Y-%m-%d %H:%M")), "success")
     return redirect(url_for("manage.edit_service", uuid=uuid))

@@ -7,34 +7,24 @@ from datetime import date
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from welfarepoint.accounts import scope
 from welfarepoint.catalog import operations, taxonomy
 from welfarepoint.catalog.models import Organisation
-from welfarepoint.extensions import db
-from welfarepoint.manage import scope
+from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import AllianceForm, MemberForm, OrganisationForm, add_errors
-from welfarepoint.manage.views import bp
-
-
-def _managers_only() -> None:
-    if not scope.may(current_user, "network"):
-        abort(403)
-
+from welfarepoint.manage.helpers import commit_or_flash, requires
 
 # --- organisations -------------------------------------------------------------------------------------
 
 
 @bp.get("/organisations")
-@login_required
+@requires("network")
 def organisations():
     """The organisations of the territory, with a name filter."""
-    _managers_only()
     q = (request.args.get("q") or "").strip()[:100]
-    query = scope.organisations(current_user)
-    if q:
-        query = query.where(Organisation.name.ilike(f"%{q}%"))
-    rows = list(db.session.execute(query.limit(500)).unique().scalars())
+    rows = scope.organisation_list(current_user, q)
     return render_template("manage/organisations.html", organisations=rows, q=q)
 
 
@@ -66,50 +56,40 @@ def _organisation_values(form: OrganisationForm):
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])
-@login_required
+@requires("network")
 def new_organisation():
     """Add an organisation (a manager's must be based in their ATS)."""
-    _managers_only()
     form = _organisation_form()
     if request.method == "POST":
         values = _organisation_values(form)
-        if values is not None:
-            try:
-                organisation = operations.create_organisation(
-                    values.pop("name"), values.pop("type"), **values
-                )
-            except operations.CatalogError as error:
-                db.session.rollback()
-                form.name.errors = [*form.name.errors, error.message]
-            else:
-                db.session.commit()
-                flash(gettext("“%(name)s” is added.", name=organisation.name), "success")
-                return redirect(url_for("manage.edit_organisation", uuid=organisation.uuid))
+        created: list[Organisation] = []
+        if values is not None and commit_or_flash(
+            lambda: created.append(
+                operations.create_organisation(values.pop("name"), values.pop("type"), **values)
+            ),
+            field=form.name,
+        ):
+            flash(gettext("“%(name)s” is added.", name=created[0].name), "success")
+            return redirect(url_for("manage.edit_organisation", uuid=created[0].uuid))
     status = 400 if form.errors else 200
     return render_template("manage/organisation_edit.html", form=form, organisation=None), status
 
 
 @bp.route("/organisations/<uuid>", methods=["GET", "POST"])
-@login_required
+@requires("network")
 def edit_organisation(uuid: str):
     """Show (GET) or change (POST) an organisation of the territory."""
-    _managers_only()
     organisation = scope.organisation(current_user, uuid)
     if organisation is None:
         abort(404)
     form = _organisation_form(organisation)
     if request.method == "POST":
         values = _organisation_values(form)
-        if values is not None:
-            try:
-                operations.update_organisation(organisation, values)
-            except operations.CatalogError as error:
-                db.session.rollback()
-                form.name.errors = [*form.name.errors, error.message]
-            else:
-                db.session.commit()
-                flash(gettext("Your changes are saved."), "success")
-                return redirect(url_for("manage.edit_organisation", uuid=uuid))
+        if values is not None and commit_or_flash(
+            lambda: operations.update_organisation(organisation, values), field=form.name
+        ):
+            flash(gettext("Your changes are saved."), "success")
+            return redirect(url_for("manage.edit_organisation", uuid=uuid))
     status = 400 if form.errors else 200
     return render_template("manage/organisation_edit.html", form=form, organisation=organisation), status
 
@@ -118,11 +98,10 @@ def edit_organisation(uuid: str):
 
 
 @bp.get("/alliances")
-@login_required
+@requires("network")
 def alliances():
     """The alliances of the territory."""
-    _managers_only()
-    rows = list(db.session.execute(scope.alliances(current_user)).unique().scalars())
+    rows = scope.alliance_list(current_user)
     return render_template("manage/alliances.html", alliances=rows)
 
 
@@ -173,33 +152,34 @@ def _alliance_values(form: AllianceForm):
 
 
 @bp.route("/alliances/new", methods=["GET", "POST"])
-@login_required
+@requires("network")
 def new_alliance():
     """Add an alliance of the territory."""
-    _managers_only()
     form = _alliance_form()
-    if request.method == "POST" and (values := _alliance_values(form)) is not None:
-        try:
-            alliance = operations.create_alliance(
-                values["name"],
-                values["ats"],
-                lead=values["lead"],
-                period_start=values["period_start"],
-                period_end=values["period_end"],
-            )
-        except operations.CatalogError as error:
-            db.session.rollback()
-            form.name.errors = [*form.name.errors, error.message]
-        else:
-            db.session.commit()
-            flash(gettext("“%(name)s” is added.", name=alliance.name), "success")
-            return redirect(url_for("manage.edit_alliance", uuid=alliance.uuid))
+    created: list = []
+    if (
+        request.method == "POST"
+        and (values := _alliance_values(form)) is not None
+        and commit_or_flash(
+            lambda: created.append(
+                operations.create_alliance(
+                    values["name"],
+                    values["ats"],
+                    lead=values["lead"],
+                    period_start=values["period_start"],
+                    period_end=values["period_end"],
+                )
+            ),
+            field=form.name,
+        )
+    ):
+        flash(gettext("“%(name)s” is added.", name=created[0].name), "success")
+        return redirect(url_for("manage.edit_alliance", uuid=created[0].uuid))
     status = 400 if form.errors else 200
     return render_template("manage/alliance_edit.html", form=form, alliance=None, member_form=None), status
 
 
 def _scoped_alliance(uuid: str):
-    _managers_only()
     alliance = scope.alliance(current_user, uuid)
     if alliance is None:
         abort(404)
@@ -213,21 +193,18 @@ def _member_form() -> MemberForm:
 
 
 @bp.route("/alliances/<uuid>", methods=["GET", "POST"])
-@login_required
+@requires("network")
 def edit_alliance(uuid: str):
     """Show (GET) or change (POST) an alliance: name, ATS, period, lead; members below."""
     alliance = _scoped_alliance(uuid)
     form = _alliance_form(alliance)
-    if request.method == "POST" and (values := _alliance_values(form)) is not None:
-        try:
-            operations.update_alliance(alliance, **values)
-        except operations.CatalogError as error:
-            db.session.rollback()
-            form.name.errors = [*form.name.errors, error.message]
-        else:
-            db.session.commit()
-            flash(gettext("Your changes are saved."), "success")
-            return redirect(url_for("manage.edit_alliance", uuid=uuid))
+    if (
+        request.method == "POST"
+        and (values := _alliance_values(form)) is not None
+        and commit_or_flash(lambda: operations.update_alliance(alliance, **values), field=form.name)
+    ):
+        flash(gettext("Your changes are saved."), "success")
+        return redirect(url_for("manage.edit_alliance", uuid=uuid))
     status = 400 if form.errors else 200
     return (
         render_template(
@@ -238,13 +215,14 @@ def edit_alliance(uuid: str):
 
 
 @bp.post("/alliances/<uuid>/members")
-@login_required
+@requires("network")
 def alliance_member(uuid: str):
     """Add a member to the alliance (or change its role), or remove one."""
     alliance = _scoped_alliance(uuid)
     form = _member_form()
     remove = request.form.get("remove", "")
-    try:
+
+    def change() -> None:
         if remove.isdecimal():  # CSRFProtect has checked the token of every POST already
             operations.remove_member(alliance, int(remove))
         elif form.validate():
@@ -254,10 +232,7 @@ def alliance_member(uuid: str):
             operations.set_member(alliance, organisation, form.role.data)
         else:
             raise operations.CatalogError(_l("Write the name of the organisation to add."))
-    except operations.CatalogError as error:
-        db.session.rollback()
-        flash(str(error.message), "warning")
-        return redirect(url_for("manage.edit_alliance", uuid=uuid) + "#members")
-    db.session.commit()
-    flash(gettext("The members are updated."), "success")
+
+    if commit_or_flash(change):
+        flash(gettext("The members are updated."), "success")
     return redirect(url_for("manage.edit_alliance", uuid=uuid) + "#members")

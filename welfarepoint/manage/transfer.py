@@ -13,13 +13,14 @@ import binascii
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
+from welfarepoint.accounts import scope
 from welfarepoint.catalog.interchange import import_listings
 from welfarepoint.extensions import db
-from welfarepoint.manage import scope
+from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import ImportForm
-from welfarepoint.manage.views import bp
+from welfarepoint.manage.helpers import requires
 
 ALLOWED_TYPES = (
     "text/csv",
@@ -28,11 +29,6 @@ ALLOWED_TYPES = (
     "application/csv",
     "application/octet-stream",
 )
-
-
-def _managers_only() -> None:
-    if not scope.may(current_user, "import"):
-        abort(403)
 
 
 def _uploaded(form: ImportForm) -> bytes | None:
@@ -62,10 +58,9 @@ def _uploaded(form: ImportForm) -> bytes | None:
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@login_required
+@requires("import")
 def import_listings_page():
     """Upload a file: every bad row is listed, or a preview of what will change is shown for confirmation."""
-    _managers_only()
     form = ImportForm()
     if request.method == "GET":
         return render_template("manage/import.html", form=form, report=None)
@@ -87,10 +82,9 @@ def import_listings_page():
 
 
 @bp.post("/import/confirm")
-@login_required
+@requires("import")
 def confirm_import():
     """Import the previewed file for real (validated again: all rows or none)."""
-    _managers_only()
     try:
         data = base64.b64decode(request.form.get("payload", ""), validate=True)
     except (binascii.Error, ValueError):

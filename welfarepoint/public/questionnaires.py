@@ -17,7 +17,7 @@ from welfarepoint.i18n import current_language
 from welfarepoint.insights.counters import count_questionnaire
 from welfarepoint.matching import profile_from
 from welfarepoint.matching.runner import run_questionnaire
-from welfarepoint.public.views import bp
+from welfarepoint.public.blueprint import bp
 
 FAMILY_STEPS = ("place", "people", "needs", "options")
 COMPANY_STEPS = ("company", "needs")

@@ -8,7 +8,6 @@ from datetime import date
 from urllib.parse import urlencode
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
@@ -31,11 +30,10 @@ from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
 from welfarepoint.paging import page_count
+from welfarepoint.public.blueprint import bp
 from welfarepoint.public.forms import FeedbackForm
 from welfarepoint.public.structured_data import service_json_ld
 from welfarepoint.search.params import parse_search_args
-
-bp = Blueprint("public", __name__)
 
 #: The main menu, in order.
 MENU = (
@@ -298,7 +296,3 @@ def open_data_listings():
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="welfarepoint-listings.csv"'},
     )
-
-
-# The questionnaire pages register themselves on ``bp``.
-from welfarepoint.public import questionnaires  # noqa: E402, F401

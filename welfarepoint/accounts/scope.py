@@ -1,0 +1,326 @@
+"""Who may see and do what in the backend: the territory of each role, enforced in every query.
+
+- ``admin``: the whole region, every action.
+- ``ats_manager``: the listings, alliances and organisations of one ATS, every action there.
+- ``alliance_editor``: the listings of one alliance; edits and submits them, never publishes, archives or
+  imports (publishing goes through a manager's review), and does not manage organisations or alliances.
+
+The backend's questions are asked here, of the account's territory, and answered in SQL: the listings page
+(filtered, counted and paged by the database), the dashboard's counts and the verification and feedback
+queues ("overdue" is :func:`welfarepoint.catalog.queries.overdue`).
+
+No HTTP here: the views turn "not in scope" into a 404, so that a guessed identifier reveals nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, or_
+from sqlalchemy.orm import lazyload
+from sqlalchemy.sql.elements import ColumnElement
+
+from welfarepoint import territory
+from welfarepoint.accounts.models import User
+from welfarepoint.catalog.models import Alliance, AllianceMember, Feedback, Organisation, Service
+from welfarepoint.catalog.queries import overdue, review_due
+from welfarepoint.catalog.validation import FieldError, ListingInput
+from welfarepoint.extensions import db
+from welfarepoint.paging import page_count, page_within
+from welfarepoint.territory.models import Municipality
+
+MANAGER_ROLES = ("admin", "ats_manager")
+
+#: Actions only managers may take; everybody signed in may view, edit, save and submit within their scope.
+MANAGER_ACTIONS = frozenset(
+    {
+        "publish",
+        "archive",
+        "restore",
+        "send_back",
+        "discard",
+        "import",
+        "network",
+        "verify",
+        "feedback",
+        "insights",
+    }
+)
+
+
+def may(user: User, action: str) -> bool:
+    """Whether the role of ``user`` allows ``action`` at all (the territory is checked by the queries)."""
+    return action not in MANAGER_ACTIONS or user.role in MANAGER_ROLES
+
+
+def territory_of(user: User) -> list[ColumnElement[bool]]:
+    """The conditions on ``Service`` that keep to an account's listings: none for an admin, its ATS, or its
+    alliance's."""
+    if user.role == "ats_manager":
+        return [Service.ats == user.ats]
+    if user.role == "alliance_editor":
+        return [Service.alliance_id == user.alliance_id]
+    return []
+
+
+def services(user: User):
+    """The listings an account may see: all for an admin, its ATS, or its alliance's."""
+    return db.select(Service).where(*territory_of(user))
+
+
+def service(user: User, uuid: str) -> Service | None:
+    """The listing with this public identifier if ``user`` may see it."""
+    return db.session.execute(services(user).where(Service.uuid == uuid)).unique().scalar_one_or_none()
+
+
+def service_by_id(user: User, service_id: int) -> Service | None:
+    """The listing with this internal id if ``user`` may see it."""
+    return db.session.execute(services(user).where(Service.id == service_id)).unique().scalar_one_or_none()
+
+
+def alliances(user: User):
+    """The alliances an account may see: all, its ATS's, or its own."""
+    query = db.select(Alliance).order_by(Alliance.ats, Alliance.name)
+    if user.role == "ats_manager":
+        query = query.where(Alliance.ats == user.ats)
+    elif user.role == "alliance_editor":
+        query = query.where(Alliance.id == user.alliance_id)
+    return query
+
+
+def alliance(user: User, uuid: str) -> Alliance | None:
+    """The alliance with this identifier if ``user`` may see it."""
+    return db.session.execute(alliances(user).where(Alliance.uuid == uuid)).unique().scalar_one_or_none()
+
+
+def organisations(user: User):
+    """The organisations of an account's territory: based there, members of its alliances, or its providers."""
+    query = db.select(Organisation).order_by(Organisation.name)
+    if user.role == "admin":
+        return query
+    if user.role == "ats_manager":
+        member_of = db.select(AllianceMember.organisation_id).join(Alliance).where(Alliance.ats == user.ats)
+        provider_of = db.select(Service.provider_id).where(Service.ats == user.ats)
+        based = db.select(Municipality.istat_code).where(Municipality.ats == user.ats)
+        return query.where(
+            or_(
+                Organisation.id.in_(member_of),
+                Organisation.id.in_(provider_of),
+                Organisation.municipality_code.in_(based),
+            )
+        )
+    member_of = db.select(AllianceMember.organisation_id).where(
+        AllianceMember.alliance_id == user.alliance_id
+    )
+    return query.where(Organisation.id.in_(member_of))
+
+
+def organisation(user: User, uuid: str) -> Organisation | None:
+    """The organisation with this identifier if ``user`` may see it."""
+    return (
+        db.session.execute(organisations(user).where(Organisation.uuid == uuid)).unique().scalar_one_or_none()
+    )
+
+
+def ats_choices(user: User) -> tuple[str, ...]:
+    """The ATS an account may give a listing or an alliance."""
+    return territory.ATS_NAMES if user.role == "admin" else (user.ats,)
+
+
+def alliance_names(user: User) -> list[str]:
+    """The alliances an account may give a listing."""
+    return [row.name for row in db.session.execute(alliances(user)).scalars()]
+
+
+def listing_problems(user: User, listing: ListingInput) -> list[FieldError]:
+    """Why ``user`` may not save ``listing`` (its ATS or alliance is outside their territory), if at all."""
+    problems = []
+    if listing.ats not in ats_choices(user):
+        problems.append(FieldError("ats", _l("is outside your territory (ATS %(ats)s)", ats=user.ats)))
+    if user.role == "alliance_editor" and listing.alliance.lower() != (user.alliance.name.lower()):
+        problems.append(
+            FieldError("alliance", _l("must be your alliance, %(name)s", name=user.alliance.name))
+        )
+    return problems
+
+
+def import_refusals(user: User):
+    """For an import by ``user``: why a row may not be written (its territory, or the listing it updates)."""
+
+    def refusals(listing: ListingInput, existing: Service | None) -> list[tuple[str, object]]:
+        problems = [(problem.column, problem.message) for problem in listing_problems(user, listing)]
+        if existing is not None and user.role != "admin" and existing.ats != user.ats:
+            problems.append(("external_id", _l("belongs to a listing of another territory")))
+        return problems
+
+    return refusals
+
+
+# --- the backend's lists and counts ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListingFilter:
+    """What the listings page is narrowed to (empty values: no filter)."""
+
+    status: str = ""
+    category: str = ""
+    stale: bool = False  # overdue for verification (each listing has its own review interval)
+    waiting: bool = False  # in review, or published with changes waiting for review
+    text: str = ""  # in the title or the external identifier, whatever the case
+
+
+def _waiting() -> ColumnElement[bool]:
+    # The listings with changes waiting are looked up in their own (partial) index, not among all rows.
+    pending = db.select(Service.id).where(Service.draft.is_not(None))
+    return or_(Service.status == "in_review", Service.id.in_(pending))
+
+
+def _conditions(user: User, wanted: ListingFilter, today: date) -> list[ColumnElement[bool]]:
+    conditions = territory_of(user)
+    if wanted.status:
+        conditions.append(Service.status == wanted.status)
+    if wanted.category:
+        conditions.append(Service.category == wanted.category)
+    if wanted.waiting:
+        conditions.append(_waiting())
+    if wanted.stale:
+        conditions.append(overdue(today))
+    if wanted.text:
+        pattern = f"%{wanted.text.lower()}%"
+        conditions.append(
+            or_(func.lower(Service.title).like(pattern), func.lower(Service.external_id).like(pattern))
+        )
+    return conditions
+
+
+@dataclass(frozen=True)
+class ListingsPage:
+    """One page of an account's listings: the page's listings, how many match, the page shown, the pages."""
+
+    listings: list[Service]
+    total: int
+    page: int
+    pages: int
+
+
+def listings_page(
+    user: User, wanted: ListingFilter, page: int, per_page: int, *, today: date | None = None
+) -> ListingsPage:
+    """The ``page``-th page of the account's listings matching ``wanted``, most recently changed first.
+
+    A page past the last shows the last one. The page's ids are chosen first, in the index of the order,
+    then only those listings are read (without their provider, alliance or coverage, which the list does not
+    show; they load if asked for): far pages do not carry every skipped listing through the sort.
+    """
+    conditions = _conditions(user, wanted, today or date.today())
+    total = db.session.execute(db.select(func.count()).select_from(Service).where(*conditions)).scalar_one()
+    page = page_within(page, total, per_page)
+    chosen = list(
+        db.session.execute(
+            db.select(Service.id)
+            .where(*conditions)
+            .order_by(Service.updated_at.desc(), Service.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        ).scalars()
+    )
+    rows = db.session.execute(db.select(Service).where(Service.id.in_(chosen)).options(lazyload("*")))
+    by_id = {service.id: service for service in rows.scalars()}
+    listings = [by_id[service_id] for service_id in chosen if service_id in by_id]
+    return ListingsPage(listings, total, page, page_count(total, per_page))
+
+
+def listings_for_export(user: User, wanted: ListingFilter, *, today: date | None = None) -> list[Service]:
+    """Every listing of the account matching ``wanted``, by ``external_id`` (what the CSV export writes)."""
+    query = db.select(Service).where(*_conditions(user, wanted, today or date.today()))
+    return list(db.session.execute(query.order_by(Service.external_id)).unique().scalars())
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What needs an account's attention: listings by status, waiting for review, overdue, open suggestions."""
+
+    by_status: dict[str, int]
+    waiting: int
+    overdue: int
+    feedback: int
+
+
+def dashboard(user: User, *, today: date | None = None) -> Dashboard:
+    """The counts of the account's dashboard, each one counted by the database."""
+    scoped = territory_of(user)
+
+    def count(*conditions: ColumnElement[bool]) -> int:
+        query = db.select(func.count()).select_from(Service).where(*scoped, *conditions)
+        return db.session.execute(query).scalar_one()
+
+    by_status = dict(
+        db.session.execute(
+            db.select(Service.status, func.count()).where(*scoped).group_by(Service.status)
+        ).all()
+    )
+    published_overdue = count(Service.status == "published", overdue(today or date.today()))
+    return Dashboard(
+        by_status=by_status,
+        waiting=count(_waiting()),
+        overdue=published_overdue,
+        feedback=db.session.execute(
+            _open_feedback(user).with_only_columns(func.count(Feedback.id))
+        ).scalar_one(),
+    )
+
+
+def overdue_listings(user: User, *, today: date | None = None) -> list[Service]:
+    """The account's published listings whose review interval has passed, never checked first, then the
+    oldest check."""
+    query = (
+        services(user)
+        .where(Service.status == "published", overdue(today or date.today()))
+        .order_by(case((Service.last_verified.is_(None), 0), else_=1), review_due(), Service.id)
+    )
+    return list(db.session.execute(query).unique().scalars())
+
+
+def published_listings(user: User) -> list[Service]:
+    """The account's published listings."""
+    return list(db.session.execute(services(user).where(Service.status == "published")).unique().scalars())
+
+
+def _open_feedback(user: User):
+    query = db.select(Feedback).where(Feedback.status == "open")
+    scoped = territory_of(user)
+    if scoped:
+        query = query.where(Feedback.service_id.in_(db.select(Service.id).where(*scoped)))
+    return query
+
+
+def open_feedback(user: User) -> list[Feedback]:
+    """The open corrections suggested by the public for the account's listings, newest first."""
+    return list(db.session.execute(_open_feedback(user).order_by(Feedback.created_at.desc())).scalars())
+
+
+def feedback(user: User, feedback_id: int) -> Feedback | None:
+    """The suggestion with this id if it is about a listing of the account's territory."""
+    item = db.session.get(Feedback, feedback_id)
+    return item if item is not None and service_by_id(user, item.service_id) is not None else None
+
+
+def organisation_list(user: User, text: str = "", limit: int = 500) -> list[Organisation]:
+    """The organisations of the account's territory by name, those whose name holds ``text`` if given."""
+    query = organisations(user)
+    if text:
+        query = query.where(Organisation.name.ilike(f"%{text}%"))
+    return list(db.session.execute(query.limit(limit)).unique().scalars())
+
+
+def organisation_names(user: User) -> list[str]:
+    """The names of the organisations of the account's territory, by name."""
+    return list(db.session.execute(organisations(user).with_only_columns(Organisation.name)).scalars())
+
+
+def alliance_list(user: User) -> list[Alliance]:
+    """The alliances of the account's territory, by ATS and name."""
+    return list(db.session.execute(alliances(user)).unique().scalars())
