@@ -128,11 +128,9 @@ def _on_listings_committed(sender, service_ids: Iterable[int], generation: int |
 
 
 def init_app(app: Flask) -> None:
-    """Keep the index of ``app`` in step with its database, from now on and at start.
+    """Keep the index of ``app`` in step with its database from now on.
 
-    With a search process (``SEARCH_SERVICE_SOCKET``) the check at start is the search process's own.
+    Never checks, rebuilds or repairs the index itself: that is ``flask setup``'s work (:func:`ensure_index`),
+    so that building an app (``flask users list``) never waits for a rebuild.
     """
     events.listings_committed.connect(_on_listings_committed)
-    if app.config.get("SEARCH_CHECK_AT_START", True) and not app.config.get("SEARCH_SERVICE_SOCKET"):
-        with app.app_context():
-            ensure_index()

@@ -25,6 +25,7 @@ the project pins; ``tests/test_search_engine.py`` compares every read with Whoos
 from __future__ import annotations
 
 import io
+import os
 import struct
 import threading
 import zlib
@@ -295,11 +296,16 @@ class _Registry:
             return cache
 
     def keep_only(self, index_path: str, segment_ids: Iterable[str]) -> None:
-        """Forget the segments of ``index_path`` that are no longer in the index (merged away)."""
+        """Forget the segments of ``index_path`` that are no longer in the index (merged away), and every
+        segment of the folders it replaced (beside it, in the same ``SEARCH_INDEX_DIR``)."""
         wanted = set(segment_ids)
+        root = os.path.dirname(index_path)
         with self.lock:
-            for key in [key for key in self.segments if key[0] == index_path and key[1] not in wanted]:
-                self.postings -= self.segments.pop(key).size
+            for key in list(self.segments):
+                if (key[0] == index_path and key[1] not in wanted) or (
+                    key[0] != index_path and os.path.dirname(key[0]) == root
+                ):
+                    self.postings -= self.segments.pop(key).size
 
     def note(self, added: int) -> None:
         with self.lock:

@@ -3,14 +3,16 @@
 Reached through the front door, :mod:`welfarepoint.search` (nothing else imports this module or Whoosh): by a
 worker that searches itself, or by the instance's search process (``search/service.py``) for its workers.
 
-- :func:`listings_committed` writes every committed catalog change to the index right after the commit, and
-  :func:`ensure_index` rebuilds or repairs a missing, stale or corrupt index at start.
+- :func:`listings_committed` writes every committed catalog change to the index right after the commit;
+  :func:`catch_up` writes what another instance committed before the index is read;
+  :func:`ensure_index` (``flask setup``) rebuilds a missing or corrupt index aside and repairs a stale one.
 - :func:`query` searches, with :class:`Filters`, and returns a :class:`SearchResult`.
 - :func:`rebuild` and :func:`sync` are what ``flask search reindex`` runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -18,12 +20,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import inspect, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
@@ -31,7 +32,7 @@ from welfarepoint.bounded import Bounded
 from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db
 from welfarepoint.search import engine as _engine
-from welfarepoint.search.index import SearchIndex, get_index
+from welfarepoint.search.index import SearchIndex, file_lock, get_index
 from welfarepoint.search.index import forget_all as _forget_indexes
 from welfarepoint.search.querying import run as run_query
 from welfarepoint.search.results import Filters, Hit, SearchResult
@@ -63,14 +64,14 @@ def _index() -> SearchIndex:
 
 @contextmanager
 def _exclusive(search_index: SearchIndex, settled: Callable[[], bool] | None = None) -> Iterator[bool]:
-    """Serialise rebuilds, repairs and the writing of a commit across processes (never nested in one).
+    """Serialise repairs and the writing of a commit across processes (never nested in one).
 
     Yields True with the lock held. With ``settled``, a process that finds the lock taken asks it every
     couple of milliseconds and, once it is true, goes on without the lock (yields False): a search waiting
-    for another process's commit to reach the index need not also wait for that process's merge after it.
+    for another process's commit to reach the index need not wait any longer than that.
     """
-    search_index.path.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = Path(str(search_index.path) + ".lock")
+    lock_path = search_index.root / "write.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
     with lock_path.open("a") as handle:
         if settled is None:
             fcntl.flock(handle, fcntl.LOCK_EX)
@@ -93,14 +94,11 @@ def _exclusive(search_index: SearchIndex, settled: Callable[[], bool] | None = N
 LOCK_POLL_SECONDS = 0.002
 
 
-def _published(session: Session, ids: Iterable[int] | None = None, between: tuple[int, int] | None = None):
-    """Published listings (all, these ids, or those with ids ``between`` two, both included), loaded in batches
-    so a large catalog never sits in memory."""
+def _published(session: Session, ids: Iterable[int] | None = None):
+    """Published listings (all, or these ids), loaded in batches so a large catalog never sits in memory."""
     id_query = select(Service.id).where(Service.status == "published").order_by(Service.id)
     if ids is not None:
         id_query = id_query.where(Service.id.in_(list(ids)))
-    if between is not None:
-        id_query = id_query.where(Service.id.between(*between))
     wanted = list(session.execute(id_query).scalars())
     for start in range(0, len(wanted), BATCH):
         batch = wanted[start : start + BATCH]
@@ -109,48 +107,35 @@ def _published(session: Session, ids: Iterable[int] | None = None, between: tupl
         session.expunge_all()
 
 
-#: From this many published listings a rebuild writes them in ``REBUILD_PROCESSES`` processes at once (as many
-#: as the machine has cores, if fewer), each reading and analysing its share of the listings.
+#: From this many published listings a rebuild analyses them in ``REBUILD_PROCESSES`` processes (Whoosh's
+#: multiprocessing writer; as many as the machine has cores, if fewer).
 PARALLEL_REBUILD_FROM = 2000
 REBUILD_PROCESSES = 2
 
 
 def rebuild() -> int:
-    """Rebuild the whole index from the published listings in the database; return how many."""
+    """Rebuild the whole index from the published listings into a new folder, then swap it in; return how many.
+
+    Every process keeps searching the old index meanwhile. The catalog's generation is read before the
+    listings: a commit made during the rebuild leaves the new index behind that number, and the first search
+    after the swap writes it (see :func:`catch_up`).
+    """
     search_index = _index()
-    with _exclusive(search_index):
-        with Session(db.engine) as session:
-            ids = list(
-                session.execute(
-                    select(Service.id).where(Service.status == "published").order_by(Service.id)
-                ).scalars()
-            )
-        processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if len(ids) >= PARALLEL_REBUILD_FROM else 1
-        count = search_index.rebuild(*_shares(ids, processes))
-    log.info("search index rebuilt with %d listings in %s", count, search_index.path)
-    return count
-
-
-def _shares(ids: list[int], processes: int) -> list[Callable[[], Iterator[dict]]]:
-    """The documents of ``ids`` (in order) as ``processes`` sources of consecutive listings."""
-    if processes <= 1 or not ids:
-        return [partial(_documents, None, forked=False)]
-    size = -(-len(ids) // processes)
-    return [
-        partial(_documents, (ids[start], ids[min(start + size, len(ids)) - 1]), forked=True)
-        for start in range(0, len(ids), size)
-    ]
-
-
-def _documents(between: tuple[int, int] | None, forked: bool) -> Iterator[dict]:
-    """The index documents of the published listings (those with ids ``between`` two, or all)."""
-    if forked:  # in a child process: connections of its own, the parent's left alone
-        db.engine.dispose(close=False)
+    generation = _catalog_generation()
     with Session(db.engine) as session:
-        for service in _published(session, between=between):
-            yield document(service)
-    if forked:  # and closed before the child ends, not dropped
-        db.engine.dispose()
+        count = session.execute(
+            select(func.count()).select_from(Service).where(Service.status == "published")
+        ).scalar_one()
+        processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
+
+        def prepare(folder: Path) -> None:
+            if generation is not None:
+                _write_marker(folder, generation)
+
+        documents = (document(service) for service in _published(session))
+        written = search_index.rebuild(documents, processes, prepare)
+    log.info("search index rebuilt with %d listings in %s", written, search_index.path)
+    return written
 
 
 def sync() -> tuple[int, int]:
@@ -182,27 +167,29 @@ def _sync(search_index: SearchIndex) -> tuple[int, int]:
         if stale or gone:
             documents = [document(service) for service in _published(session, stale)] if stale else []
             search_index.write(documents, gone)
-            search_index.tidy()
     if stale or gone:
         log.info("search index repaired: %d listings written, %d removed", len(stale), len(gone))
     return len(stale), len(gone)
 
 
 def ensure_index() -> str:
-    """At start: rebuild a missing or unreadable index, repair a stale one. Never raises; returns what it did."""
+    """At start (``flask setup``): remove leftovers, rebuild a missing or unreadable index (aside, while the
+    old one serves), repair a stale one. Never raises; returns what it did."""
     search_index = _index()
     try:
         if not inspect(db.engine).has_table(Service.__tablename__):
             log.info("search index not checked: the database is not set up yet (run `flask setup`)")
             return "no database"
+        with file_lock(search_index.root / "rebuild.lock"):
+            search_index.clean()
         if not search_index.exists():
-            log.warning("search index missing or from an older version in %s: rebuilding", search_index.path)
+            log.warning("search index missing or from an older version in %s: rebuilding", search_index.root)
             rebuild()
             return "rebuilt"
         try:
             written, deleted = sync()
         except Exception:
-            log.exception("search index in %s is unreadable: rebuilding", search_index.path)
+            log.exception("search index in %s is unreadable: rebuilding", search_index.root)
             rebuild()
             return "rebuilt"
         return "repaired" if written or deleted else "current"
@@ -211,7 +198,7 @@ def ensure_index() -> str:
         return "no database"
     except Exception:
         log.exception(
-            "search index could not be prepared in %s; searches will fail until it is", search_index.path
+            "search index could not be prepared in %s; searches will fail until it is", search_index.root
         )
         return "failed"
     finally:
@@ -241,14 +228,8 @@ def listings_committed(service_ids: Iterable[int], generation: int | None = None
     except Exception:
         # The database change stands; the index is repaired from it at the next start or `flask search reindex`.
         log.exception("could not update the search index for listings %s", sorted(service_ids))
-        _index().path.joinpath("needs-sync").touch()
-        return
-    try:
-        if search_index.needs_tidy():  # after the lock is let go: other processes find the change first
-            with _exclusive(search_index):
-                search_index.tidy()
-    except Exception:  # the index stays correct, with a few more segments than it needs
-        log.exception("could not merge the small segments of the search index")
+        with contextlib.suppress(OSError):
+            _index().path.joinpath("needs-sync").touch()
 
 
 #: Results kept per process (some 6 kB each); results pages are kept besides, drawn (`public/views.py`).
@@ -273,7 +254,7 @@ def query(
     text = normalise_query(text)
     filters = filters or Filters()
     today = today or date.today()
-    key = (str(search_index.path), search_index.generation(), text, filters, page, per_page, today)
+    key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today)
     cached = _results.get(key)
     if cached is not None:
         return cached
@@ -304,11 +285,12 @@ def catch_up() -> SearchIndex:
     A failed index update of this process (``needs-sync``) is repaired the same way.
     """
     search_index = _index()
-    wanted = _catalog_generation() if current_app.config.get("SEARCH_FOLLOW_DATABASE", True) else None
+    wanted = _catalog_generation()
 
     def behind() -> bool:
-        return search_index.path.joinpath("needs-sync").exists() or (
-            wanted is not None and wanted != _read_marker(search_index)
+        folder = search_index.path
+        return folder.joinpath("needs-sync").exists() or (
+            wanted is not None and wanted != _read_marker(folder)
         )
 
     if behind():
@@ -317,25 +299,26 @@ def catch_up() -> SearchIndex:
             # repairing the index already: asked again while waiting, and with the lock held.
             with _exclusive(search_index, settled=lambda: not behind()) as held:
                 if held and behind():
+                    folder = search_index.path
                     _sync(search_index)
-                    search_index.path.joinpath("needs-sync").unlink(missing_ok=True)
+                    folder.joinpath("needs-sync").unlink(missing_ok=True)
                     if wanted is not None:
-                        _write_marker(search_index, wanted)
+                        _write_marker(folder, wanted)
         except Exception:
             log.exception("search index could not catch up with the database")
     return search_index
 
 
-def _read_marker(search_index: SearchIndex) -> int | None:
-    """The catalog generation this index is known to reflect (None when unknown)."""
+def _read_marker(folder: Path) -> int | None:
+    """The catalog generation the index in ``folder`` is known to reflect (None when unknown)."""
     try:
-        return int((search_index.path / GENERATION_FILE).read_text())
+        return int((folder / GENERATION_FILE).read_text())
     except (FileNotFoundError, ValueError):
         return None
 
 
-def _write_marker(search_index: SearchIndex, generation: int) -> None:
-    marker = search_index.path / GENERATION_FILE
+def _write_marker(folder: Path, generation: int) -> None:
+    marker = folder / GENERATION_FILE
     temporary = marker.with_suffix(f".{os.getpid()}.tmp")
     temporary.write_text(str(generation))
     temporary.replace(marker)
@@ -350,8 +333,9 @@ def _advance_marker(search_index: SearchIndex, generation: int) -> None:
     point of view); otherwise the next :func:`catch_up` compares everything. Without this, every worker of
     every instance would compare the whole catalog with its index after each publication.
     """
-    if _read_marker(search_index) == generation - 1:
-        _write_marker(search_index, generation)
+    folder = search_index.path
+    if _read_marker(folder) == generation - 1:
+        _write_marker(folder, generation)
 
 
 def forget_all() -> None:
