@@ -632,3 +632,38 @@ def test_a_rebuild_in_two_processes_finds_what_a_rebuild_in_one_finds(demo_app, 
         assert search.rebuild() == published
         assert segment_count(search_local.catch_up()) == 1
         assert answers() == in_two and in_two[0][0] == published
+
+
+def test_threads_of_one_process_search_and_match_at_once_and_find_what_one_thread_finds(demo_app):
+    """gthread workers: each thread borrows a searcher; the caches they share give every thread the same answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from werkzeug.datastructures import MultiDict
+
+    from welfarepoint.matching.runner import run_questionnaire
+
+    asked = [("centro estivo", Filters()), ("anziani", Filters(ats="Montagna")), ("after school", Filters())]
+    asked += [
+        ("", Filters(audience="persons")),
+        ("doposcuola sondrio", Filters()),
+        ("centro estvo", Filters()),
+    ]
+    answers = MultiDict([("municipality", "014061"), ("child_age", "8"), ("needs", "before_school")])
+
+    def one(number: int):
+        with demo_app.test_request_context():
+            text, filters = asked[number % len(asked)]
+            result = search.query(text, filters, per_page=20, today=TODAY)
+            _profile, errors, matched = run_questionnaire(answers, "persons", "it")
+            assert not errors
+            return (number % len(asked), result.total, ids(result), result.facets), len(matched.matches)
+
+    serial = {found[0][0]: found for found in map(one, range(len(asked)))}
+    assert (
+        all(found[1] for found in serial.values())
+        and sum(bool(found[0][1]) for found in serial.values()) >= 4
+    )
+    search.forget_all()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(one, range(60)))
+    assert all(found == serial[found[0][0]] for found in together)

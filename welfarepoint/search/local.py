@@ -1,7 +1,6 @@
 """Search done in this process: the Whoosh index of published listings, its caches, and keeping it in step.
 
-Reached through the front door, :mod:`welfarepoint.search` (nothing else imports this module or Whoosh): by a
-worker that searches itself, or by the instance's search process (``search/service.py``) for its workers.
+Reached through the front door, :mod:`welfarepoint.search` (nothing outside the package imports Whoosh).
 
 - :func:`listings_committed` writes every committed catalog change to the index right after the commit;
   :func:`catch_up` writes what another instance committed before the index is read;
