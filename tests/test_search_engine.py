@@ -1,15 +1,17 @@
 """The search engine reads Whoosh's postings itself: its scores must be Whoosh's, segment after segment.
 
-``welfarepoint.search.engine`` depends on the block layout of ``whoosh-reloaded`` 2.7.5; these tests compare it
-with Whoosh's own matchers, so that a Whoosh upgrade that changes the layout fails here, not in production.
+Every test runs twice: through Whoosh's public reader API, and through the fast path written for
+``whoosh-reloaded`` 2.7.5 (``search/whoosh_fast.py``); both are compared with Whoosh's own searcher, so that a
+Whoosh upgrade that changes its files fails here, not in production.
 """
 
 from __future__ import annotations
 
 import pytest
-from whoosh.query import Term
+import whoosh
+from whoosh.query import And, Or, Term
 
-from welfarepoint.search import engine
+from welfarepoint.search import engine, querying, whoosh_fast
 from welfarepoint.search.engine import Alternative, NearWords, SearcherView
 from welfarepoint.search.index import BLOCK_LIMIT, SearchIndex
 
@@ -37,6 +39,24 @@ def add_segment(search_index: SearchIndex, docs=(), delete=()) -> None:
     for doc in docs:
         writer.add_document(**doc)
     writer.commit(merge=False)
+
+
+@pytest.fixture(params=["fast path", "public API"], autouse=True)
+def reading(request, monkeypatch):
+    """Each test once through Whoosh's public reader API, once through the fast path (where it is enabled)."""
+    if request.param == "public API":
+        monkeypatch.setattr(whoosh_fast, "ENABLED", False)
+    elif not whoosh_fast.ENABLED:
+        pytest.skip(f"the fast path is for Whoosh {whoosh_fast.WRITTEN_FOR} only")
+    engine.forget_all()
+    yield request.param
+    engine.forget_all()
+
+
+def test_the_fast_path_is_on_for_the_version_it_was_written_for_only(reading):
+    assert (whoosh.versionstring() == whoosh_fast.WRITTEN_FOR) == (
+        reading == "public API" or whoosh_fast.ENABLED
+    )
 
 
 @pytest.fixture
@@ -233,38 +253,6 @@ def test_facet_sets_follow_each_segments_deletions_from_one_searcher_to_the_next
     assert sets() == {"1": {"1", "4", "5", "7"}, "2": {"3"}}
 
 
-def test_the_repaired_whoosh_writes_and_reads_terms_files_byte_for_byte(tmp_path):
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.filedb.filetables import HashReader, HashWriter
-
-    from welfarepoint.search import patches
-
-    storage = FileStorage(str(tmp_path))
-    items = [(f"key{number}".encode(), f"value{number}".encode()) for number in range(500)]
-
-    def write(name: str, write_hashes) -> bytes:
-        writer = HashWriter(storage.create_file(name))
-        writer._write_hashes = write_hashes.__get__(writer)
-        writer.add_all(items)
-        writer.close()
-        return (tmp_path / name).read_bytes()
-
-    assert write("ours", patches.write_hash_tables) == write(
-        "whooshs", patches.ORIGINALS[(HashWriter, "_write_hashes")]
-    )
-    ours = HashReader.open(storage, "ours")
-    whooshs = HashReader.__new__(HashReader)
-    patches.ORIGINALS[(HashReader, "__init__")](
-        whooshs, storage.open_file("ours"), storage.file_length("ours")
-    )
-    try:
-        assert ours.tables == whooshs.tables and ours.endofdata == whooshs.endofdata
-        assert all(ours[key] == value for key, value in items)
-    finally:
-        ours.close()
-        whooshs.close()
-
-
 def test_long_postings_lists_read_across_blocks_like_whoosh(index):
     """Postings are written in blocks (``index.BLOCK_LIMIT``), each block's ids counted again from 0."""
     texts = [
@@ -290,3 +278,34 @@ def test_a_segment_without_a_numeric_column_reads_as_its_default(index):
         view = SearcherView(searcher, searcher.wp_path)
         assert view.numbers("age_min").tolist() == [0] * 5
         assert view.numbers("age_max").tolist() == [MAX_INDEXED_AGE] * 5
+
+
+def whoosh_query(concepts) -> And:
+    """The query Whoosh would run for the engine's concepts: every concept (an ``Or`` of its alternatives),
+    each alternative all its words in its field, boosted."""
+    return And(
+        [
+            Or([And([Term(a.field, token, boost=a.boost) for token in a.tokens]) for a in alternatives])
+            for alternatives in concepts
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["centro estivo", "compiti pomeriggio", "piscina bambini", "aiuto compiti", "doposcuola"]
+)
+def test_a_whole_query_scores_as_whooshs_own_searcher_scores_it(index, text):
+    """Synonyms, several fields with their boosts, several words: the same documents and BM25F scores."""
+    index.rebuild(documents())
+    add_segment(index, documents(first=6, texts=TEXTS[1:3]), delete=[4])
+    with index.searcher() as searcher:
+        concepts = querying.text_concepts(text)
+        scored = querying._Scored(searcher, text)
+        found = {
+            searcher.stored_fields(docnum)["id"]: float(scored.scores[docnum])
+            for docnum in scored.docs.nonzero()[0].tolist()
+        }
+        expected = {hit["id"]: hit.score for hit in searcher.search(whoosh_query(concepts), limit=None)}
+    assert expected and found.keys() == expected.keys()
+    for key, score in expected.items():
+        assert found[key] == pytest.approx(score, rel=1e-6)

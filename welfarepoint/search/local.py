@@ -149,7 +149,7 @@ def _sync(search_index: SearchIndex) -> tuple[int, int]:
         published = (
             select(Service.id, Service.version).where(Service.status == "published").order_by(Service.id)
         )
-        # In batches: the ORM would hold every row at once (22 MB more at a worker's start at 100,000 listings).
+        # In batches: the ORM would hold every row at once.
         rows = session.execute(published.execution_options(yield_per=5000))
         wanted = np.fromiter((value for row in rows for value in row), dtype=np.int64).reshape(-1, 2)
         indexed_ids, indexed_versions = search_index.indexed_versions()
@@ -231,7 +231,7 @@ def listings_committed(service_ids: Iterable[int], generation: int | None = None
             _index().path.joinpath("needs-sync").touch()
 
 
-#: Results kept per process (some 6 kB each); results pages are kept besides, drawn (`public/views.py`).
+#: Results kept per process; results pages are kept besides, drawn (`public/views.py`).
 RESULT_CACHE_SIZE = 512
 _results = Bounded(RESULT_CACHE_SIZE)
 

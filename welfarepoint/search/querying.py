@@ -35,6 +35,8 @@ VARIANT_BOOST = 0.6
 #: Short fields, where synonyms are looked for too.
 SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
+#: Words Whoosh's correctors suggest for a typed word, at most (the nearest and most used is kept).
+SUGGESTIONS = 20
 
 
 _ANALYZERS = {"it": italian_analyzer(), "en": english_analyzer(), "plain": plain_analyzer()}
@@ -247,10 +249,9 @@ def _closest(searcher, word: str) -> str | None:
         if candidate != word and candidate[:1] == word[:1] and edit_distance(word, candidate) <= maxdist
     }
     if not candidates:
-        whoosh_correctors = (searcher.corrector("spell"), _synonym_corrector())
-        for corrector in whoosh_correctors:
+        for corrector in (searcher.corrector("spell"), _synonym_corrector()):
             # Whoosh's MultiCorrector mixes up (score, word) pairs: ask each corrector on its own.
-            candidates.update(suggestion for _score, suggestion in corrector._suggestions(word, maxdist, 1))
+            candidates.update(corrector.suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
         candidates.discard(word)
     if not candidates:
         return None

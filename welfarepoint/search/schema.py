@@ -54,10 +54,6 @@ def build_schema() -> Schema:
         # Ages served as two columns (not indexed: a filter compares them once per segment and age).
         age_min=COLUMN(NumericColumn("B", default=0)),
         age_max=COLUMN(NumericColumn("B", default=MAX_INDEXED_AGE)),
-        sizes=KEYWORD(),
-        needs=KEYWORD(),
-        slots=KEYWORD(),
-        languages=KEYWORD(),
     )
 
 
@@ -141,8 +137,4 @@ def document(service: Any) -> dict[str, Any]:
         "coverage": " ".join(coverage),
         "age_min": age_bounds(service.age_min, service.age_max)[0],
         "age_max": age_bounds(service.age_min, service.age_max)[1],
-        "sizes": " ".join(service.company_sizes) or "any",
-        "needs": " ".join(service.needs),
-        "slots": " ".join(service.time_slots),
-        "languages": " ".join(service.languages),
     }
