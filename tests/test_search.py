@@ -18,7 +18,6 @@ from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.extensions import db
 from welfarepoint.insights.models import SearchCount
 from welfarepoint.search import Filters
-from welfarepoint.search import local as search_local
 from welfarepoint.search import querying as search_query
 from welfarepoint.search.analysis import italian_analyzer
 from welfarepoint.search.querying import tie_break
@@ -197,7 +196,7 @@ def test_filter_sets_kept_stay_within_their_bound_and_never_change_an_answer(app
             for age in (8, 70):  # another key, so that the results cache does not answer
                 found = set(ids(find(app, municipality=municipality, age=age)))
                 assert found == {s for s in expected if s in set(ids(find(app, age=age)))}
-    with app.test_request_context(), search_local._index().searcher() as searcher:
+    with app.test_request_context(), search._index().searcher() as searcher:
         kept = searcher.wp_cache["sets"]
         assert len(kept.items) == 1 and kept.size == next(iter(kept.items.values())).nbytes
 
@@ -257,6 +256,48 @@ def test_matched_words_are_highlighted_and_escaped(app):
 def test_italian_analysis_folds_accents_drops_stop_words_and_stems_well():
     tokens = [t.text for t in italian_analyzer()("Perché più anziano anziani città è caregivers")]
     assert tokens == ["anzian", "anzian", "citt", "caregiver"]
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_the_one_step_word_filter_gives_what_whooshs_chain_of_filters_gives(language):
+    from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StopFilter
+    from whoosh.lang import stemmer_for_language
+    from whoosh.support.charset import accent_map
+
+    from welfarepoint.search import analysis
+
+    stops, overrides = (
+        (analysis.italian_stop_words(), analysis.ITALIAN_STEM_OVERRIDES)
+        if language == "it"
+        else (analysis.english_stop_words(), analysis.ENGLISH_STEM_OVERRIDES)
+    )
+    stem = stemmer_for_language(language)
+
+    def stemmed(tokens):
+        for token in tokens:
+            if not token.stopped:
+                token.text = overrides.get(token.text) or stem(token.text)
+            yield token
+
+    whooshs = (
+        RegexTokenizer(analysis.TOKEN_PATTERN)
+        | LowercaseFilter()
+        | StopFilter(stoplist=stops, minsize=1)
+        | CharsetFilter(accent_map)
+    )
+    ours = analysis.italian_analyzer() if language == "it" else analysis.english_analyzer()
+    synonyms = (Path(analysis.__file__).parent / "synonyms.txt").read_text(encoding="utf-8").splitlines()
+    texts = (
+        synonyms + [str(cells) for cells in LISTINGS] + ["Perché più Anziani, È CITTÀ; l'ASILO nido, after"]
+    )
+    for text in texts:
+        for options in ({}, {"mode": "index"}, {"removestops": False, "chars": True, "mode": "index"}):
+            expected = [
+                (t.text, t.stopped, getattr(t, "startchar", 0)) for t in stemmed(whooshs(text, **options))
+            ]
+            assert [
+                (t.text, t.stopped, getattr(t, "startchar", 0)) for t in ours(text, **options)
+            ] == expected
 
 
 # Whoosh leaves the garbage table of contents open when it fails to read it.
@@ -486,13 +527,13 @@ def test_after_its_own_publication_a_worker_does_not_compare_the_whole_catalog(a
     add(app, external_id="g1", title="Ludoteca del sabato")
     find(app, "ludoteca")  # catches up once: the marker now says which generation the index reflects
     syncs = []
-    compare = search_local._sync
-    monkeypatch.setattr(search_local, "_sync", lambda index: syncs.append(1) or compare(index))
+    compare = search._sync
+    monkeypatch.setattr(search, "_sync", lambda index: syncs.append(1) or compare(index))
     add(app, external_id="g2", title="Ludoteca della domenica")
     assert find(app, "ludoteca").total == 2
     assert syncs == []  # nothing to compare: this process wrote the change itself
     with app.app_context():
-        marker = search_local._index().path / search_local.GENERATION_FILE
+        marker = search._index().path / search.GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))
     assert find(app, "ludoteca").total == 2
     assert syncs == [1]  # a marker that lags is compared (what this test would miss if it watched nothing)
@@ -502,8 +543,8 @@ def test_a_change_the_index_missed_is_still_compared_at_the_next_search(app):
     add(app, external_id="g3", title="Ludoteca del sabato")
     find(app, "ludoteca")
     with app.app_context():
-        index = search_local._index()
-        marker = index.path / search_local.GENERATION_FILE
+        index = search._index()
+        marker = index.path / search.GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))  # as if another instance had committed unseen
         index.write(delete_ids=[db.session.execute(db.select(Service.id)).scalar_one()])
     add(app, external_id="g4", title="Ludoteca della domenica")  # does not move a marker that lags
@@ -559,7 +600,7 @@ def _holding_the_index_lock(app):
     taken, release = threading.Event(), threading.Event()
 
     def hold():
-        with app.app_context(), search_local._exclusive(search_local._index()):
+        with app.app_context(), search._exclusive(search._index()):
             taken.set()
             release.wait(30)
 
@@ -576,7 +617,7 @@ def test_a_search_waits_for_the_index_only_while_it_lags_behind_the_catalog(app)
     add(app, external_id="w1", title="Ludoteca del sabato")
     assert find(app, "ludoteca").total == 1
     with app.app_context():
-        marker = search_local._index().path / search_local.GENERATION_FILE
+        marker = search._index().path / search.GENERATION_FILE
     current = marker.read_text()
     holder, release = _holding_the_index_lock(app)
     try:
@@ -603,7 +644,7 @@ def test_publications_add_segments_that_whoosh_merges_after_a_few(app):
     for number in range(12):
         add(app, external_id=f"m{number}", title=f"Ludoteca numero {number}")
     with app.app_context():
-        assert segment_count(search_local._index()) < 12
+        assert segment_count(search._index()) < 12
     assert find(app, "ludoteca").total == 12
 
 
@@ -623,14 +664,14 @@ def test_a_rebuild_in_two_processes_finds_what_a_rebuild_in_one_finds(demo_app, 
 
     with demo_app.app_context():
         published = db.session.query(Service).filter_by(status="published").count()
-        monkeypatch.setattr(search_local, "PARALLEL_REBUILD_FROM", 1)
+        monkeypatch.setattr(search, "PARALLEL_REBUILD_FROM", 1)
         assert search.rebuild() == published
-        assert segment_count(search_local.catch_up()) >= 2
+        assert segment_count(search.catch_up()) >= 2
         in_two = answers()
         assert db.session.query(Service).filter_by(status="published").count() == published
-        monkeypatch.setattr(search_local, "PARALLEL_REBUILD_FROM", 10**9)
+        monkeypatch.setattr(search, "PARALLEL_REBUILD_FROM", 10**9)
         assert search.rebuild() == published
-        assert segment_count(search_local.catch_up()) == 1
+        assert segment_count(search.catch_up()) == 1
         assert answers() == in_two and in_two[0][0] == published
 
 

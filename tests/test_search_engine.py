@@ -176,8 +176,12 @@ def test_segment_caches_outlive_a_commit_and_go_with_merged_segments(index):
     add_segment(index, documents(first=6, texts=TEXTS[:1]))
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
-        cached = {cache.segment_id: cache for _reader, _offset, cache in view.leaves}
-        assert ("body", "bambin") in cached[first].terms  # read before the commit, not again
+        cached = {cache.key[1]: cache.key for _reader, _offset, cache in view.leaves}
+        assert (
+            cached[first],
+            "body",
+            "bambin",
+        ) in engine._postings.items  # read before the commit, not again
     index.rebuild(documents())  # every old segment is gone
     with index.searcher() as searcher:
         SearcherView(searcher, searcher.wp_path)
@@ -211,7 +215,7 @@ def test_an_empty_index_finds_nothing_without_an_error(index):
 
 def test_the_postings_kept_stay_within_their_bound(index, monkeypatch):
     index.rebuild(documents())
-    monkeypatch.setattr(engine, "MAX_CACHED_POSTINGS", 6)
+    monkeypatch.setattr(engine._postings, "limit", 6)
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
         for term in (
@@ -229,7 +233,7 @@ def test_the_postings_kept_stay_within_their_bound(index, monkeypatch):
                 for d in matches(view.concept((Alternative("body", (term,)),)))
             }
             assert found == expected  # dropping old terms never changes an answer
-            assert engine._registry.postings <= 6
+            assert engine._postings.size <= 6 or len(engine._postings.items) == 1
 
 
 def test_facet_sets_follow_each_segments_deletions_from_one_searcher_to_the_next(index):

@@ -22,7 +22,7 @@ from welfarepoint import search, territory
 from welfarepoint.api import hsds
 from welfarepoint.catalog import queries
 from welfarepoint.errors import ERROR_TEXTS
-from welfarepoint.search.params import parse_search_args
+from welfarepoint.search_params import parse_search_args
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

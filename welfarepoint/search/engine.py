@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import reduce
@@ -137,16 +136,11 @@ def _one_letter_less(word: str) -> set[str]:
 class SegmentCache:
     """What never changes in one segment: postings, lengths, columns and vocabularies."""
 
-    def __init__(self, segment_id: str):
-        self.segment_id = segment_id
-        self.terms: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+    def __init__(self, key: tuple[str, str]):
+        self.key = key  # (index folder, segment id)
         self.lengths: dict[str, np.ndarray] = {}
         self.vocabularies: dict[str, NearWords] = {}
         self.memos: dict[Any, Any] = {}
-        self.size = 0
-        self.lock = threading.RLock()
-
-    # --- reading -----------------------------------------------------------------------------------------
 
     def _lengths(self, reader, field: str) -> np.ndarray:
         """The field's length byte in every document of the segment (0: none), read at once."""
@@ -165,19 +159,8 @@ class SegmentCache:
         return lengths
 
     def postings(self, reader, field: str, term: str) -> Postings:
-        """The postings of ``term`` in ``field`` of this segment (read once, then from memory)."""
-        key = (field, term)
-        with self.lock:
-            cached = self.terms.get(key)
-            if cached is not None:
-                self.terms.move_to_end(key)
-                return cached
-        found = self._read(reader, field, term)
-        with self.lock:
-            self.terms[key] = found
-            self.size += len(found)
-        _registry.note(len(found))
-        return found
+        """The postings of ``term`` in ``field`` of this segment (read once, then kept in ``_postings``)."""
+        return _postings.get_or_make((self.key, field, term), lambda: self._read(reader, field, term))
 
     def _read(self, reader, field: str, term: str) -> Postings:
         term_bytes = reader.schema[field].to_bytes(term)
@@ -188,15 +171,6 @@ class SegmentCache:
         if not len(ids):
             return EMPTY
         return Postings(ids, weights, self._lengths(reader, field)[ids])
-
-    def drop_oldest(self) -> int | None:
-        """Forget the least recently used term; return how many postings that freed (None: nothing left)."""
-        with self.lock:
-            if not self.terms:
-                return None
-            _key, postings = self.terms.popitem(last=False)
-            self.size -= len(postings)
-            return len(postings)
 
     def numbers(self, reader, name: str) -> np.ndarray:
         """A numeric sortable column as an array (the column's default where the segment has none)."""
@@ -248,25 +222,30 @@ def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray,
     return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32)
 
 
+#: Every segment's postings kept by this process, the least recently used going first.
+_postings = Bounded(
+    MAX_CACHED_POSTINGS, weigh=lambda postings: len(postings) + 1
+)  # a term not found counts too
+
+
 class _Registry:
-    """This process's segment caches, by index folder and segment id; bounded in postings."""
+    """This process's segment caches, by index folder and segment id."""
 
     def __init__(self):
         self.segments: dict[tuple[str, str], SegmentCache] = {}
         self.lock = threading.Lock()
-        self.postings = 0
 
     def segment(self, index_path: str, reader) -> SegmentCache:
         key = (index_path, reader.segment().segment_id())
         with self.lock:
             cache = self.segments.get(key)
             if cache is None:
-                cache = self.segments[key] = SegmentCache(key[1])
+                cache = self.segments[key] = SegmentCache(key)
             return cache
 
     def keep_only(self, index_path: str, segment_ids: Iterable[str]) -> None:
         """Forget the segments of ``index_path`` that are no longer in the index (merged away), and every
-        segment of the folders it replaced (beside it, in the same ``SEARCH_INDEX_DIR``)."""
+        segment of the folders it replaced (beside it, in the same ``SEARCH_INDEX_DIR``); their postings age out."""
         wanted = set(segment_ids)
         root = os.path.dirname(index_path)
         with self.lock:
@@ -274,26 +253,7 @@ class _Registry:
                 if (key[0] == index_path and key[1] not in wanted) or (
                     key[0] != index_path and os.path.dirname(key[0]) == root
                 ):
-                    self.postings -= self.segments.pop(key).size
-
-    def note(self, added: int) -> None:
-        with self.lock:
-            self.postings += added
-            if self.postings <= MAX_CACHED_POSTINGS:
-                return
-            caches = sorted(self.segments.values(), key=lambda cache: -cache.size)
-        for cache in caches:
-            while self.postings > MAX_CACHED_POSTINGS * 0.8:
-                freed = cache.drop_oldest()
-                if freed is None:
-                    break
-                with self.lock:
-                    self.postings -= freed
-
-    def clear(self) -> None:
-        with self.lock:
-            self.segments.clear()
-            self.postings = 0
+                    del self.segments[key]
 
 
 _registry = _Registry()
@@ -301,10 +261,9 @@ _registry = _Registry()
 
 def forget_all() -> None:
     """Drop every segment cache of this process (tests, benchmarks, before a fork)."""
-    _registry.clear()
-
-
-# --- per searcher ------------------------------------------------------------------------------------------
+    with _registry.lock:
+        _registry.segments.clear()
+    _postings.clear()
 
 
 def view(searcher) -> SearcherView:

@@ -1,15 +1,9 @@
 """The index on disk: written aside and swapped in, written one listing at a time, read by pooled searchers.
 
-``SEARCH_INDEX_DIR`` holds index folders (``index-<stamp>``) and a symbolic link, ``live``, to the one every
-process reads. A rebuild writes a new folder with Whoosh's own writer and, once it is complete, replaces the
-link in one ``os.replace``: until then every process keeps searching the old folder, and a rebuild that dies
-halfway leaves it serving. The folder replaced last stays (``previous``) for processes still reading it; older
-ones and a dead rebuild's are removed by the next rebuild or start (:meth:`SearchIndex.clean`).
-
-Every segment is written non-compound (opening a searcher then costs well under a millisecond and no copy of
-the index). Writers are serialised by Whoosh's lock. Searchers are kept in a small per-process pool (a thread
-borrows one for a query and gives it back) and replaced when the index or the live folder changed, so a listing
-committed by any process is found on the next request of every process.
+``SEARCH_INDEX_DIR`` holds index folders and ``live``, a symbolic link to the one every process reads; a
+rebuild writes a new folder and replaces the link when it is complete (``docs/search.md``). Segments are
+non-compound (a new searcher costs no copy of the index). Searchers are pooled per process (a thread borrows
+one per query) and replaced when the index or the live folder changed.
 """
 
 from __future__ import annotations
@@ -30,7 +24,6 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import LockError
 
 from welfarepoint.search.engine import view
 from welfarepoint.search.schema import build_schema
@@ -50,21 +43,47 @@ REBUILD_LIMIT_MB = 256
 SCHEMA_VERSION = "11"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
 
 
+class Codec(W3Codec):
+    """Whoosh's W3 codec without the shortest and longest field length of each postings block.
+
+    Only Whoosh's own searcher reads them (to skip blocks that cannot reach its best results when asked for a
+    few; search scores every posting itself), and Whoosh's writer finds them by reading each posting's field
+    length back from the file, a large share of a rebuild.
+    """
+
+    length_stats = False
+
+
 def codec() -> W3Codec:
-    """Whoosh's codec with postings blocks of ``BLOCK_LIMIT``."""
-    return W3Codec(blocklimit=BLOCK_LIMIT)
+    """The index's codec, with postings blocks of ``BLOCK_LIMIT``."""
+    return Codec(blocklimit=BLOCK_LIMIT)
 
 
 @contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if missing) across processes."""
+def file_lock(path: Path, settled: Callable[[], bool] | None = None) -> Iterator[bool]:
+    """Hold an exclusive lock on ``path`` (created if missing) across processes: yields True.
+
+    With ``settled``, a process that finds the lock taken asks it every couple of milliseconds and, once it is
+    true, goes on without the lock (yields False).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (fcntl.LOCK_NB if settled else 0))
+                break
+            except BlockingIOError:
+                if settled():
+                    yield False
+                    return
+                time.sleep(LOCK_POLL_SECONDS)
         try:
-            yield
+            yield True
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+LOCK_POLL_SECONDS = 0.002
 
 
 class SearchIndex:
@@ -76,8 +95,6 @@ class SearchIndex:
         self._folder: Path | None = None
         self._lock = threading.RLock()
         self._pool: list = []
-
-    # --- the live folder -----------------------------------------------------------------------------------
 
     def _linked(self, name: str) -> Path | None:
         try:
@@ -124,8 +141,6 @@ class SearchIndex:
             self._index = None
             self._folder = None
 
-    # --- reading -------------------------------------------------------------------------------------------
-
     @contextmanager
     def searcher(self) -> Iterator:
         """Lend a searcher that sees the latest committed index, with its caches (``searcher.wp_cache``).
@@ -165,20 +180,13 @@ class SearchIndex:
             order = np.argsort(ids, kind="stable")
             return ids[order], versions[order]
 
-    # --- writing -------------------------------------------------------------------------------------------
-
     def write(self, documents: Iterable[dict[str, Any]] = (), delete_ids: Iterable[int] = ()) -> None:
         """Add or replace ``documents`` and delete ``delete_ids`` in the live folder, in one commit."""
-        writer = self.index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
-        try:
+        with self.index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec()) as writer:
             for service_id in delete_ids:
                 writer.delete_by_term("id", str(service_id))
             for document in documents:
                 writer.update_document(**document)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit()
 
     def rebuild(
         self,
@@ -201,16 +209,11 @@ class SearchIndex:
             options: dict[str, Any] = {"limitmb": REBUILD_LIMIT_MB, "compound": False, "codec": codec()}
             if processes > 1:
                 options |= {"procs": processes, "multisegment": True}
-            writer = new_index.writer(**options)
             count = 0
-            try:
+            with new_index.writer(**options) as writer:  # committed when all are in, cancelled on an error
                 for document in documents:
                     writer.add_document(**document)
                     count += 1
-            except BaseException:
-                writer.cancel()
-                raise
-            writer.commit(merge=False)
             (folder / "schema-version").write_text(SCHEMA_VERSION)
             if prepare is not None:
                 prepare(folder)
@@ -269,6 +272,3 @@ def forget_all() -> None:
         for search_index in _registry.values():
             search_index.close()
         _registry.clear()
-
-
-__all__ = ["LockError", "SearchIndex", "file_lock", "forget_all", "get_index"]

@@ -95,9 +95,6 @@ def detect_place(text: str) -> tuple[str, territory.Municipality | None]:
     return text, None
 
 
-# --- per-searcher caches -------------------------------------------------------------------------------
-
-
 #: Bytes of filter sets (a boolean per document each) kept per searcher before the least used go: at 10,000
 #: listings 800 of them, at 100,000 eighty (a territory's municipalities can ask for a few hundred).
 MAX_SET_BYTES = 8 * 2**20
@@ -162,13 +159,9 @@ def _period_keys(value: str) -> Iterable[str]:
     return ALL_PERIODS if "all_year" in periods else periods
 
 
-def _value_keys(value: str) -> Iterable[str]:
-    return (value,)
-
-
 def _value_sets(searcher, name: str) -> dict[str, np.ndarray]:
     """For a facet, the live documents of each value (a listing open all year counts in every period)."""
-    column, keys_of = ("period_set", _period_keys) if name == "period" else (name, _value_keys)
+    column, keys_of = ("period_set", _period_keys) if name == "period" else (name, lambda value: (value,))
     return _cached(searcher, ("values", name), lambda: engine.view(searcher).value_sets(column, keys_of))
 
 
@@ -209,9 +202,6 @@ def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, l
             ((value, count) for value, count in found if count), key=lambda i: (-i[1], i[0])
         )
     return counts
-
-
-# --- spelling ------------------------------------------------------------------------------------------
 
 
 @cache
@@ -285,9 +275,6 @@ def correct(searcher, text: str) -> str | None:
         else:
             corrected.append(word)
     return " ".join(corrected) if changed else None
-
-
-# --- ranking -------------------------------------------------------------------------------------------
 
 
 def tie_break(service_id: str, today: date) -> int:

@@ -96,6 +96,7 @@ def document(service: Any) -> dict[str, Any]:
     )
     body_en = " ".join([service.description_en, service.how_to_access_en, service.cost_notes_en, needs_en])
     coverage = [place.istat_code for place in covered] or [ats_token(service.ats)]
+    short_texts = [service.title, service.summary, *service.tags, service.title_en, service.summary_en]
     periods = service.periods or ["all_year"]
     return {
         "id": str(service.id),
@@ -111,23 +112,7 @@ def document(service: Any) -> dict[str, Any]:
         "places": " ".join(place_names),
         # Short fields only: their words are what searches name; a word found only in descriptions is found
         # as typed (a correction is offered only when a search finds nothing).
-        "spell": " ".join(
-            sorted(
-                set(
-                    words(
-                        " ".join(
-                            [
-                                service.title,
-                                service.summary,
-                                " ".join(service.tags),
-                                service.title_en,
-                                service.summary_en,
-                            ]
-                        )
-                    )
-                )
-            )
-        ),
+        "spell": " ".join(sorted(set(words(" ".join(short_texts))))),
         "audience": service.audience,
         "category": service.category,
         "ats": service.ats,
