@@ -708,3 +708,25 @@ def test_threads_of_one_process_search_and_match_at_once_and_find_what_one_threa
     with ThreadPoolExecutor(max_workers=6) as pool:
         together = list(pool.map(one, range(60)))
     assert all(found == serial[found[0][0]] for found in together)
+
+
+def test_an_index_of_the_old_layout_keeps_serving_until_a_new_one_is_live_and_goes_at_the_next_setup(
+    app, catalog, runner
+):
+    """Before folders were swapped, the index's files lay in ``SEARCH_INDEX_DIR`` itself."""
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    search.forget_all()
+    live = root / (root / "live").readlink()
+    for entry in live.iterdir():
+        entry.rename(root / entry.name)  # the old layout: no folders, no link
+    shutil.rmtree(live)
+    (root / "live").unlink()
+    (root / "previous").unlink(missing_ok=True)
+    old_files = sorted(path.name for path in root.glob("*.toc"))
+    assert old_files and runner.invoke(args=["setup"]).exit_code == 0
+    assert ids(find(app, "doposcuola")) == [catalog["s3"]]
+    assert (
+        sorted(path.name for path in root.glob("*.toc")) == old_files
+    )  # kept for workers of the old release
+    assert runner.invoke(args=["setup"]).exit_code == 0
+    assert not list(root.glob("*.toc")) and ids(find(app, "doposcuola")) == [catalog["s3"]]

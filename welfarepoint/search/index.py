@@ -202,7 +202,7 @@ class SearchIndex:
         """
         self.root.mkdir(parents=True, exist_ok=True)
         with file_lock(self.root / "rebuild.lock"):
-            self.clean()
+            first = self.clean() is None
             folder = self.root / f"{FOLDER_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
             folder.mkdir()
             new_index = FileStorage(str(folder)).create_index(build_schema(), indexname=INDEX_NAME)
@@ -218,7 +218,7 @@ class SearchIndex:
             if prepare is not None:
                 prepare(folder)
             self._swap(folder)
-            self.clean()
+            self.clean(loose=not first)
         return count
 
     def _swap(self, folder: Path) -> None:
@@ -232,9 +232,10 @@ class SearchIndex:
             os.symlink(target.name, temporary)
             os.replace(temporary, self.root / name)
 
-    def clean(self) -> list[str]:
-        """Remove what no process reads any more: folders neither live nor previous (a dead rebuild's too),
-        and the loose files of an index written before folders were swapped; return what went."""
+    def clean(self, loose: bool = True) -> list[str] | None:
+        """Remove what no process reads any more: folders neither live nor previous (a dead rebuild's too) and,
+        with ``loose`` once a folder is live, the files of an index of the old layout (no folders); return what
+        went (None: nothing is live yet)."""
         live = self._linked(LIVE)
         keep = {folder.name for folder in (live, self._linked(PREVIOUS)) if folder is not None}
         keep |= {LIVE, PREVIOUS, "rebuild.lock", "write.lock"}
@@ -246,11 +247,10 @@ class SearchIndex:
                 if entry.name.startswith(FOLDER_PREFIX):
                     shutil.rmtree(entry, ignore_errors=True)
                     removed.append(entry.name)
-            elif live is not None or entry.name.startswith("."):
-                # Loose files (the old layout) only once a live folder has replaced them at an earlier start.
+            elif (loose and live is not None) or entry.name.startswith("."):
                 entry.unlink(missing_ok=True)
                 removed.append(entry.name)
-        return removed
+        return removed if live is not None else None
 
 
 _registry: dict[str, SearchIndex] = {}
