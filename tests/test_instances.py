@@ -95,8 +95,8 @@ def start(folder: Path, database: str, log: Path, **settings: str) -> tuple[subp
     with log.open("ab") as output:  # the server keeps its own copy of the file
         server = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--access-logfile", "-",
-                "welfarepoint:create_app()",
+                sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads", "4", "--preload",
+                "-b", "127.0.0.1:0", "--access-logfile", "-", "welfarepoint:create_app()",  # as production runs it
             ],
             cwd=PROJECT_ROOT,
             env=env,
