@@ -313,3 +313,15 @@ def test_a_whole_query_scores_as_whooshs_own_searcher_scores_it(index, text):
     assert expected and found.keys() == expected.keys()
     for key, score in expected.items():
         assert found[key] == pytest.approx(score, rel=1e-6)
+
+
+def test_a_rebuild_whose_writing_process_dies_is_never_swapped_in(index):
+    """Whoosh's multiprocessing writer commits without the segment of a process that died: the count tells."""
+    index.rebuild(documents())
+    live = index.path
+    broken = [*documents(first=10), {"id": "99", "version": "1", "no_such_field": "x"}]
+    with pytest.raises(RuntimeError, match="the live index is unchanged"):
+        index.rebuild(broken, processes=2)
+    assert index.path == live
+    with index.searcher() as searcher:
+        assert searcher.doc_count() == len(TEXTS)

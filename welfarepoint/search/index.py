@@ -214,6 +214,13 @@ class SearchIndex:
                 for document in documents:
                     writer.add_document(**document)
                     count += 1
+            written = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME).doc_count()
+            if (
+                written != count
+            ):  # Whoosh's multiprocessing writer leaves out the segment of a process that died
+                raise RuntimeError(
+                    f"the rebuild wrote {written} of {count} listings; the live index is unchanged"
+                )
             (folder / "schema-version").write_text(SCHEMA_VERSION)
             if prepare is not None:
                 prepare(folder)
