@@ -65,7 +65,7 @@ def database_uri(folder: Path) -> str:
 
 def copy_instance(source: Path, target: Path) -> None:
     """Copy an instance folder (search index, secret key) and its database."""
-    shutil.copytree(source, target, dirs_exist_ok=True)
+    shutil.copytree(source, target, symlinks=True, dirs_exist_ok=True)  # the index's `live` link stays a link
     if on_postgresql():
         name = _name(target)
         _execute(

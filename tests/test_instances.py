@@ -24,7 +24,7 @@ import pytest
 
 from tests.conftest import make_config
 from tests.databases import copy_instance
-from welfarepoint import create_app
+from welfarepoint import create_app, search
 from welfarepoint.accounts.operations import create_user
 from welfarepoint.config import PROJECT_ROOT
 from welfarepoint.extensions import db
@@ -95,8 +95,8 @@ def start(folder: Path, database: str, log: Path, **settings: str) -> tuple[subp
     with log.open("ab") as output:  # the server keeps its own copy of the file
         server = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "--access-logfile", "-",
-                "welfarepoint:create_app()",
+                sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads", "4", "--preload",
+                "-b", "127.0.0.1:0", "--access-logfile", "-", "welfarepoint:create_app()",  # as production runs it
             ],
             cwd=PROJECT_ROOT,
             env=env,
@@ -128,9 +128,13 @@ def start(folder: Path, database: str, log: Path, **settings: str) -> tuple[subp
 def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp_path, demo_instance):
     first, second = tmp_path / "first", tmp_path / "second"
     copy_instance(demo_instance, first)  # the database, and the first instance's index
-    shutil.copytree(demo_instance, second)  # the second instance: its own index folder
-    shutil.rmtree(second / "search-index", ignore_errors=True)  # built from the database at start
+    shutil.copytree(demo_instance, second, symlinks=True)  # the second instance: its own index folder
+    shutil.rmtree(second / "search-index", ignore_errors=True)  # built from the database by its setup
     database = make_config(first)["SQLALCHEMY_DATABASE_URI"]
+    with create_app(make_config(second, SQLALCHEMY_DATABASE_URI=database)).app_context():
+        assert search.ensure_index() == "rebuilt"  # what `flask setup` does on each instance
+        db.engine.dispose()
+    search.forget_all()
     setup = create_app(make_config(first))
     with setup.app_context():
         create_user("anna@ats-montagna.example.org", PASSWORD, "ats_manager", ats="Montagna")
@@ -163,7 +167,7 @@ def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp
             assert 'href="/services/ludoteca-delle-marmotte-curiose"' in other.get(
                 "/search?q=marmotte+curiose"
             )
-        assert (second / "search-index" / "catalog-generation").exists()
+        assert (second / "search-index" / "live" / "catalog-generation").exists()
         # And back: archived through the second instance, it leaves the first one's search.
         edit_path = urllib.parse.urlparse(one.url).path
         other.sign_in("anna@ats-montagna.example.org")

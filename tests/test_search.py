@@ -18,7 +18,6 @@ from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.extensions import db
 from welfarepoint.insights.models import SearchCount
 from welfarepoint.search import Filters
-from welfarepoint.search import local as search_local
 from welfarepoint.search import querying as search_query
 from welfarepoint.search.analysis import italian_analyzer
 from welfarepoint.search.querying import tie_break
@@ -197,7 +196,7 @@ def test_filter_sets_kept_stay_within_their_bound_and_never_change_an_answer(app
             for age in (8, 70):  # another key, so that the results cache does not answer
                 found = set(ids(find(app, municipality=municipality, age=age)))
                 assert found == {s for s in expected if s in set(ids(find(app, age=age)))}
-    with app.test_request_context(), search_local._index().searcher() as searcher:
+    with app.test_request_context(), search._index().searcher() as searcher:
         kept = searcher.wp_cache["sets"]
         assert len(kept.items) == 1 and kept.size == next(iter(kept.items.values())).nbytes
 
@@ -259,20 +258,165 @@ def test_italian_analysis_folds_accents_drops_stop_words_and_stems_well():
     assert tokens == ["anzian", "anzian", "citt", "caregiver"]
 
 
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_the_one_step_word_filter_gives_what_whooshs_chain_of_filters_gives(language):
+    from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StopFilter
+    from whoosh.lang import stemmer_for_language
+    from whoosh.support.charset import accent_map
+
+    from welfarepoint.search import analysis
+
+    stops, overrides = (
+        (analysis.italian_stop_words(), analysis.ITALIAN_STEM_OVERRIDES)
+        if language == "it"
+        else (analysis.english_stop_words(), analysis.ENGLISH_STEM_OVERRIDES)
+    )
+    stem = stemmer_for_language(language)
+
+    def stemmed(tokens):
+        for token in tokens:
+            if not token.stopped:
+                token.text = overrides.get(token.text) or stem(token.text)
+            yield token
+
+    whooshs = (
+        RegexTokenizer(analysis.TOKEN_PATTERN)
+        | LowercaseFilter()
+        | StopFilter(stoplist=stops, minsize=1)
+        | CharsetFilter(accent_map)
+    )
+    ours = analysis.italian_analyzer() if language == "it" else analysis.english_analyzer()
+    synonyms = (Path(analysis.__file__).parent / "synonyms.txt").read_text(encoding="utf-8").splitlines()
+    texts = (
+        synonyms + [str(cells) for cells in LISTINGS] + ["Perché più Anziani, È CITTÀ; l'ASILO nido, after"]
+    )
+    for text in texts:
+        for options in ({}, {"mode": "index"}, {"removestops": False, "chars": True, "mode": "index"}):
+            expected = [
+                (t.text, t.stopped, getattr(t, "startchar", 0)) for t in stemmed(whooshs(text, **options))
+            ]
+            assert [
+                (t.text, t.stopped, getattr(t, "startchar", 0)) for t in ours(text, **options)
+            ] == expected
+
+
 # Whoosh leaves the garbage table of contents open when it fails to read it.
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-def test_missing_or_corrupt_index_is_rebuilt_at_start(app, catalog, caplog):
-    index_dir = app.config["SEARCH_INDEX_DIR"]
+def test_setup_rebuilds_a_missing_or_corrupt_index_and_building_an_app_never_does(app, catalog, runner):
+    index_dir = Path(app.config["SEARCH_INDEX_DIR"])
     search.forget_all()
     shutil.rmtree(index_dir)
-    restarted = create_app(make_config(Path(app.instance_path)))
-    assert "rebuilding" in caplog.text
-    assert ids(find(restarted, "doposcuola")) == [catalog["s3"]]
+    create_app(make_config(Path(app.instance_path)))
+    assert not index_dir.exists()  # `flask users list` never waits for a rebuild
+    assert runner.invoke(args=["setup"]).exit_code == 0
+    assert ids(find(app, "doposcuola")) == [catalog["s3"]]
     search.forget_all()
-    for toc in Path(index_dir).glob("*.toc"):
+    for toc in (index_dir / "live").glob("*.toc"):
         toc.write_bytes(b"garbage")
-    restarted = create_app(make_config(Path(app.instance_path)))
-    assert ids(find(restarted, "doposcuola")) == [catalog["s3"]]
+    assert runner.invoke(args=["setup"]).exit_code == 0
+    assert ids(find(app, "doposcuola")) == [catalog["s3"]]
+
+
+def _folders(app) -> list[str]:
+    return sorted(p.name for p in Path(app.config["SEARCH_INDEX_DIR"]).glob("index-*"))
+
+
+def test_a_rebuild_writes_a_new_folder_swaps_it_in_and_keeps_the_one_it_replaced(app, catalog, runner):
+    """The old folder stays for processes still reading it; the one before is removed by the next rebuild."""
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    first = (root / "live").readlink()
+    assert runner.invoke(args=["search", "reindex"]).exit_code == 0
+    second = (root / "live").readlink()
+    assert second != first and (root / "previous").readlink() == first and len(_folders(app)) == 2
+    assert runner.invoke(args=["search", "reindex"]).exit_code == 0
+    assert (root / "previous").readlink() == second and first not in _folders(app) and len(_folders(app)) == 2
+    assert ids(find(app, "doposcuola")) == [catalog["s3"]]
+
+
+def test_a_rebuild_that_fails_halfway_leaves_the_old_index_serving_and_its_leftovers_go_at_start(
+    app, catalog, runner
+):
+    from welfarepoint.search.index import get_index
+    from welfarepoint.search.schema import document
+
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    live = (root / "live").readlink()
+    with app.app_context():
+        listing = db.session.get(Service, catalog["s3"])
+
+        def documents():
+            yield document(listing)
+            raise RuntimeError("the database went away")
+
+        with pytest.raises(RuntimeError, match="the database went away"):
+            get_index(root).rebuild(documents())
+    assert (root / "live").readlink() == live and len(_folders(app)) == 2  # the dead rebuild's folder
+    assert ids(find(app, "doposcuola")) == [catalog["s3"]]
+    assert runner.invoke(args=["setup"]).exit_code == 0
+    assert _folders(app) == [str(live)]
+
+
+REBUILDER = """
+import sys
+from pathlib import Path
+from sqlalchemy import select
+from tests.conftest import make_config
+from welfarepoint import create_app
+from welfarepoint.catalog.models import Service
+from welfarepoint.extensions import db
+from welfarepoint.search.index import get_index
+from welfarepoint.search.schema import document
+app = create_app(make_config(Path(sys.argv[1])))
+with app.app_context():
+    services = db.session.execute(select(Service).where(Service.status == "published")).scalars().all()
+    def documents():
+        for number, service in enumerate(services):
+            if number == len(services) // 2:
+                print("halfway", flush=True)
+                sys.stdin.readline()  # the test searches meanwhile
+            yield document(service)
+    print(get_index(app.config["SEARCH_INDEX_DIR"]).rebuild(documents()), flush=True)
+"""
+
+
+def test_searches_and_questionnaires_answer_from_the_old_index_while_another_process_rebuilds(demo_app):
+    import subprocess
+    import sys
+
+    from welfarepoint.config import PROJECT_ROOT
+
+    root = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    client = demo_app.test_client()
+    questionnaire = (
+        "/match/family?municipality=014061&child_age=8&needs=before_school&needs=summer_closure&lang=en"
+    )
+    before = find(demo_app, "centro estivo")
+    matched = client.get(questionnaire).text
+    assert before.total > 0 and "What we could not find" not in matched
+    live = (root / "live").readlink()
+    search.forget_all()  # a worker that has not searched yet opens the index during the rebuild
+    with subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-c", REBUILDER, demo_app.instance_path],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=PROJECT_ROOT,
+    ) as rebuilder:
+        try:
+            assert rebuilder.stdout.readline().strip() == "halfway"
+            assert len(_folders(demo_app)) == 2 and (root / "live").readlink() == live  # being written aside
+            during = find(demo_app, "centro estivo")
+            assert (during.total, ids(during)) == (before.total, ids(before))
+            assert client.get(questionnaire).text == matched
+            rebuilder.stdin.write("\n")
+            rebuilder.stdin.flush()
+            assert int(rebuilder.stdout.readline()) > 0
+            assert rebuilder.wait(60) == 0
+        finally:
+            rebuilder.kill()
+    assert (root / "live").readlink() != live
+    after = find(demo_app, "centro estivo")
+    assert (after.total, ids(after)) == (before.total, ids(before))
 
 
 def test_reindex_commands(runner, app, catalog):
@@ -383,13 +527,13 @@ def test_after_its_own_publication_a_worker_does_not_compare_the_whole_catalog(a
     add(app, external_id="g1", title="Ludoteca del sabato")
     find(app, "ludoteca")  # catches up once: the marker now says which generation the index reflects
     syncs = []
-    compare = search_local._sync
-    monkeypatch.setattr(search_local, "_sync", lambda index: syncs.append(1) or compare(index))
+    compare = search._sync
+    monkeypatch.setattr(search, "_sync", lambda index: syncs.append(1) or compare(index))
     add(app, external_id="g2", title="Ludoteca della domenica")
     assert find(app, "ludoteca").total == 2
     assert syncs == []  # nothing to compare: this process wrote the change itself
     with app.app_context():
-        marker = search_local._index().path / search_local.GENERATION_FILE
+        marker = search._index().path / search.GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))
     assert find(app, "ludoteca").total == 2
     assert syncs == [1]  # a marker that lags is compared (what this test would miss if it watched nothing)
@@ -399,8 +543,8 @@ def test_a_change_the_index_missed_is_still_compared_at_the_next_search(app):
     add(app, external_id="g3", title="Ludoteca del sabato")
     find(app, "ludoteca")
     with app.app_context():
-        index = search_local._index()
-        marker = index.path / search_local.GENERATION_FILE
+        index = search._index()
+        marker = index.path / search.GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))  # as if another instance had committed unseen
         index.write(delete_ids=[db.session.execute(db.select(Service.id)).scalar_one()])
     add(app, external_id="g4", title="Ludoteca della domenica")  # does not move a marker that lags
@@ -456,7 +600,7 @@ def _holding_the_index_lock(app):
     taken, release = threading.Event(), threading.Event()
 
     def hold():
-        with app.app_context(), search_local._exclusive(search_local._index()):
+        with app.app_context(), search._exclusive(search._index()):
             taken.set()
             release.wait(30)
 
@@ -473,7 +617,7 @@ def test_a_search_waits_for_the_index_only_while_it_lags_behind_the_catalog(app)
     add(app, external_id="w1", title="Ludoteca del sabato")
     assert find(app, "ludoteca").total == 1
     with app.app_context():
-        marker = search_local._index().path / search_local.GENERATION_FILE
+        marker = search._index().path / search.GENERATION_FILE
     current = marker.read_text()
     holder, release = _holding_the_index_lock(app)
     try:
@@ -491,18 +635,21 @@ def test_a_search_waits_for_the_index_only_while_it_lags_behind_the_catalog(app)
         holder.join(10)
 
 
-def test_publications_each_add_a_small_segment_that_is_merged_after_a_few(app):
-    for number in range(8):
+def segment_count(search_index) -> int:
+    with search_index.searcher() as searcher:
+        return len(searcher.reader().leaf_readers())
+
+
+def test_publications_add_segments_that_whoosh_merges_after_a_few(app):
+    for number in range(12):
         add(app, external_id=f"m{number}", title=f"Ludoteca numero {number}")
     with app.app_context():
-        segments = search_local._index().index()._segments()
-        assert len(segments) < 8  # merged along the way, not one segment per publication
-        assert not search_local._index().needs_tidy()
-    assert find(app, "ludoteca").total == 8
+        assert segment_count(search._index()) < 12
+    assert find(app, "ludoteca").total == 12
 
 
 def test_a_rebuild_in_two_processes_finds_what_a_rebuild_in_one_finds(demo_app, monkeypatch):
-    """From ``PARALLEL_REBUILD_FROM`` listings two forked processes each read and write half of the catalog (a
+    """From ``PARALLEL_REBUILD_FROM`` listings Whoosh's multiprocessing writer analyses them in two processes (a
     segment each): the same listings are found, in the same order, with the same facet counts."""
     queries = [
         ("", Filters()),
@@ -517,26 +664,69 @@ def test_a_rebuild_in_two_processes_finds_what_a_rebuild_in_one_finds(demo_app, 
 
     with demo_app.app_context():
         published = db.session.query(Service).filter_by(status="published").count()
-        monkeypatch.setattr(search_local, "PARALLEL_REBUILD_FROM", 1)
+        monkeypatch.setattr(search, "PARALLEL_REBUILD_FROM", 1)
         assert search.rebuild() == published
-        assert len(search_local.catch_up().index()._segments()) == 2
+        assert segment_count(search.catch_up()) >= 2
         in_two = answers()
-        # The parent's own database connections still work after its children made theirs.
         assert db.session.query(Service).filter_by(status="published").count() == published
-        monkeypatch.setattr(search_local, "PARALLEL_REBUILD_FROM", 10**9)
+        monkeypatch.setattr(search, "PARALLEL_REBUILD_FROM", 10**9)
         assert search.rebuild() == published
-        assert len(search_local.catch_up().index()._segments()) == 1
+        assert segment_count(search.catch_up()) == 1
         assert answers() == in_two and in_two[0][0] == published
 
 
-def test_a_rebuild_that_fails_in_a_child_process_says_why(tmp_path):
-    from welfarepoint.search.index import SearchIndex
+def test_threads_of_one_process_search_and_match_at_once_and_find_what_one_thread_finds(demo_app):
+    """gthread workers: each thread borrows a searcher; the caches they share give every thread the same answers."""
+    from concurrent.futures import ThreadPoolExecutor
 
-    def broken():
-        yield {"id": "1", "version": "1", "title": "Doposcuola"}
-        raise ValueError("the database went away")
+    from werkzeug.datastructures import MultiDict
 
-    search_index = SearchIndex(tmp_path / "index")
-    with pytest.raises(RuntimeError, match="search-rebuild-1.*the database went away"):
-        search_index.rebuild(lambda: [{"id": "2", "version": "1", "title": "Centro estivo"}], broken)
-    search_index.close()
+    from welfarepoint.matching.runner import run_questionnaire
+
+    asked = [("centro estivo", Filters()), ("anziani", Filters(ats="Montagna")), ("after school", Filters())]
+    asked += [
+        ("", Filters(audience="persons")),
+        ("doposcuola sondrio", Filters()),
+        ("centro estvo", Filters()),
+    ]
+    answers = MultiDict([("municipality", "014061"), ("child_age", "8"), ("needs", "before_school")])
+
+    def one(number: int):
+        with demo_app.test_request_context():
+            text, filters = asked[number % len(asked)]
+            result = search.query(text, filters, per_page=20, today=TODAY)
+            _profile, errors, matched = run_questionnaire(answers, "persons", "it")
+            assert not errors
+            return (number % len(asked), result.total, ids(result), result.facets), len(matched.matches)
+
+    serial = {found[0][0]: found for found in map(one, range(len(asked)))}
+    assert (
+        all(found[1] for found in serial.values())
+        and sum(bool(found[0][1]) for found in serial.values()) >= 4
+    )
+    search.forget_all()
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(one, range(60)))
+    assert all(found == serial[found[0][0]] for found in together)
+
+
+def test_an_index_of_the_old_layout_keeps_serving_until_a_new_one_is_live_and_goes_at_the_next_setup(
+    app, catalog, runner
+):
+    """Before folders were swapped, the index's files lay in ``SEARCH_INDEX_DIR`` itself."""
+    root = Path(app.config["SEARCH_INDEX_DIR"])
+    search.forget_all()
+    live = root / (root / "live").readlink()
+    for entry in live.iterdir():
+        entry.rename(root / entry.name)  # the old layout: no folders, no link
+    shutil.rmtree(live)
+    (root / "live").unlink()
+    (root / "previous").unlink(missing_ok=True)
+    old_files = sorted(path.name for path in root.glob("*.toc"))
+    assert old_files and runner.invoke(args=["setup"]).exit_code == 0
+    assert ids(find(app, "doposcuola")) == [catalog["s3"]]
+    assert (
+        sorted(path.name for path in root.glob("*.toc")) == old_files
+    )  # kept for workers of the old release
+    assert runner.invoke(args=["setup"]).exit_code == 0
+    assert not list(root.glob("*.toc")) and ids(find(app, "doposcuola")) == [catalog["s3"]]

@@ -1,15 +1,17 @@
 """The search engine reads Whoosh's postings itself: its scores must be Whoosh's, segment after segment.
 
-``welfarepoint.search.engine`` depends on the block layout of ``whoosh-reloaded`` 2.7.5; these tests compare it
-with Whoosh's own matchers, so that a Whoosh upgrade that changes the layout fails here, not in production.
+Every test runs twice: through Whoosh's public reader API, and through the fast path written for
+``whoosh-reloaded`` 2.7.5 (``search/whoosh_fast.py``); both are compared with Whoosh's own searcher, so that a
+Whoosh upgrade that changes its files fails here, not in production.
 """
 
 from __future__ import annotations
 
 import pytest
-from whoosh.query import Term
+import whoosh
+from whoosh.query import And, Or, Term
 
-from welfarepoint.search import engine
+from welfarepoint.search import engine, querying, whoosh_fast
 from welfarepoint.search.engine import Alternative, NearWords, SearcherView
 from welfarepoint.search.index import BLOCK_LIMIT, SearchIndex
 
@@ -39,11 +41,29 @@ def add_segment(search_index: SearchIndex, docs=(), delete=()) -> None:
     writer.commit(merge=False)
 
 
+@pytest.fixture(params=["fast path", "public API"], autouse=True)
+def reading(request, monkeypatch):
+    """Each test once through Whoosh's public reader API, once through the fast path (where it is enabled)."""
+    if request.param == "public API":
+        monkeypatch.setattr(whoosh_fast, "ENABLED", False)
+    elif not whoosh_fast.ENABLED:
+        pytest.skip(f"the fast path is for Whoosh {whoosh_fast.WRITTEN_FOR} only")
+    engine.forget_all()
+    yield request.param
+    engine.forget_all()
+
+
+def test_the_fast_path_is_on_for_the_version_it_was_written_for_only(reading):
+    assert (whoosh.versionstring() == whoosh_fast.WRITTEN_FOR) == (
+        reading == "public API" or whoosh_fast.ENABLED
+    )
+
+
 @pytest.fixture
 def index(tmp_path):
     engine.forget_all()
     search_index = SearchIndex(tmp_path / "index")
-    search_index.create()
+    search_index.rebuild([])  # an empty index, live
     yield search_index
     search_index.close()
     engine.forget_all()
@@ -72,7 +92,7 @@ def engine_scores(searcher, field: str, term: str) -> dict[str, float]:
 
 @pytest.mark.parametrize(("field", "term"), [("body", "bambin"), ("body", "compit"), ("title", "centr")])
 def test_scores_are_whooshs_bm25f_in_one_segment(index, field, term):
-    index.rebuild(documents)
+    index.rebuild(documents())
     with index.searcher() as searcher:
         expected = whoosh_scores(searcher, field, term)
         assert expected  # the term is there
@@ -83,7 +103,7 @@ def test_scores_are_whooshs_bm25f_in_one_segment(index, field, term):
 
 
 def test_several_segments_and_deletions_are_read_like_whoosh(index):
-    index.rebuild(documents)
+    index.rebuild(documents())
     add_segment(index, documents(first=6, texts=TEXTS[:2]))  # a second segment
     add_segment(index, delete=[2, 7])  # deleted inside each segment
     with index.searcher() as searcher:
@@ -103,7 +123,7 @@ def test_several_segments_and_deletions_are_read_like_whoosh(index):
 def test_a_listing_scores_the_same_in_whichever_segment_it_is(index):
     """Whoosh's BM25F normalises a field's length by its average over the whole index, not per segment: a
     second segment of much longer texts moves every score, the first segment's too, and the engine follows."""
-    index.rebuild(documents)
+    index.rebuild(documents())
     long_texts = [(title, (body + " ") * 12) for title, body in TEXTS]
     with index.searcher() as searcher:
         before = engine_scores(searcher, "body", "bambin")
@@ -120,7 +140,7 @@ def test_a_listing_scores_the_same_in_whichever_segment_it_is(index):
 
 
 def test_all_words_of_an_alternative_must_be_in_the_field_and_their_scores_add_up(index):
-    index.rebuild(documents)
+    index.rebuild(documents())
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
         both = matches(view.concept((Alternative("title", ("centr", "estiv")),)))
@@ -132,7 +152,7 @@ def test_all_words_of_an_alternative_must_be_in_the_field_and_their_scores_add_u
 
 
 def test_a_boost_multiplies_and_alternatives_add_up(index):
-    index.rebuild(documents)
+    index.rebuild(documents())
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
         plain = matches(view.concept((Alternative("body", ("piscin",)),)))
@@ -149,16 +169,20 @@ def test_a_boost_multiplies_and_alternatives_add_up(index):
 
 
 def test_segment_caches_outlive_a_commit_and_go_with_merged_segments(index):
-    index.rebuild(documents)
+    index.rebuild(documents())
     with index.searcher() as searcher:
         SearcherView(searcher, searcher.wp_path).concept((Alternative("body", ("bambin",)),))
         first = searcher.reader().segment().segment_id()
     add_segment(index, documents(first=6, texts=TEXTS[:1]))
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
-        cached = {cache.segment_id: cache for _reader, _offset, cache in view.leaves}
-        assert ("body", "bambin") in cached[first].terms  # read before the commit, not again
-    index.rebuild(documents)  # every old segment is gone
+        cached = {cache.key[1]: cache.key for _reader, _offset, cache in view.leaves}
+        assert (
+            cached[first],
+            "body",
+            "bambin",
+        ) in engine._postings.items  # read before the commit, not again
+    index.rebuild(documents())  # every old segment is gone
     with index.searcher() as searcher:
         SearcherView(searcher, searcher.wp_path)
     assert all(key[1] != first for key in engine._registry.segments)
@@ -190,8 +214,8 @@ def test_an_empty_index_finds_nothing_without_an_error(index):
 
 
 def test_the_postings_kept_stay_within_their_bound(index, monkeypatch):
-    index.rebuild(documents)
-    monkeypatch.setattr(engine, "MAX_CACHED_POSTINGS", 6)
+    index.rebuild(documents())
+    monkeypatch.setattr(engine._postings, "limit", 6)
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
         for term in (
@@ -209,12 +233,12 @@ def test_the_postings_kept_stay_within_their_bound(index, monkeypatch):
                 for d in matches(view.concept((Alternative("body", (term,)),)))
             }
             assert found == expected  # dropping old terms never changes an answer
-            assert engine._registry.postings <= 6
+            assert engine._postings.size <= 6 or len(engine._postings.items) == 1
 
 
 def test_facet_sets_follow_each_segments_deletions_from_one_searcher_to_the_next(index):
     """Facet sets leave out each segment's deleted documents as they change from one searcher to the next."""
-    index.rebuild(documents)
+    index.rebuild(documents())
     add_segment(index, documents(first=6, texts=TEXTS[:2]))
 
     def sets() -> dict[str, set[str]]:
@@ -233,82 +257,13 @@ def test_facet_sets_follow_each_segments_deletions_from_one_searcher_to_the_next
     assert sets() == {"1": {"1", "4", "5", "7"}, "2": {"3"}}
 
 
-def test_a_write_never_merges_and_tidy_merges_the_small_segments(index):
-    index.rebuild(documents)
-    counts = []
-    for number in range(6, 12):
-        index.write([{"id": str(number), "version": "1", "title": "Ludoteca", "body": "Giochi."}])
-        counts.append(len(index.index()._segments()))
-    assert counts == [2, 3, 4, 5, 6, 7]  # one segment more per write: nothing merged on the way
-    assert index.needs_tidy()
-    with index.searcher() as searcher:
-        before = engine_scores(searcher, "title", "ludotec")
-    assert index.tidy()
-    assert len(index.index()._segments()) < 7
-    assert not index.needs_tidy() and not index.tidy()
-    with index.searcher() as searcher:
-        after = engine_scores(searcher, "title", "ludotec")
-        assert after == pytest.approx(before)
-        assert searcher.doc_count() == 11
-
-
-def test_the_repaired_whoosh_writes_and_reads_terms_files_byte_for_byte(tmp_path):
-    from whoosh.filedb.filestore import FileStorage
-    from whoosh.filedb.filetables import HashReader, HashWriter
-
-    from welfarepoint.search import patches
-
-    storage = FileStorage(str(tmp_path))
-    items = [(f"key{number}".encode(), f"value{number}".encode()) for number in range(500)]
-
-    def write(name: str, write_hashes) -> bytes:
-        writer = HashWriter(storage.create_file(name))
-        writer._write_hashes = write_hashes.__get__(writer)
-        writer.add_all(items)
-        writer.close()
-        return (tmp_path / name).read_bytes()
-
-    assert write("ours", patches.write_hash_tables) == write(
-        "whooshs", patches.ORIGINALS[(HashWriter, "_write_hashes")]
-    )
-    ours = HashReader.open(storage, "ours")
-    whooshs = HashReader.__new__(HashReader)
-    patches.ORIGINALS[(HashReader, "__init__")](
-        whooshs, storage.open_file("ours"), storage.file_length("ours")
-    )
-    try:
-        assert ours.tables == whooshs.tables and ours.endofdata == whooshs.endofdata
-        assert all(ours[key] == value for key, value in items)
-    finally:
-        ours.close()
-        whooshs.close()
-
-
-def test_a_searcher_opens_even_when_a_merge_removed_a_segment_file_meanwhile(index, monkeypatch):
-    index.rebuild(documents)
-    whoosh_index = type(index.index())
-    original = whoosh_index._reader
-    calls = []
-
-    def vanishing(cls, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise FileNotFoundError("a segment merged away between the table of contents and its files")
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(whoosh_index, "_reader", classmethod(vanishing))
-    with index.searcher() as searcher:
-        assert searcher.doc_count() == 5
-    assert len(calls) == 2
-
-
 def test_long_postings_lists_read_across_blocks_like_whoosh(index):
     """Postings are written in blocks (``index.BLOCK_LIMIT``), each block's ids counted again from 0."""
     texts = [
         (f"Ludoteca {number}", "Giochi " * (1 + number % 4) + ("e compiti" if number % 3 else "e merenda"))
         for number in range(2 * BLOCK_LIMIT + 300)
     ]
-    index.rebuild(lambda: documents(texts=texts))
+    index.rebuild(documents(texts=texts))
     add_segment(index, delete=[5, 300, BLOCK_LIMIT + 1, 2 * BLOCK_LIMIT + 10])
     with index.searcher() as searcher:
         for field, term in (("body", "gioc"), ("body", "compit"), ("body", "mer"), ("title", "ludotec")):
@@ -319,70 +274,54 @@ def test_long_postings_lists_read_across_blocks_like_whoosh(index):
                 assert found[key] == pytest.approx(score, rel=1e-6)
 
 
-@pytest.mark.parametrize("spilled", [False, True])
-def test_a_rebuild_writes_the_files_whooshs_own_writer_writes(tmp_path, monkeypatch, spilled):
-    """The rebuild's writer (words analysed once, postings by term, a block at a time, Whoosh repaired) and
-    Whoosh's own writer (with its own field-length look-up) write the very same files, byte for byte; also when
-    the postings do not fit in memory and are spilled to disk and merged back."""
-    from whoosh.codec.whoosh3 import W3PerDocReader
-
-    from welfarepoint.search import index as index_module
-    from welfarepoint.search import patches
-    from welfarepoint.search.writer import GroupedPool
-
-    texts = [
-        (f"Centro {number} È", "Giochi e compiti, città " * (1 + number % 5) + f"parola{number % 97}")
-        for number in range(2 * BLOCK_LIMIT + 100)
-    ]
-    docs = [
-        {**doc, "title_en": "Summer camp " * (number % 3), "places": "Bergamo Sondrio", "needs": "a b"}
-        for number, doc in enumerate(documents(texts=texts))
-    ]
-    if spilled:  # a run on disk every few hundred postings, and runs merged along the way
-        monkeypatch.setattr(index_module, "REBUILD_LIMIT_MB", 0.02)
-        monkeypatch.setattr(GroupedPool, "MAX_RUNS", 5)
-        saved = []
-        monkeypatch.setattr(GroupedPool, "_write_groups", spy(GroupedPool._write_groups, saved))
-
-    def files(folder: str) -> dict[str, bytes]:
-        return {
-            path.name.split(".", 1)[1]: path.read_bytes()
-            for path in (tmp_path / folder).glob("*.*")
-            if path.suffix in {".pst", ".trm", ".col"}
-        }
-
-    ours = SearchIndex(tmp_path / "ours")
-    ours.rebuild(lambda: docs)
-    ours.close()
-    monkeypatch.setattr(
-        W3PerDocReader, "doc_field_length", patches.ORIGINALS[(W3PerDocReader, "doc_field_length")]
-    )
-    whooshs = SearchIndex(tmp_path / "whooshs")
-    whooshs.create()
-    writer = whooshs.index().writer(compound=False, codec=index_module.codec())
-    for doc in docs:
-        writer.add_document(**doc)
-    writer.commit(merge=False)
-    whooshs.close()
-    assert {"pst", "trm", "id.col", "_body_len.col", "_title_en_len.col"} <= files("ours").keys()
-    assert files("ours") == files("whooshs")
-    if spilled:
-        assert len(saved) > 10
-
-
-def spy(function, calls: list):
-    def spied(*args, **kwargs):
-        calls.append(args)
-        return function(*args, **kwargs)
-
-    return spied
-
-
 def test_a_segment_without_a_numeric_column_reads_as_its_default(index):
     from welfarepoint.search.schema import MAX_INDEXED_AGE
 
-    index.rebuild(documents)  # documents without ages: no age columns in the segment
+    index.rebuild(documents())  # documents without ages: no age columns in the segment
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
         assert view.numbers("age_min").tolist() == [0] * 5
         assert view.numbers("age_max").tolist() == [MAX_INDEXED_AGE] * 5
+
+
+def whoosh_query(concepts) -> And:
+    """The query Whoosh would run for the engine's concepts: every concept (an ``Or`` of its alternatives),
+    each alternative all its words in its field, boosted."""
+    return And(
+        [
+            Or([And([Term(a.field, token, boost=a.boost) for token in a.tokens]) for a in alternatives])
+            for alternatives in concepts
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    "text", ["centro estivo", "compiti pomeriggio", "piscina bambini", "aiuto compiti", "doposcuola"]
+)
+def test_a_whole_query_scores_as_whooshs_own_searcher_scores_it(index, text):
+    """Synonyms, several fields with their boosts, several words: the same documents and BM25F scores."""
+    index.rebuild(documents())
+    add_segment(index, documents(first=6, texts=TEXTS[1:3]), delete=[4])
+    with index.searcher() as searcher:
+        concepts = querying.text_concepts(text)
+        scored = querying._Scored(searcher, text)
+        found = {
+            searcher.stored_fields(docnum)["id"]: float(scored.scores[docnum])
+            for docnum in scored.docs.nonzero()[0].tolist()
+        }
+        expected = {hit["id"]: hit.score for hit in searcher.search(whoosh_query(concepts), limit=None)}
+    assert expected and found.keys() == expected.keys()
+    for key, score in expected.items():
+        assert found[key] == pytest.approx(score, rel=1e-6)
+
+
+def test_a_rebuild_whose_writing_process_dies_is_never_swapped_in(index):
+    """Whoosh's multiprocessing writer commits without the segment of a process that died: the count tells."""
+    index.rebuild(documents())
+    live = index.path
+    broken = [*documents(first=10), {"id": "99", "version": "1", "no_such_field": "x"}]
+    with pytest.raises(RuntimeError, match="the live index is unchanged"):
+        index.rebuild(broken, processes=2)
+    assert index.path == live
+    with index.searcher() as searcher:
+        assert searcher.doc_count() == len(TEXTS)

@@ -252,24 +252,6 @@ def search_reindex(repair: bool) -> None:
         click.echo(f"Search index rebuilt: {search.rebuild()} published listings.")
 
 
-@search_group.command("serve")
-@click.option(
-    "--socket",
-    "socket_path",
-    default=None,
-    help="The Unix socket to answer on (default: SEARCH_SERVICE_SOCKET, else search.sock in the instance folder).",
-)
-@with_appcontext
-def search_serve(socket_path: str | None) -> None:
-    """Run the instance's search process: the index and matching's offers, kept once for every worker.
-
-    Workers ask it when SEARCH_SERVICE_SOCKET names the same socket. Runs until stopped (SIGTERM or Ctrl-C).
-    """
-    from welfarepoint.search import service
-
-    service.serve(current_app._get_current_object(), socket_path)
-
-
 @click.group("users")
 def users_group() -> None:
     """The accounts of community managers and alliance editors."""

@@ -57,11 +57,6 @@ class Defaults:
     #: The largest listings CSV the backend accepts in one upload.
     IMPORT_MAX_BYTES = 2 * 1024 * 1024
 
-    #: Before reading its search index, an instance checks the catalog's generation in the database and catches
-    #: up with changes other instances made (each instance may keep its own index folder).
-    SEARCH_FOLLOW_DATABASE = True
-    #: At start, rebuild a missing or unreadable index and repair a stale one.
-    SEARCH_CHECK_AT_START = True
     #: Once the app is built, move its objects out of the garbage collector's way and collect the youngest
     #: generation less often (``welfarepoint.tune_garbage_collector``). Tests, which build hundreds of apps in
     #: one process, turn it off.

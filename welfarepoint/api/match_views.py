@@ -18,7 +18,7 @@ from welfarepoint.api.blueprint import bp
 from welfarepoint.api.responses import bad_request, common_errors, content_language, json_in, page_url
 from welfarepoint.catalog import queries
 from welfarepoint.matching.runner import run_questionnaire
-from welfarepoint.search.params import MAX_PAGE, whole_number
+from welfarepoint.search_params import MAX_PAGE, whole_number
 
 #: Matches of each need in an answer unless ``per_need`` asks (as many as the results pages show), and at most.
 DEFAULT_PER_NEED = 10

@@ -30,7 +30,7 @@ from welfarepoint.api.responses import (
     public_uuid,
 )
 from welfarepoint.catalog import queries
-from welfarepoint.search.params import parse_search_args
+from welfarepoint.search_params import parse_search_args
 
 DEFAULT_PER_PAGE = 20
 DATA_LICENCE = {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}

@@ -1,13 +1,13 @@
 """Where matching meets the catalog: load the published listings of an audience and match a profile on them.
 
-The offers are kept where the search index is: in the instance's search process when there is one
-(``search/service.py``), which then does the matching for its workers.
-
 Everything else in this package is pure; this module is what the questionnaire pages and the API both call.
+The offers are kept per process until the catalog changes (search's :func:`~welfarepoint.search.generation`
+says when, in any process or instance), shared by the process's threads.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from welfarepoint import search
@@ -16,6 +16,7 @@ from welfarepoint.matching.engine import MatchResult, match, offer_from
 from welfarepoint.matching.profile import NeedsProfile, profile_from
 
 _offers_cache: dict[tuple, dict[str, list]] = {}
+_offers_lock = threading.Lock()
 
 
 def _offers_by_need(audience: str) -> dict[str, list]:
@@ -35,9 +36,10 @@ def _offers_by_need(audience: str) -> dict[str, list]:
             offer = offer_from(service, shared)
             for need in offer.needs:
                 cached.setdefault(need, []).append(offer)
-        for old in [k for k in _offers_cache if k[:2] == key[:2]]:
-            del _offers_cache[old]
-        _offers_cache[key] = cached
+        with _offers_lock:  # two threads may both load them; either's are right
+            for old in [k for k in _offers_cache if k[:2] == key[:2]]:
+                del _offers_cache[old]
+            _offers_cache[key] = cached
     return cached
 
 
@@ -54,22 +56,13 @@ def offers_for(audience: str, needs: list[str]) -> list:
     return found
 
 
-def match_here(
-    profile: NeedsProfile, audience: str, language: str, shown: tuple | None = None
-) -> MatchResult:
-    """Match ``profile`` in this process, on the offers it keeps (in the instance's search process, if any);
-    with ``shown``, only what :meth:`MatchResult.shown` keeps of the result."""
-    result = match(profile, offers_for(audience, profile.needs), language=language)
-    return result.shown(*shown) if shown else result
-
-
 def run_questionnaire(
     args: Any, audience: str, language: str, shown: tuple | None = None
 ) -> tuple[NeedsProfile, dict[str, Any], MatchResult]:
     """Read the answers, then match them on the published listings of ``audience`` that answer a need asked.
 
-    The matching is done where the offers are kept: the instance's search process, or this one (``search.ask``).
     ``shown`` (per need, need, page) keeps only what a results page shows (:meth:`MatchResult.shown`).
     """
     profile, errors = profile_from(args, audience)
-    return profile, errors, search.ask("match", profile, audience, language, shown)
+    result = match(profile, offers_for(audience, profile.needs), language=language)
+    return profile, errors, result.shown(*shown) if shown else result

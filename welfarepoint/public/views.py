@@ -33,7 +33,7 @@ from welfarepoint.paging import page_count
 from welfarepoint.public.blueprint import bp
 from welfarepoint.public.forms import FeedbackForm
 from welfarepoint.public.structured_data import service_json_ld
-from welfarepoint.search.params import parse_search_args
+from welfarepoint.search_params import parse_search_args
 
 #: The main menu, in order.
 MENU = (

@@ -1,34 +1,41 @@
-"""Search: the only door to the index of published listings, and to matching's offers.
+"""Search: the only door to the index of published listings (nothing outside this package imports Whoosh).
 
-The rest of the application calls :func:`query` (with :class:`Filters`, answering a :class:`SearchResult`),
-:func:`generation`, :func:`normalise_for_statistics` and :func:`ask`; :func:`init_app` keeps the index in step
-with the catalog. Where the work is done is configuration:
+- :func:`query` searches, with :class:`Filters`, and returns a :class:`SearchResult`; :func:`generation` says
+  when the published listings changed (what caches of them key on); :func:`normalise_for_statistics`.
+- :func:`init_app` connects :func:`listings_committed`, which writes every committed catalog change to the index
+  right after the commit; :func:`catch_up` writes what another instance committed before the index is read.
+- :func:`ensure_index` (``flask setup``), :func:`rebuild` and :func:`sync` (``flask search reindex``): a rebuild
+  is written aside and swapped in, so searches never wait for it (``docs/search.md``).
 
-- in this process (the default: ``make run``, the tests, a single-process server): :mod:`.local` holds the
-  Whoosh index and its caches;
-- with ``SEARCH_SERVICE_SOCKET`` set, in the instance's search process (``flask search serve``,
-  :mod:`.service`), which holds the index, its caches and matching's offers once for every worker of the
-  instance. A worker then never imports Whoosh or NumPy. When the search process cannot be reached, the worker
-  does the work itself and logs it, so that visitors are still answered (at the price of that worker's memory).
-
-:func:`ensure_index`, :func:`rebuild` and :func:`sync` (``flask setup``, ``flask search reindex``) always work in
-the process that calls them; the index on disk is shared, and every process sees a change at its next search.
+Every process searches by itself (each gunicorn worker, each of its threads with a searcher of its own); the
+index on disk is shared, and every process sees a change at its next search.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import sys
-import time
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
 from datetime import date
-from typing import Any
+from pathlib import Path
 
+import numpy as np
 from flask import Flask, current_app
+from sqlalchemy import func, inspect, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
+from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import events
-from welfarepoint.search import service
+from welfarepoint.catalog.models import CatalogState, Service
+from welfarepoint.extensions import db
+from welfarepoint.search import engine as _engine
+from welfarepoint.search.index import SearchIndex, file_lock, get_index
+from welfarepoint.search.index import forget_all as _forget_indexes
+from welfarepoint.search.querying import run as run_query
 from welfarepoint.search.results import Filters, Hit, SearchResult
+from welfarepoint.search.schema import document
 from welfarepoint.search.text import fold, normalise_query
 
 log = logging.getLogger(__name__)
@@ -37,7 +44,6 @@ __all__ = [
     "Filters",
     "Hit",
     "SearchResult",
-    "ask",
     "ensure_index",
     "forget_all",
     "generation",
@@ -47,24 +53,160 @@ __all__ = [
     "rebuild",
     "sync",
 ]
-
-#: An unreachable search process is logged at most this often per worker (it may be down for a while).
-WARN_EVERY_SECONDS = 60.0
-_warned_at: dict[str, float] = {}
+BATCH = 500
 
 
-def ask(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Do ``name`` (an operation of :func:`service.operation`) in the instance's search process, or here."""
-    path = current_app.config.get("SEARCH_SERVICE_SOCKET")
-    if path and not service.serving:
+def _index() -> SearchIndex:
+    return get_index(current_app.config["SEARCH_INDEX_DIR"])
+
+
+def _exclusive(search_index: SearchIndex, settled: Callable[[], bool] | None = None):
+    """Serialise repairs and the writing of a commit across processes (never nested in one): a search waiting
+    for another process's commit to reach the index waits only until ``settled()``."""
+    return file_lock(search_index.root / "write.lock", settled)
+
+
+def _published(session: Session, ids: Iterable[int] | None = None):
+    """Published listings (all, or these ids), loaded in batches so a large catalog never sits in memory."""
+    id_query = select(Service.id).where(Service.status == "published").order_by(Service.id)
+    if ids is not None:
+        id_query = id_query.where(Service.id.in_(list(ids)))
+    wanted = list(session.execute(id_query).scalars())
+    for start in range(0, len(wanted), BATCH):
+        batch = wanted[start : start + BATCH]
+        rows = session.execute(select(Service).where(Service.id.in_(batch)).order_by(Service.id))
+        yield from rows.unique().scalars()
+        session.expunge_all()
+
+
+#: From this many published listings a rebuild analyses them in ``REBUILD_PROCESSES`` processes (Whoosh's
+#: multiprocessing writer; as many as the machine has cores, if fewer).
+PARALLEL_REBUILD_FROM = 2000
+REBUILD_PROCESSES = 2
+
+
+def rebuild() -> int:
+    """Rebuild the whole index from the published listings into a new folder, then swap it in; return how many.
+
+    Every process keeps searching the old index meanwhile. The catalog's generation is read before the
+    listings: a commit made during the rebuild leaves the new index behind that number, and the first search
+    after the swap writes it (see :func:`catch_up`).
+    """
+    search_index = _index()
+    generation = _catalog_generation()
+    with Session(db.engine) as session:
+        count = session.execute(
+            select(func.count()).select_from(Service).where(Service.status == "published")
+        ).scalar_one()
+        processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
+
+        def prepare(folder: Path) -> None:
+            if generation is not None:
+                _write_marker(folder, generation)
+
+        documents = (document(service) for service in _published(session))
+        written = search_index.rebuild(documents, processes, prepare)
+    log.info("search index rebuilt with %d listings in %s", written, search_index.path)
+    return written
+
+
+def sync() -> tuple[int, int]:
+    """Bring the index in line with the database (listings added, changed or removed); return (written, deleted)."""
+    search_index = _index()
+    with _exclusive(search_index):
+        return _sync(search_index)
+
+
+def _sync(search_index: SearchIndex) -> tuple[int, int]:
+    with Session(db.engine) as session:
+        published = (
+            select(Service.id, Service.version).where(Service.status == "published").order_by(Service.id)
+        )
+        # In batches: the ORM would hold every row at once.
+        rows = session.execute(published.execution_options(yield_per=5000))
+        wanted = np.fromiter((value for row in rows for value in row), dtype=np.int64).reshape(-1, 2)
+        indexed_ids, indexed_versions = search_index.indexed_versions()
+        # Listings whose (id, version) the index does not hold are stale; ids it holds and the database does
+        # not publish are gone.
+        position = np.searchsorted(indexed_ids, wanted[:, 0]).clip(max=max(len(indexed_ids) - 1, 0))
+        held = (
+            (indexed_ids[position] == wanted[:, 0]) & (indexed_versions[position] == wanted[:, 1])
+            if len(indexed_ids)
+            else np.zeros(len(wanted), dtype=bool)
+        )
+        stale = wanted[~held, 0].tolist()
+        gone = indexed_ids[~np.isin(indexed_ids, wanted[:, 0])].tolist()
+        if stale or gone:
+            documents = [document(service) for service in _published(session, stale)] if stale else []
+            search_index.write(documents, gone)
+    if stale or gone:
+        log.info("search index repaired: %d listings written, %d removed", len(stale), len(gone))
+    return len(stale), len(gone)
+
+
+def ensure_index() -> str:
+    """At start (``flask setup``): remove leftovers, rebuild a missing or unreadable index (aside, while the
+    old one serves), repair a stale one. Never raises; returns what it did."""
+    search_index = _index()
+    try:
+        if not inspect(db.engine).has_table(Service.__tablename__):
+            log.info("search index not checked: the database is not set up yet (run `flask setup`)")
+            return "no database"
+        with file_lock(search_index.root / "rebuild.lock"):
+            search_index.clean()
+        if not search_index.exists():
+            log.warning("search index missing or from an older version in %s: rebuilding", search_index.root)
+            rebuild()
+            return "rebuilt"
         try:
-            return service.call(path, name, *args, **kwargs)
-        except service.Unreachable as error:
-            now = time.monotonic()
-            if now - _warned_at.get(path, -WARN_EVERY_SECONDS) >= WARN_EVERY_SECONDS:
-                _warned_at[path] = now
-                log.warning("%s; this worker searches by itself meanwhile", error)
-    return service.operation(name)(*args, **kwargs)
+            written, deleted = sync()
+        except Exception:
+            log.exception("search index in %s is unreadable: rebuilding", search_index.root)
+            rebuild()
+            return "rebuilt"
+        return "repaired" if written or deleted else "current"
+    except (OperationalError, ProgrammingError):
+        log.warning("search index not checked: the database is not set up yet (run `flask setup`)")
+        return "no database"
+    except Exception:
+        log.exception(
+            "search index could not be prepared in %s; searches will fail until it is", search_index.root
+        )
+        return "failed"
+    finally:
+        search_index.close()  # workers forked after start open their own
+
+
+def index_services(service_ids: Iterable[int]) -> None:
+    """Write the current state of these listings to the index (published ones in, others out)."""
+    ids = sorted(set(service_ids))
+    if not ids:
+        return
+    search_index = _index()
+    with Session(db.engine) as session:
+        documents = [document(service) for service in _published(session, ids)]
+    published = {int(doc["id"]) for doc in documents}
+    search_index.write(documents, [service_id for service_id in ids if service_id not in published])
+
+
+def listings_committed(service_ids: Iterable[int], generation: int | None = None) -> None:
+    """Write a commit's listings to the index (never raises: a failure marks the index for repair)."""
+    try:
+        search_index = _index()
+        with _exclusive(search_index):  # a reader waits, then finds the marker moved (see catch_up)
+            index_services(service_ids)
+            if generation is not None:
+                _advance_marker(search_index, generation)
+    except Exception:
+        # The database change stands; the index is repaired from it at the next start or `flask search reindex`.
+        log.exception("could not update the search index for listings %s", sorted(service_ids))
+        with contextlib.suppress(OSError):
+            _index().path.joinpath("needs-sync").touch()
+
+
+#: Results kept per process; results pages are kept besides, drawn (`public/views.py`).
+RESULT_CACHE_SIZE = 512
+_results = Bounded(RESULT_CACHE_SIZE)
 
 
 def query(
@@ -75,16 +217,110 @@ def query(
     per_page: int = 10,
     today: date | None = None,
 ) -> SearchResult:
-    """Search the published listings: relevance first, a day-seeded tie-break, facets, spelling help."""
-    return ask("query", text, filters, page=page, per_page=per_page, today=today)
+    """Search the published listings: relevance first, a day-seeded tie-break, facets, spelling help.
+
+    Results are kept in a per-process cache keyed by the index generation, so a repeated search costs a
+    dictionary look-up and any change to the index, by any process, makes every cached result stale at once.
+    """
+    search_index = catch_up()
+    text = normalise_query(text)
+    filters = filters or Filters()
+    today = today or date.today()
+    key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today)
+    cached = _results.get(key)
+    if cached is not None:
+        return cached
+    with search_index.searcher() as searcher:
+        result = run_query(searcher, text, filters, page=page, per_page=per_page, today=today)
+    result.generation = key[1]
+    return _results.put(key, result)
 
 
-def generation() -> tuple[int, int]:
+GENERATION_FILE = "catalog-generation"
+
+
+def _catalog_generation() -> int | None:
+    try:
+        return db.session.execute(select(CatalogState.generation).where(CatalogState.id == 1)).scalar()
+    except (OperationalError, ProgrammingError):
+        db.session.rollback()
+        return None
+
+
+def catch_up() -> SearchIndex:
+    """Bring this instance's index up to the database before it is read; return the index.
+
+    Another app instance (another machine, its own index folder) may have changed the catalog: the catalog's
+    generation in the database says so for the price of one tiny query, and a sync then writes what changed.
+    A failed index update of this process (``needs-sync``) is repaired the same way.
+    """
+    search_index = _index()
+    wanted = _catalog_generation()
+
+    def behind() -> bool:
+        folder = search_index.path
+        return folder.joinpath("needs-sync").exists() or (
+            wanted is not None and wanted != _read_marker(folder)
+        )
+
+    if behind():
+        try:
+            # The process holding the lock may be writing that very commit (and moving the marker) or
+            # repairing the index already: asked again while waiting, and with the lock held.
+            with _exclusive(search_index, settled=lambda: not behind()) as held:
+                if held and behind():
+                    folder = search_index.path
+                    _sync(search_index)
+                    folder.joinpath("needs-sync").unlink(missing_ok=True)
+                    if wanted is not None:
+                        _write_marker(folder, wanted)
+        except Exception:
+            log.exception("search index could not catch up with the database")
+    return search_index
+
+
+def _read_marker(folder: Path) -> int | None:
+    """The catalog generation the index in ``folder`` is known to reflect (None when unknown)."""
+    try:
+        return int((folder / GENERATION_FILE).read_text())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _write_marker(folder: Path, generation: int) -> None:
+    marker = folder / GENERATION_FILE
+    temporary = marker.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(str(generation))
+    temporary.replace(marker)
+
+
+def _advance_marker(search_index: SearchIndex, generation: int) -> None:
+    """After this process wrote the listings of the commit that made ``generation``: the index reflects it.
+
+    Called with the index's lock held.
+
+    Only when the index reflected the generation just before (no other commit in between, from this index's
+    point of view); otherwise the next :func:`catch_up` compares everything. Without this, every worker of
+    every instance would compare the whole catalog with its index after each publication.
+    """
+    folder = search_index.path
+    if _read_marker(folder) == generation - 1:
+        _write_marker(folder, generation)
+
+
+def forget_all() -> None:
+    """Close this process's indexes and drop its cached results (before a fork; in tests and benchmarks)."""
+    _forget_indexes()
+    _engine.forget_all()
+    _results.clear()
+
+
+def generation() -> tuple[str, int]:
     """The index's generation: it changes whenever a published listing changes, in any process or instance.
 
     Caches of published listings key on it to stay correct across workers; it catches up first.
     """
-    return ask("generation")
+    return catch_up().generation()
 
 
 def normalise_for_statistics(text: str) -> str:
@@ -92,47 +328,14 @@ def normalise_for_statistics(text: str) -> str:
     return " ".join(fold(normalise_query(text)).split())[:100]
 
 
-def ensure_index() -> str:
-    """At start: rebuild a missing or unreadable index, repair a stale one. Never raises; returns what it did."""
-    from welfarepoint.search import local
-
-    return local.ensure_index()
-
-
-def rebuild() -> int:
-    """Rebuild the whole index from the published listings in the database; return how many."""
-    from welfarepoint.search import local
-
-    return local.rebuild()
-
-
-def sync() -> tuple[int, int]:
-    """Bring the index in line with the database (listings added, changed or removed); return (written, deleted)."""
-    from welfarepoint.search import local
-
-    return local.sync()
-
-
-def forget_all() -> None:
-    """Close this process's indexes and drop its cached results (before a fork; in tests and benchmarks)."""
-    local = sys.modules.get("welfarepoint.search.local")
-    if local is not None:
-        local.forget_all()
-
-
 def _on_listings_committed(sender, service_ids: Iterable[int], generation: int | None = None) -> None:
-    try:
-        ask("committed", sorted(service_ids), generation)
-    except service.Failed:
-        log.exception("the search process could not write listings %s", sorted(service_ids))
+    listings_committed(service_ids, generation)
 
 
 def init_app(app: Flask) -> None:
-    """Keep the index of ``app`` in step with its database, from now on and at start.
+    """Keep the index of ``app`` in step with its database from now on.
 
-    With a search process (``SEARCH_SERVICE_SOCKET``) the check at start is the search process's own.
+    Never checks, rebuilds or repairs the index itself: that is ``flask setup``'s work (:func:`ensure_index`),
+    so that building an app (``flask users list``) never waits for a rebuild.
     """
     events.listings_committed.connect(_on_listings_committed)
-    if app.config.get("SEARCH_CHECK_AT_START", True) and not app.config.get("SEARCH_SERVICE_SOCKET"):
-        with app.app_context():
-            ensure_index()

@@ -1,8 +1,8 @@
 """Query evaluation over the postings of the Whoosh index, with caches that survive index changes.
 
-Whoosh's matchers walk postings one Python call at a time, several layers deep (``Or`` of ``And`` of
-spans...): over 10,000 similar listings a broad search cost 100-500 ms. This module reads the same postings
-block by block and scores them itself, with Whoosh's own BM25F formula:
+Whoosh's searcher walks postings one Python call at a time, several layers deep (``Or`` of ``And`` of
+spans...), for every search. This module reads each term's postings once into NumPy arrays and scores them
+itself, with Whoosh's own BM25F formula:
 
 - **Per segment** (immutable on disk, so cached until the segment is merged away, across commits and searchers):
   each term's document numbers, frequencies and field lengths, and its BM25 term-frequency part for the
@@ -18,43 +18,40 @@ concept's scores an array of floats (0 where it does not match), so a search com
 vectorised operations. Deleted documents (an archived listing still inside an old segment) are never in a set
 and score 0.
 
-It relies on the codec of ``whoosh-reloaded`` 2.7.5 (``W3LeafMatcher`` blocks: ids, weights, values), which
-the project pins; ``tests/test_search_engine.py`` compares every read with Whoosh's own matchers.
+Postings and lengths are read through Whoosh's public reader API (``reader.postings`` matchers,
+``doc_field_length``, ``column_reader``), or, on the Whoosh version it was written for, a block or a column at a
+time by :mod:`.whoosh_fast`; ``tests/test_search_engine.py`` runs both and compares the scores with Whoosh's
+own searcher.
 """
 
 from __future__ import annotations
 
-import io
-import struct
+import os
 import threading
-import zlib
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import reduce
 from itertools import repeat
 from math import log
-from pickle import load, loads
 from typing import Any
 
 import numpy as np
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from welfarepoint.bounded import Bounded
-from welfarepoint.search.patches import LENGTHS, field_length_bytes
+from welfarepoint.search import whoosh_fast
 
 K1 = 1.2
 B = 0.75
 #: Postings (document, frequency, length, weight: 17 bytes) kept per process across all segments before the
-#: least used terms go: about 20 MB. At 100,000 listings the bench's cold log (in process) had a p95 of 50 ms
-#: with this, 37 ms with 2,000,000 postings (up to 14 MB more per worker) and 54 ms with 800,000.
+#: least used terms go (``make bench`` weighs a worker's memory against cold searches at 100,000 listings).
 MAX_CACHED_POSTINGS = 1_200_000
 #: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept holds one per document):
 #: 4 MB, fifty concepts at 10,000 listings, five at 100,000.
 MAX_CONCEPT_SCORES = 500_000
-_BLOCK_LENGTH = struct.Struct("!i")  # Whoosh's int
-_LENGTH_OF_BYTE = np.array(LENGTHS, dtype=np.float64)  # a length byte decoded (0: no length)
+#: A length byte decoded (Whoosh keeps a field's length in one byte; 0: no length).
+_LENGTH_OF_BYTE = np.array([0.0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -67,8 +64,9 @@ class Alternative:
 
 
 class Postings:
-    """One term in one segment: local document numbers (sorted), term frequencies and field lengths (as the
-    length byte Whoosh stores), and their BM25 term-frequency parts for the last average field length asked."""
+    """One term in one segment: local document numbers (sorted), weights (Whoosh's term frequencies times the
+    field's boost) and field lengths (the byte Whoosh stores), and their BM25 term-frequency parts for the last
+    average length asked."""
 
     __slots__ = ("docs", "frequencies", "length_bytes", "_scored")
 
@@ -138,67 +136,41 @@ def _one_letter_less(word: str) -> set[str]:
 class SegmentCache:
     """What never changes in one segment: postings, lengths, columns and vocabularies."""
 
-    def __init__(self, segment_id: str):
-        self.segment_id = segment_id
-        self.terms: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+    def __init__(self, key: tuple[str, str]):
+        self.key = key  # (index folder, segment id)
         self.lengths: dict[str, np.ndarray] = {}
         self.vocabularies: dict[str, NearWords] = {}
         self.memos: dict[Any, Any] = {}
-        self.size = 0
-        self.lock = threading.RLock()
-
-    # --- reading -----------------------------------------------------------------------------------------
 
     def _lengths(self, reader, field: str) -> np.ndarray:
-        """The field's length byte of every document of the segment (0: none), read at once."""
+        """The field's length byte in every document of the segment (0: none), read at once."""
         lengths = self.lengths.get(field)
         if lengths is None:
-            lengths = np.zeros(reader.doc_count_all(), dtype=np.uint8)
-            raw = field_length_bytes(reader._perdoc, field) or b""
-            lengths[: len(raw)] = np.frombuffer(raw, dtype=np.uint8)[: len(lengths)]
+            count = reader.doc_count_all()
+            lengths = np.zeros(count, dtype=np.uint8)
+            if whoosh_fast.ENABLED:
+                raw = whoosh_fast.length_bytes(reader, field)
+                if raw is not None:
+                    lengths[: len(raw)] = raw[:count]
+            else:
+                for docnum in range(count):
+                    lengths[docnum] = length_to_byte(reader.doc_field_length(docnum, field) or 0)
             self.lengths[field] = lengths
         return lengths
 
     def postings(self, reader, field: str, term: str) -> Postings:
-        """The postings of ``term`` in ``field`` of this segment (read once, then from memory)."""
-        key = (field, term)
-        with self.lock:
-            cached = self.terms.get(key)
-            if cached is not None:
-                self.terms.move_to_end(key)
-                return cached
-        found = self._read(reader, field, term)
-        with self.lock:
-            self.terms[key] = found
-            self.size += len(found)
-        _registry.note(len(found))
-        return found
+        """The postings of ``term`` in ``field`` of this segment (read once, then kept in ``_postings``)."""
+        return _postings.get_or_make((self.key, field, term), lambda: self._read(reader, field, term))
 
     def _read(self, reader, field: str, term: str) -> Postings:
-        fieldobj = reader.schema[field]
-        try:
-            info = reader._terms.term_info(field, fieldobj.to_bytes(term))
-        except TermNotFound:
-            return EMPTY
-        if info.is_inlined():
-            inlined, weights, _values = info.inlined_postings()
-            ids = np.array(inlined, dtype=np.uint32)
-            tf = np.array(weights, dtype=np.float32)
+        term_bytes = reader.schema[field].to_bytes(term)
+        if whoosh_fast.ENABLED:
+            ids, weights = whoosh_fast.postings(reader, field, term_bytes)
         else:
-            offset, length = info.extent()
-            if isinstance(length, tuple):  # Whoosh 2.7.5 reads the length back as struct.unpack's tuple
-                length = length[0]
-            ids, tf = _read_blocks(reader._terms._postfile, offset, length)
-        return Postings(ids, tf, self._lengths(reader, field)[ids])
-
-    def drop_oldest(self) -> int | None:
-        """Forget the least recently used term; return how many postings that freed (None: nothing left)."""
-        with self.lock:
-            if not self.terms:
-                return None
-            _key, postings = self.terms.popitem(last=False)
-            self.size -= len(postings)
-            return len(postings)
+            ids, weights = _public_postings(reader, field, term_bytes)
+        if not len(ids):
+            return EMPTY
+        return Postings(ids, weights, self._lengths(reader, field)[ids])
 
     def numbers(self, reader, name: str) -> np.ndarray:
         """A numeric sortable column as an array (the column's default where the segment has none)."""
@@ -230,95 +202,58 @@ class SegmentCache:
 def _column_values(reader, name: str) -> Iterable[Any]:
     """A segment's sortable column, every document's value in order ("" where the segment has none).
 
-    Read as they are walked, never kept: at 100,000 listings a column of strings is some 6 MB of Python
-    objects, and what callers need of it (value sets, numbers, tie-breaks) is kept instead, as arrays.
+    Read as they are walked, never kept: a column of strings is many Python objects, and what callers need of it (value sets, numbers, tie-breaks) is kept instead, as arrays.
     """
     return iter(reader.column_reader(name)) if reader.has_column(name) else repeat("", reader.doc_count_all())
 
 
-def _read_blocks(postfile, offset: int, length: int) -> tuple[np.ndarray, np.ndarray]:
-    """A term's postings in Whoosh 2.7.5's W3 block format: (document numbers, term frequencies).
+def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """A term's live document numbers and weights in one segment, through Whoosh's matcher."""
+    ids: list[int] = []
+    weights: list[float] = []
+    try:
+        matcher = reader.postings(field, term_bytes)
+    except TermNotFound:
+        matcher = None
+    while matcher is not None and matcher.is_active():
+        ids.append(matcher.id())
+        weights.append(matcher.weight())
+        matcher.next()
+    return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32)
 
-    What ``W3LeafMatcher`` reads, without a matcher and in one read of the file: after a 4-byte tag, each block
-    is its length (negative for the last), a pickled (length, max id, max weight, compression, min and max
-    length), then the zlib'd pickle of (ids delta-encoded from 0, weights: None when all 1, a float when all
-    equal, else one per id).
-    """
-    raw = postfile.get(offset, length)
-    if raw[:4] != WHOOSH3_HEADER_MAGIC:
-        raise ValueError(f"not a W3 postings list at {offset}")
-    stream = io.BytesIO(raw)
-    view = memoryview(raw)
-    position = 4
-    deltas: list[int] = []
-    frequencies: list[float] = []
-    starts: list[int] = []
-    while True:
-        (size,) = _BLOCK_LENGTH.unpack_from(raw, position)
-        stream.seek(position + _BLOCK_LENGTH.size)
-        count, _maxid, _maxweight, compression, _shortest, _longest = load(stream)
-        end = position + _BLOCK_LENGTH.size + abs(size)
-        data = view[stream.tell() : end]
-        ids, weights = loads(zlib.decompress(data) if compression else data)[:2]
-        starts.append(len(deltas))
-        deltas.extend(ids)
-        if weights is None or isinstance(weights, float):
-            frequencies.extend([weights or 1.0] * count)
-        else:
-            frequencies.extend(weights)
-        if size < 0 or end >= len(raw):
-            break
-        position = end
-    ids = np.cumsum(np.array(deltas, dtype=np.int64))
-    if len(starts) > 1:  # each block's ids start again from 0: take away the sum of the blocks before it
-        first = np.array(starts, dtype=np.int64)
-        before = np.zeros(len(first), dtype=np.int64)
-        before[1:] = ids[first[1:] - 1]
-        ids -= np.repeat(before, np.diff(np.append(first, len(deltas))))
-    return ids.astype(np.uint32), np.array(frequencies, dtype=np.float32)
+
+#: Every segment's postings kept by this process, the least recently used going first.
+_postings = Bounded(
+    MAX_CACHED_POSTINGS, weigh=lambda postings: len(postings) + 1
+)  # a term not found counts too
 
 
 class _Registry:
-    """This process's segment caches, by index folder and segment id; bounded in postings."""
+    """This process's segment caches, by index folder and segment id."""
 
     def __init__(self):
         self.segments: dict[tuple[str, str], SegmentCache] = {}
         self.lock = threading.Lock()
-        self.postings = 0
 
     def segment(self, index_path: str, reader) -> SegmentCache:
         key = (index_path, reader.segment().segment_id())
         with self.lock:
             cache = self.segments.get(key)
             if cache is None:
-                cache = self.segments[key] = SegmentCache(key[1])
+                cache = self.segments[key] = SegmentCache(key)
             return cache
 
     def keep_only(self, index_path: str, segment_ids: Iterable[str]) -> None:
-        """Forget the segments of ``index_path`` that are no longer in the index (merged away)."""
+        """Forget the segments of ``index_path`` that are no longer in the index (merged away), and every
+        segment of the folders it replaced (beside it, in the same ``SEARCH_INDEX_DIR``); their postings age out."""
         wanted = set(segment_ids)
+        root = os.path.dirname(index_path)
         with self.lock:
-            for key in [key for key in self.segments if key[0] == index_path and key[1] not in wanted]:
-                self.postings -= self.segments.pop(key).size
-
-    def note(self, added: int) -> None:
-        with self.lock:
-            self.postings += added
-            if self.postings <= MAX_CACHED_POSTINGS:
-                return
-            caches = sorted(self.segments.values(), key=lambda cache: -cache.size)
-        for cache in caches:
-            while self.postings > MAX_CACHED_POSTINGS * 0.8:
-                freed = cache.drop_oldest()
-                if freed is None:
-                    break
-                with self.lock:
-                    self.postings -= freed
-
-    def clear(self) -> None:
-        with self.lock:
-            self.segments.clear()
-            self.postings = 0
+            for key in list(self.segments):
+                if (key[0] == index_path and key[1] not in wanted) or (
+                    key[0] != index_path and os.path.dirname(key[0]) == root
+                ):
+                    del self.segments[key]
 
 
 _registry = _Registry()
@@ -326,10 +261,9 @@ _registry = _Registry()
 
 def forget_all() -> None:
     """Drop every segment cache of this process (tests, benchmarks, before a fork)."""
-    _registry.clear()
-
-
-# --- per searcher ------------------------------------------------------------------------------------------
+    with _registry.lock:
+        _registry.segments.clear()
+    _postings.clear()
 
 
 def view(searcher) -> SearcherView:
@@ -348,6 +282,7 @@ class SearcherView:
     """
 
     def __init__(self, searcher, index_path: str):
+        self.schema = searcher.schema
         self.leaves = []
         self.count = searcher.doc_count_all()
         self._live = np.ones(self.count, dtype=bool)
@@ -364,16 +299,15 @@ class SearcherView:
         self.averages: dict[str, float] = {}
         self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=len)
 
-    def doc_frequency(self, field: str, term: str) -> int:
-        """How many documents have ``term`` in ``field`` (deleted ones too, as Whoosh counts)."""
-        return sum(len(cache.postings(reader, field, term)) for reader, _offset, cache in self.leaves)
-
     def idf(self, field: str, term: str) -> float:
-        """Whoosh's inverse document frequency, from the cached postings instead of the term dictionary."""
+        """Whoosh's inverse document frequency (deleted documents counted, as Whoosh counts them)."""
         key = (field, term)
         value = self.idf_cache.get(key)
         if value is None:
-            frequency = self.doc_frequency(field, term)
+            term_bytes = self.schema[field].to_bytes(term)
+            frequency = sum(
+                reader.doc_frequency(field, term_bytes) for reader, _offset, _cache in self.leaves
+            )
             value = log(self.count / (frequency + 1)) + 1 if frequency else 0.0
             self.idf_cache[key] = value
         return value

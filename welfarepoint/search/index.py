@@ -1,21 +1,20 @@
-"""The index on disk: open or create, write one listing at a time or rebuild, and fresh searchers per process.
+"""The index on disk: written aside and swapped in, written one listing at a time, read by pooled searchers.
 
-The database is the source of truth; the index holds published listings only and can always be rebuilt.
-Every segment is written non-compound (opening a searcher then costs ~0.3 ms and ~3 MB instead of a copy of
-the whole index). Writers are serialised by Whoosh's lock; a write that cannot get it within the timeout is
-logged and repaired by :func:`sync` at the next start. Searchers are kept in a small per-process pool (a
-thread borrows one for a query and gives it back) and replaced when the index changed, so a listing committed
-by any process is found on the next request of every process, and no request opens a searcher of its own.
+``SEARCH_INDEX_DIR`` holds index folders and ``live``, a symbolic link to the one every process reads; a
+rebuild writes a new folder and replaces the link when it is complete (``docs/search.md``). Segments are
+non-compound (a new searcher costs no copy of the index). Searchers are pooled per process (a thread borrows
+one per query) and replaced when the index or the live folder changed.
 """
 
 from __future__ import annotations
 
+import fcntl
 import logging
-import multiprocessing
+import os
+import secrets
 import shutil
 import threading
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,145 +24,155 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
-from whoosh.searching import Searcher
-from whoosh.writing import MERGE_SMALL, LockError, fib
 
-from welfarepoint.search import patches  # noqa: F401  (Whoosh 2.7.5 repaired before any use)
 from welfarepoint.search.engine import view
 from welfarepoint.search.schema import build_schema
-from welfarepoint.search.writer import RebuildWriter
 
 log = logging.getLogger(__name__)
 
 INDEX_NAME = "services"
+LIVE = "live"
+PREVIOUS = "previous"
+FOLDER_PREFIX = "index-"
 POOL_SIZE = 8
 WRITE_TIMEOUT = 10.0
-OPEN_ATTEMPTS = 50
-#: Postings per block (Whoosh's default is 128): 100,000 listings, cold searches p95 61 → 48 ms, index 88 → 70 MB.
+#: Postings per block (Whoosh's default is 128): fewer blocks to decode when a common word is read.
 BLOCK_LIMIT = 1024
-SCHEMA_VERSION = "10"  # bump when the schema, analysis or codec changes: the index is then rebuilt at start
+#: Memory for a rebuild's postings before they are spilled to disk, per writing process (MB).
+REBUILD_LIMIT_MB = 256
+SCHEMA_VERSION = "11"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
+
+
+class Codec(W3Codec):
+    """Whoosh's W3 codec without the shortest and longest field length of each postings block.
+
+    Only Whoosh's own searcher reads them (to skip blocks that cannot reach its best results when asked for a
+    few; search scores every posting itself), and Whoosh's writer finds them by reading each posting's field
+    length back from the file, a large share of a rebuild.
+    """
+
+    length_stats = False
 
 
 def codec() -> W3Codec:
-    """Whoosh's codec with postings blocks of ``BLOCK_LIMIT`` (Whoosh's default 128 means one unpickling and
-    one decompression per 128 documents of a term, the largest part of reading a common word)."""
-    return W3Codec(blocklimit=BLOCK_LIMIT)
+    """The index's codec, with postings blocks of ``BLOCK_LIMIT``."""
+    return Codec(blocklimit=BLOCK_LIMIT)
+
+
+@contextmanager
+def file_lock(path: Path, settled: Callable[[], bool] | None = None) -> Iterator[bool]:
+    """Hold an exclusive lock on ``path`` (created if missing) across processes: yields True.
+
+    With ``settled``, a process that finds the lock taken asks it every couple of milliseconds and, once it is
+    true, goes on without the lock (yields False).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (fcntl.LOCK_NB if settled else 0))
+                break
+            except BlockingIOError:
+                if settled():
+                    yield False
+                    return
+                time.sleep(LOCK_POLL_SECONDS)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+LOCK_POLL_SECONDS = 0.002
 
 
 class SearchIndex:
-    """One index folder, with a searcher per thread and per-searcher caches of filter sets and facet columns."""
+    """The index of one ``SEARCH_INDEX_DIR``, with a pool of searchers of its live folder."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
         self._index = None
+        self._folder: Path | None = None
         self._lock = threading.RLock()
         self._pool: list = []
 
-    # --- opening -------------------------------------------------------------------------------------------
+    def _linked(self, name: str) -> Path | None:
+        try:
+            return self.root / os.readlink(self.root / name)
+        except (FileNotFoundError, OSError):
+            return None
 
-    def _marker(self) -> Path:
-        return self.path / "schema-version"
+    @property
+    def path(self) -> Path:
+        """The live index folder (FileNotFoundError when there is none yet)."""
+        folder = self._linked(LIVE)
+        if folder is None:
+            raise FileNotFoundError(f"no search index in {self.root} (run `flask setup`)")
+        return folder
 
     def exists(self) -> bool:
-        """Whether a readable index of the current schema version is on disk."""
-        if not self._marker().exists() or self._marker().read_text().strip() != SCHEMA_VERSION:
+        """Whether a readable index of the current schema version is live."""
+        folder = self._linked(LIVE)
+        if folder is None:
             return False
         try:
-            return whoosh_index.exists_in(str(self.path), indexname=INDEX_NAME)
+            if (folder / "schema-version").read_text().strip() != SCHEMA_VERSION:
+                return False
+            return whoosh_index.exists_in(str(folder), indexname=INDEX_NAME)
         except Exception:  # a corrupt table of contents counts as missing
             return False
 
-    def create(self) -> None:
-        """Make a new empty index, replacing whatever is in the folder."""
-        with self._lock:
-            self.close()
-            if self.path.exists():
-                shutil.rmtree(self.path)
-            self.path.mkdir(parents=True)
-            FileStorage(str(self.path)).create_index(build_schema(), indexname=INDEX_NAME)
-            self._marker().write_text(SCHEMA_VERSION)
-
     def index(self):
-        """The open Whoosh index (opened on first use, in this process)."""
+        """The open Whoosh index of the live folder (opened again when the live folder was replaced)."""
+        folder = self.path
         with self._lock:
-            if self._index is None:
-                self._index = whoosh_index.open_dir(str(self.path), indexname=INDEX_NAME)
+            if self._index is None or folder != self._folder:
+                self.close()
+                self._index = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
+                self._folder = folder
             return self._index
 
     def close(self) -> None:
-        """Close the pooled searchers and forget the index (before a fork, or a rebuild)."""
+        """Close the pooled searchers and forget the index (before a fork, and when the live folder changes)."""
         with self._lock:
             for searcher in self._pool:
                 searcher.close()
             self._pool = []
             self._index = None
-
-    # --- reading -------------------------------------------------------------------------------------------
+            self._folder = None
 
     @contextmanager
     def searcher(self) -> Iterator:
         """Lend a searcher that sees the latest committed index, with its caches (``searcher.wp_cache``).
 
         Not ``searcher.refresh()`` when the index changed: it reuses segment readers by segment id and so keeps
-        their old set of deleted documents (an archived listing would stay findable). A new searcher on
-        non-compound segments costs well under a millisecond.
+        their old set of deleted documents (an archived listing would stay findable).
         """
         with self._lock:
+            index, folder = self.index(), self._folder
             searcher = self._pool.pop() if self._pool else None
         if searcher is not None and not searcher.up_to_date():
             searcher.close()
             searcher = None
         if searcher is None:
-            searcher = self._open_searcher()
+            searcher = index.searcher()
             searcher.wp_cache = {}
-            searcher.wp_path = str(self.path)
+            searcher.wp_path = str(folder)
         try:
             yield searcher
         finally:
             with self._lock:
-                if len(self._pool) < POOL_SIZE and self._index is not None:
+                if len(self._pool) < POOL_SIZE and self._folder == folder:
                     self._pool.append(searcher)
                 else:
                     searcher.close()
 
-    def _open_searcher(self):
-        """A searcher of the latest committed index.
-
-        Whoosh's own ``Index.searcher()`` sleeps 50 ms whenever a segment file vanished between reading the
-        table of contents and opening the file (a merge committed by another process in between); the next
-        table of contents is already there, so read it again at once.
-        """
-        index = self.index()
-        for attempt in range(OPEN_ATTEMPTS):
-            try:
-                toc = index._read_toc()
-                reader = index._reader(index.storage, toc.schema, toc.segments, toc.generation)
-                return Searcher(reader, fromindex=index)
-            except OSError:
-                if attempt == OPEN_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.001 * attempt)
-        raise AssertionError("unreachable")
-
-    def generation(self) -> tuple[int, int]:
-        """What identifies the latest committed index: its generation number and when it was written.
-
-        The number grows with every write in any process; the time tells a rebuilt index (whose numbers start
-        again) from the one it replaced.
-        """
-        number = self.index().latest_generation()
-        try:
-            written = (self.path / f"_{INDEX_NAME}_{number}.toc").stat().st_mtime_ns
-        except FileNotFoundError:
-            written = 0
-        return number, written
+    def generation(self) -> tuple[str, int]:
+        """What identifies the latest committed index: its folder and its generation number there."""
+        return self.path.name, self.index().latest_generation()
 
     def indexed_versions(self) -> tuple[np.ndarray, np.ndarray]:
-        """The id and the version of every indexed listing, as two arrays in the same order (by id).
-
-        Arrays, not a dictionary: every worker compares them with the database at start, and at 100,000
-        listings a dictionary of them is some 10 MB more at the worker's peak.
-        """
+        """The id and the version of every indexed listing, as two arrays in the same order (by id)."""
         with self.searcher() as searcher:
             found = view(searcher)
             live = found.live()
@@ -171,145 +180,93 @@ class SearchIndex:
             order = np.argsort(ids, kind="stable")
             return ids[order], versions[order]
 
-    # --- writing -------------------------------------------------------------------------------------------
-
     def write(self, documents: Iterable[dict[str, Any]] = (), delete_ids: Iterable[int] = ()) -> None:
-        """Add or replace ``documents`` and delete ``delete_ids``, in one commit of a new segment.
-
-        Never merges segments: a merge would hold back the commit (and so the moment other processes find the
-        change) by up to ten times its cost. :meth:`tidy` merges afterwards.
-        """
-        writer = self.index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
-        try:
+        """Add or replace ``documents`` and delete ``delete_ids`` in the live folder, in one commit."""
+        with self.index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec()) as writer:
             for service_id in delete_ids:
                 writer.delete_by_term("id", str(service_id))
             for document in documents:
                 writer.update_document(**document)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(merge=False)
 
-    def needs_tidy(self) -> bool:
-        """Whether small segments have piled up enough for Whoosh's merge policy to merge them."""
-        return _small_segments(self.index()._segments()) > 1
+    def rebuild(
+        self,
+        documents: Iterable[dict[str, Any]],
+        processes: int = 1,
+        prepare: Callable[[Path], None] | None = None,
+    ) -> int:
+        """Write ``documents`` into a new folder, then make it the live one; return how many were written.
 
-    def tidy(self) -> bool:
-        """Merge the small segments left by :meth:`write` (Whoosh's ``MERGE_SMALL`` policy); whether it did.
-
-        The caller holds the index's lock (see ``search._exclusive``). The merged segment is new to every
-        searcher; the large segments and their caches are kept.
+        With ``processes`` > 1 Whoosh's own multiprocessing writer analyses them in that many processes, each
+        writing a segment of its own. ``prepare(folder)`` runs once the new folder is complete, just before
+        the swap. One rebuild at a time per ``SEARCH_INDEX_DIR``; searches never wait for it.
         """
-        if not self.needs_tidy():
-            return False
-        writer = self.index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
-        writer.commit(mergetype=MERGE_SMALL)
-        return True
+        self.root.mkdir(parents=True, exist_ok=True)
+        with file_lock(self.root / "rebuild.lock"):
+            first = self.clean() is None
+            folder = self.root / f"{FOLDER_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
+            folder.mkdir()
+            new_index = FileStorage(str(folder)).create_index(build_schema(), indexname=INDEX_NAME)
+            options: dict[str, Any] = {"limitmb": REBUILD_LIMIT_MB, "compound": False, "codec": codec()}
+            if processes > 1:
+                options |= {"procs": processes, "multisegment": True}
+            count = 0
+            with new_index.writer(**options) as writer:  # committed when all are in, cancelled on an error
+                for document in documents:
+                    writer.add_document(**document)
+                    count += 1
+            written = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME).doc_count()
+            if (
+                written != count
+            ):  # Whoosh's multiprocessing writer leaves out the segment of a process that died
+                raise RuntimeError(
+                    f"the rebuild wrote {written} of {count} listings; the live index is unchanged"
+                )
+            (folder / "schema-version").write_text(SCHEMA_VERSION)
+            if prepare is not None:
+                prepare(folder)
+            self._swap(folder)
+            self.clean(loose=not first)
+        return count
 
-    def rebuild(self, *sources: Callable[[], Iterable[dict[str, Any]]]) -> int:
-        """Replace the whole index with the documents of ``sources`` (functions); return how many were written.
+    def _swap(self, folder: Path) -> None:
+        """Make ``folder`` the live one in one step; remember the one it replaces as ``previous``."""
+        replaced = self._linked(LIVE)
+        for name, target in ((PREVIOUS, replaced), (LIVE, folder)):
+            if target is None:
+                continue
+            temporary = self.root / f".{name}-{os.getpid()}"
+            temporary.unlink(missing_ok=True)
+            os.symlink(target.name, temporary)
+            os.replace(temporary, self.root / name)
 
-        One source is written in this process. Several are written at once, each in a child process of its own
-        (forked, so a source may read its share of the listings itself) as one segment; the segments are then
-        committed together, in the order of ``sources``. Either way with :class:`RebuildWriter` (same files
-        as Whoosh's writer, about twice as fast).
-        """
-        with self._lock:
-            self.create()
-            index = self.index()
-            writer = RebuildWriter(index, **_rebuild_options(timeout=WRITE_TIMEOUT))
-            try:
-                if len(sources) == 1:
-                    count = _add_all(writer, sources[0]())
-                    writer.commit(merge=False)
-                    return count
-                segments, count = _write_segments_in_children(index, sources)
-            except BaseException:
-                writer.cancel()
-                raise
-            # Whoosh's multiprocessing writer ends the same way: its own (empty) segment closed, the children's
-            # segments committed as the index's table of contents.
-            writer._close_segment()
-            writer._commit_toc(segments)
-            writer._finish()
-            return count
-
-
-#: Memory for a rebuild's postings before they are spilled to disk, per writing process (MB).
-REBUILD_LIMIT_MB = 256
-
-
-def _rebuild_options(**options: Any) -> dict[str, Any]:
-    return {"compound": False, "limitmb": REBUILD_LIMIT_MB, "codec": codec(), **options}
-
-
-def _add_all(writer: RebuildWriter, documents: Iterable[dict[str, Any]]) -> int:
-    count = 0
-    for document in documents:
-        writer.add_document(**document)
-        count += 1
-    return count
-
-
-def _write_segments_in_children(index, sources) -> tuple[list, int]:
-    """Each source written as one segment by a forked child; the segments in order, and how many documents."""
-    context = multiprocessing.get_context("fork")
-    children = []
-    for number, source in enumerate(sources):
-        receiving, sending = context.Pipe(duplex=False)
-        child = context.Process(
-            target=_write_segment, args=(index, source, sending), name=f"search-rebuild-{number}"
-        )
-        child.start()
-        sending.close()
-        children.append((child, receiving))
-    segments, count, failures = [], 0, []
-    for child, receiving in children:
-        try:
-            outcome = receiving.recv()
-        except EOFError:
-            outcome = ("failed", "the process ended without a word", "")
-        child.join()
-        if outcome[0] == "written":
-            segments.append(outcome[1])
-            count += outcome[2]
-        else:
-            failures.append(f"{child.name}: {outcome[1]}")
-            log.error("search index rebuild failed in %s:\n%s", child.name, outcome[2])
-    if failures:
-        raise RuntimeError("the rebuild failed in " + "; ".join(failures))
-    return segments, count
-
-
-def _write_segment(index, source, sending) -> None:
-    """In a child process: write the documents of ``source`` as one segment and send it to the parent."""
-    try:
-        writer = RebuildWriter(index, _lk=False, **_rebuild_options())
-        count = _add_all(writer, source())
-        sending.send(("written", writer._finalize_segment(), count))
-    except BaseException as error:
-        sending.send(("failed", f"{type(error).__name__}: {error}", traceback.format_exc()))
-    finally:
-        sending.close()
-
-
-def _small_segments(segments) -> int:
-    """How many of ``segments`` Whoosh's ``MERGE_SMALL`` would merge (0 when it would leave them alone)."""
-    total = 0
-    for position, count in enumerate(sorted(segment.doc_count_all() for segment in segments)):
-        total += count
-        if position > 3 and total < fib(position + 5):
-            return position + 1
-    return 0
+    def clean(self, loose: bool = True) -> list[str] | None:
+        """Remove what no process reads any more: folders neither live nor previous (a dead rebuild's too) and,
+        with ``loose`` once a folder is live, the files of an index of the old layout (no folders); return what
+        went (None: nothing is live yet)."""
+        live = self._linked(LIVE)
+        keep = {folder.name for folder in (live, self._linked(PREVIOUS)) if folder is not None}
+        keep |= {LIVE, PREVIOUS, "rebuild.lock", "write.lock"}
+        removed = []
+        for entry in self.root.iterdir() if self.root.is_dir() else ():
+            if entry.name in keep:
+                continue
+            if entry.is_dir() and not entry.is_symlink():
+                if entry.name.startswith(FOLDER_PREFIX):
+                    shutil.rmtree(entry, ignore_errors=True)
+                    removed.append(entry.name)
+            elif (loose and live is not None) or entry.name.startswith("."):
+                entry.unlink(missing_ok=True)
+                removed.append(entry.name)
+        return removed if live is not None else None
 
 
 _registry: dict[str, SearchIndex] = {}
 _registry_lock = threading.Lock()
 
 
-def get_index(path: str | Path) -> SearchIndex:
-    """The process's :class:`SearchIndex` for ``path`` (one per folder)."""
-    key = str(Path(path).resolve())
+def get_index(root: str | Path) -> SearchIndex:
+    """The process's :class:`SearchIndex` for ``root`` (one per ``SEARCH_INDEX_DIR``)."""
+    key = str(Path(root).resolve())
     with _registry_lock:
         if key not in _registry:
             _registry[key] = SearchIndex(key)
@@ -317,11 +274,8 @@ def get_index(path: str | Path) -> SearchIndex:
 
 
 def forget_all() -> None:
-    """Close every index of this process (used before a server forks its workers, and by tests)."""
+    """Close every index of this process (before a server forks its workers, and in tests)."""
     with _registry_lock:
         for search_index in _registry.values():
             search_index.close()
         _registry.clear()
-
-
-__all__ = ["LockError", "SearchIndex", "forget_all", "get_index"]

@@ -35,6 +35,8 @@ VARIANT_BOOST = 0.6
 #: Short fields, where synonyms are looked for too.
 SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
+#: Words Whoosh's correctors suggest for a typed word, at most (the nearest and most used is kept).
+SUGGESTIONS = 20
 
 
 _ANALYZERS = {"it": italian_analyzer(), "en": english_analyzer(), "plain": plain_analyzer()}
@@ -91,9 +93,6 @@ def detect_place(text: str) -> tuple[str, territory.Municipality | None]:
                 if rest:
                     return " ".join(rest), place
     return text, None
-
-
-# --- per-searcher caches -------------------------------------------------------------------------------
 
 
 #: Bytes of filter sets (a boolean per document each) kept per searcher before the least used go: at 10,000
@@ -160,13 +159,9 @@ def _period_keys(value: str) -> Iterable[str]:
     return ALL_PERIODS if "all_year" in periods else periods
 
 
-def _value_keys(value: str) -> Iterable[str]:
-    return (value,)
-
-
 def _value_sets(searcher, name: str) -> dict[str, np.ndarray]:
     """For a facet, the live documents of each value (a listing open all year counts in every period)."""
-    column, keys_of = ("period_set", _period_keys) if name == "period" else (name, _value_keys)
+    column, keys_of = ("period_set", _period_keys) if name == "period" else (name, lambda value: (value,))
     return _cached(searcher, ("values", name), lambda: engine.view(searcher).value_sets(column, keys_of))
 
 
@@ -209,9 +204,6 @@ def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, l
     return counts
 
 
-# --- spelling ------------------------------------------------------------------------------------------
-
-
 @cache
 def _synonym_words() -> NearWords:
     return NearWords(synonyms.vocabulary())
@@ -247,10 +239,9 @@ def _closest(searcher, word: str) -> str | None:
         if candidate != word and candidate[:1] == word[:1] and edit_distance(word, candidate) <= maxdist
     }
     if not candidates:
-        whoosh_correctors = (searcher.corrector("spell"), _synonym_corrector())
-        for corrector in whoosh_correctors:
+        for corrector in (searcher.corrector("spell"), _synonym_corrector()):
             # Whoosh's MultiCorrector mixes up (score, word) pairs: ask each corrector on its own.
-            candidates.update(suggestion for _score, suggestion in corrector._suggestions(word, maxdist, 1))
+            candidates.update(corrector.suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
         candidates.discard(word)
     if not candidates:
         return None
@@ -284,9 +275,6 @@ def correct(searcher, text: str) -> str | None:
         else:
             corrected.append(word)
     return " ".join(corrected) if changed else None
-
-
-# --- ranking -------------------------------------------------------------------------------------------
 
 
 def tie_break(service_id: str, today: date) -> int:

@@ -1,8 +1,5 @@
-"""What a search is asked and what it answers: plain values, no Whoosh or NumPy.
-
-They cross from the instance's search process to a worker (pickled, ``search/service.py``), so every field
-holds plain Python values.
-"""
+"""What a search is asked and what it answers: plain values, no Whoosh or NumPy (cached results are shared
+by a process's threads and kept long after the searcher that found them is closed)."""
 
 from __future__ import annotations
 

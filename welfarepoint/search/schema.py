@@ -54,10 +54,6 @@ def build_schema() -> Schema:
         # Ages served as two columns (not indexed: a filter compares them once per segment and age).
         age_min=COLUMN(NumericColumn("B", default=0)),
         age_max=COLUMN(NumericColumn("B", default=MAX_INDEXED_AGE)),
-        sizes=KEYWORD(),
-        needs=KEYWORD(),
-        slots=KEYWORD(),
-        languages=KEYWORD(),
     )
 
 
@@ -100,6 +96,7 @@ def document(service: Any) -> dict[str, Any]:
     )
     body_en = " ".join([service.description_en, service.how_to_access_en, service.cost_notes_en, needs_en])
     coverage = [place.istat_code for place in covered] or [ats_token(service.ats)]
+    short_texts = [service.title, service.summary, *service.tags, service.title_en, service.summary_en]
     periods = service.periods or ["all_year"]
     return {
         "id": str(service.id),
@@ -115,23 +112,7 @@ def document(service: Any) -> dict[str, Any]:
         "places": " ".join(place_names),
         # Short fields only: their words are what searches name; a word found only in descriptions is found
         # as typed (a correction is offered only when a search finds nothing).
-        "spell": " ".join(
-            sorted(
-                set(
-                    words(
-                        " ".join(
-                            [
-                                service.title,
-                                service.summary,
-                                " ".join(service.tags),
-                                service.title_en,
-                                service.summary_en,
-                            ]
-                        )
-                    )
-                )
-            )
-        ),
+        "spell": " ".join(sorted(set(words(" ".join(short_texts))))),
         "audience": service.audience,
         "category": service.category,
         "ats": service.ats,
@@ -141,8 +122,4 @@ def document(service: Any) -> dict[str, Any]:
         "coverage": " ".join(coverage),
         "age_min": age_bounds(service.age_min, service.age_max)[0],
         "age_max": age_bounds(service.age_min, service.age_max)[1],
-        "sizes": " ".join(service.company_sizes) or "any",
-        "needs": " ".join(service.needs),
-        "slots": " ".join(service.time_slots),
-        "languages": " ".join(service.languages),
     }

@@ -1,8 +1,4 @@
-"""Plain text helpers of search that need neither Whoosh nor NumPy: folding, a query made safe, words.
-
-A worker that asks the instance's search process (``SEARCH_SERVICE_SOCKET``) imports only this and
-:mod:`welfarepoint.search.results` of the search package.
-"""
+"""Plain text helpers of search that need neither Whoosh nor NumPy: folding, a query made safe, words."""
 
 from __future__ import annotations
 
