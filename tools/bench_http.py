@@ -70,8 +70,59 @@ def percentile(values: list[float], share: float) -> float:
 # --- the server ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Way:
+    """One way to run an instance's workers: gunicorn's worker class, processes and threads, and whether they
+    ask the instance's search process (``flask search serve``) or each search by itself."""
+
+    key: str
+    name: str
+    processes: int
+    threads: int = 1
+    preload: bool = False
+    search_process: bool = False
+
+    @property
+    def worker_class(self) -> str:
+        return "gthread" if self.threads > 1 else "sync"
+
+    @property
+    def label(self) -> str:
+        return f"way {self.key}"
+
+    def missing(self) -> str | None:
+        """Why this way cannot run on this code (its machinery is gone), or None."""
+        if self.search_process:
+            return search_process_missing()
+        return None
+
+
+#: The ways of running 4 workers that the bench compares side by side, while the code has their machinery.
+WAYS = [
+    Way("a", "4 sync workers, each searching by itself, --preload", 4, preload=True),
+    Way("a0", "4 sync workers, each searching by itself, without --preload", 4),
+    Way(
+        "b", "2 gthread workers × 4 threads, each process searching by itself, --preload", 2, 4, preload=True
+    ),
+    Way("c", "4 sync workers asking the search process (flask search serve)", 4, search_process=True),
+]
+
+
+def search_process_missing() -> str | None:
+    """Why the search process cannot run here (no ``flask search serve``, no ``SEARCH_SERVICE_SOCKET``), or None."""
+    sources = (ROOT / "welfarepoint").rglob("*.py")
+    if not any("SEARCH_SERVICE_SOCKET" in path.read_text(errors="replace") for path in sources):
+        return "the code no longer reads SEARCH_SERVICE_SOCKET"
+    command = [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve", "--help"]
+    completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    if completed.returncode != 0 or "--socket" not in completed.stdout:
+        return "the code has no `flask search serve --socket`"
+    return None
+
+
 class Server:
-    """gunicorn serving ``tools.bench_wsgi:app`` on one instance folder, on a free port of 127.0.0.1."""
+    """gunicorn serving ``tools.bench_wsgi:app`` on one instance folder, on a free port of 127.0.0.1, run one
+    :class:`Way` (by default 2 sync workers asking the instance's search process)."""
 
     def __init__(
         self,
@@ -81,14 +132,16 @@ class Server:
         log: Path,
         workers: int = 2,
         search_process: bool = True,
+        way: Way | None = None,
     ):
+        self.way = way or Way("-", "", workers, search_process=search_process)
         self.instance = instance
-        self.search_process = search_process
+        self.search_process = self.way.search_process
         self.searcher: SearchProcess | None = None
         self.database_uri = database_uri
         self.index_dir = index_dir
         self.log_path = log
-        self.workers = workers
+        self.workers = self.way.processes
         self.port = 0
         self.process: subprocess.Popen | None = None
 
@@ -105,10 +158,13 @@ class Server:
             self.searcher.start(deadline)
             env["WELFAREPOINT_SEARCH_SERVICE_SOCKET"] = str(self.searcher.socket)
         command = [
-            sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", "sync",
-            "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5",
-            "--log-level", "warning", "tools.bench_wsgi:app",
+            sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", self.way.worker_class,
+            "--threads", str(self.way.threads), "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
+            "--graceful-timeout", "5", "--log-level", "warning",
         ]  # fmt: skip
+        if self.way.preload:
+            command.append("--preload")
+        command.append("tools.bench_wsgi:app")
         with self.log_path.open("ab") as log:
             # Its own session: the whole server (master and workers) can be stopped by the master's id.
             self.process = subprocess.Popen(
@@ -170,6 +226,15 @@ class Server:
             used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
         return used
 
+    def memory(self) -> dict[str, int]:
+        """Proportional set size (PSS, bytes) of the whole instance: the master, the workers (summed) and the
+        search process (0 without one). PSS counts a page shared by n processes as 1/n in each, so the sum is
+        what the instance really holds."""
+        workers = sum(pss(pid) for pid in self.worker_pids())
+        master = pss(self.process.pid) if self.process else 0
+        searcher = pss(self.searcher.process.pid) if self.searcher and self.searcher.process else 0
+        return {"master": master, "workers": workers, "search process": searcher}
+
     def peak_memory(self) -> dict[int, int]:
         """Peak resident memory (VmHWM, bytes) of each worker."""
         peaks = {pid: _peak(pid) for pid in self.worker_pids()}
@@ -216,7 +281,9 @@ class SearchProcess:
     def start(self, deadline: float | None = None) -> None:
         """Start it and wait for its socket."""
         deadline = deadline or time.monotonic() + 300
+        self.socket.unlink(missing_ok=True)  # a previous run's socket
         command = [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve"]
+        command += ["--socket", str(self.socket)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
@@ -254,6 +321,17 @@ def _stop(process: subprocess.Popen | None) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
+
+
+def pss(pid: int) -> int:
+    """Proportional set size (bytes) of a process (``Pss:`` of ``/proc/PID/smaps_rollup``); 0 when it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
 
 
 def _peak(pid: int) -> int:
