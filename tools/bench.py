@@ -26,28 +26,41 @@ logs (only dates follow the day). Then, all in the same run:
    tight loop for a made-up word found only in a draft's title; this process publishes the draft
    (``operations.change_status`` + ``db.session.commit()``); the time from just before the commit to the other
    process's first search that finds it (``time.time()`` in both) is recorded for each draft. Twice, with half
-   of the drafts each: both processes searching by themselves (each writes and reads the index), then both
-   asking a search process started for the purpose (the commit asks it to write, the polling process asks it
-   to search), which is production's path;
-6. HTTP, as the production set-up runs (README, Deploying): ``flask search serve`` (the instance's search
-   process) and ``gunicorn -w 2 -k sync`` asking it, on 127.0.0.1 serving ``tools/bench_wsgi.py`` (the application, and beside it a
+   of the drafts each: both processes searching by themselves (each writes and reads the index), then, while
+   the code has a search process (``flask search serve``, ``SEARCH_SERVICE_SOCKET``), both asking one started
+   for the purpose (the commit asks it to write, the polling process asks it to search);
+6. a search while the index is rebuilt elsewhere: this process searches the cold log's texts (each with a
+   municipality drawn anew, so that no result comes from the cache) once as usual, then again for as long as a
+   second process runs a full rebuild (``search.rebuild()``, what ``flask search reindex`` runs) on the same
+   instance; the searches made during the rebuild must answer within the usual p95 plus 50 ms, none failing;
+7. the managers' backend: an admin (made with ``accounts.operations.create_user``) signs in through the real
+   login form (CSRF token included) with the app's test client in this process, then loads the dashboard, the
+   first page of ``/manage/services`` and a page halfway through the catalog, each a few times after one
+   warm-up request;
+8. HTTP, for each way of running an instance of 4 workers (``bench_http.WAYS``: sync workers each searching by
+   itself with and without ``--preload``, gthread workers, sync workers asking the instance's search process),
+   one after the other on the same catalog; a way whose machinery the code no longer has is skipped with a
+   line saying so. gunicorn serves ``tools/bench_wsgi.py`` on 127.0.0.1 (the application, and beside it a
    minimal Flask page at ``/bench-minimal``, served alike), driven by ``tools/bench_http.py`` (``wrk`` when
-   installed, else its own generator in separate processes; ``--load-tool`` chooses) with 16 connections.
-   First size: ``--http-seconds`` per target (``/search`` on the realistic log, questionnaire results at the
-   permalink a completed questionnaire redirects to, one service page, the minimal page), then a mixed public
-   workload (40 % search, 20 % questionnaires, 25 % service pages, home, Welfare Points) for
-   ``--mixed-seconds``. Larger sizes: only a mixed load of ``--large-mixed-seconds``, for the memory figure.
-   Workers that die during a load (a signal, a timeout: gunicorn's log) are counted beside the errors;
-7. (first size) page weight: bytes of a first visit (fresh browser context) and a repeat visit (same context)
-   of the home and search pages in Debian's Chromium (Playwright, CDP ``Network.loadingFinished``);
-8. the peak memory (VmHWM) of each gunicorn worker after its load, and of the instance's search process
-   (``flask search serve``) the workers ask, as the production set-up runs them.
+   installed, else its own generator in separate processes; ``--load-tool`` chooses) with 16 connections, for
+   ``--http-seconds`` per target: ``/search`` on the realistic log, questionnaire results at the permalink a
+   completed questionnaire redirects to, the minimal page (first size: also one service page, then a mixed
+   public workload, 40 % search, 20 % questionnaires, 25 % service pages, home, Welfare Points, for
+   ``--mixed-seconds``). Workers that die during a load (a signal, a timeout: gunicorn's log) are counted
+   beside the errors. ``--ways a,c,a`` measures only those, in that order (a way may come twice);
+9. (first size, first way) page weight: bytes of a first visit (fresh browser context) and a repeat visit
+   (same context) of the home and search pages in Debian's Chromium (Playwright, CDP
+   ``Network.loadingFinished``);
+10. for each way, after its loads, the memory of the whole instance: the sum of the proportional set size
+   (``Pss:`` of ``/proc/PID/smaps_rollup``) of the gunicorn master, every worker and the search process if
+   there is one. PSS counts a page shared by n processes as 1/n in each, so the sum is what the instance holds.
 
 It prints the machine's description and ONE table: median and 95th percentile of each measure (ms unless
 said), next to its target and "ok" or "missed by X"; then how long each part took, and for each load the tool,
 requests, and the CPU the generator and the workers used (a saturated generator would show there). kB and MB
-are 1,000 and 1,000,000 bytes. ``--quick`` checks the whole script in about a minute (2,000 listings, short
-loads). Every process started here is stopped and every temporary folder removed at the end, even on error.
+are 1,000 and 1,000,000 bytes. With ``--markdown PATH`` (``make bench``: ``docs/performance.md``) the same table
+is written there with the date, the commit and the machine. ``--quick`` checks the whole script in a few minutes
+(2,000 listings unless ``--sizes`` says otherwise, short logs and loads). Every process started here is stopped and every temporary folder removed at the end, even on error.
 """
 
 from __future__ import annotations
@@ -71,7 +84,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -313,6 +326,76 @@ def print_table(
             print(line((row.name, row.median, row.p95, row.other, row.target, row.result)), file=file)
     print(file=file)
     print("time taken: " + "; ".join(f"{name} {seconds:.0f} s" for name, seconds in durations), file=file)
+
+
+def git_commit() -> str:
+    """The commit measured (short hash, and "with uncommitted changes" when the worktree differs)."""
+
+    def git(*args: str) -> str:
+        completed = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        return completed.stdout.strip() if completed.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit} (with uncommitted changes)" if changed else commit
+
+
+def markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|") or " "
+
+
+def write_markdown(
+    path: Path,
+    started: datetime,
+    description: str,
+    sizes: list[int],
+    options,
+    sections: list[tuple[str, list[Row]]],
+    durations: list[tuple[str, float]],
+) -> None:
+    """The table of this run as ``docs/performance.md``: when, which commit, which machine, every target."""
+    checked = [row for _, rows in sections for row in rows if row.checks]
+    missed = [row for row in checked if row.result != "ok"]
+    lines = [
+        "# Performance",
+        "",
+        "Written by `make bench` (`tools/bench.py`); every run replaces this file, so edit the bench, not this page.",
+        "How each figure is measured is told in `tools/bench.py`'s docstring.",
+        "",
+        f"- date: {started:%Y-%m-%d %H:%M} UTC, {durations[-1][1] / 60:.0f} minutes",
+        f"- commit: {git_commit()}",
+        f"- machine: {description}; load average at the end "
+        + ", ".join(f"{value:.2f}" for value in os.getloadavg()),
+        f"- sizes: {', '.join(f'{size:,}' for size in sizes)} listings"
+        + (" (a quick run: short logs and loads)" if options.quick else ""),
+        f"- load generator: {bench_http.tool_name(options.load_tool)}, {options.connections} connections",
+        f"- targets: {len(checked) - len(missed)} of {len(checked)} rows met"
+        + (": missed " + "; ".join(row.name for row in missed) if missed else ""),
+        "",
+        "Latencies in ms unless said; kB and MB are 1,000 and 1,000,000 bytes. On a shared or virtual machine",
+        "the rows near a target move with the machine's speed: compare rows of the same run.",
+    ]
+    for heading, rows in sections:
+        lines += [
+            "",
+            f"## {heading}",
+            "",
+            "| measure | median | p95 | | target | result |",
+            "| --- | ---: | ---: | --- | --- | --- |",
+        ]
+        for row in rows:
+            cells = (row.name, row.median, row.p95, row.other, row.target, row.result)
+            lines.append("| " + " | ".join(markdown_cell(cell) for cell in cells) + " |")
+    lines += ["", "## Loads", ""] + [f"- {note}" for note in NOTES]
+    lines += [
+        "",
+        "## Time taken",
+        "",
+        "; ".join(f"{name} {seconds:.0f} s" for name, seconds in durations),
+        "",
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
 
 
 # --- the synthetic catalog -------------------------------------------------------------------------------
@@ -963,7 +1046,7 @@ def warm_up(server: bench_http.Server, paths: list[str]) -> int:
 
 def load_row(name: str, result: bench_http.LoadResult, *checks: Check) -> Row:
     """A load's row: median and p95 latency, rate, errors; zero errors and zero worker crashes expected."""
-    other = f"{result.rate:,.0f} req/s, {counted(result.errors, 'errors')}"
+    other = f"{result.rate:,.0f} req/s, {number(result.cpu_ms)} ms CPU a request, {counted(result.errors, 'errors')}"
     problems = [Check(result.errors, "<=", 0, "errors")]
     if result.crashes:
         other += f", {counted(result.crashes, 'worker crashes')}"
@@ -1056,6 +1139,14 @@ def measure_http(
         rows[-1].checks.append(
             Check(round(found.rate / minimal * 100, 1), ">=", target["http_share"] * 100, "%")
         )
+    rows.append(
+        Row(
+            "server CPU a request, the minimal page's ÷ /search's; ÷ questionnaires'",
+            other=f"{results['minimal'].cpu_ms / max(found.cpu_ms, 1e-9):.1%}; "
+            f"{results['minimal'].cpu_ms / max(results['questionnaires'].cpu_ms, 1e-9):.1%} "
+            "(the rate ratios a server limited by its own CPU reaches)",
+        )
+    )
     rows.append(load_row("HTTP questionnaire results (permalinks)", results["questionnaires"]))
     if full:
         rows.append(load_row("HTTP one service page", results["service"]))
@@ -1193,41 +1284,14 @@ def app_config(folder: Path) -> dict:
     }
 
 
-def run_size(size: int, full: bool, options, workdir: Path, durations: list) -> list[tuple[str, list[Row]]]:
-    """Every measure of one catalog size; ``full`` adds the FTS5 reference, publishing, per-target HTTP loads
-    and page weight."""
-    label = f"{size:,}"
-    target = targets_for(size)
-    folder = workdir / f"instance-{size}"
-    config = app_config(folder)
+def measure_without_http(
+    app, config, catalog, cold, realistic, answers, target: dict, full: bool, options, workdir: Path, part
+) -> list[Row]:
+    """The rows measured in this process and its helpers: search, FTS5, matching, rebuild, publishing, a search
+    during a rebuild, the managers' pages."""
     rows: list[Row] = []
-    rng = random.Random(SEED)  # the same logs at every size
-
-    def part(name: str, started: float) -> None:
-        seconds = time.perf_counter() - started
-        durations.append((f"{label}: {name}", seconds))
-        print(f"  {label} listings: {name}, {seconds:.0f} s", file=sys.stderr, flush=True)
-
-    app = create_app(config)
-    with app.app_context():
-        catalog = build_catalog(size, 2 * options.publishes if full else 0)  # half for each set-up
-        db.session.remove()
-    durations.append((f"{label}: bulk insert", catalog.insert_seconds))
-    durations.append((f"{label}: index rebuild", catalog.rebuild_seconds))
-    print(
-        f"  {label} listings: bulk insert {catalog.insert_seconds:.0f} s, rebuild {catalog.rebuild_seconds:.0f} s",
-        file=sys.stderr,
-        flush=True,
-    )
-    heading = (
-        f"{label} listings ({catalog.published:,} published), "
-        f"targets of {'100,000' if size >= 100_000 else '10,000'}"
-    )
-
+    folder = Path(config["INSTANCE_PATH"])
     started = time.perf_counter()
-    cold = cold_log(options.queries, rng)
-    realistic = realistic_log(cold, options.queries * 3, rng)
-    answers = questionnaire_answers(100, rng)
     measured = measure_in_process(app, cold, realistic, answers)
     part("in-process search and matching", started)
     typos = sum(1 for position in range(len(cold)) if position % 4 == 3)
@@ -1332,15 +1396,19 @@ def run_size(size: int, full: bool, options, workdir: Path, durations: list) -> 
     started = time.perf_counter()
     usual, during, failures, seconds = measure_during_rebuild(app, config, cold, workdir / "rebuild.log")
     part("search during a rebuild", started)
-    limit = percentile(usual, 0.95) + target["during_rebuild_ms"]
+    # Within the usual p95 plus the allowance, and the longest within the usual longest plus the allowance: a
+    # search held behind the whole rebuild is one of many and would not move the p95.
+    during = during or [math.inf]
+    allowance = target["during_rebuild_ms"]
     row = latency_row(
         f"search while another process rebuilds the index ({len(during)})",
         during,
-        other=f"usual p95 {number(percentile(usual, 0.95))} ms; rebuild {seconds:.1f} s; "
-        + counted(failures, "failed"),
+        other=f"usual p95 {number(percentile(usual, 0.95))} ms; longest {number(max(during))} ms "
+        f"(usual {number(max(usual))}); rebuild {seconds:.1f} s; " + counted(failures, "failed"),
     )
     row.checks = [
-        Check(percentile(during, 0.95), "<=", round(limit, 1), what="p95"),
+        Check(percentile(during, 0.95), "<=", round(percentile(usual, 0.95) + allowance, 1), what="p95"),
+        Check(max(during), "<=", round(max(usual) + allowance, 1), what="longest"),
         Check(failures, "<=", 0, "failed"),
     ]
     rows.append(row)
@@ -1362,6 +1430,48 @@ def run_size(size: int, full: bool, options, workdir: Path, durations: list) -> 
         db.engine.dispose()
     search.forget_all()
 
+    return rows
+
+
+def run_size(size: int, full: bool, options, workdir: Path, durations: list) -> list[tuple[str, list[Row]]]:
+    """Every measure of one catalog size; ``full`` adds the FTS5 reference, publishing, per-target HTTP loads
+    and page weight."""
+    label = f"{size:,}"
+    target = targets_for(size)
+    folder = workdir / f"instance-{size}"
+    config = app_config(folder)
+    rows: list[Row] = []
+    rng = random.Random(SEED)  # the same logs at every size
+
+    def part(name: str, started: float) -> None:
+        seconds = time.perf_counter() - started
+        durations.append((f"{label}: {name}", seconds))
+        print(f"  {label} listings: {name}, {seconds:.0f} s", file=sys.stderr, flush=True)
+
+    app = create_app(config)
+    with app.app_context():
+        catalog = build_catalog(size, 2 * options.publishes if full else 0)  # half for each set-up
+        db.session.remove()
+    durations.append((f"{label}: bulk insert", catalog.insert_seconds))
+    durations.append((f"{label}: index rebuild", catalog.rebuild_seconds))
+    print(
+        f"  {label} listings: bulk insert {catalog.insert_seconds:.0f} s, rebuild {catalog.rebuild_seconds:.0f} s",
+        file=sys.stderr,
+        flush=True,
+    )
+    heading = (
+        f"{label} listings ({catalog.published:,} published), "
+        f"targets of {'100,000' if size >= 100_000 else '10,000'}"
+    )
+
+    cold = cold_log(options.queries, rng)
+    realistic = realistic_log(cold, options.queries * 3, rng)
+    answers = questionnaire_answers(100, rng)
+    if not options.http_only:
+        rows += measure_without_http(
+            app, config, catalog, cold, realistic, answers, target, full, options, workdir, part
+        )
+    search.forget_all()
     codes = [m.istat_code for m in territory.all_municipalities()]
     paths = Paths(
         search=[search_path(text, filters) for text, filters in realistic],
@@ -1400,6 +1510,10 @@ def main() -> None:
     parser.add_argument("--mixed-seconds", type=float, default=30, help="mixed load at the first size")
     parser.add_argument("--load-tool", choices=["wrk", "python"], help="default: wrk when installed")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument("--http-only", action="store_true", help="only the HTTP ways (no in-process rows)")
+    parser.add_argument(
+        "--markdown", type=Path, help="also write the table there (make bench: docs/performance.md)"
+    )
     parser.add_argument("--poll", help=argparse.SUPPRESS)
     parser.add_argument("--rebuild-elsewhere", help=argparse.SUPPRESS)
     options = parser.parse_args()
@@ -1426,6 +1540,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     description = machine()
+    started_at = datetime.now(UTC)
     print(
         f"Welfare Point benchmark: sizes {', '.join(f'{s:,}' for s in sizes)}; {description}", file=sys.stderr
     )
@@ -1448,6 +1563,9 @@ def main() -> None:
     durations.append(("total", time.perf_counter() - began))
     print_table(f"Welfare Point benchmark, {TODAY.isoformat()}: {description}", sections, durations)
     print("loads: " + "\n       ".join(NOTES))
+    if options.markdown:
+        write_markdown(options.markdown, started_at, description, sizes, options, sections, durations)
+        print(f"written to {options.markdown}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """The HTTP half of `tools/bench.py`: a gunicorn server, a load generator, page weight, workers' memory.
 
-- :class:`Server` starts ``gunicorn -w 2 -k sync -b 127.0.0.1:PORT tools.bench_wsgi:app`` on an instance
-  folder (``WELFAREPOINT_*`` variables), after the instance's search process (:class:`SearchProcess`,
-  ``flask search serve``) unless told not to, waits until it answers, and stops them (and only them) at the end.
+- :class:`Server` starts gunicorn on ``tools.bench_wsgi:app`` on an instance folder (``WELFAREPOINT_*``
+  variables) in one of the :data:`WAYS` of running 4 workers (sync or gthread, with or without ``--preload``,
+  asking the instance's search process, :class:`SearchProcess` (``flask search serve``), or each searching by
+  itself), waits until it answers, and stops them (and only them) at the end. :meth:`Way.missing` says when
+  the code no longer has a way's machinery.
 - :func:`run_load` drives 16 concurrent connections for a bounded time through a list of paths, each connection
   starting at its own place in the list. With Debian's ``wrk`` on the PATH it runs ``wrk`` with a Lua script
   that cycles through the paths and prints its request count, median, 95th percentile and errors; otherwise it
@@ -14,7 +16,8 @@
 - :func:`page_weight` opens pages in Debian's Chromium through Playwright and sums ``encodedDataLength`` of
   the CDP ``Network.loadingFinished`` events: a first visit in a fresh browser context, then the same page
   again in that context (a repeat visit, served from the browser's cache where the site allows it).
-- :meth:`Server.peak_memory` reads ``VmHWM`` (peak resident set) of each worker from ``/proc``.
+- :meth:`Server.memory` sums the proportional set size (PSS, ``/proc/PID/smaps_rollup``) of the master, the
+  workers and the search process: what the whole instance holds, shared pages counted once.
 """
 
 from __future__ import annotations
@@ -183,10 +186,6 @@ class Server:
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s; see {self.log_path}")
 
-    def search_process_peak(self) -> int:
-        """Peak resident memory (VmHWM, bytes) of the search process; 0 without one."""
-        return self.searcher.peak() if self.searcher else 0
-
     def log_tail(self, lines: int = 20) -> str:
         try:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
@@ -215,9 +214,11 @@ class Server:
         return pids
 
     def cpu_seconds(self) -> dict[int, float]:
-        """CPU time used so far by the master and each live worker, by process id."""
+        """CPU time used so far by the master, each live worker and the search process, by process id."""
         used = {}
         pids = [self.process.pid] if self.process else []
+        if self.searcher and self.searcher.process:
+            pids.append(self.searcher.process.pid)
         for pid in pids + self.worker_pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -234,11 +235,6 @@ class Server:
         master = pss(self.process.pid) if self.process else 0
         searcher = pss(self.searcher.process.pid) if self.searcher and self.searcher.process else 0
         return {"master": master, "workers": workers, "search process": searcher}
-
-    def peak_memory(self) -> dict[int, int]:
-        """Peak resident memory (VmHWM, bytes) of each worker."""
-        peaks = {pid: _peak(pid) for pid in self.worker_pids()}
-        return {pid: peak for pid, peak in peaks.items() if peak}
 
     def crashes(self) -> int:
         """How many workers died so far: killed by a signal (a crash, out of memory) or for a timeout."""
@@ -296,10 +292,6 @@ class SearchProcess:
             time.sleep(0.2)
         raise RuntimeError(f"the search process did not start; see {self.log_path}")
 
-    def peak(self) -> int:
-        """Its peak resident memory (VmHWM, bytes)."""
-        return _peak(self.process.pid) if self.process else 0
-
     def stop(self) -> None:
         _stop(self.process)
 
@@ -334,17 +326,6 @@ def pss(pid: int) -> int:
     return 0
 
 
-def _peak(pid: int) -> int:
-    """Peak resident memory (VmHWM, bytes) of a process; 0 when it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
 def fetch(url: str, timeout: float = 60) -> int:
     """GET ``url`` (for warming a worker up); return the status."""
     request = urllib.request.Request(url, headers=HEADERS)
@@ -371,13 +352,18 @@ class LoadResult:
     p50_ms: float
     p95_ms: float
     generator_cpu: float = 0.0  # share of one core the generator used
-    server_cpu: float = 0.0  # share of one core the server used
+    server_cpu: float = 0.0  # share of one core the server used (master, workers, search process)
     crashes: int = 0  # workers that died during the load
     statuses: dict[int, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """The server's CPU time per request (ms): what a request costs, whatever else the machine runs."""
+        return self.server_cpu * self.seconds / self.requests * 1000 if self.requests else 0.0
 
 
 def tool_name(preferred: str | None = None) -> str:
