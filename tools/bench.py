@@ -38,7 +38,7 @@ logs (only dates follow the day). Then, all in the same run:
    first page of ``/manage/services`` and a page halfway through the catalog, each a few times after one
    warm-up request;
 8. HTTP, for each way of running an instance of 4 workers (``bench_http.WAYS``: sync workers each searching by
-   itself with and without ``--preload``, gthread workers, sync workers asking the instance's search process),
+   itself with ``--preload``, gthread workers, sync workers asking the instance's search process),
    one after the other on the same catalog; a way whose machinery the code no longer has is skipped with a
    line saying so. gunicorn serves ``tools/bench_wsgi.py`` on 127.0.0.1 (the application, and beside it a
    minimal Flask page at ``/bench-minimal``, served alike), driven by ``tools/bench_http.py`` (``wrk`` when
@@ -47,7 +47,9 @@ logs (only dates follow the day). Then, all in the same run:
    completed questionnaire redirects to, the minimal page (first size: also one service page, then a mixed
    public workload, 40 % search, 20 % questionnaires, 25 % service pages, home, Welfare Points, for
    ``--mixed-seconds``). Workers that die during a load (a signal, a timeout: gunicorn's log) are counted
-   beside the errors. ``--ways a,c,a`` measures only those, in that order (a way may come twice);
+   beside the errors, and the server's CPU time a request (master, workers and search process) beside each
+   load: on a shared machine it moves less than rates do. ``--ways a,c,a`` measures only those, in that order
+   (a way may come twice); ``--http-only`` measures only this part;
 9. (first size, first way) page weight: bytes of a first visit (fresh browser context) and a repeat visit
    (same context) of the home and search pages in Debian's Chromium (Playwright, CDP
    ``Network.loadingFinished``);
@@ -159,7 +161,13 @@ COMPANY_SIZES = ["micro", "small", "medium", "large"]
 
 def targets_for(size: int) -> dict[str, float]:
     """The targets of the performance issues: those of 10,000 listings, or of 100,000 for the large catalog."""
-    common = {"instance_mb": 400, "during_rebuild_ms": 50, "manage_p95": 300}
+    common = {
+        "instance_mb": 400,
+        "during_rebuild_ms": 50,
+        "manage_p95": 300,
+        "first_kb": 350,
+        "repeat_kb": 40,
+    }
     if size >= 100_000:
         return common | {"cold": 100, "realistic": 30, "rebuild": 100, "instance_mb": 600}
     return common | {
@@ -173,8 +181,6 @@ def targets_for(size: int) -> dict[str, float]:
         "http_rate": 400,
         "http_share": 0.10,
         "http_p95": 60,
-        "first_kb": 350,
-        "repeat_kb": 40,
     }
 
 
@@ -857,7 +863,7 @@ def publish_row(name: str, measured: tuple[list[float], list[float], int], targe
     row = latency_row(
         f"{name} ({len(seen_ms) + missed})",
         seen_ms or [math.inf],
-        target["publish"],
+        target.get("publish"),
         f"commit {number(statistics.median(commit_ms))} ms median; {missed} not seen in {POLL_TIMEOUT:g} s",
     )
     if missed:
@@ -983,11 +989,14 @@ def measure_during_rebuild(
 
 ADMIN_EMAIL = "bench-admin@example.org"
 ADMIN_PASSWORD = "Tramonto sul lago, 42 gabbiani viola"
+#: Seconds one manager's page may take in all before its repeats stop (after at least three).
+MANAGE_BUDGET = 30.0
 
 
 def measure_manage(app, listings: int, repeats: int) -> dict[str, list[float]]:
     """ms of an admin's dashboard and ``/manage/services`` pages (first, and one halfway through the catalog),
-    each ``repeats`` times after one warm-up, through the app's test client in this process, signed in through
+    each ``repeats`` times (fewer, but at least three, once a page has taken ``MANAGE_BUDGET``) after one
+    warm-up, through the app's test client in this process, signed in through
     the real login form (CSRF token included)."""
     from welfarepoint.accounts.operations import create_user
 
@@ -1015,7 +1024,10 @@ def measure_manage(app, listings: int, repeats: int) -> dict[str, list[float]]:
     }
     times: dict[str, list[float]] = {}
     for name, path in pages.items():
+        began = time.perf_counter()
         for position in range(repeats + 1):
+            if position > 3 and time.perf_counter() - began > MANAGE_BUDGET:
+                break  # a slow page: three requests tell its figure, and the run goes on
             started = time.perf_counter()
             response = client.get(path)
             response.get_data()
@@ -1338,7 +1350,8 @@ def measure_without_http(
         )
         ratio = percentile(measured["cold"], 0.95) / max(percentile(fts_ms, 0.95), 1e-6)
         rows.append(Row("search p95 ÷ FTS5 p95, cold log", other=f"{ratio:.1f}×"))
-        rows[-1].checks.append(Check(round(ratio, 1), "<=", target["fts_ratio"], "×"))
+        if "fts_ratio" in target:
+            rows[-1].checks.append(Check(round(ratio, 1), "<=", target["fts_ratio"], "×"))
     rows.append(
         latency_row("search, two filters, new facet counts (100)", measured["facets"], target.get("facets"))
     )

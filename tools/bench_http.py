@@ -103,7 +103,6 @@ class Way:
 #: The ways of running 4 workers that the bench compares side by side, while the code has their machinery.
 WAYS = [
     Way("a", "4 sync workers, each searching by itself, --preload", 4, preload=True),
-    Way("a0", "4 sync workers, each searching by itself, without --preload", 4),
     Way(
         "b", "2 gthread workers × 4 threads, each process searching by itself, --preload", 2, 4, preload=True
     ),
