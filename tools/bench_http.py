@@ -124,7 +124,7 @@ def search_process_missing() -> str | None:
 
 class Server:
     """gunicorn serving ``tools.bench_wsgi:app`` on one instance folder, on a free port of 127.0.0.1, run one
-    :class:`Way` (by default 2 sync workers asking the instance's search process)."""
+    :class:`Way`."""
 
     def __init__(
         self,
@@ -132,11 +132,9 @@ class Server:
         database_uri: str,
         index_dir: Path,
         log: Path,
-        workers: int = 2,
-        search_process: bool = True,
-        way: Way | None = None,
+        way: Way,
     ):
-        self.way = way or Way("-", "", workers, search_process=search_process)
+        self.way = way
         self.instance = instance
         self.search_process = self.way.search_process
         self.searcher: SearchProcess | None = None
