@@ -1,8 +1,10 @@
 """The HTTP half of `tools/bench.py`: a gunicorn server, a load generator, page weight, workers' memory.
 
-- :class:`Server` starts ``gunicorn -w 2 -k sync -b 127.0.0.1:PORT tools.bench_wsgi:app`` on an instance
-  folder (``WELFAREPOINT_*`` variables), after the instance's search process (:class:`SearchProcess`,
-  ``flask search serve``) unless told not to, waits until it answers, and stops them (and only them) at the end.
+- :class:`Server` starts gunicorn on ``tools.bench_wsgi:app`` on an instance folder (``WELFAREPOINT_*``
+  variables) in one of the :data:`WAYS` of running 4 workers (sync or gthread, with or without ``--preload``,
+  asking the instance's search process, :class:`SearchProcess` (``flask search serve``), or each searching by
+  itself), waits until it answers, and stops them (and only them) at the end. :meth:`Way.missing` says when
+  the code no longer has a way's machinery.
 - :func:`run_load` drives 16 concurrent connections for a bounded time through a list of paths, each connection
   starting at its own place in the list. With Debian's ``wrk`` on the PATH it runs ``wrk`` with a Lua script
   that cycles through the paths and prints its request count, median, 95th percentile and errors; otherwise it
@@ -14,7 +16,8 @@
 - :func:`page_weight` opens pages in Debian's Chromium through Playwright and sums ``encodedDataLength`` of
   the CDP ``Network.loadingFinished`` events: a first visit in a fresh browser context, then the same page
   again in that context (a repeat visit, served from the browser's cache where the site allows it).
-- :meth:`Server.peak_memory` reads ``VmHWM`` (peak resident set) of each worker from ``/proc``.
+- :meth:`Server.memory` sums the proportional set size (PSS, ``/proc/PID/smaps_rollup``) of the master, the
+  workers and the search process: what the whole instance holds, shared pages counted once.
 """
 
 from __future__ import annotations
@@ -70,8 +73,62 @@ def percentile(values: list[float], share: float) -> float:
 # --- the server ------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Way:
+    """One way to run an instance's workers: gunicorn's worker class, processes and threads, and whether they
+    ask the instance's search process (``flask search serve``) or each search by itself."""
+
+    key: str
+    name: str
+    processes: int
+    threads: int = 1
+    preload: bool = False
+    search_process: bool = False
+
+    @property
+    def worker_class(self) -> str:
+        return "gthread" if self.threads > 1 else "sync"
+
+    @property
+    def label(self) -> str:
+        return f"way {self.key}"
+
+    def missing(self) -> str | None:
+        """Why this way cannot run on this code (its machinery is gone), or None."""
+        if self.search_process:
+            return search_process_missing()
+        return None
+
+
+#: The ways of running 4 workers that the bench compares side by side, while the code has their machinery.
+WAYS = [
+    Way("a", "4 sync workers, each searching by itself, --preload", 4, preload=True),
+    Way(
+        "b", "2 gthread workers × 4 threads, each process searching by itself, --preload", 2, 4, preload=True
+    ),
+    Way("c", "4 sync workers asking the search process (flask search serve)", 4, search_process=True),
+]
+
+
+def search_process_missing() -> str | None:
+    """Why the search process cannot run here (no ``flask search serve``, no ``SEARCH_SERVICE_SOCKET``), or None."""
+    sources = (ROOT / "welfarepoint").rglob("*.py")
+    if not any("SEARCH_SERVICE_SOCKET" in path.read_text(errors="replace") for path in sources):
+        return "the code no longer reads SEARCH_SERVICE_SOCKET"
+    command = [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve", "--help"]
+    # The app is loaded to list its commands: not a reason to check (or rebuild) the project's own index.
+    env = dict(os.environ, WELFAREPOINT_SEARCH_CHECK_AT_START="false")
+    completed = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    if completed.returncode != 0 or "--socket" not in completed.stdout:
+        return "the code has no `flask search serve --socket`"
+    return None
+
+
 class Server:
-    """gunicorn serving ``tools.bench_wsgi:app`` on one instance folder, on a free port of 127.0.0.1."""
+    """gunicorn serving ``tools.bench_wsgi:app`` on one instance folder, on a free port of 127.0.0.1, run one
+    :class:`Way`."""
 
     def __init__(
         self,
@@ -79,16 +136,16 @@ class Server:
         database_uri: str,
         index_dir: Path,
         log: Path,
-        workers: int = 2,
-        search_process: bool = True,
+        way: Way,
     ):
+        self.way = way
         self.instance = instance
-        self.search_process = search_process
+        self.search_process = self.way.search_process
         self.searcher: SearchProcess | None = None
         self.database_uri = database_uri
         self.index_dir = index_dir
         self.log_path = log
-        self.workers = workers
+        self.workers = self.way.processes
         self.port = 0
         self.process: subprocess.Popen | None = None
 
@@ -105,10 +162,13 @@ class Server:
             self.searcher.start(deadline)
             env["WELFAREPOINT_SEARCH_SERVICE_SOCKET"] = str(self.searcher.socket)
         command = [
-            sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", "sync",
-            "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5",
-            "--log-level", "warning", "tools.bench_wsgi:app",
+            sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", self.way.worker_class,
+            "--threads", str(self.way.threads), "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
+            "--graceful-timeout", "5", "--log-level", "warning",
         ]  # fmt: skip
+        if self.way.preload:
+            command.append("--preload")
+        command.append("tools.bench_wsgi:app")
         with self.log_path.open("ab") as log:
             # Its own session: the whole server (master and workers) can be stopped by the master's id.
             self.process = subprocess.Popen(
@@ -126,10 +186,6 @@ class Server:
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s; see {self.log_path}")
-
-    def search_process_peak(self) -> int:
-        """Peak resident memory (VmHWM, bytes) of the search process; 0 without one."""
-        return self.searcher.peak() if self.searcher else 0
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -159,9 +215,11 @@ class Server:
         return pids
 
     def cpu_seconds(self) -> dict[int, float]:
-        """CPU time used so far by the master and each live worker, by process id."""
+        """CPU time used so far by the master, each live worker and the search process, by process id."""
         used = {}
         pids = [self.process.pid] if self.process else []
+        if self.searcher and self.searcher.process:
+            pids.append(self.searcher.process.pid)
         for pid in pids + self.worker_pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -170,10 +228,14 @@ class Server:
             used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
         return used
 
-    def peak_memory(self) -> dict[int, int]:
-        """Peak resident memory (VmHWM, bytes) of each worker."""
-        peaks = {pid: _peak(pid) for pid in self.worker_pids()}
-        return {pid: peak for pid, peak in peaks.items() if peak}
+    def memory(self) -> dict[str, int]:
+        """Proportional set size (PSS, bytes) of the whole instance: the master, the workers (summed) and the
+        search process (0 without one). PSS counts a page shared by n processes as 1/n in each, so the sum is
+        what the instance really holds."""
+        workers = sum(pss(pid) for pid in self.worker_pids())
+        master = pss(self.process.pid) if self.process else 0
+        searcher = pss(self.searcher.process.pid) if self.searcher and self.searcher.process else 0
+        return {"master": master, "workers": workers, "search process": searcher}
 
     def crashes(self) -> int:
         """How many workers died so far: killed by a signal (a crash, out of memory) or for a timeout."""
@@ -216,7 +278,9 @@ class SearchProcess:
     def start(self, deadline: float | None = None) -> None:
         """Start it and wait for its socket."""
         deadline = deadline or time.monotonic() + 300
+        self.socket.unlink(missing_ok=True)  # a previous run's socket
         command = [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve"]
+        command += ["--socket", str(self.socket)]
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
@@ -228,10 +292,6 @@ class SearchProcess:
                 return
             time.sleep(0.2)
         raise RuntimeError(f"the search process did not start; see {self.log_path}")
-
-    def peak(self) -> int:
-        """Its peak resident memory (VmHWM, bytes)."""
-        return _peak(self.process.pid) if self.process else 0
 
     def stop(self) -> None:
         _stop(self.process)
@@ -256,11 +316,11 @@ def _stop(process: subprocess.Popen | None) -> None:
         process.wait(timeout=10)
 
 
-def _peak(pid: int) -> int:
-    """Peak resident memory (VmHWM, bytes) of a process; 0 when it is gone."""
+def pss(pid: int) -> int:
+    """Proportional set size (bytes) of a process (``Pss:`` of ``/proc/PID/smaps_rollup``); 0 when it is gone."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
                 return int(line.split()[1]) * 1024
     except OSError:
         pass
@@ -293,13 +353,18 @@ class LoadResult:
     p50_ms: float
     p95_ms: float
     generator_cpu: float = 0.0  # share of one core the generator used
-    server_cpu: float = 0.0  # share of one core the server used
+    server_cpu: float = 0.0  # share of one core the server used (master, workers, search process)
     crashes: int = 0  # workers that died during the load
     statuses: dict[int, int] = field(default_factory=dict)
 
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms(self) -> float:
+        """The server's CPU time per request (ms): what a request costs, whatever else the machine runs."""
+        return self.server_cpu * self.seconds / self.requests * 1000 if self.requests else 0.0
 
 
 def tool_name(preferred: str | None = None) -> str:

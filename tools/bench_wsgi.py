@@ -2,7 +2,7 @@
 
 ``gunicorn tools.bench_wsgi:app`` (run from the project folder) serves ``welfarepoint.create_app()`` configured
 by the usual ``WELFAREPOINT_*`` variables (``WELFAREPOINT_INSTANCE_PATH`` included), and at ``/bench-minimal`` a Flask app with one tiny Jinja page,
-mounted with werkzeug's DispatcherMiddleware. Both go through the same server, workers and load in the same
+mounted with werkzeug's DispatcherMiddleware. Loaded once in gunicorn's master with ``--preload``. Both go through the same server, workers and load in the same
 run, so the ratio of their request rates shows what the application itself costs.
 """
 
@@ -19,6 +19,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from welfarepoint import create_app
+from welfarepoint.extensions import db
 
 MINIMAL_PAGE = """<!doctype html>
 <html lang="it"><head><meta charset="utf-8"><title>{{ title }}</title></head>
@@ -46,4 +47,8 @@ def minimal_app() -> Flask:
 # instance folder (config.py, secret key) is used.
 instance = os.environ.get("WELFAREPOINT_INSTANCE_PATH")
 app = create_app({"INSTANCE_PATH": instance} if instance else None)
+# With gunicorn's --preload this module runs once in the master before the workers are forked: close the
+# database connections create_app opened, so that no worker inherits (and shares) the master's.
+with app.app_context():
+    db.engine.dispose()
 app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/bench-minimal": minimal_app()})  # type: ignore[method-assign]
