@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import make_config
 from tests.databases import copy_instance
-from tests.test_instances import PASSWORD, Browser, publish_through_form, start
+from tests.support.servers import PASSWORD, Browser, publish_through_form, start
 from welfarepoint import create_app, search
 from welfarepoint.accounts.operations import create_user
 from welfarepoint.config import PROJECT_ROOT
