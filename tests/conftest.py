@@ -30,6 +30,8 @@ def make_config(folder: Path, **overrides) -> dict:
         "SQLALCHEMY_DATABASE_URI": database_uri(folder),
         "SEARCH_INDEX_DIR": str(folder / "search-index"),
         "COUNTER_FLUSH_SECONDS": 0,  # tests read the counters right after counting
+        # Hundreds of accounts are made and signed in: one round of PBKDF2, not scrypt's 100 ms, for tests only.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
     }
     config.update(overrides)
     return config

@@ -47,6 +47,10 @@ class Defaults:
     # Secure is also set per request when the request came over HTTPS (see security.py).
     SESSION_COOKIE_SECURE = False
 
+    #: How new password hashes are made (Werkzeug's ``generate_password_hash`` method). The test suite's
+    #: configuration sets a cheap one, to sign hundreds of accounts in; a site keeps scrypt.
+    PASSWORD_HASH_METHOD = "scrypt"
+
     # Managers' sessions end after this long without a request (the cookie is renewed on each request).
     PERMANENT_SESSION_LIFETIME = 30 * 60
     SESSION_REFRESH_EACH_REQUEST = True
