@@ -2,7 +2,7 @@
 Chromium driven by Playwright against a live server on 127.0.0.1.
 
 The database is a SQLite file in the instance folder, or a PostgreSQL database of its own when
-``WELFAREPOINT_TEST_DATABASE_URL`` is set (``make test-postgres``): see :mod:`tests.databases`."""
+``WELFAREPOINT_TEST_DATABASE_URL`` is set (``make test-postgres``): see :mod:`tests.support.databases`."""
 
 from __future__ import annotations
 
@@ -15,26 +15,11 @@ import pytest
 # ever be freed. Every app of the tests, and the servers they start, leave it off (a test turns it on).
 os.environ["WELFAREPOINT_GC_WORKER_TUNING"] = "false"
 
-from tests.databases import copy_instance, database_uri, drop_all
+from tests.support.apps import make_config
+from tests.support.databases import copy_instance, drop_all
 from welfarepoint import create_app, search
 from welfarepoint.cli import setup_database
 from welfarepoint.extensions import db, limiter
-
-
-def make_config(folder: Path, **overrides) -> dict:
-    """Settings of a test app whose every file lives in ``folder``."""
-    config = {
-        "TESTING": True,
-        "INSTANCE_PATH": str(folder),
-        "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": database_uri(folder),
-        "SEARCH_INDEX_DIR": str(folder / "search-index"),
-        "COUNTER_FLUSH_SECONDS": 0,  # tests read the counters right after counting
-        # Hundreds of accounts are made and signed in: one round of PBKDF2, not scrypt's 100 ms, for tests only.
-        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
-    }
-    config.update(overrides)
-    return config
 
 
 @pytest.fixture(scope="session")
@@ -110,5 +95,6 @@ def runner(app):
     return app.test_cli_runner()
 
 
-# The browser fixtures live in their own module; importing them here makes them visible to every test.
-from tests.browser import chromium, live_server, page  # noqa: E402, F401
+# The browser fixtures and the builders live in tests/support; importing them here makes them visible to every test.
+from tests.support.browser import chromium, live_server, page  # noqa: E402, F401
+from tests.support.fixtures import auth, make_organisation, make_service, make_user, the_app  # noqa: E402, F401

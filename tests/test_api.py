@@ -16,7 +16,7 @@ import pytest
 from flask_babel import force_locale, gettext
 from jsonschema import Draft202012Validator, FormatChecker
 
-from tests.conftest import make_config
+from tests.support.apps import make_config
 from welfarepoint import create_app, territory
 from welfarepoint.api import hsds
 from welfarepoint.catalog import operations, taxonomy

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from tests.conftest import make_config
-from tests.databases import copy_instance
+from tests.support.apps import make_config
+from tests.support.databases import copy_instance
 from welfarepoint import create_app
 from welfarepoint.config import PROJECT_ROOT
 from welfarepoint.extensions import db

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.monitoring_figures import FIGURE_6_2, TABLE_6_1, TYPES
+from tests.support.monitoring_figures import FIGURE_6_2, TABLE_6_1, TYPES
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
 from welfarepoint.catalog.demo import build_demo_network

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.monitoring_figures import FIGURE_6_2_TOTALS, TABLE_6_1, partner_types
+from tests.support.monitoring_figures import FIGURE_6_2_TOTALS, TABLE_6_1, partner_types
 from welfarepoint.catalog.interchange import export_listings, import_listings, services_for_export
 from welfarepoint.catalog.models import Alliance, AllianceMember, Organisation, Service
 from welfarepoint.extensions import db

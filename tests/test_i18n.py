@@ -54,7 +54,7 @@ def test_public_pages_load_none_of_babels_locale_data(demo_app):
 import json, sys
 from pathlib import Path
 import babel.localedata
-from tests.conftest import make_config
+from tests.support.apps import make_config
 from welfarepoint import create_app
 loaded = []
 real = babel.localedata.load

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_config
-from tests.databases import copy_instance, database_uri
+from tests.support.apps import make_config
+from tests.support.databases import copy_instance, database_uri
 from tests.support.servers import (
     PASSWORD,
     Browser,

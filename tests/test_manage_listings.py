@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.manage_support import (
+from tests.support.manage import (
     account,
     form_data,
     listing,

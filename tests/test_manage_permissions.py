@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.manage_support import account, montagna_alliances, signed_in, token
+from tests.support.manage import account, montagna_alliances, signed_in, token
 from welfarepoint.catalog.models import Alliance, Feedback, Organisation, Revision, Service
 from welfarepoint.extensions import db
 
@@ -134,7 +134,7 @@ def post_data(path: str, objects: dict, page: str, app) -> dict:
     elif path.endswith("/restore"):
         data |= {"version": version}
     elif path.startswith("/manage/services/"):
-        from tests.manage_support import form_data
+        from tests.support.manage import form_data
 
         data = form_data(app, objects["service"], page, title="Titolo cambiato da chi non dovrebbe")
     elif path.startswith("/manage/feedback/"):

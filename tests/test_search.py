@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_config
-from tests.test_catalog import row
+from tests.support.apps import make_config
+from tests.support.catalog import row
 from welfarepoint import create_app, search
 from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Service
@@ -87,7 +87,7 @@ def test_drafts_are_not_searchable_until_published(app):
 WORKER = """
 import sys
 from pathlib import Path
-from tests.conftest import make_config
+from tests.support.apps import make_config
 from welfarepoint import create_app, search
 app = create_app(make_config(Path(sys.argv[1])))
 with app.test_request_context():

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_config
-from tests.databases import copy_instance
+from tests.support.apps import make_config
+from tests.support.databases import copy_instance
 from tests.support.servers import PASSWORD, Browser, publish_through_form, start
 from welfarepoint import create_app, search
 from welfarepoint.accounts.operations import create_user
