@@ -15,11 +15,22 @@ import pytest
 # ever be freed. Every app of the tests, and the servers they start, leave it off (a test turns it on).
 os.environ["WELFAREPOINT_GC_WORKER_TUNING"] = "false"
 
-from tests.support.apps import make_config
+from tests.support.apps import build_app, make_config
 from tests.support.databases import copy_instance, drop_all
 from welfarepoint import create_app, search
 from welfarepoint.cli import setup_database
 from welfarepoint.extensions import db, limiter
+
+#: The fixtures that give a test a database of its own: every app fixture of this file is built on the first
+#: two; a module's own fixture that makes a database with ``make_config`` is named here too.
+DATABASE_FIXTURES = {"template_instance", "demo_instance", "api_demo_app"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark ``database`` every test whose fixtures make a database: ``make test-postgres`` runs those again."""
+    for item in items:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +49,7 @@ def app(tmp_path, template_instance):
     """A fresh application with its own copy of the set-up database and an empty search index folder."""
     instance = tmp_path / "instance"
     copy_instance(template_instance, instance)
-    application = create_app(make_config(instance))
+    application = build_app(make_config(instance))
     limiter.reset()
     yield application
     with application.app_context():
@@ -68,7 +79,7 @@ def demo_app(tmp_path, demo_instance):
     """A fresh application on its own copy of the demo network (database and search index)."""
     instance = tmp_path / "demo"
     copy_instance(demo_instance, instance)
-    application = create_app(make_config(instance))
+    application = build_app(make_config(instance))
     yield application
     with application.app_context():
         db.session.remove()

@@ -188,6 +188,7 @@ def all_ids(client, query: str = "") -> list[str]:
     return [item["id"] for body in pages(client, f"/api/v1/services?{query}") for item in body["contents"]]
 
 
+@pytest.mark.slow
 def test_every_demo_listing_is_valid_hsds(api_demo, published):
     ids = []
     for body in pages(api_demo, "/api/v1/services", per_page=50):
@@ -201,6 +202,7 @@ def test_every_demo_listing_is_valid_hsds(api_demo, published):
             assert_valid(SERVICE_FULL, response.get_json())
 
 
+@pytest.mark.slow
 def test_every_demo_organisation_is_valid_hsds(api_demo, published):
     listed = []
     for body in pages(api_demo, "/api/v1/organizations"):

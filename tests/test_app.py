@@ -223,6 +223,7 @@ def test_migrations_match_the_models(app):
     assert diff == [], f"models and migrations differ: {diff}"
 
 
+@pytest.mark.multiprocess
 def test_flask_db_commands_work_and_workers_do_not_load_alembic(app, runner, tmp_path):
     """``flask db`` is Flask-Migrate's, loaded when asked for; an app alone never imports Alembic."""
     import subprocess

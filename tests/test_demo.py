@@ -305,6 +305,7 @@ def test_no_after_school_listing_covers_valcamonica(network):
         assert not any(covers(row, town) for row in after_school)
 
 
+@pytest.mark.slow
 def test_demo_loads_through_the_catalog(app):
     from welfarepoint.catalog.demo_loader import load_demo_network
     from welfarepoint.extensions import db

@@ -96,6 +96,7 @@ with app.test_request_context():
 """
 
 
+@pytest.mark.multiprocess
 def test_another_process_sees_a_change_on_its_next_search(app, catalog):
     """A second worker process, with its searcher already open, finds a listing committed by this one."""
     import subprocess
@@ -501,6 +502,7 @@ def test_publications_each_add_a_small_segment_that_is_merged_after_a_few(app):
     assert find(app, "ludoteca").total == 8
 
 
+@pytest.mark.multiprocess
 def test_a_rebuild_in_two_processes_finds_what_a_rebuild_in_one_finds(demo_app, monkeypatch):
     """From ``PARALLEL_REBUILD_FROM`` listings two forked processes each read and write half of the catalog (a
     segment each): the same listings are found, in the same order, with the same facet counts."""

@@ -319,6 +319,7 @@ def test_long_postings_lists_read_across_blocks_like_whoosh(index):
                 assert found[key] == pytest.approx(score, rel=1e-6)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spilled", [False, True])
 def test_a_rebuild_writes_the_files_whooshs_own_writer_writes(tmp_path, monkeypatch, spilled):
     """The rebuild's writer (words analysed once, postings by term, a block at a time, Whoosh repaired) and

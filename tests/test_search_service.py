@@ -74,6 +74,7 @@ def workers_of(master: int) -> list[int]:
     return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
 
 
+@pytest.mark.multiprocess
 def test_workers_ask_the_search_process_find_what_they_would_find_themselves_and_load_no_search_engine(
     tmp_path, demo_instance
 ):
@@ -144,6 +145,7 @@ def test_a_worker_whose_search_process_is_down_searches_by_itself_and_logs_it(de
     assert "searches by itself" in caplog.text
 
 
+@pytest.mark.multiprocess
 def test_a_stale_socket_is_replaced_and_a_second_search_process_refused(tmp_path, demo_instance):
     folder = tmp_path / "instance"
     copy_instance(demo_instance, folder)

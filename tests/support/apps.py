@@ -1,10 +1,13 @@
-"""The settings of a test app, whose every file lives in one folder."""
+"""Test apps: their settings (every file in one folder), and the compiled templates they share."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import jinja2
+
 from tests.support.databases import database_uri
+from welfarepoint import create_app
 
 
 def make_config(folder: Path, **overrides) -> dict:
@@ -21,3 +24,29 @@ def make_config(folder: Path, **overrides) -> dict:
     }
     config.update(overrides)
     return config
+
+
+class SharedTemplateCode(jinja2.BytecodeCache):
+    """Compiled templates kept for the whole session: every test app renders the same templates, and compiling
+    them again for each new app was most of what a test cost. Jinja checks each template's source against the
+    cached code, so a changed template is compiled again."""
+
+    def __init__(self):
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+TEMPLATE_CODE = SharedTemplateCode()
+
+
+def build_app(config: dict):
+    """An app of the tests: ``create_app(config)`` sharing the session's compiled templates."""
+    application = create_app(config)
+    application.jinja_env.bytecode_cache = TEMPLATE_CODE
+    return application
