@@ -64,10 +64,10 @@ test: install chromium ## the whole suite, browser tests included, plus the lint
 	$(BIN)/ruff format --check .
 	WELFAREPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: install ## the linter and the tests that need no browser, no other process and no long run
+test-fast: install ## the linter and the tests that need no browser, no other process and no long run, on every core
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest -m "not browser and not multiprocess and not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto -m "not browser and not multiprocess and not slow" $(PYTEST_ARGS)
 
 test-postgres: install ## the tests that use a database, again on a throwaway PostgreSQL server (Debian's); no browser
 	tools/test_postgres.sh $(BIN)/python -m pytest -m "database and not browser" $(PYTEST_ARGS)
