@@ -1,5 +1,9 @@
-"""Fixtures: a fresh app per test (its own database and index folder), a client, a CLI runner, and a real
-Chromium driven by Playwright against a live server on 127.0.0.1.
+"""Fixtures: a fresh app per test (its own database and index folder), a client, a CLI runner, the builders and
+``auth`` of :mod:`tests.support.fixtures`, and a real Chromium driven by Playwright against a live server on
+127.0.0.1. Helpers live in ``tests/support``; no test module imports another.
+
+Markers: ``browser``, ``multiprocess`` and ``slow`` are written on the tests (``make test-fast`` leaves them out);
+``database`` is set here, from the fixtures a test uses (``make test-postgres`` runs those on PostgreSQL).
 
 The database is a SQLite file in the instance folder, or a PostgreSQL database of its own when
 ``WELFAREPOINT_TEST_DATABASE_URL`` is set (``make test-postgres``): see :mod:`tests.support.databases`."""
