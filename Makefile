@@ -12,7 +12,7 @@ PORT ?= 5000
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test test-postgres lint format translations chromium wrk bench clean
+.PHONY: install run test test-fast test-postgres lint format translations chromium wrk bench clean
 
 install: $(INSTALLED) $(VENDORED) $(MO_FILES) ## set up everything: venv, package, assets, translations, database
 	$(FLASK) setup
@@ -64,8 +64,13 @@ test: install chromium ## the whole suite, browser tests included, plus the lint
 	$(BIN)/ruff format --check .
 	WELFAREPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-postgres: install chromium ## the whole suite again on a throwaway PostgreSQL server (Debian's packages)
-	tools/test_postgres.sh env WELFAREPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
+test-fast: install ## the linter and the tests that need no browser, no other process and no long run, on every core
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -n auto -m "not browser and not multiprocess and not slow" $(PYTEST_ARGS)
+
+test-postgres: install ## the tests that use a database, again on a throwaway PostgreSQL server (Debian's); no browser
+	tools/test_postgres.sh $(BIN)/python -m pytest -m "database and not browser" $(PYTEST_ARGS)
 
 wrk: ## Debian's wrk, the load generator of make bench (installed when run as root with apt; else a Python one is used)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \

@@ -1,8 +1,12 @@
-"""Fixtures: a fresh app per test (its own database and index folder), a client, a CLI runner, and a real
-Chromium driven by Playwright against a live server on 127.0.0.1.
+"""Fixtures: a fresh app per test (its own database and index folder), a client, a CLI runner, the builders and
+``auth`` of :mod:`tests.support.fixtures`, and a real Chromium driven by Playwright against a live server on
+127.0.0.1. Helpers live in ``tests/support``; no test module imports another.
+
+Markers: ``browser``, ``multiprocess`` and ``slow`` are written on the tests (``make test-fast`` leaves them out);
+``database`` is set here, from the fixtures a test uses (``make test-postgres`` runs those on PostgreSQL).
 
 The database is a SQLite file in the instance folder, or a PostgreSQL database of its own when
-``WELFAREPOINT_TEST_DATABASE_URL`` is set (``make test-postgres``): see :mod:`tests.databases`."""
+``WELFAREPOINT_TEST_DATABASE_URL`` is set (``make test-postgres``): see :mod:`tests.support.databases`."""
 
 from __future__ import annotations
 
@@ -15,24 +19,22 @@ import pytest
 # ever be freed. Every app of the tests, and the servers they start, leave it off (a test turns it on).
 os.environ["WELFAREPOINT_GC_WORKER_TUNING"] = "false"
 
-from tests.databases import copy_instance, database_uri, drop_all
+from tests.support.apps import build_app, make_config
+from tests.support.databases import copy_instance, drop_all
 from welfarepoint import create_app, search
 from welfarepoint.cli import setup_database
 from welfarepoint.extensions import db, limiter
 
+#: The fixtures that give a test a database of its own: every app fixture of this file is built on the first
+#: two; a module's own fixture that makes a database with ``make_config`` is named here too.
+DATABASE_FIXTURES = {"template_instance", "demo_instance", "api_demo_app"}
 
-def make_config(folder: Path, **overrides) -> dict:
-    """Settings of a test app whose every file lives in ``folder``."""
-    config = {
-        "TESTING": True,
-        "INSTANCE_PATH": str(folder),
-        "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": database_uri(folder),
-        "SEARCH_INDEX_DIR": str(folder / "search-index"),
-        "COUNTER_FLUSH_SECONDS": 0,  # tests read the counters right after counting
-    }
-    config.update(overrides)
-    return config
+
+def pytest_collection_modifyitems(items):
+    """Mark ``database`` every test whose fixtures make a database: ``make test-postgres`` runs those again."""
+    for item in items:
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database)
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +53,7 @@ def app(tmp_path, template_instance):
     """A fresh application with its own copy of the set-up database and an empty search index folder."""
     instance = tmp_path / "instance"
     copy_instance(template_instance, instance)
-    application = create_app(make_config(instance))
+    application = build_app(make_config(instance))
     limiter.reset()
     yield application
     with application.app_context():
@@ -81,7 +83,7 @@ def demo_app(tmp_path, demo_instance):
     """A fresh application on its own copy of the demo network (database and search index)."""
     instance = tmp_path / "demo"
     copy_instance(demo_instance, instance)
-    application = create_app(make_config(instance))
+    application = build_app(make_config(instance))
     yield application
     with application.app_context():
         db.session.remove()
@@ -108,5 +110,6 @@ def runner(app):
     return app.test_cli_runner()
 
 
-# The browser fixtures live in their own module; importing them here makes them visible to every test.
-from tests.browser import chromium, live_server, page  # noqa: E402, F401
+# The browser fixtures and the builders live in tests/support; importing them here makes them visible to every test.
+from tests.support.browser import chromium, live_server, page  # noqa: E402, F401
+from tests.support.fixtures import auth, make_organisation, make_service, make_user, the_app  # noqa: E402, F401

@@ -101,7 +101,9 @@ def test_users_commands(demo_app, manager):
     assert runner.invoke(args=["users", "disable", manager]).exit_code == 0
     with demo_app.app_context():
         user = db.session.execute(db.select(User)).scalar_one()
-        assert not user.active and user.password_hash.startswith("scrypt:")
+        assert not user.active and user.password_hash.startswith(
+            demo_app.config["PASSWORD_HASH_METHOD"] + "$"
+        )
 
 
 def test_sign_in_shows_the_territory_and_sign_out_ends_the_session(demo_app, manager):
@@ -271,3 +273,14 @@ def test_an_unknown_address_is_checked_against_a_hash_as_costly_as_a_real_one():
 
     assert _DUMMY_HASH.split("$")[0] == hash_password("lamponi-e-mirtilli").split("$")[0]  # scrypt, same cost
     assert verify(_DUMMY_HASH, "not-a-real-password-just-for-timing")
+
+
+def test_a_site_hashes_passwords_with_scrypt(tmp_path):
+    """Only the tests' configuration makes cheap hashes: an app with a site's settings makes scrypt ones."""
+    from welfarepoint import create_app
+    from welfarepoint.accounts.passwords import hash_password, verify
+
+    app = create_app({"INSTANCE_PATH": str(tmp_path)})
+    with app.app_context():
+        stored = hash_password(GOOD)
+    assert stored.startswith("scrypt:32768:8:1$") and verify(stored, GOOD)

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from tests.conftest import make_config
-from tests.databases import copy_instance
+from tests.support.apps import make_config
+from tests.support.databases import copy_instance
 from welfarepoint import create_app
 from welfarepoint.config import PROJECT_ROOT
 from welfarepoint.extensions import db
@@ -223,6 +223,7 @@ def test_migrations_match_the_models(app):
     assert diff == [], f"models and migrations differ: {diff}"
 
 
+@pytest.mark.multiprocess
 def test_flask_db_commands_work_and_workers_do_not_load_alembic(app, runner, tmp_path):
     """``flask db`` is Flask-Migrate's, loaded when asked for; an app alone never imports Alembic."""
     import subprocess
@@ -243,7 +244,7 @@ def test_flask_db_commands_work_and_workers_do_not_load_alembic(app, runner, tmp
     assert runner.invoke(args=["db", "--help"]).exit_code == 0
     script = (
         "import sys; from welfarepoint import create_app; "
-        f"create_app({{'INSTANCE_PATH': {str(tmp_path)!r}, 'SECRET_KEY': 'x', 'SEARCH_CHECK_AT_START': False}}); "
+        f"create_app({{'INSTANCE_PATH': {str(tmp_path)!r}, 'SECRET_KEY': 'x'}}); "
         "print(sorted(m for m in ('flask_migrate', 'alembic', 'mako', 'pygments') if m in sys.modules))"
     )
     loaded = subprocess.run(

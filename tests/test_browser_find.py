@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.browser import assert_accessible, goto, tick
+from tests.support.browser import assert_accessible, goto, tick
 
 pytestmark = pytest.mark.browser
 

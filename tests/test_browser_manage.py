@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import assert_accessible, goto, tick
+from tests.support.browser import assert_accessible, goto, tick
 from welfarepoint.accounts.operations import create_user, find_user
 from welfarepoint.extensions import db
 

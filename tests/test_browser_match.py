@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser import assert_accessible, goto, tick, wait_until
+from tests.support.browser import assert_accessible, goto, tick, wait_until
 
 pytestmark = pytest.mark.browser
 

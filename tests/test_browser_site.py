@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import assert_accessible, goto, wait_until
+from tests.support.browser import assert_accessible, goto, wait_until
 
 pytestmark = pytest.mark.browser
 

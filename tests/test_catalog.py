@@ -6,50 +6,11 @@ from datetime import date
 
 import pytest
 
+from tests.support.catalog import row
 from welfarepoint.catalog import events, operations, taxonomy
 from welfarepoint.catalog.models import CatalogState, Revision, Service
 from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.extensions import db
-
-
-def row(**overrides) -> dict[str, str]:
-    """A valid listings-CSV row, with ``overrides``."""
-    cells = {
-        "external_id": "test-001",
-        "title": "Pre-scuola alla primaria Ligari",
-        "summary": "Accoglienza dalle 7:30 prima delle lezioni.",
-        "audience": "persons",
-        "category": "P2",
-        "needs": "before_school",
-        "ats": "Montagna",
-        "municipalities": "Sondrio;Montagna in Valtellina",
-        "age_min": "6",
-        "age_max": "11",
-        "periods": "school_year",
-        "time_slots": "before_school",
-        "cost": "contribution",
-        "provider": "Cooperativa sociale Il Sentiero",
-        "provider_type": "non_profit",
-        "email": "info@sentiero.example.org",
-        "website": "https://www.sentiero.example.org",
-        "phone": "+39 0342 000 1234",
-        "status": "published",
-        "last_verified": "2026-09-01",
-    }
-    cells.update(overrides)
-    return cells
-
-
-@pytest.fixture
-def make_service(app):
-    """Create a listing from a CSV-like row (inside the app context the test opens)."""
-
-    def make(**overrides) -> Service:
-        listing, errors = validate_listing(row(**overrides), today=date(2026, 11, 25))
-        assert not errors, [(e.column, str(e.message)) for e in errors]
-        return operations.create_service(listing, author="maria@example.org")
-
-    return make
 
 
 def test_create_records_first_revision_and_resolves_places(app, make_service):

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from tests.monitoring_figures import FIGURE_6_2, TABLE_6_1, TYPES
+from tests.support.monitoring_figures import FIGURE_6_2, TABLE_6_1, TYPES
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
 from welfarepoint.catalog.validation import CSV_COLUMNS, validate_listing
@@ -305,6 +305,7 @@ def test_no_after_school_listing_covers_valcamonica(network):
         assert not any(covers(row, town) for row in after_school)
 
 
+@pytest.mark.slow
 def test_demo_loads_through_the_catalog(app):
     from welfarepoint.demo.loader import load_demo_network
     from welfarepoint.extensions import db

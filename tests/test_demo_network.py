@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.monitoring_figures import FIGURE_6_2_TOTALS, TABLE_6_1, partner_types
+import pytest
+
+from tests.support.monitoring_figures import FIGURE_6_2_TOTALS, TABLE_6_1, partner_types
 from welfarepoint.catalog.interchange import export_listings, import_listings, services_for_export
 from welfarepoint.catalog.models import Alliance, AllianceMember, Organisation, Service
 from welfarepoint.extensions import db
@@ -40,6 +42,7 @@ def test_loaded_network_reproduces_the_monitoring_figures(demo_app):
     assert by_type["Val Padana"] == partner_types("Val Padana")
 
 
+@pytest.mark.slow
 def test_demo_export_then_import_changes_nothing(demo_app):
     with demo_app.app_context():
         exported = export_listings(services_for_export())
@@ -56,6 +59,7 @@ def test_seed_demo_refuses_a_catalog_that_is_not_empty(demo_app):
     assert runner.invoke(args=["seed-demo"]).exit_code != 0
 
 
+@pytest.mark.slow
 def test_seed_demo_loads_an_empty_database(runner, app):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output

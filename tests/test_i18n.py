@@ -38,6 +38,7 @@ def test_a_date_reads_in_the_language_of_the_page(app):
         assert format_date(date(2026, 3, 5), "short") == "3/5/26"  # other styles: Babel's
 
 
+@pytest.mark.multiprocess
 def test_public_pages_load_none_of_babels_locale_data(demo_app):
     """Babel's locale and global data would be loaded into every worker for a dozen month names: the public
     pages, dates included, need none of it (a fresh process, as a worker is)."""
@@ -54,7 +55,7 @@ def test_public_pages_load_none_of_babels_locale_data(demo_app):
 import json, sys
 from pathlib import Path
 import babel.localedata
-from tests.conftest import make_config
+from tests.support.apps import make_config
 from welfarepoint import create_app
 loaded = []
 real = babel.localedata.load

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from tests.manage_support import account, montagna_alliances, signed_in, token
+from tests.support.manage import account, montagna_alliances, signed_in, token
 from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db
 from welfarepoint.insights.counters import count_questionnaire, count_search, iso_week

@@ -1,130 +1,53 @@
-"""Several app instances over one database: each keeps its own search index, in step with the database.
+"""Several app instances over one database: each keeps its own search index, in step with the database; and
+several workers starting at once on an empty instance folder.
 
 Two real gunicorn servers (two sync workers each) share the database (PostgreSQL under `make test-postgres`,
 else one SQLite file) but not their index folders, as two machines behind a load balancer would. A listing
 published through one is found by the other's search at its next request, and archived through the other,
 disappears from the first.
+
+At a first start, whichever worker (or process) gets there first makes the instance folder and its secret key;
+the others read that key, so that a session signed by one worker holds in every other.
 """
 
 from __future__ import annotations
 
-import http.cookiejar
-import os
+import hashlib
+import json
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_config
-from tests.databases import copy_instance
+from tests.support.apps import make_config
+from tests.support.databases import copy_instance, database_uri
+from tests.support.servers import (
+    PASSWORD,
+    Browser,
+    gunicorn,
+    port_of,
+    publish_through_form,
+    start,
+    stop,
+    token,
+)
+from welfarepoint import config as wp_config
 from welfarepoint import create_app, search
 from welfarepoint.accounts.operations import create_user
 from welfarepoint.config import PROJECT_ROOT
 from welfarepoint.extensions import db
 
-PASSWORD = "lamponi-e-mirtilli-2026"
+PROBE = Path(__file__).parent / "support" / "gunicorn_probe.py"
 
 
-class Browser:
-    """A tiny HTTP client with cookies, enough to sign in and post the backend's forms."""
-
-    def __init__(self, base: str):
-        self.base = base
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
-
-    def get(self, path: str) -> str:
-        with self.opener.open(self.base + path, timeout=30) as response:
-            return response.read().decode()
-
-    def post(self, path: str, fields: list[tuple[str, str]]) -> tuple[int, str]:
-        data = urllib.parse.urlencode(fields).encode()
-        try:
-            with self.opener.open(self.base + path, data=data, timeout=30) as response:
-                self.url = response.geturl()
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as error:
-            return error.code, error.read().decode()
-
-    def sign_in(self, email: str) -> None:
-        login = self.get("/manage/login?lang=en")
-        status, _ = self.post(
-            "/manage/login", [("csrf_token", token(login)), ("email", email), ("password", PASSWORD)]
-        )
-        assert status == 200  # followed the redirect to the dashboard
-
-
-def token(page: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-
-
-def publish_through_form(site: Browser, title: str) -> tuple[int, str]:
-    """Publish a free ATS Montagna play group called ``title`` through the backend's form (signed in)."""
-    form = site.get("/manage/services/new")
-    fields = [
-        ("csrf_token", token(form)), ("title", title), ("summary", "Giochi e letture il sabato mattina."),
-        ("audience", "persons"), ("category", "P2"), ("needs", "educational_activities"), ("ats", "Montagna"),
-        ("cost", "free"), ("provider", "Associazione Marmotte"), ("provider_type", "non_profit"),
-        ("periods", "all_year"), ("languages", "it"), ("availability", "open"),
-        ("review_interval_days", "180"), ("action", "publish"),
-    ]  # fmt: skip
-    return site.post("/manage/services/new", fields)
-
-
-def start(folder: Path, database: str, log: Path, **settings: str) -> tuple[subprocess.Popen, int]:
-    """A gunicorn server of the instance in ``folder`` and its port; its log (errors, each request) goes to ``log``.
-
-    ``settings`` are more ``WELFAREPOINT_*`` variables. The server binds port 0 and the kernel picks a free port, read back from the log: no port chosen here can
-    be taken by another socket before the server binds it.
-    """
-    env = dict(
-        os.environ,
-        WELFAREPOINT_INSTANCE_PATH=str(folder),
-        WELFAREPOINT_SQLALCHEMY_DATABASE_URI=database,
-        WELFAREPOINT_SEARCH_INDEX_DIR=str(folder / "search-index"),
-        **settings,
-    )
-    with log.open("ab") as output:  # the server keeps its own copy of the file
-        server = subprocess.Popen(
-            [
-                sys.executable, "-m", "gunicorn", "-k", "gthread", "-w", "2", "--threads", "4", "--preload",
-                "-b", "127.0.0.1:0", "--access-logfile", "-", "welfarepoint:create_app()",  # as production runs it
-            ],
-            cwd=PROJECT_ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    deadline = time.monotonic() + 60
-    port, answer = None, "no port in the log"
-    while time.monotonic() < deadline and server.poll() is None:
-        if port is None:
-            listening = re.search(r"Listening at: http://127\.0\.0\.1:(\d+)", log.read_text(errors="replace"))
-            port = int(listening.group(1)) if listening else None
-        if port is not None:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5).close()
-                return server, port
-            except urllib.error.HTTPError as error:  # started, but answering with an error
-                answer = f"HTTP {error.code}"
-            except OSError as error:
-                answer = repr(error)
-        time.sleep(0.3)
-    stopped = server.poll()
-    server.kill()
-    server.wait(timeout=20)
-    state = f"it stopped with {stopped}" if stopped is not None else f"last answer: {answer}"
-    pytest.fail(f"the server of {folder.name} did not start ({state})")
-
-
+@pytest.mark.multiprocess
 def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp_path, demo_instance):
     first, second = tmp_path / "first", tmp_path / "second"
     copy_instance(demo_instance, first)  # the database, and the first instance's index
@@ -187,5 +110,126 @@ def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp
         raise
     finally:
         for server in servers:
-            server.terminate()
-            server.wait(timeout=20)
+            stop(server)
+
+
+# A first start, many times over: gunicorn's workers, and plain processes released at the same instant.
+GUNICORN_ROUNDS, GUNICORN_WORKERS = 5, 4
+PROCESS_ROUNDS, PROCESSES = 20, 4
+
+CHILD = """
+import json, sys, traceback
+from welfarepoint import create_app
+from welfarepoint.extensions import db
+
+print("ready", flush=True)
+for line in sys.stdin:  # one empty instance folder per round, sent to every process at once
+    try:
+        app = create_app({"INSTANCE_PATH": line.strip(), "SQLALCHEMY_DATABASE_URI": sys.argv[1]})
+        with app.app_context():
+            db.engine.dispose()
+        print(json.dumps({"key": app.config["SECRET_KEY"]}), flush=True)
+    except Exception:
+        print(json.dumps({"error": traceback.format_exc()}), flush=True)
+"""
+
+
+def shared_database(tmp_path: Path, template_instance: Path) -> str:
+    """A set-up database outside the instance folders (as PostgreSQL is in production)."""
+    copy_instance(template_instance, tmp_path / "database")
+    return database_uri(tmp_path / "database")
+
+
+def instance_key(folder: Path) -> str:
+    """The secret key an instance folder holds, checked to be readable by its owner only."""
+    key_file = folder / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert sorted(path.name for path in folder.iterdir() if path.name.startswith(".secret_key")) == []
+    return key_file.read_text(encoding="utf-8").strip()
+
+
+@pytest.mark.multiprocess
+@pytest.mark.slow
+def test_gunicorn_workers_starting_on_an_empty_instance_all_boot_with_one_key(tmp_path, template_instance):
+    database = shared_database(tmp_path, template_instance)
+    home = tmp_path / "home"
+    home.mkdir()
+    for round_ in range(GUNICORN_ROUNDS):
+        folder = tmp_path / f"instance-{round_}"  # does not exist yet: the first worker makes it
+        probes = tmp_path / f"probes-{round_}"
+        probes.mkdir()
+        log = tmp_path / f"gunicorn-{round_}.log"
+        # HOME and XDG_RUNTIME_DIR say where gunicorn would put a control socket: the test's own home shows none.
+        server = gunicorn(
+            folder, database, log, "-c", str(PROBE), workers=GUNICORN_WORKERS,
+            WELFAREPOINT_TEST_PROBE_DIR=str(probes), HOME=str(home), XDG_RUNTIME_DIR="",
+        )  # fmt: skip
+        try:
+            deadline = time.monotonic() + 120
+            while len(list(probes.glob("[0-9]*"))) < GUNICORN_WORKERS and server.poll() is None:
+                assert time.monotonic() < deadline, "the workers did not boot in 2 minutes"
+                time.sleep(0.1)
+            assert server.poll() is None, f"gunicorn stopped with {server.returncode}"
+            with urllib.request.urlopen(f"http://127.0.0.1:{port_of(log)}/", timeout=30) as answer:
+                assert answer.status == 200
+            assert server.poll() is None
+            digest = hashlib.sha256(instance_key(folder).encode()).hexdigest()
+            assert [path.read_text() for path in probes.glob("[0-9]*")] == [digest] * GUNICORN_WORKERS
+        except BaseException:
+            print(f"--- {log.name}", log.read_text(errors="replace")[-20_000:], sep="\n")
+            raise
+        finally:
+            stop(server)
+        assert "Worker failed to boot" not in log.read_text(errors="replace")
+    assert list(home.iterdir()) == []  # no control socket in the home folder
+
+
+@pytest.mark.multiprocess
+def test_processes_building_the_app_at_the_same_instant_on_an_empty_instance_share_one_key(
+    tmp_path, template_instance
+):
+    database = shared_database(tmp_path, template_instance)
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", CHILD, database],
+            cwd=PROJECT_ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
+    try:
+        assert [child.stdout.readline().strip() for child in children] == ["ready"] * PROCESSES
+        for round_ in range(PROCESS_ROUNDS):
+            folder = tmp_path / f"instance-{round_}"
+            for child in children:  # every process is waiting on its input: this releases them together
+                child.stdin.write(f"{folder}\n")
+                child.stdin.flush()
+            answers = [json.loads(child.stdout.readline()) for child in children]
+            assert [answer.get("error") for answer in answers] == [None] * PROCESSES, answers
+            assert [answer["key"] for answer in answers] == [instance_key(folder)] * PROCESSES
+    finally:
+        for child in children:
+            child.stdin.close()
+            child.wait(timeout=60)
+            child.stdout.close()
+
+
+def test_an_instance_keeps_the_secret_key_it_was_given(tmp_path):
+    folder = tmp_path / "instance"
+    folder.mkdir()
+    (folder / "secret_key").write_text("the key every instance of this site shares\n", encoding="utf-8")
+    assert wp_config.ensure_secret_key(folder) == "the key every instance of this site shares"
+    app = create_app({"INSTANCE_PATH": str(folder), "SQLALCHEMY_DATABASE_URI": database_uri(tmp_path)})
+    assert app.config["SECRET_KEY"] == "the key every instance of this site shares"
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_an_empty_secret_key_file_is_an_error_that_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setattr(wp_config, "SECRET_KEY_WAIT_SECONDS", 0)
+    (tmp_path / "secret_key").touch()
+    with pytest.raises(RuntimeError, match="secret_key is empty: write a secret key into it, or delete it"):
+        wp_config.ensure_secret_key(tmp_path)
+    assert (tmp_path / "secret_key").read_text() == ""  # never replaced behind the operator's back

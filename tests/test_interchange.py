@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.test_catalog import row
+from tests.support.catalog import row
 from welfarepoint.catalog.interchange import export_listings, import_listings, services_for_export
 from welfarepoint.catalog.models import Organisation, Service
 from welfarepoint.catalog.validation import CSV_COLUMNS

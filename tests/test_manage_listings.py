@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from tests.manage_support import (
+from tests.support.manage import (
     account,
     form_data,
     listing,

@@ -1,15 +1,21 @@
 """The permission matrix of the backend: every role, every route, own and other territory.
 
 A refusal is a 403 (the role may never do it) or a 404 (outside the territory: its existence is not
-revealed) and leaves the database as it was; an allowed request succeeds. Anonymous visitors are sent to sign in.
+revealed) and leaves the database as it was; an allowed request succeeds and takes effect (the page shows its
+object; the listing is saved, submitted, published, archived or verified, the organisation or alliance saved, the
+suggestion closed, the member added), checked in the database. Anonymous visitors are sent to sign in.
 """
 
 from __future__ import annotations
 
+import html
+from datetime import date
+
 import pytest
 
-from tests.manage_support import account, montagna_alliances, signed_in, token
-from welfarepoint.catalog.models import Alliance, Feedback, Organisation, Revision, Service
+from tests.support.manage import form_data, montagna_alliances, token
+from welfarepoint.catalog import workflow
+from welfarepoint.catalog.models import Alliance, AllianceMember, Feedback, Organisation, Revision, Service
 from welfarepoint.extensions import db
 
 # (method, address, the action is for managers only)
@@ -50,8 +56,14 @@ TERRITORY_PAGES = [
 ]
 
 
+NEW_TITLE = "Titolo cambiato nel backend"
+OLD_DAY = date(2020, 1, 1)
+#: Where an organisation changed by a manager is based (an ATS manager must name a town of the ATS).
+TOWNS = {"Montagna": "Sondrio", "Pavia": "Pavia"}
+
+
 @pytest.fixture
-def world(demo_app):
+def world(demo_app, make_user):
     """Two territories' objects: a Montagna listing of the editor's alliance, and a Pavia one."""
     alliance_name = montagna_alliances(demo_app)[0]
     with demo_app.app_context():
@@ -69,31 +81,41 @@ def world(demo_app):
             db.session.add(feedback)
             db.session.flush()
             member = chosen.members[0].organisation
+            members = {membership.organisation_id for membership in chosen.members}
+            newcomer = (
+                db.session.execute(
+                    db.select(Organisation).where(Organisation.id.not_in(members)).order_by(Organisation.id)
+                )
+                .scalars()
+                .first()
+            )
             revision = (
-                db.session.execute(db.select(Revision).filter_by(service_id=service.id)).scalars().first()
+                db.session.execute(db.select(Revision).filter_by(service_id=service.id).order_by(Revision.id))
+                .scalars()
+                .first()
             )
             objects[key] = {
                 "service": service.uuid,
                 "service_id": service.id,
+                "title": service.title,
                 "revision": revision.id,
                 "feedback": feedback.id,
                 "organisation": member.uuid,
+                "organisation_name": member.name,
+                "newcomer": newcomer.name,
                 "alliance": chosen.uuid,
                 "alliance_name": chosen.name,
                 "ats": ats,
+                "town": TOWNS[ats],
             }
         db.session.commit()
-    account(demo_app, "admin@regione.example.org", "admin")
-    account(demo_app, "anna@ats-montagna.example.org", "ats_manager", ats="Montagna")
-    account(demo_app, "luca@alleanza.example.org", "alliance_editor", alliance=alliance_name)
+    make_user("admin")
+    make_user("ats_manager", ats="Montagna")
+    make_user("alliance_editor", alliance=alliance_name)
     return objects
 
 
-ROLES = {
-    "admin": "admin@regione.example.org",
-    "ats_manager": "anna@ats-montagna.example.org",
-    "alliance_editor": "luca@alleanza.example.org",
-}
+ROLES = ("admin", "ats_manager", "alliance_editor")  # their accounts: made by make_user, signed in by auth
 
 
 def fingerprint(app) -> tuple:
@@ -102,9 +124,16 @@ def fingerprint(app) -> tuple:
         return (
             tuple(
                 db.session.execute(
-                    db.select(Service.id, Service.version, Service.status).order_by(Service.id)
+                    db.select(
+                        Service.id,
+                        Service.version,
+                        Service.status,
+                        Service.title,
+                        Service.draft,
+                        Service.last_verified,
+                    ).order_by(Service.id)
                 ).all()
-            ),
+            ),  # fmt: skip
             tuple(db.session.execute(db.select(Feedback.id, Feedback.status).order_by(Feedback.id)).all()),
             tuple(
                 db.session.execute(
@@ -118,8 +147,87 @@ def fingerprint(app) -> tuple:
                     db.select(Alliance.id, Alliance.name, Alliance.period_start).order_by(Alliance.id)
                 ).all()
             ),
+            tuple(
+                db.session.execute(
+                    db.select(
+                        AllianceMember.alliance_id, AllianceMember.organisation_id, AllianceMember.role
+                    ).order_by(AllianceMember.alliance_id, AllianceMember.organisation_id)
+                ).all()
+            ),
             db.session.execute(db.select(db.func.count(Revision.id))).scalar_one(),
         )
+
+
+def state(app, objects: dict) -> dict:
+    """What the actions on one territory's objects change."""
+    with app.app_context():
+        service = (
+            db.session.execute(db.select(Service).filter_by(uuid=objects["service"])).unique().scalar_one()
+        )
+        alliance = db.session.execute(db.select(Alliance).filter_by(uuid=objects["alliance"])).scalar_one()
+        return {
+            "status": service.status,
+            "title": service.title,
+            "draft_title": service.draft["cells"]["title"] if service.draft else None,
+            "submitted": workflow.pending_submitted(service),
+            "last_verified": service.last_verified,
+            "feedback": db.session.get(Feedback, objects["feedback"]).status,
+            "organisation": db.session.execute(
+                db.select(Organisation.name).filter_by(uuid=objects["organisation"])
+            ).scalar_one(),
+            "alliance": alliance.name,
+            "members": {membership.organisation.name: membership.role for membership in alliance.members},
+        }
+
+
+def prepare(app, path: str, objects: dict) -> None:
+    """Put the listing in a state where the action of ``path`` applies."""
+    with app.app_context():
+        service = (
+            db.session.execute(db.select(Service).filter_by(uuid=objects["service"])).unique().scalar_one()
+        )
+        changed = workflow.listing_from_cells({**workflow.current_cells(service), "title": NEW_TITLE})
+        if path.endswith("#submit"):  # changes saved, not yet submitted
+            workflow.save(service, changed, author="prova@example.org")
+        elif path.endswith("#publish"):  # changes submitted for review
+            workflow.submit(service, changed, author="prova@example.org")
+        elif path.endswith("/restore"):  # the public version is no longer the first one
+            workflow.publish(service, changed, author="prova@example.org")
+        elif path.endswith("/verified"):
+            service.last_verified = OLD_DAY
+        db.session.commit()
+
+
+def expected_change(path: str, objects: dict) -> dict:
+    """What an allowed request on ``path`` changes in :func:`state`."""
+    if path.endswith("#submit"):
+        return {"submitted": True}
+    if path.endswith("#publish"):
+        return {"title": NEW_TITLE, "draft_title": None, "submitted": False}
+    if path.endswith("#archive"):
+        return {"status": "archived"}
+    if path.endswith("/verified"):
+        return {"last_verified": date.today()}
+    if path.endswith("/restore"):  # held for review, the published version stays
+        return {"draft_title": objects["title"], "title": NEW_TITLE}
+    if path.startswith("/manage/services/"):  # a published listing's changes are held for review
+        return {"draft_title": NEW_TITLE, "title": objects["title"]}
+    if path.startswith("/manage/feedback/"):
+        return {"feedback": "dismissed"}
+    if path.startswith("/manage/organisations/"):
+        return {"organisation": f"Nome cambiato {objects['ats']}"}
+    if path.endswith("/members"):
+        return {"members": {**objects["members_before"], objects["newcomer"]: "partner"}}
+    return {"alliance": f"Alleanza rinominata {objects['ats']}"}
+
+
+def shown(path: str, objects: dict) -> str:
+    """What a page of ``path`` shows of its object."""
+    if path.startswith("/manage/organisations/"):
+        return objects["organisation_name"]
+    if path.startswith("/manage/alliances/"):
+        return objects["alliance_name"]
+    return objects["title"]
 
 
 def post_data(path: str, objects: dict, page: str, app) -> dict:
@@ -134,38 +242,56 @@ def post_data(path: str, objects: dict, page: str, app) -> dict:
     elif path.endswith("/restore"):
         data |= {"version": version}
     elif path.startswith("/manage/services/"):
-        from tests.manage_support import form_data
-
-        data = form_data(app, objects["service"], page, title="Titolo cambiato da chi non dovrebbe")
+        data = form_data(app, objects["service"], page, title=NEW_TITLE)
     elif path.startswith("/manage/feedback/"):
         data |= {"outcome": "dismissed"}
     elif path.startswith("/manage/organisations/"):
-        data |= {"name": "Nome cambiato", "type": "non_profit", "municipality": ""}
+        data |= {
+            "name": f"Nome cambiato {objects['ats']}",
+            "type": "non_profit",
+            "municipality": objects["town"],
+        }
     elif path.endswith("/members"):
-        data |= {"member-organisation": "Nessuna", "member-role": "partner"}
+        data |= {"member-organisation": objects["newcomer"], "member-role": "partner"}
     elif path.startswith("/manage/alliances/"):
-        data |= {"name": "Alleanza rinominata", "ats": objects["ats"], "period_start": "2024-01-01"}
+        data |= {
+            "name": f"Alleanza rinominata {objects['ats']}", "ats": objects["ats"], "period_start": "2024-01-01",
+        }  # fmt: skip
     return data
 
 
 def request(client, method: str, path: str, objects: dict, app):
     address = path.split("#")[0].format(**objects)
     if method == "GET":
-        return client.get(address)
+        return client.get(address + "?lang=it")  # the listing's own title, not a translation
     page = client.get("/manage/services/new").text
     return client.post(address, data=post_data(path, objects, page, app))
 
 
+def assert_done(response, app, method: str, path: str, objects: dict) -> None:
+    """An allowed request succeeded: the page shows its object, or the action took effect."""
+    assert 200 <= response.status_code < 400, (response.status_code, response.text[:300])
+    if method == "GET":
+        assert response.status_code == 200 and html.escape(shown(path, objects), quote=False) in response.text
+        return
+    after = state(app, objects)
+    expected = expected_change(path, objects)
+    assert {key: after[key] for key in expected} == expected, (response.status_code, after)
+
+
 @pytest.mark.parametrize("role", list(ROLES))
 @pytest.mark.parametrize("method,path,managers_only", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
-def test_object_routes(demo_app, world, role, method, path, managers_only):
-    client = signed_in(demo_app, ROLES[role])
+def test_object_routes(demo_app, world, auth, role, method, path, managers_only):
+    client = auth(role)
     may_act = not (managers_only and role == "alliance_editor")
+    for objects in world.values():
+        prepare(demo_app, path, objects)
+        objects["members_before"] = state(demo_app, objects)["members"]
     # Another territory: refused (404 or 403), nothing changes — except for the region's administrator.
     before = fingerprint(demo_app)
     response = request(client, method, path, world["other"], demo_app)
     if role == "admin":
-        assert response.status_code < 400, (response.status_code, response.text[:300])
+        assert_done(response, demo_app, method, path, world["other"])
     else:
         assert response.status_code in (403, 404), response.status_code
         assert fingerprint(demo_app) == before
@@ -173,10 +299,7 @@ def test_object_routes(demo_app, world, role, method, path, managers_only):
     before = fingerprint(demo_app)
     response = request(client, method, path, world["own"], demo_app)
     if may_act:
-        assert response.status_code < 400 or (method == "POST" and response.status_code in (400, 409)), (
-            response.status_code,
-            response.text[:300],
-        )
+        assert_done(response, demo_app, method, path, world["own"])
     else:
         assert response.status_code == 403
         assert fingerprint(demo_app) == before
@@ -184,8 +307,8 @@ def test_object_routes(demo_app, world, role, method, path, managers_only):
 
 @pytest.mark.parametrize("role", list(ROLES))
 @pytest.mark.parametrize("method,path,managers_only", TERRITORY_PAGES, ids=[p for _, p, _ in TERRITORY_PAGES])
-def test_territory_pages(demo_app, world, role, method, path, managers_only):
-    client = signed_in(demo_app, ROLES[role])
+def test_territory_pages(demo_app, world, auth, role, method, path, managers_only):
+    client = auth(role)
     response = client.get(path)
     if managers_only and role == "alliance_editor":
         assert response.status_code == 403
@@ -225,8 +348,8 @@ POSTS = [route for route in ALL_ROUTES if route[0] == "POST"]
 
 
 @pytest.mark.parametrize("method,path,managers_only", POSTS, ids=[p for _, p, _ in POSTS])
-def test_every_post_needs_the_form_token(demo_app, world, method, path, managers_only):
-    client = signed_in(demo_app, ROLES["admin"])
+def test_every_post_needs_the_form_token(demo_app, world, auth, method, path, managers_only):
+    client = auth("admin")
     before = fingerprint(demo_app)
     address = path.split("#")[0].format(**world["own"])
     data = post_data(path, world["own"], client.get("/manage/services/new").text, demo_app)

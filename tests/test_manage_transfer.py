@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.manage_support import account, signed_in, token
+from tests.support.manage import account, signed_in, token
 from welfarepoint.catalog.models import Alliance, Organisation, Service
 from welfarepoint.catalog.validation import CSV_COLUMNS
 from welfarepoint.extensions import db

@@ -58,8 +58,8 @@ def demo(demo_instance):
     import tempfile
     from pathlib import Path
 
-    from tests.conftest import make_config
-    from tests.databases import copy_instance
+    from tests.support.apps import make_config
+    from tests.support.databases import copy_instance
     from welfarepoint import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="profiles-"))

@@ -8,7 +8,7 @@ import io
 import pytest
 from sqlalchemy import event, select, update
 
-from tests.monitoring_figures import FIGURE_6_2, FIGURE_6_2_TOTALS, TABLE_6_1, TYPES, partner_types
+from tests.support.monitoring_figures import FIGURE_6_2, FIGURE_6_2_TOTALS, TABLE_6_1, TYPES, partner_types
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
 from welfarepoint.catalog.models import Alliance, Service

@@ -94,7 +94,7 @@ def test_bad_answers_never_break_the_page(demo_app):
 def test_a_listing_published_now_is_matched_on_the_next_questionnaire(demo_app):
     from datetime import date
 
-    from tests.test_catalog import row
+    from tests.support.catalog import row
     from welfarepoint.catalog import operations
     from welfarepoint.catalog.validation import validate_listing
 
@@ -121,7 +121,7 @@ def test_a_listing_published_now_is_matched_on_the_next_questionnaire(demo_app):
 
 def test_a_results_page_names_the_nearest_welfare_points_of_each_territory_and_links_to_all(demo_app):
     """Five Welfare Points in the family's ATS: the page names the three nearest to home, nearest first."""
-    from tests.test_catalog import row
+    from tests.support.catalog import row
     from welfarepoint.catalog import operations
     from welfarepoint.catalog.validation import validate_listing
 

@@ -123,8 +123,8 @@ def ranks(demo_instance):
     import tempfile
     from pathlib import Path
 
-    from tests.conftest import make_config
-    from tests.databases import copy_instance
+    from tests.support.apps import make_config
+    from tests.support.databases import copy_instance
     from welfarepoint import create_app
     from welfarepoint.extensions import db
 

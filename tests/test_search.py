@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_config
-from tests.test_catalog import row
+from tests.support.apps import make_config
+from tests.support.catalog import row
 from welfarepoint import create_app, search
 from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Service
@@ -86,7 +86,7 @@ def test_drafts_are_not_searchable_until_published(app):
 WORKER = """
 import sys
 from pathlib import Path
-from tests.conftest import make_config
+from tests.support.apps import make_config
 from welfarepoint import create_app, search
 app = create_app(make_config(Path(sys.argv[1])))
 with app.test_request_context():
@@ -95,6 +95,7 @@ with app.test_request_context():
 """
 
 
+@pytest.mark.multiprocess
 def test_another_process_sees_a_change_on_its_next_search(app, catalog):
     """A second worker process, with its searcher already open, finds a listing committed by this one."""
     import subprocess
@@ -360,7 +361,7 @@ REBUILDER = """
 import sys
 from pathlib import Path
 from sqlalchemy import select
-from tests.conftest import make_config
+from tests.support.apps import make_config
 from welfarepoint import create_app
 from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db
@@ -648,6 +649,7 @@ def test_publications_add_segments_that_whoosh_merges_after_a_few(app):
     assert find(app, "ludoteca").total == 12
 
 
+@pytest.mark.multiprocess
 def test_a_rebuild_in_two_processes_finds_what_a_rebuild_in_one_finds(demo_app, monkeypatch):
     """From ``PARALLEL_REBUILD_FROM`` listings Whoosh's multiprocessing writer analyses them in two processes (a
     segment each): the same listings are found, in the same order, with the same facet counts."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from tests.test_worker_stability import add_welfare_points
+from tests.support.catalog import add_welfare_points
 from welfarepoint.catalog.models import Feedback, Service
 from welfarepoint.extensions import db
 

@@ -367,6 +367,7 @@ def _suppressed(values: list[list[int]], thresholds) -> SuppressedTable:
     return suppress(_names(len(values), "r"), _names(len(values[0]), "c"), values, thresholds)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(tables())
 def test_visible_cells_are_true_and_small_counts_are_hidden(table) -> None:
@@ -386,6 +387,7 @@ def test_visible_cells_are_true_and_small_counts_are_hidden(table) -> None:
                 assert cell == Cell(true, str(true), False, False)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(tables())
 def test_published_totals_are_the_true_totals(table) -> None:
@@ -421,6 +423,7 @@ def _check_attack(
         assert set(pinned) <= set(_pinned_cells(_everything_hidden(grid), truth, limits, baseline))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attacker", ATTACKERS)
 @settings(max_examples=300, deadline=None)
 @given(table=tables())
@@ -430,6 +433,7 @@ def test_no_small_count_can_be_worked_out(attacker: str, table) -> None:
     _check_attack(grid, _true_grid(values), _limit_grid(values, thresholds), attacker)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attacker", ATTACKERS)
 @settings(max_examples=300, deadline=None)
 @given(counts=st.lists(COUNTS, min_size=0, max_size=6), limits=st.lists(THRESHOLDS, min_size=6, max_size=6))

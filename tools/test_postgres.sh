@@ -3,12 +3,13 @@
 #
 #   tools/test_postgres.sh COMMAND...   runs COMMAND with WELFAREPOINT_TEST_DATABASE_URL pointing at the server
 #
-# The server lives in a temporary folder, listens only on 127.0.0.1:$PGPORT (default 55432), trusts local
+# The server lives in a temporary folder, listens only on 127.0.0.1:$PGPORT (a free port by default), trusts local
 # connections, and is tuned for tests (no fsync). Installs Debian's postgresql when it is missing and this
 # runs as root with apt. PostgreSQL refuses to run as root: as root, the server runs as the 'postgres' user.
 set -euo pipefail
 
-PGPORT="${PGPORT:-55432}"
+# A free port unless PGPORT names one: two runs on one machine (two contributors, two worktrees) never meet.
+PGPORT="${PGPORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 find_bin() {
   for dir in /usr/lib/postgresql/*/bin; do
     [ -x "$dir/initdb" ] && { echo "$dir"; return 0; }

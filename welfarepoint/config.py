@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
+import time
 from pathlib import Path
 
 #: The folder that holds ``welfarepoint/``, ``templates/``, ``static/``, ``translations/`` and ``instance/``.
@@ -45,6 +47,10 @@ class Defaults:
     # Secure is also set per request when the request came over HTTPS (see security.py).
     SESSION_COOKIE_SECURE = False
 
+    #: How new password hashes are made (Werkzeug's ``generate_password_hash`` method). The test suite's
+    #: configuration sets a cheap one, to sign hundreds of accounts in; a site keeps scrypt.
+    PASSWORD_HASH_METHOD = "scrypt"
+
     # Managers' sessions end after this long without a request (the cookie is renewed on each request).
     PERMANENT_SESSION_LIFETIME = 30 * 60
     SESSION_REFRESH_EACH_REQUEST = True
@@ -75,7 +81,10 @@ class Defaults:
 
 
 def load_instance_settings(instance_path: Path) -> dict:
-    """Fill the settings whose defaults live in the instance folder, creating what is missing."""
+    """Fill the settings whose defaults live in the instance folder, creating the folder if it is missing.
+
+    Several workers may start on an empty instance at once: ``exist_ok`` lets each of them find the folder made.
+    """
     instance_path.mkdir(parents=True, exist_ok=True)
     return {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{instance_path / 'welfarepoint.sqlite3'}",
@@ -83,13 +92,43 @@ def load_instance_settings(instance_path: Path) -> dict:
     }
 
 
+#: How long a process waits for an empty key file to be filled (another program may be writing it) before giving up.
+SECRET_KEY_WAIT_SECONDS = 5.0
+
+
 def ensure_secret_key(instance_path: Path) -> str:
-    """Return the secret key kept in ``instance/secret_key``, generating it on first run."""
+    """Return the secret key kept in ``instance/secret_key``, generating it on first run.
+
+    Whichever worker or process of a first start gets there first writes the key; every other one reads that
+    same key. The key is written whole to a temporary file beside it, then given its name with ``os.link``,
+    which fails when the name exists: a key is never replaced, and never seen half-written.
+    """
     key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text(encoding="utf-8").strip()
-    key = secrets.token_hex(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(key + "\n")
-    return key
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=".secret_key.", dir=instance_path)  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.link(temporary, key_file)
+        except FileExistsError:
+            pass  # another process named its key first: that one is the instance's key
+        finally:
+            os.unlink(temporary)
+    return _read_secret_key(key_file)
+
+
+def _read_secret_key(key_file: Path) -> str:
+    """The key in ``key_file``, waiting a little while it is empty (written by hand, or by an older release)."""
+    deadline = time.monotonic() + SECRET_KEY_WAIT_SECONDS
+    while True:
+        key = key_file.read_text(encoding="utf-8").strip()
+        if key:
+            return key
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{key_file} is empty: write a secret key into it, or delete it to have one made"
+            )
+        time.sleep(0.05)

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 MIN_LENGTH = 12
+#: Werkzeug's method for new hashes (``PASSWORD_HASH_METHOD``). A stored hash names its own method, so that
+#: checking a password never depends on this setting.
+DEFAULT_HASH_METHOD = "scrypt"
 
 #: Passwords (and stems of passwords) that lists of leaked passwords show people choose most; checked case-
 #: insensitively, also with digits and symbols added around them.
@@ -49,8 +53,9 @@ def problem_with(password: str, email: str = "") -> Any | None:
 
 
 def hash_password(password: str) -> str:
-    """The scrypt hash to store."""
-    return generate_password_hash(password, method="scrypt")
+    """The hash to store, made with the app's ``PASSWORD_HASH_METHOD`` (scrypt; outside an app, scrypt)."""
+    method = current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else DEFAULT_HASH_METHOD
+    return generate_password_hash(password, method=method)
 
 
 def verify(password_hash: str, password: str) -> bool:

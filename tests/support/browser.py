@@ -39,7 +39,7 @@ DESKTOP = {"width": 1366, "height": 900}
 
 def prepare_live_instance(folder: Path) -> None:
     """Set up the database (and, once the catalog exists, the demo network) the live server serves."""
-    from tests.conftest import make_config
+    from tests.support.apps import make_config
     from welfarepoint.cli import prepare_demo_instance
 
     app = create_app(make_config(folder))
@@ -89,7 +89,7 @@ class LiveServer:
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     """One live server for the browser tests, with the demo network loaded."""
-    from tests.conftest import make_config
+    from tests.support.apps import make_config
 
     folder = tmp_path_factory.mktemp("live-instance")
     prepare_live_instance(folder)

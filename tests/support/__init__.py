@@ -1,0 +1,1 @@
+"""What the tests share: fixtures (see ``tests/conftest.py``) and helpers. Test modules import only from here."""

@@ -1,0 +1,64 @@
+"""Catalog data for tests: a valid listings-CSV row, and many Welfare Points copied from the demo's."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, insert, select
+
+from welfarepoint.catalog.models import Organisation, Service
+from welfarepoint.extensions import db
+
+
+def row(**overrides) -> dict[str, str]:
+    """A valid listings-CSV row, with ``overrides``."""
+    cells = {
+        "external_id": "test-001",
+        "title": "Pre-scuola alla primaria Ligari",
+        "summary": "Accoglienza dalle 7:30 prima delle lezioni.",
+        "audience": "persons",
+        "category": "P2",
+        "needs": "before_school",
+        "ats": "Montagna",
+        "municipalities": "Sondrio;Montagna in Valtellina",
+        "age_min": "6",
+        "age_max": "11",
+        "periods": "school_year",
+        "time_slots": "before_school",
+        "cost": "contribution",
+        "provider": "Cooperativa sociale Il Sentiero",
+        "provider_type": "non_profit",
+        "email": "info@sentiero.example.org",
+        "website": "https://www.sentiero.example.org",
+        "phone": "+39 0342 000 1234",
+        "status": "published",
+        "last_verified": "2026-09-01",
+    }
+    cells.update(overrides)
+    return cells
+
+
+def add_welfare_points(count: int) -> int:
+    """Copy the demo's Welfare Points until there are ``count``, each copy with another provider (in an app
+    context); return how many are published."""
+    table = Service.__table__
+    desks = db.session.execute(select(table).where(table.c.category == "W1")).mappings().all()
+    providers = db.session.scalars(select(Organisation.id).order_by(Organisation.id)).all()
+    top = db.session.scalar(select(func.max(Service.id)))
+    rows = []
+    for number in range(count - len(desks)):
+        copied = dict(desks[number % len(desks)])
+        top += 1
+        copied.update(
+            id=top,
+            uuid=str(uuid.uuid4()),
+            slug=f"{copied['slug']}-{top}",
+            external_id=f"desk-copy-{top}",
+            provider_id=providers[number % len(providers)],
+        )
+        rows.append(copied)
+    db.session.execute(insert(table), rows)
+    db.session.commit()
+    return db.session.scalar(
+        select(func.count()).where(table.c.category == "W1", table.c.status == "published")
+    )
