@@ -73,6 +73,19 @@ def test_answers_under_the_limit_carry_no_retry_after(client):
     assert "Retry-After" not in client.get("/?lang=en").headers
 
 
+def test_an_unreachable_store_falls_back_to_counting_in_the_process(tmp_path, template_instance):
+    copy_instance(template_instance, tmp_path / "instance")
+    settings = {"RATELIMIT_STORAGE_URI": f"redis://127.0.0.1:{free_port()}/0", "RATE_LIMIT": "2 per minute"}
+    application = create_app(make_config(tmp_path / "instance", **settings))  # nothing listens on that port
+    try:
+        visitor = application.test_client()
+        assert [visitor.get("/api/v1/").status_code for _ in range(3)] == [200, 200, 429]
+    finally:
+        with application.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 # --- Shared by two gunicorn workers, through a real Redis ---------------------------------------------------------
 
 

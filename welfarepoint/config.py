@@ -74,6 +74,8 @@ class Defaults:
     #: default) counts within one process, right for a single process only; with several workers or instances,
     #: a store they all reach, ``redis://host:6379/0`` (Flask-Limiter's setting).
     RATELIMIT_STORAGE_URI = "memory://"
+    #: If that store cannot be reached, each process counts by itself until it can again, rather than fail.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: Counts the requests of the last window (exact, and no burst at a window's edge).
     RATELIMIT_STRATEGY = "moving-window"
     #: Only a refused request says when to come back (``Retry-After``, set by errors.py), not every answer.
