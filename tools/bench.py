@@ -25,10 +25,8 @@ logs (only dates follow the day). Then, all in the same run:
 5. (first size) publish-to-searchable: a second Python process on the same instance folder searches in a
    tight loop for a made-up word found only in a draft's title; this process publishes the draft
    (``operations.change_status`` + ``db.session.commit()``); the time from just before the commit to the other
-   process's first search that finds it (``time.time()`` in both) is recorded for each draft. Twice, with half
-   of the drafts each: both processes searching by themselves (each writes and reads the index), then, while
-   the code has a search process (``flask search serve``, ``SEARCH_SERVICE_SOCKET``), both asking one started
-   for the purpose (the commit asks it to write, the polling process asks it to search);
+   process's first search that finds it (``time.time()`` in both) is recorded for each draft (each process
+   searches by itself: this one writes the index after its commit, the other reads it);
 6. a search while the index is rebuilt elsewhere: this process searches the cold log's texts (each with a
    municipality drawn anew, so that no result comes from the cache) once as usual, then again for as long as a
    second process runs a full rebuild (``search.rebuild()``, what ``flask search reindex`` runs) on the same
@@ -38,31 +36,36 @@ logs (only dates follow the day). Then, all in the same run:
    login form (CSRF token included) with the app's test client in this process, then loads the dashboard, the
    first page of ``/manage/services`` and a page halfway through the catalog, each a few times after one
    warm-up request;
-8. HTTP, for each way of running an instance of 4 workers (``bench_http.WAYS``: sync workers each searching by
-   itself with ``--preload``, gthread workers, sync workers asking the instance's search process),
-   one after the other on the same catalog; a way whose machinery the code no longer has is skipped with a
-   line saying so. gunicorn serves ``tools/bench_wsgi.py`` on 127.0.0.1 (the application, and beside it a
-   minimal Flask page at ``/bench-minimal``, served alike), driven by ``tools/bench_http.py`` (``wrk`` when
+8. HTTP, for each way of running an instance (``bench_http.WAYS``), one after the other on the same catalog:
+   (b) production's, gthread workers, 2 processes of 4 threads (the figures checked against the targets), then
+   (a) 4 sync workers beside it for comparison (the same rows, only errors and dead workers checked); both with
+   production's flags (``--preload``, ``--max-requests``; ``docs/search.md``) and ``--no-control-socket`` when
+   gunicorn has one, each process searching by itself. gunicorn serves ``tools/bench_wsgi.py`` on 127.0.0.1
+   (the application, its index checked first with ``search.ensure_index()`` as ``flask setup`` does, and beside
+   it a minimal Flask page at ``/bench-minimal``, served alike), driven by ``tools/bench_http.py`` (``wrk`` when
    installed, else its own generator in separate processes; ``--load-tool`` chooses) with 16 connections, for
    ``--http-seconds`` per target: ``/search`` on the realistic log, questionnaire results at the permalink a
    completed questionnaire redirects to, the minimal page (first size: also one service page, then a mixed
    public workload, 40 % search, 20 % questionnaires, 25 % service pages, home, Welfare Points, for
-   ``--mixed-seconds``). Workers that die during a load (a signal, a timeout: gunicorn's log) are counted
-   beside the errors, and the server's CPU time a request (master, workers and search process) beside each
-   load: on a shared machine it moves less than rates do. ``--ways a,c,a`` measures only those, in that order
-   (a way may come twice); ``--http-only`` measures only this part;
+   ``--mixed-seconds``), every worker warmed up before each load (a worker replaced after ``--max-requests``
+   starts cold). Workers that die during a load (a signal, a timeout: gunicorn's log) are counted beside the
+   errors, and the server's CPU time a request (master and workers) beside each load: on a shared machine it
+   moves less than rates do. ``--ways b,a,a,b`` measures only those, in that order (a way may come twice);
+   ``--http-only`` measures only this part;
 9. (first size, first way) page weight: bytes of a first visit (fresh browser context) and a repeat visit
    (same context) of the home and search pages in Debian's Chromium (Playwright, CDP
    ``Network.loadingFinished``);
 10. for each way, after its loads, the memory of the whole instance: the sum of the proportional set size
-   (``Pss:`` of ``/proc/PID/smaps_rollup``) of the gunicorn master, every worker and the search process if
-   there is one. PSS counts a page shared by n processes as 1/n in each, so the sum is what the instance holds.
+   (``Pss:`` of ``/proc/PID/smaps_rollup``) of the gunicorn master and every worker. PSS counts a page shared
+   by n processes as 1/n in each, so the sum is what the instance holds.
 
 It prints the machine's description and ONE table: median and 95th percentile of each measure (ms unless
 said), next to its target and "ok" or "missed by X"; then how long each part took, and for each load the tool,
 requests, and the CPU the generator and the workers used (a saturated generator would show there). kB and MB
 are 1,000 and 1,000,000 bytes. With ``--markdown PATH`` (``make bench``: ``docs/performance.md``) the same table
-is written there with the date, the commit and the machine. ``--quick`` checks the whole script in a few minutes
+is written there with the date, the commit and the machine, followed by a link to the dated record of the
+three ways of running search that were compared before production chose one (``docs/performance-ways.md``,
+which the bench never rewrites). ``--quick`` checks the whole script in a few minutes
 (2,000 listings unless ``--sizes`` says otherwise, short logs and loads). Every process started here is
 stopped and every temporary folder removed at the end, even on error.
 """
@@ -352,6 +355,16 @@ def markdown_cell(text: str) -> str:
     return text.replace("|", "\\|") or " "
 
 
+#: The comparison that chose how production runs search, kept as a dated record: the search process it compared
+#: is gone, so no later run can measure it again. Every run of ``--markdown`` writes this section and link.
+WAYS_HEADING = "How production runs search: the three ways compared (2026-12-02)"
+WAYS_RECORD = (
+    "Before production chose gthread workers searching in-process (way b above), three ways of running an instance"
+    " of 4 workers were measured side by side on an overloaded shared machine: see"
+    " [performance-ways.md](performance-ways.md) (a dated record; `make bench` never rewrites it)."
+)
+
+
 def write_markdown(
     path: Path,
     started: datetime,
@@ -395,6 +408,7 @@ def write_markdown(
             cells = (row.name, row.median, row.p95, row.other, row.target, row.result)
             lines.append("| " + " | ".join(markdown_cell(cell) for cell in cells) + " |")
     lines += ["", "## Loads", ""] + [f"- {note}" for note in NOTES]
+    lines += ["", f"## {WAYS_HEADING}", "", WAYS_RECORD]
     lines += [
         "",
         "## Time taken",
@@ -928,7 +942,7 @@ def measure_publish(
 def rebuild_elsewhere(config: dict) -> None:
     """The other process of :func:`measure_during_rebuild`: a full rebuild (``search.rebuild()``, what
     ``flask search reindex`` runs); prints its duration in seconds."""
-    app = create_app(dict(config, SEARCH_CHECK_AT_START=False))
+    app = create_app(config)
     with app.app_context():
         started = time.perf_counter()
         search.rebuild()
@@ -1103,23 +1117,34 @@ def measure_http(
     weigh_pages: bool = False,
 ) -> list[Row]:
     """The HTTP rows of one way at one size: a load per target (``full``: also one service page and a mixed
-    public workload), page weight when asked; then the whole instance's memory (PSS)."""
+    public workload), page weight when asked; then the whole instance's memory (PSS). Only production's way is
+    checked against the targets; every way against errors and dead workers."""
     rows: list[Row] = []
     results: dict[str, bench_http.LoadResult] = {}
     load = {"connections": options.connections, "workdir": workdir, "tool": options.load_tool}
+    if not server.way.production:
+        target = {key: value for key, value in target.items() if key in ("first_kb", "repeat_kb")}
+    warm_paths = [
+        "/", "/bench-minimal/", "/search?q=riscaldamento", *paths.questionnaires[:5], *paths.services[:2],
+        *paths.welfare_points[:1],
+    ]  # fmt: skip
+
+    def warmed(name: str) -> None:
+        """Every worker warm before a load (one replaced after --max-requests starts cold)."""
+        failed = warm_up(server, warm_paths)
+        if failed or server.crashes():
+            NOTES.append(
+                f"{label} warm-up before {name}: {failed} requests failed, {server.crashes()} workers died so "
+                "far; gunicorn log: "
+                + " | ".join(
+                    line
+                    for line in server.log_tail(200).splitlines()
+                    if "[WARNING]" in line or "[ERROR]" in line
+                )[-600:]
+            )
+
     started = time.perf_counter()
-    failed = warm_up(
-        server,
-        ["/", "/bench-minimal/", "/search?q=riscaldamento", *paths.questionnaires[:5], *paths.services[:2]]
-        + paths.welfare_points[:1],
-    )
-    if failed or server.crashes():
-        NOTES.append(
-            f"{label} warm-up: {failed} requests failed, {server.crashes()} workers died; gunicorn log: "
-            + " | ".join(
-                line for line in server.log_tail(200).splitlines() if "[WARNING]" in line or "[ERROR]" in line
-            )[-600:]
-        )
+    warmed("the first load")
     part("warm-up", started)
     started = time.perf_counter()
     targets = [
@@ -1129,7 +1154,9 @@ def measure_http(
     ]
     if full:
         targets.append(("service", paths.services[:1]))
-    for name, addresses in targets:
+    for position, (name, addresses) in enumerate(targets):
+        if position:
+            warmed(name)
         results[name] = bench_http.run_load(name, server, addresses, seconds=options.http_seconds, **load)
     part("HTTP load per target", started)
     minimal = results["minimal"].rate or 1.0
@@ -1175,6 +1202,7 @@ def measure_http(
     if full:
         started = time.perf_counter()
         seconds = options.mixed_seconds
+        warmed("mixed")
         results["mixed"] = bench_http.run_load("mixed", server, paths.mixed(), seconds=seconds, **load)
         part("HTTP mixed load", started)
         rows.append(load_row(f"HTTP mixed public workload, {seconds:g} s", results["mixed"]))
@@ -1201,14 +1229,14 @@ def measure_http(
         f"master {memory['master'] / 1e6:.1f}",
         f"{server.workers} workers {memory['workers'] / 1e6:.1f}",
     ]
-    if server.searcher:
-        parts.append(f"search process {memory['search process'] / 1e6:.1f}")
     rows.append(
         Row(
             "memory of the whole instance after its loads (sum of PSS), MB",
             number(total),
             other=", ".join(parts),
-            checks=[Check(round(total, 1), "<=", target["instance_mb"], "MB")],
+            checks=[Check(round(total, 1), "<=", target["instance_mb"], "MB")]
+            if "instance_mb" in target
+            else [],
         )
     )
     crashes = server.crashes()
@@ -1236,8 +1264,8 @@ def measure_ways(
     label: str,
     part,
 ) -> list[tuple[str, list[Row]]]:
-    """One section per way of running the instance's 4 workers (``bench_http.WAYS``), measured one after the
-    other on the same catalog; a way whose machinery the code no longer has is skipped with a line saying so."""
+    """One section per way of running the instance (``bench_http.WAYS``: production's first), measured one
+    after the other on the same catalog."""
     sections = []
     weigh_pages = full
     by_key = {way.key: way for way in bench_http.WAYS}
@@ -1247,11 +1275,6 @@ def measure_ways(
         heading = (
             f"{label} listings, HTTP, {way.label}{f' (again, {again + 1})' if again else ''}: {way.name}"
         )
-        missing = way.missing()
-        if missing:
-            sections.append((heading, [Row(f"skipped: {missing}")]))
-            print(f"  {label} listings: {way.label} skipped: {missing}", file=sys.stderr, flush=True)
-            continue
         server = bench_http.Server(
             folder,
             config["SQLALCHEMY_DATABASE_URI"],
@@ -1376,37 +1399,13 @@ def measure_without_http(
 
     if full and catalog.drafts:
         started = time.perf_counter()
-        half = len(catalog.drafts) // 2
         rows.append(
             publish_row(
-                "publish → found by another process, each searching by itself",
-                measure_publish(app, config, catalog.drafts[:half], workdir / "poller.log"),
+                "publish → found by another process",
+                measure_publish(app, config, catalog.drafts, workdir / "poller.log"),
                 target,
             )
         )
-        env = bench_http.environment(
-            folder, config["SQLALCHEMY_DATABASE_URI"], Path(config["SEARCH_INDEX_DIR"])
-        )
-        missing = bench_http.search_process_missing()
-        if missing:
-            rows.append(Row(f"publish → found, both asking the search process: skipped, {missing}"))
-        else:
-            with bench_http.SearchProcess(
-                env, folder / "search.sock", workdir / "search-process.log"
-            ) as searcher:
-                # This process commits, the polling process searches, both ask the search process:
-                # production's path.
-                asking = dict(config, SEARCH_SERVICE_SOCKET=str(searcher.socket))
-                asking_app = create_app(asking)
-                measured_publish = measure_publish(
-                    asking_app, asking, catalog.drafts[half:], workdir / "poller.log"
-                )
-                with asking_app.app_context():
-                    db.session.remove()
-                    db.engine.dispose()
-            rows.append(
-                publish_row("publish → found, both asking the search process", measured_publish, target)
-            )
         part("publish to searchable", started)
     started = time.perf_counter()
     usual, during, failures, seconds = measure_during_rebuild(app, config, cold, workdir / "rebuild.log")
@@ -1465,7 +1464,7 @@ def run_size(size: int, full: bool, options, workdir: Path, durations: list) -> 
 
     app = create_app(config)
     with app.app_context():
-        catalog = build_catalog(size, 2 * options.publishes if full else 0)  # half for each set-up
+        catalog = build_catalog(size, options.publishes if full else 0)
         db.session.remove()
     durations.append((f"{label}: bulk insert", catalog.insert_seconds))
     durations.append((f"{label}: index rebuild", catalog.rebuild_seconds))
@@ -1516,7 +1515,7 @@ def main() -> None:
         action="store_true",
         help="short loads and logs (2,000 listings unless --sizes): checks the script",
     )
-    parser.add_argument("--ways", help="only these ways of running the workers, e.g. a,c (default: all)")
+    parser.add_argument("--ways", help="only these ways of running the workers, e.g. b,a,a,b (default: b,a)")
     parser.add_argument("--queries", type=int, default=300, help="distinct queries of the cold log")
     parser.add_argument("--publishes", type=int, default=30)
     parser.add_argument("--connections", type=int, default=16)
