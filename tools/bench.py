@@ -31,7 +31,8 @@ logs (only dates follow the day). Then, all in the same run:
    municipality drawn anew, so that no result comes from the cache) once as usual, then again for as long as a
    second process runs a full rebuild (``search.rebuild()``, what ``flask search reindex`` runs) on the same
    instance; the searches made during the rebuild must answer within the usual p95 plus 50 ms (p95), their
-   longest within the usual longest plus 50 ms (a search held behind the whole rebuild), none failing;
+   longest within the usual longest plus 50 ms (a search held behind the whole rebuild), none failing; the
+   row says when the longest began: before, during the rebuild, or after its swap (the new index opened);
 7. the managers' backend: an admin (made with ``accounts.operations.create_user``) signs in through the real
    login form (CSRF token included) with the app's test client in this process, then loads the dashboard, the
    first page of ``/manage/services`` and a page halfway through the catalog, each a few times after one
@@ -941,19 +942,27 @@ def measure_publish(
 
 def rebuild_elsewhere(config: dict) -> None:
     """The other process of :func:`measure_during_rebuild`: a full rebuild (``search.rebuild()``, what
-    ``flask search reindex`` runs); prints its duration in seconds."""
+    ``flask search reindex`` runs); prints when it began and ended (``time.time()``)."""
     app = create_app(config)
     with app.app_context():
-        started = time.perf_counter()
+        began = time.time()
         search.rebuild()
-        print(f"rebuilt {time.perf_counter() - started:.3f}", flush=True)
+        print(f"rebuilt {began:.6f} {time.time():.6f}", flush=True)
 
 
-def measure_during_rebuild(
-    app, config: dict, cold: list, log: Path
-) -> tuple[list[float], list[float], int, float]:
-    """(ms of usual searches, ms of searches made while another process rebuilds the whole index, searches
-    that failed during the rebuild, the rebuild's seconds).
+@dataclass
+class DuringRebuild:
+    """What :func:`measure_during_rebuild` measured."""
+
+    usual: list[float]  # ms of usual searches
+    during: list[float]  # ms of searches made while the other process ran
+    failures: int  # searches that failed meanwhile
+    seconds: float  # the rebuild's own duration
+    longest_at: str  # when the longest search began: before, during or after the rebuild (its swap)
+
+
+def measure_during_rebuild(app, config: dict, cold: list, log: Path) -> DuringRebuild:
+    """Searches as usual, then while another process rebuilds the whole index (from its start to its exit).
 
     Both phases run the cold log's texts, each with a municipality drawn anew (the same draw in both phases'
     generator), so that neither phase is served from the result cache of the other."""
@@ -971,7 +980,8 @@ def measure_during_rebuild(
         search.query("riscaldamento")  # a warm worker's open searcher
         usual_log = searches(SEED + 1)
         usual = [timed(search.query, *next(usual_log)) for _ in range(len(cold))]
-        during = []
+        during: list[float] = []
+        began: list[float] = []  # time.time() at each search's start
         during_log = searches(SEED + 2)
         with log.open("ab") as errors:
             rebuilding = subprocess.Popen(
@@ -984,6 +994,7 @@ def measure_during_rebuild(
         try:
             while rebuilding.poll() is None:
                 text, filters = next(during_log)
+                began.append(time.time())
                 started = time.perf_counter()
                 try:
                     search.query(text, filters)
@@ -997,8 +1008,17 @@ def measure_during_rebuild(
                 rebuilding.wait()
     if rebuilding.returncode:
         raise RuntimeError(f"the rebuilding process failed; see {log}")
-    seconds = float(output.split()[-1])
-    return usual, during, failures, seconds
+    rebuild_began, rebuild_ended = (float(value) for value in output.split()[-2:])
+    longest_at = ""
+    if during:
+        at = began[during.index(max(during))]
+        if at < rebuild_began:
+            longest_at = f"{rebuild_began - at:.1f} s before the rebuild began"
+        elif at <= rebuild_ended:
+            longest_at = f"{at - rebuild_began:.1f} s into the rebuild"
+        else:
+            longest_at = f"{at - rebuild_ended:.1f} s after the swap (the new index opened)"
+    return DuringRebuild(usual, during, failures, rebuild_ended - rebuild_began, longest_at)
 
 
 # --- the managers' pages ---------------------------------------------------------------------------------
@@ -1408,8 +1428,9 @@ def measure_without_http(
         )
         part("publish to searchable", started)
     started = time.perf_counter()
-    usual, during, failures, seconds = measure_during_rebuild(app, config, cold, workdir / "rebuild.log")
+    measured_rebuild = measure_during_rebuild(app, config, cold, workdir / "rebuild.log")
     part("search during a rebuild", started)
+    usual, during, failures = measured_rebuild.usual, measured_rebuild.during, measured_rebuild.failures
     # Within the usual p95 plus the allowance, and the longest within the usual longest plus the allowance: a
     # search held behind the whole rebuild is one of many and would not move the p95.
     during = during or [math.inf]
@@ -1418,7 +1439,8 @@ def measure_without_http(
         f"search while another process rebuilds the index ({len(during)})",
         during,
         other=f"usual p95 {number(percentile(usual, 0.95))} ms; longest {number(max(during))} ms "
-        f"(usual {number(max(usual))}); rebuild {seconds:.1f} s; " + counted(failures, "failed"),
+        f"(usual {number(max(usual))}), {measured_rebuild.longest_at}; rebuild {measured_rebuild.seconds:.1f} s; "
+        + counted(failures, "failed"),
     )
     row.checks = [
         Check(percentile(during, 0.95), "<=", round(percentile(usual, 0.95) + allowance, 1), what="p95"),
