@@ -10,6 +10,7 @@ sees takes effect; and an organisation seen in several ATS is changed only by an
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from dataclasses import replace
@@ -433,8 +434,8 @@ def test_an_organisation_serving_two_atss_is_changed_by_its_owner_only(
         page, response = edit_organisation(
             bergamo, world["sondrio"], lang, website="https://sondrio.example.org"
         )
-        assert page.status_code == 200 and words in page.text  # seen, with whom to ask
-        assert response.status_code == 403 and words in response.text
+        assert page.status_code == 200 and words in html.unescape(page.text)  # seen, with whom to ask
+        assert response.status_code == 403 and words in html.unescape(response.text)
         assert state(demo_app) == before
     _, response = edit_organisation(montagna, world["sondrio"], website="https://montagna.example.org")
     assert response.status_code == 302
@@ -601,3 +602,25 @@ def test_restoring_a_version_cannot_bring_back_another_territorys_provider(demo_
     assert REFUSED_EN in response.text
     assert state(demo_app) == before
     assert current(demo_app, uuid)["provider"] == world["bergamo_providers"][0]
+
+
+# --- the names in the messages are text, never markup ------------------------------------------------------
+
+
+def test_a_name_in_a_refusal_is_shown_as_text(demo_app, world, bergamo):
+    with demo_app.app_context():
+        sondrio = db.session.get(Organisation, world["sondrio_id"])
+        operations.create_organisation(
+            "Cooperativa <b>Sondalo</b>", "non_profit", municipality_code=sondrio.municipality_code
+        )
+        db.session.commit()
+    response = save_listing(bergamo, demo_app, world["bergamo"][0], provider="Cooperativa <b>Sondalo</b>")
+    assert response.status_code == 400
+    assert "&lt;b&gt;Sondalo&lt;/b&gt;" in errors_of("provider", response.text)
+    assert "<b>Sondalo</b>" not in response.text  # neither under the field nor in the summary at the top
+
+
+def test_a_search_parameter_in_a_message_is_shown_as_text(client):
+    response = client.get("/search?audience=<b>famiglie</b>&lang=en")
+    assert response.status_code == 200
+    assert "&lt;b&gt;famiglie&lt;/b&gt;" in response.text and "<b>famiglie</b>" not in response.text
