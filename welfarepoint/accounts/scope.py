@@ -17,8 +17,9 @@ the change: naming an organisation never brings it into the territory. An organi
 manager when it is based in the ATS, is a member of one of its alliances or provides one of its listings; by an
 alliance editor when it is a member of the alliance or provides one of the alliance's listings. A name that
 matches no organisation creates a new one, and an organisation of no territory at all (no municipality, no
-listing or alliance referring to it) may be named too: either then belongs to the account's ATS. Anything else is refused next to the
-field (:func:`listing_problems`, :func:`referable_organisation`), and nothing is written.
+listing or alliance referring to it) may be named too: either then belongs to the account's ATS. Anything else
+is refused next to the field (:func:`listing_problems`, :func:`referable_organisation`), and nothing is
+written. A listing is merged only into one the account sees (the overlaps view looks each one up here).
 
 **Owner of an organisation.** An organisation has no owner column: it is owned by the ATS of its municipality
 (``Organisation.municipality_code``). One without a municipality is owned by the single ATS whose listings and
