@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 import flask_babel
 from flask import Flask, Response, current_app, has_request_context, request
-from flask_babel import get_locale, to_user_timezone
+from flask_babel import LazyString, get_locale, to_user_timezone
 
 from welfarepoint.extensions import babel
 
@@ -99,9 +99,17 @@ def remember_language(response: Response) -> Response:
     return response
 
 
+def as_text(value):
+    """A translated message is text, escaped like any other: Flask-Babel's lazy strings call themselves markup
+    (``__html__``), so the values put in them (a name typed by a user, a search's parameter) would otherwise
+    reach the page as HTML."""
+    return str(value) if isinstance(value, LazyString) else value
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with our selector and expose the helpers to templates."""
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.finalize = as_text
     app.after_request(remember_language)
     app.jinja_env.globals.update(
         current_language=current_language,

@@ -10,6 +10,23 @@ The backend's questions are asked here, of the account's territory, and answered
 queues ("overdue" is :func:`welfarepoint.catalog.queries.overdue`).
 
 No HTTP here: the views turn "not in scope" into a 404, so that a guessed identifier reveals nothing.
+
+**References.** What an account may *name* (a listing's provider and alliance, an alliance's lead and members,
+a listing to merge into, an import row's provider and alliance) is what it may *see* in its territory before
+the change: naming an organisation never brings it into the territory. An organisation is seen by an ATS
+manager when it is based in the ATS, is a member of one of its alliances or provides one of its listings; by an
+alliance editor when it is a member of the alliance or provides one of the alliance's listings. A name that
+matches no organisation creates a new one, and an organisation of no territory at all (no municipality, no
+listing or alliance referring to it) may be named too: either then belongs to the account's ATS. Anything else
+is refused next to the field (:func:`listing_problems`, :func:`referable_organisation`), and nothing is
+written. A listing is merged only into one the account sees (the overlaps view looks each one up here).
+
+**Owner of an organisation.** An organisation has no owner column: it is owned by the ATS of its municipality
+(``Organisation.municipality_code``). One without a municipality is owned by the single ATS whose listings and
+alliances refer to it; if they are of several ATS (or none), it has no owner. Only an admin or a manager of the
+owning ATS edits an organisation (:func:`may_edit_organisation`): an organisation serving several ATS, or linked
+to an ATS's listings by an admin, is seen there but changed by its owner, and the others are told whom to ask
+(:func:`organisation_edit_refusal`).
 """
 
 from __future__ import annotations
@@ -25,6 +42,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from welfarepoint import territory
 from welfarepoint.accounts.models import User
 from welfarepoint.catalog.models import Alliance, AllianceMember, Feedback, Organisation, Service
+from welfarepoint.catalog.operations import find_alliance, find_organisation
 from welfarepoint.catalog.queries import overdue, review_due
 from welfarepoint.catalog.validation import FieldError, ListingInput
 from welfarepoint.extensions import db
@@ -114,13 +132,89 @@ def organisations(user: User):
     member_of = db.select(AllianceMember.organisation_id).where(
         AllianceMember.alliance_id == user.alliance_id
     )
-    return query.where(Organisation.id.in_(member_of))
+    provider_of = db.select(Service.provider_id).where(Service.alliance_id == user.alliance_id)
+    return query.where(or_(Organisation.id.in_(member_of), Organisation.id.in_(provider_of)))
 
 
 def organisation(user: User, uuid: str) -> Organisation | None:
     """The organisation with this identifier if ``user`` may see it."""
     return (
         db.session.execute(organisations(user).where(Organisation.uuid == uuid)).unique().scalar_one_or_none()
+    )
+
+
+def may_reference(user: User, organisation: Organisation) -> bool:
+    """Whether ``user`` may name ``organisation`` as a provider, a lead or a member: it is in their territory."""
+    if user.role == "admin":
+        return True
+    seen = organisations(user).where(Organisation.id == organisation.id).with_only_columns(Organisation.id)
+    if db.session.execute(seen).first() is not None:
+        return True
+    return organisation.municipality_code is None and not referring_ats(organisation)
+
+
+def reference_refusal(organisation: Organisation):
+    """Why an organisation outside the account's territory may not be named (a lazy message)."""
+    return _l(
+        "“%(name)s” is not an organisation of your territory: choose one of yours, or ask a regional "
+        "administrator to link it to your territory.",
+        name=organisation.name,
+    )
+
+
+def referable_organisation(user: User, name: str):
+    """The organisation called ``name`` if ``user`` may name it, else None and why (a lazy message)."""
+    organisation = find_organisation(name) if name.strip() else None
+    if organisation is None:
+        return None, _l("No organisation has this name: add it first.")
+    if not may_reference(user, organisation):
+        return None, reference_refusal(organisation)
+    return organisation, None
+
+
+def referring_ats(organisation: Organisation) -> set[str]:
+    """The ATS whose listings or alliances (as member or lead) refer to ``organisation``."""
+    providing = db.select(Service.ats).where(Service.provider_id == organisation.id)
+    member = (
+        db.select(Alliance.ats).join(AllianceMember).where(AllianceMember.organisation_id == organisation.id)
+    )
+    leading = db.select(Alliance.ats).where(Alliance.lead_id == organisation.id)
+    return set(db.session.execute(providing.union(member, leading)).scalars())
+
+
+def organisation_owner(organisation: Organisation) -> str | None:
+    """The ATS that owns ``organisation`` (see the module's docstring), or None when no single ATS does."""
+    if organisation.municipality_code:
+        return db.session.execute(
+            db.select(Municipality.ats).where(Municipality.istat_code == organisation.municipality_code)
+        ).scalar_one_or_none()
+    referring = referring_ats(organisation)
+    return next(iter(referring)) if len(referring) == 1 else None
+
+
+def may_edit_organisation(user: User, organisation: Organisation) -> bool:
+    """Whether ``user`` may change ``organisation``: an admin, or a manager of the ATS that owns it."""
+    if user.role == "admin":
+        return True
+    return user.role == "ats_manager" and organisation_owner(organisation) == user.ats
+
+
+def organisation_edit_refusal(user: User, organisation: Organisation):
+    """Why ``user`` may not change ``organisation`` and whom to ask (a lazy message), or None if they may."""
+    if may_edit_organisation(user, organisation):
+        return None
+    owner = organisation_owner(organisation)
+    if owner:
+        return _l(
+            "“%(name)s” belongs to ATS %(owner)s: only its managers or a regional administrator may change it. "
+            "Ask them for the change.",
+            name=organisation.name,
+            owner=owner,
+        )
+    return _l(
+        "“%(name)s” serves several ATS and has no municipality: only a regional administrator may change it. "
+        "Ask them for the change.",
+        name=organisation.name,
     )
 
 
@@ -135,7 +229,8 @@ def alliance_names(user: User) -> list[str]:
 
 
 def listing_problems(user: User, listing: ListingInput) -> list[FieldError]:
-    """Why ``user`` may not save ``listing`` (its ATS or alliance is outside their territory), if at all."""
+    """Why ``user`` may not save ``listing`` (its ATS, alliance or provider is outside their territory), if at
+    all; each problem is given for the field that caused it."""
     problems = []
     if listing.ats not in ats_choices(user):
         problems.append(FieldError("ats", _l("is outside your territory (ATS %(ats)s)", ats=user.ats)))
@@ -143,6 +238,25 @@ def listing_problems(user: User, listing: ListingInput) -> list[FieldError]:
         problems.append(
             FieldError("alliance", _l("must be your alliance, %(name)s", name=user.alliance.name))
         )
+    elif (
+        listing.alliance
+        and (named := find_alliance(listing.alliance)) is not None
+        and named.ats != listing.ats
+    ):
+        problems.append(
+            FieldError(
+                "alliance",
+                _l(
+                    "alliance “%(name)s” belongs to ATS %(alliance_ats)s, not to ATS %(ats)s",
+                    name=named.name,
+                    alliance_ats=named.ats,
+                    ats=listing.ats,
+                ),
+            )
+        )
+    provider = find_organisation(listing.provider) if listing.provider else None
+    if provider is not None and not may_reference(user, provider):
+        problems.append(FieldError("provider", reference_refusal(provider)))
     return problems
 
 

@@ -14,6 +14,7 @@ never commit (the caller does, once).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -185,12 +186,24 @@ def restore(service: Service, *, author: str, expected_version: int | None = Non
 
 
 def restore_revision(
-    service: Service, revision: Revision, *, author: str, expected_version: int | None = None
+    service: Service,
+    revision: Revision,
+    *,
+    author: str,
+    expected_version: int | None = None,
+    allowed: Callable[[ListingInput], list[FieldError]] | None = None,
 ) -> None:
-    """Put back the content a revision kept (held for review when the listing is published)."""
+    """Put back the content a revision kept (held for review when the listing is published).
+
+    ``allowed`` gives why the restorer may not save the restored content (its provider or alliance outside
+    their territory, say): the version is then not restored.
+    """
     if revision.service_id != service.id or not revision.snapshot:
         raise CatalogError(_l("This version cannot be restored."))
     listing, problems = validate_listing(cells_of_snapshot(revision.snapshot))
+    if listing is not None and allowed is not None:
+        problems = allowed(listing)
+        listing = None if problems else listing
     if listing is None:
         raise CatalogError(
             _l(

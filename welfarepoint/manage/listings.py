@@ -353,7 +353,11 @@ def restore_revision(uuid: str, revision_id: int):
     expected = _expected_version(form)
     if not commit_or_flash(
         lambda: workflow.restore_revision(
-            service, revision, author=current_user.email, expected_version=expected
+            service,
+            revision,
+            author=current_user.email,
+            expected_version=expected,
+            allowed=lambda listing: scope.listing_problems(current_user, listing),
         )
     ):
         return redirect(url_for("manage.service_history", uuid=uuid))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
@@ -83,15 +84,22 @@ def edit_organisation(uuid: str):
     if organisation is None:
         abort(404)
     form = _organisation_form(organisation)
-    if request.method == "POST":
+    refusal = scope.organisation_edit_refusal(current_user, organisation)
+    if request.method == "POST" and refusal is None:
         values = _organisation_values(form)
         if values is not None and commit_or_flash(
             lambda: operations.update_organisation(organisation, values), field=form.name
         ):
             flash(gettext("Your changes are saved."), "success")
             return redirect(url_for("manage.edit_organisation", uuid=uuid))
-    status = 400 if form.errors else 200
-    return render_template("manage/organisation_edit.html", form=form, organisation=organisation), status
+    # Seen in the territory but changed only by its owner: a POST is refused and nothing is saved.
+    status = 403 if request.method == "POST" and refusal is not None else 400 if form.errors else 200
+    return (
+        render_template(
+            "manage/organisation_edit.html", form=form, organisation=organisation, refusal=refusal
+        ),
+        status,
+    )
 
 
 # --- alliances -------------------------------------------------------------------------------------------
@@ -105,15 +113,18 @@ def alliances():
     return render_template("manage/alliances.html", alliances=rows)
 
 
-def _alliance_form(alliance=None) -> AllianceForm:
-    form = AllianceForm()
-    if request.method == "GET" and alliance is not None:
+def _alliance_form(alliance=None, *, shown: bool = False) -> AllianceForm:
+    """The alliance's form: what was posted, or (on a GET, or ``shown`` again after another form's POST) the
+    alliance's values."""
+    shown = shown or request.method == "GET"
+    form = AllianceForm(formdata=None) if shown else AllianceForm()
+    if shown and alliance is not None:
         form.name.data = alliance.name
         form.ats.data = alliance.ats
         form.period_start.data = alliance.period_start.isoformat() if alliance.period_start else ""
         form.period_end.data = alliance.period_end.isoformat() if alliance.period_end else ""
         form.lead.data = alliance.lead.name if alliance.lead else ""
-    elif request.method == "GET":
+    elif shown:
         form.ats.data = scope.ats_choices(current_user)[0]
     form.ats.choices = [(name, name) for name in scope.ats_choices(current_user)]
     return form
@@ -145,9 +156,9 @@ def _alliance_values(form: AllianceForm):
     values["period_start"], values["period_end"] = _day(form, "period_start"), _day(form, "period_end")
     values["lead"] = None
     if form.lead.data:
-        values["lead"] = operations.find_organisation(form.lead.data)
-        if values["lead"] is None:
-            form.lead.errors = [*form.lead.errors, _l("No organisation has this name: add it first.")]
+        values["lead"], problem = scope.referable_organisation(current_user, form.lead.data)
+        if problem is not None:
+            form.lead.errors = [*form.lead.errors, problem]
     return None if form.errors else values
 
 
@@ -221,18 +232,33 @@ def alliance_member(uuid: str):
     alliance = _scoped_alliance(uuid)
     form = _member_form()
     remove = request.form.get("remove", "")
-
-    def change() -> None:
-        if remove.isdecimal():  # CSRFProtect has checked the token of every POST already
-            operations.remove_member(alliance, int(remove))
-        elif form.validate():
-            organisation = operations.find_organisation(form.organisation.data)
-            if organisation is None:
-                raise operations.CatalogError(_l("No organisation has this name: add it first."))
-            operations.set_member(alliance, organisation, form.role.data)
-        else:
-            raise operations.CatalogError(_l("Write the name of the organisation to add."))
-
+    if remove.isdecimal():  # CSRFProtect has checked the token of every POST already
+        change = partial(operations.remove_member, alliance, int(remove))
+    elif not form.validate():
+        flash(gettext("Write the name of the organisation to add."), "warning")
+        return redirect(url_for("manage.edit_alliance", uuid=uuid) + "#members")
+    elif (organisation := operations.find_organisation(form.organisation.data)) is None:
+        flash(gettext("No organisation has this name: add it first."), "warning")
+        return redirect(url_for("manage.edit_alliance", uuid=uuid) + "#members")
+    elif not scope.may_reference(current_user, organisation):
+        # Outside the territory: refused next to the field, with the name typed kept, and nothing saved.
+        form.organisation.errors = [*form.organisation.errors, scope.reference_refusal(organisation)]
+        return _alliance_page(alliance, form)
+    else:
+        change = partial(operations.set_member, alliance, organisation, form.role.data)
     if commit_or_flash(change):
         flash(gettext("The members are updated."), "success")
     return redirect(url_for("manage.edit_alliance", uuid=uuid) + "#members")
+
+
+def _alliance_page(alliance, member_form: MemberForm):
+    """The alliance's page again, with the member typed in and why it was not added (nothing is saved)."""
+    return (
+        render_template(
+            "manage/alliance_edit.html",
+            form=_alliance_form(alliance, shown=True),
+            alliance=alliance,
+            member_form=member_form,
+        ),
+        400,
+    )
