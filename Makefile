@@ -12,7 +12,7 @@ PORT ?= 5000
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test test-fast test-postgres lint format translations chromium wrk bench clean
+.PHONY: install run test test-fast test-postgres lint format translations chromium redis wrk bench clean
 
 install: $(INSTALLED) $(VENDORED) $(MO_FILES) ## set up everything: venv, package, assets, translations, database
 	$(FLASK) setup
@@ -51,6 +51,15 @@ chromium: ## Debian's Chromium for the browser tests (installed when run as root
 	  echo "The browser tests need Debian's Chromium at $(CHROMIUM): run 'sudo apt-get install chromium' (or set CHROMIUM=/path)."; exit 1; \
 	fi
 
+redis: ## Debian's redis-server, the shared rate-limit store the multiprocess tests start (installed when run as root with apt)
+	@if command -v redis-server >/dev/null; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's redis-server for the multiprocess tests..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null) || exit 1; \
+	else \
+	  echo "The multiprocess tests need Debian's redis-server: run 'sudo apt-get install redis-server'."; exit 1; \
+	fi
+
 lint: $(INSTALLED) ## ruff, as CI runs it
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -59,17 +68,17 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install chromium ## the whole suite, browser tests included, plus the linter
+test: install chromium redis ## the whole suite, browser tests included, plus the linter
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	WELFAREPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: install ## the linter and the tests that need no browser, no other process and no long run, on every core
+test-fast: install redis ## the linter and the tests that need no browser, no other process and no long run, on every core
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -n auto -m "not browser and not multiprocess and not slow" $(PYTEST_ARGS)
 
-test-postgres: install ## the tests that use a database, again on a throwaway PostgreSQL server (Debian's); no browser
+test-postgres: install redis ## the tests that use a database, again on a throwaway PostgreSQL server (Debian's); no browser
 	tools/test_postgres.sh $(BIN)/python -m pytest -m "database and not browser" $(PYTEST_ARGS)
 
 wrk: ## Debian's wrk, the load generator of make bench (installed when run as root with apt; else a Python one is used)

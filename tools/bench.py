@@ -25,44 +25,48 @@ logs (only dates follow the day). Then, all in the same run:
 5. (first size) publish-to-searchable: a second Python process on the same instance folder searches in a
    tight loop for a made-up word found only in a draft's title; this process publishes the draft
    (``operations.change_status`` + ``db.session.commit()``); the time from just before the commit to the other
-   process's first search that finds it (``time.time()`` in both) is recorded for each draft. Twice, with half
-   of the drafts each: both processes searching by themselves (each writes and reads the index), then, while
-   the code has a search process (``flask search serve``, ``SEARCH_SERVICE_SOCKET``), both asking one started
-   for the purpose (the commit asks it to write, the polling process asks it to search);
+   process's first search that finds it (``time.time()`` in both) is recorded for each draft (each process
+   searches by itself: this one writes the index after its commit, the other reads it);
 6. a search while the index is rebuilt elsewhere: this process searches the cold log's texts (each with a
    municipality drawn anew, so that no result comes from the cache) once as usual, then again for as long as a
    second process runs a full rebuild (``search.rebuild()``, what ``flask search reindex`` runs) on the same
    instance; the searches made during the rebuild must answer within the usual p95 plus 50 ms (p95), their
-   longest within the usual longest plus 50 ms (a search held behind the whole rebuild), none failing;
+   longest within the usual longest plus 50 ms (a search held behind the whole rebuild), none failing; the
+   row says when the longest began: before, during the rebuild, or after its swap (the new index opened);
 7. the managers' backend: an admin (made with ``accounts.operations.create_user``) signs in through the real
    login form (CSRF token included) with the app's test client in this process, then loads the dashboard, the
    first page of ``/manage/services`` and a page halfway through the catalog, each a few times after one
    warm-up request;
-8. HTTP, for each way of running an instance of 4 workers (``bench_http.WAYS``: sync workers each searching by
-   itself with ``--preload``, gthread workers, sync workers asking the instance's search process),
-   one after the other on the same catalog; a way whose machinery the code no longer has is skipped with a
-   line saying so. gunicorn serves ``tools/bench_wsgi.py`` on 127.0.0.1 (the application, and beside it a
-   minimal Flask page at ``/bench-minimal``, served alike), driven by ``tools/bench_http.py`` (``wrk`` when
+8. HTTP, for each way of running an instance (``bench_http.WAYS``), one after the other on the same catalog:
+   (b) production's, gthread workers, 2 processes of 4 threads (the figures checked against the targets), then
+   (a) 4 sync workers beside it for comparison (the same rows, only errors and dead workers checked); both with
+   production's flags (``--preload``, ``--max-requests``; ``docs/search.md``) and ``--no-control-socket`` when
+   gunicorn has one, each process searching by itself. gunicorn serves ``tools/bench_wsgi.py`` on 127.0.0.1
+   (the application, its index checked first with ``search.ensure_index()`` as ``flask setup`` does, and beside
+   it a minimal Flask page at ``/bench-minimal``, served alike), driven by ``tools/bench_http.py`` (``wrk`` when
    installed, else its own generator in separate processes; ``--load-tool`` chooses) with 16 connections, for
    ``--http-seconds`` per target: ``/search`` on the realistic log, questionnaire results at the permalink a
    completed questionnaire redirects to, the minimal page (first size: also one service page, then a mixed
    public workload, 40 % search, 20 % questionnaires, 25 % service pages, home, Welfare Points, for
-   ``--mixed-seconds``). Workers that die during a load (a signal, a timeout: gunicorn's log) are counted
-   beside the errors, and the server's CPU time a request (master, workers and search process) beside each
-   load: on a shared machine it moves less than rates do. ``--ways a,c,a`` measures only those, in that order
-   (a way may come twice); ``--http-only`` measures only this part;
+   ``--mixed-seconds``), every worker warmed up before each load (a worker replaced after ``--max-requests``
+   starts cold). Workers that die during a load (a signal, a timeout: gunicorn's log) are counted beside the
+   errors, and the server's CPU time a request (master and workers) beside each load: on a shared machine it
+   moves less than rates do. ``--ways b,a,a,b`` measures only those, in that order (a way may come twice);
+   ``--http-only`` measures only this part;
 9. (first size, first way) page weight: bytes of a first visit (fresh browser context) and a repeat visit
    (same context) of the home and search pages in Debian's Chromium (Playwright, CDP
    ``Network.loadingFinished``);
 10. for each way, after its loads, the memory of the whole instance: the sum of the proportional set size
-   (``Pss:`` of ``/proc/PID/smaps_rollup``) of the gunicorn master, every worker and the search process if
-   there is one. PSS counts a page shared by n processes as 1/n in each, so the sum is what the instance holds.
+   (``Pss:`` of ``/proc/PID/smaps_rollup``) of the gunicorn master and every worker. PSS counts a page shared
+   by n processes as 1/n in each, so the sum is what the instance holds.
 
 It prints the machine's description and ONE table: median and 95th percentile of each measure (ms unless
 said), next to its target and "ok" or "missed by X"; then how long each part took, and for each load the tool,
 requests, and the CPU the generator and the workers used (a saturated generator would show there). kB and MB
 are 1,000 and 1,000,000 bytes. With ``--markdown PATH`` (``make bench``: ``docs/performance.md``) the same table
-is written there with the date, the commit and the machine. ``--quick`` checks the whole script in a few minutes
+is written there with the date, the commit and the machine, followed by a link to the dated record of the
+three ways of running search that were compared before production chose one (``docs/performance-ways.md``,
+which the bench never rewrites). ``--quick`` checks the whole script in a few minutes
 (2,000 listings unless ``--sizes`` says otherwise, short logs and loads). Every process started here is
 stopped and every temporary folder removed at the end, even on error.
 """
@@ -352,6 +356,16 @@ def markdown_cell(text: str) -> str:
     return text.replace("|", "\\|") or " "
 
 
+#: The comparison that chose how production runs search, kept as a dated record: the search process it compared
+#: is gone, so no later run can measure it again. Every run of ``--markdown`` writes this section and link.
+WAYS_HEADING = "How production runs search: the three ways compared (2026-12-02)"
+WAYS_RECORD = (
+    "Before production chose gthread workers searching in-process (way b above), three ways of running an instance"
+    " of 4 workers were measured side by side on an overloaded shared machine: see"
+    " [performance-ways.md](performance-ways.md) (a dated record; `make bench` never rewrites it)."
+)
+
+
 def write_markdown(
     path: Path,
     started: datetime,
@@ -395,6 +409,7 @@ def write_markdown(
             cells = (row.name, row.median, row.p95, row.other, row.target, row.result)
             lines.append("| " + " | ".join(markdown_cell(cell) for cell in cells) + " |")
     lines += ["", "## Loads", ""] + [f"- {note}" for note in NOTES]
+    lines += ["", f"## {WAYS_HEADING}", "", WAYS_RECORD]
     lines += [
         "",
         "## Time taken",
@@ -927,19 +942,27 @@ def measure_publish(
 
 def rebuild_elsewhere(config: dict) -> None:
     """The other process of :func:`measure_during_rebuild`: a full rebuild (``search.rebuild()``, what
-    ``flask search reindex`` runs); prints its duration in seconds."""
-    app = create_app(dict(config, SEARCH_CHECK_AT_START=False))
+    ``flask search reindex`` runs); prints when it began and ended (``time.time()``)."""
+    app = create_app(config)
     with app.app_context():
-        started = time.perf_counter()
+        began = time.time()
         search.rebuild()
-        print(f"rebuilt {time.perf_counter() - started:.3f}", flush=True)
+        print(f"rebuilt {began:.6f} {time.time():.6f}", flush=True)
 
 
-def measure_during_rebuild(
-    app, config: dict, cold: list, log: Path
-) -> tuple[list[float], list[float], int, float]:
-    """(ms of usual searches, ms of searches made while another process rebuilds the whole index, searches
-    that failed during the rebuild, the rebuild's seconds).
+@dataclass
+class DuringRebuild:
+    """What :func:`measure_during_rebuild` measured."""
+
+    usual: list[float]  # ms of usual searches
+    during: list[float]  # ms of searches made while the other process ran
+    failures: int  # searches that failed meanwhile
+    seconds: float  # the rebuild's own duration
+    longest_at: str  # when the longest search began: before, during or after the rebuild (its swap)
+
+
+def measure_during_rebuild(app, config: dict, cold: list, log: Path) -> DuringRebuild:
+    """Searches as usual, then while another process rebuilds the whole index (from its start to its exit).
 
     Both phases run the cold log's texts, each with a municipality drawn anew (the same draw in both phases'
     generator), so that neither phase is served from the result cache of the other."""
@@ -957,7 +980,8 @@ def measure_during_rebuild(
         search.query("riscaldamento")  # a warm worker's open searcher
         usual_log = searches(SEED + 1)
         usual = [timed(search.query, *next(usual_log)) for _ in range(len(cold))]
-        during = []
+        during: list[float] = []
+        began: list[float] = []  # time.time() at each search's start
         during_log = searches(SEED + 2)
         with log.open("ab") as errors:
             rebuilding = subprocess.Popen(
@@ -970,6 +994,7 @@ def measure_during_rebuild(
         try:
             while rebuilding.poll() is None:
                 text, filters = next(during_log)
+                began.append(time.time())
                 started = time.perf_counter()
                 try:
                     search.query(text, filters)
@@ -983,8 +1008,17 @@ def measure_during_rebuild(
                 rebuilding.wait()
     if rebuilding.returncode:
         raise RuntimeError(f"the rebuilding process failed; see {log}")
-    seconds = float(output.split()[-1])
-    return usual, during, failures, seconds
+    rebuild_began, rebuild_ended = (float(value) for value in output.split()[-2:])
+    longest_at = ""
+    if during:
+        at = began[during.index(max(during))]
+        if at < rebuild_began:
+            longest_at = f"{rebuild_began - at:.1f} s before the rebuild began"
+        elif at <= rebuild_ended:
+            longest_at = f"{at - rebuild_began:.1f} s into the rebuild"
+        else:
+            longest_at = f"{at - rebuild_ended:.1f} s after the swap (the new index opened)"
+    return DuringRebuild(usual, during, failures, rebuild_ended - rebuild_began, longest_at)
 
 
 # --- the managers' pages ---------------------------------------------------------------------------------
@@ -1103,23 +1137,34 @@ def measure_http(
     weigh_pages: bool = False,
 ) -> list[Row]:
     """The HTTP rows of one way at one size: a load per target (``full``: also one service page and a mixed
-    public workload), page weight when asked; then the whole instance's memory (PSS)."""
+    public workload), page weight when asked; then the whole instance's memory (PSS). Only production's way is
+    checked against the targets; every way against errors and dead workers."""
     rows: list[Row] = []
     results: dict[str, bench_http.LoadResult] = {}
     load = {"connections": options.connections, "workdir": workdir, "tool": options.load_tool}
+    if not server.way.production:
+        target = {key: value for key, value in target.items() if key in ("first_kb", "repeat_kb")}
+    warm_paths = [
+        "/", "/bench-minimal/", "/search?q=riscaldamento", *paths.questionnaires[:5], *paths.services[:2],
+        *paths.welfare_points[:1],
+    ]  # fmt: skip
+
+    def warmed(name: str) -> None:
+        """Every worker warm before a load (one replaced after --max-requests starts cold)."""
+        failed = warm_up(server, warm_paths)
+        if failed or server.crashes():
+            NOTES.append(
+                f"{label} warm-up before {name}: {failed} requests failed, {server.crashes()} workers died so "
+                "far; gunicorn log: "
+                + " | ".join(
+                    line
+                    for line in server.log_tail(200).splitlines()
+                    if "[WARNING]" in line or "[ERROR]" in line
+                )[-600:]
+            )
+
     started = time.perf_counter()
-    failed = warm_up(
-        server,
-        ["/", "/bench-minimal/", "/search?q=riscaldamento", *paths.questionnaires[:5], *paths.services[:2]]
-        + paths.welfare_points[:1],
-    )
-    if failed or server.crashes():
-        NOTES.append(
-            f"{label} warm-up: {failed} requests failed, {server.crashes()} workers died; gunicorn log: "
-            + " | ".join(
-                line for line in server.log_tail(200).splitlines() if "[WARNING]" in line or "[ERROR]" in line
-            )[-600:]
-        )
+    warmed("the first load")
     part("warm-up", started)
     started = time.perf_counter()
     targets = [
@@ -1129,7 +1174,9 @@ def measure_http(
     ]
     if full:
         targets.append(("service", paths.services[:1]))
-    for name, addresses in targets:
+    for position, (name, addresses) in enumerate(targets):
+        if position:
+            warmed(name)
         results[name] = bench_http.run_load(name, server, addresses, seconds=options.http_seconds, **load)
     part("HTTP load per target", started)
     minimal = results["minimal"].rate or 1.0
@@ -1175,6 +1222,7 @@ def measure_http(
     if full:
         started = time.perf_counter()
         seconds = options.mixed_seconds
+        warmed("mixed")
         results["mixed"] = bench_http.run_load("mixed", server, paths.mixed(), seconds=seconds, **load)
         part("HTTP mixed load", started)
         rows.append(load_row(f"HTTP mixed public workload, {seconds:g} s", results["mixed"]))
@@ -1201,14 +1249,14 @@ def measure_http(
         f"master {memory['master'] / 1e6:.1f}",
         f"{server.workers} workers {memory['workers'] / 1e6:.1f}",
     ]
-    if server.searcher:
-        parts.append(f"search process {memory['search process'] / 1e6:.1f}")
     rows.append(
         Row(
             "memory of the whole instance after its loads (sum of PSS), MB",
             number(total),
             other=", ".join(parts),
-            checks=[Check(round(total, 1), "<=", target["instance_mb"], "MB")],
+            checks=[Check(round(total, 1), "<=", target["instance_mb"], "MB")]
+            if "instance_mb" in target
+            else [],
         )
     )
     crashes = server.crashes()
@@ -1236,8 +1284,8 @@ def measure_ways(
     label: str,
     part,
 ) -> list[tuple[str, list[Row]]]:
-    """One section per way of running the instance's 4 workers (``bench_http.WAYS``), measured one after the
-    other on the same catalog; a way whose machinery the code no longer has is skipped with a line saying so."""
+    """One section per way of running the instance (``bench_http.WAYS``: production's first), measured one
+    after the other on the same catalog."""
     sections = []
     weigh_pages = full
     by_key = {way.key: way for way in bench_http.WAYS}
@@ -1247,11 +1295,6 @@ def measure_ways(
         heading = (
             f"{label} listings, HTTP, {way.label}{f' (again, {again + 1})' if again else ''}: {way.name}"
         )
-        missing = way.missing()
-        if missing:
-            sections.append((heading, [Row(f"skipped: {missing}")]))
-            print(f"  {label} listings: {way.label} skipped: {missing}", file=sys.stderr, flush=True)
-            continue
         server = bench_http.Server(
             folder,
             config["SQLALCHEMY_DATABASE_URI"],
@@ -1376,41 +1419,18 @@ def measure_without_http(
 
     if full and catalog.drafts:
         started = time.perf_counter()
-        half = len(catalog.drafts) // 2
         rows.append(
             publish_row(
-                "publish → found by another process, each searching by itself",
-                measure_publish(app, config, catalog.drafts[:half], workdir / "poller.log"),
+                "publish → found by another process",
+                measure_publish(app, config, catalog.drafts, workdir / "poller.log"),
                 target,
             )
         )
-        env = bench_http.environment(
-            folder, config["SQLALCHEMY_DATABASE_URI"], Path(config["SEARCH_INDEX_DIR"])
-        )
-        missing = bench_http.search_process_missing()
-        if missing:
-            rows.append(Row(f"publish → found, both asking the search process: skipped, {missing}"))
-        else:
-            with bench_http.SearchProcess(
-                env, folder / "search.sock", workdir / "search-process.log"
-            ) as searcher:
-                # This process commits, the polling process searches, both ask the search process:
-                # production's path.
-                asking = dict(config, SEARCH_SERVICE_SOCKET=str(searcher.socket))
-                asking_app = create_app(asking)
-                measured_publish = measure_publish(
-                    asking_app, asking, catalog.drafts[half:], workdir / "poller.log"
-                )
-                with asking_app.app_context():
-                    db.session.remove()
-                    db.engine.dispose()
-            rows.append(
-                publish_row("publish → found, both asking the search process", measured_publish, target)
-            )
         part("publish to searchable", started)
     started = time.perf_counter()
-    usual, during, failures, seconds = measure_during_rebuild(app, config, cold, workdir / "rebuild.log")
+    measured_rebuild = measure_during_rebuild(app, config, cold, workdir / "rebuild.log")
     part("search during a rebuild", started)
+    usual, during, failures = measured_rebuild.usual, measured_rebuild.during, measured_rebuild.failures
     # Within the usual p95 plus the allowance, and the longest within the usual longest plus the allowance: a
     # search held behind the whole rebuild is one of many and would not move the p95.
     during = during or [math.inf]
@@ -1419,7 +1439,8 @@ def measure_without_http(
         f"search while another process rebuilds the index ({len(during)})",
         during,
         other=f"usual p95 {number(percentile(usual, 0.95))} ms; longest {number(max(during))} ms "
-        f"(usual {number(max(usual))}); rebuild {seconds:.1f} s; " + counted(failures, "failed"),
+        f"(usual {number(max(usual))}), {measured_rebuild.longest_at}; rebuild {measured_rebuild.seconds:.1f} s; "
+        + counted(failures, "failed"),
     )
     row.checks = [
         Check(percentile(during, 0.95), "<=", round(percentile(usual, 0.95) + allowance, 1), what="p95"),
@@ -1465,7 +1486,7 @@ def run_size(size: int, full: bool, options, workdir: Path, durations: list) -> 
 
     app = create_app(config)
     with app.app_context():
-        catalog = build_catalog(size, 2 * options.publishes if full else 0)  # half for each set-up
+        catalog = build_catalog(size, options.publishes if full else 0)
         db.session.remove()
     durations.append((f"{label}: bulk insert", catalog.insert_seconds))
     durations.append((f"{label}: index rebuild", catalog.rebuild_seconds))
@@ -1516,7 +1537,7 @@ def main() -> None:
         action="store_true",
         help="short loads and logs (2,000 listings unless --sizes): checks the script",
     )
-    parser.add_argument("--ways", help="only these ways of running the workers, e.g. a,c (default: all)")
+    parser.add_argument("--ways", help="only these ways of running the workers, e.g. b,a,a,b (default: b,a)")
     parser.add_argument("--queries", type=int, default=300, help="distinct queries of the cold log")
     parser.add_argument("--publishes", type=int, default=30)
     parser.add_argument("--connections", type=int, default=16)

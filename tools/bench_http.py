@@ -1,10 +1,9 @@
 """The HTTP half of `tools/bench.py`: a gunicorn server, a load generator, page weight, workers' memory.
 
 - :class:`Server` starts gunicorn on ``tools.bench_wsgi:app`` on an instance folder (``WELFAREPOINT_*``
-  variables) in one of the :data:`WAYS` of running 4 workers (sync or gthread, with or without ``--preload``,
-  asking the instance's search process, :class:`SearchProcess` (``flask search serve``), or each searching by
-  itself), waits until it answers, and stops them (and only them) at the end. :meth:`Way.missing` says when
-  the code no longer has a way's machinery.
+  variables) in one of the :data:`WAYS` of running an instance (production's gthread workers, 2 processes of
+  4 threads, and 4 sync workers beside them; both with production's flags, ``--preload`` included, and
+  ``--no-control-socket`` when gunicorn has one), waits until it answers, and stops it (and only it) at the end.
 - :func:`run_load` drives 16 concurrent connections for a bounded time through a list of paths, each connection
   starting at its own place in the list. With Debian's ``wrk`` on the PATH it runs ``wrk`` with a Lua script
   that cycles through the paths and prints its request count, median, 95th percentile and errors; otherwise it
@@ -16,8 +15,8 @@
 - :func:`page_weight` opens pages in Debian's Chromium through Playwright and sums ``encodedDataLength`` of
   the CDP ``Network.loadingFinished`` events: a first visit in a fresh browser context, then the same page
   again in that context (a repeat visit, served from the browser's cache where the site allows it).
-- :meth:`Server.memory` sums the proportional set size (PSS, ``/proc/PID/smaps_rollup``) of the master, the
-  workers and the search process: what the whole instance holds, shared pages counted once.
+- :meth:`Server.memory` sums the proportional set size (PSS, ``/proc/PID/smaps_rollup``) of the master and
+  the workers: what the whole instance holds, shared pages counted once.
 """
 
 from __future__ import annotations
@@ -75,15 +74,15 @@ def percentile(values: list[float], share: float) -> float:
 
 @dataclass(frozen=True)
 class Way:
-    """One way to run an instance's workers: gunicorn's worker class, processes and threads, and whether they
-    ask the instance's search process (``flask search serve``) or each search by itself."""
+    """One way to run an instance's workers (each process searching by itself): gunicorn's worker class,
+    processes and threads; ``production`` marks the way production runs, whose figures are checked against
+    the targets."""
 
     key: str
     name: str
     processes: int
     threads: int = 1
-    preload: bool = False
-    search_process: bool = False
+    production: bool = False
 
     @property
     def worker_class(self) -> str:
@@ -93,42 +92,30 @@ class Way:
     def label(self) -> str:
         return f"way {self.key}"
 
-    def missing(self) -> str | None:
-        """Why this way cannot run on this code (its machinery is gone), or None."""
-        if self.search_process:
-            return search_process_missing()
-        return None
 
-
-#: The ways of running 4 workers that the bench compares side by side, while the code has their machinery.
+#: The ways of running an instance that the bench measures side by side: (b) is production's (docs/search.md),
+#: (a) a comparison that costs no code of its own (gunicorn's flags only).
 WAYS = [
-    Way("a", "4 sync workers, each searching by itself, --preload", 4, preload=True),
-    Way(
-        "b", "2 gthread workers × 4 threads, each process searching by itself, --preload", 2, 4, preload=True
-    ),
-    Way("c", "4 sync workers asking the search process (flask search serve)", 4, search_process=True),
+    Way("b", "production: 2 gthread workers × 4 threads, --preload", 2, 4, production=True),
+    Way("a", "comparison: 4 sync workers, --preload", 4),
 ]
 
+#: gunicorn's flags common to every way, as production runs it (docs/search.md).
+GUNICORN_FLAGS = ["--preload", "--max-requests", "10000", "--max-requests-jitter", "1000"]
 
-def search_process_missing() -> str | None:
-    """Why the search process cannot run here (no ``flask search serve``, no ``SEARCH_SERVICE_SOCKET``), or None."""
-    sources = (ROOT / "welfarepoint").rglob("*.py")
-    if not any("SEARCH_SERVICE_SOCKET" in path.read_text(errors="replace") for path in sources):
-        return "the code no longer reads SEARCH_SERVICE_SOCKET"
-    command = [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve", "--help"]
-    # The app is loaded to list its commands: not a reason to check (or rebuild) the project's own index.
-    env = dict(os.environ, WELFAREPOINT_SEARCH_CHECK_AT_START="false")
+
+def control_socket_flags() -> list[str]:
+    """``--no-control-socket`` when the installed gunicorn has a control socket (it would be created in the
+    user's home and shared by every server started here)."""
     completed = subprocess.run(
-        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "gunicorn", "--help"], capture_output=True, text=True, timeout=60, check=False
     )
-    if completed.returncode != 0 or "--socket" not in completed.stdout:
-        return "the code has no `flask search serve --socket`"
-    return None
+    return ["--no-control-socket"] if "--no-control-socket" in completed.stdout else []
 
 
 class Server:
     """gunicorn serving ``tools.bench_wsgi:app`` on one instance folder, on a free port of 127.0.0.1, run one
-    :class:`Way`."""
+    :class:`Way`. ``tools/bench_wsgi.py`` makes sure the instance has a search index before serving."""
 
     def __init__(
         self,
@@ -140,8 +127,6 @@ class Server:
     ):
         self.way = way
         self.instance = instance
-        self.search_process = self.way.search_process
-        self.searcher: SearchProcess | None = None
         self.database_uri = database_uri
         self.index_dir = index_dir
         self.log_path = log
@@ -157,18 +142,12 @@ class Server:
         self.port = free_port()
         env = environment(self.instance, self.database_uri, self.index_dir)
         deadline = time.monotonic() + timeout
-        if self.search_process:
-            self.searcher = SearchProcess(env, self.instance / "search.sock", self.log_path)
-            self.searcher.start(deadline)
-            env["WELFAREPOINT_SEARCH_SERVICE_SOCKET"] = str(self.searcher.socket)
         command = [
-            sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-k", self.way.worker_class,
-            "--threads", str(self.way.threads), "-b", f"127.0.0.1:{self.port}", "--timeout", "120",
-            "--graceful-timeout", "5", "--log-level", "warning",
+            sys.executable, "-m", "gunicorn", "-k", self.way.worker_class, "-w", str(self.workers),
+            "--threads", str(self.way.threads), *GUNICORN_FLAGS, *control_socket_flags(),
+            "-b", f"127.0.0.1:{self.port}", "--timeout", "120", "--graceful-timeout", "5", "--log-level", "warning",
+            "tools.bench_wsgi:app",
         ]  # fmt: skip
-        if self.way.preload:
-            command.append("--preload")
-        command.append("tools.bench_wsgi:app")
         with self.log_path.open("ab") as log:
             # Its own session: the whole server (master and workers) can be stopped by the master's id.
             self.process = subprocess.Popen(
@@ -215,11 +194,9 @@ class Server:
         return pids
 
     def cpu_seconds(self) -> dict[int, float]:
-        """CPU time used so far by the master, each live worker and the search process, by process id."""
+        """CPU time used so far by the master and each live worker, by process id."""
         used = {}
         pids = [self.process.pid] if self.process else []
-        if self.searcher and self.searcher.process:
-            pids.append(self.searcher.process.pid)
         for pid in pids + self.worker_pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -229,13 +206,11 @@ class Server:
         return used
 
     def memory(self) -> dict[str, int]:
-        """Proportional set size (PSS, bytes) of the whole instance: the master, the workers (summed) and the
-        search process (0 without one). PSS counts a page shared by n processes as 1/n in each, so the sum is
-        what the instance really holds."""
+        """Proportional set size (PSS, bytes) of the whole instance: the master and the workers (summed). PSS
+        counts a page shared by n processes as 1/n in each, so the sum is what the instance really holds."""
         workers = sum(pss(pid) for pid in self.worker_pids())
         master = pss(self.process.pid) if self.process else 0
-        searcher = pss(self.searcher.process.pid) if self.searcher and self.searcher.process else 0
-        return {"master": master, "workers": workers, "search process": searcher}
+        return {"master": master, "workers": workers}
 
     def crashes(self) -> int:
         """How many workers died so far: killed by a signal (a crash, out of memory) or for a timeout."""
@@ -244,8 +219,6 @@ class Server:
 
     def stop(self) -> None:
         _stop(self.process)
-        if self.searcher:
-            self.searcher.stop()
 
     def __enter__(self) -> Server:
         self.start()
@@ -264,44 +237,6 @@ def environment(instance: Path, database_uri: str, index_dir: Path) -> dict:
         WELFAREPOINT_SEARCH_INDEX_DIR=str(index_dir),
         WELFAREPOINT_SECRET_KEY="bench-secret-key",
     )
-
-
-class SearchProcess:
-    """``flask search serve`` on ``socket`` (the instance's search process), as production runs it."""
-
-    def __init__(self, env: dict, socket: Path, log: Path):
-        self.env = dict(env, WELFAREPOINT_SEARCH_SERVICE_SOCKET=str(socket))
-        self.socket = socket
-        self.log_path = log
-        self.process: subprocess.Popen | None = None
-
-    def start(self, deadline: float | None = None) -> None:
-        """Start it and wait for its socket."""
-        deadline = deadline or time.monotonic() + 300
-        self.socket.unlink(missing_ok=True)  # a previous run's socket
-        command = [sys.executable, "-m", "flask", "--app", "welfarepoint", "search", "serve"]
-        command += ["--socket", str(self.socket)]
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=log, stderr=log, start_new_session=True
-            )
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the search process stopped at start; see {self.log_path}")
-            if self.socket.exists():
-                return
-            time.sleep(0.2)
-        raise RuntimeError(f"the search process did not start; see {self.log_path}")
-
-    def stop(self) -> None:
-        _stop(self.process)
-
-    def __enter__(self) -> SearchProcess:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def _stop(process: subprocess.Popen | None) -> None:
@@ -353,7 +288,7 @@ class LoadResult:
     p50_ms: float
     p95_ms: float
     generator_cpu: float = 0.0  # share of one core the generator used
-    server_cpu: float = 0.0  # share of one core the server used (master, workers, search process)
+    server_cpu: float = 0.0  # share of one core the server used (master and workers)
     crashes: int = 0  # workers that died during the load
     statuses: dict[int, int] = field(default_factory=dict)
 

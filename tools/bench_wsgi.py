@@ -1,7 +1,8 @@
 """The WSGI application `tools/bench.py` serves with gunicorn: Welfare Point, and a minimal Flask page beside it.
 
 ``gunicorn tools.bench_wsgi:app`` (run from the project folder) serves ``welfarepoint.create_app()`` configured
-by the usual ``WELFAREPOINT_*`` variables (``WELFAREPOINT_INSTANCE_PATH`` included), and at ``/bench-minimal`` a Flask app with one tiny Jinja page,
+by the usual ``WELFAREPOINT_*`` variables (``WELFAREPOINT_INSTANCE_PATH`` included), its search index made
+ready first (``search.ensure_index()``, what ``flask setup`` runs), and at ``/bench-minimal`` a Flask app with one tiny Jinja page,
 mounted with werkzeug's DispatcherMiddleware. Loaded once in gunicorn's master with ``--preload``. Both go through the same server, workers and load in the same
 run, so the ratio of their request rates shows what the application itself costs.
 """
@@ -18,7 +19,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from welfarepoint import create_app
+from welfarepoint import create_app, search
 from welfarepoint.extensions import db
 
 MINIMAL_PAGE = """<!doctype html>
@@ -47,8 +48,14 @@ def minimal_app() -> Flask:
 # instance folder (config.py, secret key) is used.
 instance = os.environ.get("WELFAREPOINT_INSTANCE_PATH")
 app = create_app({"INSTANCE_PATH": instance} if instance else None)
-# With gunicorn's --preload this module runs once in the master before the workers are forked: close the
-# database connections create_app opened, so that no worker inherits (and shares) the master's.
+# create_app never builds the index: check (and build or repair) it before serving, as `flask setup` does in
+# production. With gunicorn's --preload this module runs once in the master before the workers are forked:
+# ensure_index closes the index, and the database connections create_app opened are closed, so that no worker
+# inherits (and shares) the master's.
 with app.app_context():
+    checked = search.ensure_index()
+    db.session.remove()
     db.engine.dispose()
+if checked in ("failed", "no database"):
+    raise SystemExit(f"the search index of {instance or 'the instance'} is not ready: {checked}")
 app.wsgi_app = DispatcherMiddleware(app.wsgi_app, {"/bench-minimal": minimal_app()})  # type: ignore[method-assign]

@@ -82,8 +82,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     limit_sqlite_cache(app)
     migrate.init_app(app, directory=str(Path(__file__).parent / "migrations"), render_as_batch=True)
+    limiter.init_app(app)  # before the form token's check: a flood of forms without a token is counted too
     csrf.init_app(app)
-    limiter.init_app(app)
     configure_login(app)
     i18n.init_app(app)
     security.init_app(app)

@@ -337,6 +337,34 @@ def users_set_password(email: str, password: str) -> None:
     click.echo(f"Password changed for {email}.")
 
 
+@users_group.command("sign-out-everywhere")
+@click.argument("email")
+@with_appcontext
+def users_sign_out_everywhere(email: str) -> None:
+    """End every session of an account at once (it can sign in again)."""
+    from welfarepoint.accounts.operations import end_sessions, record
+    from welfarepoint.extensions import db
+
+    user = _user_or_fail(email)
+    end_sessions(user)
+    record(user.email, "signed_out_everywhere", "cli")
+    db.session.commit()
+    click.echo(f"Every session of {user.email} has ended.")
+
+
+@users_group.command("unlock")
+@click.argument("email")
+@with_appcontext
+def users_unlock(email: str) -> None:
+    """Lift the sign-in lock of an account, from every address (its failed attempts before now no longer count)."""
+    from welfarepoint.accounts.operations import unlock
+    from welfarepoint.extensions import db
+
+    unlock(_user_or_fail(email))
+    db.session.commit()
+    click.echo(f"Unlocked {email}.")
+
+
 @click.group("insights")
 def insights_group() -> None:
     """Monitoring tables and the retention of the anonymous counters."""

@@ -71,8 +71,20 @@ class Defaults:
     #: Search counters are buffered per process and written together at most this often (0: at once).
     COUNTER_FLUSH_SECONDS = 10
 
+    #: Where the rate limits' counters live, shared by whoever uses the same store: ``memory://`` (the embedded
+    #: default) counts within one process, right for a single process only; with several workers or instances,
+    #: a store they all reach, ``redis://host:6379/0`` (Flask-Limiter's setting).
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    #: If that store cannot be reached, each process counts by itself until it can again, rather than fail.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    #: Counts the requests of the last window (exact, and no burst at a window's edge).
+    RATELIMIT_STRATEGY = "moving-window"
+    #: Only a refused request says when to come back (``Retry-After``, set by errors.py), not every answer.
+    RATELIMIT_HEADERS_ENABLED = False
+    #: How many requests one address may make, pages, API and forms together (static files are not counted).
+    RATE_LIMIT = "300 per minute"
+    #: How often one address may send each form (every POST route), on top of RATE_LIMIT.
+    FORM_RATE_LIMIT = "30 per minute"
     #: How often one address may suggest a correction.
     FEEDBACK_RATE_LIMIT = "5 per 10 minutes;20 per day"
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+import time
+
+from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -63,7 +66,19 @@ def render_csrf_error(error: CSRFError):
     return render_template("errors/csrf.html", reason=error.description), 400
 
 
+def render_rate_limited(error: RateLimitExceeded):
+    """The 429 page (JSON under ``/api/``), with ``Retry-After``: the seconds until the limit lets a request by."""
+    from welfarepoint.extensions import limiter
+
+    response = make_response(render_error(error))
+    limit = limiter.current_limit
+    wait = int(limit.reset_at - time.time()) if limit is not None else 60  # reset_at is rounded up
+    response.headers["Retry-After"] = str(max(wait, 1))
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers; an unhandled exception is logged by Flask and then shown as the 500 page."""
     app.register_error_handler(CSRFError, render_csrf_error)
+    app.register_error_handler(RateLimitExceeded, render_rate_limited)
     app.register_error_handler(HTTPException, render_error)

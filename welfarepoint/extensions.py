@@ -1,7 +1,7 @@
 """Flask extensions, created unbound here and bound to an app in :func:`welfarepoint.create_app`."""
 
 import click
-from flask import g
+from flask import current_app, g, request
 from flask.cli import with_appcontext
 from flask_babel import Babel
 from flask_limiter import Limiter
@@ -129,5 +129,20 @@ class LazyMigrate:
 
 
 migrate = LazyMigrate()
-# Storage comes from RATELIMIT_STORAGE_URI (memory:// by default; a shared store such as Redis in production).
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _not_a_form() -> bool:
+    return request.method != "POST"
+
+
+# Storage comes from RATELIMIT_STORAGE_URI (memory:// by default; a shared store such as Redis in production). The
+# limits are read from the app's settings at each request, so that every app built in one process keeps its own.
+limiter = Limiter(
+    key_func=get_remote_address,
+    # RATE_LIMIT: every request of one address, whatever the page, API endpoint or form.
+    application_limits=[lambda: current_app.config["RATE_LIMIT"]],
+    # FORM_RATE_LIMIT: each POST route (a form) per address; a route with a limit of its own keeps only that.
+    default_limits=[lambda: current_app.config["FORM_RATE_LIMIT"]],
+    default_limits_exempt_when=_not_a_form,
+    default_limits_per_method=True,
+)

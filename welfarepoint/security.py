@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
 
@@ -31,6 +33,33 @@ SECURITY_HEADERS = {
 }
 
 
+log = logging.getLogger(__name__)
+
+
+def warn_of_untrusted_proxy(app: Flask) -> None:
+    """With ``PROXY_FIX_X_FOR`` at 0, warn once per process at the first request that carries ``X-Forwarded-For``.
+
+    Such a request came through a proxy whose forwarded address the app ignores: every visitor then has the
+    proxy's address, and the sign-in lock-out and the rate limits count them all as one.
+    """
+    if app.config["PROXY_FIX_X_FOR"]:
+        return
+    warned = False
+
+    def check() -> None:
+        nonlocal warned
+        if not warned and request.headers.get("X-Forwarded-For"):
+            warned = True
+            log.warning(
+                "A request from %s carries X-Forwarded-For but PROXY_FIX_X_FOR is 0: every visitor behind this "
+                "proxy has its address, and sign-in lock-outs and rate limits count them as one. Set "
+                "PROXY_FIX_X_FOR to the number of trusted proxies (docs/operations.md).",
+                request.remote_addr,
+            )
+
+    app.before_request(check)
+
+
 class SessionInterface(SecureCookieSessionInterface):
     """The signed-cookie session, marked Secure whenever the request itself came over HTTPS."""
 
@@ -48,6 +77,7 @@ def add_security_headers(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Install the session interface and the response hook."""
+    """Install the session interface, the response hook and the warning about an untrusted proxy."""
     app.session_interface = SessionInterface()
     app.after_request(add_security_headers)
+    warn_of_untrusted_proxy(app)

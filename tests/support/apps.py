@@ -21,6 +21,10 @@ def make_config(folder: Path, **overrides) -> dict:
         "COUNTER_FLUSH_SECONDS": 0,  # tests read the counters right after counting
         # Hundreds of accounts are made and signed in: one round of PBKDF2, not scrypt's 100 ms, for tests only.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1",
+        # A module's tests make hundreds of requests from one address in a minute: the general and form limits are
+        # tested with their own settings (tests/test_rate_limits.py); FEEDBACK_RATE_LIMIT keeps its default.
+        "RATE_LIMIT": "100000 per minute",
+        "FORM_RATE_LIMIT": "100000 per minute",
     }
     config.update(overrides)
     return config

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from welfarepoint.catalog.models import now_utc
@@ -29,12 +29,18 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    #: Written into the session at sign-in (see :meth:`get_id`); raising it ends every session of the account.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     alliance = relationship("Alliance")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses disabled accounts
         return self.active
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the account and its session version, ``"<id>:<version>"``."""
+        return f"{self.id}:{self.session_version}"
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"

@@ -22,13 +22,14 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """Sign in; after a few failures per account or per address, 429 with a clear message."""
+    """Sign in; after a few failures of this account from this address, 429 with a clear message."""
     form = LoginForm()
     if form.validate_on_submit():
         try:
             user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         except accounts.AccountError as error:
-            return render_template("manage/login.html", form=form, error=error.message), error.status
+            headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+            return render_template("manage/login.html", form=form, error=error.message), error.status, headers
         session.clear()  # a new session at every sign-in
         session.permanent = True
         login_user(user)
@@ -39,8 +40,9 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """Sign out and end the session."""
+    """Sign out and end the session, and every copy of it (the account's session version goes up)."""
     accounts.record(current_user.email, "logout", request.remote_addr or "")
+    accounts.end_sessions(current_user)
     db.session.commit()
     logout_user()
     session.clear()

@@ -1,0 +1,26 @@
+"""a session version on each account, raised to end every session of the account
+
+Revision ID: 0009
+Revises: 0008
+Create Date: 2026-12-02 05:55:00
+
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = "0009"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("session_version", sa.Integer(), server_default="0", nullable=False))
+
+
+def downgrade():
+    with op.batch_alter_table("user_account", schema=None) as batch_op:
+        batch_op.drop_column("session_version")
