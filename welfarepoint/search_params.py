@@ -1,4 +1,4 @@
-"""Read the public search parameters (DESIGN §9) from a query string, checking every value.
+"""Read the public search parameters from a query string, checking every value.
 
 Shared by the ``/search`` page and the ``/api/v1/services`` endpoint so both understand the same addresses.
 """

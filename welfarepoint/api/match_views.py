@@ -1,4 +1,4 @@
-"""JSON twins of the questionnaires: ``/api/v1/match/family`` and ``/api/v1/match/company`` (DESIGN §9).
+"""JSON twins of the questionnaires: ``/api/v1/match/family`` and ``/api/v1/match/company`` (docs/features.md).
 
 They take the same parameters as the pages and return the ranked matches, each an HSDS service with its score
 and reasons, plus what was not understood. Like the results pages, they return the best ``per_need`` matches of

@@ -1,4 +1,4 @@
-"""The open data API's listings, organisations and municipalities (DESIGN §10): HSDS 3.0 JSON, read-only.
+"""The open data API's listings, organisations and municipalities (docs/features.md): HSDS 3.0 JSON, read-only.
 
 Thin views: check the parameters, ask the catalog or the search index, turn the answer into HSDS with
 :mod:`welfarepoint.api.hsds` and answer with :mod:`welfarepoint.api.responses`. Listing texts are Italian unless ``?lang=en`` asks for the English ones (so that

@@ -1,4 +1,4 @@
-"""The listings CSV (DESIGN §8): import with every bad row reported, and a lossless export.
+"""The listings CSV (docs/csv-format.md): import with every bad row reported, and a lossless export.
 
 An import validates every row first; a file with any bad row imports nothing. Rows are upserted by
 ``external_id``. Excel-saved files work: a byte order mark, Windows-1252 text and ``;`` as delimiter.

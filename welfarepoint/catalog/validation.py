@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
 
-#: The columns of the listings CSV (DESIGN §8, then Welfare Point's extensions), in export order.
+#: The columns of the listings CSV (docs/csv-format.md: the interchange columns, then Welfare Point's extensions), in export order.
 CSV_COLUMNS: tuple[str, ...] = (
     "external_id", "title", "summary", "description", "title_en", "summary_en", "description_en",
     "audience", "category", "needs", "tags", "ats", "municipalities", "age_min", "age_max",

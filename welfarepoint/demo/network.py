@@ -99,7 +99,7 @@ OVERDUE_ELSEWHERE = {
 MONTAGNA_OVERDUE_POINTS = (1,)
 
 _CARE = ("caregiver_desk", "transport", "respite_group")
-#: Actions the user journeys rely on (JOURNEYS.md); the rest of each ATS is generated.
+#: Actions the user journeys rely on (docs/journeys.md); the rest of each ATS is generated.
 PINNED: dict[str, tuple[dict, ...]] = {
     "Montagna": (
         {"kind": "pre_school", "alliance": 0, "municipalities": ("Sondrio",), "ages": (6, 11),

@@ -1,4 +1,4 @@
-"""Read questionnaire answers (the public address parameters of DESIGN §9) into a :class:`NeedsProfile`."""
+"""Read questionnaire answers (the public address parameters, docs/features.md) into a :class:`NeedsProfile`."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Text analysis for Italian and English listings: tokens, stop words, accent folding, stemming.
 
-Traps measured on this project (WHOOSH_NOTES.md): Whoosh's ``StopFilter(lang="it")`` adds the English list, so
+Traps measured on this project: Whoosh's ``StopFilter(lang="it")`` adds the English list, so
 the stop list is given explicitly; the Italian list is accented, so folding comes after stopping; the Snowball
 stemmer splits "anziano" from "anziani" and shortens place names, so a small override table wins over it.
 """

@@ -28,7 +28,7 @@ MAX_INDEXED_AGE = 100
 
 
 def build_schema() -> Schema:
-    """The Whoosh schema of the listings index (see DESIGN §5)."""
+    """The Whoosh schema of the listings index."""
     it, en, plain = italian_analyzer(), english_analyzer(), plain_analyzer()
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),

@@ -12,8 +12,9 @@ Two questions, both answered from the package's data files (read once, on first 
   with a cue ("comune di Erba", "Erba (CO)", "a Erba" with a capital E).
 
 Data files: ``italy.csv`` (every Italian comune, region, point, postal codes), ``areas.toml`` (areas people
-name, each with its rule and source), ``exonyms.csv`` (Milan, Mantua...), ``common_words.txt``; all but the
-last two are built by ``tools/build_territory.py``.
+name, each with its rule and source), ``exonyms.csv`` (Milan, Mantua...), ``common_words.txt``.
+``tools/build_territory.py`` builds ``italy.csv`` and ``common_words.txt``; ``areas.toml`` and ``exonyms.csv``
+are written by hand.
 """
 
 from __future__ import annotations
