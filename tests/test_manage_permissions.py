@@ -17,6 +17,7 @@ from tests.support.manage import form_data, montagna_alliances, token
 from welfarepoint.catalog import workflow
 from welfarepoint.catalog.models import Alliance, AllianceMember, Feedback, Organisation, Revision, Service
 from welfarepoint.extensions import db
+from welfarepoint.territory.models import Municipality
 
 # (method, address, the action is for managers only)
 ROUTES = [
@@ -82,9 +83,12 @@ def world(demo_app, make_user):
             db.session.flush()
             member = chosen.members[0].organisation
             members = {membership.organisation_id for membership in chosen.members}
-            newcomer = (
+            newcomer = (  # an organisation of the alliance's own territory: no other may be named (issue 19)
                 db.session.execute(
-                    db.select(Organisation).where(Organisation.id.not_in(members)).order_by(Organisation.id)
+                    db.select(Organisation)
+                    .join(Municipality, Organisation.municipality_code == Municipality.istat_code)
+                    .where(Organisation.id.not_in(members), Municipality.ats == ats)
+                    .order_by(Organisation.id)
                 )
                 .scalars()
                 .first()

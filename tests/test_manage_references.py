@@ -17,7 +17,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.manage_support import account, form_data, signed_in, token
+from tests.support.manage import account, form_data, signed_in, token
 from welfarepoint.catalog import operations, workflow
 from welfarepoint.catalog.models import Alliance, AllianceMember, Organisation, Revision, Service
 from welfarepoint.catalog.validation import CSV_COLUMNS
@@ -236,7 +236,7 @@ def test_a_manager_cannot_name_another_territorys_organisation_as_provider(
 
 
 def test_a_new_listing_cannot_name_it_either(demo_app, world, bergamo):
-    from tests.manage_support import new_listing_data
+    from tests.support.manage import new_listing_data
 
     page = bergamo.get("/manage/services/new?lang=en")
     before = state(demo_app)
