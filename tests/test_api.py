@@ -17,12 +17,12 @@ from flask_babel import force_locale, gettext
 from jsonschema import Draft202012Validator, FormatChecker
 
 from tests.support.apps import make_config
+from tests.support.catalog import create_listing
 from tests.support.catalog import row as valid_row
 from welfarepoint import create_app, territory
 from welfarepoint.api import hsds
-from welfarepoint.catalog import operations, taxonomy
+from welfarepoint.catalog import taxonomy
 from welfarepoint.catalog.models import Organisation, Service
-from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.cli import setup_database
 from welfarepoint.extensions import db
 
@@ -98,9 +98,7 @@ def make_service(app):
 
     def make(**overrides) -> str:
         with app.app_context():
-            listing, errors = validate_listing(row(**overrides), today=TODAY)
-            assert not errors, [(e.column, str(e.message)) for e in errors]
-            service = operations.create_service(listing, author="test@example.org")
+            service = create_listing(row(**overrides), today=TODAY)
             db.session.commit()
             return service.uuid
 
