@@ -105,23 +105,9 @@ def test_company_size_free_only_and_language_are_hard_filters(app_context):
     cremona = company(municipality=CREMONA, size="small", needs="C3")
     offers = [
         offer(
-            1,
-            audience="companies",
-            category="C3",
-            needs=("C3",),
-            ats="Val Padana",
-            coverage=(),
-            sizes=("micro", "small"),
-        ),
-        offer(
-            2,
-            audience="companies",
-            category="C3",
-            needs=("C3",),
-            ats="Val Padana",
-            coverage=(),
-            sizes=("large",),
-        ),
+            n, audience="companies", category="C3", needs=("C3",), ats="Val Padana", coverage=(), sizes=sizes
+        )
+        for n, sizes in [(1, ("micro", "small")), (2, ("large",))]
     ]
     result = match(cremona, offers, language="en")
     assert [m.offer.id for m in result.matches] == [1]
