@@ -48,18 +48,24 @@ def template_instance(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.fixture
-def app(tmp_path, template_instance):
-    """A fresh application with its own copy of the set-up database and an empty search index folder."""
-    instance = tmp_path / "instance"
-    copy_instance(template_instance, instance)
+def _app_on(instance: Path):
+    """A test's app on its own copy of an instance folder, with no requests counted against the rate limits yet;
+    afterwards its connections are closed and its searchers (their files) and caches dropped."""
     application = build_app(make_config(instance))
     limiter.reset()
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
-    search.forget_all()  # close this test's searchers (their files) and drop its caches
+    search.forget_all()
+
+
+@pytest.fixture
+def app(tmp_path, template_instance):
+    """A fresh application with its own copy of the set-up database and an empty search index folder."""
+    instance = tmp_path / "instance"
+    copy_instance(template_instance, instance)
+    yield from _app_on(instance)
 
 
 @pytest.fixture(scope="session")
@@ -83,12 +89,7 @@ def demo_app(tmp_path, demo_instance):
     """A fresh application on its own copy of the demo network (database and search index)."""
     instance = tmp_path / "demo"
     copy_instance(demo_instance, instance)
-    application = build_app(make_config(instance))
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
-    search.forget_all()
+    yield from _app_on(instance)
 
 
 @pytest.fixture(scope="session", autouse=True)

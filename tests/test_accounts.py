@@ -6,23 +6,12 @@ import re
 
 import pytest
 
+from tests.support.manage import sign_in, token
 from welfarepoint.accounts.models import AuthEvent, User
 from welfarepoint.accounts.passwords import problem_with
 from welfarepoint.extensions import db
 
 GOOD = "lamponi-e-mirtilli-2026"
-
-
-def token(text: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text).group(1)
-
-
-def sign_in(client, email: str, password: str, lang: str = "en"):
-    page = client.get(f"/manage/login?lang={lang}")
-    return client.post(
-        f"/manage/login?lang={lang}",
-        data={"csrf_token": token(page.text), "email": email, "password": password},
-    )
 
 
 @pytest.fixture
@@ -114,9 +103,7 @@ def test_sign_in_shows_the_territory_and_sign_out_ends_the_session(demo_app, man
     page = client.get("/manage/?lang=en").text
     assert "manager of ATS Montagna" in page
     assert re.search(r"Published listings to verify</a></dt><dd>6</dd>", page)
-    client.post(
-        "/manage/logout", data={"csrf_token": re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)}
-    )
+    client.post("/manage/logout", data={"csrf_token": token(page)})
     assert client.get("/manage/").status_code == 302
     with demo_app.app_context():
         events = [e.event for e in db.session.execute(db.select(AuthEvent).order_by(AuthEvent.id)).scalars()]
@@ -150,7 +137,7 @@ def test_unknown_and_disabled_accounts_get_the_same_answer(demo_app, manager):
     assert sign_in(client, manager, GOOD).status_code == 401
 
 
-def test_sign_in_needs_the_form_token(demo_app, manager):
+def test_sign_in_needs_the_token(demo_app, manager):
     response = demo_app.test_client().post("/manage/login", data={"email": manager, "password": GOOD})
     assert response.status_code == 400
 
@@ -163,10 +150,6 @@ def test_next_address_stays_on_the_site(demo_app, manager):
         data={"csrf_token": token(page.text), "email": manager, "password": GOOD},
     )
     assert response.headers["Location"] == "/manage/"
-
-
-def form_token(text: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)
 
 
 @pytest.fixture
@@ -188,7 +171,7 @@ def test_verify_queue_lists_the_overdue_listings_of_the_territory_and_marks_them
         ]
         assert {service.ats for service in listed} == {"Montagna"}
         first_id = listed[0].id
-    response = signed_in.post(f"/manage/services/{uuids[0]}/verified", data={"csrf_token": form_token(page)})
+    response = signed_in.post(f"/manage/services/{uuids[0]}/verified", data={"csrf_token": token(page)})
     assert response.status_code == 302
     assert (
         len(re.findall(r"/manage/services/([0-9a-f-]{36})/verified", signed_in.get("/manage/verify").text))
@@ -220,13 +203,13 @@ def test_a_manager_cannot_act_outside_the_territory(demo_app, signed_in):
         feedback_id = db.session.execute(db.select(Feedback.id)).scalar_one()
     assert (
         signed_in.post(
-            f"/manage/services/{pavia_uuid}/verified", data={"csrf_token": form_token(page)}
+            f"/manage/services/{pavia_uuid}/verified", data={"csrf_token": token(page)}
         ).status_code
         == 404
     )
     assert (
         signed_in.post(
-            f"/manage/feedback/{feedback_id}", data={"csrf_token": form_token(page), "outcome": "dismissed"}
+            f"/manage/feedback/{feedback_id}", data={"csrf_token": token(page), "outcome": "dismissed"}
         ).status_code
         == 404
     )
@@ -252,9 +235,7 @@ def test_feedback_queue_resolves_suggestions_of_the_territory(demo_app, signed_i
     assert (
         signed_in.post(f"/manage/feedback/{feedback_id}", data={"outcome": "resolved"}).status_code == 400
     )  # no CSRF token
-    signed_in.post(
-        f"/manage/feedback/{feedback_id}", data={"csrf_token": form_token(page), "outcome": "resolved"}
-    )
+    signed_in.post(f"/manage/feedback/{feedback_id}", data={"csrf_token": token(page), "outcome": "resolved"})
     assert "No suggestion is waiting." in signed_in.get("/manage/feedback?lang=en").text
     with demo_app.app_context():
         item = db.session.get(Feedback, feedback_id)

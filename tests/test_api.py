@@ -17,11 +17,12 @@ from flask_babel import force_locale, gettext
 from jsonschema import Draft202012Validator, FormatChecker
 
 from tests.support.apps import make_config
+from tests.support.catalog import create_listing
+from tests.support.catalog import row as valid_row
 from welfarepoint import create_app, territory
 from welfarepoint.api import hsds
-from welfarepoint.catalog import operations, taxonomy
+from welfarepoint.catalog import taxonomy
 from welfarepoint.catalog.models import Organisation, Service
-from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.cli import setup_database
 from welfarepoint.extensions import db
 
@@ -68,44 +69,27 @@ def assert_page(body: dict, item_validator: Draft202012Validator) -> None:
 
 
 def row(**overrides) -> dict[str, str]:
-    """A valid listings-CSV row, published, with ``overrides``."""
+    """The tests' valid listings-CSV row (published) with every optional field the API shows, and ``overrides``."""
     cells = {
         "external_id": "api-001",
-        "title": "Pre-scuola alla primaria Ligari",
         "title_en": "Before-school club at Ligari primary school",
-        "summary": "Accoglienza dalle 7:30 prima delle lezioni.",
         "summary_en": "Children are welcomed from 7:30 before lessons.",
         "description": "Educatori qualificati accolgono i bambini nella palestra della scuola.",
-        "audience": "persons",
-        "category": "P2",
         "needs": "before_school;after_school",
         "tags": "scuola;mattino",
-        "ats": "Montagna",
-        "municipalities": "Sondrio;Montagna in Valtellina",
-        "age_min": "6",
-        "age_max": "11",
-        "periods": "school_year",
-        "time_slots": "before_school",
         "schedule_notes": "Dal lunedì al venerdì",
         "cost": "free",
         "cost_notes": "Gratuito per i residenti",
         "how_to_access": "Iscrizione in segreteria",
-        "provider": "Cooperativa sociale Il Sentiero",
-        "provider_type": "non_profit",
         "alliance": "Alleanza Valtellina",
         "address": "Via Ligari 12, 23100 Sondrio",
         "municipality": "Sondrio",
-        "email": "info@sentiero.example.org",
-        "website": "https://www.sentiero.example.org",
-        "phone": "+39 0342 000 1234",
         "languages": "it;en",
         "capacity": "40",
         "enrolment_deadline": "2026-12-15",
-        "status": "published",
-        "last_verified": "2026-09-01",
     }
     cells.update(overrides)
-    return cells
+    return valid_row(**cells)
 
 
 @pytest.fixture
@@ -114,9 +98,7 @@ def make_service(app):
 
     def make(**overrides) -> str:
         with app.app_context():
-            listing, errors = validate_listing(row(**overrides), today=TODAY)
-            assert not errors, [(e.column, str(e.message)) for e in errors]
-            service = operations.create_service(listing, author="test@example.org")
+            service = create_listing(row(**overrides), today=TODAY)
             db.session.commit()
             return service.uuid
 

@@ -70,34 +70,22 @@ def test_matches_need_place_and_age_with_reasons(app_context):
 
 def test_work_and_school_places_count_too(app_context):
     profile = family(municipality=COMO, work_municipality=MILANO, cared_age=82, needs="care_accompaniment")
+    # Three accompaniment services: where the person works, in the home ATS, and in the home ATS for minors.
     offers = [
         offer(
-            1,
+            n,
             category="P1",
             needs=("care_accompaniment",),
-            ats="Milano Città Metropolitana",
-            coverage=(MILANO,),
-            age_min=65,
-            age_max=120,
-        ),
-        offer(
-            2,
-            category="P1",
-            needs=("care_accompaniment",),
-            ats="Insubria",
-            coverage=(),
-            age_min=18,
-            age_max=120,
-        ),
-        offer(
-            3,
-            category="P1",
-            needs=("care_accompaniment",),
-            ats="Insubria",
-            coverage=(),
-            age_min=0,
-            age_max=17,
-        ),
+            ats=ats,
+            coverage=coverage,
+            age_min=low,
+            age_max=high,
+        )
+        for n, ats, coverage, low, high in [
+            (1, "Milano Città Metropolitana", (MILANO,), 65, 120),
+            (2, "Insubria", (), 18, 120),
+            (3, "Insubria", (), 0, 17),
+        ]
     ]
     result = match(profile, offers, language="en")
     assert [m.offer.id for m in result.matches] == [2, 1]  # home before work
@@ -117,23 +105,9 @@ def test_company_size_free_only_and_language_are_hard_filters(app_context):
     cremona = company(municipality=CREMONA, size="small", needs="C3")
     offers = [
         offer(
-            1,
-            audience="companies",
-            category="C3",
-            needs=("C3",),
-            ats="Val Padana",
-            coverage=(),
-            sizes=("micro", "small"),
-        ),
-        offer(
-            2,
-            audience="companies",
-            category="C3",
-            needs=("C3",),
-            ats="Val Padana",
-            coverage=(),
-            sizes=("large",),
-        ),
+            n, audience="companies", category="C3", needs=("C3",), ats="Val Padana", coverage=(), sizes=sizes
+        )
+        for n, sizes in [(1, ("micro", "small")), (2, ("large",))]
     ]
     result = match(cremona, offers, language="en")
     assert [m.offer.id for m in result.matches] == [1]

@@ -94,15 +94,13 @@ def test_bad_answers_never_break_the_page(demo_app):
 def test_a_listing_published_now_is_matched_on_the_next_questionnaire(demo_app):
     from datetime import date
 
-    from tests.support.catalog import row
-    from welfarepoint.catalog import operations
-    from welfarepoint.catalog.validation import validate_listing
+    from tests.support.catalog import create_listing, row
 
     client = demo_app.test_client()
     url = "/match/family?municipality=017028&child_age=9&needs=after_school&lang=en"
     assert "What we could not find" in client.get(url).text  # and the matching cache is now warm
     with demo_app.app_context():
-        listing, errors = validate_listing(
+        create_listing(
             row(
                 external_id="new-breno",
                 title="Doposcuola a Breno",
@@ -112,8 +110,6 @@ def test_a_listing_published_now_is_matched_on_the_next_questionnaire(demo_app):
             ),
             today=date.today(),
         )
-        assert not errors
-        operations.create_service(listing, author="manager@example.org")
         db.session.commit()
     text = client.get(url).text
     assert "Doposcuola a Breno" in text and "What we could not find" not in text
@@ -121,21 +117,17 @@ def test_a_listing_published_now_is_matched_on_the_next_questionnaire(demo_app):
 
 def test_a_results_page_names_the_nearest_welfare_points_of_each_territory_and_links_to_all(demo_app):
     """Five Welfare Points in the family's ATS: the page names the three nearest to home, nearest first."""
-    from tests.support.catalog import row
-    from welfarepoint.catalog import operations
-    from welfarepoint.catalog.validation import validate_listing
+    from tests.support.catalog import create_listing, row
 
     with demo_app.app_context():
         for number, town in enumerate(["Livigno", "Tirano", "Chiavenna"]):
-            listing, errors = validate_listing(
+            create_listing(
                 row(
                     external_id=f"wp-{number}", title=f"Sportello Welfare Point di {town}", category="W1",
                     needs="care_information", municipalities="", address="Via Roma 1", municipality=town,
                     age_min="", age_max="", periods="all_year", time_slots="", cost="free",
                 )
             )  # fmt: skip
-            assert not errors, [(e.column, str(e.message)) for e in errors]
-            operations.create_service(listing, author="t@example.org")
         db.session.commit()
     # 014061 is Sondrio: Chiavenna and Tirano are nearer to it than Livigno; Montagna's own two desks too.
     text = demo_app.test_client().get(FAMILY + "&lang=en").text

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.apps import make_config
-from tests.support.catalog import row
+from tests.support.catalog import create_listing, row
 from welfarepoint import create_app, search
 from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Service
@@ -44,9 +44,7 @@ LISTINGS = [
 
 def add(app, **cells) -> Service:
     with app.app_context():
-        listing, errors = validate_listing(row(**cells), today=TODAY)
-        assert not errors, [(e.column, str(e.message)) for e in errors]
-        service = operations.create_service(listing, author="t@example.org")
+        service = create_listing(row(**cells), today=TODAY)
         db.session.commit()
         return service.id
 

@@ -6,6 +6,7 @@ import json
 import re
 
 from tests.support.catalog import add_welfare_points
+from tests.support.manage import token as csrf_token
 from welfarepoint.catalog.models import Feedback, Service
 from welfarepoint.extensions import db
 
@@ -17,10 +18,6 @@ def a_service(app, **where) -> Service:
             query = query.where(getattr(Service, name) == value)
         service = db.session.execute(query.order_by(Service.id)).unique().scalars().first()
         return service.slug, service.title, service.id
-
-
-def csrf_token(text: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', text).group(1)
 
 
 def test_service_page_sections_in_public_sector_order_with_json_ld(demo_app):

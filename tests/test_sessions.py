@@ -15,6 +15,7 @@ import pytest
 
 from tests.support.apps import make_config
 from tests.support.databases import copy_instance
+from tests.support.manage import sign_in, token
 from welfarepoint import create_app
 from welfarepoint.accounts import operations
 from welfarepoint.accounts.models import AuthEvent
@@ -23,18 +24,6 @@ from welfarepoint.extensions import db
 GOOD = "lamponi-e-mirtilli-2026"
 EMAIL = "anna@ats-montagna.example.org"
 HOME, AWAY = "198.51.100.10", "203.0.113.20"  # the manager's office, an attacker elsewhere
-
-
-def token(text: str) -> str:
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', text).group(1)
-
-
-def sign_in(client, email: str, password: str, lang: str = "en"):
-    page = client.get(f"/manage/login?lang={lang}")
-    return client.post(
-        f"/manage/login?lang={lang}",
-        data={"csrf_token": token(page.text), "email": email, "password": password},
-    )
 
 
 def client_from(app, address: str):

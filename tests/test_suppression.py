@@ -363,6 +363,17 @@ def tables(draw: st.DrawFn) -> tuple[list[list[int]], int | list[int] | list[lis
     return values, draw(st.lists(cells, min_size=n_rows, max_size=n_rows))
 
 
+def _assert_published(cell: Cell, true: int, limit: int) -> None:
+    """A count below its limit shows as "<limit"; a count hidden to protect another shows the complementary
+    label (and is not zero); any other shows as itself."""
+    if 0 < true < limit:
+        assert cell == Cell(None, f"<{limit}", True, True)
+    elif cell.hidden:
+        assert cell == Cell(None, COMPLEMENTARY_LABEL, True, False) and true > 0
+    else:
+        assert cell == Cell(true, str(true), False, False)
+
+
 def _suppressed(values: list[list[int]], thresholds) -> SuppressedTable:
     return suppress(_names(len(values), "r"), _names(len(values[0]), "c"), values, thresholds)
 
@@ -379,12 +390,7 @@ def test_visible_cells_are_true_and_small_counts_are_hidden(table) -> None:
     )
     for published_row, true_row, limit_row in zip(grid, truth, limits, strict=True):
         for cell, true, limit in zip(published_row, true_row, limit_row, strict=True):
-            if 0 < true < limit:
-                assert cell == Cell(None, f"<{limit}", True, True)
-            elif cell.hidden:
-                assert cell == Cell(None, COMPLEMENTARY_LABEL, True, False) and true > 0
-            else:
-                assert cell == Cell(true, str(true), False, False)
+            _assert_published(cell, true, limit)
 
 
 @pytest.mark.slow
@@ -444,13 +450,7 @@ def test_no_small_count_of_a_list_can_be_worked_out(
     shown = suppress_counts(dict(zip(keys, counts, strict=True)), dict(zip(keys, limits, strict=False)))
     total_limit = min(limits[: len(counts)], default=5)
     for key, count, limit in [*zip(keys, counts, limits, strict=False), (None, sum(counts), total_limit)]:
-        cell = shown[key] if key is not None else shown.total
-        if 0 < count < limit:
-            assert cell == Cell(None, f"<{limit}", True, True)
-        elif cell.hidden:
-            assert cell == Cell(None, COMPLEMENTARY_LABEL, True, False) and count > 0
-        else:
-            assert cell == Cell(count, str(count), False, False)
+        _assert_published(shown[key] if key is not None else shown.total, count, limit)
     # A list is a one-row table whose column totals are hidden exactly like its cells.
     cells = [*shown.values(), shown.total]
     published = [cells, cells]

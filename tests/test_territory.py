@@ -162,16 +162,10 @@ def test_data_file_format():
 
 
 def test_constants():
-    assert territory.ATS_NAMES == (
-        "Bergamo",
-        "Brescia",
-        "Brianza",
-        "Insubria",
-        "Milano Città Metropolitana",
-        "Montagna",
-        "Pavia",
-        "Val Padana",
-    )
+    # The eight ATS, in order, are exactly those the comuni belong to.
+    assert len(territory.ATS_NAMES) == 8
+    assert tuple(sorted({m.ats for m in territory.all_municipalities()})) == territory.ATS_NAMES
+    assert "Milano Città Metropolitana" in territory.ATS_NAMES
     assert len(territory.PROVINCES) == 12
     assert territory.PROVINCES["SO"] == "Sondrio"
     assert territory.PROVINCES["MB"] == "Monza e della Brianza"

@@ -579,12 +579,19 @@ def common_words(rows: list[ItalyRow], capitals: set[str], population: dict[str,
     return sorted(words)
 
 
-def italy_csv(rows: list[ItalyRow]) -> str:
+def csv_text(header: list[str], rows) -> str:
+    """A CSV file's text: ``header``, then each of ``rows`` (lists of cells), one a line, Unix line ends."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(ITALY_HEADER)
-    for r in rows:
-        writer.writerow(
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def italy_csv(rows: list[ItalyRow]) -> str:
+    return csv_text(
+        ITALY_HEADER,
+        (
             [
                 r.istat_code,
                 r.belfiore_code,
@@ -596,8 +603,9 @@ def italy_csv(rows: list[ItalyRow]) -> str:
                 f"{r.lon:.5f}",
                 " ".join(r.caps),
             ]
-        )
-    return out.getvalue()
+            for r in rows
+        ),
+    )
 
 
 def common_words_text(words: list[str]) -> str:
@@ -609,14 +617,13 @@ def common_words_text(words: list[str]) -> str:
 
 
 def to_csv(rows: list[Row]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    for r in rows:
-        writer.writerow(
+    return csv_text(
+        HEADER,
+        (
             [r.istat_code, r.belfiore_code, r.name, r.province, r.ats, f"{r.lat:.5f}", f"{r.lon:.5f}"]
-        )
-    return out.getvalue()
+            for r in rows
+        ),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

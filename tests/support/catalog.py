@@ -1,12 +1,16 @@
-"""Catalog data for tests: a valid listings-CSV row, and many Welfare Points copied from the demo's."""
+"""Catalog data for tests: a valid listings-CSV row, a listing made from a row, and many Welfare Points copied from
+the demo's."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from sqlalchemy import func, insert, select
 
+from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Organisation, Service
+from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.extensions import db
 
 
@@ -36,6 +40,16 @@ def row(**overrides) -> dict[str, str]:
     }
     cells.update(overrides)
     return cells
+
+
+def create_listing(
+    cells: dict[str, str], *, today: date | None = None, author: str = "maria@example.org"
+) -> Service:
+    """Validate a listings-CSV row as on ``today`` (it must be valid) and create its listing, uncommitted (in an
+    app context)."""
+    listing, errors = validate_listing(cells, today=today)
+    assert not errors, [(e.column, str(e.message)) for e in errors]
+    return operations.create_service(listing, author=author)
 
 
 def add_welfare_points(count: int) -> int:

@@ -9,11 +9,10 @@ from datetime import date
 
 import pytest
 
-from tests.support.catalog import row
+from tests.support.catalog import create_listing, row
 from tests.support.manage import account, signed_in
 from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Organisation, Service
-from welfarepoint.catalog.validation import validate_listing
 
 #: The e-mail address of each role's account made by ``make_user`` when the test names none.
 EMAILS = {
@@ -61,9 +60,7 @@ def make_service():
     """Create a listing from a CSV-like row, with ``overrides`` (inside the app context the test opens)."""
 
     def make(**overrides) -> Service:
-        listing, errors = validate_listing(row(**overrides), today=date(2026, 11, 25))
-        assert not errors, [(e.column, str(e.message)) for e in errors]
-        return operations.create_service(listing, author="maria@example.org")
+        return create_listing(row(**overrides), today=date(2026, 11, 25))
 
     return make
 

@@ -28,13 +28,19 @@ def account(app, email: str, role: str, *, ats: str | None = None, alliance: str
     return email
 
 
+def sign_in(client, email: str, password: str = PASSWORD, lang: str = "en"):
+    """Fill in and send the sign-in form with ``client``; return the response."""
+    page = client.get(f"/manage/login?lang={lang}")
+    return client.post(
+        f"/manage/login?lang={lang}",
+        data={"csrf_token": token(page.text), "email": email, "password": password},
+    )
+
+
 def signed_in(app, email: str):
     """A test client signed in as ``email``."""
     client = app.test_client()
-    page = client.get("/manage/login?lang=en")
-    response = client.post(
-        "/manage/login?lang=en", data={"csrf_token": token(page.text), "email": email, "password": PASSWORD}
-    )
+    response = sign_in(client, email)
     assert response.status_code == 302, response.text
     return client
 

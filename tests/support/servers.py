@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.manage import PASSWORD, token
 from welfarepoint.config import PROJECT_ROOT
 
-PASSWORD = "lamponi-e-mirtilli-2026"
 GUNICORN = [sys.executable, "-m", "gunicorn", "--no-control-socket"]
 
 
@@ -54,13 +54,6 @@ class Browser:
             "/manage/login", [("csrf_token", token(login)), ("email", email), ("password", PASSWORD)]
         )
         assert status == 200  # followed the redirect to the dashboard
-
-
-def token(page: str) -> str:
-    """The CSRF token of the first form of a page."""
-    match = re.search(r'name="(?:[a-z]+-)?csrf_token" (?:type="hidden" )?value="([^"]+)"', page)
-    assert match, "no form token on the page"
-    return match.group(1)
 
 
 def publish_through_form(site: Browser, title: str) -> tuple[int, str]:

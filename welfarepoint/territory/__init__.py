@@ -18,20 +18,6 @@ from importlib import resources
 
 __all__ = [
     "ATS_NAMES",
-    "Area",
-    "ItalianMunicipality",
-    "Place",
-    "PlaceInText",
-    "PlaceKind",
-    "PlaceMatch",
-    "Via",
-    "all_areas",
-    "area_by_name",
-    "by_postal_code",
-    "find_place_in_text",
-    "italian_municipalities",
-    "postal_codes",
-    "resolve_place",
     "PROVINCES",
     "Municipality",
     "all_municipalities",
@@ -282,20 +268,8 @@ def distance_km(a: Municipality, b: Municipality) -> float:
 
 
 # Places as people write them (areas, exonyms, postal codes, the rest of Italy, places inside a free text).
-# Imported last: the module builds on the lookups above.
-from welfarepoint.territory.places import (  # noqa: E402
-    Area,
-    ItalianMunicipality,
-    Place,
-    PlaceInText,
-    PlaceKind,
-    PlaceMatch,
-    Via,
-    all_areas,
-    area_by_name,
-    by_postal_code,
-    find_place_in_text,
-    italian_municipalities,
-    postal_codes,
-    resolve_place,
-)
+# Imported last: the module builds on the lookups above. Its public names are this package's too.
+from welfarepoint.territory import places as _places  # noqa: E402
+from welfarepoint.territory.places import *  # noqa: E402, F403
+
+__all__ += _places.__all__

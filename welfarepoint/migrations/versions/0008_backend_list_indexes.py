@@ -1,19 +1,10 @@
-"""indexes of the backend's list, overdue counts and waiting changes
-
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-12-02 05:40:00
-
-"""
+"""Indexes of the backend's list, overdue counts and waiting changes."""
 
 import sqlalchemy as sa
 from alembic import op
 
-# revision identifiers, used by Alembic.
 revision = "0008"
 down_revision = "0007"
-branch_labels = None
-depends_on = None
 
 
 def upgrade():

@@ -1,19 +1,10 @@
-"""a session version on each account, raised to end every session of the account
-
-Revision ID: 0009
-Revises: 0008
-Create Date: 2026-12-02 05:55:00
-
-"""
+"""A session version on each account, raised to end every session of the account."""
 
 import sqlalchemy as sa
 from alembic import op
 
-# revision identifiers, used by Alembic.
 revision = "0009"
 down_revision = "0008"
-branch_labels = None
-depends_on = None
 
 
 def upgrade():
