@@ -44,6 +44,7 @@ def template_instance(tmp_path_factory) -> Path:
     app = create_app(make_config(folder))
     with app.app_context():
         setup_database()
+        db.session.remove()  # the index check's reads left a connection checked out: dispose() keeps those
         db.engine.dispose()
     return folder
 
@@ -79,6 +80,7 @@ def demo_instance(tmp_path_factory, template_instance) -> Path:
     with application.app_context():
         load_demo_network()
         db.session.commit()
+        db.session.remove()
         db.engine.dispose()
     search.forget_all()
     return folder
