@@ -200,6 +200,11 @@ def _record(service: Service, action: str, author: str, before: dict[str, Any]) 
     changes = _diff(before, after)
     if not changes and action in ("update", "import"):
         return None
+    return _add_revision(service, action, author, changes=changes, snapshot=after)
+
+
+def _add_revision(service: Service, action: str, author: str, *, changes: dict, snapshot: dict) -> Revision:
+    """Add the revision of ``service`` at its current version."""
     revision = Revision(
         service=service,
         version=service.version,
@@ -207,7 +212,7 @@ def _record(service: Service, action: str, author: str, before: dict[str, Any]) 
         author=author,
         at=now_utc(),
         changes=changes,
-        snapshot=after,
+        snapshot=snapshot,
     )
     db.session.add(revision)
     return revision
@@ -218,17 +223,7 @@ def _record_change(service: Service, action: str, author: str, *, changes: dict,
     with ``changes`` and the content ``kept``, and announce it to the index."""
     service.updated_by = author
     db.session.flush()
-    db.session.add(
-        Revision(
-            service=service,
-            version=service.version,
-            action=action,
-            author=author,
-            at=now_utc(),
-            changes=changes,
-            snapshot=kept,
-        )
-    )
+    _add_revision(service, action, author, changes=changes, snapshot=kept)
     events.listing_changed(db.session, service.id)
 
 
