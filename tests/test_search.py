@@ -648,6 +648,84 @@ def test_publications_add_segments_that_whoosh_merges_after_a_few(app):
 
 
 @pytest.mark.multiprocess
+def test_a_publication_is_found_by_another_process_before_the_small_segments_are_merged(app, catalog):
+    """A publication's commit merges nothing; merging comes after, and loses nothing."""
+    import subprocess
+    import sys
+
+    from welfarepoint.config import PROJECT_ROOT
+    from welfarepoint.search.schema import document
+
+    with app.app_context():
+        search_index = search._index()
+        before = segment_count(search_index)
+        services = db.session.execute(db.select(Service).order_by(Service.id)).scalars().all()
+        for service in services:  # written again one at a time, as publications are, with no merge after
+            search_index.write([document(service)])
+        assert segment_count(search_index) == before + len(services)
+    worker = subprocess.Popen(
+        [sys.executable, "-W", "ignore", "-c", WORKER, app.instance_path],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
+    try:
+
+        def ask(text: str) -> int:
+            worker.stdin.write(text + "\n")
+            worker.stdin.flush()
+            return int(worker.stdout.readline())
+
+        assert ask("doposcuola") == 1
+        with app.app_context():
+            assert search._index().merge()
+            assert segment_count(search._index()) < before + len(services)
+            assert not search._index().merge()  # nothing small left to merge: no new commit
+        assert ask("doposcuola") == 1 and ask("") == len(LISTINGS)
+    finally:
+        worker.stdin.close()
+        worker.wait(timeout=10)
+        worker.stdout.close()
+
+
+def test_a_process_answers_from_the_old_folder_until_the_new_one_is_open_and_warm(app, catalog, monkeypatch):
+    """A rebuild elsewhere swaps a new folder in: this process's searches keep reading the old one while a
+    thread opens the new one and runs its first searches, then read the new one."""
+    import threading
+
+    from welfarepoint.search import index as search_index_module
+    from welfarepoint.search.schema import document
+
+    assert ids(find(app, "doposcuola")) == [catalog["s3"]]
+    gate, warmed = threading.Event(), []
+    warm = search_index_module.warm
+
+    def slow_warm(searcher) -> None:
+        gate.wait(10)
+        warm(searcher)
+        warmed.append(searcher.doc_count())
+
+    monkeypatch.setattr(search_index_module, "warm", slow_warm)
+    with app.app_context():
+        # Archived behind the index's back (no event): only a rebuild removes it from the index.
+        db.session.execute(db.update(Service).where(Service.id == catalog["s3"]).values(status="archived"))
+        db.session.commit()
+        services = db.session.execute(db.select(Service).where(Service.status == "published")).scalars().all()
+        # Another process's rebuild (its own SearchIndex).
+        elsewhere = search_index_module.SearchIndex(app.config["SEARCH_INDEX_DIR"])
+        elsewhere.rebuild([document(service) for service in services])
+    assert ids(find(app, "doposcuola")) == [catalog["s3"]]  # the old folder answers while the new one warms
+    assert warmed == []
+    gate.set()
+    with app.app_context():
+        search._index().wait_until_warm(10)
+    assert warmed == [len(LISTINGS) - 1]
+    assert find(app, "doposcuola").total == 0  # the new folder answers once warm
+
+
+@pytest.mark.multiprocess
 def test_a_rebuild_in_two_processes_finds_what_a_rebuild_in_one_finds(demo_app, monkeypatch):
     """From ``PARALLEL_REBUILD_FROM`` listings Whoosh's multiprocessing writer analyses them in two processes (a
     segment each): the same listings are found, in the same order, with the same facet counts."""

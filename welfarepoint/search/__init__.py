@@ -202,6 +202,18 @@ def listings_committed(service_ids: Iterable[int], generation: int | None = None
         log.exception("could not update the search index for listings %s", sorted(service_ids))
         with contextlib.suppress(OSError):
             _index().path.joinpath("needs-sync").touch()
+        return
+    _merge_when_free(search_index)
+
+
+def _merge_when_free(search_index: SearchIndex) -> None:
+    """Merge small segments after a commit's write, outside its lock (skipped while another process writes)."""
+    try:
+        with _exclusive(search_index, settled=lambda: True) as held:
+            if held:
+                search_index.merge()
+    except Exception:
+        log.exception("could not merge the search index's small segments")
 
 
 #: Results kept per process; results pages are kept besides, drawn (`public/views.py`).

@@ -3,7 +3,8 @@
 ``SEARCH_INDEX_DIR`` holds index folders and ``live``, a symbolic link to the one every process reads; a
 rebuild writes a new folder and replaces the link when it is complete (``docs/search.md``). Segments are
 non-compound (a new searcher costs no copy of the index). Searchers are pooled per process (a thread borrows
-one per query) and replaced when the index or the live folder changed.
+one per query) and replaced when the index changed; when the live folder is replaced, a thread of the process
+opens the new one and warms its caches while searches still read the old one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from datetime import date
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +27,11 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
+from whoosh.writing import MERGE_SMALL
 
 from welfarepoint.search.engine import view
+from welfarepoint.search.querying import run
+from welfarepoint.search.results import Filters
 from welfarepoint.search.schema import build_schema
 
 log = logging.getLogger(__name__)
@@ -38,8 +44,15 @@ POOL_SIZE = 8
 WRITE_TIMEOUT = 10.0
 #: Postings per block (Whoosh's default is 128): fewer blocks to decode when a common word is read.
 BLOCK_LIMIT = 1024
-#: Memory for a rebuild's postings before they are spilled to disk, per writing process (MB).
-REBUILD_LIMIT_MB = 256
+#: Listings a rebuild writes into one segment per writing process. Their postings fit in ``REBUILD_LIMIT_MB``,
+#: so Whoosh's writer sorts them in memory: past its limit it spills sorted runs to disk and merges them back,
+#: which took most of a large rebuild's time.
+REBUILD_SEGMENT_LISTINGS = 12_500
+#: Memory for a rebuild's postings before they are spilled to disk, per writing process (MB, Whoosh's estimate).
+REBUILD_LIMIT_MB = 512
+#: Searches run on a new live folder before searches read it (:func:`warm`): empty (facets, tie-breaks, ids),
+#: one word (field lengths), one misspelt word (the vocabularies of spelling suggestions).
+WARM_QUERIES = ("", "servizi", "srevizi")
 SCHEMA_VERSION = "11"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
 
 
@@ -95,6 +108,7 @@ class SearchIndex:
         self._folder: Path | None = None
         self._lock = threading.RLock()
         self._pool: list = []
+        self._warming: threading.Thread | None = None
 
     def _linked(self, name: str) -> Path | None:
         try:
@@ -123,14 +137,47 @@ class SearchIndex:
             return False
 
     def index(self):
-        """The open Whoosh index of the live folder (opened again when the live folder was replaced)."""
+        """The open Whoosh index that searches read: the live folder's, or the one it replaced while a thread
+        opens the new one and warms its caches (:meth:`_open_warmed`)."""
         folder = self.path
         with self._lock:
-            if self._index is None or folder != self._folder:
-                self.close()
+            if self._index is None:
                 self._index = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
                 self._folder = folder
+            elif folder != self._folder and self._warming is None:
+                self._warming = threading.Thread(
+                    target=self._open_warmed, args=(folder,), name="search-index-warm", daemon=True
+                )
+                self._warming.start()
             return self._index
+
+    def _open_warmed(self, folder: Path) -> None:
+        """Open ``folder``, run :func:`warm` on a searcher of it, then make it the index searches read."""
+        try:
+            index = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
+            searcher = _new_searcher(index, folder)
+        except Exception:  # the next search opens it (and fails) as if nothing were open
+            log.exception("could not open the search index in %s", folder)
+            with self._lock:
+                self.close()
+            return
+        try:
+            warm(searcher)
+        except Exception:
+            log.exception("could not warm the search index in %s", folder)
+        with self._lock:
+            if self._warming is not threading.current_thread():  # closed meanwhile (a fork, a test)
+                searcher.close()
+                return
+            self.close()
+            self._index, self._folder = index, folder
+            self._pool.append(searcher)
+
+    def wait_until_warm(self, timeout: float | None = None) -> None:
+        """Wait for a new live folder being warmed to become the one searches read (tests, benchmarks)."""
+        thread = self._warming
+        if thread is not None:
+            thread.join(timeout)
 
     def close(self) -> None:
         """Close the pooled searchers and forget the index (before a fork, and when the live folder changes)."""
@@ -140,6 +187,7 @@ class SearchIndex:
             self._pool = []
             self._index = None
             self._folder = None
+            self._warming = None
 
     @contextmanager
     def searcher(self) -> Iterator:
@@ -155,9 +203,7 @@ class SearchIndex:
             searcher.close()
             searcher = None
         if searcher is None:
-            searcher = index.searcher()
-            searcher.wp_cache = {}
-            searcher.wp_path = str(folder)
+            searcher = _new_searcher(index, folder)
         try:
             yield searcher
         finally:
@@ -168,12 +214,23 @@ class SearchIndex:
                     searcher.close()
 
     def generation(self) -> tuple[str, int]:
-        """What identifies the latest committed index: its folder and its generation number there."""
-        return self.path.name, self.index().latest_generation()
+        """What identifies the latest committed index that searches read: its folder and its generation there."""
+        with self._lock:
+            index = self.index()
+            return self._folder.name, index.latest_generation()
+
+    def _live_index(self):
+        """The Whoosh index of the live folder, to write or compare (searches may read the one before a while)."""
+        folder = self.path
+        with self._lock:
+            if self._index is not None and folder == self._folder:
+                return self._index
+        return whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
 
     def indexed_versions(self) -> tuple[np.ndarray, np.ndarray]:
-        """The id and the version of every indexed listing, as two arrays in the same order (by id)."""
-        with self.searcher() as searcher:
+        """The id and the version of every listing indexed in the live folder, as two arrays ordered by id."""
+        folder = self.path
+        with _new_searcher(self._live_index(), folder) as searcher:
             found = view(searcher)
             live = found.live()
             ids, versions = found.integers("id")[live], found.integers("version")[live]
@@ -181,12 +238,35 @@ class SearchIndex:
             return ids[order], versions[order]
 
     def write(self, documents: Iterable[dict[str, Any]] = (), delete_ids: Iterable[int] = ()) -> None:
-        """Add or replace ``documents`` and delete ``delete_ids`` in the live folder, in one commit."""
-        with self.index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec()) as writer:
+        """Add or replace ``documents`` and delete ``delete_ids`` in the live folder, in one commit of a new
+        segment that merges nothing (a search waiting for it waits for no merge: see :meth:`merge`)."""
+        writer = self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
+        try:
             for service_id in delete_ids:
                 writer.delete_by_term("id", str(service_id))
             for document in documents:
                 writer.update_document(**document)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(merge=False)
+
+    def merge(self) -> bool:
+        """Merge the live folder's small segments by Whoosh's rule (``MERGE_SMALL``) when it finds some to
+        merge; return whether it did. Run after a publication's write (its lock released), so the number of
+        segments stays bounded while no publication waits for a merge."""
+        writer = self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
+        try:
+            segments = list(writer.segments)
+            kept = MERGE_SMALL(writer, segments)  # adds the documents of the segments it merges to the writer
+        except BaseException:
+            writer.cancel()
+            raise
+        if len(kept) == len(segments):
+            writer.cancel()
+            return False
+        writer.commit(mergetype=lambda _writer, _segments: kept)
+        return True
 
     def rebuild(
         self,
@@ -206,14 +286,7 @@ class SearchIndex:
             folder = self.root / f"{FOLDER_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
             folder.mkdir()
             new_index = FileStorage(str(folder)).create_index(build_schema(), indexname=INDEX_NAME)
-            options: dict[str, Any] = {"limitmb": REBUILD_LIMIT_MB, "compound": False, "codec": codec()}
-            if processes > 1:
-                options |= {"procs": processes, "multisegment": True}
-            count = 0
-            with new_index.writer(**options) as writer:  # committed when all are in, cancelled on an error
-                for document in documents:
-                    writer.add_document(**document)
-                    count += 1
+            count = _write_in_segments(new_index, documents, processes)
             written = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME).doc_count()
             if (
                 written != count
@@ -225,6 +298,7 @@ class SearchIndex:
             if prepare is not None:
                 prepare(folder)
             self._swap(folder)
+            self.close()  # this process's next search opens the new folder (others warm it first)
             self.clean(loose=not first)
         return count
 
@@ -258,6 +332,41 @@ class SearchIndex:
                 entry.unlink(missing_ok=True)
                 removed.append(entry.name)
         return removed if live is not None else None
+
+
+def _write_in_segments(new_index, documents: Iterable[dict[str, Any]], processes: int) -> int:
+    """Write ``documents`` into the empty ``new_index``, ``REBUILD_SEGMENT_LISTINGS`` a segment per writing
+    process, in commits that merge nothing; return how many."""
+    options: dict[str, Any] = {"limitmb": REBUILD_LIMIT_MB, "compound": False, "codec": codec()}
+    if processes > 1:
+        options |= {"procs": processes, "multisegment": True}
+    documents = iter(documents)
+    count = 0
+    while chunk := list(islice(documents, REBUILD_SEGMENT_LISTINGS * processes)):
+        writer = new_index.writer(**options)
+        try:
+            for document in chunk:
+                writer.add_document(**document)
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit(merge=False)
+        count += len(chunk)
+    return count
+
+
+def _new_searcher(index, folder: Path):
+    """A Whoosh searcher of ``index`` (in ``folder``) with room for the engine's caches (``searcher.wp_cache``)."""
+    searcher = index.searcher()
+    searcher.wp_cache = {}
+    searcher.wp_path = str(folder)
+    return searcher
+
+
+def warm(searcher) -> None:
+    """Fill the caches of a new index's segments as its first searches would (``WARM_QUERIES``)."""
+    for text in WARM_QUERIES:
+        run(searcher, text, Filters(), today=date.today())
 
 
 _registry: dict[str, SearchIndex] = {}
