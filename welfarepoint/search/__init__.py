@@ -14,6 +14,7 @@ index on disk is shared, and every process sees a change at its next search.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Callable, Iterable
@@ -251,9 +252,15 @@ def query(
 GENERATION_FILE = "catalog-generation"
 
 
+@functools.cache
+def _generation_statement():
+    """The query of the catalog's generation, built once (it is asked before every search)."""
+    return select(CatalogState.generation).where(CatalogState.id == 1)
+
+
 def _catalog_generation() -> int | None:
     try:
-        return db.session.execute(select(CatalogState.generation).where(CatalogState.id == 1)).scalar()
+        return db.session.execute(_generation_statement()).scalar()
     except (OperationalError, ProgrammingError):
         db.session.rollback()
         return None

@@ -66,14 +66,17 @@ class Alternative:
 class Postings:
     """One term in one segment: local document numbers (sorted), weights (Whoosh's term frequencies times the
     field's boost) and field lengths (the byte Whoosh stores), and their BM25 term-frequency parts for the last
-    average length asked."""
+    average length asked; and the term's document frequency as Whoosh counts it (deleted documents too)."""
 
-    __slots__ = ("docs", "frequencies", "length_bytes", "_scored")
+    __slots__ = ("docs", "frequencies", "length_bytes", "doc_frequency", "_scored")
 
-    def __init__(self, docs: np.ndarray, frequencies: np.ndarray, length_bytes: np.ndarray):
+    def __init__(
+        self, docs: np.ndarray, frequencies: np.ndarray, length_bytes: np.ndarray, doc_frequency: int = 0
+    ):
         self.docs = docs  # uint32
         self.frequencies = frequencies  # float32, as Whoosh stores them
         self.length_bytes = length_bytes  # uint8
+        self.doc_frequency = doc_frequency
         self._scored: tuple[float, np.ndarray] | None = None
 
     def __len__(self) -> int:
@@ -165,12 +168,12 @@ class SegmentCache:
     def _read(self, reader, field: str, term: str) -> Postings:
         term_bytes = reader.schema[field].to_bytes(term)
         if whoosh_fast.ENABLED:
-            ids, weights = whoosh_fast.postings(reader, field, term_bytes)
+            ids, weights, frequency = whoosh_fast.postings(reader, field, term_bytes)
         else:
-            ids, weights = _public_postings(reader, field, term_bytes)
-        if not len(ids):
+            ids, weights, frequency = _public_postings(reader, field, term_bytes)
+        if not frequency:
             return EMPTY
-        return Postings(ids, weights, self._lengths(reader, field)[ids])
+        return Postings(ids, weights, self._lengths(reader, field)[ids], frequency)
 
     def numbers(self, reader, name: str) -> np.ndarray:
         """A numeric sortable column as an array (the column's default where the segment has none)."""
@@ -207,8 +210,9 @@ def _column_values(reader, name: str) -> Iterable[Any]:
     return iter(reader.column_reader(name)) if reader.has_column(name) else repeat("", reader.doc_count_all())
 
 
-def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """A term's live document numbers and weights in one segment, through Whoosh's matcher."""
+def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray, int]:
+    """A term's live document numbers and weights in one segment, through Whoosh's matcher, and its document
+    frequency (deleted documents counted)."""
     ids: list[int] = []
     weights: list[float] = []
     try:
@@ -219,7 +223,8 @@ def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray,
         ids.append(matcher.id())
         weights.append(matcher.weight())
         matcher.next()
-    return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32)
+    frequency = reader.doc_frequency(field, term_bytes) if matcher is not None else 0
+    return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32), frequency
 
 
 #: Every segment's postings kept by this process, the least recently used going first.
@@ -300,13 +305,13 @@ class SearcherView:
         self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=len)
 
     def idf(self, field: str, term: str) -> float:
-        """Whoosh's inverse document frequency (deleted documents counted, as Whoosh counts them)."""
+        """Whoosh's inverse document frequency (deleted documents counted, as Whoosh counts them), from the
+        postings kept per segment."""
         key = (field, term)
         value = self.idf_cache.get(key)
         if value is None:
-            term_bytes = self.schema[field].to_bytes(term)
             frequency = sum(
-                reader.doc_frequency(field, term_bytes) for reader, _offset, _cache in self.leaves
+                cache.postings(reader, field, term).doc_frequency for reader, _offset, cache in self.leaves
             )
             value = log(self.count / (frequency + 1)) + 1 if frequency else 0.0
             self.idf_cache[key] = value

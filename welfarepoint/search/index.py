@@ -375,10 +375,14 @@ _registry_lock = threading.Lock()
 
 def get_index(root: str | Path) -> SearchIndex:
     """The process's :class:`SearchIndex` for ``root`` (one per ``SEARCH_INDEX_DIR``)."""
+    found = _registry.get(str(root))  # asked before every search: the path as given, then resolved
+    if found is not None:
+        return found
     key = str(Path(root).resolve())
     with _registry_lock:
         if key not in _registry:
             _registry[key] = SearchIndex(key)
+        _registry[str(root)] = _registry[key]
         return _registry[key]
 
 

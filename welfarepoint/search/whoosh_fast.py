@@ -26,19 +26,20 @@ ENABLED = whoosh.versionstring() == WRITTEN_FOR
 _BLOCK_LENGTH = struct.Struct("!i")
 
 
-def postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """A term's document numbers (deleted ones too) and weights in one segment; empty when it is not there."""
+def postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray, int]:
+    """A term's document numbers (deleted ones too) and weights in one segment, and its document frequency;
+    empty and 0 when it is not there."""
     try:
         info = reader._terms.term_info(field, term_bytes)
     except TermNotFound:
-        return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float32)
+        return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float32), 0
     if info.is_inlined():
         ids, weights, _values = info.inlined_postings()
-        return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32)
+        return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32), info.doc_frequency()
     offset, length = info.extent()
     if isinstance(length, tuple):  # 2.7.5 reads the length back as struct.unpack's tuple
         length = length[0]
-    return _read_blocks(reader._terms._postfile.get(offset, length))
+    return (*_read_blocks(reader._terms._postfile.get(offset, length)), info.doc_frequency())
 
 
 def _read_blocks(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
