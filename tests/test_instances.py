@@ -67,7 +67,8 @@ def test_a_listing_published_through_one_instance_is_found_through_the_other(tmp
     servers, ports = [], []
     try:
         for folder, log in zip((first, second), logs, strict=True):
-            server, port = start(folder, database, log)
+            # Each search asks the database whether the catalog changed (by default once a second per process).
+            server, port = start(folder, database, log, WELFAREPOINT_SEARCH_CATALOG_CHECK_SECONDS="0")
             servers.append(server)
             ports.append(port)
         one, other = (Browser(f"http://127.0.0.1:{port}") for port in ports)

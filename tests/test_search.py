@@ -523,6 +523,7 @@ def test_cached_results_never_outlive_a_change_or_a_rebuild(app, catalog, runner
 
 def test_after_its_own_publication_a_worker_does_not_compare_the_whole_catalog(app, monkeypatch):
     """The commit's listings are in the index: the index's generation marker moves with them."""
+    app.config["SEARCH_CATALOG_CHECK_SECONDS"] = 0  # the database asked before every search
     add(app, external_id="g1", title="Ludoteca del sabato")
     find(app, "ludoteca")  # catches up once: the marker now says which generation the index reflects
     syncs = []
@@ -539,6 +540,7 @@ def test_after_its_own_publication_a_worker_does_not_compare_the_whole_catalog(a
 
 
 def test_a_change_the_index_missed_is_still_compared_at_the_next_search(app):
+    app.config["SEARCH_CATALOG_CHECK_SECONDS"] = 0  # the database asked before every search
     add(app, external_id="g3", title="Ludoteca del sabato")
     find(app, "ludoteca")
     with app.app_context():
@@ -592,6 +594,27 @@ def test_the_age_filter_keeps_listings_without_limits_and_reads_old_ages_as_the_
     assert set(ids(find(app, "laboratorio", age=104))) == {everyone, elderly}
 
 
+def test_a_process_asks_the_database_about_other_instances_at_most_once_an_interval(app, monkeypatch):
+    """Its own and its instance's commits are found at once through the index; another instance's (a marker
+    that lags) once ``SEARCH_CATALOG_CHECK_SECONDS`` have passed since it last asked."""
+    app.config["SEARCH_CATALOG_CHECK_SECONDS"] = 3600
+    add(app, external_id="i1", title="Ludoteca del sabato")
+    assert find(app, "ludoteca").total == 1
+    asked, syncs = [], []
+    generation, compare = search._catalog_generation, search._sync
+    monkeypatch.setattr(search, "_catalog_generation", lambda: asked.append(1) or generation())
+    monkeypatch.setattr(search, "_sync", lambda index: syncs.append(1) or compare(index))
+    add(app, external_id="i2", title="Ludoteca della domenica")
+    assert find(app, "ludoteca").total == 2 and find(app, "sabato").total == 1
+    assert asked == []
+    with app.app_context():
+        marker = search._index().path / search.GENERATION_FILE
+        marker.write_text(str(int(marker.read_text()) - 1))  # as if another instance had committed
+    assert find(app, "domenica").total == 1 and asked == [] and syncs == []
+    app.config["SEARCH_CATALOG_CHECK_SECONDS"] = 0  # the interval has passed
+    assert find(app, "ludoteca").total == 2 and asked == [1] and syncs == [1]
+
+
 def _holding_the_index_lock(app):
     """A thread that holds the index's lock (as another process writing or merging would) until told."""
     import threading
@@ -612,6 +635,8 @@ def _holding_the_index_lock(app):
 def test_a_search_waits_for_the_index_only_while_it_lags_behind_the_catalog(app):
     """A search behind the catalog waits for the process writing the commit, but not for its merge after it."""
     import threading
+
+    app.config["SEARCH_CATALOG_CHECK_SECONDS"] = 0  # the database asked before every search
 
     add(app, external_id="w1", title="Ludoteca del sabato")
     assert find(app, "ludoteca").total == 1

@@ -203,6 +203,7 @@ def listings_committed(service_ids: Iterable[int], generation: int | None = None
         log.exception("could not update the search index for listings %s", sorted(service_ids))
         with contextlib.suppress(OSError):
             _index().path.joinpath("needs-sync").touch()
+        _index().catalog_check_soon()
         return
     _merge_when_free(search_index)
 
@@ -266,14 +267,25 @@ def _catalog_generation() -> int | None:
         return None
 
 
+#: Seconds a process answers searches without asking the database whether the catalog changed elsewhere
+#: (``SEARCH_CATALOG_CHECK_SECONDS``): what another instance commits is found that much later, while the
+#: processes of this instance see each other's commits in the index itself, at once. The query and its
+#: session cost a cached search more than everything else it does.
+CATALOG_CHECK_SECONDS = 1.0
+
+
 def catch_up() -> SearchIndex:
     """Bring this instance's index up to the database before it is read; return the index.
 
     Another app instance (another machine, its own index folder) may have changed the catalog: the catalog's
-    generation in the database says so for the price of one tiny query, and a sync then writes what changed.
-    A failed index update of this process (``needs-sync``) is repaired the same way.
+    generation in the database says so for the price of one tiny query (asked at most once every
+    ``CATALOG_CHECK_SECONDS`` per process), and a sync then writes what changed. A failed index update of this
+    process (``needs-sync``) is repaired the same way.
     """
     search_index = _index()
+    interval = current_app.config.get("SEARCH_CATALOG_CHECK_SECONDS", CATALOG_CHECK_SECONDS)
+    if not search_index.catalog_check_due(interval):
+        return search_index
     wanted = _catalog_generation()
 
     def behind() -> bool:

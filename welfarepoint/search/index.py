@@ -109,6 +109,7 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._pool: list = []
         self._warming: threading.Thread | None = None
+        self._checked_at: float | None = None
 
     def _linked(self, name: str) -> Path | None:
         try:
@@ -172,6 +173,19 @@ class SearchIndex:
             self.close()
             self._index, self._folder = index, folder
             self._pool.append(searcher)
+
+    def catalog_check_due(self, interval: float) -> bool:
+        """Whether this process should ask the database about the catalog again: ``interval`` seconds have
+        passed since it last did (or :meth:`catalog_check_soon` asked for it)."""
+        now = time.monotonic()
+        if self._checked_at is not None and now - self._checked_at < interval:
+            return False
+        self._checked_at = now
+        return True
+
+    def catalog_check_soon(self) -> None:
+        """Make the next :meth:`catalog_check_due` true (this process failed to write a change)."""
+        self._checked_at = None
 
     def wait_until_warm(self, timeout: float | None = None) -> None:
         """Wait for a new live folder being warmed to become the one searches read (tests, benchmarks)."""
