@@ -1288,7 +1288,7 @@ def measure_ways(
     after the other on the same catalog."""
     sections = []
     weigh_pages = full
-    by_key = {way.key: way for way in bench_http.WAYS}
+    by_key = {way.key: way for way in bench_http.WAYS + bench_http.MORE_WAYS}
     chosen = [by_key[key] for key in options.ways if key in by_key] if options.ways else bench_http.WAYS
     for position, way in enumerate(chosen):
         again = chosen[:position].count(way)

@@ -94,10 +94,15 @@ class Way:
 
 
 #: The ways of running an instance that the bench measures side by side: (b) is production's (docs/search.md),
-#: (a) a comparison that costs no code of its own (gunicorn's flags only).
+#: (a) a comparison that costs no code of its own (gunicorn's flags only). (c) and (d), fewer processes or
+#: threads, only when ``--ways`` names them.
 WAYS = [
     Way("b", "production: 2 gthread workers × 4 threads, --preload", 2, 4, production=True),
     Way("a", "comparison: 4 sync workers, --preload", 4),
+]
+MORE_WAYS = [
+    Way("c", "comparison: 3 sync workers, --preload", 3),
+    Way("d", "comparison: 2 gthread workers × 2 threads, --preload", 2, 2),
 ]
 
 #: gunicorn's flags common to every way, as production runs it (docs/search.md).
