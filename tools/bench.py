@@ -38,8 +38,8 @@ logs (only dates follow the day). Then, all in the same run:
    first page of ``/manage/services`` and a page halfway through the catalog, each a few times after one
    warm-up request;
 8. HTTP, for each way of running an instance (``bench_http.WAYS``), one after the other on the same catalog:
-   (b) production's, gthread workers, 2 processes of 4 threads (the figures checked against the targets), then
-   (a) 4 sync workers beside it for comparison (the same rows, only errors and dead workers checked); both with
+   (a3) production's, 3 sync workers (the figures checked against the targets), then (b) gthread workers, 2
+   processes of 4 threads, beside it for comparison (the same rows, only errors and dead workers checked); both with
    production's flags (``--preload``, ``--max-requests``; ``docs/search.md``) and ``--no-control-socket`` when
    gunicorn has one, each process searching by itself. gunicorn serves ``tools/bench_wsgi.py`` on 127.0.0.1
    (the application, its index checked first with ``search.ensure_index()`` as ``flask setup`` does, and beside
@@ -51,7 +51,8 @@ logs (only dates follow the day). Then, all in the same run:
    ``--mixed-seconds``), every worker warmed up before each load (a worker replaced after ``--max-requests``
    starts cold). Workers that die during a load (a signal, a timeout: gunicorn's log) are counted beside the
    errors, and the server's CPU time a request (master and workers) beside each load: on a shared machine it
-   moves less than rates do. ``--ways b,a,a,b`` measures only those, in that order (a way may come twice);
+   moves less than rates do. ``--ways a3,b,b,a3`` measures only those, in that order (a way may come twice;
+   ``a``, 4 sync workers, and ``b2``, 2 gthread workers of 2 threads, only when named);
    ``--http-only`` measures only this part;
 9. (first size, first way) page weight: bytes of a first visit (fresh browser context) and a repeat visit
    (same context) of the home and search pages in Debian's Chromium (Playwright, CDP
@@ -360,7 +361,8 @@ def markdown_cell(text: str) -> str:
 #: is gone, so no later run can measure it again. Every run of ``--markdown`` writes this section and link.
 WAYS_HEADING = "How production runs search: the three ways compared (2026-12-02)"
 WAYS_RECORD = (
-    "Before production chose gthread workers searching in-process (way b above), three ways of running an instance"
+    "Before production chose workers searching in-process (first gthread workers, way b above, then 3 sync"
+    " workers), three ways of running an instance"
     " of 4 workers were measured side by side on an overloaded shared machine: see"
     " [performance-ways.md](performance-ways.md) (a dated record; `make bench` never rewrites it)."
 )
@@ -1543,7 +1545,9 @@ def main() -> None:
         action="store_true",
         help="short loads and logs (2,000 listings unless --sizes): checks the script",
     )
-    parser.add_argument("--ways", help="only these ways of running the workers, e.g. b,a,a,b (default: b,a)")
+    parser.add_argument(
+        "--ways", help="only these ways of running the workers, e.g. a3,b,b,a3 (default: a3,b; also a, b2)"
+    )
     parser.add_argument("--queries", type=int, default=300, help="distinct queries of the cold log")
     parser.add_argument("--publishes", type=int, default=30)
     parser.add_argument("--connections", type=int, default=16)

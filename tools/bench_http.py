@@ -1,8 +1,8 @@
 """The HTTP half of `tools/bench.py`: a gunicorn server, a load generator, page weight, workers' memory.
 
 - :class:`Server` starts gunicorn on ``tools.bench_wsgi:app`` on an instance folder (``WELFAREPOINT_*``
-  variables) in one of the :data:`WAYS` of running an instance (production's gthread workers, 2 processes of
-  4 threads, and 4 sync workers beside them; both with production's flags, ``--preload`` included, and
+  variables) in one of the :data:`WAYS` of running an instance (production's 3 sync workers, and gthread
+  workers, 2 processes of 4 threads, beside them; both with production's flags, ``--preload`` included, and
   ``--no-control-socket`` when gunicorn has one), waits until it answers, and stops it (and only it) at the end.
 - :func:`run_load` drives 16 concurrent connections for a bounded time through a list of paths, each connection
   starting at its own place in the list. With Debian's ``wrk`` on the PATH it runs ``wrk`` with a Lua script
@@ -93,16 +93,16 @@ class Way:
         return f"way {self.key}"
 
 
-#: The ways of running an instance that the bench measures side by side: (b) is production's (docs/search.md),
-#: (a) a comparison that costs no code of its own (gunicorn's flags only). (c) and (d), fewer processes or
-#: threads, only when ``--ways`` names them.
+#: The ways of running an instance that the bench measures side by side: (a3) is production's (docs/search.md),
+#: (b) the gthread workers production ran before, for comparison (gunicorn's flags only). (a) and (b2), more
+#: processes or fewer threads, only when ``--ways`` names them.
 WAYS = [
-    Way("b", "production: 2 gthread workers × 4 threads, --preload", 2, 4, production=True),
-    Way("a", "comparison: 4 sync workers, --preload", 4),
+    Way("a3", "production: 3 sync workers, --preload", 3, production=True),
+    Way("b", "comparison: 2 gthread workers × 4 threads, --preload", 2, 4),
 ]
 MORE_WAYS = [
-    Way("c", "comparison: 3 sync workers, --preload", 3),
-    Way("d", "comparison: 2 gthread workers × 2 threads, --preload", 2, 2),
+    Way("a", "comparison: 4 sync workers, --preload", 4),
+    Way("b2", "comparison: 2 gthread workers × 2 threads, --preload", 2, 2),
 ]
 
 #: gunicorn's flags common to every way, as production runs it (docs/search.md).

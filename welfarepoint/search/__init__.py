@@ -17,6 +17,7 @@ import contextlib
 import functools
 import logging
 import os
+import time
 from collections.abc import Callable, Iterable
 from datetime import date
 from pathlib import Path
@@ -31,8 +32,9 @@ from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import events
 from welfarepoint.catalog.models import CatalogState, Service
 from welfarepoint.extensions import db
+from welfarepoint.locks import file_lock
 from welfarepoint.search import engine as _engine
-from welfarepoint.search.index import SearchIndex, file_lock, get_index
+from welfarepoint.search.index import SearchIndex, get_index
 from welfarepoint.search.index import forget_all as _forget_indexes
 from welfarepoint.search.querying import run as run_query
 from welfarepoint.search.results import Filters, Hit, SearchResult
@@ -82,16 +84,14 @@ def _published(session: Session, ids: Iterable[int] | None = None):
 
 #: From this many published listings a rebuild analyses them in ``REBUILD_PROCESSES`` processes (Whoosh's
 #: multiprocessing writer; as many as the machine has cores, if fewer).
-PARALLEL_REBUILD_FROM = 2000
-REBUILD_PROCESSES = 2
+PARALLEL_REBUILD_FROM, REBUILD_PROCESSES = 2000, 2
 
 
 def rebuild() -> int:
     """Rebuild the whole index from the published listings into a new folder, then swap it in; return how many.
 
-    Every process keeps searching the old index meanwhile. The catalog's generation is read before the
-    listings: a commit made during the rebuild leaves the new index behind that number, and the first search
-    after the swap writes it (see :func:`catch_up`).
+    The catalog's generation is read first: a commit made meanwhile leaves the new index behind it, and the
+    first search after the swap writes it (:func:`catch_up`).
     """
     search_index = _index()
     generation = _catalog_generation()
@@ -203,14 +203,9 @@ def listings_committed(service_ids: Iterable[int], generation: int | None = None
         log.exception("could not update the search index for listings %s", sorted(service_ids))
         with contextlib.suppress(OSError):
             _index().path.joinpath("needs-sync").touch()
-        _index().catalog_check_soon()
+        _index().checked_at = None  # the next search asks the database, and repairs
         return
-    _merge_when_free(search_index)
-
-
-def _merge_when_free(search_index: SearchIndex) -> None:
-    """Merge small segments after a commit's write, outside its lock (skipped while another process writes)."""
-    try:
+    try:  # small segments merged once the lock is released (not while another process writes)
         with _exclusive(search_index, settled=lambda: True) as held:
             if held:
                 search_index.merge()
@@ -254,8 +249,7 @@ GENERATION_FILE = "catalog-generation"
 
 
 @functools.cache
-def _generation_statement():
-    """The query of the catalog's generation, built once (it is asked before every search)."""
+def _generation_statement():  # built once
     return select(CatalogState.generation).where(CatalogState.id == 1)
 
 
@@ -267,25 +261,23 @@ def _catalog_generation() -> int | None:
         return None
 
 
-#: Seconds a process answers searches without asking the database whether the catalog changed elsewhere
-#: (``SEARCH_CATALOG_CHECK_SECONDS``): what another instance commits is found that much later, while the
-#: processes of this instance see each other's commits in the index itself, at once. The query and its
-#: session cost a cached search more than everything else it does.
+#: Seconds a process searches without asking the database about other instances' commits (its own instance's
+#: are in the index at once); the query and its session cost a cached search more than all else it does.
 CATALOG_CHECK_SECONDS = 1.0
 
 
 def catch_up() -> SearchIndex:
     """Bring this instance's index up to the database before it is read; return the index.
 
-    Another app instance (another machine, its own index folder) may have changed the catalog: the catalog's
-    generation in the database says so for the price of one tiny query (asked at most once every
-    ``CATALOG_CHECK_SECONDS`` per process), and a sync then writes what changed. A failed index update of this
-    process (``needs-sync``) is repaired the same way.
+    Another instance (its own index folder) may have changed the catalog: its generation in the database says so
+    (asked at most every ``SEARCH_CATALOG_CHECK_SECONDS``), and a sync writes what changed, as after a failed
+    index update of this process (``needs-sync``).
     """
-    search_index = _index()
+    search_index, now = _index(), time.monotonic()
     interval = current_app.config.get("SEARCH_CATALOG_CHECK_SECONDS", CATALOG_CHECK_SECONDS)
-    if not search_index.catalog_check_due(interval):
+    if search_index.checked_at is not None and now - search_index.checked_at < interval:
         return search_index
+    search_index.checked_at = now
     wanted = _catalog_generation()
 
     def behind() -> bool:
@@ -326,14 +318,8 @@ def _write_marker(folder: Path, generation: int) -> None:
 
 
 def _advance_marker(search_index: SearchIndex, generation: int) -> None:
-    """After this process wrote the listings of the commit that made ``generation``: the index reflects it.
-
-    Called with the index's lock held.
-
-    Only when the index reflected the generation just before (no other commit in between, from this index's
-    point of view); otherwise the next :func:`catch_up` compares everything. Without this, every worker of
-    every instance would compare the whole catalog with its index after each publication.
-    """
+    """After this process wrote the listings of the commit that made ``generation`` (lock held): the index
+    reflects it, if it reflected the one just before; otherwise the next :func:`catch_up` compares everything."""
     folder = search_index.path
     if _read_marker(folder) == generation - 1:
         _write_marker(folder, generation)
@@ -347,10 +333,7 @@ def forget_all() -> None:
 
 
 def generation() -> tuple[str, int]:
-    """The index's generation: it changes whenever a published listing changes, in any process or instance.
-
-    Caches of published listings key on it to stay correct across workers; it catches up first.
-    """
+    """The index's generation, which caches of published listings key on: it changes whenever one changes."""
     return catch_up().generation()
 
 
@@ -364,9 +347,6 @@ def _on_listings_committed(sender, service_ids: Iterable[int], generation: int |
 
 
 def init_app(app: Flask) -> None:
-    """Keep the index of ``app`` in step with its database from now on.
-
-    Never checks, rebuilds or repairs the index itself: that is ``flask setup``'s work (:func:`ensure_index`),
-    so that building an app (``flask users list``) never waits for a rebuild.
-    """
+    """Keep the index of ``app`` in step with its database from now on (never checking, rebuilding or repairing
+    it: that is ``flask setup``'s :func:`ensure_index`, so that building an app never waits for a rebuild)."""
     events.listings_committed.connect(_on_listings_committed)

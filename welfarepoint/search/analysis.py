@@ -1,9 +1,7 @@
 """Text analysis for Italian and English listings: tokens, stop words, accent folding, stemming.
 
-Traps measured on this project: Whoosh's ``StopFilter(lang="it")`` adds the English list, so
-the stop list is given explicitly; the Italian list is accented, so folding comes after stopping; the Snowball
-stemmer splits "anziano" from "anziani" and shortens place names, so a small override table wins over it.
-"""
+Traps: Whoosh's ``StopFilter(lang="it")`` adds the English list (so the list is given); the Italian list is
+accented (so folding comes after stopping); Snowball splits "anziano" from "anziani" (so overrides win)."""
 
 from __future__ import annotations
 

@@ -1,27 +1,9 @@
-"""Query evaluation over the postings of the Whoosh index, with caches that survive index changes.
+"""Query evaluation over the Whoosh index's postings, read once into NumPy arrays and scored with Whoosh's BM25F.
 
-Whoosh's searcher walks postings one Python call at a time, several layers deep (``Or`` of ``And`` of
-spans...), for every search. This module reads each term's postings once into NumPy arrays and scores them
-itself, with Whoosh's own BM25F formula:
-
-- **Per segment** (immutable on disk, so cached until the segment is merged away, across commits and searchers):
-  each term's document numbers, frequencies and field lengths, and its BM25 term-frequency part for the
-  index's average field length (as Whoosh, over all segments: a listing scores the same in whichever segment
-  it is; computed again when a commit moves the average); sortable columns; the vocabulary of spelling
-  suggestions.
-- **Per searcher** (dropped when the index changes): inverse document frequencies, global document sets of
-  filter terms, the score of each concept (a word or several, with their synonyms, in every field) over the
-  whole index.
-
-Postings are NumPy arrays; a document set is a boolean array over the searcher's global document numbers and a
-concept's scores an array of floats (0 where it does not match), so a search combines a few cached arrays in
-vectorised operations. Deleted documents (an archived listing still inside an old segment) are never in a set
-and score 0.
-
-Postings and lengths are read through Whoosh's public reader API (``reader.postings`` matchers,
-``doc_field_length``, ``column_reader``), or, on the Whoosh version it was written for, a block or a column at a
-time by :mod:`.whoosh_fast`; ``tests/test_search_engine.py`` runs both and compares the scores with Whoosh's
-own searcher.
+Per segment (immutable: kept across commits until merged away), each term's postings and BM25 parts, columns and
+spelling vocabularies; per searcher, idf, filter sets (boolean arrays over global document numbers) and concept
+scores (float arrays, 0: no match). Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its
+version; ``tests/test_search_engine.py`` runs both against Whoosh's own searcher.
 """
 
 from __future__ import annotations
@@ -64,20 +46,20 @@ class Alternative:
 
 
 class Postings:
-    """One term in one segment: local document numbers (sorted), weights (Whoosh's term frequencies times the
-    field's boost) and field lengths (the byte Whoosh stores), and their BM25 term-frequency parts for the last
-    average length asked; and the term's document frequency as Whoosh counts it (deleted documents too)."""
+    """One term in one segment: sorted local document numbers, weights (frequency times field boost), length
+    bytes, their BM25 parts for the last average length asked, and Whoosh's document frequency."""
 
     __slots__ = ("docs", "frequencies", "length_bytes", "doc_frequency", "_scored")
 
     def __init__(
         self, docs: np.ndarray, frequencies: np.ndarray, length_bytes: np.ndarray, doc_frequency: int = 0
     ):
-        self.docs = docs  # uint32
-        self.frequencies = frequencies  # float32, as Whoosh stores them
-        self.length_bytes = length_bytes  # uint8
-        self.doc_frequency = doc_frequency
-        self._scored: tuple[float, np.ndarray] | None = None
+        self.docs, self.frequencies, self.length_bytes = (
+            docs,
+            frequencies,
+            length_bytes,
+        )  # uint32, float32, uint8
+        self.doc_frequency, self._scored = doc_frequency, None  # deleted documents counted, as Whoosh does
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -99,20 +81,14 @@ EMPTY = Postings(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float32), np
 
 
 class NearWords:
-    """A vocabulary that finds its words within two edits of a typed word without walking it (SymSpell).
-
-    Every word is filed under itself and each form with one letter dropped; a typed word is looked up the
-    same way. That meets every word one insertion, deletion, substitution or swap of two letters away, and
-    some two edits away; callers measure the real distance of what it returns. The forms are kept as a sorted
-    array of their hashes beside their words' numbers (12 bytes a form, where a dictionary of strings took
-    about 150): two forms with the same hash only add a candidate that the caller's measure then drops.
-    """
+    """A vocabulary that finds its words within two edits of a typed word without walking it (SymSpell): each
+    word filed under itself and each form with one letter dropped, as hashes in a sorted array (12 bytes a form);
+    a hash collision only adds a candidate, and callers measure the real distance of what it returns."""
 
     def __init__(self, words: Iterable[str]):
         self.words = frozenset(words)
         self._ordered = tuple(sorted(self.words))
-        hashes: list[int] = []
-        owners: list[int] = []
+        hashes, owners = [], []
         for number, word in enumerate(self._ordered):
             forms = _one_letter_less(word)
             hashes.extend(map(hash, forms))
@@ -141,25 +117,22 @@ class SegmentCache:
 
     def __init__(self, key: tuple[str, str]):
         self.key = key  # (index folder, segment id)
-        self.lengths: dict[str, np.ndarray] = {}
-        self.vocabularies: dict[str, NearWords] = {}
         self.memos: dict[Any, Any] = {}
 
     def _lengths(self, reader, field: str) -> np.ndarray:
         """The field's length byte in every document of the segment (0: none), read at once."""
-        lengths = self.lengths.get(field)
-        if lengths is None:
+
+        def read() -> np.ndarray:
             count = reader.doc_count_all()
             lengths = np.zeros(count, dtype=np.uint8)
-            if whoosh_fast.ENABLED:
-                raw = whoosh_fast.length_bytes(reader, field)
-                if raw is not None:
-                    lengths[: len(raw)] = raw[:count]
-            else:
+            if not whoosh_fast.ENABLED:
                 for docnum in range(count):
                     lengths[docnum] = length_to_byte(reader.doc_field_length(docnum, field) or 0)
-            self.lengths[field] = lengths
-        return lengths
+            elif (raw := whoosh_fast.length_bytes(reader, field)) is not None:
+                lengths[: len(raw)] = raw[:count]
+            return lengths
+
+        return self.memo(("lengths", field), read)
 
     def postings(self, reader, field: str, term: str) -> Postings:
         """The postings of ``term`` in ``field`` of this segment (read once, then kept in ``_postings``)."""
@@ -195,26 +168,20 @@ class SegmentCache:
 
     def vocabulary(self, reader, field: str) -> NearWords:
         """The words of ``field`` in this segment, for spelling suggestions."""
-        found = self.vocabularies.get(field)
-        if found is None:
-            found = NearWords(reader.schema[field].from_bytes(term) for term in reader.lexicon(field))
-            self.vocabularies[field] = found
-        return found
+        words = reader.schema[field].from_bytes
+        return self.memo(("vocabulary", field), lambda: NearWords(map(words, reader.lexicon(field))))
 
 
 def _column_values(reader, name: str) -> Iterable[Any]:
-    """A segment's sortable column, every document's value in order ("" where the segment has none).
-
-    Read as they are walked, never kept: a column of strings is many Python objects, and what callers need of it (value sets, numbers, tie-breaks) is kept instead, as arrays.
-    """
+    """A segment's sortable column, every document's value in order ("" where the segment has none); walked,
+    never kept (many Python objects): what callers need of it is kept instead, as arrays."""
     return iter(reader.column_reader(name)) if reader.has_column(name) else repeat("", reader.doc_count_all())
 
 
 def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray, int]:
     """A term's live document numbers and weights in one segment, through Whoosh's matcher, and its document
     frequency (deleted documents counted)."""
-    ids: list[int] = []
-    weights: list[float] = []
+    ids, weights = [], []
     try:
         matcher = reader.postings(field, term_bytes)
     except TermNotFound:
@@ -227,10 +194,8 @@ def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray,
     return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32), frequency
 
 
-#: Every segment's postings kept by this process, the least recently used going first.
-_postings = Bounded(
-    MAX_CACHED_POSTINGS, weigh=lambda postings: len(postings) + 1
-)  # a term not found counts too
+#: Every segment's postings kept by this process, the least recently used going first (a term not found counts).
+_postings = Bounded(MAX_CACHED_POSTINGS, weigh=lambda postings: len(postings) + 1)
 
 
 class _Registry:
@@ -243,10 +208,7 @@ class _Registry:
     def segment(self, index_path: str, reader) -> SegmentCache:
         key = (index_path, reader.segment().segment_id())
         with self.lock:
-            cache = self.segments.get(key)
-            if cache is None:
-                cache = self.segments[key] = SegmentCache(key)
-            return cache
+            return self.segments.setdefault(key, SegmentCache(key))
 
     def keep_only(self, index_path: str, segment_ids: Iterable[str]) -> None:
         """Forget the segments of ``index_path`` that are no longer in the index (merged away), and every
@@ -280,11 +242,7 @@ def view(searcher) -> SearcherView:
 
 
 class SearcherView:
-    """The searcher's segments with their caches and global offsets; made once per searcher.
-
-    Sets of documents are boolean arrays over the global document numbers (True: in the set, never for a
-    deleted document); a concept's scores are an array of floats over them (0 where it does not match).
-    """
+    """The searcher's segments with their caches and global offsets; made once per searcher."""
 
     def __init__(self, searcher, index_path: str):
         self.schema = searcher.schema

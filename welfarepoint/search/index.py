@@ -1,15 +1,11 @@
-"""The index on disk: written aside and swapped in, written one listing at a time, read by pooled searchers.
+"""The index on disk: rebuilt aside and swapped in, written one commit at a time, read by pooled searchers.
 
-``SEARCH_INDEX_DIR`` holds index folders and ``live``, a symbolic link to the one every process reads; a
-rebuild writes a new folder and replaces the link when it is complete (``docs/search.md``). Segments are
-non-compound (a new searcher costs no copy of the index). Searchers are pooled per process (a thread borrows
-one per query) and replaced when the index changed; when the live folder is replaced, a thread of the process
-opens the new one and warms its caches while searches still read the old one.
+``SEARCH_INDEX_DIR`` holds index folders and ``live``, a symbolic link to the one every process reads
+(``docs/search.md``). Segments are non-compound (a new searcher costs no copy of the index).
 """
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 import secrets
@@ -27,8 +23,9 @@ import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import MERGE_SMALL
+from whoosh.writing import MERGE_SMALL, NO_MERGE
 
+from welfarepoint.locks import file_lock
 from welfarepoint.search.engine import view
 from welfarepoint.search.querying import run
 from welfarepoint.search.results import Filters
@@ -36,33 +33,21 @@ from welfarepoint.search.schema import build_schema
 
 log = logging.getLogger(__name__)
 
-INDEX_NAME = "services"
-LIVE = "live"
-PREVIOUS = "previous"
-FOLDER_PREFIX = "index-"
-POOL_SIZE = 8
-WRITE_TIMEOUT = 10.0
+INDEX_NAME, LIVE, PREVIOUS, FOLDER_PREFIX = "services", "live", "previous", "index-"
+POOL_SIZE, WRITE_TIMEOUT = 8, 10.0
 #: Postings per block (Whoosh's default is 128): fewer blocks to decode when a common word is read.
 BLOCK_LIMIT = 1024
-#: Listings a rebuild writes into one segment per writing process. Their postings fit in ``REBUILD_LIMIT_MB``,
-#: so Whoosh's writer sorts them in memory: past its limit it spills sorted runs to disk and merges them back,
-#: which took most of a large rebuild's time.
-REBUILD_SEGMENT_LISTINGS = 12_500
-#: Memory for a rebuild's postings before they are spilled to disk, per writing process (MB, Whoosh's estimate).
-REBUILD_LIMIT_MB = 512
-#: Searches run on a new live folder before searches read it (:func:`warm`): empty (facets, tie-breaks, ids),
-#: one word (field lengths), one misspelt word (the vocabularies of spelling suggestions).
+#: Listings a rebuild writes into a segment per writing process: their postings sort in ``REBUILD_LIMIT_MB`` (MB,
+#: Whoosh's estimate) rather than spill to disk; not fewer, as every segment adds to every search's work.
+REBUILD_SEGMENT_LISTINGS, REBUILD_LIMIT_MB = 25_000, 1024
+#: Searches that warm a new live folder's caches (facets, tie-breaks, field lengths, spelling vocabularies).
 WARM_QUERIES = ("", "servizi", "srevizi")
 SCHEMA_VERSION = "11"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
 
 
 class Codec(W3Codec):
-    """Whoosh's W3 codec without the shortest and longest field length of each postings block.
-
-    Only Whoosh's own searcher reads them (to skip blocks that cannot reach its best results when asked for a
-    few; search scores every posting itself), and Whoosh's writer finds them by reading each posting's field
-    length back from the file, a large share of a rebuild.
-    """
+    """Whoosh's W3 codec without each postings block's shortest and longest field length: only Whoosh's own
+    searcher reads them, and writing them reads every posting's field length back, a large share of a rebuild."""
 
     length_stats = False
 
@@ -70,33 +55,6 @@ class Codec(W3Codec):
 def codec() -> W3Codec:
     """The index's codec, with postings blocks of ``BLOCK_LIMIT``."""
     return Codec(blocklimit=BLOCK_LIMIT)
-
-
-@contextmanager
-def file_lock(path: Path, settled: Callable[[], bool] | None = None) -> Iterator[bool]:
-    """Hold an exclusive lock on ``path`` (created if missing) across processes: yields True.
-
-    With ``settled``, a process that finds the lock taken asks it every couple of milliseconds and, once it is
-    true, goes on without the lock (yields False).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | (fcntl.LOCK_NB if settled else 0))
-                break
-            except BlockingIOError:
-                if settled():
-                    yield False
-                    return
-                time.sleep(LOCK_POLL_SECONDS)
-        try:
-            yield True
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-LOCK_POLL_SECONDS = 0.002
 
 
 class SearchIndex:
@@ -109,7 +67,7 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._pool: list = []
         self._warming: threading.Thread | None = None
-        self._checked_at: float | None = None
+        self.checked_at: float | None = None  # when this process last asked the database about the catalog
 
     def _linked(self, name: str) -> Path | None:
         try:
@@ -128,69 +86,45 @@ class SearchIndex:
     def exists(self) -> bool:
         """Whether a readable index of the current schema version is live."""
         folder = self._linked(LIVE)
-        if folder is None:
-            return False
-        try:
-            if (folder / "schema-version").read_text().strip() != SCHEMA_VERSION:
-                return False
-            return whoosh_index.exists_in(str(folder), indexname=INDEX_NAME)
-        except Exception:  # a corrupt table of contents counts as missing
+        try:  # (no folder, or a corrupt table of contents: missing)
+            version = (folder / "schema-version").read_text().strip()
+            return version == SCHEMA_VERSION and whoosh_index.exists_in(str(folder), indexname=INDEX_NAME)
+        except Exception:
             return False
 
     def index(self):
-        """The open Whoosh index that searches read: the live folder's, or the one it replaced while a thread
-        opens the new one and warms its caches (:meth:`_open_warmed`)."""
+        """The open Whoosh index searches read: the live folder's, or while a thread opens and warms a new live
+        folder (:meth:`_open_warmed`), the one it replaced."""
         folder = self.path
         with self._lock:
             if self._index is None:
-                self._index = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
-                self._folder = folder
+                self._index, self._folder = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME), folder
             elif folder != self._folder and self._warming is None:
-                self._warming = threading.Thread(
-                    target=self._open_warmed, args=(folder,), name="search-index-warm", daemon=True
-                )
+                self._warming = threading.Thread(target=self._open_warmed, args=(folder,), daemon=True)
                 self._warming.start()
             return self._index
 
     def _open_warmed(self, folder: Path) -> None:
-        """Open ``folder``, run :func:`warm` on a searcher of it, then make it the index searches read."""
+        """Open ``folder``, :func:`warm` a searcher of it, then make it the index searches read."""
         try:
             index = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
             searcher = _new_searcher(index, folder)
-        except Exception:  # the next search opens it (and fails) as if nothing were open
-            log.exception("could not open the search index in %s", folder)
+            warm(searcher)
+        except Exception:  # the next search opens it by itself (and fails as it would have)
+            log.exception("could not open and warm the search index in %s", folder)
             with self._lock:
                 self.close()
             return
-        try:
-            warm(searcher)
-        except Exception:
-            log.exception("could not warm the search index in %s", folder)
         with self._lock:
             if self._warming is not threading.current_thread():  # closed meanwhile (a fork, a test)
-                searcher.close()
-                return
+                return searcher.close()
             self.close()
             self._index, self._folder = index, folder
             self._pool.append(searcher)
 
-    def catalog_check_due(self, interval: float) -> bool:
-        """Whether this process should ask the database about the catalog again: ``interval`` seconds have
-        passed since it last did (or :meth:`catalog_check_soon` asked for it)."""
-        now = time.monotonic()
-        if self._checked_at is not None and now - self._checked_at < interval:
-            return False
-        self._checked_at = now
-        return True
-
-    def catalog_check_soon(self) -> None:
-        """Make the next :meth:`catalog_check_due` true (this process failed to write a change)."""
-        self._checked_at = None
-
     def wait_until_warm(self, timeout: float | None = None) -> None:
-        """Wait for a new live folder being warmed to become the one searches read (tests, benchmarks)."""
-        thread = self._warming
-        if thread is not None:
+        """Wait until a new live folder being warmed is the one searches read."""
+        if (thread := self._warming) is not None:
             thread.join(timeout)
 
     def close(self) -> None:
@@ -199,17 +133,12 @@ class SearchIndex:
             for searcher in self._pool:
                 searcher.close()
             self._pool = []
-            self._index = None
-            self._folder = None
-            self._warming = None
+            self._index = self._folder = self._warming = None
 
     @contextmanager
     def searcher(self) -> Iterator:
-        """Lend a searcher that sees the latest committed index, with its caches (``searcher.wp_cache``).
-
-        Not ``searcher.refresh()`` when the index changed: it reuses segment readers by segment id and so keeps
-        their old set of deleted documents (an archived listing would stay findable).
-        """
+        """Lend a searcher that sees the latest committed index, with its caches (``searcher.wp_cache``); not
+        ``searcher.refresh()``, which would keep old sets of deleted documents (archived listings found)."""
         with self._lock:
             index, folder = self.index(), self._folder
             searcher = self._pool.pop() if self._pool else None
@@ -228,13 +157,13 @@ class SearchIndex:
                     searcher.close()
 
     def generation(self) -> tuple[str, int]:
-        """What identifies the latest committed index that searches read: its folder and its generation there."""
+        """What identifies the latest committed index searches read: its folder and its generation there."""
         with self._lock:
             index = self.index()
             return self._folder.name, index.latest_generation()
 
     def _live_index(self):
-        """The Whoosh index of the live folder, to write or compare (searches may read the one before a while)."""
+        """The Whoosh index of the live folder, to write or compare (searches may read the one before)."""
         folder = self.path
         with self._lock:
             if self._index is not None and folder == self._folder:
@@ -254,29 +183,24 @@ class SearchIndex:
     def write(self, documents: Iterable[dict[str, Any]] = (), delete_ids: Iterable[int] = ()) -> None:
         """Add or replace ``documents`` and delete ``delete_ids`` in the live folder, in one commit of a new
         segment that merges nothing (a search waiting for it waits for no merge: see :meth:`merge`)."""
-        writer = self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
-        try:
+        with _writing(
+            self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
+        ) as writer:
             for service_id in delete_ids:
                 writer.delete_by_term("id", str(service_id))
             for document in documents:
                 writer.update_document(**document)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(merge=False)
 
     def merge(self) -> bool:
-        """Merge the live folder's small segments by Whoosh's rule (``MERGE_SMALL``) when it finds some to
-        merge; return whether it did. Run after a publication's write (its lock released), so the number of
-        segments stays bounded while no publication waits for a merge."""
+        """Merge the live folder's small segments by Whoosh's rule (``MERGE_SMALL``) if it finds any (after a
+        publication's lock is released); return whether it did."""
         writer = self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
         try:
-            segments = list(writer.segments)
-            kept = MERGE_SMALL(writer, segments)  # adds the documents of the segments it merges to the writer
+            kept = MERGE_SMALL(writer, list(writer.segments))  # gives the writer the documents it merges
         except BaseException:
             writer.cancel()
             raise
-        if len(kept) == len(segments):
+        if len(kept) == len(writer.segments):
             writer.cancel()
             return False
         writer.commit(mergetype=lambda _writer, _segments: kept)
@@ -288,12 +212,8 @@ class SearchIndex:
         processes: int = 1,
         prepare: Callable[[Path], None] | None = None,
     ) -> int:
-        """Write ``documents`` into a new folder, then make it the live one; return how many were written.
-
-        With ``processes`` > 1 Whoosh's own multiprocessing writer analyses them in that many processes, each
-        writing a segment of its own. ``prepare(folder)`` runs once the new folder is complete, just before
-        the swap. One rebuild at a time per ``SEARCH_INDEX_DIR``; searches never wait for it.
-        """
+        """Write ``documents`` into a new folder (in ``processes`` with Whoosh's multiprocessing writer), run
+        ``prepare(folder)``, then make it the live one; return how many. One at a time per ``SEARCH_INDEX_DIR``."""
         self.root.mkdir(parents=True, exist_ok=True)
         with file_lock(self.root / "rebuild.lock"):
             first = self.clean() is None
@@ -302,12 +222,8 @@ class SearchIndex:
             new_index = FileStorage(str(folder)).create_index(build_schema(), indexname=INDEX_NAME)
             count = _write_in_segments(new_index, documents, processes)
             written = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME).doc_count()
-            if (
-                written != count
-            ):  # Whoosh's multiprocessing writer leaves out the segment of a process that died
-                raise RuntimeError(
-                    f"the rebuild wrote {written} of {count} listings; the live index is unchanged"
-                )
+            if written != count:  # a process of Whoosh's multiprocessing writer died: its segment is missing
+                raise RuntimeError(f"rebuilt {written} of {count} listings: the live index is unchanged")
             (folder / "schema-version").write_text(SCHEMA_VERSION)
             if prepare is not None:
                 prepare(folder)
@@ -348,29 +264,34 @@ class SearchIndex:
         return removed if live is not None else None
 
 
+@contextmanager
+def _writing(writer) -> Iterator:
+    """``writer``, committed when the block ends without merging any segment (cancelled if it raises)."""
+    try:
+        yield writer
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(mergetype=NO_MERGE)
+
+
 def _write_in_segments(new_index, documents: Iterable[dict[str, Any]], processes: int) -> int:
     """Write ``documents`` into the empty ``new_index``, ``REBUILD_SEGMENT_LISTINGS`` a segment per writing
-    process, in commits that merge nothing; return how many."""
+    process and commit; return how many."""
     options: dict[str, Any] = {"limitmb": REBUILD_LIMIT_MB, "compound": False, "codec": codec()}
     if processes > 1:
         options |= {"procs": processes, "multisegment": True}
-    documents = iter(documents)
-    count = 0
+    documents, count = iter(documents), 0
     while chunk := list(islice(documents, REBUILD_SEGMENT_LISTINGS * processes)):
-        writer = new_index.writer(**options)
-        try:
+        with _writing(new_index.writer(**options)) as writer:
             for document in chunk:
                 writer.add_document(**document)
-        except BaseException:
-            writer.cancel()
-            raise
-        writer.commit(merge=False)
         count += len(chunk)
     return count
 
 
 def _new_searcher(index, folder: Path):
-    """A Whoosh searcher of ``index`` (in ``folder``) with room for the engine's caches (``searcher.wp_cache``)."""
+    """A Whoosh searcher of ``index`` (in ``folder``) with room for the engine's caches."""
     searcher = index.searcher()
     searcher.wp_cache = {}
     searcher.wp_path = str(folder)

@@ -13,15 +13,9 @@ from welfarepoint.search.analysis import english_analyzer, fold, italian_analyze
 
 #: Text fields searched, with the analyzer language of each ("it" or "en").
 TEXT_FIELDS = {
-    "title": "it",
-    "summary": "it",
-    "tags": "it",
-    "body": "it",
-    "title_en": "en",
-    "summary_en": "en",
-    "body_en": "en",
-    "places": "plain",
-}
+    "title": "it", "summary": "it", "tags": "it", "body": "it",
+    "title_en": "en", "summary_en": "en", "body_en": "en", "places": "plain",
+}  # fmt: skip
 #: Fields whose stored text is highlighted on result pages.
 HIGHLIGHT_FIELDS = ("title", "summary", "title_en", "summary_en")
 MAX_INDEXED_AGE = 100

@@ -1,11 +1,6 @@
-"""Reading a term's postings and a field's lengths straight from whoosh-reloaded 2.7.5's W3 files.
-
-The engine (:mod:`.engine`) reads through Whoosh's public reader API: a matcher walked one posting at a time,
-``doc_field_length`` one document at a time. This module does the same reads a block or a column at a time. It
-is used only when ``whoosh.versionstring()`` is exactly the version it was written for (``ENABLED``); the tests
-run the engine both ways and compare it with Whoosh's own searcher. It is the only module of the project that
-names a private attribute of Whoosh.
-"""
+"""Postings and field lengths read from whoosh-reloaded 2.7.5's W3 files a block or column at a time (the public
+API goes one posting or document at a time). Only on that version (``ENABLED``; tests run both ways); the only
+module that names a private attribute of Whoosh."""
 
 from __future__ import annotations
 
