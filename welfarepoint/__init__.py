@@ -135,6 +135,7 @@ def register_errorhandlers(app: Flask) -> None:
     from welfarepoint import errors
 
     errors.init_app(app)
+    errors.init_unavailable(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -31,6 +31,7 @@ from welfarepoint.catalog import events
 from welfarepoint.catalog.models import CatalogState, Service
 from welfarepoint.extensions import db
 from welfarepoint.search import engine as _engine
+from welfarepoint.search import healing
 from welfarepoint.search.index import SearchIndex, file_lock, get_index
 from welfarepoint.search.index import forget_all as _forget_indexes
 from welfarepoint.search.querying import run as run_query
@@ -85,8 +86,10 @@ PARALLEL_REBUILD_FROM = 2000
 REBUILD_PROCESSES = 2
 
 
-def rebuild() -> int:
+def rebuild(processes: int | None = None) -> int:
     """Rebuild the whole index from the published listings into a new folder, then swap it in; return how many.
+
+    ``processes``: how many processes analyse the listings (by default from the catalog's size).
 
     Every process keeps searching the old index meanwhile. The catalog's generation is read before the
     listings: a commit made during the rebuild leaves the new index behind that number, and the first search
@@ -98,7 +101,8 @@ def rebuild() -> int:
         count = session.execute(
             select(func.count()).select_from(Service).where(Service.status == "published")
         ).scalar_one()
-        processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
+        if processes is None:
+            processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
 
         def prepare(folder: Path) -> None:
             if generation is not None:
@@ -190,18 +194,26 @@ def index_services(service_ids: Iterable[int]) -> None:
 
 
 def listings_committed(service_ids: Iterable[int], generation: int | None = None) -> None:
-    """Write a commit's listings to the index (never raises: a failure marks the index for repair)."""
+    """Write a commit's listings to the index (never raises: a failure marks the index for repair).
+
+    After a failed write the index is left alone for a while (``healing.writes_paused``): the commit's generation
+    runs ahead of the index's marker, and a catch-up after the pause writes what differs.
+    """
+    search_index = _index()
     try:
-        search_index = _index()
+        if healing.writes_paused(search_index):
+            raise OSError("the search index is not written for a while after a failed write")
         with _exclusive(search_index):  # a reader waits, then finds the marker moved (see catch_up)
             index_services(service_ids)
             if generation is not None:
                 _advance_marker(search_index, generation)
     except Exception:
-        # The database change stands; the index is repaired from it at the next start or `flask search reindex`.
-        log.exception("could not update the search index for listings %s", sorted(service_ids))
+        # The database change stands; the next catch-up (any search, after the pause) writes it.
+        healing.write_failed(
+            search_index, "could not update the search index for listings %s", sorted(service_ids)
+        )
         with contextlib.suppress(OSError):
-            _index().path.joinpath("needs-sync").touch()
+            search_index.path.joinpath("needs-sync").touch()
 
 
 #: Results kept per process; results pages are kept besides, drawn (`public/views.py`).
@@ -209,6 +221,11 @@ RESULT_CACHE_SIZE = 512
 _results = Bounded(RESULT_CACHE_SIZE)
 
 
+def _rebuild_in_a_thread() -> int:
+    return rebuild(processes=1)  # no fork from a worker's thread
+
+
+@healing.heals(_rebuild_in_a_thread)
 def query(
     text: str = "",
     filters: Filters | None = None,
@@ -263,7 +280,7 @@ def catch_up() -> SearchIndex:
             wanted is not None and wanted != _read_marker(folder)
         )
 
-    if behind():
+    if behind() and not healing.writes_paused(search_index):
         try:
             # The process holding the lock may be writing that very commit (and moving the marker) or
             # repairing the index already: asked again while waiting, and with the lock held.
@@ -274,8 +291,9 @@ def catch_up() -> SearchIndex:
                     folder.joinpath("needs-sync").unlink(missing_ok=True)
                     if wanted is not None:
                         _write_marker(folder, wanted)
+                    healing.write_succeeded(search_index)
         except Exception:
-            log.exception("search index could not catch up with the database")
+            healing.write_failed(search_index, "search index could not catch up with the database")
     return search_index
 
 
@@ -313,8 +331,10 @@ def forget_all() -> None:
     _forget_indexes()
     _engine.forget_all()
     _results.clear()
+    healing.forget()
 
 
+@healing.heals(_rebuild_in_a_thread)
 def generation() -> tuple[str, int]:
     """The index's generation: it changes whenever a published listing changes, in any process or instance.
 

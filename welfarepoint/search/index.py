@@ -86,6 +86,24 @@ def file_lock(path: Path, settled: Callable[[], bool] | None = None) -> Iterator
 LOCK_POLL_SECONDS = 0.002
 
 
+@contextmanager
+def committed(writer) -> Iterator:
+    """Whoosh's ``with writer:`` (commit at the end, cancel on an error), except that a commit that fails (a full
+    disk) lets the index's lock go too: Whoosh releases it only at the end of a commit that succeeds, and every
+    later writer of this process would wait ``WRITE_TIMEOUT`` for it, then fail."""
+    try:
+        yield writer
+        writer.commit()
+    except BaseException:
+        if not writer.is_closed:
+            try:
+                writer.cancel()
+            except Exception:  # cancelling closes files, which can fail on a full disk too
+                if writer.writelock is not None and writer.writelock.fd is not None:
+                    writer.writelock.release()
+        raise
+
+
 class SearchIndex:
     """The index of one ``SEARCH_INDEX_DIR``, with a pool of searchers of its live folder."""
 
@@ -182,7 +200,7 @@ class SearchIndex:
 
     def write(self, documents: Iterable[dict[str, Any]] = (), delete_ids: Iterable[int] = ()) -> None:
         """Add or replace ``documents`` and delete ``delete_ids`` in the live folder, in one commit."""
-        with self.index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec()) as writer:
+        with committed(self.index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())) as writer:
             for service_id in delete_ids:
                 writer.delete_by_term("id", str(service_id))
             for document in documents:
@@ -245,7 +263,7 @@ class SearchIndex:
         went (None: nothing is live yet)."""
         live = self._linked(LIVE)
         keep = {folder.name for folder in (live, self._linked(PREVIOUS)) if folder is not None}
-        keep |= {LIVE, PREVIOUS, "rebuild.lock", "write.lock"}
+        keep |= {LIVE, PREVIOUS, "rebuild.lock", "write.lock", "heal.lock"}
         removed = []
         for entry in self.root.iterdir() if self.root.is_dir() else ():
             if entry.name in keep:
