@@ -127,6 +127,21 @@ def render_search_rebuilding(error: HTTPException):
     return render_unavailable("search", getattr(error, "retry_after", None) or RETRY_AFTER_SECONDS)
 
 
+def _report_unreachable(*args) -> None:
+    """Log that the database cannot be reached, at most once a minute per process."""
+    import logging
+
+    from welfarepoint.search.healing import OncePerMinute
+
+    global _unreachable_report
+    if _unreachable_report is None:
+        _unreachable_report = OncePerMinute(logging.getLogger(__name__))
+    _unreachable_report(*args)
+
+
+_unreachable_report = None
+
+
 def render_database_unreachable(error: Exception):
     """The database cannot be reached: a 503, logged once a minute; the pool checks connections before use
     (``pool_pre_ping``), so the site answers again as soon as the database does."""
@@ -136,9 +151,8 @@ def render_database_unreachable(error: Exception):
     from flask_login import AnonymousUserMixin
 
     from welfarepoint.extensions import db
-    from welfarepoint.search.healing import report
 
-    report("database", "the database cannot be reached: %s", error.__class__.__name__)
+    _report_unreachable("database", "the database cannot be reached: %s", error.__class__.__name__)
     with contextlib.suppress(Exception):
         db.session.rollback()
     # Nothing on the page may ask the database again (a signed-in manager would be loaded from it).
