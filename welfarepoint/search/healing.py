@@ -222,3 +222,23 @@ def forget() -> None:
         _write_failed_at.clear()
         _rebuild_started_at.clear()
         _verified.clear()
+
+
+def state(root: str, generation: int | None) -> dict:
+    """The index of ``root`` as ``/readyz`` reports it: ``status`` ("ok", or "missing" while it is rebuilt:
+    a rebuild aside is started when ``generation``, the database's, is known) and ``lag`` (catalog changes not
+    yet in the index, None when unknown)."""
+    from welfarepoint import search
+
+    search_index = get_index(root)
+    if not search_index.exists():
+        if generation is not None:
+            rebuild_aside(search_index, search._rebuild_in_a_thread)
+        return {"status": "missing", "lag": None}
+    try:
+        folder = search_index.path
+        marker = search._read_marker(folder)
+    except OSError:
+        return {"status": "missing", "lag": None}
+    lag = generation - marker if generation is not None and marker is not None else None
+    return {"status": "ok", "lag": lag, "repair_pending": folder.joinpath("needs-sync").exists()}
