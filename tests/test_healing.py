@@ -14,6 +14,9 @@ import logging
 import shutil
 import threading
 import time
+import urllib.error
+import urllib.request
+from collections import Counter
 from datetime import date
 from pathlib import Path
 
@@ -21,8 +24,10 @@ import pytest
 
 from tests.support.apps import build_app, make_config
 from tests.support.catalog import create_listing, row
-from tests.support.databases import copy_instance
+from tests.support.databases import copy_instance, database_uri
 from tests.support.disks import IndexDisk
+from tests.support.manage import account
+from tests.support.servers import Browser, publish_through_form, start, stop
 from welfarepoint import search
 from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db
@@ -240,3 +245,105 @@ def test_a_full_index_disk_never_fails_a_change_and_the_index_catches_up(full_di
     caplog.clear()  # the failures' tracebacks hold Whoosh's files of the failed writes (see pytestmark)
     search.forget_all()
     gc.collect()
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as answer:
+            answer.read()
+            return answer.status
+    except urllib.error.HTTPError as error:
+        error.close()
+        return error.code
+
+
+def _hammer(base: str, path: str, until: float, threads: int = 4) -> Counter:
+    """Ask ``path`` from several threads until ``until`` (monotonic) or until every thread got 10 answers of
+    200 in a row; return the statuses."""
+    statuses: Counter = Counter()
+    lock = threading.Lock()
+
+    def visitor():
+        in_a_row = 0
+        while in_a_row < 10 and time.monotonic() < until:
+            status = _status(base + path)
+            with lock:
+                statuses[status] += 1
+            in_a_row = in_a_row + 1 if status == 200 else 0
+            if status != 200:
+                time.sleep(0.1)
+
+    workers = [threading.Thread(target=visitor) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return statuses
+
+
+@pytest.mark.multiprocess
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["deleted", "corrupted"])
+def test_under_gunicorn_a_broken_index_is_rebuilt_by_one_process_and_no_answer_is_a_500(
+    tmp_path, demo_instance, fault
+):
+    folder = tmp_path / "instance"
+    copy_instance(demo_instance, folder)
+    log = tmp_path / "gunicorn.log"
+    server, port = start(folder, database_uri(folder), log)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert _hammer(base, QUERY, time.monotonic() + 30) == Counter({200: 40})  # both workers searched
+        break_index(folder / "search-index", fault)
+        statuses = _hammer(base, "/search?q=ludoteca", time.monotonic() + REBUILD_DEADLINE)
+        text = log.read_text(errors="replace")
+        assert set(statuses) <= {200, 503}, statuses
+        assert statuses[503] > 0  # the fault was seen, and answered with the "being rebuilt" page
+        assert text.count("rebuilding it aside") == 1, text[-5000:]  # one process rebuilt, once
+        assert _status(base + QUERY) == 200
+    finally:
+        stop(server)
+
+
+@pytest.mark.multiprocess
+@pytest.mark.slow
+def test_under_gunicorn_a_full_index_disk_keeps_publishing_and_searching_and_catches_up(
+    tmp_path, demo_instance
+):
+    folder = tmp_path / "instance"
+    copy_instance(demo_instance, folder)
+    disk = IndexDisk(tmp_path / "index-disk")
+    log = tmp_path / "gunicorn.log"
+    setup = build_app(make_config(folder, SEARCH_INDEX_DIR=str(disk.folder)))
+    with setup.app_context():
+        search.rebuild()
+        db.session.remove()
+        db.engine.dispose()
+    search.forget_all()
+    account(setup, "anna@ats-montagna.example.org", "ats_manager", ats="Montagna")
+    server, port = start(folder, database_uri(folder), log, WELFAREPOINT_SEARCH_INDEX_DIR=str(disk.folder))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        manager = Browser(base)
+        manager.sign_in("anna@ats-montagna.example.org")
+        disk.fill()
+        status, page = publish_through_form(manager, "Ludoteca delle marmotte curiose")
+        assert status == 200 and "the public can find it now" in page  # the database change stands
+        status, page = publish_through_form(manager, "Ludoteca dei castori curiosi")
+        assert status == 200
+        statuses = _hammer(base, QUERY, time.monotonic() + 20)
+        assert statuses == Counter({200: 40})  # searches answered from the index as it is
+        failures = log.read_text(errors="replace").count("could not update the search index")
+        assert 1 <= failures <= 2  # once per worker that wrote, not once per change or request
+
+        disk.free()  # the next search after the pause writes both publications
+        deadline = time.monotonic() + healing.WRITE_RETRY_SECONDS + REBUILD_DEADLINE
+        while not all(
+            f'href="/services/{slug}"' in manager.get("/search?q=ludoteca+curios")
+            for slug in ("ludoteca-delle-marmotte-curiose", "ludoteca-dei-castori-curiosi")
+        ):
+            assert time.monotonic() < deadline, "the index did not catch up once the disk had room"
+            time.sleep(0.5)
+    finally:
+        stop(server)
+        disk.close()
