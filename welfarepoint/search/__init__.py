@@ -200,9 +200,12 @@ def listings_committed(service_ids: Iterable[int], generation: int | None = None
     runs ahead of the index's marker, and a catch-up after the pause writes what differs.
     """
     search_index = _index()
+    if healing.writes_paused(search_index):
+        # A write failed a moment ago: not tried again for every commit (nor the pause prolonged).
+        with contextlib.suppress(OSError):
+            search_index.path.joinpath("needs-sync").touch()
+        return
     try:
-        if healing.writes_paused(search_index):
-            raise OSError("the search index is not written for a while after a failed write")
         with _exclusive(search_index):  # a reader waits, then finds the marker moved (see catch_up)
             index_services(service_ids)
             if generation is not None:

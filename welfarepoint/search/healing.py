@@ -22,7 +22,7 @@ from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
-from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from welfarepoint.search.index import SearchIndex, file_lock, get_index
 
@@ -200,8 +200,8 @@ def heals(rebuild: Callable[[], int]) -> Callable[[Callable[..., T]], Callable[.
         def healing(*args, **kwargs) -> T:
             try:
                 return function(*args, **kwargs)
-            except (SearchRebuilding, SQLAlchemyError):
-                raise  # a database outage is answered by errors.py
+            except (HTTPException, SQLAlchemyError):
+                raise  # an answer already (a 503, a 400), or a database outage, answered by errors.py
             except Exception as error:
                 search_index = get_index(current_app.config["SEARCH_INDEX_DIR"])
                 if not readable(search_index):
