@@ -233,3 +233,52 @@ def test_restore_refuses_a_file_that_is_not_a_welfare_point_database(app, runner
     assert refused.exit_code != 0 and "not a Welfare Point database" in refused.output
     with app.app_context():
         assert db.session.execute(db.select(db.func.count()).select_from(Service)).scalar() >= 0
+
+
+@pytest.mark.multiprocess
+@pytest.mark.slow
+def test_postgresql_restore_drill_with_the_documented_pg_dump_and_pg_restore(tmp_path):
+    """docs/operations.md's PostgreSQL routine, as written: pg_dump --format=custom, pg_restore --clean, flask setup."""
+    import subprocess
+
+    from tests.support.postgres import PostgresServer
+    from welfarepoint import create_app
+    from welfarepoint.cli import setup_database
+
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.skip("pg_dump and pg_restore are not installed")
+    server = PostgresServer()
+    try:
+        app = create_app(make_config(tmp_path / "instance", SQLALCHEMY_DATABASE_URI=server.url))
+        with app.app_context():
+            setup_database()
+        kept = _publish(app, "Ludoteca del sabato girandola3")
+        address = server.url.replace("+psycopg", "")
+        dump = tmp_path / "welfarepoint.dump"
+        subprocess.run(["pg_dump", "--format=custom", f"--file={dump}", address], check=True)
+
+        with app.app_context():
+            operations.change_status(db.session.get(Service, kept), "archived", author="test@example.org")
+            db.session.commit()
+        added = _publish(app, "Corso di nuoto delfino9")
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()  # the routine: workers stopped while pg_restore runs
+
+        subprocess.run(
+            ["pg_restore", "--clean", "--if-exists", "--no-owner", f"--dbname={address}", str(dump)],
+            check=True,
+        )
+        with app.app_context():
+            setup_database()  # `flask setup` on each instance
+            assert db.session.get(Service, kept).status == "published"
+            assert db.session.get(Service, added) is None
+            db.session.remove()
+        search.forget_all()
+        assert _found(app, "girandola3") == 1 and _found(app, "delfino9") == 0
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        search.forget_all()
+        server.remove()

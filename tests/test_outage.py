@@ -94,6 +94,9 @@ def test_postgresql_stopped_is_a_503_and_the_site_recovers_when_it_starts_again(
         assert get("/search?q=doposcuola")[0] == 200  # every worker's pool holds connections now
         server.stop()
         _assert_unavailable(get, slug)
+        assert get("/healthz")[0] == 200  # alive: the load balancer keeps the process
+        status, _, body = get("/readyz")
+        assert status == 503 and '"unreachable"' in body  # but sends nobody to it
         server.start()
         deadline = time.monotonic() + RECOVERY_DEADLINE
         while get(f"/services/{slug}")[0] != 200:
@@ -102,6 +105,7 @@ def test_postgresql_stopped_is_a_503_and_the_site_recovers_when_it_starts_again(
         for _ in range(10):  # every worker's pooled connections were cut: each is replaced before use
             assert get(f"/services/{slug}")[0] == 200
             assert get("/search?q=doposcuola")[0] == 200
+            assert get("/readyz")[0] == 200
         text = log.read_text(errors="replace")
         assert '" 500 ' not in text and "Internal Server Error" not in text
     finally:
