@@ -161,6 +161,27 @@ def test_an_error_the_index_does_not_explain_is_not_a_rebuild(demo_app, monkeypa
     assert live_folder(index_root) == folder_before
 
 
+def test_an_index_too_large_to_check_in_a_request_is_checked_aside_and_a_sound_one_is_kept(
+    demo_app, monkeypatch
+):
+    """A request that fails does not wait to read a large index whole: the thread reads it, and rebuilds nothing
+    when it is sound; the error then shows as what it is."""
+    client = demo_app.test_client()
+    index_root = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    folder_before = live_folder(index_root)
+
+    def broken(*args, **kwargs):
+        raise ValueError("a bug in the query code")
+
+    monkeypatch.setattr(search, "run_query", broken)
+    monkeypatch.setattr(healing, "VERIFY_BUDGET_SECONDS", 0)  # as if the index were too large to read in time
+    demo_app.testing = False
+    assert client.get("/search?q=scuola+estate").status_code == 503  # being checked
+    wait_for_rebuild()
+    assert client.get("/search?q=scuola+estate").status_code == 500  # sound: the bug is a bug
+    assert live_folder(index_root) == folder_before  # and nothing was rebuilt
+
+
 def test_only_one_rebuild_runs_however_many_searches_ask(demo_app, caplog):
     index_root = Path(demo_app.config["SEARCH_INDEX_DIR"])
     break_index(index_root, "deleted")

@@ -37,6 +37,9 @@ WRITE_RETRY_SECONDS = 30
 REBUILD_RETRY_SECONDS = 60
 #: A failure of the same kind is logged at most once in this many seconds per process.
 LOG_EVERY_SECONDS = 60
+#: How long a request that failed may spend reading the index whole to tell whether it is damaged; a larger
+#: index is read to the end by the thread that would rebuild it.
+VERIFY_BUDGET_SECONDS = 1.0
 #: The lock file, in ``SEARCH_INDEX_DIR``, held by the one process that heals the instance's index.
 HEAL_LOCK = "heal.lock"
 
@@ -105,15 +108,17 @@ def writes_paused(search_index: SearchIndex) -> bool:
     return failed_at is not None and time.monotonic() - failed_at < WRITE_RETRY_SECONDS
 
 
-def readable(search_index: SearchIndex) -> bool:
+def readable(search_index: SearchIndex, budget: float | None = None) -> bool | None:
     """Whether the live index opens and every one of its files reads whole (a fresh look: searchers are dropped).
 
     Reads every stored document and every term's postings once; an index that passed is not read again until it
-    changes, so an error the index does not explain costs this once per index generation.
+    changes. With ``budget`` (seconds), gives up when it runs out and returns None (not known yet): a request
+    never waits long for this.
     """
     search_index.close()  # pooled searchers may hold a folder or files that are gone
     if not search_index.exists():
         return False
+    deadline = None if budget is None else time.monotonic() + budget
     try:
         key = (str(search_index.path), search_index.index().latest_generation())
         if key in _verified:
@@ -122,8 +127,10 @@ def readable(search_index: SearchIndex) -> bool:
             for reader, _ in searcher.reader().leaf_readers():
                 for _ in reader.all_stored_fields():
                     pass
-                for fieldname, text in reader.all_terms():
+                for count, (fieldname, text) in enumerate(reader.all_terms()):
                     reader.postings(fieldname, text).all_ids()
+                    if deadline is not None and count % 256 == 0 and time.monotonic() > deadline:
+                        return None
         search_index.indexed_versions()
     except Exception:
         report(
@@ -204,12 +211,23 @@ def heals(rebuild: Callable[[], int]) -> Callable[[Callable[..., T]], Callable[.
                 raise  # an answer already (a 503, a 400), or a database outage, answered by errors.py
             except Exception as error:
                 search_index = get_index(current_app.config["SEARCH_INDEX_DIR"])
-                if not readable(search_index):
+                verdict = readable(search_index, budget=VERIFY_BUDGET_SECONDS)
+                if verdict is False:
                     rebuild_aside(search_index, rebuild)
                     raise SearchRebuilding() from error
-            # The index reads whole: it was replaced meanwhile (a rebuild swapped in), or the error is not the
-            # index's doing. Asked once more with fresh searchers, the second error is raised as it is.
-            return function(*args, **kwargs)
+            try:
+                # The index reads whole (or so far): it was replaced meanwhile (a rebuild swapped in), or the
+                # error is not the index's doing. Asked once more with fresh searchers.
+                return function(*args, **kwargs)
+            except (HTTPException, SQLAlchemyError):
+                raise
+            except Exception as error:
+                if verdict is True:
+                    raise  # not the index's doing
+                # A large index not read whole yet: the rebuild thread reads it all first, and rebuilds it
+                # only if it is damaged.
+                rebuild_aside(search_index, rebuild)
+                raise SearchRebuilding() from error
 
         return healing
 
