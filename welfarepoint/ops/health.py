@@ -38,10 +38,10 @@ def database_generation() -> tuple[bool, int | None]:
 def readyz():
     """Ready when the database answers and the search index is present; says the index's lag (catalog changes
     not yet in this instance's index) and that there is no job runner yet. A missing index is rebuilt aside."""
-    from welfarepoint.search import healing
+    from welfarepoint import search
 
     database_up, generation = database_generation()
-    index = healing.state(current_app.config["SEARCH_INDEX_DIR"], generation)
+    index = search.index_state(generation)
     ready = database_up and index["status"] == "ok"
     checks = {
         "database": {"status": "ok" if database_up else "unreachable"},

@@ -329,6 +329,12 @@ def _advance_marker(search_index: SearchIndex, generation: int) -> None:
         _write_marker(folder, generation)
 
 
+def index_state(generation: int | None) -> dict:
+    """This instance's index for ``/readyz``: present or not (a missing one is rebuilt aside), and how many of the
+    database's catalog changes (``generation``) it has not written yet."""
+    return healing.state(_index(), generation, _read_marker, _rebuild_in_a_thread)
+
+
 def forget_all() -> None:
     """Close this process's indexes and drop its cached results (before a fork; in tests and benchmarks)."""
     _forget_indexes()

@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 from flask import current_app
@@ -242,20 +243,22 @@ def forget() -> None:
         _verified.clear()
 
 
-def state(root: str, generation: int | None) -> dict:
-    """The index of ``root`` as ``/readyz`` reports it: ``status`` ("ok", or "missing" while it is rebuilt:
-    a rebuild aside is started when ``generation``, the database's, is known) and ``lag`` (catalog changes not
-    yet in the index, None when unknown)."""
-    from welfarepoint import search
-
-    search_index = get_index(root)
+def state(
+    search_index: SearchIndex,
+    generation: int | None,
+    read_marker: Callable[[Path], int | None],
+    rebuild: Callable[[], int],
+) -> dict:
+    """The index as ``/readyz`` reports it: ``status`` ("ok", or "missing" while it is rebuilt: a rebuild aside is
+    started when ``generation``, the database's, is known) and ``lag`` (catalog changes not yet in the index, None
+    when unknown); ``read_marker(folder)`` is the generation the index reflects."""
     if not search_index.exists():
         if generation is not None:
-            rebuild_aside(search_index, search._rebuild_in_a_thread)
+            rebuild_aside(search_index, rebuild)
         return {"status": "missing", "lag": None}
     try:
         folder = search_index.path
-        marker = search._read_marker(folder)
+        marker = read_marker(folder)
     except OSError:
         return {"status": "missing", "lag": None}
     lag = generation - marker if generation is not None and marker is not None else None
