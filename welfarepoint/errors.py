@@ -82,3 +82,91 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(RateLimitExceeded, render_rate_limited)
     app.register_error_handler(HTTPException, render_error)
+
+
+# --- 503: search being rebuilt, database unreachable (issue 26, points 1 and 3) ---
+
+#: Title and explanation of each 503 page, by what is unavailable.
+UNAVAILABLE_TEXTS = {
+    "search": (
+        _l("Search is being rebuilt"),
+        _l(
+            "The list of services is being rebuilt and search is paused for a moment. Try again in a minute: "
+            "nothing has been lost."
+        ),
+    ),
+    "database": (
+        _l("The service is briefly unavailable"),
+        _l(
+            "We cannot reach the archive of services right now. Try again in a minute: what was saved before "
+            "is not lost."
+        ),
+    ),
+}
+#: Seconds a client is told to wait when the database cannot be reached.
+DATABASE_RETRY_AFTER_SECONDS = 30
+
+
+def render_unavailable(kind: str, retry_after: int):
+    """The 503 page about ``kind`` (JSON under ``/api/``), in the visitor's language, with ``Retry-After``."""
+    title, text = UNAVAILABLE_TEXTS[kind]
+    if _wants_json():
+        response = jsonify({"error": {"status": 503, "title": str(title), "detail": str(text)}})
+    else:
+        response = make_response(render_template("errors/error.html", code=503, title=title, text=text))
+    response.status_code = 503
+    response.headers["Retry-After"] = str(retry_after)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def render_search_rebuilding(error: HTTPException):
+    """The index is being rebuilt (``welfarepoint.search.healing``): try again in a minute."""
+    from welfarepoint.search.healing import RETRY_AFTER_SECONDS
+
+    return render_unavailable("search", getattr(error, "retry_after", None) or RETRY_AFTER_SECONDS)
+
+
+def _report_unreachable(*args) -> None:
+    """Log that the database cannot be reached, at most once a minute per process."""
+    import logging
+
+    from welfarepoint.search.healing import OncePerMinute
+
+    global _unreachable_report
+    if _unreachable_report is None:
+        _unreachable_report = OncePerMinute(logging.getLogger(__name__))
+    _unreachable_report(*args)
+
+
+_unreachable_report = None
+
+
+def render_database_unreachable(error: Exception):
+    """The database cannot be reached: a 503, logged once a minute; the pool checks connections before use
+    (``pool_pre_ping``), so the site answers again as soon as the database does."""
+    import contextlib
+
+    from flask import g
+    from flask_login import AnonymousUserMixin
+
+    from welfarepoint.extensions import db
+
+    _report_unreachable("database", "the database cannot be reached: %s", error.__class__.__name__)
+    with contextlib.suppress(Exception):
+        db.session.rollback()
+    # Nothing on the page may ask the database again (a signed-in manager would be loaded from it).
+    g.setdefault("_login_user", AnonymousUserMixin())
+    return render_unavailable("database", DATABASE_RETRY_AFTER_SECONDS)
+
+
+def init_unavailable(app: Flask) -> None:
+    """Register the 503 handlers: the index being rebuilt; the database unreachable (a connection refused or
+    lost, a pool with no connection left, a SQLite file locked or that cannot be opened)."""
+    from sqlalchemy.exc import InterfaceError, OperationalError, TimeoutError
+
+    from welfarepoint.search.healing import SearchRebuilding
+
+    app.register_error_handler(SearchRebuilding, render_search_rebuilding)
+    for error_class in (OperationalError, InterfaceError, TimeoutError):
+        app.register_error_handler(error_class, render_database_unreachable)

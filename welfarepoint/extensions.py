@@ -63,7 +63,9 @@ def limit_sqlite_cache(app) -> None:
         event.listen(engine, "connect", set_cache)
 
 
-db = SQLAlchemy(model_class=Base)
+# Connections are checked before use: after a database restart the pool replaces the dead ones by itself
+# (``SQLALCHEMY_ENGINE_OPTIONS`` adds to these).
+db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
 event.listen(Mapper, "init", _materialize_state_dict)
 event.listen(Mapper, "load", _materialize_state_dict)
 babel = Babel()

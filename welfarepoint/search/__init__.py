@@ -34,6 +34,7 @@ from welfarepoint.catalog.models import CatalogState, Service
 from welfarepoint.extensions import db
 from welfarepoint.locks import file_lock
 from welfarepoint.search import engine as _engine
+from welfarepoint.search import healing
 from welfarepoint.search.index import SearchIndex, get_index
 from welfarepoint.search.index import forget_all as _forget_indexes
 from welfarepoint.search.querying import run as run_query
@@ -87,11 +88,14 @@ def _published(session: Session, ids: Iterable[int] | None = None):
 PARALLEL_REBUILD_FROM, REBUILD_PROCESSES = 2000, 2
 
 
-def rebuild() -> int:
+def rebuild(processes: int | None = None) -> int:
     """Rebuild the whole index from the published listings into a new folder, then swap it in; return how many.
 
-    The catalog's generation is read first: a commit made meanwhile leaves the new index behind it, and the
-    first search after the swap writes it (:func:`catch_up`).
+    ``processes``: how many processes analyse the listings (by default from the catalog's size).
+
+    Every process keeps searching the old index meanwhile. The catalog's generation is read before the
+    listings: a commit made during the rebuild leaves the new index behind that number, and the first search
+    after the swap writes it (see :func:`catch_up`).
     """
     search_index = _index()
     generation = _catalog_generation()
@@ -99,7 +103,8 @@ def rebuild() -> int:
         count = session.execute(
             select(func.count()).select_from(Service).where(Service.status == "published")
         ).scalar_one()
-        processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
+        if processes is None:
+            processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
 
         def prepare(folder: Path) -> None:
             if generation is not None:
@@ -191,19 +196,30 @@ def index_services(service_ids: Iterable[int]) -> None:
 
 
 def listings_committed(service_ids: Iterable[int], generation: int | None = None) -> None:
-    """Write a commit's listings to the index (never raises: a failure marks the index for repair)."""
+    """Write a commit's listings to the index (never raises: a failure marks the index for repair).
+
+    After a failed write the index is left alone for a while (``healing.writes_paused``): the commit's generation
+    runs ahead of the index's marker, and a catch-up after the pause writes what differs.
+    """
+    search_index = _index()
+    if healing.writes_paused(search_index):
+        # A write failed a moment ago: not tried again for every commit (nor the pause prolonged).
+        with contextlib.suppress(OSError):
+            search_index.path.joinpath("needs-sync").touch()
+        return
     try:
-        search_index = _index()
         with _exclusive(search_index):  # a reader waits, then finds the marker moved (see catch_up)
             index_services(service_ids)
             if generation is not None:
                 _advance_marker(search_index, generation)
     except Exception:
-        # The database change stands; the index is repaired from it at the next start or `flask search reindex`.
-        log.exception("could not update the search index for listings %s", sorted(service_ids))
+        # The database change stands; the next catch-up (any search, after the pause) writes it.
+        healing.write_failed(
+            search_index, "could not update the search index for listings %s", sorted(service_ids)
+        )
         with contextlib.suppress(OSError):
-            _index().path.joinpath("needs-sync").touch()
-        _index().checked_at = None  # the next search asks the database, and repairs
+            search_index.path.joinpath("needs-sync").touch()
+        search_index.checked_at = None  # the next search asks the database, and repairs
         return
     try:  # small segments merged once the lock is released (not while another process writes)
         with _exclusive(search_index, settled=lambda: True) as held:
@@ -218,6 +234,11 @@ RESULT_CACHE_SIZE = 512
 _results = Bounded(RESULT_CACHE_SIZE)
 
 
+def _rebuild_in_a_thread() -> int:
+    return rebuild(processes=1)  # no fork from a worker's thread
+
+
+@healing.heals(_rebuild_in_a_thread)
 def query(
     text: str = "",
     filters: Filters | None = None,
@@ -286,7 +307,7 @@ def catch_up() -> SearchIndex:
             wanted is not None and wanted != _read_marker(folder)
         )
 
-    if behind():
+    if behind() and not healing.writes_paused(search_index):
         try:
             # The process holding the lock may be writing that very commit (and moving the marker) or
             # repairing the index already: asked again while waiting, and with the lock held.
@@ -297,8 +318,9 @@ def catch_up() -> SearchIndex:
                     folder.joinpath("needs-sync").unlink(missing_ok=True)
                     if wanted is not None:
                         _write_marker(folder, wanted)
+                    healing.write_succeeded(search_index)
         except Exception:
-            log.exception("search index could not catch up with the database")
+            healing.write_failed(search_index, "search index could not catch up with the database")
     return search_index
 
 
@@ -325,13 +347,21 @@ def _advance_marker(search_index: SearchIndex, generation: int) -> None:
         _write_marker(folder, generation)
 
 
+def index_state(generation: int | None) -> dict:
+    """This instance's index for ``/readyz``: present or not (a missing one is rebuilt aside), and how many of the
+    database's catalog changes (``generation``) it has not written yet."""
+    return healing.state(_index(), generation, _read_marker, _rebuild_in_a_thread)
+
+
 def forget_all() -> None:
     """Close this process's indexes and drop its cached results (before a fork; in tests and benchmarks)."""
     _forget_indexes()
     _engine.forget_all()
     _results.clear()
+    healing.forget()
 
 
+@healing.heals(_rebuild_in_a_thread)
 def generation() -> tuple[str, int]:
     """The index's generation, which caches of published listings key on: it changes whenever one changes."""
     return catch_up().generation()

@@ -249,7 +249,7 @@ class SearchIndex:
         went (None: nothing is live yet)."""
         live = self._linked(LIVE)
         keep = {folder.name for folder in (live, self._linked(PREVIOUS)) if folder is not None}
-        keep |= {LIVE, PREVIOUS, "rebuild.lock", "write.lock"}
+        keep |= {LIVE, PREVIOUS, "rebuild.lock", "write.lock", "heal.lock"}
         removed = []
         for entry in self.root.iterdir() if self.root.is_dir() else ():
             if entry.name in keep:
@@ -266,13 +266,22 @@ class SearchIndex:
 
 @contextmanager
 def _writing(writer) -> Iterator:
-    """``writer``, committed when the block ends without merging any segment (cancelled if it raises)."""
+    """``writer``, committed when the block ends without merging any segment (cancelled if it raises).
+
+    A commit that fails (a full disk) lets the index's lock go too: Whoosh releases it only at the end of a commit
+    that succeeds, and every later writer of this process would wait ``WRITE_TIMEOUT`` for it, then fail.
+    """
     try:
         yield writer
+        writer.commit(mergetype=NO_MERGE)
     except BaseException:
-        writer.cancel()
+        if not writer.is_closed:
+            try:
+                writer.cancel()
+            except Exception:  # cancelling closes files, which can fail on a full disk too
+                if writer.writelock is not None and writer.writelock.fd is not None:
+                    writer.writelock.release()
         raise
-    writer.commit(mergetype=NO_MERGE)
 
 
 def _write_in_segments(new_index, documents: Iterable[dict[str, Any]], processes: int) -> int:

@@ -1,0 +1,92 @@
+"""Prometheus metrics with the official client (``prometheus-client``): requests by route, method and status,
+their latencies, the database's and the search index's state at the last ``/readyz``.
+
+Under gunicorn, each worker writes its metrics into ``PROMETHEUS_MULTIPROC_DIR`` and the master serves them all
+on ``METRICS_ADDRESS`` (the client's documented multiprocess mode: :mod:`welfarepoint.ops.gunicorn`). The address
+must not be public: by default it is off; bind it to 127.0.0.1 or a private network (``docs/operations.md``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, g, request
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server
+
+#: The metrics of this process (in multiprocess mode, every worker's are read from their files instead).
+REGISTRY = CollectorRegistry(auto_describe=True)
+REQUESTS = Counter(
+    "welfarepoint_http_requests",
+    "Requests answered, by route, method and status.",
+    ["route", "method", "status"],
+    registry=REGISTRY,
+)
+LATENCY = Histogram(
+    "welfarepoint_http_request_duration_seconds",
+    "Time from a request's arrival in the app to its answer, by route.",
+    ["route"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
+DATABASE_UP = Gauge(
+    "welfarepoint_database_up",
+    "1 when the database answered the last /readyz, else 0.",
+    multiprocess_mode="mostrecent",
+    registry=REGISTRY,
+)
+INDEX_READY = Gauge(
+    "welfarepoint_search_index_ready",
+    "1 when the search index was present at the last /readyz, else 0.",
+    multiprocess_mode="mostrecent",
+    registry=REGISTRY,
+)
+INDEX_LAG = Gauge(
+    "welfarepoint_search_index_lag",
+    "Catalog changes not yet in this instance's search index at the last /readyz (caught up at the next search).",
+    multiprocess_mode="mostrecent",
+    registry=REGISTRY,
+)
+
+
+def _started() -> None:
+    g.metrics_started = time.perf_counter()
+
+
+def _answered(response):
+    route = request.url_rule.rule if request.url_rule is not None else "(no route)"
+    REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+    started = g.get("metrics_started")
+    if started is not None:
+        LATENCY.labels(route).observe(time.perf_counter() - started)
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Count every request of ``app`` (its 500s and 503s too: Flask runs these hooks for error pages)."""
+    app.before_request(_started)
+    app.after_request(_answered)
+
+
+def observe_readiness(database_up: bool, index: dict) -> None:
+    """Keep what ``/readyz`` found for the next scrape."""
+    DATABASE_UP.set(1 if database_up else 0)
+    INDEX_READY.set(1 if index["status"] == "ok" else 0)
+    if index.get("lag") is not None:
+        INDEX_LAG.set(index["lag"])
+
+
+def registry() -> CollectorRegistry:
+    """What to expose: every worker's metrics in multiprocess mode, else this process's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        collected = CollectorRegistry()
+        multiprocess.MultiProcessCollector(collected)
+        return collected
+    return REGISTRY
+
+
+def serve(address: str):
+    """Serve the metrics on ``address`` (``host:port``; port 0: any free port) in a thread; return the server."""
+    host, _, port = address.rpartition(":")
+    server, _thread = start_http_server(int(port), addr=host or "127.0.0.1", registry=registry())
+    return server
