@@ -115,7 +115,13 @@ DESKS_ON_EMPTY_SEARCH = 4
 def search_page():
     """Search the published listings (a GET form: every search has a shareable address)."""
     parsed = parse_search_args(request.args)
-    result = search.query(parsed.text, parsed.filters, page=parsed.page, per_page=RESULTS_PER_PAGE)
+    result = search.query(
+        parsed.text,
+        parsed.filters,
+        page=parsed.page,
+        per_page=RESULTS_PER_PAGE,
+        language=current_language(),
+    )
     if parsed.text and parsed.page == 1:
         count_search(search.normalise_for_statistics(parsed.text), result.total > 0)
     place = territory.by_istat(

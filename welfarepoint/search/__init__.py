@@ -216,8 +216,12 @@ def query(
     page: int = 1,
     per_page: int = 10,
     today: date | None = None,
+    language: str | None = None,
 ) -> SearchResult:
     """Search the published listings: relevance first, a day-seeded tie-break, facets, spelling help.
+
+    ``language`` is the page's ("it" or "en"): spelling help offers only words of the catalog in that language
+    (and of the synonyms); None offers both.
 
     Results are kept in a per-process cache keyed by the index generation, so a repeated search costs a
     dictionary look-up and any change to the index, by any process, makes every cached result stale at once.
@@ -226,12 +230,14 @@ def query(
     text = normalise_query(text)
     filters = filters or Filters()
     today = today or date.today()
-    key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today)
+    key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today, language)
     cached = _results.get(key)
     if cached is not None:
         return cached
     with search_index.searcher() as searcher:
-        result = run_query(searcher, text, filters, page=page, per_page=per_page, today=today)
+        result = run_query(
+            searcher, text, filters, page=page, per_page=per_page, today=today, language=language
+        )
     result.generation = key[1]
     return _results.put(key, result)
 

@@ -20,7 +20,7 @@ from whoosh.spelling import ListCorrector
 from welfarepoint import territory
 from welfarepoint.bounded import Bounded
 from welfarepoint.paging import page_within
-from welfarepoint.search import engine, synonyms
+from welfarepoint.search import engine, spelling, synonyms
 from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
 from welfarepoint.search.engine import Alternative, NearWords
 from welfarepoint.search.results import Filters, Hit, SearchResult
@@ -225,23 +225,46 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _closest(searcher, word: str) -> str | None:
+@cache
+def _place_words() -> frozenset[str]:
+    """Every word of the names of Italy's comuni and of the areas people name ("ome", "valtellina")."""
+    names = [m.name for m in territory.italian_municipalities()]
+    names += [m.other_name for m in territory.italian_municipalities() if m.other_name]
+    for area in territory.all_areas():
+        names += [area.name, *area.aliases]
+    return frozenset(word for name in names for word in words(name))
+
+
+def _fits_language(word: str, language: str | None) -> bool:
+    """Whether a word of the catalog may be offered on a page in ``language``: not a word of the other language
+    only ("then" is never offered to an Italian page, "parte" never to an English one). Names and words of no
+    dictionary ("grest") fit both."""
+    if language not in spelling.LANGUAGES:
+        return True
+    other = "en" if language == "it" else "it"
+    return spelling.known(word, language) or not spelling.known(word, other)
+
+
+def _closest(searcher, word: str, language: str | None = None) -> str | None:
     """The known word nearest to ``word`` (fewest edits, then most used), sharing its first letter.
 
-    Candidates come from the vocabularies' one-letter-less forms (fast, see :class:`NearWords`); only when they
-    give nothing does Whoosh walk its word graph for words two edits away.
+    Candidates are the catalog's words that fit the page's language and the synonyms' words. They come from
+    the vocabularies' one-letter-less forms (fast, see :class:`NearWords`); only when they give nothing does
+    Whoosh walk its word graph for words two edits away.
     """
     maxdist = 1 if len(word) <= 4 else 2
-    candidates = engine.view(searcher).near("spell", word) | _synonym_words().near(word)
+    catalog = {w for w in engine.view(searcher).near("spell", word) if _fits_language(w, language)}
+    candidates = catalog | _synonym_words().near(word)
     candidates = {
         candidate
         for candidate in candidates
         if candidate != word and candidate[:1] == word[:1] and edit_distance(word, candidate) <= maxdist
     }
     if not candidates:
-        for corrector in (searcher.corrector("spell"), _synonym_corrector()):
-            # Whoosh's MultiCorrector mixes up (score, word) pairs: ask each corrector on its own.
-            candidates.update(corrector.suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
+        suggested = searcher.corrector("spell").suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1)
+        candidates.update(w for w in suggested if _fits_language(w, language))
+        # Whoosh's MultiCorrector mixes up (score, word) pairs: each corrector is asked on its own.
+        candidates.update(_synonym_corrector().suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
         candidates.discard(word)
     if not candidates:
         return None
@@ -249,26 +272,31 @@ def _closest(searcher, word: str) -> str | None:
 
 
 def _known(searcher, word: str) -> bool:
+    """Whether ``word`` is spelled right: a word of the synonyms, the catalog, a place, Italian or English."""
     view = engine.view(searcher)
     return (
-        word in synonyms.vocabulary()
+        word.isdigit()
+        or word in synonyms.vocabulary()
         or not _tokens("it", word)
+        or not _tokens("en", word)
         or view.knows("spell", word)
         or view.knows("places", word)
-        or word.isdigit()
+        or word in _place_words()
+        or spelling.known_in_any(word)
     )
 
 
-def correct(searcher, text: str) -> str | None:
-    """The query with its unknown words replaced by the closest known ones, or None if nothing changed."""
+def correct(searcher, text: str, language: str | None = None) -> str | None:
+    """The query with its misspelt words replaced by the closest words of the catalog (in the page's language)
+    or of the synonyms, or None if nothing changed. A word of the lexicon or the catalog is never replaced."""
     typed = words(text)
     corrected = []
     changed = False
     for word in typed:
-        if len(word) < 3 or _known(searcher, word):
+        if len(word) < 3 or not word.isalpha() or _known(searcher, word):
             corrected.append(word)
             continue
-        suggestion = _closest(searcher, word)
+        suggestion = _closest(searcher, word, language)
         if suggestion:
             corrected.append(suggestion)
             changed = True
@@ -370,7 +398,14 @@ def _highlight_words(concepts) -> dict[str, frozenset[str]]:
 
 
 def run(
-    searcher, text: str, filters: Filters, *, page: int = 1, per_page: int = 10, today: date | None = None
+    searcher,
+    text: str,
+    filters: Filters,
+    *,
+    page: int = 1,
+    per_page: int = 10,
+    today: date | None = None,
+    language: str | None = None,
 ) -> SearchResult:
     """Search the index behind ``searcher`` (see the module docstring).
 
@@ -392,7 +427,7 @@ def run(
     matched = scored.within(allowed)
     suggestion = corrected_from = None
     if text and not matched.any():
-        corrected = correct(searcher, text)
+        corrected = correct(searcher, text, language)
         if corrected:
             retry = _Scored(searcher, corrected)
             if retry.within(allowed).any():
