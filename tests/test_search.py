@@ -556,7 +556,7 @@ def test_the_results_page_shows_a_listing_as_it_is_now_in_the_visitors_language(
     page = client.get("/search?q=ludoteca&lang=it").get_data(as_text=True)
     assert "del sabato</" in page  # (the word searched is highlighted)
     english = client.get("/search?q=ludoteca&lang=en").get_data(as_text=True)
-    assert "Saturday toy" in english  # the same results, drawn again in English
+    assert "Saturday " in english  # the same results, drawn again in English ("toy library" is marked)
     with app.app_context():
         service = db.session.get(Service, service_id)
         listing, errors = validate_listing(
@@ -569,7 +569,7 @@ def test_the_results_page_shows_a_listing_as_it_is_now_in_the_visitors_language(
         operations.update_service(service, listing, author="t@example.org")
         db.session.commit()
     assert "del sabato mattina</" in client.get("/search?q=ludoteca&lang=it").get_data(as_text=True)
-    assert "Saturday morning toy" in client.get("/search?q=ludoteca&lang=en").get_data(as_text=True)
+    assert "Saturday morning " in client.get("/search?q=ludoteca&lang=en").get_data(as_text=True)
 
 
 def test_a_message_waiting_for_the_visitor_is_shown_on_a_results_page_drawn_before(app):

@@ -217,11 +217,14 @@ def query(
     per_page: int = 10,
     today: date | None = None,
     language: str | None = None,
+    desks_apart: bool = False,
+    read_place: bool = True,
 ) -> SearchResult:
     """Search the published listings: relevance first, a day-seeded tie-break, facets, spelling help.
 
     ``language`` is the page's ("it" or "en"): spelling help offers only words of the catalog in that language
-    (and of the synonyms); None offers both.
+    (and of the synonyms); None offers both. ``desks_apart``: Welfare Points are returned apart (``desks``) and
+    never counted, unless the search asks for them. ``read_place``: a place named in the text becomes a filter.
 
     Results are kept in a per-process cache keyed by the index generation, so a repeated search costs a
     dictionary look-up and any change to the index, by any process, makes every cached result stale at once.
@@ -230,13 +233,22 @@ def query(
     text = normalise_query(text)
     filters = filters or Filters()
     today = today or date.today()
-    key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today, language)
+    options = (language, desks_apart, read_place)
+    key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today, options)
     cached = _results.get(key)
     if cached is not None:
         return cached
     with search_index.searcher() as searcher:
         result = run_query(
-            searcher, text, filters, page=page, per_page=per_page, today=today, language=language
+            searcher,
+            text,
+            filters,
+            page=page,
+            per_page=per_page,
+            today=today,
+            language=language,
+            desks_apart=desks_apart,
+            read_place=read_place,
         )
     result.generation = key[1]
     return _results.put(key, result)

@@ -40,7 +40,7 @@ WRITE_TIMEOUT = 10.0
 BLOCK_LIMIT = 1024
 #: Memory for a rebuild's postings before they are spilled to disk, per writing process (MB).
 REBUILD_LIMIT_MB = 256
-SCHEMA_VERSION = "11"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
+SCHEMA_VERSION = "12"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
 
 
 class Codec(W3Codec):

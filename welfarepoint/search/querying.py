@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache, lru_cache
+from math import log
 
 import numpy as np
 from markupsafe import Markup, escape
@@ -19,19 +21,20 @@ from whoosh.spelling import ListCorrector
 
 from welfarepoint import territory
 from welfarepoint.bounded import Bounded
+from welfarepoint.catalog import taxonomy
 from welfarepoint.paging import page_within
 from welfarepoint.search import engine, spelling, synonyms
 from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
 from welfarepoint.search.engine import Alternative, NearWords
-from welfarepoint.search.results import Filters, Hit, SearchResult
+from welfarepoint.search.results import Filters, Hit, SearchResult, Widening
 from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, ats_token, clamp_age
 
 FACETS = ("audience", "category", "ats", "cost", "period")
 #: A listing open all year counts in the facet of every period.
 ALL_PERIODS = ("all_year", "school_year", "summer", "christmas", "easter")
-#: Single-word municipality names that are everyday words: never read as a place in a query.
-NOT_PLACES = {"mese", "cene", "ceto", "cevo", "pieve", "lodi"}
 VARIANT_BOOST = 0.6
+#: The weight of a listing answering the need a concept names (its words in short fields add to it).
+NEED_BOOST = 2.0
 #: Short fields, where synonyms are looked for too.
 SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
@@ -47,14 +50,22 @@ def _tokens(language: str, text: str) -> list[str]:
 
 
 def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
-    """Any way of saying the concept, in any field; synonyms only in the short fields, each asked once."""
+    """Any way of saying the concept in words, in any field; synonyms only in the short fields, each asked once.
+
+    A concept that names a need is looked for in short fields only (its words then rank the listings that answer
+    the need); a word that is only part of names in titles, summaries and tags only.
+    """
     alternatives = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
+    name_word = concept.name_word or (len(concept.typed) == 1 and _is_name_stem(concept.typed[0]))
+    short_only = bool(concept.needs) or name_word
     for position, variant in enumerate(concept.variants):
         text = " ".join(variant)
         for fieldname, language in TEXT_FIELDS.items():
-            if position and fieldname not in SHORT_FIELDS:
+            if (position or short_only) and fieldname not in SHORT_FIELDS:
                 continue  # the words as typed are looked for in long texts; their synonyms are not (too costly)
+            if fieldname == "places" and (concept.needs or name_word):
+                continue
             tokens = tuple(_tokens(language, text))
             if not tokens or (fieldname, tokens) in seen:
                 continue
@@ -65,34 +76,72 @@ def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
     return tuple(alternatives)
 
 
+@cache
+def _name_stems() -> frozenset[str]:
+    """The Italian stems of the words that are only parts of names ("camp" of "Campo")."""
+    return frozenset(stem for word in synonyms.name_words() for stem in _tokens("it", word))
+
+
+def _is_name_stem(word: str) -> bool:
+    """Whether a word typed alone stems like a part of names ("camp", "campi" like "Campo")."""
+    return any(stem in _name_stems() for stem in _tokens("it", word))
+
+
+@dataclass(frozen=True)
+class QueryConcept:
+    """One concept of a query as the index is asked it.
+
+    ``needs``: alternatives on the listings' need codes (a listing matches the concept only if it answers one of
+    them; ``words`` then rank it); otherwise ``words`` alone decide. ``context``: never required when the query
+    says more.
+    """
+
+    typed: str
+    words: tuple[Alternative, ...]
+    needs: tuple[str, ...] = ()
+    context: bool = False
+    #: For a need: the words as typed, in short fields (a listing with them in its title matches too).
+    typed_words: tuple[Alternative, ...] = ()
+
+
+#: What answers a family's need asked by an employer: brokering between companies and local services.
+EMPLOYER_CATEGORY = "C2"
+
+
+@cache
+def _persons_needs() -> frozenset[str]:
+    return frozenset(taxonomy.need_codes("persons")) | {"P1", "P2"}
+
+
 @lru_cache(maxsize=4096)
-def text_concepts(text: str) -> tuple[tuple[Alternative, ...], ...]:
-    """The concepts of ``text`` (at most ``MAX_CONCEPTS``), each as its alternatives."""
-    found = []
-    for concept in synonyms.concepts(text)[:MAX_CONCEPTS]:
+def text_concepts(text: str, vocabulary: object = None) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
+    """The concepts of ``text`` (at most ``MAX_CONCEPTS``), and the phrases that name something outside the
+    networks. ``vocabulary`` is the synonyms' version (the cache's key)."""
+    found: list[QueryConcept] = []
+    outside: list[str] = []
+    concepts = synonyms.concepts(text)[:MAX_CONCEPTS]
+    # An employer asking for a family's need ("centri estivi per i figli dei dipendenti") is answered by the
+    # services that broker local services for companies.
+    employer = any(
+        concept.employer or (concept.needs and not set(concept.needs) & _persons_needs())
+        for concept in concepts
+    )
+    for concept in concepts:
+        typed = " ".join(concept.typed)
+        if concept.outside:
+            outside.append(typed)
+            continue
+        plain = not concept.needs and len(concept.variants) == 1 and len(concept.typed) == 1
+        if plain and (typed.isdigit() or not _tokens("it", typed) or not _tokens("en", typed)):
+            continue  # a year, an age, "per" or "for": nothing a listing answers
+        needs = concept.needs
+        if employer and needs and set(needs) <= _persons_needs():
+            needs = (EMPLOYER_CATEGORY,)
         alternatives = concept_alternatives(concept)
-        if alternatives:
-            found.append(alternatives)
-    return tuple(found)
-
-
-def detect_place(text: str) -> tuple[str, territory.Municipality | None]:
-    """Take a municipality named in the query out of the text ("doposcuola sondrio" -> filter on Sondrio)."""
-    typed = words(text)
-    if len(typed) < 2:
-        return text, None
-    for size in (4, 3, 2, 1):
-        for start in range(len(typed) - size + 1):
-            chunk = typed[start : start + size]
-            name = " ".join(chunk)
-            if size == 1 and (len(name) < 4 or name in NOT_PLACES or name in synonyms.vocabulary()):
-                continue
-            place = territory.by_name(name)
-            if place is not None:
-                rest = typed[:start] + typed[start + size :]
-                if rest:
-                    return " ".join(rest), place
-    return text, None
+        as_typed = concept_alternatives(replace(concept, variants=concept.variants[:1])) if needs else ()
+        if alternatives or needs:
+            found.append(QueryConcept(typed, alternatives, needs, concept.context, as_typed))
+    return tuple(found), tuple(outside)
 
 
 #: Bytes of filter sets (a boolean per document each) kept per searcher before the least used go: at 10,000
@@ -125,6 +174,15 @@ def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
         return np.logical_or.reduce([view.term_docs(field, term) for term in terms])
 
     return _kept_set(searcher, ("docs", field, terms), compute)
+
+
+def _area_docs(searcher, area: str) -> np.ndarray:
+    """Live documents covering a place of several comuni (one of them, or the whole ATS of one)."""
+    place = territory.resolve_place(area).place
+    if place is None or not place.municipalities:
+        return np.zeros(engine.view(searcher).count, dtype=bool)
+    codes = {m.istat_code for m in place.municipalities} | {ats_token(m.ats) for m in place.municipalities}
+    return _term_docs(searcher, "coverage", tuple(sorted(codes)))
 
 
 def _age_docs(searcher, age: int) -> np.ndarray:
@@ -178,6 +236,8 @@ def filter_docs(searcher, filters: Filters) -> np.ndarray | None:
         place = territory.by_istat(filters.municipality)
         terms = (filters.municipality, ats_token(place.ats)) if place else (filters.municipality,)
         sets.append(_term_docs(searcher, "coverage", terms))
+    if filters.area:
+        sets.append(_area_docs(searcher, filters.area))
     if filters.age is not None:
         sets.append(_age_docs(searcher, clamp_age(filters.age)))
     if filters.free_only:
@@ -334,67 +394,176 @@ def highlight(text: str, language: str, words: frozenset[str]) -> Markup | None:
     return Markup("".join(parts))
 
 
-class _Scored:
-    """One evaluation of a text query: every matching live document with its score.
+#: At equal relevance, listings with places first, then waiting lists, then full ones.
+AVAILABILITY_RANK = {"open": 0, "waiting_list": 1, "full": 2}
+#: The category of Welfare Points: with ``desks_apart`` they are shown apart, never counted as services.
+DESK_CATEGORY = "W1"
 
-    Each concept's scores over the whole index come from the engine (cached per searcher); "and" keeps the
-    documents every concept matches, "or" those any concept matches; a document's score is the sum of its
-    concepts' scores (as Whoosh's ``And``/``Or`` would give), added in the same order as Whoosh would.
+
+def _availability(searcher) -> np.ndarray:
+    """Every document's availability rank (0: places available)."""
+
+    def compute():
+        return engine.view(searcher).per_document(
+            ("availability-rank",),
+            lambda values: np.fromiter((AVAILABILITY_RANK.get(v, 0) for v in values), dtype=np.int64),
+            "availability",
+        )
+
+    return _cached(searcher, "availability", compute)
+
+
+def _need_weight(searcher, docs: np.ndarray) -> float:
+    """The score of answering a need: the rarer the listings that answer it, the higher (an inverse document
+    frequency, as a word's), so a specific need ("Christmas") outranks a broad one ("childcare")."""
+    count = engine.view(searcher).count
+    return NEED_BOOST * (log(count / (int(np.count_nonzero(docs)) + 1)) + 1)
+
+
+class _Scored:
+    """One evaluation of a text query: the matching live documents with their scores.
+
+    Each concept's scores over the whole index come from the engine (cached per searcher). A concept that names
+    a need matches the listings that answer it (its words rank them); another concept the listings with its
+    words. Documents must match every concept but those that only say for whom ("context"); a document's
+    score is the sum of its concepts' scores. :meth:`partial` falls back to the best partial match.
     """
 
-    def __init__(self, searcher, text: str, mode: str = "and"):
-        concepts = text_concepts(text) if text else ()
+    def __init__(self, searcher, text: str):
+        concepts, outside = text_concepts(text, synonyms.version()) if text else ((), ())
         self.text = text
-        self.mode = mode
         self.concepts = concepts
-        if not concepts:
-            self.docs = _all_docs(searcher)
-            self.scores: np.ndarray | None = None
-            return
+        self.outside = outside
         view = engine.view(searcher)
-        parts = sorted(
-            (view.concept(alternatives) for alternatives in concepts), key=lambda part: np.count_nonzero(part)
-        )
-        if len(parts) == 1:
-            scores = parts[0]
-            docs = scores > 0
-        elif mode == "and":
-            docs = np.logical_and.reduce([part > 0 for part in parts])
-            scores = sum(parts[1:], parts[0]) * docs
-        else:
-            scores = sum(parts[:-1], parts[-1])
-            docs = scores > 0
+        if not concepts:
+            live = _all_docs(searcher)
+            self.docs = np.zeros_like(live) if outside else live
+            self.scores: np.ndarray | None = None
+            self.parts: list[tuple[QueryConcept, np.ndarray]] = []
+            return
+        parts = []
+        scores = None
+        for concept in concepts:
+            found = view.concept(concept.words) if concept.words else None
+            if concept.needs:
+                answering = _term_docs(searcher, "needs", tuple(sorted(concept.needs)))
+                need = answering * _need_weight(searcher, answering)
+                docs = answering
+                if concept.typed_words:
+                    docs = answering | (view.concept(concept.typed_words) > 0)
+                part = need if found is None else need + found * docs
+            else:
+                part = found
+                docs = found > 0
+            parts.append((concept, docs))
+            scores = part if scores is None else scores + part
+        self.parts = parts
         self.scores = scores
-        self.docs = docs
+        required = self._required()
+        self.docs = np.logical_and.reduce(required) if len(required) > 1 else required[0]
+
+    def _required(self) -> list[np.ndarray]:
+        """The document sets a listing must be in: the needs the query names, when it names some (its other
+        words then only rank); else its words but those that only say for whom."""
+        parts = self.parts
+        if any(concept.needs for concept, _ in parts):
+            return [docs for concept, docs in parts if concept.needs]
+        return [docs for concept, docs in parts if not concept.context] or [docs for _, docs in parts]
 
     def within(self, allowed: np.ndarray | None) -> np.ndarray:
         return self.docs if allowed is None else self.docs & allowed
 
-    def ranked(self, matched: np.ndarray, ties: np.ndarray, end: int) -> list[int]:
-        """The first ``end`` of ``matched``: by score (to 4 decimals), then by the day's tie-break."""
+    def partial(self, allowed: np.ndarray | None) -> None:
+        """Keep the documents that match the most of what is required (when nothing matches it all)."""
+        required = self._required()
+        if len(required) < 2:
+            return
+        weights = sum(docs.astype(np.int64) for docs in required)
+        within = weights if allowed is None else weights * allowed
+        if len(within) and within.max():
+            self.docs = weights == within.max()
+
+    def words_found(self, matched: np.ndarray) -> tuple[str, ...]:
+        """When none of ``matched`` has every word of the query: the words some of them have (else ())."""
+        words = [(concept, docs) for concept, docs in self.parts if not concept.context]
+        if len(words) < 2 or not matched.any():
+            return ()
+        if (np.logical_and.reduce([docs for _, docs in words]) & matched).any():
+            return ()
+        return tuple(concept.typed for concept, docs in words if (docs & matched).any())
+
+    def ranked(self, matched: np.ndarray, ties: np.ndarray, available: np.ndarray, end: int) -> list[int]:
+        """The first ``end`` of ``matched``: by score (to 4 decimals), then places available first, then by the
+        day's tie-break."""
         candidates = np.flatnonzero(matched)
         if self.scores is None:
+            keys = (available[candidates] << 32) | ties[candidates]  # a tie-break is a 32-bit CRC
             if len(candidates) > end:
-                candidates = candidates[np.argpartition(ties[candidates], end - 1)[:end]]
-            return candidates[np.argsort(ties[candidates], kind="stable")].tolist()
+                keep = np.argpartition(keys, end - 1)[:end]
+                candidates, keys = candidates[keep], keys[keep]
+            return candidates[np.argsort(keys, kind="stable")].tolist()
         scores = self.scores[candidates]
         if len(candidates) > end:
             # Only documents that can reach the page are sorted: those at most a rounding below the end-th score.
             cutoff = np.partition(scores, len(scores) - end)[len(scores) - end] - 1e-4
             keep = scores >= cutoff
             candidates, scores = candidates[keep], scores[keep]
-        order = np.lexsort((ties[candidates], -np.round(scores, 4)))
+        order = np.lexsort((ties[candidates], available[candidates], -np.round(scores, 4)))
         return candidates[order[:end]].tolist()
 
 
-def _highlight_words(concepts) -> dict[str, frozenset[str]]:
+def _highlight_words(concepts: tuple[QueryConcept, ...]) -> dict[str, frozenset[str]]:
     """For each highlighted field, the analysed words of the query's concepts (synonyms included)."""
     found: dict[str, set[str]] = {name: set() for name in HIGHLIGHT_FIELDS}
-    for alternatives in concepts:
-        for alternative in alternatives:
+    for concept in concepts:
+        for alternative in concept.words:
             if alternative.field in found:
                 found[alternative.field].update(alternative.tokens)
     return {name: frozenset(words) for name, words in found.items()}
+
+
+def place_filters(filters: Filters, place: territory.Place) -> Filters:
+    """``filters`` narrowed to a place read from a text or a place field (a comune, an area, a province, an
+    ATS; Lombardy narrows nothing)."""
+    values = dict(filters.__dict__)
+    if place.kind is territory.PlaceKind.MUNICIPALITY:
+        values["municipality"] = place.code
+    elif place.kind in (territory.PlaceKind.AREA, territory.PlaceKind.PROVINCE):
+        values["area"] = place.code
+    elif place.kind is territory.PlaceKind.ATS:
+        values["ats"] = place.code
+    return Filters(**values)
+
+
+def _place_of(filters: Filters) -> territory.Place | None:
+    """The place the filters narrow to (a comune or an area), if any."""
+    if filters.municipality:
+        found = territory.resolve_place(filters.municipality).place
+        return found
+    if filters.area:
+        return territory.resolve_place(filters.area).place
+    return None
+
+
+def _evaluate(searcher, text: str, allowed: np.ndarray | None, language: str | None, partial: bool = True):
+    """The text's matches within ``allowed``: every word; else its spelling corrected; else (``partial``) the
+    best partial match, of the corrected text if it has one. Returns the evaluation, the text it ran, the text
+    it corrected and the correction only suggested."""
+    scored = _Scored(searcher, text)
+    if not text or not scored.concepts or scored.within(allowed).any():
+        return scored, text, None, None
+    corrected = correct(searcher, text, language)
+    if corrected:
+        retry = _Scored(searcher, corrected)
+        if retry.within(allowed).any():
+            return retry, corrected, text, None
+        if partial:
+            retry.partial(allowed)
+            if retry.within(allowed).any():
+                return retry, corrected, text, None
+    if partial:
+        scored.partial(allowed)
+    return scored, text, None, corrected
 
 
 def run(
@@ -406,63 +575,68 @@ def run(
     per_page: int = 10,
     today: date | None = None,
     language: str | None = None,
+    desks_apart: bool = False,
+    read_place: bool = True,
 ) -> SearchResult:
     """Search the index behind ``searcher`` (see the module docstring).
 
-    The text query is evaluated once, without filters: its matches give the facet counts, and the filters
-    (cached document sets) narrow them to the results. Only a search that finds nothing is evaluated again,
-    with its spelling corrected, then with any of its words.
+    A place named in the text ("badante sondrio", "grest valtellina", "summer camp milan") becomes a filter
+    and leaves the text (unless ``read_place`` is False or the filters name a place already). The text query
+    is evaluated once, without filters: its matches give the facet counts, and the filters (cached document
+    sets) narrow them to the results. A search that finds nothing is evaluated again with its spelling
+    corrected, then with the most of its words; in a place, the page is told what wider searches would find.
+    With ``desks_apart``, Welfare Points are returned apart (``desks``), never counted, unless asked for.
     """
     today = today or date.today()
     if not searcher.doc_count_all():
         return SearchResult([], 0, 1, per_page, {name: [] for name in FACETS}, text)
-    place = None
-    if text and not filters.municipality:
-        text, place = detect_place(text)
-        if place is not None:
-            filters = Filters(**{**filters.__dict__, "municipality": place.istat_code})
+    place = place_text = None
+    if text and read_place and not (filters.municipality or filters.area):
+        found = territory.find_place_in_text(text)
+        if found is not None and found.match.place is not None and found.match.place.in_lombardy:
+            place, text = found.match.place, found.rest
+            place_text = text
+            filters = place_filters(filters, place)
     allowed = filter_docs(searcher, filters)
+    in_place = bool(filters.municipality or filters.area)
+    # In a place, a search that finds nothing with all its words says what wider searches find before it
+    # settles for part of its words.
+    scored, text, corrected_from, suggestion = _evaluate(searcher, text, allowed, language, not in_place)
+    asked_desks = DESK_CATEGORY in filters.categories or any(
+        DESK_CATEGORY in concept.needs for concept in scored.concepts
+    )
+    desk_docs = (
+        _term_docs(searcher, "category", (DESK_CATEGORY,)) if desks_apart and not asked_desks else None
+    )
 
-    scored = _Scored(searcher, text)
-    matched = scored.within(allowed)
-    suggestion = corrected_from = None
-    if text and not matched.any():
-        corrected = correct(searcher, text, language)
-        if corrected:
-            retry = _Scored(searcher, corrected)
-            if retry.within(allowed).any():
-                corrected_from, text, scored = text, corrected, retry
-            else:
-                suggestion = corrected
-        matched = scored.within(allowed)
-        if not matched.any():
-            scored = _Scored(searcher, text, "or")
-            matched = scored.within(allowed)
+    def services(docs: np.ndarray) -> np.ndarray:
+        return docs if desk_docs is None else docs & ~desk_docs
 
+    matched = services(scored.within(allowed))
+    widenings = ()
+    if in_place and not matched.any():
+        widenings = _widenings(searcher, text, filters, language, services)
+        if not any(w.count for w in widenings):
+            scored.partial(allowed)
+            matched = services(scored.within(allowed))
+            if not matched.any():
+                widenings = _widenings(searcher, text, filters, language, services, partial=True)
     facets = facet_counts(searcher, scored.docs, filters)
     total = int(np.count_nonzero(matched))
     page = page_within(page, total, per_page)
     start = (page - 1) * per_page
+    ties, available = _ties(searcher, today), _availability(searcher)
     hits: list[Hit] = []
     if total:
         # Equal listings take turns by the day's tie-break, across pages too; only the page shown is turned
         # into hits (and highlighted).
-        shown = scored.ranked(matched, _ties(searcher, today), start + per_page)[start:]
-        ids = _ids(searcher)
-        if scored.scores is None:
-            hits = [Hit(int(ids[docnum]), 0.0) for docnum in shown]
-        else:
-            marked = _highlight_words(scored.concepts)
-            for docnum in shown:
-                stored = searcher.stored_fields(docnum)
-                marks = {}
-                for name in HIGHLIGHT_FIELDS:
-                    value = stored.get(name)
-                    if value and marked[name]:
-                        fragment = highlight(value, TEXT_FIELDS[name], marked[name])
-                        if fragment is not None:
-                            marks[name] = fragment
-                hits.append(Hit(int(ids[docnum]), float(scored.scores[docnum]), marks))
+        shown = scored.ranked(matched, ties, available, start + per_page)[start:]
+        hits = _hits(searcher, scored, shown)
+    desks: list[Hit] = []
+    if desk_docs is not None and scored.concepts:
+        found_desks = scored.within(allowed) & desk_docs
+        if found_desks.any():
+            desks = _hits(searcher, scored, scored.ranked(found_desks, ties, available, DESKS_SHOWN))
     return SearchResult(
         hits=hits,
         total=total,
@@ -473,4 +647,54 @@ def run(
         suggestion=suggestion,
         corrected_from=corrected_from,
         place=place,
+        place_text=place_text,
+        partial=scored.words_found(matched),
+        outside=scored.outside,
+        desks=desks,
+        widenings=widenings,
     )
+
+
+#: Welfare Points a search shows apart, at most.
+DESKS_SHOWN = 3
+
+
+def _hits(searcher, scored: _Scored, shown: list[int]) -> list[Hit]:
+    ids = _ids(searcher)
+    if scored.scores is None:
+        return [Hit(int(ids[docnum]), 0.0) for docnum in shown]
+    marked = _highlight_words(scored.concepts)
+    hits = []
+    for docnum in shown:
+        stored = searcher.stored_fields(docnum)
+        marks = {}
+        for name in HIGHLIGHT_FIELDS:
+            value = stored.get(name)
+            if value and marked[name]:
+                fragment = highlight(value, TEXT_FIELDS[name], marked[name])
+                if fragment is not None:
+                    marks[name] = fragment
+        hits.append(Hit(int(ids[docnum]), float(scored.scores[docnum]), marks))
+    return hits
+
+
+def _widenings(
+    searcher, text: str, filters: Filters, language, services, partial: bool = False
+) -> tuple[Widening, ...]:
+    """What the same text finds in the place's whole ATS and in all of Lombardy (the place left out)."""
+    place = _place_of(filters)
+    found = []
+    without = Filters(**{**filters.__dict__, "municipality": None, "area": None})
+    atses = {m.ats for m in place.municipalities} if place else set()
+    if len(atses) == 1 and not filters.ats:
+        (ats,) = atses
+        wider = Filters(**{**without.__dict__, "ats": ats})
+        scored, wider_text, *_ = _evaluate(searcher, text, filter_docs(searcher, wider), language, partial)
+        count = int(np.count_nonzero(services(scored.within(filter_docs(searcher, wider)))))
+        found.append(Widening("ats", ats, wider_text, wider, count))
+    region = Filters(**{**without.__dict__, "ats": None})
+    allowed = filter_docs(searcher, region)
+    scored, wider_text, *_ = _evaluate(searcher, text, allowed, language, partial)
+    count = int(np.count_nonzero(services(scored.within(allowed))))
+    found.append(Widening("region", "Lombardia", wider_text, region, count))
+    return tuple(found)
