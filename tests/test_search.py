@@ -485,7 +485,8 @@ def test_empty_results_suggest_words_territory_and_welfare_points(app, client, c
     add(app, external_id="w1", title="Welfare Point di Sondrio", category="W1", needs="", municipalities="")
     text = client.get("/search?q=ippoterapia&municipality=014061&lang=en").text
     assert "No service found" in text
-    assert "Look in the whole of ATS Montagna" in text
+    assert "None in Sondrio." in text  # and no wider search is offered: none would find anything
+    assert "in ATS Montagna</a>" not in text and "Look in all of Lombardy" in text
     assert "Welfare Point di Sondrio" in text
     # The filters stay, without a "kind of service" group that would have nothing to choose from.
     assert "Filter the results" in text and "Kind of service" not in text

@@ -461,6 +461,8 @@ class _Scored:
         self.scores = scores
         required = self._required()
         self.docs = np.logical_and.reduce(required) if len(required) > 1 else required[0]
+        if outside and all(concept.context for concept in concepts):
+            self.docs = np.zeros_like(self.docs)  # "rsa per la nonna": nothing the networks offer
 
     def _required(self) -> list[np.ndarray]:
         """The document sets a listing must be in: the needs the query names, when it names some (its other
@@ -476,7 +478,7 @@ class _Scored:
     def partial(self, allowed: np.ndarray | None) -> None:
         """Keep the documents that match the most of what is required (when nothing matches it all)."""
         required = self._required()
-        if len(required) < 2:
+        if len(required) < 2 or (self.outside and all(concept.context for concept, _ in self.parts)):
             return
         weights = sum(docs.astype(np.int64) for docs in required)
         within = weights if allowed is None else weights * allowed
@@ -523,8 +525,7 @@ def _highlight_words(concepts: tuple[QueryConcept, ...]) -> dict[str, frozenset[
 
 
 def place_filters(filters: Filters, place: territory.Place) -> Filters:
-    """``filters`` narrowed to a place read from a text or a place field (a comune, an area, a province, an
-    ATS; Lombardy narrows nothing)."""
+    """``filters`` narrowed to a place (a comune, an area, a province, an ATS; Lombardy narrows nothing)."""
     values = dict(filters.__dict__)
     if place.kind is territory.PlaceKind.MUNICIPALITY:
         values["municipality"] = place.code
@@ -621,7 +622,7 @@ def run(
             matched = services(scored.within(allowed))
             if not matched.any():
                 widenings = _widenings(searcher, text, filters, language, services, partial=True)
-    facets = facet_counts(searcher, scored.docs, filters)
+    facets = facet_counts(searcher, services(scored.docs), filters)
     total = int(np.count_nonzero(matched))
     page = page_within(page, total, per_page)
     start = (page - 1) * per_page
