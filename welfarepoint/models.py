@@ -12,7 +12,7 @@ from welfarepoint.catalog.models import (
     ServiceCoverage,
 )
 from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
-from welfarepoint.territory.models import Municipality
+from welfarepoint.territory.models import Municipality, PublicRoute
 
 __all__ = [
     "Alliance",
@@ -24,6 +24,7 @@ __all__ = [
     "Municipality",
     "OverlapDecision",
     "Organisation",
+    "PublicRoute",
     "Revision",
     "SearchCount",
     "Service",

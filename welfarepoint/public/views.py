@@ -34,6 +34,7 @@ from welfarepoint.public.blueprint import bp
 from welfarepoint.public.forms import FeedbackForm
 from welfarepoint.public.structured_data import service_json_ld
 from welfarepoint.search_params import parse_search_args
+from welfarepoint.territory.models import public_routes
 
 #: The main menu, in order.
 MENU = (
@@ -107,6 +108,15 @@ def home():
 #: ``PAGES_KEPT_BYTES`` of them in each worker.
 PAGES_KEPT_BYTES = 1_000_000
 _pages = Bounded(PAGES_KEPT_BYTES, weigh=len)
+
+
+def care_needs() -> frozenset[str]:
+    """The needs of care for a relative: when one finds nothing, the public routes of the ATS are shown."""
+    return frozenset(
+        {"P1", *(c for c in taxonomy.need_codes("persons") if taxonomy.need_category(c) == "P1")}
+    )
+
+
 #: Welfare Points named beside the results ("who can help you", the nearest first), with the link to all.
 DESKS_SHOWN = 3
 
@@ -136,6 +146,10 @@ def search_page():
     municipality = place.municipality if place is not None else None
     atses = {m.ats for m in place.municipalities} if place is not None else set()
 
+    # Needs outside the networks, or a care need that finds nothing: the public offices that handle them.
+    care = bool(set(result.needs) & care_needs())
+    shows_routes = bool(result.outside) or (care and not result.total)
+
     def draw() -> str:
         wanted = [hit.service_id for hit in [*result.hits, *result.desks]]
         services = {s.id: s for s in queries.published_services(wanted)}
@@ -157,9 +171,12 @@ def search_page():
             search_url=search_url,
             ats_names=territory.ATS_NAMES,
             active=active_filters(parsed, place, result),
+            routes=public_routes(ats) if shows_routes else [],
+            shows_routes=shows_routes,
         )
 
-    if "_flashes" in session:  # a message waits to be shown (after a form elsewhere): this page is its own
+    # A message waits (after a form elsewhere), or public routes a manager may just have changed: drawn afresh.
+    if "_flashes" in session or shows_routes:
         return draw()
     key = (result.generation, str(get_locale()), date.today(), request.script_root, request.full_path)
     return assets.page_response(_pages.get_or_make(key, lambda: assets.compressed_page(draw())))

@@ -651,6 +651,7 @@ def run(
         place_text=place_text,
         partial=scored.words_found(matched),
         outside=scored.outside,
+        needs=tuple(dict.fromkeys(code for concept in scored.concepts for code in concept.needs)),
         desks=desks,
         widenings=widenings,
     )

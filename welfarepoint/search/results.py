@@ -71,6 +71,8 @@ class SearchResult:
     #: Found with only some of the words (these); the words naming something outside the networks.
     partial: tuple[str, ...] = ()
     outside: tuple[str, ...] = ()
+    #: The need codes (or categories) the text named.
+    needs: tuple[str, ...] = ()
     #: Welfare Points that match, apart from the services (with ``desks_apart``).
     desks: list[Hit] = field(default_factory=list)
     #: When nothing is found in a place: the wider searches, the nearest first.
