@@ -334,6 +334,8 @@ ALL_ROUTES = (
         ("POST", "/manage/alliances/new", True),
         ("POST", "/manage/insights/overlaps", True),
         ("POST", "/manage/routes", True),
+        ("GET", "/manage/vocabulary", True),
+        ("POST", "/manage/vocabulary", True),
     ]
 )
 

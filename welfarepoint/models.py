@@ -12,6 +12,7 @@ from welfarepoint.catalog.models import (
     ServiceCoverage,
 )
 from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
+from welfarepoint.search.models import SearchSynonym
 from welfarepoint.territory.models import Municipality, PublicRoute
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "PublicRoute",
     "Revision",
     "SearchCount",
+    "SearchSynonym",
     "Service",
     "ServiceCoverage",
     "User",

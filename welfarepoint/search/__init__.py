@@ -31,8 +31,11 @@ from welfarepoint.catalog import events
 from welfarepoint.catalog.models import CatalogState, Service
 from welfarepoint.extensions import db
 from welfarepoint.search import engine as _engine
+from welfarepoint.search import synonyms
 from welfarepoint.search.index import SearchIndex, file_lock, get_index
 from welfarepoint.search.index import forget_all as _forget_indexes
+from welfarepoint.search.models import curated_lines, vocabulary_version
+from welfarepoint.search.querying import newly_answered as newly_found
 from welfarepoint.search.querying import run as run_query
 from welfarepoint.search.results import Filters, Hit, SearchResult
 from welfarepoint.search.schema import document
@@ -48,6 +51,7 @@ __all__ = [
     "forget_all",
     "generation",
     "init_app",
+    "newly_answered",
     "normalise_for_statistics",
     "query",
     "rebuild",
@@ -230,10 +234,13 @@ def query(
     dictionary look-up and any change to the index, by any process, makes every cached result stale at once.
     """
     search_index = catch_up()
+    # The groups region administrators curate: read again by every process as soon as they change.
+    vocabulary = vocabulary_version()
+    synonyms.use_extra(vocabulary, curated_lines)
     text = normalise_query(text)
     filters = filters or Filters()
     today = today or date.today()
-    options = (language, desks_apart, read_place)
+    options = (language, desks_apart, read_place, vocabulary)
     key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today, options)
     cached = _results.get(key)
     if cached is not None:
@@ -250,8 +257,17 @@ def query(
             desks_apart=desks_apart,
             read_place=read_place,
         )
-    result.generation = key[1]
+    result.generation = (key[1], vocabulary)
     return _results.put(key, result)
+
+
+def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
+    """Of these searches that found nothing, those a vocabulary line being curated would now answer (with
+    how many listings each would find)."""
+    search_index = catch_up()
+    synonyms.use_extra(vocabulary_version(), curated_lines)
+    with search_index.searcher() as searcher:
+        return newly_found(searcher, [normalise_query(text) for text in texts], line)
 
 
 GENERATION_FILE = "catalog-generation"

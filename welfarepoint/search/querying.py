@@ -117,9 +117,16 @@ def _persons_needs() -> frozenset[str]:
 def text_concepts(text: str, vocabulary: object = None) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
     """The concepts of ``text`` (at most ``MAX_CONCEPTS``), and the phrases that name something outside the
     networks. ``vocabulary`` is the synonyms' version (the cache's key)."""
+    return prepared_concepts(synonyms.concepts(text))
+
+
+def prepared_concepts(
+    concepts: list[synonyms.Concept],
+) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
+    """The synonyms' concepts of a query as the index is asked them, and the phrases outside the networks."""
     found: list[QueryConcept] = []
     outside: list[str] = []
-    concepts = synonyms.concepts(text)[:MAX_CONCEPTS]
+    concepts = concepts[:MAX_CONCEPTS]
     # An employer asking for a family's need ("centri estivi per i figli dei dipendenti") is answered by the
     # services that broker local services for companies.
     employer = any(
@@ -264,13 +271,21 @@ def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, l
     return counts
 
 
-@cache
 def _synonym_words() -> NearWords:
+    return _near_synonyms(synonyms.version())
+
+
+@lru_cache(maxsize=2)
+def _near_synonyms(version: object) -> NearWords:
     return NearWords(synonyms.vocabulary())
 
 
-@cache
 def _synonym_corrector() -> ListCorrector:
+    return _synonyms_corrector(synonyms.version())
+
+
+@lru_cache(maxsize=2)
+def _synonyms_corrector(version: object) -> ListCorrector:
     return ListCorrector(sorted(synonyms.vocabulary()))
 
 
@@ -429,8 +444,10 @@ class _Scored:
     score is the sum of its concepts' scores. :meth:`partial` falls back to the best partial match.
     """
 
-    def __init__(self, searcher, text: str):
-        concepts, outside = text_concepts(text, synonyms.version()) if text else ((), ())
+    def __init__(self, searcher, text: str, prepared=None):
+        if prepared is None:
+            prepared = text_concepts(text, synonyms.version()) if text else ((), ())
+        concepts, outside = prepared
         self.text = text
         self.concepts = concepts
         self.outside = outside
@@ -700,3 +717,24 @@ def _widenings(
     count = int(np.count_nonzero(services(scored.within(allowed))))
     found.append(Widening("region", "Lombardia", wider_text, region, count))
     return tuple(found)
+
+
+def newly_answered(searcher, texts: Iterable[str], line: str) -> list[tuple[str, int]]:
+    """Of ``texts`` (searches that found nothing), those the vocabulary line ``line`` would now answer, each with
+    how many listings it would find (every word or need matched, in the place the text names)."""
+    groups, _names = synonyms.parse(line)
+    found = []
+    for text in texts:
+        place_in_text = territory.find_place_in_text(text)
+        filters = Filters()
+        if place_in_text is not None and place_in_text.match.place and place_in_text.match.place.in_lombardy:
+            text, filters = place_in_text.rest, place_filters(filters, place_in_text.match.place)
+        before = synonyms.concepts(text)
+        after = synonyms.concepts(text, extra=groups)
+        if not text or after == before:
+            continue
+        scored = _Scored(searcher, text, prepared_concepts(after))
+        count = int(np.count_nonzero(scored.within(filter_docs(searcher, filters))))
+        if count:
+            found.append((text if place_in_text is None else place_in_text.matched + ": " + text, count))
+    return found

@@ -25,7 +25,8 @@ OUTSIDE = "outside"
 CONTEXT = "context"
 FILLER = "filler"
 EMPLOYER = "employer"
-_MARKS = (OUTSIDE, CONTEXT, FILLER, EMPLOYER)
+MARKS = (OUTSIDE, CONTEXT, FILLER, EMPLOYER)
+_MARKS = MARKS
 _CODES = re.compile(r"^\[([^\]]*)\]\s*")
 
 
@@ -126,8 +127,14 @@ def name_words() -> frozenset[str]:
 def _variant_index() -> dict[tuple[str, ...], tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]]:
     """Each variant (and its spelling without spaces) -> every variant of every group that holds it, and
     every code of those groups."""
+    return _index_of(groups())
+
+
+def _index_of(
+    all_groups: tuple[Group, ...],
+) -> dict[tuple[str, ...], tuple[tuple[tuple[str, ...], ...], tuple[str, ...]]]:
     index: dict[tuple[str, ...], tuple[list[tuple[str, ...]], list[str]]] = {}
-    for group in groups():
+    for group in all_groups:
         for variant in group.variants:
             for key in {variant, ("".join(variant),)}:
                 bucket, codes = index.setdefault(key, ([], []))
@@ -149,15 +156,19 @@ def vocabulary() -> frozenset[str]:
     return frozenset(words_of_groups) | name_words()
 
 
-def concepts(text: str) -> list[Concept]:
-    """Split a query into concepts, longest synonym phrases first; other words stand alone."""
+def concepts(text: str, extra: tuple[Group, ...] = ()) -> list[Concept]:
+    """Split a query into concepts, longest synonym phrases first; other words stand alone.
+
+    ``extra``: groups to use besides the vocabulary in use (to see what a group being curated would do).
+    """
     typed = words(text)
-    index = _variant_index()
+    index = _index_of(groups() + extra) if extra else _variant_index()
+    longest = max(len(variant) for variant in index) if extra else longest_variant()
     names = name_words()
     result: list[Concept] = []
     position = 0
     while position < len(typed):
-        for size in range(min(longest_variant(), len(typed) - position), 0, -1):
+        for size in range(min(longest, len(typed) - position), 0, -1):
             chunk = tuple(typed[position : position + size])
             found = index.get(chunk) or index.get(("".join(chunk),))
             if found:
