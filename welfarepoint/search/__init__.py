@@ -236,7 +236,7 @@ def query(
     search_index = catch_up()
     # The groups region administrators curate: read again by every process as soon as they change.
     vocabulary = vocabulary_version()
-    synonyms.use_extra(vocabulary, curated_lines)
+    synonyms.use_extra(vocabulary, curated_lines if vocabulary else str)
     text = normalise_query(text)
     filters = filters or Filters()
     today = today or date.today()
@@ -265,7 +265,8 @@ def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
     """Of these searches that found nothing, those a vocabulary line being curated would now answer (with
     how many listings each would find)."""
     search_index = catch_up()
-    synonyms.use_extra(vocabulary_version(), curated_lines)
+    vocabulary = vocabulary_version()
+    synonyms.use_extra(vocabulary, curated_lines if vocabulary else str)
     with search_index.searcher() as searcher:
         return newly_found(searcher, [normalise_query(text) for text in texts], line)
 

@@ -323,12 +323,18 @@ def _fits_language(word: str, language: str | None) -> bool:
 def _closest(searcher, word: str, language: str | None = None) -> str | None:
     """The known word nearest to ``word`` (fewest edits, then most used), sharing its first letter.
 
-    Candidates are the catalog's words that fit the page's language and the synonyms' words. They come from
+    Candidates are the catalog's words that fit the page's language (never a place's name: places are read by
+    the territory, "marziano" is no "Mazzano") and the synonyms' words. They come from
     the vocabularies' one-letter-less forms (fast, see :class:`NearWords`); only when they give nothing does
     Whoosh walk its word graph for words two edits away.
     """
     maxdist = 1 if len(word) <= 4 else 2
-    catalog = {w for w in engine.view(searcher).near("spell", word) if _fits_language(w, language)}
+    places = _place_words()
+    catalog = {
+        w
+        for w in engine.view(searcher).near("spell", word)
+        if w not in places and _fits_language(w, language)
+    }
     candidates = catalog | _synonym_words().near(word)
     candidates = {
         candidate
@@ -337,7 +343,7 @@ def _closest(searcher, word: str, language: str | None = None) -> str | None:
     }
     if not candidates:
         suggested = searcher.corrector("spell").suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1)
-        candidates.update(w for w in suggested if _fits_language(w, language))
+        candidates.update(w for w in suggested if w not in places and _fits_language(w, language))
         # Whoosh's MultiCorrector mixes up (score, word) pairs: each corrector is asked on its own.
         candidates.update(_synonym_corrector().suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
         candidates.discard(word)
@@ -565,8 +571,8 @@ def _place_of(filters: Filters) -> territory.Place | None:
 
 def _evaluate(searcher, text: str, allowed: np.ndarray | None, language: str | None, partial: bool = True):
     """The text's matches within ``allowed``: every word; else its spelling corrected; else (``partial``) the
-    best partial match, of the corrected text if it has one. Returns the evaluation, the text it ran, the text
-    it corrected and the correction only suggested."""
+    best partial match of the text as typed. Returns the evaluation, the text it ran, the text it corrected and
+    the correction only suggested."""
     scored = _Scored(searcher, text)
     if not text or not scored.concepts or scored.within(allowed).any():
         return scored, text, None, None
@@ -575,10 +581,6 @@ def _evaluate(searcher, text: str, allowed: np.ndarray | None, language: str | N
         retry = _Scored(searcher, corrected)
         if retry.within(allowed).any():
             return retry, corrected, text, None
-        if partial:
-            retry.partial(allowed)
-            if retry.within(allowed).any():
-                return retry, corrected, text, None
     if partial:
         scored.partial(allowed)
     return scored, text, None, corrected
