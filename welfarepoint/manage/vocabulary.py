@@ -9,14 +9,14 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from welfarepoint import search
 from welfarepoint.catalog import taxonomy
 from welfarepoint.extensions import db
-from welfarepoint.insights.models import SearchCount
+from welfarepoint.insights import demand
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.helpers import requires
 from welfarepoint.search import synonyms
@@ -58,15 +58,10 @@ def _admin_only() -> None:
 
 
 def _zero_result_searches() -> list[str]:
-    total = func.sum(SearchCount.count)
-    rows = db.session.execute(
-        select(SearchCount.query, total)
-        .where(SearchCount.had_results.is_(False))
-        .group_by(SearchCount.query)
-        .order_by(total.desc(), SearchCount.query)
-        .limit(TRIED_SEARCHES)
-    )
-    return [row[0] for row in rows]
+    """The searches of the last year that found nothing, only those made often enough to be shown (the same
+    threshold as the insights page: a rare search may say something about the one person who made it)."""
+    period = demand.Period.last_weeks(52)
+    return [text for text, _count in demand.zero_result_searches(period, TRIED_SEARCHES)]
 
 
 def _page(form: SynonymForm, group: SearchSynonym | None, status: int = 200):
