@@ -54,6 +54,7 @@ TERRITORY_PAGES = [
     ("GET", "/manage/insights/monitoring", True),
     ("GET", "/manage/insights/overlaps", True),
     ("GET", "/manage/insights/gaps.csv", True),
+    ("GET", "/manage/routes", True),
 ]
 
 
@@ -332,6 +333,9 @@ ALL_ROUTES = (
         ("POST", "/manage/organisations/new", True),
         ("POST", "/manage/alliances/new", True),
         ("POST", "/manage/insights/overlaps", True),
+        ("POST", "/manage/routes", True),
+        ("GET", "/manage/vocabulary", True),
+        ("POST", "/manage/vocabulary", True),
     ]
 )
 

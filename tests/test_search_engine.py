@@ -7,6 +7,7 @@ Whoosh upgrade that changes its files fails here, not in production.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import whoosh
 from whoosh.query import And, Or, Term
@@ -296,18 +297,23 @@ def whoosh_query(concepts) -> And:
 
 
 @pytest.mark.parametrize(
-    "text", ["centro estivo", "compiti pomeriggio", "piscina bambini", "aiuto compiti", "doposcuola"]
+    "text", ["centro estivo", "compiti educatori", "piscina bambini", "aiuto compiti", "doposcuola"]
 )
 def test_a_whole_query_scores_as_whooshs_own_searcher_scores_it(index, text):
     """Synonyms, several fields with their boosts, several words: the same documents and BM25F scores."""
     index.rebuild(documents())
     add_segment(index, documents(first=6, texts=TEXTS[1:3]), delete=[4])
     with index.searcher() as searcher:
-        concepts = querying.text_concepts(text)
-        scored = querying._Scored(searcher, text)
+        # The words of each concept (a concept naming a need also matches by need code, which Whoosh has no
+        # query for: only the words are compared here).
+        concepts = [concept.words for concept in querying.text_concepts(text)[0] if concept.words]
+        view = engine.view(searcher)
+        parts = [view.concept(alternatives) for alternatives in concepts]
+        docs = np.logical_and.reduce([part > 0 for part in parts])
+        scores = sum(parts[1:], parts[0])
         found = {
-            searcher.stored_fields(docnum)["id"]: float(scored.scores[docnum])
-            for docnum in scored.docs.nonzero()[0].tolist()
+            searcher.stored_fields(docnum)["id"]: float(scores[docnum])
+            for docnum in docs.nonzero()[0].tolist()
         }
         expected = {hit["id"]: hit.score for hit in searcher.search(whoosh_query(concepts), limit=None)}
     assert expected and found.keys() == expected.keys()

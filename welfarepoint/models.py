@@ -12,7 +12,8 @@ from welfarepoint.catalog.models import (
     ServiceCoverage,
 )
 from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
-from welfarepoint.territory.models import Municipality
+from welfarepoint.search.models import SearchSynonym
+from welfarepoint.territory.models import Municipality, PublicRoute
 
 __all__ = [
     "Alliance",
@@ -24,8 +25,10 @@ __all__ = [
     "Municipality",
     "OverlapDecision",
     "Organisation",
+    "PublicRoute",
     "Revision",
     "SearchCount",
+    "SearchSynonym",
     "Service",
     "ServiceCoverage",
     "User",

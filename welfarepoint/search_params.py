@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
+from welfarepoint.search.querying import place_filters
 from welfarepoint.search.results import Filters
 from welfarepoint.search.text import normalise_query
 
@@ -34,6 +35,11 @@ class SearchRequest:
     per_page: int = 10
     errors: dict[str, Any] = field(default_factory=dict)
     municipality_suggestions: list[territory.Municipality] = field(default_factory=list)
+    #: The place field as typed and the place it names (a comune, an area, a province, an ATS, Lombardy).
+    place_input: str = ""
+    place: territory.Place | None = None
+    #: Whether a place named in the text may be read as one (``noplace=1``: the visitor said it is not).
+    read_place: bool = True
 
 
 def whole_number(value: str) -> int | None:
@@ -133,4 +139,24 @@ def parse_search_args(
         free_only=free_only,
         period=period,
     )
-    return SearchRequest(text, filters, page, per_page, errors, suggestions)
+    place_input = " ".join((args.get("place") or "").split())[:80]
+    place = None
+    if place_input and not municipality:
+        match = territory.resolve_place(place_input)
+        place = match.place
+        if place is not None and place.in_lombardy:
+            filters = place_filters(filters, place)
+        elif place is not None:
+            errors["place"] = _l(
+                "%(place)s is outside Lombardy: Welfare Point lists the services of Lombardy.",
+                place=place.name,
+            )
+            place = None
+        else:
+            options = match.candidates or match.suggestions
+            suggestions = [p.municipality for p in options if p.municipality is not None][:5]
+            errors["place"] = _l("We do not know a place called “%(value)s” in Lombardy.", value=place_input)
+    read_place = (args.get("noplace") or "") != "1"
+    return SearchRequest(
+        text, filters, page, per_page, errors, suggestions, place_input, place, read_place=read_place
+    )

@@ -8,7 +8,7 @@ What they share is in :mod:`~welfarepoint.manage.helpers`; who may see what is
 :mod:`welfarepoint.accounts.scope`.
 """
 
-from welfarepoint.manage import auth, dashboard, insights, listings, network, transfer
+from welfarepoint.manage import auth, dashboard, insights, listings, network, routes, transfer, vocabulary
 from welfarepoint.manage.blueprint import bp
 
-__all__ = ["auth", "bp", "dashboard", "insights", "listings", "network", "transfer"]
+__all__ = ["auth", "bp", "dashboard", "insights", "listings", "network", "routes", "transfer", "vocabulary"]

@@ -34,6 +34,7 @@ from welfarepoint.public.blueprint import bp
 from welfarepoint.public.forms import FeedbackForm
 from welfarepoint.public.structured_data import service_json_ld
 from welfarepoint.search_params import parse_search_args
+from welfarepoint.territory.models import public_routes
 
 #: The main menu, in order.
 MENU = (
@@ -107,41 +108,103 @@ def home():
 #: ``PAGES_KEPT_BYTES`` of them in each worker.
 PAGES_KEPT_BYTES = 1_000_000
 _pages = Bounded(PAGES_KEPT_BYTES, weigh=len)
-#: Welfare Points named when a search finds nothing (the nearest first), beside the link to all of them.
-DESKS_ON_EMPTY_SEARCH = 4
+
+
+def care_needs() -> frozenset[str]:
+    """The needs of care for a relative: when one finds nothing, the public routes of the ATS are shown."""
+    return frozenset(
+        {"P1", *(c for c in taxonomy.need_codes("persons") if taxonomy.need_category(c) == "P1")}
+    )
+
+
+#: Welfare Points named beside the results ("who can help you", the nearest first), with the link to all.
+DESKS_SHOWN = 3
 
 
 @bp.get("/search")
 def search_page():
-    """Search the published listings (a GET form: every search has a shareable address)."""
+    """Search the published listings (a GET form: every search has a shareable address).
+
+    The text and the place are two fields; a place named in the text is read as one and shown in the place
+    field, with a link that removes it. Welfare Points are shown apart ("who can help you"), never counted.
+    """
     parsed = parse_search_args(request.args)
-    result = search.query(parsed.text, parsed.filters, page=parsed.page, per_page=RESULTS_PER_PAGE)
+    result = search.query(
+        parsed.text,
+        parsed.filters,
+        page=parsed.page,
+        per_page=RESULTS_PER_PAGE,
+        language=current_language(),
+        desks_apart=True,
+        read_place=parsed.read_place,
+    )
     if parsed.text and parsed.page == 1:
         count_search(search.normalise_for_statistics(parsed.text), result.total > 0)
-    place = territory.by_istat(
-        result.place.istat_code if result.place else (parsed.filters.municipality or "")
-    )
+    place = parsed.place or result.place
+    if place is None and parsed.filters.municipality:
+        place = territory.resolve_place(parsed.filters.municipality).place
+    municipality = place.municipality if place is not None else None
+    atses = {m.ats for m in place.municipalities} if place is not None else set()
+
+    # Needs outside the networks, or a care need that finds nothing: the public offices that handle them.
+    care = bool(set(result.needs) & care_needs())
+    shows_routes = bool(result.outside) or (care and not result.total)
 
     def draw() -> str:
-        services = {s.id: s for s in queries.published_services(hit.service_id for hit in result.hits)}
-        ats = parsed.filters.ats or (place.ats if place else None)
-        near = place.istat_code if place else None
+        wanted = [hit.service_id for hit in [*result.hits, *result.desks]]
+        services = {s.id: s for s in queries.published_services(wanted)}
+        ats = parsed.filters.ats or (next(iter(atses)) if len(atses) == 1 else None)
+        near = municipality.istat_code if municipality else None
+        if ats or near or not result.desks:
+            desks = queries.nearest_desks(ats, near, DESKS_SHOWN)
+        else:
+            desks = [services[hit.service_id] for hit in result.desks if hit.service_id in services]
         return render_template(
             "public/search.html",
             parsed=parsed,
             result=result,
             hits=[(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services],
             place=place,
+            typed_text=result.place_text if result.place is not None else parsed.text,
             ats=ats,
-            desks=queries.nearest_desks(ats, near, DESKS_ON_EMPTY_SEARCH) if not result.total else [],
+            desks=desks,
             search_url=search_url,
             ats_names=territory.ATS_NAMES,
+            active=active_filters(parsed, place, result),
+            routes=public_routes(ats) if shows_routes else [],
+            shows_routes=shows_routes,
         )
 
-    if "_flashes" in session:  # a message waits to be shown (after a form elsewhere): this page is its own
+    # A message waits (after a form elsewhere), or public routes a manager may just have changed: drawn afresh.
+    if "_flashes" in session or shows_routes:
         return draw()
     key = (result.generation, str(get_locale()), date.today(), request.script_root, request.full_path)
     return assets.page_response(_pages.get_or_make(key, lambda: assets.compressed_page(draw())))
+
+
+def active_filters(parsed, place, result) -> list[tuple[str, str]]:
+    """Each filter in force, as (what it says, the address of the same search without it)."""
+    found: list[tuple[str, str]] = []
+    f = parsed.filters
+    if place is not None:
+        # A place read from the text goes with its words: the text left is searched everywhere.
+        if result.place is not None:
+            found.append((place.name, search_url(q=result.place_text, place=None, municipality=None)))
+        else:
+            found.append((place.name, search_url(place=None, municipality=None)))
+    if f.audience:
+        found.append((label("audiences", f.audience), search_url(audience=None)))
+    for code in f.categories:
+        found.append((label("categories", code), search_url(category=[c for c in f.categories if c != code])))
+    if f.ats and not (place is not None and place.kind == territory.PlaceKind.ATS):
+        found.append((gettext("ATS %(ats)s", ats=f.ats), search_url(ats=None)))
+    if f.age is not None:
+        found.append((gettext("Age %(age)s", age=f.age), search_url(age=None)))
+    if f.period:
+        found.append((label("periods", f.period), search_url(period=None)))
+    if f.free_only:
+        found.append((gettext("Free only"), search_url(cost=None)))
+    return found
 
 
 @bp.get("/services/<slug>")

@@ -34,9 +34,11 @@ from welfarepoint.catalog.models import CatalogState, Service
 from welfarepoint.extensions import db
 from welfarepoint.locks import file_lock
 from welfarepoint.search import engine as _engine
-from welfarepoint.search import healing
+from welfarepoint.search import healing, synonyms
 from welfarepoint.search.index import SearchIndex, get_index
 from welfarepoint.search.index import forget_all as _forget_indexes
+from welfarepoint.search.models import curated_lines, vocabulary_version
+from welfarepoint.search.querying import newly_answered as newly_found
 from welfarepoint.search.querying import run as run_query
 from welfarepoint.search.results import Filters, Hit, SearchResult
 from welfarepoint.search.schema import document
@@ -52,6 +54,7 @@ __all__ = [
     "forget_all",
     "generation",
     "init_app",
+    "newly_answered",
     "normalise_for_statistics",
     "query",
     "rebuild",
@@ -246,24 +249,55 @@ def query(
     page: int = 1,
     per_page: int = 10,
     today: date | None = None,
+    language: str | None = None,
+    desks_apart: bool = False,
+    read_place: bool = True,
 ) -> SearchResult:
     """Search the published listings: relevance first, a day-seeded tie-break, facets, spelling help.
+
+    ``language`` is the page's ("it" or "en"): spelling help offers only words of the catalog in that language
+    (and of the synonyms); None offers both. ``desks_apart``: Welfare Points are returned apart (``desks``) and
+    never counted, unless the search asks for them. ``read_place``: a place named in the text becomes a filter.
 
     Results are kept in a per-process cache keyed by the index generation, so a repeated search costs a
     dictionary look-up and any change to the index, by any process, makes every cached result stale at once.
     """
     search_index = catch_up()
+    # The groups region administrators curate: read again by every process as soon as they change.
+    vocabulary = vocabulary_version()
+    synonyms.use_extra(vocabulary, curated_lines if vocabulary else str)
     text = normalise_query(text)
     filters = filters or Filters()
     today = today or date.today()
-    key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today)
+    options = (language, desks_apart, read_place, vocabulary)
+    key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today, options)
     cached = _results.get(key)
     if cached is not None:
         return cached
     with search_index.searcher() as searcher:
-        result = run_query(searcher, text, filters, page=page, per_page=per_page, today=today)
-    result.generation = key[1]
+        result = run_query(
+            searcher,
+            text,
+            filters,
+            page=page,
+            per_page=per_page,
+            today=today,
+            language=language,
+            desks_apart=desks_apart,
+            read_place=read_place,
+        )
+    result.generation = (key[1], vocabulary)
     return _results.put(key, result)
+
+
+def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
+    """Of these searches that found nothing, those a vocabulary line being curated would now answer (with
+    how many listings each would find)."""
+    search_index = catch_up()
+    vocabulary = vocabulary_version()
+    synonyms.use_extra(vocabulary, curated_lines if vocabulary else str)
+    with search_index.searcher() as searcher:
+        return newly_found(searcher, [normalise_query(text) for text in texts], line)
 
 
 GENERATION_FILE = "catalog-generation"

@@ -42,7 +42,7 @@ BLOCK_LIMIT = 1024
 REBUILD_SEGMENT_LISTINGS, REBUILD_LIMIT_MB = 25_000, 1024
 #: Searches that warm a new live folder's caches (facets, tie-breaks, field lengths, spelling vocabularies).
 WARM_QUERIES = ("", "servizi", "srevizi")
-SCHEMA_VERSION = "11"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
+SCHEMA_VERSION = "12"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
 
 
 class Codec(W3Codec):

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache, lru_cache
+from math import log
 
 import numpy as np
 from markupsafe import Markup, escape
@@ -19,19 +21,20 @@ from whoosh.spelling import ListCorrector
 
 from welfarepoint import territory
 from welfarepoint.bounded import Bounded
+from welfarepoint.catalog import taxonomy
 from welfarepoint.paging import page_within
-from welfarepoint.search import engine, synonyms
+from welfarepoint.search import engine, spelling, synonyms
 from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
 from welfarepoint.search.engine import Alternative, NearWords
-from welfarepoint.search.results import Filters, Hit, SearchResult
+from welfarepoint.search.results import Filters, Hit, SearchResult, Widening
 from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, ats_token, clamp_age
 
 FACETS = ("audience", "category", "ats", "cost", "period")
 #: A listing open all year counts in the facet of every period.
 ALL_PERIODS = ("all_year", "school_year", "summer", "christmas", "easter")
-#: Single-word municipality names that are everyday words: never read as a place in a query.
-NOT_PLACES = {"mese", "cene", "ceto", "cevo", "pieve", "lodi"}
 VARIANT_BOOST = 0.6
+#: The weight of a listing answering the need a concept names (its words in short fields add to it).
+NEED_BOOST = 2.0
 #: Short fields, where synonyms are looked for too.
 SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
@@ -47,14 +50,22 @@ def _tokens(language: str, text: str) -> list[str]:
 
 
 def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
-    """Any way of saying the concept, in any field; synonyms only in the short fields, each asked once."""
+    """Any way of saying the concept in words, in any field; synonyms only in the short fields, each asked once.
+
+    A concept that names a need is looked for in short fields only (its words then rank the listings that answer
+    the need); a word that is only part of names in titles, summaries and tags only.
+    """
     alternatives = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
+    name_word = concept.name_word or (len(concept.typed) == 1 and _is_name_stem(concept.typed[0]))
+    short_only = bool(concept.needs) or name_word
     for position, variant in enumerate(concept.variants):
         text = " ".join(variant)
         for fieldname, language in TEXT_FIELDS.items():
-            if position and fieldname not in SHORT_FIELDS:
+            if (position or short_only) and fieldname not in SHORT_FIELDS:
                 continue  # the words as typed are looked for in long texts; their synonyms are not (too costly)
+            if fieldname == "places" and (concept.needs or name_word):
+                continue
             tokens = tuple(_tokens(language, text))
             if not tokens or (fieldname, tokens) in seen:
                 continue
@@ -65,34 +76,79 @@ def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
     return tuple(alternatives)
 
 
+@cache
+def _name_stems() -> frozenset[str]:
+    """The Italian stems of the words that are only parts of names ("camp" of "Campo")."""
+    return frozenset(stem for word in synonyms.name_words() for stem in _tokens("it", word))
+
+
+def _is_name_stem(word: str) -> bool:
+    """Whether a word typed alone stems like a part of names ("camp", "campi" like "Campo")."""
+    return any(stem in _name_stems() for stem in _tokens("it", word))
+
+
+@dataclass(frozen=True)
+class QueryConcept:
+    """One concept of a query as the index is asked it.
+
+    ``needs``: alternatives on the listings' need codes (a listing matches the concept only if it answers one of
+    them; ``words`` then rank it); otherwise ``words`` alone decide. ``context``: never required when the query
+    says more.
+    """
+
+    typed: str
+    words: tuple[Alternative, ...]
+    needs: tuple[str, ...] = ()
+    context: bool = False
+    #: For a need: the words as typed, in short fields (a listing with them in its title matches too).
+    typed_words: tuple[Alternative, ...] = ()
+
+
+#: What answers a family's need asked by an employer: brokering between companies and local services.
+EMPLOYER_CATEGORY = "C2"
+
+
+@cache
+def _persons_needs() -> frozenset[str]:
+    return frozenset(taxonomy.need_codes("persons")) | {"P1", "P2"}
+
+
 @lru_cache(maxsize=4096)
-def text_concepts(text: str) -> tuple[tuple[Alternative, ...], ...]:
-    """The concepts of ``text`` (at most ``MAX_CONCEPTS``), each as its alternatives."""
-    found = []
-    for concept in synonyms.concepts(text)[:MAX_CONCEPTS]:
+def text_concepts(text: str, vocabulary: object = None) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
+    """The concepts of ``text`` (at most ``MAX_CONCEPTS``), and the phrases that name something outside the
+    networks. ``vocabulary`` is the synonyms' version (the cache's key)."""
+    return prepared_concepts(synonyms.concepts(text))
+
+
+def prepared_concepts(
+    concepts: list[synonyms.Concept],
+) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
+    """The synonyms' concepts of a query as the index is asked them, and the phrases outside the networks."""
+    found: list[QueryConcept] = []
+    outside: list[str] = []
+    concepts = concepts[:MAX_CONCEPTS]
+    # An employer asking for a family's need ("centri estivi per i figli dei dipendenti") is answered by the
+    # services that broker local services for companies.
+    employer = any(
+        concept.employer or (concept.needs and not set(concept.needs) & _persons_needs())
+        for concept in concepts
+    )
+    for concept in concepts:
+        typed = " ".join(concept.typed)
+        if concept.outside:
+            outside.append(typed)
+            continue
+        plain = not concept.needs and len(concept.variants) == 1 and len(concept.typed) == 1
+        if plain and (typed.isdigit() or not _tokens("it", typed) or not _tokens("en", typed)):
+            continue  # a year, an age, "per" or "for": nothing a listing answers
+        needs = concept.needs
+        if employer and needs and set(needs) <= _persons_needs():
+            needs = (EMPLOYER_CATEGORY,)
         alternatives = concept_alternatives(concept)
-        if alternatives:
-            found.append(alternatives)
-    return tuple(found)
-
-
-def detect_place(text: str) -> tuple[str, territory.Municipality | None]:
-    """Take a municipality named in the query out of the text ("doposcuola sondrio" -> filter on Sondrio)."""
-    typed = words(text)
-    if len(typed) < 2:
-        return text, None
-    for size in (4, 3, 2, 1):
-        for start in range(len(typed) - size + 1):
-            chunk = typed[start : start + size]
-            name = " ".join(chunk)
-            if size == 1 and (len(name) < 4 or name in NOT_PLACES or name in synonyms.vocabulary()):
-                continue
-            place = territory.by_name(name)
-            if place is not None:
-                rest = typed[:start] + typed[start + size :]
-                if rest:
-                    return " ".join(rest), place
-    return text, None
+        as_typed = concept_alternatives(replace(concept, variants=concept.variants[:1])) if needs else ()
+        if alternatives or needs:
+            found.append(QueryConcept(typed, alternatives, needs, concept.context, as_typed))
+    return tuple(found), tuple(outside)
 
 
 #: Bytes of filter sets (a boolean per document each) kept per searcher before the least used go: at 10,000
@@ -125,6 +181,15 @@ def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
         return np.logical_or.reduce([view.term_docs(field, term) for term in terms])
 
     return _kept_set(searcher, ("docs", field, terms), compute)
+
+
+def _area_docs(searcher, area: str) -> np.ndarray:
+    """Live documents covering a place of several comuni (one of them, or the whole ATS of one)."""
+    place = territory.resolve_place(area).place
+    if place is None or not place.municipalities:
+        return np.zeros(engine.view(searcher).count, dtype=bool)
+    codes = {m.istat_code for m in place.municipalities} | {ats_token(m.ats) for m in place.municipalities}
+    return _term_docs(searcher, "coverage", tuple(sorted(codes)))
 
 
 def _age_docs(searcher, age: int) -> np.ndarray:
@@ -178,6 +243,8 @@ def filter_docs(searcher, filters: Filters) -> np.ndarray | None:
         place = territory.by_istat(filters.municipality)
         terms = (filters.municipality, ats_token(place.ats)) if place else (filters.municipality,)
         sets.append(_term_docs(searcher, "coverage", terms))
+    if filters.area:
+        sets.append(_area_docs(searcher, filters.area))
     if filters.age is not None:
         sets.append(_age_docs(searcher, clamp_age(filters.age)))
     if filters.free_only:
@@ -204,13 +271,21 @@ def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, l
     return counts
 
 
-@cache
 def _synonym_words() -> NearWords:
+    return _near_synonyms(synonyms.version())
+
+
+@lru_cache(maxsize=2)
+def _near_synonyms(version: object) -> NearWords:
     return NearWords(synonyms.vocabulary())
 
 
-@cache
 def _synonym_corrector() -> ListCorrector:
+    return _synonyms_corrector(synonyms.version())
+
+
+@lru_cache(maxsize=2)
+def _synonyms_corrector(version: object) -> ListCorrector:
     return ListCorrector(sorted(synonyms.vocabulary()))
 
 
@@ -225,23 +300,52 @@ def edit_distance(a: str, b: str) -> int:
     return previous[-1]
 
 
-def _closest(searcher, word: str) -> str | None:
+@cache
+def _place_words() -> frozenset[str]:
+    """Every word of the names of Italy's comuni and of the areas people name ("ome", "valtellina")."""
+    names = [m.name for m in territory.italian_municipalities()]
+    names += [m.other_name for m in territory.italian_municipalities() if m.other_name]
+    for area in territory.all_areas():
+        names += [area.name, *area.aliases]
+    return frozenset(word for name in names for word in words(name))
+
+
+def _fits_language(word: str, language: str | None) -> bool:
+    """Whether a word of the catalog may be offered on a page in ``language``: not a word of the other language
+    only ("then" is never offered to an Italian page, "parte" never to an English one). Names and words of no
+    dictionary ("grest") fit both."""
+    if language not in spelling.LANGUAGES:
+        return True
+    other = "en" if language == "it" else "it"
+    return spelling.known(word, language) or not spelling.known(word, other)
+
+
+def _closest(searcher, word: str, language: str | None = None) -> str | None:
     """The known word nearest to ``word`` (fewest edits, then most used), sharing its first letter.
 
-    Candidates come from the vocabularies' one-letter-less forms (fast, see :class:`NearWords`); only when they
-    give nothing does Whoosh walk its word graph for words two edits away.
+    Candidates are the catalog's words that fit the page's language (never a place's name: places are read by
+    the territory, "marziano" is no "Mazzano") and the synonyms' words. They come from
+    the vocabularies' one-letter-less forms (fast, see :class:`NearWords`); only when they give nothing does
+    Whoosh walk its word graph for words two edits away.
     """
     maxdist = 1 if len(word) <= 4 else 2
-    candidates = engine.view(searcher).near("spell", word) | _synonym_words().near(word)
+    places = _place_words()
+    catalog = {
+        w
+        for w in engine.view(searcher).near("spell", word)
+        if w not in places and _fits_language(w, language)
+    }
+    candidates = catalog | _synonym_words().near(word)
     candidates = {
         candidate
         for candidate in candidates
         if candidate != word and candidate[:1] == word[:1] and edit_distance(word, candidate) <= maxdist
     }
     if not candidates:
-        for corrector in (searcher.corrector("spell"), _synonym_corrector()):
-            # Whoosh's MultiCorrector mixes up (score, word) pairs: ask each corrector on its own.
-            candidates.update(corrector.suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
+        suggested = searcher.corrector("spell").suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1)
+        candidates.update(w for w in suggested if w not in places and _fits_language(w, language))
+        # Whoosh's MultiCorrector mixes up (score, word) pairs: each corrector is asked on its own.
+        candidates.update(_synonym_corrector().suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
         candidates.discard(word)
     if not candidates:
         return None
@@ -249,26 +353,31 @@ def _closest(searcher, word: str) -> str | None:
 
 
 def _known(searcher, word: str) -> bool:
+    """Whether ``word`` is spelled right: a word of the synonyms, the catalog, a place, Italian or English."""
     view = engine.view(searcher)
     return (
-        word in synonyms.vocabulary()
+        word.isdigit()
+        or word in synonyms.vocabulary()
         or not _tokens("it", word)
+        or not _tokens("en", word)
         or view.knows("spell", word)
         or view.knows("places", word)
-        or word.isdigit()
+        or word in _place_words()
+        or spelling.known_in_any(word)
     )
 
 
-def correct(searcher, text: str) -> str | None:
-    """The query with its unknown words replaced by the closest known ones, or None if nothing changed."""
+def correct(searcher, text: str, language: str | None = None) -> str | None:
+    """The query with its misspelt words replaced by the closest words of the catalog (in the page's language)
+    or of the synonyms, or None if nothing changed. A word of the lexicon or the catalog is never replaced."""
     typed = words(text)
     corrected = []
     changed = False
     for word in typed:
-        if len(word) < 3 or _known(searcher, word):
+        if len(word) < 3 or not word.isalpha() or _known(searcher, word):
             corrected.append(word)
             continue
-        suggestion = _closest(searcher, word)
+        suggestion = _closest(searcher, word, language)
         if suggestion:
             corrected.append(suggestion)
             changed = True
@@ -306,128 +415,248 @@ def highlight(text: str, language: str, words: frozenset[str]) -> Markup | None:
     return Markup("".join(parts))
 
 
-class _Scored:
-    """One evaluation of a text query: every matching live document with its score.
+#: At equal relevance, listings with places first, then waiting lists, then full ones.
+AVAILABILITY_RANK = {"open": 0, "waiting_list": 1, "full": 2}
+#: The category of Welfare Points: with ``desks_apart`` they are shown apart, never counted as services.
+DESK_CATEGORY = "W1"
 
-    Each concept's scores over the whole index come from the engine (cached per searcher); "and" keeps the
-    documents every concept matches, "or" those any concept matches; a document's score is the sum of its
-    concepts' scores (as Whoosh's ``And``/``Or`` would give), added in the same order as Whoosh would.
+
+def _availability(searcher) -> np.ndarray:
+    """Every document's availability rank (0: places available)."""
+
+    def compute():
+        return engine.view(searcher).per_document(
+            ("availability-rank",),
+            lambda values: np.fromiter((AVAILABILITY_RANK.get(v, 0) for v in values), dtype=np.int64),
+            "availability",
+        )
+
+    return _cached(searcher, "availability", compute)
+
+
+def _need_weight(searcher, docs: np.ndarray) -> float:
+    """The score of answering a need: the rarer the listings that answer it, the higher (an inverse document
+    frequency, as a word's), so a specific need ("Christmas") outranks a broad one ("childcare")."""
+    count = engine.view(searcher).count
+    return NEED_BOOST * (log(count / (int(np.count_nonzero(docs)) + 1)) + 1)
+
+
+class _Scored:
+    """One evaluation of a text query: the matching live documents with their scores.
+
+    Each concept's scores over the whole index come from the engine (cached per searcher). A concept that names
+    a need matches the listings that answer it (its words rank them); another concept the listings with its
+    words. Documents must match every concept but those that only say for whom ("context"); a document's
+    score is the sum of its concepts' scores. :meth:`partial` falls back to the best partial match.
     """
 
-    def __init__(self, searcher, text: str, mode: str = "and"):
-        concepts = text_concepts(text) if text else ()
+    def __init__(self, searcher, text: str, prepared=None):
+        if prepared is None:
+            prepared = text_concepts(text, synonyms.version()) if text else ((), ())
+        concepts, outside = prepared
         self.text = text
-        self.mode = mode
         self.concepts = concepts
-        if not concepts:
-            self.docs = _all_docs(searcher)
-            self.scores: np.ndarray | None = None
-            return
+        self.outside = outside
         view = engine.view(searcher)
-        parts = sorted(
-            (view.concept(alternatives) for alternatives in concepts), key=lambda part: np.count_nonzero(part)
-        )
-        if len(parts) == 1:
-            scores = parts[0]
-            docs = scores > 0
-        elif mode == "and":
-            docs = np.logical_and.reduce([part > 0 for part in parts])
-            scores = sum(parts[1:], parts[0]) * docs
-        else:
-            scores = sum(parts[:-1], parts[-1])
-            docs = scores > 0
+        if not concepts:
+            live = _all_docs(searcher)
+            self.docs = np.zeros_like(live) if outside else live
+            self.scores: np.ndarray | None = None
+            self.parts: list[tuple[QueryConcept, np.ndarray]] = []
+            return
+        parts = []
+        scores = None
+        for concept in concepts:
+            found = view.concept(concept.words) if concept.words else None
+            if concept.needs:
+                answering = _term_docs(searcher, "needs", tuple(sorted(concept.needs)))
+                need = answering * _need_weight(searcher, answering)
+                docs = answering
+                if concept.typed_words:
+                    docs = answering | (view.concept(concept.typed_words) > 0)
+                part = need if found is None else need + found * docs
+            else:
+                part = found
+                docs = found > 0
+            parts.append((concept, docs))
+            scores = part if scores is None else scores + part
+        self.parts = parts
         self.scores = scores
-        self.docs = docs
+        required = self._required()
+        self.docs = np.logical_and.reduce(required) if len(required) > 1 else required[0]
+        if outside and all(concept.context for concept in concepts):
+            self.docs = np.zeros_like(self.docs)  # "rsa per la nonna": nothing the networks offer
+
+    def _required(self) -> list[np.ndarray]:
+        """The document sets a listing must be in: the needs the query names, when it names some (its other
+        words then only rank); else its words but those that only say for whom."""
+        parts = self.parts
+        if any(concept.needs for concept, _ in parts):
+            return [docs for concept, docs in parts if concept.needs]
+        return [docs for concept, docs in parts if not concept.context] or [docs for _, docs in parts]
 
     def within(self, allowed: np.ndarray | None) -> np.ndarray:
         return self.docs if allowed is None else self.docs & allowed
 
-    def ranked(self, matched: np.ndarray, ties: np.ndarray, end: int) -> list[int]:
-        """The first ``end`` of ``matched``: by score (to 4 decimals), then by the day's tie-break."""
+    def partial(self, allowed: np.ndarray | None) -> None:
+        """Keep the documents that match the most of what is required (when nothing matches it all)."""
+        required = self._required()
+        if len(required) < 2 or (self.outside and all(concept.context for concept, _ in self.parts)):
+            return
+        weights = sum(docs.astype(np.int64) for docs in required)
+        within = weights if allowed is None else weights * allowed
+        if len(within) and within.max():
+            self.docs = weights == within.max()
+
+    def words_found(self, matched: np.ndarray) -> tuple[str, ...]:
+        """When none of ``matched`` has every word of the query: the words some of them have (else ())."""
+        words = [(concept, docs) for concept, docs in self.parts if not concept.context]
+        if len(words) < 2 or not matched.any():
+            return ()
+        if (np.logical_and.reduce([docs for _, docs in words]) & matched).any():
+            return ()
+        return tuple(concept.typed for concept, docs in words if (docs & matched).any())
+
+    def ranked(self, matched: np.ndarray, ties: np.ndarray, available: np.ndarray, end: int) -> list[int]:
+        """The first ``end`` of ``matched``: by score (to 4 decimals), then places available first, then by the
+        day's tie-break."""
         candidates = np.flatnonzero(matched)
         if self.scores is None:
+            keys = (available[candidates] << 32) | ties[candidates]  # a tie-break is a 32-bit CRC
             if len(candidates) > end:
-                candidates = candidates[np.argpartition(ties[candidates], end - 1)[:end]]
-            return candidates[np.argsort(ties[candidates], kind="stable")].tolist()
+                keep = np.argpartition(keys, end - 1)[:end]
+                candidates, keys = candidates[keep], keys[keep]
+            return candidates[np.argsort(keys, kind="stable")].tolist()
         scores = self.scores[candidates]
         if len(candidates) > end:
             # Only documents that can reach the page are sorted: those at most a rounding below the end-th score.
             cutoff = np.partition(scores, len(scores) - end)[len(scores) - end] - 1e-4
             keep = scores >= cutoff
             candidates, scores = candidates[keep], scores[keep]
-        order = np.lexsort((ties[candidates], -np.round(scores, 4)))
+        order = np.lexsort((ties[candidates], available[candidates], -np.round(scores, 4)))
         return candidates[order[:end]].tolist()
 
 
-def _highlight_words(concepts) -> dict[str, frozenset[str]]:
+def _highlight_words(concepts: tuple[QueryConcept, ...]) -> dict[str, frozenset[str]]:
     """For each highlighted field, the analysed words of the query's concepts (synonyms included)."""
     found: dict[str, set[str]] = {name: set() for name in HIGHLIGHT_FIELDS}
-    for alternatives in concepts:
-        for alternative in alternatives:
+    for concept in concepts:
+        for alternative in concept.words:
             if alternative.field in found:
                 found[alternative.field].update(alternative.tokens)
     return {name: frozenset(words) for name, words in found.items()}
 
 
+def place_filters(filters: Filters, place: territory.Place) -> Filters:
+    """``filters`` narrowed to a place (a comune, an area, a province, an ATS; Lombardy narrows nothing)."""
+    values = dict(filters.__dict__)
+    if place.kind is territory.PlaceKind.MUNICIPALITY:
+        values["municipality"] = place.code
+    elif place.kind in (territory.PlaceKind.AREA, territory.PlaceKind.PROVINCE):
+        values["area"] = place.code
+    elif place.kind is territory.PlaceKind.ATS:
+        values["ats"] = place.code
+    return Filters(**values)
+
+
+def _place_of(filters: Filters) -> territory.Place | None:
+    """The place the filters narrow to (a comune or an area), if any."""
+    if filters.municipality:
+        found = territory.resolve_place(filters.municipality).place
+        return found
+    if filters.area:
+        return territory.resolve_place(filters.area).place
+    return None
+
+
+def _evaluate(searcher, text: str, allowed: np.ndarray | None, language: str | None, partial: bool = True):
+    """The text's matches within ``allowed``: every word; else its spelling corrected; else (``partial``) the
+    best partial match of the text as typed. Returns the evaluation, the text it ran, the text it corrected and
+    the correction only suggested."""
+    scored = _Scored(searcher, text)
+    if not text or not scored.concepts or scored.within(allowed).any():
+        return scored, text, None, None
+    corrected = correct(searcher, text, language)
+    if corrected:
+        retry = _Scored(searcher, corrected)
+        if retry.within(allowed).any():
+            return retry, corrected, text, None
+    if partial:
+        scored.partial(allowed)
+    return scored, text, None, corrected
+
+
 def run(
-    searcher, text: str, filters: Filters, *, page: int = 1, per_page: int = 10, today: date | None = None
+    searcher,
+    text: str,
+    filters: Filters,
+    *,
+    page: int = 1,
+    per_page: int = 10,
+    today: date | None = None,
+    language: str | None = None,
+    desks_apart: bool = False,
+    read_place: bool = True,
 ) -> SearchResult:
     """Search the index behind ``searcher`` (see the module docstring).
 
-    The text query is evaluated once, without filters: its matches give the facet counts, and the filters
-    (cached document sets) narrow them to the results. Only a search that finds nothing is evaluated again,
-    with its spelling corrected, then with any of its words.
+    A place named in the text ("badante sondrio", "grest valtellina", "summer camp milan") becomes a filter
+    and leaves the text (unless ``read_place`` is False or the filters name a place already). The text query
+    is evaluated once, without filters: its matches give the facet counts, and the filters (cached document
+    sets) narrow them to the results. A search that finds nothing is evaluated again with its spelling
+    corrected, then with the most of its words; in a place, the page is told what wider searches would find.
+    With ``desks_apart``, Welfare Points are returned apart (``desks``), never counted, unless asked for.
     """
     today = today or date.today()
     if not searcher.doc_count_all():
         return SearchResult([], 0, 1, per_page, {name: [] for name in FACETS}, text)
-    place = None
-    if text and not filters.municipality:
-        text, place = detect_place(text)
-        if place is not None:
-            filters = Filters(**{**filters.__dict__, "municipality": place.istat_code})
+    place = place_text = None
+    if text and read_place and not (filters.municipality or filters.area):
+        found = territory.find_place_in_text(text)
+        if found is not None and found.match.place is not None and found.match.place.in_lombardy:
+            place, text = found.match.place, found.rest
+            place_text = text
+            filters = place_filters(filters, place)
     allowed = filter_docs(searcher, filters)
+    in_place = bool(filters.municipality or filters.area)
+    # In a place, a search that finds nothing with all its words says what wider searches find before it
+    # settles for part of its words.
+    scored, text, corrected_from, suggestion = _evaluate(searcher, text, allowed, language, not in_place)
+    asked_desks = DESK_CATEGORY in filters.categories or any(
+        DESK_CATEGORY in concept.needs for concept in scored.concepts
+    )
+    desk_docs = (
+        _term_docs(searcher, "category", (DESK_CATEGORY,)) if desks_apart and not asked_desks else None
+    )
 
-    scored = _Scored(searcher, text)
-    matched = scored.within(allowed)
-    suggestion = corrected_from = None
-    if text and not matched.any():
-        corrected = correct(searcher, text)
-        if corrected:
-            retry = _Scored(searcher, corrected)
-            if retry.within(allowed).any():
-                corrected_from, text, scored = text, corrected, retry
-            else:
-                suggestion = corrected
-        matched = scored.within(allowed)
-        if not matched.any():
-            scored = _Scored(searcher, text, "or")
-            matched = scored.within(allowed)
+    def services(docs: np.ndarray) -> np.ndarray:
+        return docs if desk_docs is None else docs & ~desk_docs
 
-    facets = facet_counts(searcher, scored.docs, filters)
+    matched = services(scored.within(allowed))
+    widenings = ()
+    if in_place and not matched.any():
+        widenings = _widenings(searcher, text, filters, language, services)
+        if not any(w.count for w in widenings):
+            scored.partial(allowed)
+            matched = services(scored.within(allowed))
+            if not matched.any():
+                widenings = _widenings(searcher, text, filters, language, services, partial=True)
+    facets = facet_counts(searcher, services(scored.docs), filters)
     total = int(np.count_nonzero(matched))
     page = page_within(page, total, per_page)
     start = (page - 1) * per_page
+    ties, available = _ties(searcher, today), _availability(searcher)
     hits: list[Hit] = []
     if total:
         # Equal listings take turns by the day's tie-break, across pages too; only the page shown is turned
         # into hits (and highlighted).
-        shown = scored.ranked(matched, _ties(searcher, today), start + per_page)[start:]
-        ids = _ids(searcher)
-        if scored.scores is None:
-            hits = [Hit(int(ids[docnum]), 0.0) for docnum in shown]
-        else:
-            marked = _highlight_words(scored.concepts)
-            for docnum in shown:
-                stored = searcher.stored_fields(docnum)
-                marks = {}
-                for name in HIGHLIGHT_FIELDS:
-                    value = stored.get(name)
-                    if value and marked[name]:
-                        fragment = highlight(value, TEXT_FIELDS[name], marked[name])
-                        if fragment is not None:
-                            marks[name] = fragment
-                hits.append(Hit(int(ids[docnum]), float(scored.scores[docnum]), marks))
+        shown = scored.ranked(matched, ties, available, start + per_page)[start:]
+        hits = _hits(searcher, scored, shown)
+    desks: list[Hit] = []
+    if desk_docs is not None and scored.concepts:
+        found_desks = scored.within(allowed) & desk_docs
+        if found_desks.any():
+            desks = _hits(searcher, scored, scored.ranked(found_desks, ties, available, DESKS_SHOWN))
     return SearchResult(
         hits=hits,
         total=total,
@@ -438,4 +667,76 @@ def run(
         suggestion=suggestion,
         corrected_from=corrected_from,
         place=place,
+        place_text=place_text,
+        partial=scored.words_found(matched),
+        outside=scored.outside,
+        needs=tuple(dict.fromkeys(code for concept in scored.concepts for code in concept.needs)),
+        desks=desks,
+        widenings=widenings,
     )
+
+
+#: Welfare Points a search shows apart, at most.
+DESKS_SHOWN = 3
+
+
+def _hits(searcher, scored: _Scored, shown: list[int]) -> list[Hit]:
+    ids = _ids(searcher)
+    if scored.scores is None:
+        return [Hit(int(ids[docnum]), 0.0) for docnum in shown]
+    marked = _highlight_words(scored.concepts)
+    hits = []
+    for docnum in shown:
+        stored = searcher.stored_fields(docnum)
+        marks = {}
+        for name in HIGHLIGHT_FIELDS:
+            value = stored.get(name)
+            if value and marked[name]:
+                fragment = highlight(value, TEXT_FIELDS[name], marked[name])
+                if fragment is not None:
+                    marks[name] = fragment
+        hits.append(Hit(int(ids[docnum]), float(scored.scores[docnum]), marks))
+    return hits
+
+
+def _widenings(
+    searcher, text: str, filters: Filters, language, services, partial: bool = False
+) -> tuple[Widening, ...]:
+    """What the same text finds in the place's whole ATS and in all of Lombardy (the place left out)."""
+    place = _place_of(filters)
+    found = []
+    without = Filters(**{**filters.__dict__, "municipality": None, "area": None})
+    atses = {m.ats for m in place.municipalities} if place else set()
+    if len(atses) == 1 and not filters.ats:
+        (ats,) = atses
+        wider = Filters(**{**without.__dict__, "ats": ats})
+        scored, wider_text, *_ = _evaluate(searcher, text, filter_docs(searcher, wider), language, partial)
+        count = int(np.count_nonzero(services(scored.within(filter_docs(searcher, wider)))))
+        found.append(Widening("ats", ats, wider_text, wider, count))
+    region = Filters(**{**without.__dict__, "ats": None})
+    allowed = filter_docs(searcher, region)
+    scored, wider_text, *_ = _evaluate(searcher, text, allowed, language, partial)
+    count = int(np.count_nonzero(services(scored.within(allowed))))
+    found.append(Widening("region", "Lombardia", wider_text, region, count))
+    return tuple(found)
+
+
+def newly_answered(searcher, texts: Iterable[str], line: str) -> list[tuple[str, int]]:
+    """Of ``texts`` (searches that found nothing), those the vocabulary line ``line`` would now answer, each with
+    how many listings it would find (every word or need matched, in the place the text names)."""
+    groups, _names = synonyms.parse(line)
+    found = []
+    for text in texts:
+        place_in_text = territory.find_place_in_text(text)
+        filters = Filters()
+        if place_in_text is not None and place_in_text.match.place and place_in_text.match.place.in_lombardy:
+            text, filters = place_in_text.rest, place_filters(filters, place_in_text.match.place)
+        before = synonyms.concepts(text)
+        after = synonyms.concepts(text, extra=groups)
+        if not text or after == before:
+            continue
+        scored = _Scored(searcher, text, prepared_concepts(after))
+        count = int(np.count_nonzero(scored.within(filter_docs(searcher, filters))))
+        if count:
+            found.append((text if place_in_text is None else place_in_text.matched + ": " + text, count))
+    return found

@@ -19,6 +19,8 @@ class Filters:
     categories: tuple[str, ...] = ()
     ats: str | None = None
     municipality: str | None = None
+    #: A place of several municipalities as ``territory.resolve_place`` reads it ("Valtellina", "SO").
+    area: str | None = None
     age: int | None = None
     free_only: bool = False
     period: str | None = None
@@ -29,6 +31,17 @@ class Filters:
         key = {"category": "categories", "cost": "free_only"}.get(name, name)
         values[key] = () if key == "categories" else (False if key == "free_only" else None)
         return Filters(**values)
+
+
+@dataclass(frozen=True)
+class Widening:
+    """A wider search than the one that found nothing: ``kind`` "ats" or "region", its text, filters and count."""
+
+    kind: str
+    name: str
+    text: str
+    filters: Filters
+    count: int
 
 
 @dataclass
@@ -52,9 +65,25 @@ class SearchResult:
     text: str
     suggestion: str | None = None
     corrected_from: str | None = None
-    place: territory.Municipality | None = None
+    #: The place read from the text (a ``territory.Place``), and the text without it.
+    place: territory.Place | None = None
+    place_text: str | None = None
+    #: Found with only some of the words (these); the words naming something outside the networks.
+    partial: tuple[str, ...] = ()
+    outside: tuple[str, ...] = ()
+    #: The need codes (or categories) the text named.
+    needs: tuple[str, ...] = ()
+    #: Welfare Points that match, apart from the services (with ``desks_apart``).
+    desks: list[Hit] = field(default_factory=list)
+    #: When nothing is found in a place: the wider searches, the nearest first.
+    widenings: tuple[Widening, ...] = ()
     #: The index generation it was found in (what caches of anything drawn from it key on).
     generation: tuple = ()
+
+    @property
+    def wider(self) -> Widening | None:
+        """The nearest wider search that finds something."""
+        return next((w for w in self.widenings if w.count), None)
 
     @property
     def pages(self) -> int:

@@ -38,6 +38,9 @@ def build_schema() -> Schema:
         places=TEXT(analyzer=plain, field_boost=0.5, phrase=False),
         # The words of a listing's short fields as written, once each: the vocabulary of spelling suggestions.
         spell=KEYWORD(lowercase=False, scorable=False),
+        # What a listing answers (its need codes and category) and whether it has places (find: ranking).
+        needs=KEYWORD(scorable=True),
+        availability=ID(sortable=True),
         audience=ID(sortable=True),
         category=ID(sortable=True),
         ats=ID(sortable=True),
@@ -107,6 +110,8 @@ def document(service: Any) -> dict[str, Any]:
         # Short fields only: their words are what searches name; a word found only in descriptions is found
         # as typed (a correction is offered only when a search finds nothing).
         "spell": " ".join(sorted(set(words(" ".join(short_texts))))),
+        "needs": " ".join([*service.needs, service.category]),
+        "availability": service.availability or "open",
         "audience": service.audience,
         "category": service.category,
         "ats": service.ats,

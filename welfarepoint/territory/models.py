@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Float, String
+from datetime import datetime
+
+from sqlalchemy import DateTime, Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from welfarepoint.catalog.models import now_utc
 from welfarepoint.extensions import db
 
 
@@ -57,3 +60,33 @@ def load_municipalities() -> int:
                 setattr(row, key, value)
             changed += 1
     return changed
+
+
+class PublicRoute(db.Model):
+    """A public entry point of an ATS for needs the networks do not cover (the Comune's social services or
+    Ufficio di Piano, the ASST, INPS, a regional measure), curated by the ATS's managers and shown by search
+    when a care need finds nothing or a search names something outside the networks ("RSA", "ADI")."""
+
+    __tablename__ = "public_route"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ats: Mapped[str] = mapped_column(String(40), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    handles: Mapped[str] = mapped_column(String(500), default="")  # what it is for, as people would ask it
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    website: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc, onupdate=now_utc)
+
+    def __repr__(self) -> str:
+        return f"<PublicRoute {self.ats} {self.name}>"
+
+
+def public_routes(ats: str | None) -> list[PublicRoute]:
+    """The public routes of an ATS (none without one), by name."""
+    if not ats:
+        return []
+    return list(
+        db.session.execute(db.select(PublicRoute).where(PublicRoute.ats == ats).order_by(PublicRoute.name))
+        .scalars()
+        .all()
+    )

@@ -1,0 +1,84 @@
+"""Public routes (issue 20, point 5): ATS managers curate the public offices for needs outside the networks, and
+search shows those of the visitor's ATS when a care need finds nothing or a search names something outside."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.manage import montagna_alliances, token
+from welfarepoint.extensions import db
+from welfarepoint.territory.models import PublicRoute
+
+ROUTE = {
+    "ats": "Montagna",
+    "name": "Ufficio di Piano di Sondrio",
+    "handles": "RSA, assistenza domiciliare integrata, misure B1 e B2",
+    "phone": "+39 0342 000 999",
+    "website": "https://www.example.org/ufficio-di-piano",
+}
+
+
+def add(client, **changes):
+    page = client.get("/manage/routes").text
+    return client.post("/manage/routes", data={**ROUTE, **changes, "csrf_token": token(page)})
+
+
+def routes(app) -> list[tuple[str, str]]:
+    with app.app_context():
+        return [(r.ats, r.name) for r in db.session.execute(db.select(PublicRoute)).scalars()]
+
+
+def test_an_ats_manager_adds_a_route_that_search_shows_in_the_ats(demo_app, auth):
+    client = auth("ats_manager", ats="Montagna")
+    response = add(client)
+    assert response.status_code == 302
+    assert routes(demo_app) == [("Montagna", "Ufficio di Piano di Sondrio")]
+    public = demo_app.test_client()
+    page = public.get("/search", query_string={"q": "rsa sondrio", "lang": "it"}).text
+    assert "Ufficio di Piano di Sondrio" in page and "misure B1 e B2" in page
+    # A care need that finds nothing in the place shows them too; elsewhere they are not shown.
+    page = public.get("/search", query_string={"q": "ippoterapia sollievo", "place": "Livigno"}).text
+    assert "Ufficio di Piano di Sondrio" in page
+    assert "Ufficio di Piano di Sondrio" not in public.get("/search?q=rsa+pavia").text
+    assert "Ufficio di Piano di Sondrio" not in public.get("/search?q=centro+estivo&place=Sondrio").text
+
+
+def test_an_ats_manager_may_not_add_or_see_another_ats_route(demo_app, auth):
+    client = auth("ats_manager", ats="Montagna")
+    assert add(client, ats="Pavia").status_code == 400
+    with demo_app.app_context():
+        db.session.add(PublicRoute(ats="Pavia", name="INPS Pavia", handles="", phone="", website=""))
+        db.session.commit()
+        other = db.session.execute(db.select(PublicRoute)).scalar_one().id
+    assert client.get(f"/manage/routes/{other}").status_code == 404
+    page = client.get("/manage/routes").text
+    assert "INPS Pavia" not in page
+    response = client.post(f"/manage/routes/{other}", data={"action": "delete", "csrf_token": token(page)})
+    assert response.status_code == 404 and routes(demo_app) == [("Pavia", "INPS Pavia")]
+
+
+def test_the_region_administrator_curates_every_ats_and_edits_and_removes(demo_app, auth):
+    client = auth("admin")
+    assert add(client, ats="Pavia", name="ASST di Pavia").status_code == 302
+    with demo_app.app_context():
+        route_id = db.session.execute(db.select(PublicRoute.id)).scalar_one()
+    page = client.get(f"/manage/routes/{route_id}").text
+    response = client.post(
+        f"/manage/routes/{route_id}",
+        data={**ROUTE, "ats": "Pavia", "name": "ASST Pavia", "csrf_token": token(page)},
+    )
+    assert response.status_code == 302 and routes(demo_app) == [("Pavia", "ASST Pavia")]
+    response = client.post(f"/manage/routes/{route_id}", data={"action": "delete", "csrf_token": token(page)})
+    assert response.status_code == 302 and routes(demo_app) == []
+
+
+def test_an_alliance_editor_may_not_curate_routes(demo_app, auth):
+    client = auth("alliance_editor", alliance=montagna_alliances(demo_app)[0])
+    assert client.get("/manage/routes").status_code == 403
+
+
+@pytest.mark.parametrize("website", ["javascript:alert(1)", "www.example.org"])
+def test_a_route_links_only_to_a_web_address(demo_app, auth, website):
+    client = auth("ats_manager", ats="Montagna")
+    response = add(client, website=website)
+    assert response.status_code == 400 and routes(demo_app) == []
