@@ -176,20 +176,29 @@ def catalog_group() -> None:
 @click.argument("file", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Validate and show what would change, write nothing.")
 @click.option("--author", default="import", show_default=True, help="Who the revisions are recorded as.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="HEADER=COLUMN",
+    help="What a header the import does not know holds (a column name, or nothing to leave it out).",
+)
 @LANG_OPTION
 @with_appcontext
-def catalog_import(file, dry_run: bool, author: str, lang: str | None) -> None:
-    """Import (upsert by external_id) the listings of a CSV file; a file with any bad row imports nothing."""
+def catalog_import(file, dry_run: bool, author: str, maps: tuple[str, ...], lang: str | None) -> None:
+    """Import (upsert by external_id) the listings of a CSV or XLSX file; a file with any problem imports nothing."""
     from flask_babel import force_locale, gettext, ngettext
 
-    from welfarepoint.catalog.interchange import import_listings
+    from welfarepoint.catalog.interchange import describe, import_listings
     from welfarepoint.extensions import db
 
-    report = import_listings(file.read(), author=author, dry_run=dry_run)
+    mapping = dict(item.partition("=")[::2] for item in maps)
+    mapping = {header.strip(): column.strip() for header, column in mapping.items()}
+    report = import_listings(file.read(), author=author, dry_run=dry_run, mapping=mapping)
     with force_locale(cli_language(lang)):
         if not report.ok:
-            for error in report.errors:
-                click.echo(str(error), err=True)
+            for text in describe(report):
+                click.echo(text, err=True)
             raise click.ClickException(
                 ngettext(
                     "%(num)s problem found: nothing was imported.",

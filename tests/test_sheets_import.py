@@ -1,0 +1,167 @@
+"""Spreadsheets as managers make them (tests/data/sheets, written blind): Italian headers and labels, Excel dates,
+Italian Excel CSV, a byte order mark before Windows-1252 text, formulas; every problem in one grouped pass."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from welfarepoint.catalog.interchange import errors_file, import_listings
+from welfarepoint.catalog.models import Organisation, Service
+from welfarepoint.extensions import db
+
+SHEETS = Path(__file__).parent / "data" / "sheets"
+LEAVE_OUT = {"Dal": "", "Al": "", "Quota (€)": "", "Note interne": ""}
+
+
+def sheet(name: str) -> bytes:
+    return (SHEETS / name).read_bytes()
+
+
+def problems(report) -> set[tuple[int, str, str]]:
+    return {(error.line, error.column, error.kind) for error in report.errors}
+
+
+def fixed_montagna() -> bytes:
+    """The 25-row workbook with the manager's five kinds of mistakes corrected, as they would in Excel."""
+    workbook = openpyxl.load_workbook(io.BytesIO(sheet("manager_montagna.xlsx")))
+    rows = workbook.worksheets[0]
+    header = {cell.value: cell.column for cell in rows[1]}
+
+    def put(line: int, column: str, value) -> None:
+        rows.cell(row=line, column=header[column]).value = value
+
+    put(6, "Comuni serviti", "Albosaggia; Sondrio; Montagna in Valtellina")
+    put(15, "Comuni serviti", "Chiavenna; Mese; Gordona")
+    put(26, "Comuni serviti", "Tirano; Villa di Tirano; Grosio")
+    for line in (8, 17):
+        put(line, "Età da", 6)
+        put(line, "Età a", 11)
+    put(12, "Email", "info@comune.albosaggia.so.it")
+    put(22, "Email", "segreteria@cmsondrio.it")
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def count(model) -> int:
+    return db.session.execute(db.select(db.func.count(model.id))).scalar_one()
+
+
+EXPECTED_MONTAGNA = {
+    (1, "", "unknown_column"),
+    (6, "municipalities", "municipality"),
+    (15, "municipalities", "municipality"),
+    (26, "municipalities", "municipality"),
+    (8, "age_min", "“%(value)s” is not a whole number"),
+    (17, "age_min", "“%(value)s” is not a whole number"),
+    (12, "email", "“%(value)s” does not look like an e-mail address"),
+    (22, "email", "“%(value)s” does not look like an e-mail address"),
+}
+
+
+@pytest.mark.parametrize("name", ["manager_montagna.xlsx", "manager_montagna_excel.csv"])
+def test_the_managers_sheet_reports_its_five_kinds_of_mistakes_in_one_pass(app, name):
+    with app.app_context():
+        report = import_listings(sheet(name), author="t", dry_run=True)
+        assert problems(report) == EXPECTED_MONTAGNA
+        assert report.unknown_columns == ["Dal", "Al", "Quota (€)", "Note interne"]
+        assert count(Service) == 0 and count(Organisation) == 0
+        groups = {(group.column, group.kind): group for group in report.groups()}
+        assert str(groups[("municipalities", "municipality")].summary) == (
+            "3 comuni non riconosciuti: Albosagia, Chiavena, Tiranno"
+        )
+        items = dict(groups[("municipalities", "municipality")].items())
+        assert items[
+            "comune “Albosagia” non riconosciuto; forse intendevi Albosaggia, Alagna, Albairate?"
+        ] == [6]
+        assert str(groups[("age_min", "“%(value)s” is not a whole number")].label) == "Da età"
+        assert groups[("email", "“%(value)s” does not look like an e-mail address")].lines == [12, 22]
+
+
+def test_the_fixed_sheet_imports_25_listings_with_its_italian_labels_then_nothing_changes(app):
+    data = fixed_montagna()
+    with app.app_context():
+        report = import_listings(data, author="t", mapping=LEAVE_OUT)
+        assert report.ok, [str(error) for error in report.errors]
+        assert report.count("created") == 25
+        db.session.commit()
+        by_id = {service.external_id: service for service in db.session.execute(db.select(Service)).scalars()}
+        status = {
+            int(code[-3:]) + 1: service.status for code, service in by_id.items()
+        }  # SO-CONC-001 is row 2
+        assert all(status[line] == "draft" for line in (8, 20, 22, 24))
+        assert status[9] == status[26] == "in_review"
+        assert (
+            list(status.values()).count("published") == 18
+        )  # row 17 is a draft too (its Stato cell says Bozza)
+        babysitting = next(service for service in by_id.values() if service.phone.startswith("+39"))
+        assert babysitting.phone == "+39 0342 218765"
+        assert {service.audience for service in by_id.values()} == {"persons", "companies"}
+        assert any(service.age_max == 120 for service in by_id.values())
+        cooperatives = db.session.execute(
+            db.select(Organisation.name).where(Organisation.name.like("Cooperativa sociale%"))
+        ).scalars()
+        assert sorted(cooperatives) == [
+            "Cooperativa sociale Grandi e Piccoli",
+            "Cooperativa sociale Il Sentiero",
+        ]
+        again = import_listings(data, author="t", mapping=LEAVE_OUT)
+        assert again.count("unchanged") == 25
+
+
+def test_a_byte_order_mark_before_windows_1252_text(app):
+    with app.app_context():
+        report = import_listings(sheet("bom_cp1252.csv"), author="t")
+        assert report.ok, [str(error) for error in report.errors]
+        db.session.commit()
+        services = list(db.session.execute(db.select(Service)).scalars())
+        assert len(services) == 3 and {service.status for service in services} == {"draft"}
+        text = " ".join(f"{s.title} {s.description} {s.cost_notes} {s.provider.name}" for s in services)
+        for word in ("Attività", "più", "Perché", "€ 20", "«Insieme è più facile»", "“Compiti sereni”"):
+            assert word in text
+        assert "Ã" not in text and "\ufffd" not in text
+
+
+@pytest.mark.parametrize("name", ["formulas.csv", "formulas.xlsx"])
+def test_text_that_starts_like_a_formula_is_refused_and_phones_pass(app, name):
+    with app.app_context():
+        report = import_listings(sheet(name), author="t", mapping=LEAVE_OUT)
+        formulas = {(error.line, error.column) for error in report.errors if error.kind == "formula"}
+        assert formulas == {
+            (2, "title"),  # a real formula cell in the workbook, its text in the CSV
+            (3, "title"),
+            (3, "summary"),
+            (4, "title"),
+            (4, "summary"),
+            (4, "how_to_access"),
+            (5, "summary"),
+            (5, "tags"),
+            (5, "cost_notes"),
+        }
+        assert not any(error.column == "phone" for error in report.errors)
+        assert count(Service) == 0
+
+
+def test_the_file_comes_back_with_a_column_of_problems(app):
+    with app.app_context():
+        for name in ("manager_montagna_excel.csv", "manager_montagna.xlsx"):
+            report = import_listings(sheet(name), author="t", dry_run=True, mapping=LEAVE_OUT)
+            back = errors_file(report.table, report.errors)
+            if name.endswith(".csv"):
+                rows = list(csv.reader(io.StringIO(back.decode("utf-8-sig")), delimiter=";"))
+            else:
+                workbook = openpyxl.load_workbook(io.BytesIO(back), read_only=True)
+                rows = [
+                    ["" if v is None else v for v in r]
+                    for r in workbook.worksheets[0].iter_rows(values_only=True)
+                ]
+            assert rows[0][-1] == "Problemi" and rows[0][0] == "Codice"
+            assert len(rows) == 26
+            assert rows[5][-1].startswith("Comuni serviti: comune “Albosagia” non riconosciuto")
+            assert rows[11][-1] == "E-mail: “info.comune.albosaggia.so.it” non sembra un indirizzo e-mail"
+            assert rows[1][-1] == ""
