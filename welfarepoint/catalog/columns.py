@@ -106,7 +106,7 @@ COLUMN_SPECS: dict[str, dict[str, Any]] = {
         "label": _l("Languages spoken"), "kind": "codes", "vocabulary": "languages",
         "aliases": ("lingue", "lingua"),
     },
-    "capacity": {"label": _l("Places"), "kind": "integer", "aliases": ("posti", "capienza", "posti disponibili")},
+    "capacity": {"label": _l("Number of places"), "kind": "integer", "aliases": ("posti", "capienza", "posti disponibili")},
     "availability": {
         "label": _l("Availability"), "kind": "code", "vocabulary": "availability", "aliases": ("disponibilita",),
     },

@@ -12,6 +12,7 @@ import codecs
 import csv
 import difflib
 import io
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -568,11 +569,94 @@ def import_rows(
     return report
 
 
+#: Words that many organisations' names share: left out when names are compared, so that "Comune di Sondrio"
+#: and "Comune di Tirano" do not look alike while "Comunita' Montana Valtellina di Sondrio" and "C.M. Valtellina
+#: di Sondrio" do.
+COMMON_NAME_WORDS = frozenset(
+    [
+        "comune",
+        "comunita",
+        "montana",
+        "cooperativa",
+        "coop",
+        "sociale",
+        "associazione",
+        "assoc",
+        "ass",
+        "fondazione",
+        "onlus",
+        "odv",
+        "aps",
+        "ets",
+        "parrocchia",
+        "oratorio",
+        "azienda",
+        "speciale",
+        "consortile",
+        "consorzio",
+        "ambito",
+        "ufficio",
+        "piano",
+        "istituto",
+        "comprensivo",
+        "scuola",
+        "di",
+        "del",
+        "della",
+        "dei",
+        "delle",
+        "degli",
+        "dello",
+        "d",
+        "il",
+        "lo",
+        "la",
+        "i",
+        "gli",
+        "le",
+        "e",
+        "ed",
+        "in",
+        "per",
+        "srl",
+        "spa",
+        "snc",
+        "sas",
+    ]
+)
+
+
+def distinctive_name(name: str) -> str:
+    """The words of an organisation's name that tell it apart (no province, abbreviations expanded, see
+    :data:`COMMON_NAME_WORDS`)."""
+    name = re.sub(r"\(\s*[A-Za-z]{2}\s*\)", " ", name)
+    words = columns.fold(name).split()
+    return " ".join(word for word in words if word not in COMMON_NAME_WORDS and len(word) > 1)
+
+
+def similar_names(name: str, candidates: Iterable[tuple[str, str]]) -> list[str]:
+    """The names among ``candidates`` (distinctive form, name) that likely mean the same organisation."""
+    key = distinctive_name(name)
+    if not key:
+        return []
+    scored = []
+    for other_key, other in candidates:
+        if not other_key or other == name:
+            continue
+        matcher = difflib.SequenceMatcher(None, key, other_key, autojunk=False)
+        if matcher.real_quick_ratio() >= SIMILAR_NAME_CUTOFF and matcher.quick_ratio() >= SIMILAR_NAME_CUTOFF:
+            ratio = matcher.ratio()
+            if ratio >= SIMILAR_NAME_CUTOFF:
+                scored.append((-ratio, other))
+    return [other for _, other in sorted(scored)[:3]]
+
+
 def new_organisations(valid: list[tuple[int, ListingInput]]) -> list[NewOrganisation]:
-    """The providers of valid rows that do not exist yet, each with the existing organisations it resembles."""
+    """The providers of valid rows that do not exist yet, each with the organisations it resembles (existing
+    ones first, then others the same file would create)."""
     found: dict[str, NewOrganisation] = {}
     for line, listing in valid:
-        key = columns.fold(listing.provider)
+        key = listing.provider.casefold()
         if key in found:
             found[key].lines.append(line)
             found[key].type = found[key].type or listing.provider_type
@@ -581,20 +665,14 @@ def new_organisations(valid: list[tuple[int, ListingInput]]) -> list[NewOrganisa
     if not found:
         return []
     existing = [
-        (columns.fold(name), name) for name in db.session.execute(db.select(Organisation.name)).scalars()
+        (distinctive_name(name), name) for name in db.session.execute(db.select(Organisation.name)).scalars()
     ]
-    for key, organisation in found.items():
-        scored = []
-        for folded, name in existing:
-            matcher = difflib.SequenceMatcher(None, key, folded, autojunk=False)
-            if (
-                matcher.real_quick_ratio() >= SIMILAR_NAME_CUTOFF
-                and matcher.quick_ratio() >= SIMILAR_NAME_CUTOFF
-            ):
-                ratio = matcher.ratio()
-                if ratio >= SIMILAR_NAME_CUTOFF:
-                    scored.append((-ratio, name))
-        organisation.similar = [name for _, name in sorted(scored)[:3]]
+    others = [(distinctive_name(item.name), item.name) for item in found.values()]
+    for organisation in found.values():
+        organisation.similar = similar_names(organisation.name, existing)
+        organisation.similar += [
+            name for name in similar_names(organisation.name, others) if name not in organisation.similar
+        ][: 3 - len(organisation.similar)]
     return list(found.values())
 
 
