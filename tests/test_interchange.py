@@ -150,11 +150,16 @@ def test_repeated_external_id_and_short_rows_are_reported(app):
     assert [str(e) for e in report.errors] == ["line 3, Identifier: “test-001” is repeated (first on line 2)"]
 
 
-def test_new_provider_needs_a_type(app):
+def test_a_new_provider_without_a_type_is_created_to_be_classified(app):
     with app.app_context():
         report = import_listings(to_csv([row(provider_type="")]).encode(), author="t")
-        assert not report.ok and "provider_type" in str(report.errors[0])
-        assert count_services() == 0
+        assert report.ok, [str(e) for e in report.errors]
+        assert [(item.name, item.type) for item in report.new_organisations] == [
+            ("Cooperativa sociale Il Sentiero", "")
+        ]
+        db.session.commit()
+        assert db.session.execute(db.select(Organisation.type)).scalar_one() == ""
+        assert count_services() == 1
 
 
 def test_excel_files_with_bom_semicolons_and_windows_encoding(app):

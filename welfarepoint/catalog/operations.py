@@ -229,12 +229,10 @@ def _record_change(service: Service, action: str, author: str, *, changes: dict,
 
 def _resolve_provider(listing: ListingInput) -> Organisation:
     provider = find_organisation(listing.provider)
-    if provider is None:
-        if not listing.provider_type:
-            raise CatalogError(
-                _l("“%(name)s” is a new provider: give its type in provider_type.", name=listing.provider)
-            )
-        provider = create_organisation(listing.provider, listing.provider_type)
+    if (
+        provider is None
+    ):  # without a type it is created "to be classified" (the interchange makes it optional)
+        provider = create_organisation(listing.provider, listing.provider_type or "")
     return provider
 
 
