@@ -165,3 +165,18 @@ def test_the_file_comes_back_with_a_column_of_problems(app):
             assert rows[5][-1].startswith("Comuni serviti: comune “Albosagia” non riconosciuto")
             assert rows[11][-1] == "E-mail: “info.comune.albosaggia.so.it” non sembra un indirizzo e-mail"
             assert rows[1][-1] == ""
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_many_rows_as_managers_type_them_import_whole(app, kind):
+    """The rows the bench imports 10,000 of (tests/support/sheets.py), here 60: all valid, in either format."""
+    from tests.support import sheets
+
+    rows = sheets.italian_rows(60)
+    data = sheets.excel_csv(rows) if kind == "csv" else sheets.workbook(rows)
+    with app.app_context():
+        report = import_listings(data, author="t")
+        assert report.ok, [str(error) for error in report.errors[:5]]
+        assert report.count("created") == 60
+        db.session.commit()
+        assert import_listings(data, author="t", dry_run=True).count("unchanged") == 60

@@ -116,7 +116,7 @@ class ProblemGroup:
                 "%(num)s value not in the list; the list: %(allowed)s",
                 "%(num)s values not in the list; the list: %(allowed)s",
                 count,
-                allowed=", ".join(columns.allowed_labels(spec.vocabulary, _language())),
+                allowed=", ".join(columns.allowed_labels(spec.vocabulary, page_language())),
             )
         if self.kind == "formula":
             return ngettext(
@@ -227,7 +227,7 @@ def describe(report: ImportReport) -> list[str]:
     return text
 
 
-def _language() -> str:
+def page_language() -> str:
     locale = get_locale()
     return "en" if locale is not None and locale.language == "en" else "it"
 
@@ -549,10 +549,15 @@ def import_rows(
     if report.errors:
         db.session.rollback()
         return report
+    known = _known_external_ids([listing.external_id for _, listing in valid])
     for line, listing in valid:
         try:
             with db.session.no_autoflush:
-                service = operations.service_by_external_id(listing.external_id)
+                service = (
+                    operations.service_by_external_id(listing.external_id)
+                    if listing.external_id in known
+                    else None
+                )
                 if service is None:
                     operations.create_service(listing, author=author, action="import")
                     report.changes.append(RowChange(line, listing.external_id, "created"))
@@ -634,21 +639,59 @@ def distinctive_name(name: str) -> str:
     return " ".join(word for word in words if word not in COMMON_NAME_WORDS and len(word) > 1)
 
 
-def similar_names(name: str, candidates: Iterable[tuple[str, str]]) -> list[str]:
-    """The names among ``candidates`` (distinctive form, name) that likely mean the same organisation."""
-    key = distinctive_name(name)
-    if not key:
-        return []
-    scored = []
-    for other_key, other in candidates:
-        if not other_key or other == name:
-            continue
-        matcher = difflib.SequenceMatcher(None, key, other_key, autojunk=False)
-        if matcher.real_quick_ratio() >= SIMILAR_NAME_CUTOFF and matcher.quick_ratio() >= SIMILAR_NAME_CUTOFF:
-            ratio = matcher.ratio()
-            if ratio >= SIMILAR_NAME_CUTOFF:
+def _blocks(key: str) -> set[str]:
+    """The first three letters of each word: names that share none are not compared (keeps it linear)."""
+    return {word[:3] for word in key.split()}
+
+
+class NameIndex:
+    """Organisations' names by the start of their distinctive words, to find look-alikes without comparing
+    every name with every other."""
+
+    def __init__(self, names: Iterable[str]):
+        self.keys: dict[str, str] = {}
+        self.blocks: dict[str, set[str]] = {}
+        for name in names:
+            key = distinctive_name(name)
+            if key:
+                self.keys[name] = key
+                for block in _blocks(key):
+                    self.blocks.setdefault(block, set()).add(name)
+
+    def similar(self, name: str, limit: int = 3) -> list[str]:
+        """The names that likely mean the same organisation as ``name``, closest first."""
+        key = distinctive_name(name)
+        if not key:
+            return []
+        candidates = set().union(*(self.blocks.get(block, set()) for block in _blocks(key)))
+        scored = []
+        for other in candidates - {name}:
+            other_key = self.keys[other]
+            if 2 * min(len(key), len(other_key)) / (len(key) + len(other_key)) < SIMILAR_NAME_CUTOFF:
+                continue
+            matcher = difflib.SequenceMatcher(None, key, other_key, autojunk=False)
+            if (
+                matcher.quick_ratio() >= SIMILAR_NAME_CUTOFF
+                and (ratio := matcher.ratio()) >= SIMILAR_NAME_CUTOFF
+            ):
                 scored.append((-ratio, other))
-    return [other for _, other in sorted(scored)[:3]]
+        return [other for _, other in sorted(scored)[:limit]]
+
+
+def similar_names(name: str, candidates: Iterable[str]) -> list[str]:
+    """The names among ``candidates`` that likely mean the same organisation as ``name``."""
+    return NameIndex(candidates).similar(name)
+
+
+def _known_external_ids(ids: list[str]) -> set[str]:
+    """Which of ``ids`` are listings already (one query per thousand ids, not one per row)."""
+    known: set[str] = set()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        known.update(
+            db.session.execute(db.select(Service.external_id).where(Service.external_id.in_(chunk))).scalars()
+        )
+    return known
 
 
 def new_organisations(valid: list[tuple[int, ListingInput]]) -> list[NewOrganisation]:
@@ -664,14 +707,12 @@ def new_organisations(valid: list[tuple[int, ListingInput]]) -> list[NewOrganisa
             found[key] = NewOrganisation(listing.provider, listing.provider_type, [line])
     if not found:
         return []
-    existing = [
-        (distinctive_name(name), name) for name in db.session.execute(db.select(Organisation.name)).scalars()
-    ]
-    others = [(distinctive_name(item.name), item.name) for item in found.values()]
+    existing = NameIndex(db.session.execute(db.select(Organisation.name)).scalars())
+    others = NameIndex(item.name for item in found.values())
     for organisation in found.values():
-        organisation.similar = similar_names(organisation.name, existing)
+        organisation.similar = existing.similar(organisation.name)
         organisation.similar += [
-            name for name in similar_names(organisation.name, others) if name not in organisation.similar
+            name for name in others.similar(organisation.name) if name not in organisation.similar
         ][: 3 - len(organisation.similar)]
     return list(found.values())
 

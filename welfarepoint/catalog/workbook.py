@@ -23,6 +23,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from welfarepoint import territory
 from welfarepoint.catalog import columns, operations, taxonomy
+from welfarepoint.catalog.interchange import page_language
 from welfarepoint.catalog.models import Service
 
 DATE_FORMAT = "DD/MM/YYYY"
@@ -41,18 +42,12 @@ _KIND_HELP = {
 
 def vocabulary_of(column: columns.Column) -> list[str]:
     """The values a drop-down list offers for a column (the labels in the current language), or none."""
-    language = _language()
+    language = page_language()
     if column.name == "ats":
         return list(territory.ATS_NAMES)
     if column.vocabulary:
         return columns.allowed_labels(column.vocabulary, language)
     return []
-
-
-def _language() -> str:
-    from welfarepoint.catalog.interchange import _language as language
-
-    return language()
 
 
 def typed_values(service: Service, language: str) -> list[Any]:
@@ -104,7 +99,7 @@ def _header(sheet: Any) -> list[WriteOnlyCell]:
 
 def listings_workbook(services: Iterable[Service]) -> bytes:
     """The listings as an ``.xlsx`` in the current language: typed cells, a frozen header, a legend sheet."""
-    language = _language()
+    language = page_language()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(gettext("Listings"))
     sheet.freeze_panes = "A2"
@@ -165,7 +160,7 @@ def template_workbook() -> bytes:
 
 def _legend(sheet: Any, *, write_only: bool) -> None:
     """Every column: its label, its name in machine files, whether it is required, what it holds, its values."""
-    language = _language()
+    language = page_language()
     rows = [[gettext("Column"), gettext("Name in CSV files"), gettext("Required"), gettext("What it holds"),
              gettext("Values")]]  # fmt: skip
     for column in columns.columns():

@@ -19,7 +19,7 @@ from welfarepoint.catalog import taxonomy
 from welfarepoint.catalog.columns import neutralise
 from welfarepoint.catalog.models import Alliance
 from welfarepoint.extensions import db
-from welfarepoint.insights.monitoring import MonitoringReport, _levels
+from welfarepoint.insights.monitoring import REGION_NAMES, MonitoringReport, MonitoringRow
 
 
 def programme_period(ats: str | None = None) -> str:
@@ -79,7 +79,17 @@ def labelled_rows(report: MonitoringReport, language: str) -> list[list[object]]
             row.partners,
             *(row.partners_by_type.get(kind, 0) for kind in report.organisation_types),
         ]
-        for level, name, row in _levels(report, language)
+        for level, name, row in _lines(report, language)
+    ]
+
+
+def _lines(report: MonitoringReport, language: str) -> list[tuple[str, str, MonitoringRow]]:
+    """(level, name, row): the ATS rows, the total (named after the region or the one ATS), the alliances."""
+    total = REGION_NAMES.get(language, REGION_NAMES["it"]) if report.is_region else report.total.name
+    return [
+        *(("ats", row.name, row) for row in report.by_ats),
+        ("total", total, report.total),
+        *(("alliance", row.name, row) for row in report.by_alliance),
     ]
 
 

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from welfarepoint.accounts import scope
-from welfarepoint.catalog import operations, organisation_merge, taxonomy
+from welfarepoint.catalog import operations, taxonomy
 from welfarepoint.catalog.models import Organisation
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import AllianceForm, MemberForm, OrganisationForm, add_errors
@@ -82,7 +82,7 @@ def edit_organisation(uuid: str):
     """Show (GET) or change (POST) an organisation of the territory."""
     organisation = scope.organisation(current_user, uuid)
     if organisation is None:
-        merged_into = organisation_merge.redirect_of(uuid)
+        merged_into = operations.redirect_of(uuid)
         if merged_into is not None and scope.organisation(current_user, merged_into.uuid) is not None:
             return redirect(url_for("manage.edit_organisation", uuid=merged_into.uuid), 301)
         abort(404)
@@ -139,7 +139,7 @@ def merge_organisation(uuid: str):
     name, kept_uuid = merged.name, kept.uuid
     moved: list[int] = []
     if commit_or_flash(
-        lambda: moved.append(organisation_merge.merge_organisations(merged, kept, author=current_user.email))
+        lambda: moved.append(operations.merge_organisations(merged, kept, author=current_user.email))
     ):
         flash(
             ngettext(
