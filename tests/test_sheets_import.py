@@ -180,3 +180,25 @@ def test_many_rows_as_managers_type_them_import_whole(app, kind):
         assert report.count("created") == 60
         db.session.commit()
         assert import_listings(data, author="t", dry_run=True).count("unchanged") == 60
+
+
+def test_spreadsheet_exports_never_run_a_cell_and_come_back_as_they_were(app):
+    """Issue 26 point 6: the CSV for Excel neutralises what starts like a formula (a leading '), the workbook
+    keeps text as text; both import back unchanged, the +39 phone included."""
+    from tests.support.catalog import row
+    from tests.test_interchange import to_csv
+    from welfarepoint.catalog.interchange import export_listings, services_for_export
+    from welfarepoint.catalog.workbook import listings_workbook
+
+    with app.app_context():
+        assert import_listings(to_csv([row()]).encode(), author="t").ok
+        db.session.commit()
+        excel = export_listings(services_for_export(), excel=True)
+        assert ";'+39 0342 000 1234;" in excel
+        assert ",+39 0342 000 1234," in export_listings(services_for_export())  # the machine CSV: as stored
+        assert import_listings(excel.encode("utf-8"), author="t").count("unchanged") == 1
+        book = listings_workbook(services_for_export())
+        sheet = openpyxl.load_workbook(io.BytesIO(book)).worksheets[0]
+        phone = next(cell for cell in sheet[2] if cell.value == "+39 0342 000 1234")
+        assert phone.data_type == "s"
+        assert import_listings(book, author="t").count("unchanged") == 1
