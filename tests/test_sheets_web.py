@@ -186,3 +186,20 @@ def test_the_excel_export_round_trip_changes_only_what_was_edited(demo_app, mont
     assert response.status_code == 200, unescape(response.text)[:3000]
     assert f"Importing will add 0 listings, change 1 and leave {listings - 1} as they are." in response.text
     assert re.search(r"<td>changed</td><td>Title \(Italian\)</td>", response.text)
+
+
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"PK\x03\x04 not really a workbook", "the file is not an Excel workbook that can be read (.xlsx)"),
+        ("Codice;Titolo\r\n=1+1;x\r\n".encode("cp1252"), "required columns are missing"),
+    ],
+)
+def test_a_broken_or_strange_file_is_a_clear_report_never_a_500(demo_app, montagna, data, message):
+    response = upload(montagna, data, "servizi.xlsx", lang="en")
+    assert response.status_code == 400 and message in unescape(response.text)
+    bad = montagna.post(
+        "/manage/import/check",
+        data={"csrf_token": token(response.text), "payload": "@@@", "mapping": "[1]"},
+    )
+    assert bad.status_code == 400
