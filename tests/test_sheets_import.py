@@ -202,3 +202,43 @@ def test_spreadsheet_exports_never_run_a_cell_and_come_back_as_they_were(app):
         phone = next(cell for cell in sheet[2] if cell.value == "+39 0342 000 1234")
         assert phone.data_type == "s"
         assert import_listings(book, author="t").count("unchanged") == 1
+
+
+@pytest.mark.parametrize(
+    "kind,value,expected",
+    [
+        ("date", "14/06/2027", "2027-06-14"),
+        ("date", "4/6/27", "2027-06-04"),
+        ("date", "14-06-2027", "2027-06-14"),
+        ("date", "14.06.2027", "2027-06-14"),
+        ("date", "2027-06-14", "2027-06-14"),
+        ("boolean", "Sì", "true"),
+        ("boolean", "VERO", "true"),
+        ("boolean", "falso", "false"),
+        ("boolean", "No", "false"),
+        ("integer", "1.200", "1200"),
+        ("integer", 12.0, "12"),
+    ],
+)
+def test_cells_as_italian_spreadsheets_hold_them(app, kind, value, expected):
+    from welfarepoint.catalog.columns import Column, normalise
+
+    with app.test_request_context():
+        assert normalise(Column("x", "x", kind), value) == (expected, None)
+        if kind in ("date", "boolean"):
+            text, problem = normalise(Column("x", "x", kind), "31/02/2027" if kind == "date" else "forse")
+            assert problem is not None and problem.kind == kind
+
+
+def test_a_real_spreadsheet_date_and_labels_in_either_language(app):
+    from datetime import datetime
+
+    from welfarepoint.catalog.columns import column, normalise
+
+    with app.test_request_context():
+        assert normalise(column("last_verified"), datetime(2026, 9, 1)) == ("2026-09-01", None)
+        assert normalise(column("audience"), "Famiglie") == ("persons", None)
+        assert normalise(column("cost"), "FREE") == ("free", None)
+        assert normalise(column("periods"), "Estate, Vacanze di Natale") == ("summer;christmas", None)
+        assert normalise(column("provider_type"), "Associazione no profit") == ("non_profit", None)
+        assert normalise(column("languages"), "Italiano; English") == ("it;en", None)
