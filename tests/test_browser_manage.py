@@ -160,7 +160,7 @@ def test_the_other_backend_pages_are_accessible(page, manager, tmp_path):
     )
     page.get_by_role("link", name="Import", exact=True).click()
     page.wait_for_load_state()
-    page.get_by_label("CSV file").set_input_files(str(sheet))
+    page.get_by_label("File (Excel or CSV)").set_input_files(str(sheet))
     page.get_by_role("button", name="Check the file").click()
     page.wait_for_load_state()
     assert "nothing was imported" in page.get_by_role("alert").inner_text()

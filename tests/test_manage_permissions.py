@@ -36,6 +36,7 @@ ROUTES = [
     ("GET", "/manage/alliances/{alliance}", True),
     ("POST", "/manage/alliances/{alliance}", True),
     ("POST", "/manage/alliances/{alliance}/members", True),
+    ("POST", "/manage/organisations/{organisation}/merge", True),
 ]
 # Pages of the account's own territory only (no identifier to guess).
 TERRITORY_PAGES = [
@@ -43,6 +44,8 @@ TERRITORY_PAGES = [
     ("GET", "/manage/services", False),
     ("GET", "/manage/services/new", False),
     ("GET", "/manage/services/export.csv", False),
+    ("GET", "/manage/services/export.xlsx", False),
+    ("GET", "/manage/import/model.xlsx", True),
     ("GET", "/manage/verify", True),
     ("GET", "/manage/feedback", True),
     ("GET", "/manage/import", True),
@@ -108,6 +111,7 @@ def world(demo_app, make_user):
                 "organisation": member.uuid,
                 "organisation_name": member.name,
                 "newcomer": newcomer.name,
+                "newcomer_uuid": newcomer.uuid,
                 "alliance": chosen.uuid,
                 "alliance_name": chosen.name,
                 "ats": ats,
@@ -179,7 +183,7 @@ def state(app, objects: dict) -> dict:
             "feedback": db.session.get(Feedback, objects["feedback"]).status,
             "organisation": db.session.execute(
                 db.select(Organisation.name).filter_by(uuid=objects["organisation"])
-            ).scalar_one(),
+            ).scalar_one_or_none(),  # None once merged into another
             "alliance": alliance.name,
             "members": {membership.organisation.name: membership.role for membership in alliance.members},
         }
@@ -219,11 +223,23 @@ def expected_change(path: str, objects: dict) -> dict:
         return {"draft_title": NEW_TITLE, "title": objects["title"]}
     if path.startswith("/manage/feedback/"):
         return {"feedback": "dismissed"}
+    if path.endswith("/merge"):  # merged into the newcomer, which is now a member of the alliance
+        return {"organisation": None, "members": {**_without(objects), objects["newcomer"]: _role(objects)}}
     if path.startswith("/manage/organisations/"):
         return {"organisation": f"Nome cambiato {objects['ats']}"}
     if path.endswith("/members"):
         return {"members": {**objects["members_before"], objects["newcomer"]: "partner"}}
     return {"alliance": f"Alleanza rinominata {objects['ats']}"}
+
+
+def _without(objects: dict) -> dict:
+    return {
+        name: role for name, role in objects["members_before"].items() if name != objects["organisation_name"]
+    }
+
+
+def _role(objects: dict) -> str:
+    return objects["members_before"][objects["organisation_name"]]
 
 
 def shown(path: str, objects: dict) -> str:
@@ -250,6 +266,8 @@ def post_data(path: str, objects: dict, page: str, app) -> dict:
         data = form_data(app, objects["service"], page, title=NEW_TITLE)
     elif path.startswith("/manage/feedback/"):
         data |= {"outcome": "dismissed"}
+    elif path.endswith("/merge"):
+        data |= {"into": objects["newcomer_uuid"]}
     elif path.startswith("/manage/organisations/"):
         data |= {
             "name": f"Nome cambiato {objects['ats']}",
@@ -329,6 +347,8 @@ ALL_ROUTES = (
     + [
         ("POST", "/manage/import", True),
         ("POST", "/manage/import/confirm", True),
+        ("POST", "/manage/import/check", True),
+        ("POST", "/manage/import/problems", True),
         ("POST", "/manage/services/new", False),
         ("POST", "/manage/organisations/new", True),
         ("POST", "/manage/alliances/new", True),

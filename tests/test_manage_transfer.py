@@ -72,8 +72,14 @@ def test_a_file_with_three_bad_rows_names_each_and_imports_nothing(demo_app, man
     assert response.status_code == 400
     text = response.text
     assert "The file has 3 problems: nothing was imported." in text
-    rows = re.findall(r"<tr><td>(\d+)</td><td>([a-z_]+)</td>", text)
-    assert rows == [("4", "municipalities"), ("11", "category"), ("18", "age_max")]
+    groups = re.findall(r'<h3 id="group-\d+" class="h5 card-title">([^<]+)</h3>', text)
+    assert groups == [
+        "Category",
+        "Municipalities covered",
+        "To age",
+    ]  # the fields' labels, in the form's order
+    lines = re.findall(r'<span class="wp-lines">([^<]+)</span>', text)
+    assert lines == ["line 11", "line 4", "line 18"]
     assert "Vigevano" in text  # the suggestion for the misspelt municipality
     assert count(demo_app, ats="Pavia") == count(demo_app, ats="Pavia")  # nothing written
     assert "PV-NEW" not in manager.get("/manage/services/export.csv").text
@@ -138,7 +144,12 @@ def test_a_tampered_confirmation_is_checked_again(demo_app, manager):
     "data,name,mimetype,message",
     [
         (b"", "vuoto.csv", "text/csv", "The file is empty."),
-        (b"%PDF-1.4", "servizi.pdf", "application/pdf", "The file must be a CSV"),
+        (
+            b"%PDF-1.4",
+            "servizi.pdf",
+            "application/pdf",
+            "The file must be an Excel workbook (.xlsx) or a CSV file.",
+        ),
         (b"a" * 2000, "grande.csv", "text/csv", "larger than 1 KB"),
     ],
 )
@@ -153,7 +164,7 @@ def test_no_file_chosen(demo_app, manager):
     response = manager.post(
         "/manage/import?lang=en", data={"csrf_token": token(page.text)}, content_type="multipart/form-data"
     )
-    assert response.status_code == 400 and "Choose a CSV file." in response.text
+    assert response.status_code == 400 and "Choose a file." in response.text
 
 
 def test_organisations_are_added_and_corrected_with_clear_messages(demo_app, manager):

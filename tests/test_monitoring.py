@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from datetime import date
 
 import pytest
 from sqlalchemy import event, select, update
@@ -192,3 +194,43 @@ def test_text_table_is_aligned_and_names_every_ats(demo_app):
     assert len(total_line) == len(header)
     for row in report.by_alliance:
         assert row.name in text
+
+
+def test_the_regions_files_have_labelled_headers_the_date_and_the_programme_period(demo_app, make_user, auth):
+    """Issue 23 point 5: Italian headers, the date of the figures and the programme period in the file and its
+    name, XLSX as well as CSV (the machine CSV keeps its column codes)."""
+    import openpyxl
+
+    make_user("admin")
+    client = auth("admin")
+    today = date.today()
+    workbook = client.get("/manage/insights/monitoring?format=xlsx&lang=it")
+    assert workbook.status_code == 200
+    name = workbook.headers["Content-Disposition"]
+    assert re.search(rf'filename="monitoraggio-lombardia-\d{{4}}-\d{{4}}-al-{today.isoformat()}\.xlsx"', name)
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.data)).active
+    assert sheet["A2"].value == "Dati al" and sheet["B2"].value.date() == today
+    assert sheet["A3"].value == "Periodo del programma" and re.fullmatch(r"\d{4}-\d{4}", sheet["B3"].value)
+    header = [cell.value for cell in sheet[5]]
+    assert header[:8] == [
+        "Livello", "ATS", "Nome", "Alleanze", "Azioni", "Azioni per persone e famiglie", "Azioni per imprese",
+        "Partner",
+    ]  # fmt: skip
+    assert "Partner: Ente pubblico" in header
+    total = next(row for row in sheet.iter_rows(min_row=6, values_only=True) if row[0] == "Totale")
+    assert total[2] == "Lombardia" and isinstance(total[3], int)
+    csv_file = client.get("/manage/insights/monitoring?format=csv&excel=1&lang=it")
+    assert re.search(
+        r'filename="monitoraggio-lombardia-\d{4}-\d{4}-al-[\d-]+\.csv"',
+        csv_file.headers["Content-Disposition"],
+    )
+    rows = list(csv.reader(io.StringIO(csv_file.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:4] == ["Dati al", "Periodo del programma", "Livello", "ATS"]
+    assert {row[0] for row in rows[1:]} == {today.strftime("%d/%m/%Y")}
+    english = client.get("/manage/insights/monitoring?format=xlsx&lang=en")
+    assert "monitoring-lombardy-" in english.headers["Content-Disposition"]
+    machine = client.get("/manage/insights/monitoring?format=csv")
+    assert (
+        machine.text.startswith("level,ats,name,alliances")
+        and "-data.csv" in machine.headers["Content-Disposition"]
+    )

@@ -1527,9 +1527,41 @@ def run_size(size: int, full: bool, options, workdir: Path, durations: list) -> 
     )
     sections = [(heading, rows)]
     sections += measure_ways(folder, config, paths, target, full, options, workdir, label, part)
+    if full:
+        sections.append(("Importing a spreadsheet (issue 23)", bench_sheet_import(workdir)))
     if not options.keep:
         shutil.rmtree(folder, ignore_errors=True)
     return sections
+
+
+def bench_sheet_import(workdir: Path, rows: int = 10_000) -> list[Row]:
+    """Import ``rows`` listings as managers type them (tests/support/sheets.py: Italian headers and labels,
+    dd/mm/yyyy), as Italian Excel CSV and as XLSX, each into an empty catalog and in one transaction; at most
+    2 minutes each (issue 23)."""
+    from tests.support import sheets
+    from welfarepoint.catalog.interchange import import_listings
+
+    listings = sheets.italian_rows(rows)
+    result = []
+    for kind, data in (("Excel CSV", sheets.excel_csv(listings)), ("XLSX", sheets.workbook(listings))):
+        folder = workdir / f"sheet-import-{kind.split()[-1].lower()}"
+        app = create_app(app_config(folder))
+        with app.app_context():
+            setup_database()
+            started = time.perf_counter()
+            report = import_listings(data, author="bench")
+            db.session.commit()
+            seconds = time.perf_counter() - started
+            created = report.count("created")
+            db.session.remove()
+        row = Row(f"import {rows:,} rows, {kind} ({len(data) / 1e6:.1f} MB)", other=f"{seconds:.0f} s")
+        row.checks += [
+            Check(seconds, "<=", 120, "s", "time"),
+            Check(rows - created, "<=", 0, "rows not created"),
+        ]
+        result.append(row)
+        shutil.rmtree(folder, ignore_errors=True)
+    return result
 
 
 SERVERS: list[bench_http.Server] = []

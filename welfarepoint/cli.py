@@ -176,20 +176,29 @@ def catalog_group() -> None:
 @click.argument("file", type=click.File("rb"))
 @click.option("--dry-run", is_flag=True, help="Validate and show what would change, write nothing.")
 @click.option("--author", default="import", show_default=True, help="Who the revisions are recorded as.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="HEADER=COLUMN",
+    help="What a header the import does not know holds (a column name, or nothing to leave it out).",
+)
 @LANG_OPTION
 @with_appcontext
-def catalog_import(file, dry_run: bool, author: str, lang: str | None) -> None:
-    """Import (upsert by external_id) the listings of a CSV file; a file with any bad row imports nothing."""
+def catalog_import(file, dry_run: bool, author: str, maps: tuple[str, ...], lang: str | None) -> None:
+    """Import (upsert by external_id) the listings of a CSV or XLSX file; a file with any problem imports nothing."""
     from flask_babel import force_locale, gettext, ngettext
 
-    from welfarepoint.catalog.interchange import import_listings
+    from welfarepoint.catalog.interchange import describe, import_listings
     from welfarepoint.extensions import db
 
-    report = import_listings(file.read(), author=author, dry_run=dry_run)
+    mapping = dict(item.partition("=")[::2] for item in maps)
+    mapping = {header.strip(): column.strip() for header, column in mapping.items()}
+    report = import_listings(file.read(), author=author, dry_run=dry_run, mapping=mapping)
     with force_locale(cli_language(lang)):
         if not report.ok:
-            for error in report.errors:
-                click.echo(str(error), err=True)
+            for text in describe(report):
+                click.echo(text, err=True)
             raise click.ClickException(
                 ngettext(
                     "%(num)s problem found: nothing was imported.",
@@ -213,22 +222,36 @@ def catalog_import(file, dry_run: bool, author: str, lang: str | None) -> None:
 
 
 @catalog_group.command("export")
-@click.argument("file", type=click.File("w", encoding="utf-8", lazy=True), default="-")
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True), default="-")
 @click.option("--ats", default=None, help="Only the listings of this ATS.")
 @click.option("--status", default=None, type=click.Choice(["draft", "in_review", "published", "archived"]))
 @click.option("--excel", is_flag=True, help="Write a BOM and ';' separators for Italian Excel.")
+@LANG_OPTION
 @with_appcontext
-def catalog_export(file, ats: str | None, status: str | None, excel: bool) -> None:
-    """Write the listings as CSV (to FILE, or to standard output)."""
+def catalog_export(file: str, ats: str | None, status: str | None, excel: bool, lang: str | None) -> None:
+    """Write the listings as CSV (to FILE, or to standard output), or as an Excel workbook when FILE ends in
+    .xlsx (the labels in the language of --lang)."""
+    from flask_babel import force_locale
+
     from welfarepoint import territory
     from welfarepoint.catalog.interchange import export_listings, services_for_export
+    from welfarepoint.catalog.workbook import listings_workbook
 
     ats_name = territory.ats_by_name(ats) if ats else None
     if ats and ats_name is None:
         raise click.BadParameter(
             f"unknown ATS {ats!r}; one of: {', '.join(territory.ATS_NAMES)}", param_hint="--ats"
         )
-    file.write(export_listings(services_for_export(ats_name, status), excel=excel))
+    services = services_for_export(ats_name, status)
+    if file.lower().endswith(".xlsx"):
+        with force_locale(cli_language(lang)):
+            Path(file).write_bytes(listings_workbook(services))
+        return
+    text = export_listings(services, excel=excel)
+    if file == "-":
+        click.echo(text, nl=False)
+    else:
+        Path(file).write_text(text, encoding="utf-8", newline="")
 
 
 @click.group("search")

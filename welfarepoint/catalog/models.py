@@ -48,6 +48,22 @@ class Organisation(db.Model):
         return f"<Organisation {self.name!r}>"
 
 
+class OrganisationRedirect(db.Model):
+    """An organisation merged into another: its old address leads to the one it was merged into."""
+
+    __tablename__ = "organisation_redirect"
+
+    old_uuid: Mapped[str] = mapped_column(String(36), primary_key=True)
+    old_name: Mapped[str] = mapped_column(String(200))
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE"), index=True
+    )
+    merged_by: Mapped[str] = mapped_column(String(200), default="")
+    merged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
+
+    organisation: Mapped[Organisation] = relationship()
+
+
 class Alliance(db.Model):
     """An Alleanza locale: a partnership of organisations of one ATS that runs actions in a programme period."""
 

@@ -203,9 +203,9 @@ class MemberForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    """A listings CSV to check and then import."""
+    """A listings file (CSV or Excel workbook) to check and then import."""
 
     file = FileField(
-        _l("CSV file"),
-        description=_l("UTF-8 or Excel CSV, one listing per row, up to about 5,000 rows (2 MB)."),
+        _l("File (Excel or CSV)"),
+        description=_l("An Excel workbook (.xlsx) or a CSV file, one listing per row, up to 2 MB."),
     )

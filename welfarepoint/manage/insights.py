@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from functools import partial
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -17,7 +18,7 @@ from flask_login import current_user
 from welfarepoint import territory
 from welfarepoint.accounts import scope
 from welfarepoint.catalog import taxonomy
-from welfarepoint.insights import demand, overlap_review
+from welfarepoint.insights import demand, monitoring_files, overlap_review
 from welfarepoint.insights.charts import Bar, horizontal_bars
 from welfarepoint.insights.monitoring import monitoring_report, report_csv
 from welfarepoint.manage.blueprint import bp
@@ -162,18 +163,40 @@ def monitoring():
     """The Region's monitoring table (alliances, actions, partners by type), per ATS and per alliance."""
     ats = _territory()
     report = monitoring_report(ats)
-    if request.args.get("format") == "csv":
-        return Response(
-            report_csv(report, language=str(get_locale()), excel=request.args.get("excel") == "1"),
-            mimetype="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="welfarepoint-monitoring.csv"'},
-        )
+    wanted = request.args.get("format")
+    if wanted in ("csv", "xlsx"):
+        return _monitoring_file(report, ats, wanted, excel=request.args.get("excel") == "1")
     types = [
         (code, taxonomy.label("organisation_types", code, str(get_locale())))
         for code in report.organisation_types
     ]
     return render_template(
         "manage/monitoring.html", report=report, ats=ats, types=types, ats_names=territory.ATS_NAMES
+    )
+
+
+def _monitoring_file(report, ats: str | None, wanted: str, *, excel: bool) -> Response:
+    """The Region's file (labelled, dated, with the programme period: XLSX, or CSV for Excel), or the machine
+    CSV (column codes) when neither is asked for."""
+    language = "en" if str(get_locale()) == "en" else "it"
+    as_of, period = date.today(), monitoring_files.programme_period(ats)
+    extension = "xlsx" if wanted == "xlsx" else "csv"
+    name = monitoring_files.file_name(
+        report, as_of=as_of, period=period, language=language, extension=extension
+    )
+    if wanted == "xlsx":
+        body: str | bytes = monitoring_files.report_workbook(
+            report, as_of=as_of, period=period, language=language
+        )
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif excel:
+        body = monitoring_files.report_labelled_csv(report, as_of=as_of, period=period, language=language)
+        mimetype = "text/csv"
+    else:
+        body, mimetype = report_csv(report, language=language), "text/csv"
+        name = name.replace(".csv", "-data.csv")
+    return Response(
+        body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
 
 

@@ -21,6 +21,7 @@ from welfarepoint.catalog.interchange import export_listings
 from welfarepoint.catalog.models import Revision, Service
 from welfarepoint.catalog.operations import CatalogError, create_service
 from welfarepoint.catalog.validation import CSV_COLUMNS, validate_listing
+from welfarepoint.catalog.workbook import listings_workbook
 from welfarepoint.extensions import db
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import ActionForm, ListingForm
@@ -41,6 +42,7 @@ REVISION_ACTIONS = {
     "restore": _l("Restored"),
     "verify": _l("Checked with the provider"),
     "merge": _l("Merged into another listing"),
+    "provider_merged": _l("Provider merged into another organisation"),
 }
 STATUSES = ("draft", "in_review", "published", "archived")
 
@@ -122,6 +124,19 @@ def export_services():
         export_listings(listings, excel=excel),
         mimetype="text/csv",
         headers={"Content-Disposition": 'attachment; filename="welfarepoint-listings.csv"'},
+    )
+
+
+@bp.get("/services/export.xlsx")
+@login_required
+def export_services_workbook():
+    """The filtered list as an Excel workbook: typed cells, the labels of the fields and values, a legend."""
+    filters = ListFilters.from_args(request.args)
+    listings = scope.listings_for_export(current_user, filters.wanted())
+    return Response(
+        listings_workbook(listings),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="welfarepoint-listings.xlsx"'},
     )
 
 

@@ -6,7 +6,7 @@ from datetime import date
 from functools import partial
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -82,6 +82,9 @@ def edit_organisation(uuid: str):
     """Show (GET) or change (POST) an organisation of the territory."""
     organisation = scope.organisation(current_user, uuid)
     if organisation is None:
+        merged_into = operations.redirect_of(uuid)
+        if merged_into is not None and scope.organisation(current_user, merged_into.uuid) is not None:
+            return redirect(url_for("manage.edit_organisation", uuid=merged_into.uuid), 301)
         abort(404)
     form = _organisation_form(organisation)
     refusal = scope.organisation_edit_refusal(current_user, organisation)
@@ -96,10 +99,59 @@ def edit_organisation(uuid: str):
     status = 403 if request.method == "POST" and refusal is not None else 400 if form.errors else 200
     return (
         render_template(
-            "manage/organisation_edit.html", form=form, organisation=organisation, refusal=refusal
+            "manage/organisation_edit.html",
+            form=form,
+            organisation=organisation,
+            refusal=refusal,
+            merge_choices=_merge_choices(organisation) if refusal is None else [],
         ),
         status,
     )
+
+
+def _merge_choices(organisation: Organisation) -> list[Organisation]:
+    """The organisations ``organisation`` may be merged into: the others the manager may change."""
+    return [
+        other
+        for other in scope.organisation_list(current_user, "")
+        if other.id != organisation.id and scope.may_edit_organisation(current_user, other)
+    ]
+
+
+@bp.post("/organisations/<uuid>/merge")
+@requires("network")
+def merge_organisation(uuid: str):
+    """Merge this organisation into another one of the territory: listings and memberships move, the old
+    address leads to the one kept, each moved listing records it in its history."""
+    merged = scope.organisation(current_user, uuid)
+    if merged is None:
+        abort(404)
+    kept = scope.organisation(current_user, (request.form.get("into") or "")[:36])
+    if scope.organisation_edit_refusal(current_user, merged) is not None:
+        abort(403)
+    if (
+        kept is None
+        or kept.id == merged.id
+        or scope.organisation_edit_refusal(current_user, kept) is not None
+    ):
+        flash(gettext("Choose the organisation to keep."), "danger")
+        return redirect(url_for("manage.edit_organisation", uuid=uuid))
+    name, kept_uuid = merged.name, kept.uuid
+    moved: list[int] = []
+    if commit_or_flash(
+        lambda: moved.append(operations.merge_organisations(merged, kept, author=current_user.email))
+    ):
+        flash(
+            ngettext(
+                "“%(name)s” is merged into this organisation: %(num)s listing moved.",
+                "“%(name)s” is merged into this organisation: %(num)s listings moved.",
+                moved[0],
+                name=name,
+            ),
+            "success",
+        )
+        return redirect(url_for("manage.edit_organisation", uuid=kept_uuid))
+    return redirect(url_for("manage.edit_organisation", uuid=uuid))
 
 
 # --- alliances -------------------------------------------------------------------------------------------

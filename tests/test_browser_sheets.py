@@ -1,0 +1,132 @@
+"""A manager imports their workbook in a real browser (issue 23): one grouped report, the unknown columns mapped,
+the file fixed and uploaded again, the organisations to be created with an existing one picked instead, the
+import; at 390 px and 1,366 px, in Italian and English, axe-clean. Screenshots go to /work/shots/spread/ when
+that folder can be written."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tests.support.browser import assert_accessible, goto
+from tests.test_sheets_import import fixed_montagna
+from welfarepoint import territory
+from welfarepoint.accounts.operations import create_user, find_user
+from welfarepoint.catalog import operations
+from welfarepoint.catalog.models import Service
+from welfarepoint.extensions import db
+
+pytestmark = pytest.mark.browser
+PASSWORD = "mirtilli-e-lamponi-2026"
+MANAGER = "gaia@ats-montagna.example.org"
+SHEETS = Path(__file__).parent / "data" / "sheets"
+SHOTS = Path("/work/shots/spread")
+WORDS = {
+    "it": {"sign_in": "Accedi", "email": "Indirizzo e-mail", "problems": "Il file ha 11 problemi", "more": "Il file ha 7 problemi"},
+    "en": {"sign_in": "Sign in", "email": "E-mail address", "problems": "The file has 11 problems", "more": "The file has 7 problems"},
+}  # fmt: skip
+
+
+@pytest.fixture
+def manager(live_server):
+    with live_server.app.app_context():
+        if find_user(MANAGER) is None:
+            create_user(MANAGER, PASSWORD, "ats_manager", ats="Montagna")
+        if operations.find_organisation("Comune di Albosaggia") is None:
+            operations.create_organisation(
+                "Comune di Albosaggia",
+                "public_body",
+                municipality_code=territory.find("Albosaggia").istat_code,
+            )
+        db.session.commit()
+    return MANAGER
+
+
+def shot(page, name: str, lang: str) -> None:
+    if SHOTS.is_dir() or SHOTS.parent.is_dir():
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(
+            path=str(SHOTS / f"{name}-{lang}-{page.viewport_size['width']}px.png"), full_page=True
+        )
+
+
+def with_ids(data: bytes, prefix: str) -> bytes:
+    """The workbook with its own identifiers, so that each run of the journey adds its own 25 listings."""
+    workbook = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = workbook.worksheets[0]
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row=row, column=1).value = f"{prefix}-{row:03d}"
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_a_manager_imports_a_workbook_from_report_to_listings(page, manager, live_server, lang, tmp_path):
+    if page.viewport_size["width"] < 1000:
+        page.set_viewport_size({"width": 390, "height": 844})
+    words = WORDS[lang]
+    prefix = f"J{lang.upper()}{page.viewport_size['width']}"
+    goto(page, f"/manage/login?lang={lang}")
+    page.get_by_label(words["email"]).fill(manager)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name=words["sign_in"]).click()
+    page.wait_for_load_state()
+
+    # 1. The workbook as the manager keeps it: one report, grouped by field.
+    goto(page, f"/manage/import?lang={lang}")
+    page.locator('input[type="file"]').set_input_files(str(SHEETS / "manager_montagna.xlsx"))
+    page.locator('form[enctype="multipart/form-data"] button[type="submit"]').click()
+    page.wait_for_load_state()
+    assert words["problems"] in page.locator("#report-title").inner_text()
+    assert page.locator(".wp-import-report section").count() == 4  # columns, municipalities, ages, e-mails
+    assert "Albosagia" in page.locator(".wp-import-report").inner_text()
+    assert_accessible(page)
+    shot(page, "1-grouped-report", lang)
+
+    # 2. The columns the import does not know: left out.
+    for select in page.locator('select[name="map_column"]').all():
+        select.select_option("-")
+    shot(page, "2-mapping", lang)
+    page.locator('form[action$="/import/check"] button[type="submit"]').click()
+    page.wait_for_load_state()
+    assert words["more"] in page.locator("#report-title").inner_text()
+    assert page.locator('select[name="map_column"]').count() == 0
+    assert_accessible(page)
+
+    # 3. The file fixed in Excel and uploaded again (the mapping travels with the form).
+    fixed = tmp_path / "servizi-corretto.xlsx"
+    fixed.write_bytes(with_ids(fixed_montagna(), prefix))
+    page.locator('input[type="file"]').set_input_files(str(fixed))
+    page.locator('form[enctype="multipart/form-data"] button[type="submit"]').click()
+    page.wait_for_load_state()
+    assert page.locator("#organisations-title").is_visible()
+    organisations = page.locator("#organisations-title").locator("xpath=..")
+    assert "Comune di Albosaggia (SO)" in organisations.inner_text()
+    choice = page.locator('select[name="org_choice"]').filter(
+        has=page.locator('option[value="Comune di Albosaggia"]')
+    )
+    choice.first.select_option("Comune di Albosaggia")
+    assert_accessible(page)
+    shot(page, "3-organisations-to-create", lang)
+
+    # 4. The import.
+    page.locator('form[action$="/import/confirm"] .wp-step-actions button[type="submit"]').click()
+    page.wait_for_load_state()
+    assert "25" in page.get_by_role("status").first.inner_text() or "25" in page.locator("main").inner_text()
+    assert_accessible(page)
+    shot(page, "4-imported", lang)
+    with live_server.app.app_context():
+        imported = (
+            db.session.execute(db.select(Service).where(Service.external_id.like(f"{prefix}-%")))
+            .scalars()
+            .all()
+        )
+        assert len(imported) == 25
+        assert (
+            next(s for s in imported if s.external_id == f"{prefix}-024").provider.name
+            == "Comune di Albosaggia"
+        )
