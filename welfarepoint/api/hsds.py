@@ -26,7 +26,6 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from babel.numbers import format_currency
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -325,7 +324,7 @@ def _fees(service: Any, language: str) -> str:
 
 
 def _amount_text(service: Any, language: str) -> str:
-    amount = format_currency(service.cost_amount, CURRENCY, locale=language)
+    amount = access.format_euros(service.cost_amount, language)
     if service.cost_period:
         return f"{amount} {taxonomy.label('cost_periods', service.cost_period, language)}"
     return amount

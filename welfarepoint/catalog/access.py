@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from babel.dates import get_day_names
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
@@ -41,6 +40,11 @@ _RANGE_RE = re.compile(rf"^{_TIME}\s*[-–]\s*{_TIME}$")
 _DAYS_RE = re.compile(r"^([^\d]+?)\s+(\d.*)$")
 _AMOUNT_RE = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d{1,7})(?:[.,](\d{1,2}))?$")
 MAX_RULES = 14
+#: The days' names (CLDR's wide names, written out: Babel's locale data is not loaded into every worker).
+DAY_NAMES = {
+    "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
+    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+}
 
 
 class HoursError(ValueError):
@@ -171,7 +175,7 @@ def _join(items: list[str], last_word: str) -> str:
 
 def describe_rule(rule: HoursRule, language: str) -> tuple[str, str]:
     """The days and the times of one rule, in words ("da lunedì a venerdì", "7:30–8:30 e 16:30–18:00")."""
-    names = get_day_names("wide", locale=language)
+    names = DAY_NAMES.get(language, DAY_NAMES["en"])
     and_word = "e" if language == "it" else "and"
     days = list(rule.days)
     consecutive = len(days) >= 3 and days == list(range(days[0], days[-1] + 1))
@@ -204,6 +208,16 @@ def parse_amount(text: str) -> Decimal:
         return Decimal(f"{int(whole)}.{cents}")
     except InvalidOperation as error:  # pragma: no cover - the pattern admits digits only
         raise ValueError(text) from error
+
+
+def format_euros(amount: Decimal, language: str) -> str:
+    """An amount as people read it: "40 €" or "2,50 €" in Italian, "€40" or "€2.50" in English."""
+    whole, cents = divmod(int(amount * 100), 100)
+    grouped = f"{whole:,}"
+    if language == "it":
+        number = grouped.replace(",", ".") + (f",{cents:02d}" if cents else "")
+        return f"{number} €"
+    return f"€{grouped}" + (f".{cents:02d}" if cents else "")
 
 
 def split_lines(text: str) -> list[str]:
