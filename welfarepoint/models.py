@@ -12,6 +12,7 @@ from welfarepoint.catalog.models import (
     ServiceCoverage,
 )
 from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
+from welfarepoint.insights.ratings import PageRating
 from welfarepoint.territory.models import Municipality
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Municipality",
     "OverlapDecision",
     "Organisation",
+    "PageRating",
     "Revision",
     "SearchCount",
     "Service",

@@ -11,12 +11,15 @@ import re
 from datetime import date
 from typing import Any
 
+from flask import abort, flash, redirect, url_for
 from flask_babel import gettext, ngettext
 
 from welfarepoint import territory
-from welfarepoint.catalog import access, taxonomy
+from welfarepoint.catalog import access, queries, taxonomy
 from welfarepoint.i18n import current_language, format_date
+from welfarepoint.insights import ratings
 from welfarepoint.public.blueprint import bp
+from welfarepoint.public.forms import RatingForm
 
 
 def ages_text(service: Any) -> str:
@@ -140,3 +143,36 @@ def template_helpers() -> dict[str, Any]:
         "steps_language": steps_language,
         "tel_href": tel_href,
     }
+
+
+#: The pages of results a service page can lead back to.
+RESULT_PATHS = ("/search", "/match/family", "/match/company", "/list")
+
+
+def results_link(referrer: str | None, host_url: str) -> str | None:
+    """The results page the visitor came from (a search, a questionnaire, their list), when the browser said so.
+
+    Only an address of this site, on one of :data:`RESULT_PATHS`, is given back, as a path: nothing the
+    referrer says can lead elsewhere.
+    """
+    if not referrer or not referrer.startswith(host_url):
+        return None
+    path = "/" + referrer[len(host_url) :].lstrip("/")
+    if path.split("?", 1)[0] not in RESULT_PATHS or len(path) > 2000:
+        return None
+    return path
+
+
+@bp.post("/services/<slug>/rating")
+def rate_page(slug: str):
+    """Count one answer to "how clear is the information on this page?" and thank the visitor."""
+    item = queries.service_by_slug(slug)
+    if item is None:
+        abort(404)
+    form = RatingForm()
+    if form.validate():
+        ratings.count_rating(f"/services/{item.slug}", int(form.score.data))
+        flash(gettext("Thank you for your answer: it helps us make the page clearer."), "success")
+        return redirect(url_for("public.service", slug=item.slug) + "#rating")
+    flash(gettext("Choose how clear the page is, from 1 to 5, then send."), "warning")
+    return redirect(url_for("public.service", slug=item.slug) + "#rating")

@@ -30,8 +30,9 @@ from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
 from welfarepoint.paging import page_count
+from welfarepoint.public import sheets
 from welfarepoint.public.blueprint import bp
-from welfarepoint.public.forms import FeedbackForm
+from welfarepoint.public.forms import FeedbackForm, RatingForm
 from welfarepoint.public.structured_data import service_json_ld
 from welfarepoint.search_params import parse_search_args
 
@@ -154,7 +155,13 @@ def service(slug: str):
         kept = db.session.get(Service, item.merged_into_id)
         if kept is not None:
             return redirect(url_for("public.service", slug=kept.slug), 301)
-    return render_template("public/service.html", service=item, form=FeedbackForm())
+    return render_template(
+        "public/service.html",
+        service=item,
+        form=FeedbackForm(),
+        rating_form=RatingForm(),
+        back=sheets.results_link(request.referrer, request.host_url),
+    )
 
 
 @bp.post("/services/<slug>/feedback")
@@ -173,7 +180,7 @@ def service_feedback(slug: str):
             "success",
         )
         return redirect(url_for("public.service", slug=slug) + "#feedback")
-    return render_template("public/service.html", service=item, form=form), 400
+    return render_template("public/service.html", service=item, form=form, rating_form=RatingForm()), 400
 
 
 #: Welfare Points on one page of the list (a region's, or a country's, can hold thousands).
