@@ -151,3 +151,12 @@ def test_questionnaire_reasons_join_ages_in_correct_sentences(listings, language
     ).text
     text = re.sub(r"\s+", " ", page).replace("&#39;", "'")
     assert expected in text and never not in text
+
+
+def test_english_cards_mark_listings_written_only_in_italian(listings):
+    client = listings.test_client()
+    english = client.get("/search?q=pre-scuola&lang=en").text
+    card = card_of(english, "Ligari")
+    assert "Only in Italian" in card and '<span lang="it">' in card
+    italian = card_of(client.get("/search?q=pre-scuola&lang=it").text, "Ligari")
+    assert "Solo in italiano" not in italian
