@@ -79,6 +79,17 @@ def navigation() -> dict:
 
     return {
         "main_menu": main_menu,
+        "owner": {
+            key.removeprefix("OWNER_").lower(): current_app.config[key]
+            for key in (
+                "OWNER_NAME",
+                "OWNER_OFFICE",
+                "OWNER_ADDRESS",
+                "OWNER_TAX_CODE",
+                "OWNER_PEC",
+                "OWNER_WEBSITE",
+            )
+        },
         "label": label,
         "codes": taxonomy.codes,
         "language_codes": taxonomy.language_codes,
@@ -228,8 +239,19 @@ def welfare_points():
 
 @bp.get("/accessibility")
 def accessibility():
-    """The accessibility statement."""
-    return render_template("public/accessibility.html")
+    """The accessibility statement, in the form of AgID's model."""
+    return render_template(
+        "public/accessibility.html",
+        contact_email=current_app.config["CONTACT_EMAIL"],
+        reviewed=date.fromisoformat(current_app.config["ACCESSIBILITY_REVIEWED"]),
+        published=date.fromisoformat(current_app.config["SITE_PUBLISHED"]),
+    )
+
+
+@bp.get("/legal-notes")
+def legal_notes():
+    """The legal notes: who owns the site, the licence of its contents, who answers for the listings."""
+    return render_template("public/legal_notes.html")
 
 
 @bp.get("/privacy")
