@@ -160,3 +160,18 @@ def test_english_cards_mark_listings_written_only_in_italian(listings):
     assert "Only in Italian" in card and '<span lang="it">' in card
     italian = card_of(client.get("/search?q=pre-scuola&lang=it").text, "Ligari")
     assert "Solo in italiano" not in italian
+
+
+def test_an_open_age_limit_is_said_as_no_limit(listings):
+    client = listings.test_client()
+    with listings.app_context():
+        from welfarepoint.catalog import operations, workflow
+        from welfarepoint.catalog.models import Service
+
+        service = db.session.execute(db.select(Service).filter_by(external_id="desk")).unique().scalar_one()
+        listing = workflow.listing_of(service)
+        listing.age_min, listing.age_max = 18, 120
+        operations.update_service(service, listing, author="test@example.org")
+        db.session.commit()
+    page = re.sub(r"\s+", " ", client.get("/services/sportello-caregiver-di-sondrio?lang=it").text)
+    assert "Età della persona assistita: da 18 anni in su" in page and "120" not in page

@@ -301,8 +301,8 @@ def _eligibility(service: Any, language: str) -> str:
     audience = taxonomy.label("audiences", service.audience, language)
     sizes = [taxonomy.label("company_sizes", size, language) for size in service.company_sizes or []]
     parts = [f"{audience}: {', '.join(sizes)}" if sizes else audience]
-    if service.age_min is not None or service.age_max is not None:
-        parts.append(access.eligibility_ages(service.age_min, service.age_max, service.age_of))
+    if ages := access.eligibility_ages(service.age_min, service.age_max, service.age_of):
+        parts.append(ages)
     if service.residence:
         parts.append(taxonomy.label("residence", service.residence, language))
     if service.isee_max is not None:

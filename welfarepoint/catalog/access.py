@@ -40,6 +40,8 @@ _RANGE_RE = re.compile(rf"^{_TIME}\s*[-–]\s*{_TIME}$")
 _DAYS_RE = re.compile(r"^([^\d]+?)\s+(\d.*)$")
 _AMOUNT_RE = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d{1,7})(?:[.,](\d{1,2}))?$")
 MAX_RULES = 14
+#: An age limit that is no limit: curators write "18 to 120" for "adults".
+OPEN_AGE = 100
 #: The days' names (CLDR's wide names, written out: Babel's locale data is not loaded into every worker).
 DAY_NAMES = {
     "it": ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica"),
@@ -232,7 +234,17 @@ def split_lines(text: str) -> list[str]:
 
 
 def eligibility_ages(age_min: int | None, age_max: int | None, age_of: str) -> str:
-    """ "Age of the child: from 6 to 10" in the current language (age_of empty: the person's own age)."""
+    """ "Age of the child: from 6 to 10" in the current language (age_of empty: the person's own age).
+
+    An upper limit of :data:`OPEN_AGE` or more, or a lower limit of 0, is no limit ("18 years and over", not
+    "from 18 to 120 years").
+    """
+    if age_max is not None and age_max >= OPEN_AGE:
+        age_max = None
+    if age_min == 0:
+        age_min = None
+    if age_min is None and age_max is None:
+        return ""
     if age_min is not None and age_max is not None:
         years = gettext("from %(min)s to %(max)s years", min=age_min, max=age_max)
     elif age_min is not None:

@@ -54,6 +54,8 @@ def cost_parts(service: Any) -> tuple[str, str]:
     notes = service.text("cost_notes", language)[0].strip()
     if _folded(notes) == _folded(kind):
         notes = ""
+    elif notes and not amount and _folded(notes).startswith(_folded(kind)):
+        headline, notes = notes, ""  # "Gratuito grazie ai volontari", not "Gratuito. Gratuito grazie ai..."
     return headline, notes
 
 
