@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -89,10 +90,19 @@ def test_language_choice_is_remembered_in_a_cookie(client):
     assert '<html lang="it">' in client.get("/privacy").text
 
 
-def test_browser_language_is_used_when_nothing_was_chosen(client):
-    assert '<html lang="en">' in client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).text
-    assert '<html lang="it">' in client.get("/", headers={"Accept-Language": "de-DE,fr;q=0.8"}).text
-    assert '<html lang="it">' in client.get("/", headers={"Accept-Language": "it-IT,en;q=0.5"}).text
+def test_a_first_visit_is_in_italian_with_a_one_line_offer_in_the_browsers_language(client):
+    english_phone = client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"}).text
+    assert '<html lang="it">' in english_phone
+    offer = re.search(r'<p class="wp-lang-offer[^"]*" lang="en">(.*?)</p>', english_phone, re.S).group(1)
+    assert "This site is also in English." in offer and 'href="/?lang=en"' in offer
+    for header in ("de-DE,fr;q=0.8", "it-IT,en;q=0.5", ""):
+        page = client.get("/", headers={"Accept-Language": header}).text
+        assert '<html lang="it">' in page and "wp-lang-offer" not in page
+    # Once a language is chosen it is remembered, and nothing is offered any more.
+    chosen = client.get("/?lang=en", headers={"Accept-Language": "en"})
+    assert "wp-lang-offer" not in chosen.text
+    again = client.get("/privacy", headers={"Accept-Language": "en"}).text
+    assert '<html lang="en">' in again and "wp-lang-offer" not in again
 
 
 def test_unknown_language_falls_back_without_error(client):

@@ -28,7 +28,7 @@ def test_search_filter_and_open_a_service(page):
     first.click()
     assert page.locator("h1").inner_text() == title
     headings = page.locator(".wp-service-sections h2").all_inner_texts()
-    assert headings[:3] == ["A chi è rivolto", "Cosa offre", "Come accedere e cosa serve"]
+    assert headings[:3] == ["A chi è rivolto", "Descrizione", "Come fare"]
     data = json.loads(page.locator('script[type="application/ld+json"]').inner_text())
     assert data["@type"] == "Service" and data["name"] == title
     assert_accessible(page)

@@ -46,9 +46,9 @@ def test_nurse_in_sondrio_finds_before_school_and_summer_care(page):
     page.get_by_role("button", name="Make a list of the ones I ticked").click()
     assert page.locator("h1").inner_text() == "My list of services"
     page.wait_for_load_state()
-    assert page.locator("main ol > li").count() == 2
+    assert page.locator(".wp-dossier-item").count() == 2
     assert (
-        page.get_by_role("link", name="Send it by e-mail")
+        page.get_by_role("link", name="Send the list by e-mail")
         .get_attribute("href")
         .startswith("mailto:?subject=")
     )

@@ -24,8 +24,20 @@ def test_service_page_sections_in_public_sector_order_with_json_ld(demo_app):
     slug, title, _ = a_service(demo_app, category="P2")
     text = demo_app.test_client().get(f"/services/{slug}?lang=it").text
     positions = [
-        text.index(heading)
-        for heading in ("A chi è rivolto", "Come accedere", "Tempi e scadenze", "Costi", "Dove", "Contatti")
+        text.index(f">{heading}</h2>")
+        for heading in (
+            "In breve",
+            "A chi è rivolto",
+            "Descrizione",
+            "Come fare",
+            "Cosa serve",
+            "Tempi e scadenze",
+            "Costi",
+            "Dove",
+            "Contatti",
+            "Argomenti",
+            "Ulteriori informazioni",
+        )
     ]
     assert positions == sorted(positions)
     data = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', text, re.S).group(1))

@@ -91,6 +91,18 @@ class Defaults:
     # Where problems with the site can be reported (shown on the "report a problem" page).
     CONTACT_EMAIL = "segnalazioni@welfarepoint.example.org"
 
+    # The owning body of the site (footer, legal notes, accessibility statement), as an Italian public service
+    # names it. The defaults are the demo's: a site sets its own.
+    OWNER_NAME = "Regione Lombardia"
+    OWNER_OFFICE = "Direzione Generale Famiglia, Solidarietà sociale, Disabilità e Pari opportunità"
+    OWNER_ADDRESS = "Piazza Città di Lombardia 1, 20124 Milano"
+    OWNER_TAX_CODE = "80050050154"
+    OWNER_PEC = "famiglia@pec.welfarepoint.example.org"
+    OWNER_WEBSITE = "https://www.regione.lombardia.it"
+    #: When the accessibility statement was last reviewed (ISO date), and the site first published.
+    ACCESSIBILITY_REVIEWED = "2026-12-02"
+    SITE_PUBLISHED = "2026-09-01"
+
 
 def load_instance_settings(instance_path: Path) -> dict:
     """Fill the settings whose defaults live in the instance folder, creating the folder if it is missing.

@@ -1,7 +1,10 @@
 """Languages: Italian by default, English complete.
 
-The language comes from ``?lang=it|en`` on any page (and is then remembered in a cookie), else from that cookie,
-else from the browser's Accept-Language, else Italian.
+A page's language comes from ``?lang=it|en`` (then remembered in a cookie), else from that cookie, else it is
+Italian: Welfare Point is an Italian public service, and an Italian with a phone set to English must land on the
+Italian site. When the browser prefers another language the site has, the page offers it in one line written in
+that language (:func:`language_offer`). The open-data API (``/api/``), read by programs, still follows the
+browser's Accept-Language for its messages.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from urllib.parse import urlencode
 import flask_babel
 from flask import Flask, Response, current_app, has_request_context, request
 from flask_babel import LazyString, get_locale, to_user_timezone
+from flask_babel import lazy_gettext as _l
 
 from welfarepoint.extensions import babel
 
@@ -27,12 +31,47 @@ def select_locale() -> str:
     remembered = request.cookies.get(current_app.config["LANGUAGE_COOKIE"])
     if remembered in languages:
         return remembered
+    if request.path.startswith("/api/"):
+        return browser_language() or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def browser_language() -> str | None:
+    """The language of the site the browser prefers most (Accept-Language), if it names one of them."""
+    languages = current_app.config["LANGUAGES"]
     # Werkzeug's best_match prefers an exact "en" over "it-IT" of higher quality: compare primary subtags.
     for value, _quality in request.accept_languages:
         primary = value.split("-")[0].lower()
         if primary in languages:
             return primary
-    return current_app.config["BABEL_DEFAULT_LOCALE"]
+    return None
+
+
+#: The offer to switch to each language, written in that language (for someone who may not read the page's).
+OFFERS = {"en": (_l("This site is also in English."), _l("Read it in English"))}
+
+
+def language_offer() -> dict[str, str] | None:
+    """One line offering the browser's preferred language when it is not the page's and nobody chose yet.
+
+    Not on the search results page: it is kept and served to everyone (``public.search_page``), and a line that
+    depends on each visitor's browser must not be kept with it.
+    """
+    if not has_request_context() or request.endpoint in (None, "public.search_page"):
+        return None
+    if request.args.get("lang") or request.cookies.get(current_app.config["LANGUAGE_COOKIE"]):
+        return None
+    preferred = browser_language()
+    if preferred is None or preferred == current_language() or preferred not in OFFERS:
+        return None
+    text, link = OFFERS[preferred]
+    with flask_babel.force_locale(preferred):
+        return {
+            "language": preferred,
+            "text": str(text),
+            "link": str(link),
+            "url": url_in_language(preferred),
+        }
 
 
 def current_language() -> str:
@@ -114,6 +153,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_language=current_language,
         url_in_language=url_in_language,
+        language_offer=language_offer,
         format_date=format_date,
         format_datetime=flask_babel.format_datetime,  # the managers' pages: Babel's data is loaded there
     )

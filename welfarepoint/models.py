@@ -12,6 +12,7 @@ from welfarepoint.catalog.models import (
     ServiceCoverage,
 )
 from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
+from welfarepoint.insights.ratings import PageRating
 from welfarepoint.search.models import SearchSynonym
 from welfarepoint.territory.models import Municipality, PublicRoute
 
@@ -25,6 +26,7 @@ __all__ = [
     "Municipality",
     "OverlapDecision",
     "Organisation",
+    "PageRating",
     "PublicRoute",
     "Revision",
     "SearchCount",

@@ -37,4 +37,9 @@
       }, 150);
     });
   });
+
+  // The service page's index: open beside the sections on a wide screen, folded on a phone.
+  if (window.matchMedia("(min-width: 992px)").matches) {
+    document.querySelectorAll(".wp-page-index-details").forEach(function (details) { details.open = true; });
+  }
 })();

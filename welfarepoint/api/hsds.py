@@ -30,7 +30,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint import territory
-from welfarepoint.catalog import taxonomy
+from welfarepoint.catalog import access, taxonomy
 
 HSDS_VERSION = "3.0"
 #: Namespace of every name-based UUID Welfare Point publishes. Never change it: ids would all change.
@@ -51,6 +51,9 @@ VOCABULARIES = {
     "company_size": ("company_sizes", _l("Company size")),
     "availability": ("availability", _l("Availability")),
     "organisation_type": ("organisation_types", _l("Organisation type")),
+    "age_of": ("age_of", _l("Whose age")),
+    "residence": ("residence", _l("Residence or employment")),
+    "channel": ("channels", _l("Only through")),
 }
 
 #: Attribute kinds that carry a free ``value``: their single term, with a name and a description.
@@ -58,6 +61,11 @@ VALUE_TERMS = {
     "tag": (_l("Keyword"), _l("A keyword curators gave the listing.")),
     "capacity": (_l("Capacity"), _l("How many places the service offers.")),
     "enrolment_deadline": (_l("Enrolment deadline"), _l("The last day to enrol, as an ISO 8601 date.")),
+    "enrolment_opens": (_l("Enrolment opens"), _l("The first day to enrol, as an ISO 8601 date.")),
+    "isee_max": (
+        _l("Highest ISEE"),
+        _l("The highest ISEE (Italian indicator of a household's economic situation) admitted, in euros."),
+    ),
     "istat_code": (
         _l("ISTAT municipality code"),
         _l("The six-digit code ISTAT gives each Italian municipality (comune)."),
@@ -178,6 +186,9 @@ def service_attributes(service: Any, language: str) -> list[dict[str, Any]]:
         ("time_slot", service.time_slots or []),
         ("company_size", service.company_sizes or []),
         ("availability", [service.availability]),
+        ("age_of", [service.age_of]),
+        ("residence", [service.residence]),
+        ("channel", [service.channel]),
     ]
     items = [
         attribute(service.uuid, "service", kind, code, language)
@@ -194,6 +205,15 @@ def service_attributes(service: Any, language: str) -> list[dict[str, Any]]:
         deadline = service.enrolment_deadline.isoformat()
         items.append(
             attribute(service.uuid, "service", "enrolment_deadline", "enrolment_deadline", language, deadline)
+        )
+    if service.enrolment_opens is not None:
+        opens = service.enrolment_opens.isoformat()
+        items.append(
+            attribute(service.uuid, "service", "enrolment_opens", "enrolment_opens", language, opens)
+        )
+    if service.isee_max is not None:
+        items.append(
+            attribute(service.uuid, "service", "isee_max", "isee_max", language, value=str(service.isee_max))
         )
     return items
 
@@ -277,15 +297,47 @@ def _alternate_name(service: Any, language: str) -> str | None:
 
 
 def _eligibility(service: Any, language: str) -> str:
+    """Who may use the service: audience, sizes, whose ages, residence, ISEE, channel and other conditions."""
     audience = taxonomy.label("audiences", service.audience, language)
     sizes = [taxonomy.label("company_sizes", size, language) for size in service.company_sizes or []]
-    return f"{audience}: {', '.join(sizes)}" if sizes else audience
+    parts = [f"{audience}: {', '.join(sizes)}" if sizes else audience]
+    if ages := access.eligibility_ages(service.age_min, service.age_max, service.age_of):
+        parts.append(ages)
+    if service.residence:
+        parts.append(taxonomy.label("residence", service.residence, language))
+    if service.isee_max is not None:
+        parts.append(gettext("ISEE up to %(amount)s euros", amount=service.isee_max))
+    if service.channel:
+        parts.append(taxonomy.label("channels", service.channel, language))
+    conditions = service.text("conditions", language)[0].strip()
+    if conditions:
+        parts.append(conditions.rstrip("."))
+    return ". ".join(parts)
 
 
 def _fees(service: Any, language: str) -> str:
     cost = taxonomy.label("costs", service.cost, language)
+    if service.cost_amount is not None:
+        cost = f"{cost}: {_amount_text(service, language)}"
     notes = service.text("cost_notes", language)[0].strip()
     return f"{cost}. {notes}" if notes else cost
+
+
+def _amount_text(service: Any, language: str) -> str:
+    amount = access.format_euros(service.cost_amount, language)
+    if service.cost_period:
+        return f"{amount} {taxonomy.label('cost_periods', service.cost_period, language)}"
+    return amount
+
+
+def _application_process(service: Any, language: str) -> str | None:
+    """The numbered steps to apply, then the curators' text on access."""
+    steps, _ = service.texts("steps", language)
+    parts = [f"{number}. {step}" for number, step in enumerate(steps, start=1)]
+    text = service.text("how_to_access", language)[0].strip()
+    if text:
+        parts.append(text)
+    return "\n".join(parts) or None
 
 
 def service_summary(service: Any, language: str, page_url: str | None = None) -> dict[str, Any]:
@@ -301,7 +353,7 @@ def service_summary(service: Any, language: str, page_url: str | None = None) ->
             "url": service.website or page_url,
             "email": service.email or None,
             "status": STATUS_PUBLISHED,
-            "application_process": service.text("how_to_access", language)[0] or None,
+            "application_process": _application_process(service, language),
             "fees_description": _fees(service, language),
             "eligibility_description": _eligibility(service, language),
             "minimum_age": service.age_min,
@@ -438,7 +490,36 @@ def service_schedules(service: Any, language: str) -> list[dict[str, Any]]:
                 }
             )
         )
+    for index, rule in enumerate(access.parse_hours(service.hours) if service.hours else []):
+        days, _times = access.describe_rule(rule, language)
+        for opens, closes in rule.spans:
+            schedules.append(
+                {
+                    "id": sub_id(service.uuid, f"schedule/hours/{index}/{opens}"),
+                    "service_id": service.uuid,
+                    "freq": "WEEKLY",
+                    "byday": rule.byday,
+                    "wkst": "MO",
+                    "opens_at": opens,
+                    "closes_at": closes,
+                    "description": f"{days}, {opens}-{closes}",
+                    "attending_type": gettext("In person"),
+                }
+            )
     return schedules
+
+
+def service_required_documents(service: Any, language: str) -> list[dict[str, Any]]:
+    """The documents needed to apply, one HSDS ``required_document`` each."""
+    documents, _ = service.texts("documents", language)
+    return [
+        {
+            "id": sub_id(service.uuid, f"required_document/{index}"),
+            "service_id": service.uuid,
+            "document": text,
+        }
+        for index, text in enumerate(documents)
+    ]
 
 
 def service_languages(service: Any, language: str) -> list[dict[str, Any]]:
@@ -455,16 +536,20 @@ def service_languages(service: Any, language: str) -> list[dict[str, Any]]:
 
 
 def service_cost_options(service: Any, language: str) -> list[dict[str, Any]]:
-    """The cost as one HSDS cost option: amount 0 EUR when free, the curators' notes otherwise."""
+    """The cost as one HSDS cost option: 0 EUR when free, the amount and its period when curators gave one."""
     free = service.cost == "free"
+    amount = 0 if free else float(service.cost_amount) if service.cost_amount is not None else None
+    option = taxonomy.label("costs", service.cost, language)
+    if service.cost_period and not free:
+        option = f"{option} ({taxonomy.label('cost_periods', service.cost_period, language)})"
     return [
         _compact(
             {
                 "id": sub_id(service.uuid, "cost_option"),
                 "service_id": service.uuid,
-                "option": taxonomy.label("costs", service.cost, language),
-                "currency": CURRENCY if free else None,
-                "amount": 0 if free else None,
+                "option": option,
+                "currency": CURRENCY if amount is not None else None,
+                "amount": amount,
                 "amount_description": service.text("cost_notes", language)[0].strip(),
             }
         )
@@ -483,6 +568,7 @@ def service_full(service: Any, language: str, page_url: str | None = None) -> di
             "service_at_locations": service_locations(service),
             "languages": service_languages(service, language),
             "cost_options": service_cost_options(service, language),
+            "required_documents": service_required_documents(service, language),
             "contacts": service_contacts(service),
             "attributes": service_attributes(service, language),
         }

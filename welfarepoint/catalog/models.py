@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid as uuid_module
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -179,6 +180,29 @@ class Service(db.Model):
     availability: Mapped[str] = mapped_column(String(20), default="open")
     enrolment_deadline: Mapped[date | None] = mapped_column(Date)
 
+    # Structured eligibility and access (what cards, the service page, the list and HSDS show as data).
+    #: Whose age ``age_min``/``age_max`` are: the person, the child, the person cared for, the carer, the worker.
+    age_of: Mapped[str] = mapped_column(String(20), default="")
+    #: Residence or employment condition (vocabulary ``residence``); empty: open to anyone.
+    residence: Mapped[str] = mapped_column(String(30), default="")
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    conditions_en: Mapped[str] = mapped_column(Text, default="")
+    #: The highest ISEE (indicatore della situazione economica equivalente) admitted, in euros.
+    isee_max: Mapped[int | None] = mapped_column(Integer)
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    documents_en: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: How to apply, as numbered steps.
+    steps: Mapped[list[str]] = mapped_column(JSON, default=list)
+    steps_en: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: The cost in euro cents (exact), per ``cost_period``; see :attr:`cost_amount`.
+    cost_cents: Mapped[int | None] = mapped_column(Integer)
+    cost_period: Mapped[str] = mapped_column(String(20), default="")
+    #: Opening hours as rules (``Mo-Fr 09:00-12:00; Sa 09:00-12:00``, see :mod:`welfarepoint.catalog.access`).
+    hours: Mapped[str] = mapped_column(String(500), default="")
+    enrolment_opens: Mapped[date | None] = mapped_column(Date)
+    #: The only way in, when there is one (vocabulary ``channels``: through the employer, the school, ...).
+    channel: Mapped[str] = mapped_column(String(30), default="")
+
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     #: When two listings were merged: the one this (archived) listing's address now leads to.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("service.id"))
@@ -209,6 +233,21 @@ class Service(db.Model):
     def coverage_codes(self) -> list[str]:
         """ISTAT codes of the covered municipalities; empty means the whole ATS."""
         return [row.municipality_code for row in self.coverage]
+
+    @property
+    def cost_amount(self) -> Decimal | None:
+        """The cost in euros, exact to the cent (None when curators gave no amount)."""
+        return None if self.cost_cents is None else (Decimal(self.cost_cents) / 100).quantize(Decimal("0.01"))
+
+    @cost_amount.setter
+    def cost_amount(self, value: Decimal | None) -> None:
+        self.cost_cents = None if value is None else int(Decimal(value) * 100)
+
+    def texts(self, name: str, language: str) -> tuple[list[str], str]:
+        """The list field ``name`` (steps, documents) in ``language`` when curators wrote it, else the Italian."""
+        if language != "it" and (translated := getattr(self, f"{name}_{language}", None)):
+            return list(translated), language
+        return list(getattr(self, name) or []), "it"
 
     def text(self, name: str, language: str) -> tuple[str, str]:
         """The text of field ``name`` in ``language`` when curators wrote it, else the Italian; and its language."""

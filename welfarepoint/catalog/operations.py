@@ -24,6 +24,7 @@ import re
 import unicodedata
 from dataclasses import asdict
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -51,7 +52,9 @@ CONTENT_FIELDS = (
     "audience", "category", "needs", "tags", "ats", "age_min", "age_max", "company_sizes", "periods",
     "time_slots", "schedule_notes", "cost", "cost_notes", "cost_notes_en", "how_to_access", "how_to_access_en",
     "address", "municipality_code", "phone", "email", "website", "languages", "capacity", "availability",
-    "enrolment_deadline", "review_interval_days", "last_verified",
+    "enrolment_deadline", "review_interval_days", "last_verified", "age_of", "residence", "conditions",
+    "conditions_en", "isee_max", "documents", "documents_en", "steps", "steps_en", "cost_amount", "cost_period",
+    "hours", "enrolment_opens", "channel",
 )  # fmt: skip
 
 
@@ -160,6 +163,8 @@ def _unique_slug(title: str) -> str:
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, list | tuple):

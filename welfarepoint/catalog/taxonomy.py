@@ -23,6 +23,10 @@ VOCABULARIES = (
     "availability",
     "statuses",
     "member_roles",
+    "age_of",
+    "residence",
+    "cost_periods",
+    "channels",
 )
 
 

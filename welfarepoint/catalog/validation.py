@@ -8,12 +8,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint import territory
-from welfarepoint.catalog import taxonomy
+from welfarepoint.catalog import access, taxonomy
 
 #: The columns of the listings CSV (docs/csv-format.md: the interchange columns, then Welfare Point's extensions), in export order.
 CSV_COLUMNS: tuple[str, ...] = (
@@ -23,6 +24,9 @@ CSV_COLUMNS: tuple[str, ...] = (
     "how_to_access", "how_to_access_en", "provider", "provider_type", "alliance", "address", "municipality",
     "phone", "email", "website", "languages", "capacity", "availability", "enrolment_deadline", "status",
     "last_verified", "review_interval_days",
+    # Structured eligibility and access (docs/csv-format.md, "Eligibility and access").
+    "age_of", "residence", "conditions", "conditions_en", "isee_max", "documents", "documents_en", "steps",
+    "steps_en", "cost_amount", "cost_period", "hours", "enrolment_opens", "channel",
 )  # fmt: skip
 REQUIRED_COLUMNS = ("external_id", "title", "audience", "category", "ats", "cost", "provider")
 IMPORT_STATUSES = ("draft", "in_review", "published", "archived")
@@ -85,6 +89,20 @@ class ListingInput:
     status: str = "draft"
     last_verified: date | None = None
     review_interval_days: int = 180
+    age_of: str = ""
+    residence: str = ""
+    conditions: str = ""
+    conditions_en: str = ""
+    isee_max: int | None = None
+    documents: list[str] = field(default_factory=list)
+    documents_en: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)
+    steps_en: list[str] = field(default_factory=list)
+    cost_amount: Decimal | None = None
+    cost_period: str = ""
+    hours: str = ""
+    enrolment_opens: date | None = None
+    channel: str = ""
 
 
 def split_list(cell: str) -> list[str]:
@@ -169,6 +187,32 @@ class _Row:
         except ValueError:
             self.error(column, _l("“%(value)s” is not a date in the form YYYY-MM-DD", value=value))
             return None
+
+    def items(self, column: str, max_items: int = 20, max_length: int = 500) -> list[str]:
+        values = access.split_lines(self.cells.get(column, ""))
+        if len(values) > max_items:
+            self.error(column, _l("has more than %(max)s items", max=max_items))
+        if any(len(value) > max_length for value in values):
+            self.error(column, _l("is longer than %(max)s characters", max=max_length))
+        return values[:max_items]
+
+    def amount(self, column: str) -> Decimal | None:
+        value = self.cells.get(column, "")
+        if not value:
+            return None
+        try:
+            return access.parse_amount(value)
+        except ValueError:
+            self.error(column, _l("“%(value)s” is not an amount in euros, such as 40 or 2,50", value=value))
+            return None
+
+    def hours(self, column: str) -> str:
+        value = self.cells.get(column, "")
+        try:
+            return access.format_hours(access.parse_hours(value))
+        except access.HoursError as error:
+            self.error(column, error.message)
+            return ""
 
     def shaped(self, column: str, pattern: re.Pattern[str], message: Any) -> str:
         value = self.cells.get(column, "")
@@ -280,6 +324,17 @@ def validate_listing(
     if last_verified and last_verified > today:
         row.error("last_verified", _l("is in the future"))
     review_interval = row.integer("review_interval_days", 7, 1095)
+    enrolment_opens = row.day("enrolment_opens")
+    enrolment_deadline = row.day("enrolment_deadline")
+    if enrolment_opens and enrolment_deadline and enrolment_opens > enrolment_deadline:
+        row.error("enrolment_opens", _l("enrolment opens after its deadline"))
+    cost = row.code("cost", "costs")
+    cost_amount = row.amount("cost_amount")
+    if cost == "free" and cost_amount:
+        row.error("cost_amount", _l("a free service has no amount"))
+    cost_period = row.code("cost_period", "cost_periods")
+    if cost_period and cost_amount is None:
+        row.error("cost_period", _l("give the amount the period is for"))
 
     values = ListingInput(
         external_id=external_id,
@@ -287,7 +342,7 @@ def validate_listing(
         audience=audience,
         category=category,
         ats=ats or "",
-        cost=row.code("cost", "costs"),
+        cost=cost,
         provider=row.text("provider", 200),
         summary=row.text("summary", 1000),
         description=row.text("description"),
@@ -332,10 +387,24 @@ def validate_listing(
         languages=[code for code in languages if code not in wrong_languages],
         capacity=row.integer("capacity", 0, 100_000),
         availability=row.code("availability", "availability") or "open",
-        enrolment_deadline=row.day("enrolment_deadline"),
+        enrolment_deadline=enrolment_deadline,
         status=row.code("status", "statuses", IMPORT_STATUSES) or "draft",
         last_verified=last_verified,
         review_interval_days=review_interval or 180,
+        age_of=row.code("age_of", "age_of"),
+        residence=row.code("residence", "residence"),
+        conditions=row.text("conditions", 2000),
+        conditions_en=row.text("conditions_en", 2000),
+        isee_max=row.integer("isee_max", 0, 200_000),
+        documents=row.items("documents"),
+        documents_en=row.items("documents_en"),
+        steps=row.items("steps"),
+        steps_en=row.items("steps_en"),
+        cost_amount=cost_amount,
+        cost_period=cost_period,
+        hours=row.hours("hours"),
+        enrolment_opens=enrolment_opens,
+        channel=row.code("channel", "channels"),
     )
     if row.errors:
         return None, row.errors

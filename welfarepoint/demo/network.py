@@ -687,8 +687,32 @@ class _Builder:
         if kind.get("deadline") and r.random() < 0.7:
             row["enrolment_deadline"] = (self.today + timedelta(days=r.randint(14, 150))).isoformat()
         row["last_verified"], row["review_interval_days"] = self.verification(r, spec.get("overdue", False))
+        self.add_access(row, spec["kind"], group, amount, bool(ages))
         self.rows.append(row)
         return row
+
+    def add_access(self, row: dict[str, str], kind_name: str, group: str, amount: int, ages: bool) -> None:
+        """Fill the structured eligibility and access of ``row`` from access.toml (no random draw: the rest of
+        the network stays as it was)."""
+        sheets = self.texts.sheets
+        facts = dict(sheets["groups"].get(group, {})) | dict(sheets["kinds"].get(kind_name, {}))
+        row["age_of"] = facts.get("age_of", "") if ages else ""
+        row["residence"] = facts.get("residence", "")
+        row["channel"] = facts.get("channel", "")
+        row["isee_max"] = str(facts["isee_max"]) if "isee_max" in facts else ""
+        if "conditions" in facts:
+            row["conditions"], row["conditions_en"] = facts["conditions"]
+        for name in ("documents", "steps"):
+            pairs = facts.get(name, ())
+            row[name] = ";".join(it for it, _en in pairs)
+            row[f"{name}_en"] = ";".join(en for _it, en in pairs)
+        if row["cost"] != "free" and facts.get("cost_period"):
+            row["cost_amount"], row["cost_period"] = str(amount), facts["cost_period"]
+        row["hours"] = sheets["hours"].get(row["schedule_notes"], "")
+        if row["enrolment_deadline"] and "enrolment_weeks" in facts:
+            deadline = date.fromisoformat(row["enrolment_deadline"])
+            opens = max(deadline - timedelta(weeks=facts["enrolment_weeks"]), self.today - timedelta(days=7))
+            row["enrolment_opens"] = opens.isoformat()
 
     def welfare_point_row(self, ats: str, point, index: int, seed: int, overdue: bool) -> None:
         r = random.Random(seed)
@@ -737,4 +761,5 @@ class _Builder:
         row["website"] = f"https://www.{lead.domain}"
         row["availability"] = "open"
         row["last_verified"], row["review_interval_days"] = self.verification(r, overdue)
+        self.add_access(row, "welfare_point", "W1", 0, False)
         self.rows.append(row)

@@ -45,6 +45,8 @@ class Phrases:
     access: dict[str, tuple[Pair, ...]]
     cost_notes: dict[str, dict[str, tuple[Pair, ...]]]
     kinds: dict[str, dict[str, Any]]
+    #: Structured eligibility and access by group and kind, and opening hours as data (access.toml).
+    sheets: dict[str, Any]
 
 
 def _read(name: str) -> dict[str, Any]:
@@ -86,6 +88,7 @@ def phrases() -> Phrases:
         areas=areas,
         welfare_points=points,
         kinds=_frozen(_read("kinds.toml")["kinds"]),
+        sheets=_frozen(_read("access.toml")),
         **organisations,
         **sentences,
     )

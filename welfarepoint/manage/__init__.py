@@ -3,12 +3,24 @@
 :data:`bp` is defined in :mod:`welfarepoint.manage.blueprint`; each route module below adds its pages to it:
 :mod:`~welfarepoint.manage.auth` (sign-in), :mod:`~welfarepoint.manage.dashboard` (home and queues),
 :mod:`~welfarepoint.manage.listings`, :mod:`~welfarepoint.manage.transfer` (CSV import),
-:mod:`~welfarepoint.manage.network` (organisations and alliances) and :mod:`~welfarepoint.manage.insights`.
+:mod:`~welfarepoint.manage.network` (organisations and alliances), :mod:`~welfarepoint.manage.insights` and
+:mod:`~welfarepoint.manage.ratings` (page ratings).
 What they share is in :mod:`~welfarepoint.manage.helpers`; who may see what is
 :mod:`welfarepoint.accounts.scope`.
 """
 
-from welfarepoint.manage import auth, dashboard, insights, listings, network, routes, transfer, vocabulary
+from welfarepoint.manage import auth, dashboard, insights, listings, network, ratings, routes, transfer, vocabulary
 from welfarepoint.manage.blueprint import bp
 
-__all__ = ["auth", "bp", "dashboard", "insights", "listings", "network", "routes", "transfer", "vocabulary"]
+__all__ = [
+    "auth",
+    "bp",
+    "dashboard",
+    "insights",
+    "listings",
+    "network",
+    "ratings",
+    "routes",
+    "transfer",
+    "vocabulary",
+]

@@ -116,9 +116,29 @@ class ListingForm(FlaskForm):
     availability = FreeSelectField(_l("Availability"))
     enrolment_deadline = _text(_l("Enrolment deadline"), 10, _l("In the form YYYY-MM-DD."))
     review_interval_days = _text(_l("Check again every (days)"), 10, _l("Between 7 and 1095 days."))
+    age_of = FreeSelectField(_l("Whose age"), description=_l("Whose age the ages above are."))
+    residence = FreeSelectField(_l("Residence or employment"))
+    conditions = _area(_l("Other conditions (Italian)"), 2000)
+    conditions_en = _area(_l("Other conditions (English)"), 2000)
+    isee_max = _text(_l("Highest ISEE admitted (euros)"), 10, _l("Empty when there is no ISEE threshold."))
+    documents = _area(_l("Documents needed (Italian)"), 10_000, _l("One a line."))
+    documents_en = _area(_l("Documents needed (English)"), 10_000, _l("One a line."))
+    steps = _area(_l("How to apply, step by step (Italian)"), 10_000, _l("One step a line, in order."))
+    steps_en = _area(_l("How to apply, step by step (English)"), 10_000, _l("One step a line, in order."))
+    cost_amount = _text(_l("Amount (euros)"), 20, _l("For example 40 or 2,50; empty when it varies."))
+    cost_period = FreeSelectField(_l("Amount per"))
+    hours = _area(
+        _l("Opening hours"),
+        500,
+        _l("Days and times, one rule a line: for example “Mo-Fr 09:00-12:30” or “lun, gio 14:00-17:00”."),
+    )
+    enrolment_opens = _text(_l("Enrolment opens"), 10, _l("In the form YYYY-MM-DD."))
+    channel = FreeSelectField(_l("Only through"), description=_l("When the public cannot apply directly."))
 
     #: Fields holding several codes (a ;-separated cell in the CSV).
     MULTI = ("needs", "company_sizes", "periods", "time_slots", "languages")
+    #: Fields holding several lines of text (a ;-separated cell in the CSV, one item a line in the form).
+    LINES = ("documents", "documents_en", "steps", "steps_en", "hours")
 
     def set_choices(self, language: str, ats_names: tuple[str, ...], alliance_names: list[str]) -> None:
         """Fill the choices in the page's language, limited to the account's territory."""
@@ -143,6 +163,12 @@ class ListingForm(FlaskForm):
             (code, taxonomy.language_name(code, language)) for code in taxonomy.language_codes()
         ]
         self.availability.choices = taxonomy.choices("availability", language)
+        self.age_of.choices = none + taxonomy.choices("age_of", language)
+        self.residence.choices = [("", _l("Anyone"))] + taxonomy.choices("residence", language)
+        self.cost_period.choices = none + taxonomy.choices("cost_periods", language)
+        self.channel.choices = [("", _l("Anyone may apply directly"))] + taxonomy.choices(
+            "channels", language
+        )
 
     def listing_fields(self) -> list[Field]:
         """The fields that are columns of a listing."""
@@ -151,7 +177,11 @@ class ListingForm(FlaskForm):
     def cells(self) -> dict[str, str]:
         """The form's values as CSV cells."""
         return {
-            field.name: ";".join(field.data or []) if field.name in self.MULTI else (field.data or "")
+            field.name: ";".join(field.data or [])
+            if field.name in self.MULTI
+            else ";".join(line.strip() for line in (field.data or "").splitlines() if line.strip())
+            if field.name in self.LINES
+            else (field.data or "")
             for field in self.listing_fields()
         }
 
@@ -159,7 +189,11 @@ class ListingForm(FlaskForm):
     def data_from_cells(cls, cells: dict[str, str]) -> dict[str, object]:
         """Values to fill the form with from CSV cells."""
         return {
-            name: [part for part in value.split(";") if part] if name in cls.MULTI else value
+            name: [part for part in value.split(";") if part]
+            if name in cls.MULTI
+            else "\n".join(part.strip() for part in value.split(";") if part.strip())
+            if name in cls.LINES
+            else value
             for name, value in cells.items()
         }
 

@@ -4,7 +4,7 @@
 service pages, Welfare Points, legal pages) and :mod:`welfarepoint.public.questionnaires` add their routes to it.
 """
 
-from welfarepoint.public import questionnaires, views
+from welfarepoint.public import lists, questionnaires, sheets, views
 from welfarepoint.public.blueprint import bp
 
-__all__ = ["bp", "questionnaires", "views"]
+__all__ = ["bp", "lists", "questionnaires", "sheets", "views"]

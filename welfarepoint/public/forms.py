@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -28,4 +28,23 @@ class FeedbackForm(FlaskForm):
         _l("What should it say?"),
         validators=[DataRequired(), Length(min=10, max=2000)],
         description=_l("Do not write names, health information or other personal details."),
+    )
+
+
+RATING_LABELS = {
+    "1": _l("1 of 5: not clear at all"),
+    "2": _l("2 of 5: not very clear"),
+    "3": _l("3 of 5: fairly clear"),
+    "4": _l("4 of 5: clear"),
+    "5": _l("5 of 5: very clear"),
+}
+
+
+class RatingForm(FlaskForm):
+    """How clear the page is, from 1 to 5 (the page-rating component of the Italian public-service model)."""
+
+    score = RadioField(
+        _l("How clear is the information on this page?"),
+        choices=[SelectChoice(value, text) for value, text in RATING_LABELS.items()],
+        validators=[DataRequired()],
     )

@@ -17,6 +17,7 @@ from welfarepoint.i18n import current_language
 from welfarepoint.insights.counters import count_questionnaire
 from welfarepoint.matching import profile_from
 from welfarepoint.matching.runner import run_questionnaire
+from welfarepoint.public import lists
 from welfarepoint.public.blueprint import bp
 
 FAMILY_STEPS = ("place", "people", "needs", "options")
@@ -160,6 +161,8 @@ def shortlist():
     slugs = [slug.strip()[:160] for slug in request.args.getlist("keep") if slug.strip()][:30]
     chosen = [service for slug in dict.fromkeys(slugs) if (service := queries.service_by_slug(slug))]
     plan = request.args.get("plan") == "1"
+    if not plan:  # a family's list is "La mia lista", kept in the address like this one
+        return redirect(lists.list_url(slugs, lists.safe_back(request.args.get("back"))), code=303)
     by_area: dict[str, list] = {}
     for service in chosen:
         by_area.setdefault(service.category, []).append(service)

@@ -30,8 +30,9 @@ from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
 from welfarepoint.paging import page_count
+from welfarepoint.public import sheets
 from welfarepoint.public.blueprint import bp
-from welfarepoint.public.forms import FeedbackForm
+from welfarepoint.public.forms import FeedbackForm, RatingForm
 from welfarepoint.public.structured_data import service_json_ld
 from welfarepoint.search_params import parse_search_args
 from welfarepoint.territory.models import public_routes
@@ -79,6 +80,17 @@ def navigation() -> dict:
 
     return {
         "main_menu": main_menu,
+        "owner": {
+            key.removeprefix("OWNER_").lower(): current_app.config[key]
+            for key in (
+                "OWNER_NAME",
+                "OWNER_OFFICE",
+                "OWNER_ADDRESS",
+                "OWNER_TAX_CODE",
+                "OWNER_PEC",
+                "OWNER_WEBSITE",
+            )
+        },
         "label": label,
         "codes": taxonomy.codes,
         "language_codes": taxonomy.language_codes,
@@ -217,7 +229,13 @@ def service(slug: str):
         kept = db.session.get(Service, item.merged_into_id)
         if kept is not None:
             return redirect(url_for("public.service", slug=kept.slug), 301)
-    return render_template("public/service.html", service=item, form=FeedbackForm())
+    return render_template(
+        "public/service.html",
+        service=item,
+        form=FeedbackForm(),
+        rating_form=RatingForm(),
+        back=sheets.results_link(request.referrer, request.host_url),
+    )
 
 
 @bp.post("/services/<slug>/feedback")
@@ -236,7 +254,7 @@ def service_feedback(slug: str):
             "success",
         )
         return redirect(url_for("public.service", slug=slug) + "#feedback")
-    return render_template("public/service.html", service=item, form=form), 400
+    return render_template("public/service.html", service=item, form=form, rating_form=RatingForm()), 400
 
 
 #: Welfare Points on one page of the list (a region's, or a country's, can hold thousands).
@@ -284,8 +302,19 @@ def welfare_points():
 
 @bp.get("/accessibility")
 def accessibility():
-    """The accessibility statement."""
-    return render_template("public/accessibility.html")
+    """The accessibility statement, in the form of AgID's model."""
+    return render_template(
+        "public/accessibility.html",
+        contact_email=current_app.config["CONTACT_EMAIL"],
+        reviewed=date.fromisoformat(current_app.config["ACCESSIBILITY_REVIEWED"]),
+        published=date.fromisoformat(current_app.config["SITE_PUBLISHED"]),
+    )
+
+
+@bp.get("/legal-notes")
+def legal_notes():
+    """The legal notes: who owns the site, the licence of its contents, who answers for the listings."""
+    return render_template("public/legal_notes.html")
 
 
 @bp.get("/privacy")
