@@ -123,6 +123,29 @@ COLUMN_SPECS: dict[str, dict[str, Any]] = {
         "label": _l("Check again every (days)"), "kind": "integer",
         "aliases": ("intervallo di verifica", "giorni tra le verifiche"),
     },
+    "age_of": {"label": _l("Whose age"), "kind": "code", "vocabulary": "age_of", "aliases": ("età di", "di chi è l'età")},
+    "residence": {
+        "label": _l("Residence or employment"), "kind": "code", "vocabulary": "residence",
+        "aliases": ("residenza", "requisito di residenza", "residenza o lavoro"),
+    },
+    "conditions": {"label": _l("Other conditions (Italian)"), "aliases": ("altre condizioni", "condizioni", "requisiti")},
+    "conditions_en": {"label": _l("Other conditions (English)"), "aliases": ("condizioni inglese",)},
+    "isee_max": {"label": _l("Highest ISEE admitted (euros)"), "kind": "checked", "aliases": ("isee", "isee massimo", "soglia isee")},
+    "documents": {"label": _l("Documents needed (Italian)"), "aliases": ("documenti", "documenti necessari")},
+    "documents_en": {"label": _l("Documents needed (English)"), "aliases": ("documenti inglese",)},
+    "steps": {"label": _l("How to apply, step by step (Italian)"), "aliases": ("come fare", "come iscriversi", "passi")},
+    "steps_en": {"label": _l("How to apply, step by step (English)"), "aliases": ("come fare inglese",)},
+    "cost_amount": {"label": _l("Amount (euros)"), "kind": "checked", "aliases": ("importo", "quota", "quota (€)", "costo (€)", "importo (€)")},
+    "cost_period": {
+        "label": _l("Amount per"), "kind": "code", "vocabulary": "cost_periods",
+        "aliases": ("periodo della quota", "quota per", "importo per"),
+    },
+    "hours": {"label": _l("Opening hours"), "kind": "checked", "aliases": ("orari", "orario", "orari di apertura")},
+    "enrolment_opens": {
+        "label": _l("Enrolment opens"), "kind": "date",
+        "aliases": ("apertura iscrizioni", "iscrizioni dal", "inizio iscrizioni"),
+    },
+    "channel": {"label": _l("Only through"), "kind": "code", "vocabulary": "channels", "aliases": ("canale", "solo tramite")},
 }  # fmt: skip
 
 #: Words people write for a vocabulary item besides its code and labels (compared folded, see :func:`fold`).
