@@ -4,7 +4,7 @@ in the backend (issue 20, points 5 and 1)."""
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_find"
+revision = "0010"
 down_revision = "0009"
 
 

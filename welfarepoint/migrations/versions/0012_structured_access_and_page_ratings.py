@@ -3,8 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0010_sheets"
-down_revision = "0009"
+revision = "0012"
+down_revision = "0011"
 
 COLUMNS = (
     ("age_of", sa.String(20), ""),
