@@ -9,7 +9,17 @@ What they share is in :mod:`~welfarepoint.manage.helpers`; who may see what is
 :mod:`welfarepoint.accounts.scope`.
 """
 
-from welfarepoint.manage import auth, dashboard, insights, listings, network, ratings, routes, transfer, vocabulary
+from welfarepoint.manage import (
+    auth,
+    dashboard,
+    insights,
+    listings,
+    network,
+    ratings,
+    routes,
+    transfer,
+    vocabulary,
+)
 from welfarepoint.manage.blueprint import bp
 
 __all__ = [
