@@ -53,7 +53,7 @@ def _assert_unavailable(get, slug: str) -> None:
     for path, language, expected in (
         ("/", "it", ITALIAN),
         ("/?lang=en", "it", ENGLISH),
-        (f"/services/{slug}", "en", ENGLISH),
+        (f"/services/{slug}?lang=en", "en", ENGLISH),
         ("/search?q=villaggio", "it", ITALIAN),  # a results page drawn before the outage is still served
     ):
         status, headers, body = get(path, language)

@@ -135,7 +135,7 @@ COLUMN_SPECS: dict[str, dict[str, Any]] = {
     "documents_en": {"label": _l("Documents needed (English)"), "aliases": ("documenti inglese",)},
     "steps": {"label": _l("How to apply, step by step (Italian)"), "aliases": ("come fare", "come iscriversi", "passi")},
     "steps_en": {"label": _l("How to apply, step by step (English)"), "aliases": ("come fare inglese",)},
-    "cost_amount": {"label": _l("Amount (euros)"), "kind": "checked", "aliases": ("importo", "quota", "quota (€)", "costo (€)", "importo (€)")},
+    "cost_amount": {"label": _l("Amount (euros)"), "kind": "checked", "aliases": ("importo", "importo (€)", "costo (€)")},
     "cost_period": {
         "label": _l("Amount per"), "kind": "code", "vocabulary": "cost_periods",
         "aliases": ("periodo della quota", "quota per", "importo per"),

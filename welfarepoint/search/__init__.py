@@ -341,7 +341,10 @@ def catch_up() -> SearchIndex:
             wanted is not None and wanted != _read_marker(folder)
         )
 
-    if behind() and not healing.writes_paused(search_index):
+    if behind():
+        if healing.writes_paused(search_index):
+            search_index.checked_at = None  # asked again at the next search, once the pause is over
+            return search_index
         try:
             # The process holding the lock may be writing that very commit (and moving the marker) or
             # repairing the index already: asked again while waiting, and with the lock held.
@@ -354,6 +357,7 @@ def catch_up() -> SearchIndex:
                         _write_marker(folder, wanted)
                     healing.write_succeeded(search_index)
         except Exception:
+            search_index.checked_at = None
             healing.write_failed(search_index, "search index could not catch up with the database")
     return search_index
 
