@@ -182,10 +182,9 @@ def catalog_import(file, dry_run: bool, author: str, lang: str | None) -> None:
     """Import (upsert by external_id) the listings of a CSV file; a file with any bad row imports nothing."""
     from flask_babel import force_locale, gettext, ngettext
 
-    from welfarepoint.catalog.interchange import import_listings
-    from welfarepoint.extensions import db
+    from welfarepoint.catalog.interchange import import_and_commit
 
-    report = import_listings(file.read(), author=author, dry_run=dry_run)
+    report = import_and_commit(file.read(), author=author, dry_run=dry_run)
     with force_locale(cli_language(lang)):
         if not report.ok:
             for error in report.errors:
@@ -197,8 +196,6 @@ def catalog_import(file, dry_run: bool, author: str, lang: str | None) -> None:
                     len(report.errors),
                 )
             )
-        if not dry_run:
-            db.session.commit()
         summary = gettext(
             "%(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
             created=report.count("created"),

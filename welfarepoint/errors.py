@@ -54,6 +54,7 @@ def render_error(error: HTTPException):
     """Render an HTTP error with its own status code."""
     code = error.code or 500
     title, text = ERROR_TEXTS.get(code, (error.name, error.description))
+    text = getattr(error, "explanation", None) or text  # an error that says more than its status
     if _wants_json():
         if code == 404:
             text = _l("There is nothing at this address of the API: see /api/v1/ for the endpoints.")

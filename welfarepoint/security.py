@@ -1,11 +1,17 @@
-"""The security baseline of every response: CSP, content sniffing, referrer, cookie flags."""
+"""The security baseline of every request and response: characters the database refuses stopped at the edge,
+ids that no row can have, CSP, content sniffing, referrer, cookie flags."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, flash, g, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 #: Everything comes from this site; no inline script or style; nobody may frame us.
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -76,8 +82,77 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+#: Characters PostgreSQL refuses in text (SQLite takes them, so only the edge can keep both databases alike).
+#: Invalid UTF-8 never gets this far: Werkzeug decodes addresses and forms with replacement characters.
+UNSTORABLE = str.maketrans("", "", "\x00")
+
+#: The largest id a row can have (PostgreSQL's ``integer``): a larger number in an address is a 404, not a query.
+LARGEST_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """``<int:...>`` in the routes: a number beyond :data:`LARGEST_ID` matches no route (404)."""
+
+    def __init__(self, map, *args, **kwargs) -> None:
+        kwargs.setdefault("max", LARGEST_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+class UnusableCharacter(BadRequest):
+    """An address with a character no page can take (the 400 page says so in the visitor's language)."""
+
+    explanation = _l(
+        "The address holds an invisible character that no page of this site can take. Check the link, or type "
+        "the address again."
+    )
+
+
+def has_unstorable(text: str) -> bool:
+    """Whether ``text`` holds a character the database cannot store."""
+    return text != text.translate(UNSTORABLE)
+
+
+def refuse_unstorable_characters() -> None:
+    """Stop the characters of :data:`UNSTORABLE` before any view sees them.
+
+    In the address (path or query string) they can only come from a crafted link: the request is a 400 saying
+    so. In a form they are removed (nobody types them), the rest of what was typed is kept, and the page says
+    which field lost a character (:func:`cleaned_fields`, and a message).
+    """
+    if has_unstorable(request.path) or any(
+        has_unstorable(key) or has_unstorable(value) for key, value in request.args.items(multi=True)
+    ):
+        abort(UnusableCharacter())
+    if request.method in {"POST", "PUT", "PATCH"} and request.form:
+        cleaned = [name for name, value in request.form.items(multi=True) if has_unstorable(name + value)]
+        if cleaned:
+            request.form = ImmutableMultiDict(
+                [
+                    (name.translate(UNSTORABLE), value.translate(UNSTORABLE))
+                    for name, value in request.form.items(multi=True)
+                ]
+            )
+            g.cleaned_fields = frozenset(name.translate(UNSTORABLE) for name in cleaned)
+            flash(
+                gettext(
+                    "An invisible character that cannot be saved was removed from what you sent. Check the text "
+                    "of the fields marked below before you go on."
+                ),
+                "warning",
+            )
+
+
+def cleaned_fields() -> frozenset[str]:
+    """The names of the form fields of this request that lost a character at the edge."""
+    return g.get("cleaned_fields", frozenset())
+
+
 def init_app(app: Flask) -> None:
-    """Install the session interface, the response hook and the warning about an untrusted proxy."""
+    """Install the edge checks, the session interface, the response hook and the warning about an untrusted
+    proxy."""
+    app.url_map.converters["int"] = IdConverter
+    app.before_request(refuse_unstorable_characters)
+    app.add_template_global(cleaned_fields)
     app.session_interface = SessionInterface()
     app.after_request(add_security_headers)
     warn_of_untrusted_proxy(app)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from welfarepoint import territory
 from welfarepoint.catalog import operations
@@ -22,6 +26,10 @@ from welfarepoint.catalog.validation import CSV_COLUMNS, ListingInput, validate_
 from welfarepoint.extensions import db
 
 MAX_ROWS = 20_000
+#: The advisory lock that queues imports one behind the other on PostgreSQL.
+IMPORT_LOCK = 0x5750_494D  # "WPIM"
+#: Columns a header may have: every known one, and room for the empty ones a spreadsheet leaves at the end.
+MAX_COLUMNS = 1_000
 
 
 @dataclass
@@ -89,6 +97,8 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowErro
         return [], [RowError(1, "", _l("the file is empty"))]
     except csv.Error as error:
         return [], [RowError(1, "", _l("the file is not valid CSV: %(error)s", error=str(error)))]
+    if too_wide := header_too_wide(header):
+        return [], [too_wide]
     missing = [
         name
         for name in ("external_id", "title", "audience", "category", "ats", "cost", "provider")
@@ -105,7 +115,7 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowErro
                 1, "", _l("unknown columns (check the spelling): %(columns)s", columns=", ".join(unknown))
             )
         )
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    repeated = sorted(name for name, count in Counter(header).items() if name and count > 1)  # one pass
     if repeated:
         errors.append(RowError(1, "", _l("repeated columns: %(columns)s", columns=", ".join(repeated))))
     rows: list[tuple[int, dict[str, str]]] = []
@@ -134,6 +144,22 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowErro
     except csv.Error as error:
         errors.append(RowError(line, "", _l("the file is not valid CSV: %(error)s", error=str(error))))
     return rows, errors
+
+
+def header_too_wide(header: list[str]) -> RowError | None:
+    """A header of more than :data:`MAX_COLUMNS` columns is no listings file: refused before anything else."""
+    if len(header) <= MAX_COLUMNS:
+        return None
+    return RowError(
+        1,
+        "",
+        _l(
+            "the header has %(found)s columns, a listings file has at most %(max)s: check that this is a "
+            "listings file",
+            found=len(header),
+            max=MAX_COLUMNS,
+        ),
+    )
 
 
 def _changed_fields(service: Service, listing: ListingInput) -> list[str]:
@@ -232,6 +258,30 @@ def import_listings(
         db.session.rollback()
         return ImportReport(errors=errors, dry_run=dry_run)
     return import_rows(rows, author=author, dry_run=dry_run, today=today, allowed=allowed)
+
+
+def import_and_commit(data: bytes, *, author: str, dry_run: bool = False, **options: Any) -> ImportReport:
+    """:func:`import_listings`, committed when the report is ok and this is not a dry run.
+
+    Two imports at the same moment: on PostgreSQL the second waits for the first to end (a transaction-level
+    advisory lock) and then sees what it wrote; wherever waiting is not possible (SQLite's write lock, held
+    longer than its timeout), or the other import wrote the same listings first, the second writes nothing and
+    its report says so, in the importer's language.
+    """
+    try:
+        if not dry_run and db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+        report = import_listings(data, author=author, dry_run=dry_run, **options)
+        if report.ok and not dry_run:
+            db.session.commit()
+    except (OperationalError, IntegrityError, StaleDataError):
+        db.session.rollback()
+        busy = _l(
+            "another import was writing the same listings at the same moment: nothing of this file was "
+            "imported. Try again in a minute."
+        )
+        return ImportReport(errors=[RowError(1, "", busy)], dry_run=dry_run)
+    return report
 
 
 def cell_text(value: Any) -> str:

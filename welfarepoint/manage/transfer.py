@@ -16,8 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from welfarepoint.accounts import scope
-from welfarepoint.catalog.interchange import import_listings
-from welfarepoint.extensions import db
+from welfarepoint.catalog.interchange import import_and_commit
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import ImportForm
 from welfarepoint.manage.helpers import requires
@@ -66,7 +65,7 @@ def import_listings_page():
         return render_template("manage/import.html", form=form, report=None)
     if not form.validate() or (data := _uploaded(form)) is None:
         return render_template("manage/import.html", form=form, report=None), 400
-    report = import_listings(
+    report = import_and_commit(
         data, author=current_user.email, dry_run=True, allowed=scope.import_refusals(current_user)
     )
     return (
@@ -91,10 +90,9 @@ def confirm_import():
         abort(400)
     if not data or len(data) > current_app.config["IMPORT_MAX_BYTES"]:
         abort(400)
-    report = import_listings(data, author=current_user.email, allowed=scope.import_refusals(current_user))
+    report = import_and_commit(data, author=current_user.email, allowed=scope.import_refusals(current_user))
     if not report.ok:
         return render_template("manage/import.html", form=ImportForm(), report=report, payload=None), 400
-    db.session.commit()
     flash(
         gettext(
             "Imported: %(created)s new, %(updated)s changed, %(unchanged)s unchanged.",
