@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, abort, flash, g, request
+from flask import Flask, Response, flash, g, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -122,7 +122,7 @@ def refuse_unstorable_characters() -> None:
     if has_unstorable(request.path) or any(
         has_unstorable(key) or has_unstorable(value) for key, value in request.args.items(multi=True)
     ):
-        abort(UnusableCharacter())
+        raise UnusableCharacter()
     if request.method in {"POST", "PUT", "PATCH"} and request.form:
         cleaned = [name for name, value in request.form.items(multi=True) if has_unstorable(name + value)]
         if cleaned:
