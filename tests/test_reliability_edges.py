@@ -42,10 +42,10 @@ def manager(demo_app):
     ("address", "json"),
     [
         ("/search?q=asilo%00nido", False),
-        ("/services/asilo%00nido", False),
         ("/welfare-points?municipality=Son%00drio", False),
+        ("/match/family?municipality=Son%00drio&needs=after_school", False),
         ("/api/v1/services?search=asilo%00", True),
-        ("/api/v1/organizations/%00", True),
+        ("/api/v1/match/family?municipality=%00", True),
     ],
 )
 def test_a_nul_character_in_an_address_is_a_clear_400_in_the_visitors_language(demo_app, address, json):
@@ -88,6 +88,11 @@ def test_a_suggestion_with_a_nul_character_is_saved_without_it(demo_app):
     with demo_app.app_context():
         messages = db.session.execute(db.select(Feedback.message)).scalars().all()
     assert "Orari cambiati da settembre." in messages
+
+
+@pytest.mark.parametrize("address", ["/services/asilo%00nido", "/api/v1/organizations/%00", "/manage/%00"])
+def test_a_nul_character_in_a_path_is_a_404(demo_app, address):
+    assert demo_app.test_client().get(address).status_code == 404
 
 
 # --- ids out of range -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import IntegerConverter
 
 #: Everything comes from this site; no inline script or style; nobody may frame us.
@@ -115,13 +115,13 @@ def has_unstorable(text: str) -> bool:
 def refuse_unstorable_characters() -> None:
     """Stop the characters of :data:`UNSTORABLE` before any view sees them.
 
-    In the address (path or query string) they can only come from a crafted link: the request is a 400 saying
-    so. In a form they are removed (nobody types them), the rest of what was typed is kept, and the page says
+    In the address they can only come from a crafted link: in the path, no page can have it (404); in the query
+    string, the request is a 400 saying so. In a form they are removed (nobody types them), the rest of what was typed is kept, and the page says
     which field lost a character (:func:`cleaned_fields`, and a message).
     """
-    if has_unstorable(request.path) or any(
-        has_unstorable(key) or has_unstorable(value) for key, value in request.args.items(multi=True)
-    ):
+    if has_unstorable(request.path):  # no page, listing or id can have such an address
+        raise NotFound()
+    if any(has_unstorable(key) or has_unstorable(value) for key, value in request.args.items(multi=True)):
         raise UnusableCharacter()
     if request.method in {"POST", "PUT", "PATCH"} and request.form:
         cleaned = [name for name, value in request.form.items(multi=True) if has_unstorable(name + value)]
