@@ -360,3 +360,34 @@ def test_a_30_digit_page_number_is_an_ordinary_page(demo_app):
     assert client.get(f"/welfare-points?page={HUGE}").status_code == 200
     assert client.get(f"/search?q=nido&page={HUGE}").status_code in (200, 400)
     assert re.search(r"^4\d\d$", str(client.get(f"/api/v1/services?page={HUGE}").status_code))
+
+
+@pytest.mark.multiprocess
+def test_a_10_mb_upload_to_gunicorn_gets_the_413_page_not_a_reset(tmp_path, template_instance):
+    """Gunicorn as production runs it: the whole body is read (and dropped) before the 413 page is sent."""
+    import http.client
+
+    from tests.support.databases import copy_instance, database_uri
+    from tests.support.servers import start, stop
+
+    folder = tmp_path / "instance"
+    copy_instance(template_instance, folder)
+    server, port = start(folder, database_uri(folder), tmp_path / "gunicorn.log")
+    try:
+        for language, words in (("en", "The file is too large"), ("it", "troppo grande")):
+            body = b'--edge\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\n'
+            body += b"x" * (10 * 1024 * 1024) + b"\r\n--edge--\r\n"
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            connection.request(
+                "POST",
+                f"/manage/import?lang={language}",
+                body=body,
+                headers={"Content-Type": "multipart/form-data; boundary=edge"},
+            )
+            answer = connection.getresponse()
+            page = answer.read().decode()
+            connection.close()
+            assert answer.status == 413
+            assert words in page
+    finally:
+        stop(server)
