@@ -45,13 +45,14 @@ HOSTILE = [
     b" ",
     b"",
 ]
-#: The values sent alone into each parameter: those a database refuses or a parser may choke on.
-HOSTILE_ALONE = [b"caf\x00e", b"9" * 30, b"\xff\xfe\xfd", b"x" * 5000]
+#: The value sent alone into each parameter (NUL needs no such round: the edge answers any parameter's alike).
+HOSTILE_ALONE = [b"9" * 30]
 #: Fewer values for form fields (each post may save a listing and update the index).
 HOSTILE_IN_FORMS = [HOSTILE[i] for i in (1, 3, 9, 10, 12, 15, 20)]
-#: Query parameters of the public pages that no GET form shows (links build them).
-LINK_PARAMETERS = ["page", "lang", "step", "from_step", "done", "channel", "keep", "plan", "back", "excel", "next",
-                   "v", "weeks", "ats", "need", "q", "status", "municipality"]  # fmt: skip
+#: Query parameters that links build (no GET form shows them), of the public pages and of the backend.
+PUBLIC_LINK_PARAMETERS = ["page", "lang", "step", "from_step", "done", "channel", "keep", "plan", "back", "need",
+                          "q", "municipality", "ats"]  # fmt: skip
+BACKEND_LINK_PARAMETERS = ["page", "lang", "q", "status", "ats", "weeks", "excel", "next"]
 #: Actions that end the session or whose effect hides the rest (signing out).
 SKIPPED_POSTS = {"/manage/logout"}
 
@@ -160,14 +161,13 @@ def test_no_hostile_value_anywhere_gets_a_server_error(demo_app, world):
     rules = [rule for rule in demo_app.url_map.iter_rules() if rule.endpoint != "static"]
     get_rules = [rule for rule in rules if "GET" in rule.methods]
 
-    # 1. Every variable of every address, for both a visitor and an administrator.
+    # 1. Every variable of every address (the backend's signed in).
     for rule in rules:
         method = "GET" if "GET" in rule.methods else "POST"
+        client = admin if rule.rule.startswith("/manage/") else anonymous
         for name in rule.arguments:
             for hostile in HOSTILE:
-                address = address_of(rule, values, uuids, name, hostile)
-                check(anonymous, method, address)
-                check(admin, method, address)
+                check(client, method, address_of(rule, values, uuids, name, hostile))
 
     # 2. Every query parameter of every page and API endpoint.
     api_parameters = {
@@ -189,24 +189,31 @@ def test_no_hostile_value_anywhere_gets_a_server_error(demo_app, world):
         form_parameters = {
             name for form in forms_of(pages[base]) if form["method"] == "get" for name, *_ in form["fields"]
         }
-        names = (api_parameters if base.startswith("/api/") else set(LINK_PARAMETERS)) | form_parameters
+        if base.startswith("/api/"):
+            names = api_parameters | form_parameters
+        elif base.startswith("/manage/"):
+            names = set(BACKEND_LINK_PARAMETERS) | form_parameters
+        else:
+            names = set(PUBLIC_LINK_PARAMETERS) | form_parameters
         client = anonymous if base.startswith(("/api/", "/services", "/search", "/match")) else admin
         for hostile in HOSTILE:  # every parameter at once, then each alone with the values databases refuse
-            query = "&".join(f"{encoded(name.encode())}={encoded(hostile)}" for name in sorted(names))
-            check(client, "GET", f"{base}?{query}&{encoded(hostile)}=1")
+            value = encoded(hostile[:1000])  # 5,000 characters in each of 20 parameters: a 414 at any server
+            query = "&".join(f"{encoded(name.encode())}={value}" for name in sorted(names))
+            check(client, "GET", f"{base}?{query}&{value}=1")
         for name in sorted(names):
             for hostile in HOSTILE_ALONE:
                 check(client, "GET", f"{base}?{encoded(name.encode())}={encoded(hostile)}")
 
     # 3. Every field of every POST form the pages show (the administrator sees all of them).
-    posted: set[tuple[str, tuple[str, ...]]] = set()
+    posted: set[tuple[str, frozenset[str]]] = set()
     for base, html in pages.items():
         for form in forms_of(html):
             action = urlsplit(form["action"] or base).path
             names = tuple(name for name, *_ in form["fields"])
-            if form["method"] != "post" or action in SKIPPED_POSTS or (action, names) in posted:
+            kind = (re.sub(r"/[0-9a-f-]{36}|/\d+", "/<id>", action), frozenset(names))  # one of each form
+            if form["method"] != "post" or action in SKIPPED_POSTS or kind in posted:
                 continue
-            posted.add((action, names))
+            posted.add(kind)
             fresh = forms_of(admin.get(base).text)
             token = next(
                 (

@@ -7,6 +7,7 @@ import logging
 
 from flask import Flask, Response, flash, g, request
 from flask.sessions import SecureCookieSessionInterface
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import ImmutableMultiDict
@@ -98,6 +99,15 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def row_id(value: str | None) -> int | None:
+    """A row id sent in a form (``"42"``), or None for anything no row can have (not a number, too large)."""
+    value = (value or "").strip()
+    if not value.isascii() or not value.isdecimal() or len(value) > len(str(LARGEST_ID)):
+        return None
+    number = int(value)
+    return number if 0 < number <= LARGEST_ID else None
+
+
 class UnusableCharacter(BadRequest):
     """An address with a character no page can take (the 400 page says so in the visitor's language)."""
 
@@ -105,6 +115,7 @@ class UnusableCharacter(BadRequest):
         "The address holds an invisible character that no page of this site can take. Check the link, or type "
         "the address again."
     )
+    in_parameter = _l("The value holds an invisible character (NUL) that cannot be used.")
 
 
 def has_unstorable(text: str) -> bool:
@@ -112,7 +123,7 @@ def has_unstorable(text: str) -> bool:
     return text != text.translate(UNSTORABLE)
 
 
-def refuse_unstorable_characters() -> None:
+def refuse_unstorable_characters() -> ResponseReturnValue | None:
     """Stop the characters of :data:`UNSTORABLE` before any view sees them.
 
     In the address they can only come from a crafted link: in the path, no page can have it (404); in the query
@@ -121,7 +132,12 @@ def refuse_unstorable_characters() -> None:
     """
     if has_unstorable(request.path):  # no page, listing or id can have such an address
         raise NotFound()
-    if any(has_unstorable(key) or has_unstorable(value) for key, value in request.args.items(multi=True)):
+    refused = [key for key, value in request.args.items(multi=True) if has_unstorable(key + value)]
+    if refused:
+        if request.path.startswith("/api/"):  # the API names each parameter it refuses
+            from welfarepoint.api.responses import bad_request
+
+            return bad_request({key.translate(UNSTORABLE): UnusableCharacter.in_parameter for key in refused})
         raise UnusableCharacter()
     if request.method in {"POST", "PUT", "PATCH"} and request.form:
         cleaned = [name for name, value in request.form.items(multi=True) if has_unstorable(name + value)]
