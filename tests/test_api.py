@@ -720,8 +720,11 @@ def test_openapi_document_describes_every_endpoint(app, client):
     assert document["components"]["schemas"]["Page"] == _PAGE
     for path, item in document["paths"].items():
         assert "get" in item, path
+        assert {"414", "429"} <= set(item["get"]["responses"]), (
+            path
+        )  # every operation: gunicorn's, the limiter's
         for code, answer in item["get"]["responses"].items():
-            assert code in ("200", "400", "404"), (path, code)
+            assert code in ("200", "400", "404", "414", "429"), (path, code)
             if "$ref" not in answer:
                 assert "application/json" in answer["content"]
 
