@@ -142,6 +142,7 @@ def address_of(rule, values: dict, uuids: dict, replace: str | None = None, host
     return path
 
 
+@pytest.mark.slow
 def test_no_hostile_value_anywhere_gets_a_server_error(demo_app, world):
     values, uuids, admin = world
     anonymous = demo_app.test_client()
