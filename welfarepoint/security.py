@@ -127,8 +127,9 @@ def refuse_unstorable_characters() -> ResponseReturnValue | None:
     """Stop the characters of :data:`UNSTORABLE` before any view sees them.
 
     In the address they can only come from a crafted link: in the path, no page can have it (404); in the query
-    string, the request is a 400 saying so. In a form they are removed (nobody types them), the rest of what was typed is kept, and the page says
-    which field lost a character (:func:`cleaned_fields`, and a message).
+    string, the request is a 400 saying so (naming the parameters under ``/api/``). In a form they are removed
+    (nobody types them), the rest of what was typed is kept, and the page says which field lost a character
+    (:func:`cleaned_fields`, and a message).
     """
     if has_unstorable(request.path):  # no page, listing or id can have such an address
         raise NotFound()
