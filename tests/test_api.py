@@ -715,6 +715,8 @@ def test_openapi_document_describes_every_endpoint(app, client):
     assert parameters["category"]["schema"]["items"]["enum"] == [*taxonomy.codes("categories"), ""]
     assert parameters["audience"]["schema"]["enum"] == [*taxonomy.codes("audiences"), ""]
     assert parameters["period"]["schema"]["enum"] == [*taxonomy.codes("periods"), ""]
+    family = {item.get("name"): item for item in document["paths"]["/match/family"]["get"]["parameters"]}
+    assert family["language"]["schema"]["enum"] == [*taxonomy.language_codes(), ""]
     assert parameters["ats"]["schema"]["examples"] == list(territory.ATS_NAMES)
     assert parameters["per_page"]["schema"]["anyOf"][0]["maximum"] == 100  # or empty: as if not given
     assert document["components"]["schemas"]["Page"] == _PAGE
