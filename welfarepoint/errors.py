@@ -54,7 +54,6 @@ def render_error(error: HTTPException):
     """Render an HTTP error with its own status code."""
     code = error.code or 500
     title, text = ERROR_TEXTS.get(code, (error.name, error.description))
-    text = getattr(error, "explanation", None) or text  # an error that says more than its status
     # A 405 names the methods the address takes (HTTP requires it; the page is drawn anew, so it is copied).
     headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
     if _wants_json():

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 #: Everything comes from this site; no inline script or style; nobody may frame us.
@@ -108,13 +108,9 @@ def row_id(value: str | None) -> int | None:
     return number if 0 < number <= LARGEST_ID else None
 
 
-class UnusableCharacter(BadRequest):
-    """An address with a character no page can take (the 400 page says so in the visitor's language)."""
+class UnusableCharacter:
+    """What the API says of a parameter holding a character no database stores."""
 
-    explanation = _l(
-        "The address holds an invisible character that no page of this site can take. Check the link, or type "
-        "the address again."
-    )
     in_parameter = _l("The value holds an invisible character (NUL) that cannot be used.")
 
 
@@ -126,10 +122,10 @@ def has_unstorable(text: str) -> bool:
 def refuse_unstorable_characters() -> ResponseReturnValue | None:
     """Stop the characters of :data:`UNSTORABLE` before any view sees them.
 
-    In the address they can only come from a crafted link: in the path, no page can have it (404); in the query
-    string, the request is a 400 saying so (naming the parameters under ``/api/``). In a form they are removed
-    (nobody types them), the rest of what was typed is kept, and the page says which field lost a character
-    (:func:`cleaned_fields`, and a message).
+    Nobody types them: they come from crafted links and forms. In the path no page can have them (404). In the
+    query string of the API they are a 400 naming each parameter, as for any value it refuses; on a page they are
+    removed and the page says so. In a form they are removed, the rest of what was typed is kept, and the page
+    says which field lost a character (:func:`cleaned_fields`, and a message).
     """
     if has_unstorable(request.path):  # no page, listing or id can have such an address
         raise NotFound()
@@ -139,16 +135,12 @@ def refuse_unstorable_characters() -> ResponseReturnValue | None:
             from welfarepoint.api.responses import bad_request
 
             return bad_request({key.translate(UNSTORABLE): UnusableCharacter.in_parameter for key in refused})
-        raise UnusableCharacter()
+        request.args = ImmutableMultiDict(_cleaned(request.args))
+        flash(gettext("An invisible character that cannot be used was removed from the address."), "warning")
     if request.method in {"POST", "PUT", "PATCH"} and request.form:
         cleaned = [name for name, value in request.form.items(multi=True) if has_unstorable(name + value)]
         if cleaned:
-            request.form = ImmutableMultiDict(
-                [
-                    (name.translate(UNSTORABLE), value.translate(UNSTORABLE))
-                    for name, value in request.form.items(multi=True)
-                ]
-            )
+            request.form = ImmutableMultiDict(_cleaned(request.form))
             g.cleaned_fields = frozenset(name.translate(UNSTORABLE) for name in cleaned)
             flash(
                 gettext(
@@ -157,6 +149,12 @@ def refuse_unstorable_characters() -> ResponseReturnValue | None:
                 ),
                 "warning",
             )
+
+
+def _cleaned(values) -> list[tuple[str, str]]:
+    return [
+        (name.translate(UNSTORABLE), value.translate(UNSTORABLE)) for name, value in values.items(multi=True)
+    ]
 
 
 def cleaned_fields() -> frozenset[str]:
