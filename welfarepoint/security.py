@@ -86,6 +86,8 @@ def add_security_headers(response: Response) -> Response:
 #: Characters PostgreSQL refuses in text (SQLite takes them, so only the edge can keep both databases alike).
 #: Invalid UTF-8 never gets this far: Werkzeug decodes addresses and forms with replacement characters.
 UNSTORABLE = str.maketrans("", "", "\x00")
+#: The same characters turned into U+FFFD, the replacement character.
+REPLACED = str.maketrans("\x00", "\ufffd")
 
 #: The largest id a row can have (PostgreSQL's ``integer``): a larger number in an address is a 404, not a query.
 LARGEST_ID = 2**31 - 1
@@ -123,8 +125,8 @@ def refuse_unstorable_characters() -> ResponseReturnValue | None:
     """Stop the characters of :data:`UNSTORABLE` before any view sees them.
 
     Nobody types them: they come from crafted links and forms. In the path no page can have them (404). In the
-    query string of the API they are a 400 naming each parameter, as for any value it refuses; on a page they are
-    removed and the page says so. In a form they are removed, the rest of what was typed is kept, and the page
+    query string of the API they are a 400 naming each parameter, as for any value it refuses; on a page they
+    become U+FFFD (as invalid UTF-8 does), the page says so, and names the value it then does not understand. In a form they are removed, the rest of what was typed is kept, and the page
     says which field lost a character (:func:`cleaned_fields`, and a message).
     """
     if has_unstorable(request.path):  # no page, listing or id can have such an address
@@ -135,8 +137,14 @@ def refuse_unstorable_characters() -> ResponseReturnValue | None:
             from welfarepoint.api.responses import bad_request
 
             return bad_request({key.translate(UNSTORABLE): UnusableCharacter.in_parameter for key in refused})
-        request.args = ImmutableMultiDict(_cleaned(request.args))
-        flash(gettext("An invisible character that cannot be used was removed from the address."), "warning")
+        # Replaced, not removed: the page then names the value it does not understand, as for invalid UTF-8.
+        request.args = ImmutableMultiDict(_cleaned(request.args, REPLACED))
+        flash(
+            gettext(
+                "An invisible character that cannot be used was found in the address and replaced by “�”."
+            ),
+            "warning",
+        )
     if request.method in {"POST", "PUT", "PATCH"} and request.form:
         cleaned = [name for name, value in request.form.items(multi=True) if has_unstorable(name + value)]
         if cleaned:
@@ -151,10 +159,8 @@ def refuse_unstorable_characters() -> ResponseReturnValue | None:
             )
 
 
-def _cleaned(values) -> list[tuple[str, str]]:
-    return [
-        (name.translate(UNSTORABLE), value.translate(UNSTORABLE)) for name, value in values.items(multi=True)
-    ]
+def _cleaned(values, table: dict = UNSTORABLE) -> list[tuple[str, str]]:
+    return [(name.translate(table), value.translate(table)) for name, value in values.items(multi=True)]
 
 
 def cleaned_fields() -> frozenset[str]:
