@@ -615,6 +615,9 @@ def test_error_messages_in_the_request_language(app):
 def test_hostile_search_text_never_breaks(make_service, client, text):
     make_service()
     response = client.get("/api/v1/services", query_string={"search": text, "lang": "en"})
+    if len(text) > 200 or "\x00" in text:  # longer than documented, or a character no database stores
+        assert response.status_code == 400 and list(response.get_json()["error"]["parameters"]) == ["search"]
+        return
     assert response.status_code == 200
     assert_page(response.get_json(), SERVICE_LIST)
 
@@ -708,16 +711,22 @@ def test_openapi_document_describes_every_endpoint(app, client):
         for part in ref[2:].split("/"):
             node = node[part]  # every local reference resolves
     parameters = document["components"]["parameters"]
-    assert parameters["category"]["schema"]["items"]["enum"] == list(taxonomy.codes("categories"))
-    assert parameters["audience"]["schema"]["enum"] == list(taxonomy.codes("audiences"))
-    assert parameters["period"]["schema"]["enum"] == list(taxonomy.codes("periods"))
+    # Empty: as if not given (the search form sends every filter, chosen or not).
+    assert parameters["category"]["schema"]["items"]["enum"] == [*taxonomy.codes("categories"), ""]
+    assert parameters["audience"]["schema"]["enum"] == [*taxonomy.codes("audiences"), ""]
+    assert parameters["period"]["schema"]["enum"] == [*taxonomy.codes("periods"), ""]
+    family = {item.get("name"): item for item in document["paths"]["/match/family"]["get"]["parameters"]}
+    assert family["language"]["schema"]["enum"] == [*taxonomy.language_codes(), ""]
     assert parameters["ats"]["schema"]["examples"] == list(territory.ATS_NAMES)
-    assert parameters["per_page"]["schema"]["maximum"] == 100
+    assert parameters["per_page"]["schema"]["anyOf"][0]["maximum"] == 100  # or empty: as if not given
     assert document["components"]["schemas"]["Page"] == _PAGE
     for path, item in document["paths"].items():
         assert "get" in item, path
+        assert {"414", "429"} <= set(item["get"]["responses"]), (
+            path
+        )  # every operation: gunicorn's, the limiter's
         for code, answer in item["get"]["responses"].items():
-            assert code in ("200", "400", "404"), (path, code)
+            assert code in ("200", "400", "404", "414", "429"), (path, code)
             if "$ref" not in answer:
                 assert "application/json" in answer["content"]
 
@@ -813,6 +822,12 @@ def test_match_twin_returns_the_best_of_each_need_and_pages_through_one(demo_app
     )  # past the last
 
 
+def test_match_twin_page_without_need_changes_nothing(demo_app):
+    client = demo_app.test_client()
+    address = "/api/v1/match/family?municipality=014061&needs=before_school&lang=en"
+    assert client.get(address + "&page=2").get_json() == client.get(address).get_json()
+
+
 @pytest.mark.parametrize(
     "query, bad",
     [
@@ -820,7 +835,6 @@ def test_match_twin_returns_the_best_of_each_need_and_pages_through_one(demo_app
         ("per_need=51", "per_need"),
         ("per_need=ten", "per_need"),
         ("per_need=%C2%B2", "per_need"),
-        ("page=2", "page"),  # a page of which need?
         ("need=before_school&page=0", "page"),
         ("need=summer_closure", "need"),  # not one of the needs asked
     ],

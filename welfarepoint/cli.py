@@ -189,12 +189,11 @@ def catalog_import(file, dry_run: bool, author: str, maps: tuple[str, ...], lang
     """Import (upsert by external_id) the listings of a CSV or XLSX file; a file with any problem imports nothing."""
     from flask_babel import force_locale, gettext, ngettext
 
-    from welfarepoint.catalog.interchange import describe, import_listings
-    from welfarepoint.extensions import db
+    from welfarepoint.catalog.interchange import describe, import_and_commit
 
     mapping = dict(item.partition("=")[::2] for item in maps)
     mapping = {header.strip(): column.strip() for header, column in mapping.items()}
-    report = import_listings(file.read(), author=author, dry_run=dry_run, mapping=mapping)
+    report = import_and_commit(file.read(), author=author, dry_run=dry_run, mapping=mapping)
     with force_locale(cli_language(lang)):
         if not report.ok:
             for text in describe(report):
@@ -206,8 +205,6 @@ def catalog_import(file, dry_run: bool, author: str, maps: tuple[str, ...], lang
                     len(report.errors),
                 )
             )
-        if not dry_run:
-            db.session.commit()
         summary = gettext(
             "%(created)s created, %(updated)s updated, %(unchanged)s unchanged.",
             created=report.count("created"),

@@ -8,7 +8,7 @@ from flask import Flask, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 #: Title and explanation of each error page; anything else falls back on the generic text.
 ERROR_TEXTS = {
@@ -54,11 +54,13 @@ def render_error(error: HTTPException):
     """Render an HTTP error with its own status code."""
     code = error.code or 500
     title, text = ERROR_TEXTS.get(code, (error.name, error.description))
+    # A 405 names the methods the address takes (HTTP requires it; the page is drawn anew, so it is copied).
+    headers = {"Allow": ", ".join(error.valid_methods)} if getattr(error, "valid_methods", None) else {}
     if _wants_json():
         if code == 404:
             text = _l("There is nothing at this address of the API: see /api/v1/ for the endpoints.")
-        return jsonify({"error": {"status": code, "title": str(title), "detail": str(text)}}), code
-    return render_template("errors/error.html", code=code, title=title, text=text), code
+        return jsonify({"error": {"status": code, "title": str(title), "detail": str(text)}}), code, headers
+    return render_template("errors/error.html", code=code, title=title, text=text), code, headers
 
 
 def render_csrf_error(error: CSRFError):
@@ -77,10 +79,35 @@ def render_rate_limited(error: RateLimitExceeded):
     return response
 
 
+#: The most of a too large body read (and thrown away) before the 413 is sent; a larger one is cut off.
+DRAIN_MAX_BYTES = 64 * 1024 * 1024
+_DRAIN_PIECE = 256 * 1024
+
+
+def render_too_large(error: RequestEntityTooLarge):
+    """The 413 page, after reading what is left of the body.
+
+    The app refuses a body over ``MAX_CONTENT_LENGTH`` before reading it; a server that then answered and closed
+    the connection with the upload still arriving would make the client's system reset it, and the browser
+    would show a connection error instead of this page. Up to :data:`DRAIN_MAX_BYTES` are read and dropped.
+    """
+    stream = request.environ.get("wsgi.input")
+    length = request.content_length
+    if stream is not None and (length is None or length <= DRAIN_MAX_BYTES):
+        left = DRAIN_MAX_BYTES if length is None else length
+        try:
+            while left > 0 and (piece := stream.read(min(_DRAIN_PIECE, left))):
+                left -= len(piece)
+        except OSError:  # the client went away: nobody to answer
+            pass
+    return render_error(error)
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers; an unhandled exception is logged by Flask and then shown as the 500 page."""
     app.register_error_handler(CSRFError, render_csrf_error)
     app.register_error_handler(RateLimitExceeded, render_rate_limited)
+    app.register_error_handler(RequestEntityTooLarge, render_too_large)
     app.register_error_handler(HTTPException, render_error)
 
 

@@ -41,9 +41,7 @@ def _paging(errors: dict) -> tuple[int, str | None, int]:
         number = whole_number(raw)
         if number is None or not 1 <= number <= MAX_PAGE:
             errors["page"] = _l("The page must be a whole number between 1 and %(max)s.", max=MAX_PAGE)
-        elif need is None:
-            errors["page"] = _l("Give “need” to turn the pages of one need's matches.")
-        else:
+        elif need is not None:  # without ``need`` there is one page of each need: ``page`` changes nothing
             page = number
     return per_need, need, page
 

@@ -48,7 +48,7 @@ def common_errors(endpoint: str) -> dict[str, Any]:
     """Problems with the parameters every data endpoint shares: ``lang`` and the HSDS filters not offered."""
     errors: dict[str, Any] = {}
     language = request.args.get("lang")
-    if language and language not in current_app.config["LANGUAGES"]:
+    if language is not None and language not in current_app.config["LANGUAGES"]:
         errors["lang"] = _l("The language must be “it” or “en”.")
     for name in UNSUPPORTED_FILTERS.get(endpoint, ()):
         if request.args.get(name):

@@ -33,6 +33,8 @@ from welfarepoint.catalog import queries
 from welfarepoint.search_params import parse_search_args
 
 DEFAULT_PER_PAGE = 20
+#: The longest ``search`` text (as the OpenAPI document says): a longer one is a 400, not silently cut.
+MAX_SEARCH_LENGTH = 200
 DATA_LICENCE = {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
 HSDS_PROFILE = "https://github.com/openreferral/specification/tree/3.0"
 
@@ -75,6 +77,10 @@ def services():
         request.args, text_param="search", per_page_param="per_page", default_per_page=DEFAULT_PER_PAGE
     )
     errors = {**parsed.errors, **common_errors("services")}
+    if len(request.args.get("search") or "") > MAX_SEARCH_LENGTH:
+        errors["search"] = _l(
+            "The search text can be at most %(max)s characters long.", max=MAX_SEARCH_LENGTH
+        )
     if errors:
         suggestions = [{"istat_code": m.istat_code, "name": m.name} for m in parsed.municipality_suggestions]
         return bad_request(errors, {"municipality": suggestions} if suggestions else None)
@@ -149,8 +155,11 @@ def organization(organization_id: str):
 def municipalities():
     """Lombardy municipalities whose name starts like ``q`` (or is close to it): for autocompletion."""
     text = (request.args.get("q") or "").strip()[:80]
+    errors = common_errors("municipalities")
     if len(text) < 2:
-        return bad_request({"q": _l("Type at least two letters.")})
+        errors["q"] = _l("Type at least two letters.")
+    if errors:
+        return bad_request(errors)
     found = territory.suggest(text, limit=8)
     return jsonify(
         {

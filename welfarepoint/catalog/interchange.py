@@ -23,6 +23,9 @@ from flask_babel import get_locale, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 from openpyxl.utils import get_column_letter
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 
 from welfarepoint import territory
 from welfarepoint.catalog import columns, operations
@@ -35,6 +38,10 @@ MAX_ROWS = 20_000
 SIMILAR_NAME_CUTOFF = 0.85
 #: At most this many distinct messages of one group are shown on the page (the errors file has them all).
 GROUP_ITEMS_SHOWN = 30
+#: The advisory lock that queues imports one behind the other on PostgreSQL.
+IMPORT_LOCK = 0x5750_494D  # "WPIM"
+#: Columns a header may have: every known one, and room for the empty ones a spreadsheet leaves at the end.
+MAX_COLUMNS = 1_000
 
 
 @dataclass
@@ -278,6 +285,8 @@ def read_csv(text: str) -> tuple[Table | None, list[RowError]]:
         return None, [RowError(1, "", _l("the file is empty"), "file")]
     except csv.Error as error:
         return None, [RowError(1, "", _l("the file is not valid CSV: %(error)s", error=str(error)), "file")]
+    if too_wide := header_too_wide(header):
+        return None, [too_wide]
     table = Table(header, [], "csv", delimiter)
     errors: list[RowError] = []
     line = reader.line_num + 1
@@ -327,6 +336,8 @@ def read_workbook(data: bytes) -> tuple[Table | None, list[RowError]]:
             header.pop()
         if not header:
             return None, [RowError(1, "", _l("the file is empty"), "file")]
+        if too_wide := header_too_wide(header):
+            return None, [too_wide]
         table = Table(header, [], "xlsx")
         for line, values in enumerate(rows, start=2):
             if not any(columns.as_text(value).strip() for value in values):
@@ -452,6 +463,23 @@ def read_rows(text: str) -> tuple[list[tuple[int, dict[str, str]]], list[RowErro
     chosen, _, header_errors = map_header(table)
     rows, cell_errors = normalise_rows(table, chosen)
     return rows, [*errors, *header_errors, *cell_errors]
+
+
+def header_too_wide(header: list[str]) -> RowError | None:
+    """A header of more than :data:`MAX_COLUMNS` columns is no listings file: refused before anything else."""
+    if len(header) <= MAX_COLUMNS:
+        return None
+    return RowError(
+        1,
+        "",
+        _l(
+            "the header has %(found)s columns, a listings file has at most %(max)s: check that this is a "
+            "listings file",
+            found=len(header),
+            max=MAX_COLUMNS,
+        ),
+        "file",
+    )
 
 
 def _changed_fields(service: Service, listing: ListingInput) -> list[str]:
@@ -793,6 +821,30 @@ def _text_cell(sheet: Any, value: Any) -> Any:
     cell = openpyxl.cell.WriteOnlyCell(sheet, value=str(value))
     cell.data_type = "s"
     return cell
+
+
+def import_and_commit(data: bytes, *, author: str, dry_run: bool = False, **options: Any) -> ImportReport:
+    """:func:`import_listings`, committed when the report is ok and this is not a dry run.
+
+    Two imports at the same moment: on PostgreSQL the second waits for the first to end (a transaction-level
+    advisory lock) and then sees what it wrote; wherever waiting is not possible (SQLite's write lock, held
+    longer than its timeout), or the other import wrote the same listings first, the second writes nothing and
+    its report says so, in the importer's language.
+    """
+    try:
+        if not dry_run and db.session.get_bind().dialect.name == "postgresql":
+            db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK})
+        report = import_listings(data, author=author, dry_run=dry_run, **options)
+        if report.ok and not dry_run:
+            db.session.commit()
+    except (OperationalError, IntegrityError, StaleDataError):
+        db.session.rollback()
+        busy = _l(
+            "another import was writing the same listings at the same moment: nothing of this file was "
+            "imported. Try again in a minute."
+        )
+        return ImportReport(errors=[RowError(1, "", busy, "file")], dry_run=dry_run)
+    return report
 
 
 def cell_text(value: Any) -> str:

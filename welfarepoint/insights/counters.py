@@ -9,6 +9,7 @@ once: a completed questionnaire is rare and its count is what the networks plan 
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 import time
 from collections import Counter
@@ -16,12 +17,16 @@ from datetime import date
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from welfarepoint.extensions import db
 from welfarepoint.insights.models import DemandCount, SearchCount
 
 CHANNELS = ("web", "desk")
+log = logging.getLogger(__name__)
 
 
 def iso_week(day: date) -> str:
@@ -31,23 +36,24 @@ def iso_week(day: date) -> str:
 
 
 def _add(model: Any, keys: list[tuple[dict[str, Any], int]]) -> None:
-    """Add to each counter row of ``model`` with these keys, creating rows as needed, and commit."""
-    for attempt in (1, 2):
-        for key, amount in keys:
-            conditions = [getattr(model, name) == value for name, value in key.items()]
-            updated = db.session.execute(
-                update(model).where(*conditions).values(count=model.count + amount)
-            ).rowcount
-            if not updated:
-                db.session.add(model(**key, count=amount))
-        try:
-            db.session.commit()
-            return
-        except Exception:
-            # Another request created the same row at the same moment: count again on the row it made.
-            db.session.rollback()
-            if attempt == 2:
-                raise
+    """Add to each counter row of ``model`` with these keys, creating rows as needed, and commit.
+
+    One ``INSERT ... ON CONFLICT DO UPDATE`` per row (SQLite and PostgreSQL both have it): two processes creating
+    the same row at the same moment both count, and neither fails.
+    """
+    columns = [
+        constraint for constraint in model.__table__.constraints if isinstance(constraint, UniqueConstraint)
+    ]
+    key_columns = [column.name for column in columns[0].columns]
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    for key, amount in keys:
+        statement = insert(model).values(**key, count=amount)
+        db.session.execute(
+            statement.on_conflict_do_update(
+                index_elements=key_columns, set_={"count": model.count + statement.excluded["count"]}
+            )
+        )
+    db.session.commit()
 
 
 _pending: Counter[tuple[str, str, bool]] = Counter()
@@ -67,7 +73,10 @@ def count_search(normalised_query: str, had_results: bool, *, day: date | None =
             _pending_since = time.monotonic()
         due = time.monotonic() - _pending_since >= current_app.config.get("COUNTER_FLUSH_SECONDS", 10)
     if due:
-        flush_counts()
+        try:
+            flush_counts()
+        except SQLAlchemyError:  # the visitor's search stands; the counts wait for the next flush
+            log.exception("The search counters could not be written; they are kept for the next flush.")
 
 
 def flush_counts() -> int:
@@ -78,13 +87,21 @@ def flush_counts() -> int:
         _pending.clear()
         _pending_since = None
     if batch:
-        _add(
-            SearchCount,
-            [
-                ({"week": week, "query": query, "had_results": had_results}, amount)
-                for (week, query, had_results), amount in sorted(batch.items())
-            ],
-        )
+        try:
+            _add(
+                SearchCount,
+                [
+                    ({"week": week, "query": query, "had_results": had_results}, amount)
+                    for (week, query, had_results), amount in sorted(batch.items())
+                ],
+            )
+        except SQLAlchemyError:
+            db.session.rollback()
+            with _pending_lock:  # nothing was written: keep the counts for the next flush
+                _pending.update(batch)
+                if _pending_since is None:
+                    _pending_since = time.monotonic()
+            raise
     return len(batch)
 
 

@@ -7,12 +7,18 @@ from functools import wraps
 from typing import Any
 
 from flask import abort, flash
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from welfarepoint.accounts import scope
 from welfarepoint.catalog.models import Service
 from welfarepoint.catalog.operations import CatalogError, ConflictError
 from welfarepoint.extensions import db
+
+#: A change that lost a race at the database (the version check had passed a moment before).
+CONCURRENT_CHANGE = _l("This was changed by someone else at the same moment: nothing of yours was saved yet.")
 
 
 def ensure_may(action: str) -> None:
@@ -57,6 +63,17 @@ def commit_or_flash(
     """
     try:
         change()
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        # Another request changed the same rows between our version check and our commit: the database kept
+        # theirs. The same answer as a conflict seen by the check.
+        db.session.rollback()
+        error = ConflictError(CONCURRENT_CHANGE)
+        if on_conflict is not None:
+            on_conflict(error)
+        else:
+            flash(str(error.message), category)
+        return False
     except CatalogError as error:
         db.session.rollback()
         if on_conflict is not None and isinstance(error, ConflictError):
@@ -66,5 +83,4 @@ def commit_or_flash(
         else:
             flash(str(error.message), category)
         return False
-    db.session.commit()
     return True

@@ -23,6 +23,7 @@ from welfarepoint.insights.charts import Bar, horizontal_bars
 from welfarepoint.insights.monitoring import monitoring_report, report_csv
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.helpers import commit_or_flash, requires
+from welfarepoint.security import row_id
 
 PERIODS = (12, 52, 104)
 
@@ -214,9 +215,9 @@ def overlaps():
 @requires("insights")
 def decide_overlap():
     """Mark a group as distinct services, or merge it into the listing to keep."""
-    ids = [int(value) for value in request.form.getlist("ids") if value.isdecimal()]
-    services = [scope.service_by_id(current_user, service_id) for service_id in ids]
-    if len(services) < 2 or any(service is None for service in services):
+    ids = [row_id(value) for value in request.form.getlist("ids")]
+    services = [scope.service_by_id(current_user, service_id) for service_id in ids if service_id is not None]
+    if len(services) < 2 or None in ids or any(service is None for service in services):
         abort(404)
     decision = request.form.get("decision", "")
     if decision == "distinct":

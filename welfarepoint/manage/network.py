@@ -16,6 +16,7 @@ from welfarepoint.catalog.models import Organisation
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import AllianceForm, MemberForm, OrganisationForm, add_errors
 from welfarepoint.manage.helpers import commit_or_flash, requires
+from welfarepoint.security import row_id
 
 # --- organisations -------------------------------------------------------------------------------------
 
@@ -285,7 +286,9 @@ def alliance_member(uuid: str):
     form = _member_form()
     remove = request.form.get("remove", "")
     if remove.isdecimal():  # CSRFProtect has checked the token of every POST already
-        change = partial(operations.remove_member, alliance, int(remove))
+        if (member_id := row_id(remove)) is None:
+            abort(404)
+        change = partial(operations.remove_member, alliance, member_id)
     elif not form.validate():
         flash(gettext("Write the name of the organisation to add."), "warning")
         return redirect(url_for("manage.edit_alliance", uuid=uuid) + "#members")

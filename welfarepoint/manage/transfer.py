@@ -22,11 +22,11 @@ from welfarepoint.catalog import columns, workbook
 from welfarepoint.catalog.interchange import (
     ImportReport,
     errors_file,
+    import_and_commit,
     import_listings,
     is_workbook,
     lines_text,
 )
-from welfarepoint.extensions import db
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import ImportForm
 from welfarepoint.manage.helpers import requires
@@ -209,7 +209,7 @@ def confirm_import():
     """Import the previewed file for real (validated again: all rows or none)."""
     data = _payload()
     mapping, providers = _mapping(), _providers()
-    report = import_listings(
+    report = import_and_commit(
         data,
         author=current_user.email,
         allowed=scope.import_refusals(current_user),
@@ -218,7 +218,6 @@ def confirm_import():
     )
     if not report.ok:
         return _render(report, ImportForm(), data, request.form.get("filename", ""), mapping, providers), 400
-    db.session.commit()
     flash(
         gettext(
             "Imported: %(created)s new, %(updated)s changed, %(unchanged)s unchanged.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from datetime import date
 from urllib.parse import urlencode
 
@@ -33,6 +34,7 @@ from welfarepoint.paging import page_count
 from welfarepoint.public import sheets
 from welfarepoint.public.blueprint import bp
 from welfarepoint.public.forms import FeedbackForm, RatingForm
+from welfarepoint.public.open_data import listings_csv, pieces
 from welfarepoint.public.structured_data import service_json_ld
 from welfarepoint.search_params import parse_search_args
 from welfarepoint.territory.models import public_routes
@@ -380,11 +382,15 @@ def open_data_needs():
 
 @bp.get("/open-data/listings.csv")
 def open_data_listings():
-    """Every published listing in the listings CSV format."""
-    from welfarepoint.catalog.interchange import export_listings, services_for_export
-
-    return Response(
-        export_listings(services_for_export(status="published")),
+    """Every published listing in the listings CSV format (built once per catalog change, then sent as a file)."""
+    file = listings_csv().open("rb")  # opened now: a newer catalog may remove the name while this is sent
+    response = Response(
+        pieces(file),
         mimetype="text/csv",
-        headers={"Content-Disposition": 'attachment; filename="welfarepoint-listings.csv"'},
+        headers={
+            "Content-Disposition": 'attachment; filename="welfarepoint-listings.csv"',
+            "Content-Length": str(os.fstat(file.fileno()).st_size),
+        },
     )
+    response.call_on_close(file.close)  # also when nothing was read (HEAD, a client gone at once)
+    return response
