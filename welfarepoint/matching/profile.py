@@ -12,6 +12,9 @@ from welfarepoint.catalog import taxonomy
 
 MAX_CHILDREN = 8
 COMPANY_SIZES = ("micro", "small", "medium", "large")
+#: The widest search around the place that counts, in km; the pages offer 10, 20 and 30.
+MAX_RADIUS_KM = 50
+RADIUS_CHOICES = (10, 20, 30)
 
 
 class Args(Protocol):
@@ -21,7 +24,8 @@ class Args(Protocol):
 
 @dataclass(frozen=True)
 class Place:
-    """A municipality the profile is tied to, and why: ``home``, ``work`` or ``school``."""
+    """A municipality the profile is tied to, and why: ``home``, ``work``, ``school``, ``cared`` (where the
+    person cared for lives) or ``company`` (where the company is)."""
 
     role: str
     municipality: territory.Municipality
@@ -41,6 +45,10 @@ class NeedsProfile:
     size: str | None = None
     sector: str = ""
     has_plan: bool | None = None
+    #: Widen to listings within this many km of the place that counts (0: only listings that cover it).
+    radius_km: int = 0
+    #: A role whose answer named a town outside Lombardy: role -> its name.
+    outside: dict[str, str] = field(default_factory=dict)
 
     @property
     def ats(self) -> list[str]:
@@ -53,7 +61,11 @@ class NeedsProfile:
 
     @property
     def home(self) -> territory.Municipality | None:
-        return next((p.municipality for p in self.places if p.role == "home"), None)
+        return next((p.municipality for p in self.places if p.role in ("home", "company")), None)
+
+    def place(self, role: str) -> Place | None:
+        """The place given for ``role``, or None."""
+        return next((p for p in self.places if p.role == role), None)
 
 
 def _age(raw: str) -> int | None:
@@ -64,27 +76,79 @@ def _age(raw: str) -> int | None:
     return value if value <= 120 else None
 
 
-def _place(args: Args, param: str, role: str, errors: dict[str, Any], places: list[Place]) -> None:
+def resolve_municipality(
+    text: str,
+) -> tuple[territory.Municipality | None, str, list[territory.Municipality]]:
+    """What a place answer names: the Lombard municipality (or None), the name of the Italian municipality
+    outside Lombardy it names (else ""), and municipalities to suggest when it names none for sure.
+
+    A code or an exact name is taken; so is the start of a name when it is whole words ("alzano" for Alzano
+    Lombardo, "Milan"); a bare prefix ("Sondr") is only suggested. A town outside Lombardy is named as such and
+    never answered with a Lombard look-alike ("Piacenza" is not "Piadena Drizzona").
+    """
+    text = str(text).strip()[:80]
+    if not text:
+        return None, "", []
+    if found := territory.find(text):
+        return found, "", []
+    resolved = territory.resolve_place(text)
+    place = resolved.place
+    if place is not None and place.kind is territory.PlaceKind.OUTSIDE:
+        return None, place.name, []
+    if place is not None and place.municipality is not None:
+        whole = territory.normalise(place.name).startswith(territory.normalise(text) + " ")
+        if resolved.via is not territory.Via.PREFIX or whole:
+            return place.municipality, "", []
+        return None, "", [place.municipality]
+    candidates = [c.municipality for c in resolved.candidates if c.municipality is not None]
+    if candidates:
+        return None, "", candidates[:5]
+    if place is not None:  # an area, a province, an ATS, Lombardy: which municipality of it?
+        return None, "", list(place.municipalities[:5]) if len(place.municipalities) <= 5 else []
+    return None, "", territory.suggest(text, limit=5)
+
+
+def _place(args: Args, param: str, role: str, errors: dict[str, Any], profile: NeedsProfile) -> None:
     # A step that offered suggestions sends the typed text and the chosen municipality: the one found wins.
     values = [value.strip()[:80] for value in args.getlist(param) if value.strip()]
     if not values:
         return
     raw = values[0]
-    found = next((place for value in values if (place := territory.find(value))), None)
-    if found is None:
+    outside = ""
+    found = None
+    for value in values:
+        municipality, elsewhere, _ = resolve_municipality(value)
+        if municipality is not None:
+            found = municipality
+            break
+        outside = outside or elsewhere
+    if found is None and outside:
+        profile.outside[role] = outside
+        if role == "home":
+            errors[param] = _l(
+                "%(place)s is not in Lombardy: give where you work or where the children go to school.",
+                place=outside,
+            )
+        elif role == "company":
+            errors[param] = _l(
+                "%(place)s is not in Lombardy: the networks of this site serve companies in Lombardy.",
+                place=outside,
+            )
+        else:
+            errors[param] = _l(
+                "%(place)s is not in Lombardy: the services here are for places in Lombardy.", place=outside
+            )
+    elif found is None:
         errors[param] = _l("No Lombardy municipality is called “%(value)s”.", value=raw)
-    elif all(p.municipality != found for p in places):
-        places.append(Place(role, found))
-    elif role == "home":
-        places.insert(0, Place(role, found))
+    else:
+        profile.places.append(Place(role, found))
 
 
 def profile_from(args: Args, audience: str) -> tuple[NeedsProfile, dict[str, Any]]:
     """Build the profile of a ``persons`` (family) or ``companies`` questionnaire; bad values go in the errors."""
     errors: dict[str, Any] = {}
-    places: list[Place] = []
-    _place(args, "municipality", "home", errors, places)
-    profile = NeedsProfile(audience=audience, places=places)
+    profile = NeedsProfile(audience=audience)
+    _place(args, "municipality", "home" if audience == "persons" else "company", errors, profile)
 
     allowed_needs = taxonomy.need_codes(audience)
     for code in args.getlist("needs"):
@@ -96,9 +160,18 @@ def profile_from(args: Args, audience: str) -> tuple[NeedsProfile, dict[str, Any
         elif code not in profile.needs:
             profile.needs.append(code)
 
+    if raw := (args.get("radius_km") or "").strip():
+        if raw.isdecimal() and len(raw) <= 3 and int(raw) <= MAX_RADIUS_KM:
+            profile.radius_km = int(raw)
+        else:
+            errors["radius_km"] = _l(
+                "The distance is a whole number of kilometres from 0 to %(max)s.", max=MAX_RADIUS_KM
+            )
+
     if audience == "persons":
-        _place(args, "work_municipality", "work", errors, profile.places)
-        _place(args, "school_municipality", "school", errors, profile.places)
+        _place(args, "work_municipality", "work", errors, profile)
+        _place(args, "school_municipality", "school", errors, profile)
+        _place(args, "cared_municipality", "cared", errors, profile)
         for raw in args.getlist("child_age")[: MAX_CHILDREN + 1]:
             if not raw.strip():
                 continue
@@ -119,6 +192,9 @@ def profile_from(args: Args, audience: str) -> tuple[NeedsProfile, dict[str, Any
                 profile.language = language
             else:
                 errors["language"] = _l("Unknown language “%(value)s”.", value=language[:20])
+        if "home" in profile.outside and profile.places:
+            # Home is optional when a workplace or a school is given: the places in Lombardy are looked in.
+            errors.pop("municipality", None)
     else:
         if size := (args.get("size") or "").strip():
             if size in COMPANY_SIZES:

@@ -11,11 +11,11 @@ from urllib.parse import urlencode
 
 from flask import redirect, render_template, request, url_for
 
-from welfarepoint import territory
 from welfarepoint.catalog import queries, taxonomy
 from welfarepoint.i18n import current_language
 from welfarepoint.insights.counters import count_questionnaire
 from welfarepoint.matching import profile_from
+from welfarepoint.matching.profile import resolve_municipality
 from welfarepoint.matching.runner import run_questionnaire
 from welfarepoint.public.blueprint import bp
 
@@ -24,18 +24,18 @@ COMPANY_STEPS = ("company", "needs")
 #: The answers each step asks for (the others travel as hidden fields).
 STEP_FIELDS = {
     "place": ("municipality", "work_municipality", "school_municipality"),
-    "people": ("child_age", "cared_age"),
+    "people": ("child_age", "cared_age", "cared_municipality"),
     "needs": ("needs",),
     "options": ("free_only", "language"),
     "company": ("municipality", "size", "sector", "has_plan"),
 }
 ANSWER_FIELDS = {
-    "persons": ("municipality", "work_municipality", "school_municipality", "child_age", "cared_age", "needs", "free_only", "language", "channel"),
-    "companies": ("municipality", "size", "sector", "needs", "has_plan", "channel"),
+    "persons": ("municipality", "work_municipality", "school_municipality", "child_age", "cared_age", "cared_municipality", "needs", "free_only", "language", "radius_km", "channel"),
+    "companies": ("municipality", "size", "sector", "needs", "has_plan", "radius_km", "channel"),
 }  # fmt: skip
 
 
-PLACE_FIELDS = ("municipality", "work_municipality", "school_municipality")
+PLACE_FIELDS = ("municipality", "work_municipality", "school_municipality", "cared_municipality")
 
 
 def _answers(audience: str) -> list[tuple[str, str]]:
@@ -47,7 +47,7 @@ def _answers(audience: str) -> list[tuple[str, str]]:
     for key in ANSWER_FIELDS[audience]:
         values = [value.strip()[:80] for value in request.args.getlist(key) if value.strip()]
         if key in PLACE_FIELDS and values:
-            found = next((place for value in values if (place := territory.find(value))), None)
+            found = next((place for value in values if (place := resolve_municipality(value)[0])), None)
             values = [found.istat_code if found else values[0]]
         answers.extend((key, value) for value in values)
     return answers
@@ -77,9 +77,9 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
             step = "needs"
     if step in steps:
         suggestions = {}
-        for field in ("municipality", "work_municipality", "school_municipality"):
+        for field in PLACE_FIELDS:
             if field in errors:
-                suggestions[field] = territory.suggest(request.args.get(field, "")[:80], limit=5)
+                suggestions[field] = resolve_municipality(request.args.get(field, ""))[2]
         hidden = [(key, value) for key, value in answers if key not in STEP_FIELDS[step]]
         position = steps.index(step)
         return render_template(
