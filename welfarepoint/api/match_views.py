@@ -58,7 +58,13 @@ def _match(audience: str):
         )
     errors.update(problems)
     if not profile.places and "municipality" not in errors:
-        errors["municipality"] = _l("Give the municipality (name or ISTAT code).")
+        errors["municipality"] = (
+            _l(
+                "Give the municipality (name or ISTAT code) where you live, work or the children go to school."
+            )
+            if audience == "persons"
+            else _l("Give the municipality (name or ISTAT code).")
+        )
     if not profile.needs and "needs" not in errors:
         errors["needs"] = _l("Give at least one need code.")
     if need is not None and profile.needs and need not in profile.needs and "needs" not in errors:
@@ -101,6 +107,8 @@ def _match(audience: str):
                 "size": profile.size,
                 "free_only": profile.free_only,
                 "language": profile.language,
+                "radius_km": profile.radius_km,
+                "outside_lombardy": dict(profile.outside),
             },
             "outcome": result.outcome,
             **paging,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from welfarepoint.catalog import queries, taxonomy
 from welfarepoint.i18n import current_language
@@ -58,23 +59,43 @@ def _address(endpoint: str, answers: list[tuple[str, str]], **extra: str) -> str
     return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
 
 
+def _missing(profile, errors: dict) -> dict:
+    """What the answers lack to give results: a place (any of them), a need."""
+    missing = {}
+    if not profile.places and not any(field in errors for field in PLACE_FIELDS):
+        missing["municipality"] = (
+            _("Give where you live, where you work or where the children go to school.")
+            if profile.audience == "persons"
+            else _("Give the municipality where the company is.")
+        )
+    if not profile.needs and "needs" not in errors:
+        missing["needs"] = (
+            _("Tick at least one need.")
+            if profile.audience == "persons"
+            else _("Tick at least one interest.")
+        )
+    return missing
+
+
 def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     """Run the questionnaire page for ``audience``: a step, or the results."""
     answers = _answers(audience)
     profile, errors = profile_from(request.args, audience)
     step = request.args.get("step", "")
     asked = request.args.get("from_step", "")
-    # A step with problems in its own answers is shown again, with the messages.
-    if asked in steps and any(field in errors for field in STEP_FIELDS[asked]):
+    missing = _missing(profile, errors)
+    # A step with problems in its own answers is shown again, with the messages; so is a step left without
+    # what it must have (a place, a need) once it was sent, or when the results are asked without it.
+    if asked in steps and any(field in errors or field in missing for field in STEP_FIELDS[asked]):
         step = asked
     if step not in steps:
-        wrong = [name for name in steps if any(field in errors for field in STEP_FIELDS[name])]
+        wrong = [
+            name for name in steps if any(field in errors or field in missing for field in STEP_FIELDS[name])
+        ]
         if wrong:
             step = wrong[0]
-        elif not profile.places:
-            step = steps[0]
-        elif not profile.needs:
-            step = "needs"
+    if step in steps and asked in steps:  # sent from a step, not a first visit nor a link back
+        errors.update({field: missing[field] for field in STEP_FIELDS[step] if field in missing})
     if step in steps:
         suggestions = {}
         for field in PLACE_FIELDS:
