@@ -90,6 +90,12 @@ def _match(audience: str):
                 "needs": match.needs,
                 "reasons": [str(reason) for reason in match.reasons],
                 "does_not_fit": [str(misfit) for misfit in match.misfits],
+                "distance_km": match.distance_km,
+                "place_that_counts": (
+                    {"role": match.place.role, "name": match.place.municipality.name} if match.place else None
+                ),
+                "widened": match.widened,
+                "money": match.money,
             }
 
     return json_in(

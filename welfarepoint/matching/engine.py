@@ -112,6 +112,8 @@ class Match:
     misfit_kinds: tuple[str, ...] = ()
     #: The places that count for the needs it answers (for the distance of an alternative).
     counting: tuple[Place, ...] = field(default=(), repr=False)
+    #: The place that counts that ``distance_km`` is measured from.
+    place: Place | None = None
 
 
 @dataclass
@@ -234,12 +236,19 @@ def _covers(offer: Offer, place: Place) -> bool | None:
     return None
 
 
-def _distance(offer: Offer, places: tuple[Place, ...]) -> float | None:
-    if not places:
-        return None
+def _distance(offer: Offer, places: tuple[Place, ...]) -> tuple[float, Place]:
+    """How far the offer is from the nearest of ``places`` (not empty), and which."""
     return min(
-        rules.offer_distance_km(offer.coverage, offer.ats, offer.where, place.municipality.istat_code)
-        for place in places
+        (
+            (
+                rules.offer_distance_km(
+                    offer.coverage, offer.ats, offer.where, place.municipality.istat_code
+                ),
+                place,
+            )
+            for place in places
+        ),
+        key=lambda pair: pair[0],
     )
 
 
@@ -460,6 +469,7 @@ def _evaluate(
         reasons,
         misfits,
         distance_km=None if distance is None else round(distance, 1),
+        place=place if fits else None,
         money=money,
         widened=widened,
         asked=asked,
@@ -560,7 +570,8 @@ def match(profile: NeedsProfile, offers: list[Offer], *, language: str = "it") -
         candidates = [item for item in near if item.counting and any(need in short for need in item.asked)]
         for item in candidates:
             if item.distance_km is None:
-                item.distance_km = round(_distance(item.offer, item.counting), 1)
+                distance, item.place = _distance(item.offer, item.counting)
+                item.distance_km = round(distance, 1)
         candidates.sort(key=lambda m: (m.distance_km, -m.score, m.offer.id))
         taken: dict[str, int] = {}
         for item in candidates:

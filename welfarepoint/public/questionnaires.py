@@ -16,7 +16,7 @@ from welfarepoint.catalog import queries, taxonomy
 from welfarepoint.i18n import current_language
 from welfarepoint.insights.counters import count_questionnaire
 from welfarepoint.matching import profile_from
-from welfarepoint.matching.profile import resolve_municipality
+from welfarepoint.matching.profile import RADIUS_CHOICES, resolve_municipality
 from welfarepoint.matching.runner import run_questionnaire
 from welfarepoint.public.blueprint import bp
 
@@ -152,6 +152,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         profile=profile,
         answers=answers,
         permalink=_address(endpoint, answers),
+        radius_choices=RADIUS_CHOICES,
         change=lambda step: _address(endpoint, answers, step=step),
     )
 
