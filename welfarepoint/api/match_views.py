@@ -17,6 +17,8 @@ from welfarepoint.api import hsds
 from welfarepoint.api.blueprint import bp
 from welfarepoint.api.responses import bad_request, common_errors, content_language, json_in, page_url
 from welfarepoint.catalog import queries
+from welfarepoint.matching import places as rules
+from welfarepoint.matching.engine import gap_text
 from welfarepoint.matching.runner import run_questionnaire
 from welfarepoint.search_params import MAX_PAGE, whole_number
 
@@ -71,14 +73,16 @@ def _match(audience: str):
         errors["need"] = _l("“%(value)s” is not one of the needs asked.", value=need[:40])
     if errors:
         return bad_request(errors)
-    paging: dict = {"total": result.total, "counts": result.counts, "per_need": per_need}
-    matches = result.matches
+    paging: dict = {"total": result.services_total, "counts": result.counts, "per_need": per_need}
+    matches = [m for m in result.matches if not m.money]
+    money = [] if need is not None else result.money
     if need is not None:
         # One need's page; a page past the last is empty, as an API answers (the pages show the last one).
         matches = result.by_need.get(need, []) if result.page == page else []
         paging.update(need=need, page=page, pages=result.pages(need, per_need))
     services = {
-        s.id: s for s in queries.published_services({m.offer.id for m in matches + result.alternatives})
+        s.id: s
+        for s in queries.published_services({m.offer.id for m in matches + money + result.alternatives})
     }
 
     def item(match):
@@ -96,6 +100,21 @@ def _match(audience: str):
                 ),
                 "widened": match.widened,
                 "money": match.money,
+            }
+
+    def gap_item(gap):
+        with force_locale(language):
+            return {
+                "need": gap.need,
+                "who": gap.who,
+                "age": gap.age,
+                "why": gap.why,
+                "text": str(gap_text(gap, language)),
+                "places": [
+                    {"role": p.role, "istat_code": p.municipality.istat_code, "name": p.municipality.name}
+                    for p in gap.places
+                ],
+                "turn_to": list(rules.turn_to(gap.need)),
             }
 
     return json_in(
@@ -119,7 +138,10 @@ def _match(audience: str):
             "outcome": result.outcome,
             **paging,
             "matches": [item(m) for m in matches if m.offer.id in services],
+            "money": [item(m) for m in money if m.offer.id in services],
+            "money_total": result.money_total,
             "unmet_needs": result.unmet_needs,
+            "gaps": [gap_item(gap) for gap in result.gaps],
             "alternatives": [item(m) for m in result.alternatives if m.offer.id in services],
         },
     )

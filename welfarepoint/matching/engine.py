@@ -187,6 +187,11 @@ class MatchResult:
         )
 
     @property
+    def services_total(self) -> int:
+        """How many services (not contributions) fit in all."""
+        return self.total - self.money_total
+
+    @property
     def need_outcomes(self) -> dict[str, str]:
         """Each need asked, with ``matched`` or ``unmet`` (what the demand counters record per need)."""
         return {need: ("unmet" if need in self.unmet_needs else "matched") for need in self.profile.needs}
@@ -532,6 +537,37 @@ def _gaps(
                 why = "nothing_there"
             gaps.append(Gap(need, who, age, why, counting[need]))
     return gaps
+
+
+def gap_text(gap: Gap, language: str) -> str:
+    """A gap in words: for whom nothing was found, and why ("For your child aged 12 we found no ...")."""
+    what = rules.gap_words(gap.need, language)
+    if gap.who == "child":
+        who = _l("For your child aged %(age)s we found no %(what)s.", age=gap.age, what=what)
+    elif gap.who == "children":
+        who = _l("For your children we found no %(what)s.", what=what)
+    elif gap.who == "cared" and gap.age is not None:
+        who = _l("For the person you care for, aged %(age)s, we found no %(what)s.", age=gap.age, what=what)
+    elif gap.who == "cared":
+        who = _l("For the person you care for we found no %(what)s.", what=what)
+    else:
+        who = _l(
+            "For your company we found nothing for: %(what)s.",
+            what=taxonomy.need_plain_words(gap.need, language)[0],
+        )
+    places = ", ".join(dict.fromkeys(p.municipality.name for p in gap.places))
+    if gap.why == "nothing_there":
+        why = _l("There is none in %(places)s.", places=places)
+    elif gap.why == "age":
+        why = _l("What there is in %(places)s is for other ages.", places=places)
+    elif gap.why == "wishes":
+        why = _l("What there is does not meet your other answers (free only, language, company size).")
+    elif gap.why == "only_money":
+        why = _l("There are only contributions to the costs, not a service.")
+    else:
+        roles = " / ".join(str(PLACE_ROLES[role]) for role in rules.place_roles(gap.need))
+        why = _l("For this, what counts is %(roles)s: tell us that place.", roles=roles)
+    return f"{who} {why}"
 
 
 def match(profile: NeedsProfile, offers: list[Offer], *, language: str = "it") -> MatchResult:

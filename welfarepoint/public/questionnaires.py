@@ -15,7 +15,9 @@ from flask_babel import gettext as _
 from welfarepoint.catalog import queries, taxonomy
 from welfarepoint.i18n import current_language
 from welfarepoint.insights.counters import count_questionnaire
+from welfarepoint.matching import places as rules
 from welfarepoint.matching import profile_from
+from welfarepoint.matching.engine import gap_text
 from welfarepoint.matching.profile import RADIUS_CHOICES, resolve_municipality
 from welfarepoint.matching.runner import run_questionnaire
 from welfarepoint.public.blueprint import bp
@@ -153,6 +155,8 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         answers=answers,
         permalink=_address(endpoint, answers),
         radius_choices=RADIUS_CHOICES,
+        gap_text=lambda gap: gap_text(gap, current_language()),
+        turn_to=rules.turn_to,
         change=lambda step: _address(endpoint, answers, step=step),
     )
 
