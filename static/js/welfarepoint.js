@@ -38,3 +38,10 @@
     });
   });
 })();
+
+// A questionnaire step with errors: the summary takes the focus (autofocus does it too where supported).
+(function () {
+  "use strict";
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+})();

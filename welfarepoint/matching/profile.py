@@ -172,12 +172,18 @@ def profile_from(args: Args, audience: str) -> tuple[NeedsProfile, dict[str, Any
         _place(args, "work_municipality", "work", errors, profile)
         _place(args, "school_municipality", "school", errors, profile)
         _place(args, "cared_municipality", "cared", errors, profile)
-        for raw in args.getlist("child_age")[: MAX_CHILDREN + 1]:
+        # Each child is its own row: a wrong age is reported for that child ("child_age_<n>", n from 0).
+        for n, raw in enumerate(args.getlist("child_age")[: MAX_CHILDREN + 1]):
             if not raw.strip():
                 continue
             age = _age(raw)
             if age is None or age > 18:
-                errors["child_age"] = _l("A child's age is a whole number from 0 to 18.")
+                errors[f"child_age_{n}"] = _l(
+                    "Child %(n)s: the age is a whole number of years from 0 to 18 (you wrote “%(value)s”).",
+                    n=n + 1,
+                    value=raw.strip()[:10],
+                )
+                errors.setdefault("child_age", errors[f"child_age_{n}"])
             elif len(profile.child_ages) < MAX_CHILDREN:
                 profile.child_ages.append(age)
         if raw := (args.get("cared_age") or "").strip():

@@ -79,6 +79,21 @@ def _missing(profile, errors: dict) -> dict:
     return missing
 
 
+def _error_summary(errors: dict, step: str, audience: str) -> list[tuple[str, str]]:
+    """The errors of ``step``, each with the id of the field it is about (the summary links to it)."""
+    first_need = taxonomy.need_codes(audience)[0]
+    anchors = {"needs": f"need-{first_need}", "size": "size-micro", "has_plan": "has_plan-no"}
+    summary = []
+    for key, message in errors.items():
+        field = "child_age" if key.startswith("child_age_") else key
+        if field not in STEP_FIELDS[step] or (
+            key == "child_age" and any(k.startswith("child_age_") for k in errors)
+        ):
+            continue
+        summary.append((anchors.get(key, key), str(message)))
+    return summary
+
+
 def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     """Run the questionnaire page for ``audience``: a step, or the results."""
     answers = _answers(audience)
@@ -104,6 +119,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
             if field in errors:
                 suggestions[field] = resolve_municipality(request.args.get(field, ""))[2]
         hidden = [(key, value) for key, value in answers if key not in STEP_FIELDS[step]]
+        error_summary = _error_summary(errors, step, audience)
         position = steps.index(step)
         return render_template(
             f"public/{endpoint.split('.')[-1]}_step.html",
@@ -115,6 +131,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
             hidden=hidden,
             profile=profile,
             errors=errors,
+            error_summary=error_summary,
             suggestions=suggestions,
             args=request.args,
             answers=answers,
