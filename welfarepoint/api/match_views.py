@@ -58,7 +58,8 @@ def _match(audience: str):
         profile, problems, result = run_questionnaire(
             request.args, audience, language, (per_need, need, page)
         )
-    errors.update(problems)
+    # One "child_age" problem (its message names the child); the pages also tie it to the child's own field.
+    errors.update({key: value for key, value in problems.items() if not key.startswith("child_age_")})
     if not profile.places and "municipality" not in errors:
         errors["municipality"] = (
             _l(
@@ -140,6 +141,7 @@ def _match(audience: str):
             "matches": [item(m) for m in matches if m.offer.id in services],
             "money": [item(m) for m in money if m.offer.id in services],
             "money_total": result.money_total,
+            "need_order": [need for need in result.order if need in result.counts],
             "unmet_needs": result.unmet_needs,
             "gaps": [gap_item(gap) for gap in result.gaps],
             "alternatives": [item(m) for m in result.alternatives if m.offer.id in services],

@@ -187,6 +187,11 @@ class MatchResult:
         )
 
     @property
+    def order(self) -> list[str]:
+        """The needs asked in the order the results show them (a company's plan decides it)."""
+        return _need_order(self.profile)
+
+    @property
     def services_total(self) -> int:
         """How many services (not contributions) fit in all."""
         return self.total - self.money_total
@@ -539,6 +544,19 @@ def _gaps(
     return gaps
 
 
+#: The company needs that build a welfare plan: first for a company without one, last for one that has it.
+PLAN_BUILDING_NEEDS = ("C3",)
+
+
+def _need_order(profile: NeedsProfile) -> list[str]:
+    """The needs in the order the results show them: a company's plan decides where building one comes."""
+    if profile.audience != "companies" or profile.has_plan is None:
+        return list(profile.needs)
+    building = [need for need in profile.needs if need in PLAN_BUILDING_NEEDS]
+    others = [need for need in profile.needs if need not in PLAN_BUILDING_NEEDS]
+    return others + building if profile.has_plan else building + others
+
+
 def gap_text(gap: Gap, language: str) -> str:
     """A gap in words: for whom nothing was found, and why ("For your child aged 12 we found no ...")."""
     what = rules.gap_words(gap.need, language)
@@ -588,7 +606,7 @@ def match(profile: NeedsProfile, offers: list[Offer], *, language: str = "it") -
             near.append(item)
     matches.sort(key=lambda m: (-m.score, m.distance_km or 0, m.offer.id))
 
-    by_need: dict[str, list[Match]] = {need: [] for need in profile.needs}
+    by_need: dict[str, list[Match]] = {need: [] for need in _need_order(profile)}
     money: list[Match] = []
     for item in matches:
         if item.money:

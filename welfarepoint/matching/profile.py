@@ -43,7 +43,6 @@ class NeedsProfile:
     free_only: bool = False
     language: str | None = None
     size: str | None = None
-    sector: str = ""
     has_plan: bool | None = None
     #: Widen to listings within this many km of the place that counts (0: only listings that cover it).
     radius_km: int = 0
@@ -207,9 +206,9 @@ def profile_from(args: Args, audience: str) -> tuple[NeedsProfile, dict[str, Any
                 profile.size = size
             else:
                 errors["size"] = _l("The size is one of: micro, small, medium, large.")
-        profile.sector = (args.get("sector") or "").strip()[:80]
+        # The sector is no longer asked: no listing says which sectors it is for, so it changed nothing.
         if (has_plan := (args.get("has_plan") or "").strip()) in ("yes", "no"):
             profile.has_plan = has_plan == "yes"
-        elif has_plan:
+        elif has_plan and has_plan not in ("unknown", "dont_know"):
             errors["has_plan"] = _l("Answer yes or no.")
     return profile, errors

@@ -30,11 +30,11 @@ STEP_FIELDS = {
     "people": ("child_age", "cared_age", "cared_municipality"),
     "needs": ("needs",),
     "options": ("free_only", "language"),
-    "company": ("municipality", "size", "sector", "has_plan"),
+    "company": ("municipality", "size", "has_plan"),
 }
 ANSWER_FIELDS = {
     "persons": ("municipality", "work_municipality", "school_municipality", "child_age", "cared_age", "cared_municipality", "needs", "free_only", "language", "radius_km", "channel"),
-    "companies": ("municipality", "size", "sector", "needs", "has_plan", "radius_km", "channel"),
+    "companies": ("municipality", "size", "needs", "has_plan", "radius_km", "channel"),
 }  # fmt: skip
 
 
