@@ -157,3 +157,18 @@ def test_companies_count_where_the_company_is_and_training_within_a_radius():
     assert 10 < lab.distance_km < 30 and lab.widened
     assert any("(where the company is)" in str(r) for r in lab.reasons)
     assert "covers Cremona (where the company is)" in [str(r) for r in result.by_need["C3"][0].reasons]
+
+
+def test_each_child_follows_their_own_school():
+    """Blind profile f31: the 6-year-old at school in Viadana, the 13-year-old in Casalmaggiore."""
+    viadana, casalmaggiore = "020066", "019021"
+    offers = [
+        offer(1, ("homework_support",), (viadana,), ats="Val Padana", age_min=6, age_max=14),
+        offer(2, ("homework_support",), (casalmaggiore,), ats="Val Padana", age_min=6, age_max=14),
+    ]
+    profile = family(
+        municipality=viadana, child_age=[6, 13], child_school=["", casalmaggiore], needs="homework_support"
+    )
+    result = match(profile, offers, language="en")
+    by_offer = {m.offer.id: m.child_ages for m in result.matches}
+    assert by_offer == {1: (6,), 2: (13,)}

@@ -226,15 +226,40 @@ def _in_range(offer: Offer, age: int) -> bool:
 
 
 def counting_places(profile: NeedsProfile, need: str) -> tuple[Place, ...]:
-    """The places whose municipality counts for ``need`` (the taxonomy's rule), nearest role first."""
+    """The places whose municipality counts for ``need`` (the taxonomy's rule), nearest role first.
+
+    When children have schools of their own, "school" is each child's school (else the common one, else home),
+    each place carrying the ages of the children it counts for.
+    """
     found: list[Place] = []
-    for role in rules.place_roles(need):
+    roles = rules.place_roles(need)
+    if "school" in roles and any(profile.child_schools):
+        common = profile.place("school") or profile.place("home")
+        by_place: dict[tuple[str, str], list[int]] = {}
+        for age, own in zip(profile.child_ages, profile.child_schools, strict=False):
+            place = Place("school", own) if own is not None else common
+            if place is not None:
+                by_place.setdefault((place.role, place.municipality.istat_code), []).append(age)
+        for (role, code), ages in by_place.items():
+            if role and ages:
+                m = next(
+                    p.municipality
+                    for p in [*profile.places, *_own(profile)]
+                    if p.municipality.istat_code == code
+                )
+                found.append(Place(role, m, tuple(ages)))
+        roles = tuple(role for role in roles if role != "school")
+    for role in roles:
         place = profile.place(role)
         if place is None and role in rules.FALLBACK:
             place = profile.place(rules.FALLBACK[role])
         if place is not None and place not in found:
             found.append(place)
     return tuple(found)
+
+
+def _own(profile: NeedsProfile) -> list[Place]:
+    return [Place("school", m) for m in profile.child_schools if m is not None]
 
 
 def _covers(offer: Offer, place: Place) -> bool | None:
@@ -394,8 +419,16 @@ def _evaluate(
     care_needs = any(taxonomy.need_category(n) == "P1" for n in answered)
     child_ages = tuple(profile.child_ages)
     cared_fits = True
+    if fits and child_needs and any(p.ages for need in fits for p in counting[need]):
+        # Children with schools of their own: a listing serves those whose place it covers.
+        served = set()
+        for need in fits:
+            for p in counting[need]:
+                if _covers(offer, p) is not None or fits[need][0] == p:
+                    served.update(p.ages or profile.child_ages)
+        child_ages = tuple(age for age in profile.child_ages if age in served)
     if has_age_range and child_needs and profile.child_ages:
-        child_ages = tuple(age for age in profile.child_ages if _in_range(offer, age))
+        child_ages = tuple(age for age in child_ages if _in_range(offer, age))
         if child_ages:
             reasons.append(
                 _l(
@@ -540,7 +573,8 @@ def _gaps(
                 why = "only_money"
             else:
                 why = "nothing_there"
-            gaps.append(Gap(need, who, age, why, counting[need]))
+            places = tuple(p for p in counting[need] if not p.ages or age in p.ages)
+            gaps.append(Gap(need, who, age, why, places))
     return gaps
 
 

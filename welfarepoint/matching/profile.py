@@ -29,6 +29,8 @@ class Place:
 
     role: str
     municipality: territory.Municipality
+    #: The children's ages this place counts for (a child's own school); empty: everyone's.
+    ages: tuple[int, ...] = ()
 
 
 @dataclass
@@ -38,6 +40,8 @@ class NeedsProfile:
     audience: str
     places: list[Place] = field(default_factory=list)
     child_ages: list[int] = field(default_factory=list)
+    #: Each child's own school, in the order of ``child_ages`` (None: the common school, else home).
+    child_schools: list[territory.Municipality | None] = field(default_factory=list)
     cared_age: int | None = None
     needs: list[str] = field(default_factory=list)
     free_only: bool = False
@@ -172,6 +176,7 @@ def profile_from(args: Args, audience: str) -> tuple[NeedsProfile, dict[str, Any
         _place(args, "school_municipality", "school", errors, profile)
         _place(args, "cared_municipality", "cared", errors, profile)
         # Each child is its own row: a wrong age is reported for that child ("child_age_<n>", n from 0).
+        schools = args.getlist("child_school")
         for n, raw in enumerate(args.getlist("child_age")[: MAX_CHILDREN + 1]):
             if not raw.strip():
                 continue
@@ -185,6 +190,14 @@ def profile_from(args: Args, audience: str) -> tuple[NeedsProfile, dict[str, Any
                 errors.setdefault("child_age", errors[f"child_age_{n}"])
             elif len(profile.child_ages) < MAX_CHILDREN:
                 profile.child_ages.append(age)
+                school = schools[n].strip()[:80] if n < len(schools) else ""
+                found = resolve_municipality(school)[0] if school else None
+                if school and found is None:
+                    errors[f"child_school_{n}"] = _l(
+                        "Child %(n)s: no Lombardy municipality is called “%(value)s”.", n=n + 1, value=school
+                    )
+                    errors.setdefault("child_school", errors[f"child_school_{n}"])
+                profile.child_schools.append(found)
         if raw := (args.get("cared_age") or "").strip():
             profile.cared_age = _age(raw)
             if profile.cared_age is None:

@@ -27,7 +27,7 @@ COMPANY_STEPS = ("company", "needs")
 #: The answers each step asks for (the others travel as hidden fields).
 STEP_FIELDS = {
     "place": ("municipality", "work_municipality", "school_municipality"),
-    "people": ("child_age", "cared_age", "cared_municipality"),
+    "people": ("child_age", "child_school", "cared_age", "cared_municipality"),
     "needs": ("needs",),
     "options": ("free_only", "language"),
     "company": ("municipality", "size", "has_plan"),
@@ -48,12 +48,30 @@ def _answers(audience: str) -> list[tuple[str, str]]:
     """
     answers = []
     for key in ANSWER_FIELDS[audience]:
+        if key == "child_age" and any(value.strip() for value in request.args.getlist("child_school")):
+            answers.extend(_children_with_schools())
+            continue
         values = [value.strip()[:80] for value in request.args.getlist(key) if value.strip()]
         if key in PLACE_FIELDS and values:
             found = next((place for value in values if (place := resolve_municipality(value)[0])), None)
             values = [found.istat_code if found else values[0]]
         answers.extend((key, value) for value in values)
     return answers
+
+
+def _children_with_schools() -> list[tuple[str, str]]:
+    """Each child's age and own school, side by side (a school left empty stays, to keep each with its child)."""
+    schools = request.args.getlist("child_school")
+    pairs = []
+    for n, age in enumerate(request.args.getlist("child_age")):
+        if age.strip():
+            school = schools[n].strip()[:80] if n < len(schools) else ""
+            found = resolve_municipality(school)[0] if school else None
+            pairs += [
+                ("child_age", age.strip()[:10]),
+                ("child_school", found.istat_code if found else school),
+            ]
+    return pairs
 
 
 def _address(endpoint: str, answers: list[tuple[str, str]], **extra: str) -> str:
@@ -85,9 +103,9 @@ def _error_summary(errors: dict, step: str, audience: str) -> list[tuple[str, st
     anchors = {"needs": f"need-{first_need}", "size": "size-micro", "has_plan": "has_plan-no"}
     summary = []
     for key, message in errors.items():
-        field = "child_age" if key.startswith("child_age_") else key
+        field = key.rsplit("_", 1)[0] if key.startswith("child_") and key[-1].isdigit() else key
         if field not in STEP_FIELDS[step] or (
-            key == "child_age" and any(k.startswith("child_age_") for k in errors)
+            key in ("child_age", "child_school") and any(k.startswith(key + "_") for k in errors)
         ):
             continue
         summary.append((anchors.get(key, key), str(message)))
