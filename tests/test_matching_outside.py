@@ -68,3 +68,18 @@ def test_the_piacenza_commuter_on_the_page_and_in_the_api(demo_app):
     assert answer.status_code == 200
     assert answer.json["profile"]["outside_lombardy"] == {"home": "Piacenza"}
     assert [p["role"] for p in answer.json["profile"]["places"]] == ["work"]
+
+
+def test_what_people_add_around_a_town_and_names_that_are_many_towns():
+    """From the blind profiles (f26, f22, f39, f45, f14, f27)."""
+    assert resolve_municipality("20900 Monza (MB)")[0].name == "Monza"
+    assert resolve_municipality("Sesto S. Giovanni")[0].name == "Sesto San Giovanni"
+    assert resolve_municipality("Lugano (CH)")[:2] == (None, "Lugano")
+    found, outside, suggestions = resolve_municipality("Sesto")  # not Sesto in South Tyrol, nor one picked
+    assert found is None and not outside and "Sesto San Giovanni" in [m.name for m in suggestions]
+    assert resolve_municipality("Trevilgio")[2][0].name == "Treviglio"
+    assert {m.name for m in resolve_municipality("Castione")[2]} >= {
+        "Castione della Presolana",
+        "Castione Andevenno",
+    }
+    assert [m.name for m in resolve_municipality("Ospedale San Gerardo Monza")[2]] == ["Monza"]

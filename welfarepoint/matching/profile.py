@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -89,18 +90,31 @@ def resolve_municipality(
     Lombardo, "Milan"); a bare prefix ("Sondr") is only suggested. A town outside Lombardy is named as such and
     never answered with a Lombard look-alike ("Piacenza" is not "Piadena Drizzona").
     """
-    text = str(text).strip()[:80]
+    text = " ".join(str(text).split())[:80]
     if not text:
         return None, "", []
     if found := territory.find(text):
         return found, "", []
-    resolved = territory.resolve_place(text)
+    # What people add around a town: a postal code ("20900 Monza (MB)"), "S." for San ("Sesto S. Giovanni").
+    bare = _CAP_AROUND.sub("", text).strip() or text
+    bare = _SAN.sub("San ", bare)
+    resolved = territory.resolve_place(bare)
     place = resolved.place
+    qualified = _QUALIFIED.match(bare)
+    # "Lugano (CH)", "Novara (NO)": a province (or country) outside Lombardy, never a Lombard look-alike.
+    if (
+        qualified
+        and qualified.group("code").upper() not in territory.PROVINCES
+        and (place is None or place.kind is not territory.PlaceKind.OUTSIDE)
+    ):
+        return None, qualified.group("name"), []
+    lombard_words = [m for m in territory.suggest(bare, limit=5) if _starts_with_words(m.name, bare)]
     if place is not None and place.kind is territory.PlaceKind.OUTSIDE:
+        if lombard_words:  # "Sesto": Sesto San Giovanni, Sesto Calende... before Sesto in South Tyrol
+            return None, "", lombard_words
         return None, place.name, []
     if place is not None and place.municipality is not None:
-        whole = territory.normalise(place.name).startswith(territory.normalise(text) + " ")
-        if resolved.via is not territory.Via.PREFIX or whole:
+        if resolved.via is not territory.Via.PREFIX or _starts_with_words(place.name, bare):
             return place.municipality, "", []
         return None, "", [place.municipality]
     candidates = [c.municipality for c in resolved.candidates if c.municipality is not None]
@@ -108,7 +122,20 @@ def resolve_municipality(
         return None, "", candidates[:5]
     if place is not None:  # an area, a province, an ATS, Lombardy: which municipality of it?
         return None, "", list(place.municipalities[:5]) if len(place.municipalities) <= 5 else []
-    return None, "", territory.suggest(text, limit=5)
+    inside = territory.find_place_in_text(bare)  # "Ospedale San Gerardo Monza": the town in it, to confirm
+    if inside is not None and inside.match.place is not None and inside.match.place.municipality is not None:
+        return None, "", [inside.match.place.municipality]
+    return None, "", territory.suggest(bare, limit=5)
+
+
+_CAP_AROUND = re.compile(r"^\d{5}\s+|\s+\d{5}$")
+_SAN = re.compile(r"\bS\.\s*(?=[A-Z])")
+_QUALIFIED = re.compile(r"^(?P<name>.+?)\s*\((?P<code>[A-Za-z]{2})\)$")
+
+
+def _starts_with_words(name: str, text: str) -> bool:
+    """Whether ``text`` is the whole first word(s) of ``name`` ("alzano" of Alzano Lombardo)."""
+    return territory.normalise(name).startswith(territory.normalise(text) + " ")
 
 
 def _place(args: Args, param: str, role: str, errors: dict[str, Any], profile: NeedsProfile) -> None:
