@@ -110,7 +110,7 @@ def _match(audience: str):
                 "who": gap.who,
                 "age": gap.age,
                 "why": gap.why,
-                "text": str(gap_text(gap, language)),
+                "text": str(gap_text(gap, language, profile.outside)),
                 "places": [
                     {"role": p.role, "istat_code": p.municipality.istat_code, "name": p.municipality.name}
                     for p in gap.places

@@ -122,7 +122,8 @@ class Gap:
 
     ``why``: ``no_place`` (no place given counts for this need), ``nothing_there`` (nothing for this need in the
     places that count), ``age`` (what is there is for other ages), ``wishes`` (what is there does not meet the
-    other answers: free only, language, size), ``only_money`` (only contributions to the costs, no service).
+    other answers: free only, language, size), ``only_money`` (only contributions to the costs, no service),
+    ``outside`` (the place that counts is outside Lombardy).
     """
 
     need: str
@@ -251,7 +252,7 @@ def counting_places(profile: NeedsProfile, need: str) -> tuple[Place, ...]:
         roles = tuple(role for role in roles if role != "school")
     for role in roles:
         place = profile.place(role)
-        if place is None and role in rules.FALLBACK:
+        if place is None and role in rules.FALLBACK and role not in profile.outside:
             place = profile.place(rules.FALLBACK[role])
         if place is not None and place not in found:
             found.append(place)
@@ -561,7 +562,9 @@ def _gaps(
                 continue
             tried = [item for item in evaluated if need in item.asked and item.money == money_need]
             in_place = [item for item in tried if "place" not in item.misfit_kinds]
-            if not counting[need] and not (money_need and profile.home):
+            if not counting[need] and any(role in profile.outside for role in rules.place_roles(need)):
+                why = "outside"
+            elif not counting[need] and not (money_need and profile.home):
                 why = "no_place"
             elif any(_fits_person(item, who, age) for item in in_place):
                 why = "wishes"
@@ -591,9 +594,10 @@ def _need_order(profile: NeedsProfile) -> list[str]:
     return others + building if profile.has_plan else building + others
 
 
-def gap_text(gap: Gap, language: str) -> str:
+def gap_text(gap: Gap, language: str, outside: dict[str, str] | None = None) -> str:
     """A gap in words: for whom nothing was found, and why ("For your child aged 12 we found no ...")."""
     what = rules.gap_words(gap.need, language)
+    outside = outside or {}
     if gap.who == "child":
         who = _l("For your child aged %(age)s we found no %(what)s.", age=gap.age, what=what)
     elif gap.who == "children":
@@ -614,6 +618,18 @@ def gap_text(gap: Gap, language: str) -> str:
         why = _l("What there is in %(places)s is for other ages.", places=places)
     elif gap.why == "wishes":
         why = _l("What there is does not meet your other answers (free only, language, company size).")
+    elif gap.why == "outside":
+        elsewhere = next(
+            (
+                profile_outside
+                for role in rules.place_roles(gap.need)
+                if (profile_outside := outside.get(role))
+            ),
+            "",
+        )
+        why = _l(
+            "%(place)s is not in Lombardy: the services of these networks do not reach it.", place=elsewhere
+        )
     elif gap.why == "only_money":
         why = _l("There are only contributions to the costs, not a service.")
     else:

@@ -159,6 +159,8 @@ def _place(args: Args, param: str, role: str, errors: dict[str, Any], profile: N
                 "%(place)s is not in Lombardy: give where you work or where the children go to school.",
                 place=outside,
             )
+        elif role == "cared":
+            pass  # care needs then find nothing here, and the results say why (a gap), not the questionnaire
         elif role == "company":
             errors[param] = _l(
                 "%(place)s is not in Lombardy: the networks of this site serve companies in Lombardy.",

@@ -190,7 +190,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         answers=answers,
         permalink=_address(endpoint, answers),
         radius_choices=RADIUS_CHOICES,
-        gap_text=lambda gap: gap_text(gap, current_language()),
+        gap_text=lambda gap: gap_text(gap, current_language(), profile.outside),
         turn_to=rules.turn_to,
         change=lambda step: _address(endpoint, answers, step=step),
     )
