@@ -38,4 +38,4 @@ def test_company_results_are_grouped_by_area_with_an_index(demo_app):
     index = re.search(r'<nav class="wp-area-index".*?</nav>', page, re.S).group(0)
     for need in sections(page):
         assert f'href="#need-{need}"' in index
-    assert page.count('<details class="wp-area" open>') == len(sections(page))
+    assert page.count('<details class="wp-area" open data-phone-closed>') == len(sections(page))

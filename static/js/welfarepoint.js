@@ -46,13 +46,14 @@
   if (summary) { summary.focus(); }
 })();
 
-// Results grouped by area: on a phone the groups start closed under their index; a link of the index opens its group.
+// Results grouped by area: on a phone a company's groups start closed under their index; a link of the index opens
+// its group.
 (function () {
   "use strict";
   var areas = document.querySelectorAll("details.wp-area");
   if (!areas.length) { return; }
   if (window.matchMedia("(max-width: 575.98px)").matches) {
-    areas.forEach(function (area) { area.open = false; });
+    areas.forEach(function (area) { if (area.hasAttribute("data-phone-closed")) { area.open = false; } });
   }
   document.querySelectorAll(".wp-area-index a").forEach(function (link) {
     link.addEventListener("click", function () {
