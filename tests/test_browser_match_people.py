@@ -147,6 +147,7 @@ def test_the_mother_in_italian_without_javascript(no_js):
     text = page.locator("main").inner_text()
     assert "Piacenza non è in Lombardia" in text
     assert "Per tuo figlio di 12 anni non abbiamo trovato un pre-scuola." in text
+    assert_accessible(page)  # axe is run through the DevTools protocol, page scripts off
     shoot(page, "mother-nojs-it")
 
 
@@ -155,4 +156,5 @@ def test_the_cremona_firm_in_italian_without_javascript(no_js):
     goto(page, "/match/company?municipality=019036&size=small&has_plan=no&needs=C3&needs=C5&needs=C6&lang=it")
     assert page.locator("details.wp-area[open]").count() >= 3  # without JavaScript every area stays open
     assert "viene prima l'aiuto a costruirlo" in page.locator("main").inner_text()
+    assert_accessible(page)
     shoot(page, "firm-nojs-it")

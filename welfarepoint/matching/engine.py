@@ -342,10 +342,10 @@ def _place_misfit(profile: NeedsProfile, offer: Offer, needs: list[str], money: 
     )
 
 
-def _evaluate(
-    profile: NeedsProfile, offer: Offer, language: str, counting: dict[str, tuple[Place, ...]]
-) -> Match | None:
-    """Score one offer; return None when it does not answer any need asked (or is for another audience)."""
+def _placed(profile: NeedsProfile, offer: Offer, counting: dict[str, tuple[Place, ...]]):
+    """Which needs asked the offer answers, whether it is money, where it fits them and the places that count
+    for it; None when it answers no need asked (or is for another audience). The cheap part of
+    :func:`_evaluate`, done for every offer: most are elsewhere, and only the nearest of those are explained."""
     if offer.audience != profile.audience or offer.category in ("W1", "S1"):
         return None
     # A need tied to a period (summer or holiday closures) is answered only by a listing open in that period.
@@ -362,10 +362,7 @@ def _evaluate(
     if not asked:
         return None
     money = rules.is_money_offer(offer.needs)
-    home = tuple(p for p in profile.places if p.role in ("home", "company"))
-    reasons: list[Any] = []
-    misfits: list[Any] = []
-    kinds: list[str] = []
+    home = counting[""]
     fits = {}
     for need in asked:
         where = home if money else counting[need]
@@ -373,6 +370,18 @@ def _evaluate(
             fits[need] = fit
     answered = [need for need in asked if need in fits] or asked
     counted = tuple(dict.fromkeys(p for need in answered for p in (home if money else counting[need])))
+    return asked, money, fits, counted
+
+
+def _evaluate(
+    profile: NeedsProfile, offer: Offer, language: str, placed, counting: dict[str, tuple[Place, ...]]
+) -> Match:
+    """Score one offer placed by :func:`_placed`, with its reasons and what does not fit."""
+    asked, money, fits, counted = placed
+    answered = [need for need in asked if need in fits] or asked
+    reasons: list[Any] = []
+    misfits: list[Any] = []
+    kinds: list[str] = []
     score = 10.0 * len(answered)
     reasons.append(
         _l("answers: %(needs)s", needs="; ".join(taxonomy.label("needs", n, language) for n in answered))
@@ -638,17 +647,51 @@ def gap_text(gap: Gap, language: str, outside: dict[str, str] | None = None) -> 
     return f"{who} {why}"
 
 
+def _nearest_elsewhere(
+    profile: NeedsProfile, language: str, elsewhere: list, short: set[str], counting: dict
+) -> list[Match]:
+    """The nearest listings in no place that counts that fail only there, a few for each need in ``short``:
+    measured all (a lookup each), explained only as far as needed, nearest first."""
+    measured = []
+    for offer, placed in elsewhere:
+        counted = placed[3]
+        if counted and any(need in short for need in placed[0]):
+            distance, place = _distance(offer, counted)
+            measured.append((distance, offer.id, offer, placed, place))
+    measured.sort(key=lambda entry: entry[:2])
+    found: list[Match] = []
+    taken: dict[str, int] = {}
+    for distance, _id, offer, placed, place in measured:
+        needs = [need for need in placed[0] if need in short and taken.get(need, 0) < ALTERNATIVES_PER_NEED]
+        if not needs:
+            if all(taken.get(need, 0) >= ALTERNATIVES_PER_NEED for need in short):
+                break
+            continue
+        item = _evaluate(profile, offer, language, placed, counting)
+        if len(item.misfits) == 1:
+            item.distance_km, item.place = round(distance, 1), place
+            found.append(item)
+            taken[needs[0]] = taken.get(needs[0], 0) + 1
+    return found
+
+
 def match(profile: NeedsProfile, offers: list[Offer], *, language: str = "it") -> MatchResult:
     """Rank the offers that fit ``profile`` and explain each; say, for each need and person nothing fits, why;
     find the nearest alternatives for those needs."""
     counting = {need: counting_places(profile, need) for need in profile.needs}
+    counting[""] = tuple(p for p in profile.places if p.role in ("home", "company"))  # where money counts
     matches: list[Match] = []
     near: list[Match] = []
     evaluated: list[Match] = []
+    elsewhere: list[tuple[Offer, tuple]] = []
     for offer in offers:
-        item = _evaluate(profile, offer, language, counting)
-        if item is None:
+        placed = _placed(profile, offer, counting)
+        if placed is None:
             continue
+        if not placed[2]:  # in no place that counts: explained only if among the nearest alternatives
+            elsewhere.append((offer, placed))
+            continue
+        item = _evaluate(profile, offer, language, placed, counting)
         evaluated.append(item)
         if not item.misfits:
             matches.append(item)
@@ -672,6 +715,7 @@ def match(profile: NeedsProfile, offers: list[Offer], *, language: str = "it") -
     if short:
         # Only listings tied to a place that counts for them, nearest first; a few for each need that is short.
         candidates = [item for item in near if item.counting and any(need in short for need in item.asked)]
+        candidates += _nearest_elsewhere(profile, language, elsewhere, short, counting)
         for item in candidates:
             if item.distance_km is None:
                 distance, item.place = _distance(item.offer, item.counting)
