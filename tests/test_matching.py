@@ -68,9 +68,9 @@ def test_matches_need_place_and_age_with_reasons(app_context):
     assert result.outcome == "matched" and result.unmet_needs == []
 
 
-def test_work_and_school_places_count_too(app_context):
-    profile = family(municipality=COMO, work_municipality=MILANO, cared_age=82, needs="care_accompaniment")
-    # Three accompaniment services: where the person works, in the home ATS, and in the home ATS for minors.
+def test_care_counts_where_the_person_cared_for_lives_home_by_default(app_context):
+    """Issue 21: care services count where the person cared for lives (home unless said); the carer's work
+    does not make a service there a match, only an alternative that says why."""
     offers = [
         offer(
             n,
@@ -87,10 +87,19 @@ def test_work_and_school_places_count_too(app_context):
             (3, "Insubria", (), 0, 17),
         ]
     ]
+    profile = family(municipality=COMO, work_municipality=MILANO, cared_age=82, needs="care_accompaniment")
     result = match(profile, offers, language="en")
-    assert [m.offer.id for m in result.matches] == [2, 1]  # home before work
-    assert "covers Milano (where you work)" in texts(result.matches[1].reasons)
-    assert "for ages 65-120: fits a person aged 82" in texts(result.matches[1].reasons)
+    assert [m.offer.id for m in result.matches] == [2]
+    assert "covers all of ATS Insubria, including Como (where you live)" in texts(result.matches[0].reasons)
+    # The father lives in Milano: the Milano service is the match now, and the Como ones are not.
+    profile = family(
+        municipality=COMO, work_municipality=MILANO, cared_municipality=MILANO, cared_age=82,
+        needs="care_accompaniment",
+    )  # fmt: skip
+    result = match(profile, offers, language="en")
+    assert [m.offer.id for m in result.matches] == [1]
+    assert "covers Milano (where the person you care for lives)" in texts(result.matches[0].reasons)
+    assert "for ages 65-120: fits a person aged 82" in texts(result.matches[0].reasons)
 
 
 @pytest.mark.parametrize(("age", "expected"), [(5, []), (6, [1]), (11, [1]), (12, [])])
@@ -166,7 +175,13 @@ def test_bad_answers_are_reported_not_guessed():
         [("municipality", "Atlantide"), ("child_age", "40"), ("needs", "flying"), ("cared_age", "x")]
     )
     profile, errors = profile_from(args, "persons")
-    assert set(errors) == {"municipality", "child_age", "needs", "cared_age"}
+    assert set(errors) == {
+        "municipality",
+        "child_age",
+        "child_age_0",
+        "needs",
+        "cared_age",
+    }  # which child, too
     assert profile.places == [] and profile.needs == [] and profile.child_ages == []
     _, errors = profile_from(
         MultiDict([("size", "huge"), ("needs", "C9"), ("has_plan", "maybe")]), "companies"

@@ -12,6 +12,8 @@ from werkzeug.datastructures import MultiDict
 
 from welfarepoint import territory
 from welfarepoint.catalog import queries
+from welfarepoint.matching.engine import counting_places
+from welfarepoint.matching.places import need_radius_km
 from welfarepoint.matching.runner import run_questionnaire
 
 
@@ -28,12 +30,15 @@ PROFILES = [
     ("persons", dict(municipality="Sondrio", child_age=8, needs=["before_school", "summer_closure"]), "matched", ["before_school", "summer_closure"], "covers Sondrio (where you live)"),
     ("persons", dict(municipality="Como", work_municipality="Milano", cared_age=82, needs=["care_accompaniment", "care_respite", "care_information"]), "matched", ["care_accompaniment", "care_respite", "care_information"], "fits a person aged 82"),
     ("persons", dict(municipality="Breno", child_age=9, needs="after_school"), "unmet", [], None),
-    ("persons", dict(municipality="Breno", work_municipality="Morbegno", child_age=12, needs="after_school"), "matched", ["after_school"], "covers Morbegno (where you work)"),
+    # After-school care counts where the children go to school (issue 21): Morbegno as a workplace is no use.
+    ("persons", dict(municipality="Breno", work_municipality="Morbegno", child_age=12, needs="after_school"), "unmet", [], None),
+    ("persons", dict(municipality="Breno", school_municipality="Morbegno", child_age=12, needs="after_school"), "matched", ["after_school"], "covers Morbegno (where the children go to school)"),
     ("persons", dict(municipality="Breno", cared_age=80, needs="care_accompaniment"), "matched", ["care_accompaniment"], "covers Breno (where you live)"),
     ("persons", dict(municipality="Bormio", child_age=8, needs="holiday_closure"), "matched", ["holiday_closure"], "open in christmas holidays"),
     ("persons", dict(municipality="Chiavenna", cared_age=70, needs="care_information"), "matched", ["care_information"], "free"),
     ("persons", dict(municipality="Pavia", child_age=10, needs="after_school"), "matched", ["after_school"], "fits your child aged 10"),
-    ("persons", dict(municipality="Milano", child_age=5, needs="summer_closure"), "matched", ["summer_closure"], "open in summer"),
+    # Only the ATS's summer vouchers fit a child of 5 in Milano: money, shown apart; no camp (a gap, issue 21).
+    ("persons", dict(municipality="Milano", child_age=5, needs="summer_closure"), "matched", [], "open in summer"),
     ("persons", dict(municipality="Bergamo", cared_age=75, needs="care_at_home"), "matched", ["care_at_home"], None),
     ("persons", dict(municipality="Milano", child_age=7, needs="before_school", language="en"), "matched", ["before_school"], "staff speak English"),
     ("persons", dict(municipality="Sondrio", child_age=8, needs="summer_closure", free_only=1), "unmet", [], None),
@@ -43,7 +48,7 @@ PROFILES = [
     ("persons", dict(municipality="Sondrio", child_age=3, needs="before_school"), "unmet", [], None),
     ("companies", dict(municipality="Cremona", size="small", needs=["C3", "C6", "C4"]), "matched", ["C3", "C6", "C4"], "for companies of your size (Small (10 to 49 staff))"),
     ("companies", dict(municipality="Brescia", size="large", needs=["C7", "C2"]), "matched", ["C7", "C2"], None),
-    ("companies", dict(municipality="Milano", size="large", needs="C1"), "matched", ["C1"], "covers all of ATS Milano Città Metropolitana, including Milano (where you live)"),
+    ("companies", dict(municipality="Milano", size="large", needs="C1"), "matched", ["C1"], "covers all of ATS Milano Città Metropolitana, including Milano (where the company is)"),
     ("companies", dict(municipality="Brescia", size="medium", needs="C3"), "matched", ["C3"], None),
     ("companies", dict(municipality="Sondrio", size="small", needs="C3"), "unmet", [], None),
     ("companies", dict(municipality="Cremona", size="micro", needs="C3"), "matched", ["C3"], "for companies of your size (Micro (fewer than 10 staff))"),
@@ -87,15 +92,26 @@ def test_judged_profile(demo, audience, values, outcome, answered, reason):
     if outcome == "unmet":
         assert result.unmet_needs == profile.needs
     services = {s.id: s for s in queries.published_services(m.offer.id for m in result.matches)}
-    places = {p.municipality.istat_code for p in profile.places}
-    place_ats = {p.municipality.ats for p in profile.places}
     for item in result.matches:
         service = services[item.offer.id]
-        # The hard conditions, checked on the listing itself.
+        # The hard conditions, checked on the listing itself: it covers a place that counts for what it answers
+        # (a voucher: home only), or, for training, is within the need's radius of it.
         assert service.audience == audience
-        assert places & set(service.coverage_codes) or (
+        counting = {p for need in item.needs for p in counting_places(profile, need)}
+        if item.money:
+            counting = {p for p in profile.places if p.role in ("home", "company")}
+        places = {p.municipality.istat_code for p in counting}
+        place_ats = {p.municipality.ats for p in counting}
+        covered = places & set(service.coverage_codes) or (
             not service.coverage_codes and service.ats in place_ats
         )
+        radius = max(need_radius_km(need) for need in item.needs)
+        near = radius and any(
+            territory.distance_km(p.municipality, territory.by_istat(code)) <= radius
+            for p in counting
+            for code in service.coverage_codes or [service.municipality_code]
+        )
+        assert covered or near, (service.title, item.needs)
         if profile.free_only:
             assert service.cost == "free"
         if audience == "companies" and profile.size and service.company_sizes:
@@ -123,3 +139,42 @@ def test_full_listings_come_after_open_ones_for_the_nurse_in_sondrio(demo):
 
 def test_places_resolve_by_name_or_code():
     assert territory.find("014061").name == territory.find("sondrio").name == "Sondrio"
+
+
+def test_the_alzano_mother_is_not_sent_to_milan_for_school_care_nor_to_milan_vouchers(demo):
+    """Issue 21: pre-school runs at the child's school (Alzano), vouchers go to residents (not Milano's)."""
+    profile, errors, result = run_questionnaire(
+        answers(
+            municipality="Alzano", work_municipality="Milano", school_municipality="Alzano Lombardo",
+            child_age=[7, 12], needs=["before_school", "summer_closure"],
+        ),
+        "persons",
+        "en",
+    )  # fmt: skip
+    assert not errors and profile.home.name == "Alzano Lombardo"
+    services = {s.id: s for s in queries.published_services(m.offer.id for m in result.matches)}
+    for item in result.matches:
+        service = services[item.offer.id]
+        if "before_school" in item.needs:
+            assert "016008" in service.coverage_codes or (
+                not service.coverage_codes and service.ats == "Bergamo"
+            )
+        if item.money:
+            assert service.ats == "Bergamo"
+    assert "before_school" in result.unmet_needs
+    assert {(g.need, g.age) for g in result.gaps} >= {("before_school", 7), ("before_school", 12)}
+    milan = [a for a in result.alternatives if "before_school" in a.asked]
+    assert milan and all(a.distance_km > 0 for a in milan)
+    assert [a.distance_km for a in result.alternatives] == sorted(a.distance_km for a in result.alternatives)
+
+
+def test_the_sondrio_carer_is_answered_where_his_father_lives(demo):
+    _profile, errors, result = run_questionnaire(
+        answers(municipality="Sondrio", cared_municipality="Breno", cared_age=84, needs="care_accompaniment"),
+        "persons",
+        "en",
+    )
+    assert not errors and result.by_need["care_accompaniment"]
+    assert all(
+        "Breno (where the person you care for lives)" in " ".join(map(str, m.reasons)) for m in result.matches
+    )

@@ -43,3 +43,28 @@
     document.querySelectorAll(".wp-page-index-details").forEach(function (details) { details.open = true; });
   }
 })();
+
+// A questionnaire step with errors: the summary takes the focus (autofocus does it too where supported).
+(function () {
+  "use strict";
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+})();
+
+// Results grouped by area: on a phone a company's groups start closed under their index; a link of the index opens
+// its group.
+(function () {
+  "use strict";
+  var areas = document.querySelectorAll("details.wp-area");
+  if (!areas.length) { return; }
+  if (window.matchMedia("(max-width: 575.98px)").matches) {
+    areas.forEach(function (area) { if (area.hasAttribute("data-phone-closed")) { area.open = false; } });
+  }
+  document.querySelectorAll(".wp-area-index a").forEach(function (link) {
+    link.addEventListener("click", function () {
+      var target = document.getElementById(link.getAttribute("href").slice(1));
+      var area = target && target.closest("details.wp-area");
+      if (area) { area.open = true; }
+    });
+  });
+})();

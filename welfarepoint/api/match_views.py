@@ -17,6 +17,8 @@ from welfarepoint.api import hsds
 from welfarepoint.api.blueprint import bp
 from welfarepoint.api.responses import bad_request, common_errors, content_language, json_in, page_url
 from welfarepoint.catalog import queries
+from welfarepoint.matching import places as rules
+from welfarepoint.matching.engine import gap_text
 from welfarepoint.matching.runner import run_questionnaire
 from welfarepoint.search_params import MAX_PAGE, whole_number
 
@@ -54,23 +56,32 @@ def _match(audience: str):
         profile, problems, result = run_questionnaire(
             request.args, audience, language, (per_need, need, page)
         )
-    errors.update(problems)
+    # One "child_age" problem (its message names the child); the pages also tie it to the child's own field.
+    errors.update({key: value for key, value in problems.items() if not key.startswith("child_age_")})
     if not profile.places and "municipality" not in errors:
-        errors["municipality"] = _l("Give the municipality (name or ISTAT code).")
+        errors["municipality"] = (
+            _l(
+                "Give the municipality (name or ISTAT code) where you live, work or the children go to school."
+            )
+            if audience == "persons"
+            else _l("Give the municipality (name or ISTAT code).")
+        )
     if not profile.needs and "needs" not in errors:
         errors["needs"] = _l("Give at least one need code.")
     if need is not None and profile.needs and need not in profile.needs and "needs" not in errors:
         errors["need"] = _l("“%(value)s” is not one of the needs asked.", value=need[:40])
     if errors:
         return bad_request(errors)
-    paging: dict = {"total": result.total, "counts": result.counts, "per_need": per_need}
-    matches = result.matches
+    paging: dict = {"total": result.services_total, "counts": result.counts, "per_need": per_need}
+    matches = [m for m in result.matches if not m.money]
+    money = [] if need is not None else result.money
     if need is not None:
         # One need's page; a page past the last is empty, as an API answers (the pages show the last one).
         matches = result.by_need.get(need, []) if result.page == page else []
         paging.update(need=need, page=page, pages=result.pages(need, per_need))
     services = {
-        s.id: s for s in queries.published_services({m.offer.id for m in matches + result.alternatives})
+        s.id: s
+        for s in queries.published_services({m.offer.id for m in matches + money + result.alternatives})
     }
 
     def item(match):
@@ -82,6 +93,27 @@ def _match(audience: str):
                 "needs": match.needs,
                 "reasons": [str(reason) for reason in match.reasons],
                 "does_not_fit": [str(misfit) for misfit in match.misfits],
+                "distance_km": match.distance_km,
+                "place_that_counts": (
+                    {"role": match.place.role, "name": match.place.municipality.name} if match.place else None
+                ),
+                "widened": match.widened,
+                "money": match.money,
+            }
+
+    def gap_item(gap):
+        with force_locale(language):
+            return {
+                "need": gap.need,
+                "who": gap.who,
+                "age": gap.age,
+                "why": gap.why,
+                "text": str(gap_text(gap, language, profile.outside)),
+                "places": [
+                    {"role": p.role, "istat_code": p.municipality.istat_code, "name": p.municipality.name}
+                    for p in gap.places
+                ],
+                "turn_to": list(rules.turn_to(gap.need)),
             }
 
     return json_in(
@@ -99,11 +131,17 @@ def _match(audience: str):
                 "size": profile.size,
                 "free_only": profile.free_only,
                 "language": profile.language,
+                "radius_km": profile.radius_km,
+                "outside_lombardy": dict(profile.outside),
             },
             "outcome": result.outcome,
             **paging,
             "matches": [item(m) for m in matches if m.offer.id in services],
+            "money": [item(m) for m in money if m.offer.id in services],
+            "money_total": result.money_total,
+            "need_order": [need for need in result.order if need in result.counts],
             "unmet_needs": result.unmet_needs,
+            "gaps": [gap_item(gap) for gap in result.gaps],
             "alternatives": [item(m) for m in result.alternatives if m.offer.id in services],
         },
     )

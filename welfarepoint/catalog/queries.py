@@ -26,7 +26,7 @@ WELFARE_POINT_CATEGORY = "W1"
 #: The columns of a listing that matching reads (with its coverage).
 OFFER_COLUMNS = (
     "id", "audience", "category", "needs", "ats", "age_min", "age_max",
-    "company_sizes", "periods", "cost", "languages", "availability",
+    "company_sizes", "periods", "cost", "languages", "availability", "municipality_code",
 )  # fmt: skip
 
 

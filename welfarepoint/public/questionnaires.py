@@ -10,12 +10,15 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
-from welfarepoint import territory
 from welfarepoint.catalog import queries, taxonomy
 from welfarepoint.i18n import current_language
 from welfarepoint.insights.counters import count_questionnaire
+from welfarepoint.matching import places as rules
 from welfarepoint.matching import profile_from
+from welfarepoint.matching.engine import gap_text
+from welfarepoint.matching.profile import RADIUS_CHOICES, resolve_municipality
 from welfarepoint.matching.runner import run_questionnaire
 from welfarepoint.public import lists
 from welfarepoint.public.blueprint import bp
@@ -25,18 +28,18 @@ COMPANY_STEPS = ("company", "needs")
 #: The answers each step asks for (the others travel as hidden fields).
 STEP_FIELDS = {
     "place": ("municipality", "work_municipality", "school_municipality"),
-    "people": ("child_age", "cared_age"),
+    "people": ("child_age", "child_school", "cared_age", "cared_municipality"),
     "needs": ("needs",),
     "options": ("free_only", "language"),
-    "company": ("municipality", "size", "sector", "has_plan"),
+    "company": ("municipality", "size", "has_plan"),
 }
 ANSWER_FIELDS = {
-    "persons": ("municipality", "work_municipality", "school_municipality", "child_age", "cared_age", "needs", "free_only", "language", "channel"),
-    "companies": ("municipality", "size", "sector", "needs", "has_plan", "channel"),
+    "persons": ("municipality", "work_municipality", "school_municipality", "child_age", "cared_age", "cared_municipality", "needs", "free_only", "language", "radius_km", "channel"),
+    "companies": ("municipality", "size", "needs", "has_plan", "radius_km", "channel"),
 }  # fmt: skip
 
 
-PLACE_FIELDS = ("municipality", "work_municipality", "school_municipality")
+PLACE_FIELDS = ("municipality", "work_municipality", "school_municipality", "cared_municipality")
 
 
 def _answers(audience: str) -> list[tuple[str, str]]:
@@ -46,17 +49,68 @@ def _answers(audience: str) -> list[tuple[str, str]]:
     """
     answers = []
     for key in ANSWER_FIELDS[audience]:
+        if key == "child_age" and any(value.strip() for value in request.args.getlist("child_school")):
+            answers.extend(_children_with_schools())
+            continue
         values = [value.strip()[:80] for value in request.args.getlist(key) if value.strip()]
         if key in PLACE_FIELDS and values:
-            found = next((place for value in values if (place := territory.find(value))), None)
+            found = next((place for value in values if (place := resolve_municipality(value)[0])), None)
             values = [found.istat_code if found else values[0]]
         answers.extend((key, value) for value in values)
     return answers
 
 
+def _children_with_schools() -> list[tuple[str, str]]:
+    """Each child's age and own school, side by side (a school left empty stays, to keep each with its child)."""
+    schools = request.args.getlist("child_school")
+    pairs = []
+    for n, age in enumerate(request.args.getlist("child_age")):
+        if age.strip():
+            school = schools[n].strip()[:80] if n < len(schools) else ""
+            found = resolve_municipality(school)[0] if school else None
+            pairs += [
+                ("child_age", age.strip()[:10]),
+                ("child_school", found.istat_code if found else school),
+            ]
+    return pairs
+
+
 def _address(endpoint: str, answers: list[tuple[str, str]], **extra: str) -> str:
     pairs = answers + [(key, value) for key, value in extra.items() if value]
     return url_for(endpoint) + ("?" + urlencode(pairs) if pairs else "")
+
+
+def _missing(profile, errors: dict) -> dict:
+    """What the answers lack to give results: a place (any of them), a need."""
+    missing = {}
+    if not profile.places and not any(field in errors for field in PLACE_FIELDS):
+        missing["municipality"] = (
+            _("Give where you live, where you work or where the children go to school.")
+            if profile.audience == "persons"
+            else _("Give the municipality where the company is.")
+        )
+    if not profile.needs and "needs" not in errors:
+        missing["needs"] = (
+            _("Tick at least one need.")
+            if profile.audience == "persons"
+            else _("Tick at least one interest.")
+        )
+    return missing
+
+
+def _error_summary(errors: dict, step: str, audience: str) -> list[tuple[str, str]]:
+    """The errors of ``step``, each with the id of the field it is about (the summary links to it)."""
+    first_need = taxonomy.need_codes(audience)[0]
+    anchors = {"needs": f"need-{first_need}", "size": "size-micro", "has_plan": "has_plan-no"}
+    summary = []
+    for key, message in errors.items():
+        field = key.rsplit("_", 1)[0] if key.startswith("child_") and key[-1].isdigit() else key
+        if field not in STEP_FIELDS[step] or (
+            key in ("child_age", "child_school") and any(k.startswith(key + "_") for k in errors)
+        ):
+            continue
+        summary.append((anchors.get(key, key), str(message)))
+    return summary
 
 
 def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
@@ -65,23 +119,26 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     profile, errors = profile_from(request.args, audience)
     step = request.args.get("step", "")
     asked = request.args.get("from_step", "")
-    # A step with problems in its own answers is shown again, with the messages.
-    if asked in steps and any(field in errors for field in STEP_FIELDS[asked]):
+    missing = _missing(profile, errors)
+    # A step with problems in its own answers is shown again, with the messages; so is a step left without
+    # what it must have (a place, a need) once it was sent, or when the results are asked without it.
+    if asked in steps and any(field in errors or field in missing for field in STEP_FIELDS[asked]):
         step = asked
     if step not in steps:
-        wrong = [name for name in steps if any(field in errors for field in STEP_FIELDS[name])]
+        wrong = [
+            name for name in steps if any(field in errors or field in missing for field in STEP_FIELDS[name])
+        ]
         if wrong:
             step = wrong[0]
-        elif not profile.places:
-            step = steps[0]
-        elif not profile.needs:
-            step = "needs"
+    if step in steps and asked in steps:  # sent from a step, not a first visit nor a link back
+        errors.update({field: missing[field] for field in STEP_FIELDS[step] if field in missing})
     if step in steps:
         suggestions = {}
-        for field in ("municipality", "work_municipality", "school_municipality"):
+        for field in PLACE_FIELDS:
             if field in errors:
-                suggestions[field] = territory.suggest(request.args.get(field, "")[:80], limit=5)
+                suggestions[field] = resolve_municipality(request.args.get(field, ""))[2]
         hidden = [(key, value) for key, value in answers if key not in STEP_FIELDS[step]]
+        error_summary = _error_summary(errors, step, audience)
         position = steps.index(step)
         return render_template(
             f"public/{endpoint.split('.')[-1]}_step.html",
@@ -93,6 +150,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
             hidden=hidden,
             profile=profile,
             errors=errors,
+            error_summary=error_summary,
             suggestions=suggestions,
             args=request.args,
             answers=answers,
@@ -132,6 +190,9 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         profile=profile,
         answers=answers,
         permalink=_address(endpoint, answers),
+        radius_choices=RADIUS_CHOICES,
+        gap_text=lambda gap: gap_text(gap, current_language(), profile.outside),
+        turn_to=rules.turn_to,
         change=lambda step: _address(endpoint, answers, step=step),
     )
 

@@ -1,0 +1,41 @@
+"""Companies: what "already has a plan" changes, the sector no longer asked, results by area with an index
+(issue 21, point 5)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+CREMONA = "/match/company?municipality=019036&size=small&needs=C3&needs=C6&needs=C5"
+
+
+def sections(page: str) -> list[str]:
+    return re.findall(r'<h2 id="need-(C\d)"', page)
+
+
+def test_already_having_a_plan_changes_the_order_and_the_page_says_how(demo_app):
+    client = demo_app.test_client()
+    without = client.get(CREMONA + "&has_plan=no&lang=en").text
+    with_plan = client.get(CREMONA + "&has_plan=yes&lang=en").text
+    assert sections(without)[0] == "C3" and sections(with_plan)[-1] == "C3"
+    assert sections(without) != sections(with_plan)
+    assert "the help to build one comes first" in html.unescape(without)
+    assert "the services that add to it come first" in html.unescape(with_plan)
+    api = client.get(
+        "/api/v1/match/company?municipality=019036&size=small&needs=C3&needs=C6&has_plan=yes"
+    ).json
+    assert api["need_order"] == ["C6", "C3"]
+    assert client.get(CREMONA + "&has_plan=unknown&lang=en").status_code == 200
+
+
+def test_the_sector_is_no_longer_asked(demo_app):
+    step = demo_app.test_client().get("/match/company?lang=en").text
+    assert 'name="sector"' not in step and 'name="has_plan"' in step
+
+
+def test_company_results_are_grouped_by_area_with_an_index(demo_app):
+    page = demo_app.test_client().get(CREMONA + "&lang=en").text
+    index = re.search(r'<nav class="wp-area-index".*?</nav>', page, re.S).group(0)
+    for need in sections(page):
+        assert f'href="#need-{need}"' in index
+    assert page.count('<details class="wp-area" open data-phone-closed>') == len(sections(page))
