@@ -38,8 +38,9 @@ logs (only dates follow the day). Then, all in the same run:
    first page of ``/manage/services`` and a page halfway through the catalog, each a few times after one
    warm-up request;
 8. HTTP, for each way of running an instance (``bench_http.WAYS``), one after the other on the same catalog:
-   (a3) production's, 3 sync workers (the figures checked against the targets), then (b) gthread workers, 2
-   processes of 4 threads, beside it for comparison (the same rows, only errors and dead workers checked); both with
+   (a) production's, 4 sync workers (the figures checked against the targets), then (a3) 3 sync workers and (b)
+   gthread workers, 2 processes of 4 threads, beside it for comparison (the same rows, only errors and dead
+   workers checked); all with
    production's flags (``--preload``, ``--max-requests``; ``docs/search.md``) and ``--no-control-socket`` when
    gunicorn has one, each process searching by itself. gunicorn serves ``tools/bench_wsgi.py`` on 127.0.0.1
    (the application, its index checked first with ``search.ensure_index()`` as ``flask setup`` does, and beside
@@ -51,8 +52,8 @@ logs (only dates follow the day). Then, all in the same run:
    ``--mixed-seconds``), every worker warmed up before each load (a worker replaced after ``--max-requests``
    starts cold). Workers that die during a load (a signal, a timeout: gunicorn's log) are counted beside the
    errors, and the server's CPU time a request (master and workers) beside each load: on a shared machine it
-   moves less than rates do. ``--ways a3,b,b,a3`` measures only those, in that order (a way may come twice;
-   ``a``, 4 sync workers, and ``b2``, 2 gthread workers of 2 threads, only when named);
+   moves less than rates do. ``--ways a,b,b,a`` measures only those, in that order (a way may come twice;
+   ``b2``, 2 gthread workers of 2 threads, only when named);
    ``--http-only`` measures only this part;
 9. (first size, first way) page weight: bytes of a first visit (fresh browser context) and a repeat visit
    (same context) of the home and search pages in Debian's Chromium (Playwright, CDP
@@ -1578,7 +1579,7 @@ def main() -> None:
         help="short loads and logs (2,000 listings unless --sizes): checks the script",
     )
     parser.add_argument(
-        "--ways", help="only these ways of running the workers, e.g. a3,b,b,a3 (default: a3,b; also a, b2)"
+        "--ways", help="only these ways of running the workers, e.g. a,b,b,a (default: a,a3,b; also b2)"
     )
     parser.add_argument("--queries", type=int, default=300, help="distinct queries of the cold log")
     parser.add_argument("--publishes", type=int, default=30)

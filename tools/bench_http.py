@@ -93,15 +93,15 @@ class Way:
         return f"way {self.key}"
 
 
-#: The ways of running an instance that the bench measures side by side: (a3) is production's (docs/search.md),
-#: (b) the gthread workers production ran before, for comparison (gunicorn's flags only). (a) and (b2), more
-#: processes or fewer threads, only when ``--ways`` names them.
+#: The ways of running an instance that the bench measures side by side: (a) is production's (docs/search.md),
+#: 4 sync workers as the targets' instance; (a3) one worker fewer and (b) the gthread workers production ran
+#: before, for comparison (gunicorn's flags only). (b2), fewer threads, only when ``--ways`` names it.
 WAYS = [
-    Way("a3", "production: 3 sync workers, --preload", 3, production=True),
+    Way("a", "production: 4 sync workers, --preload", 4, production=True),
+    Way("a3", "comparison: 3 sync workers, --preload", 3),
     Way("b", "comparison: 2 gthread workers × 4 threads, --preload", 2, 4),
 ]
 MORE_WAYS = [
-    Way("a", "comparison: 4 sync workers, --preload", 4),
     Way("b2", "comparison: 2 gthread workers × 2 threads, --preload", 2, 2),
 ]
 
