@@ -313,4 +313,4 @@ def test_demo_loads_through_the_catalog(app):
     with app.app_context():
         result = load_demo_network(TODAY)
         db.session.commit()
-    assert result == {"organisations": 567, "alliances": 40, "services": 308}
+    assert result == {"organisations": 567, "alliances": 40, "services": 308, "public_routes": 25}

@@ -163,7 +163,7 @@ def seed_demo_command(if_empty: bool) -> None:
     db.session.commit()
     click.echo(
         f"Demo network loaded: {result['organisations']} organisations, {result['alliances']} alliances, "
-        f"{result['services']} listings."
+        f"{result['services']} listings, {result['public_routes']} public offices."
     )
 
 

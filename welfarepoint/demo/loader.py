@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date
+from importlib import resources
 
 from sqlalchemy import func
 
@@ -12,6 +14,7 @@ from welfarepoint.catalog.interchange import import_rows
 from welfarepoint.catalog.models import Organisation, Service
 from welfarepoint.demo.network import build_demo_network
 from welfarepoint.extensions import db
+from welfarepoint.territory.models import PublicRoute
 
 DEMO_AUTHOR = "demo"
 
@@ -49,6 +52,9 @@ def load_demo_network(today: date | None = None) -> dict[str, int]:
             period_start=item.period_start,
             period_end=item.period_end,
         )
+    data = resources.files(__package__).joinpath("data", "public_routes.toml").read_text(encoding="utf-8")
+    routes = tomllib.loads(data)["route"]
+    db.session.add_all(PublicRoute(**route) for route in routes)
     report = import_rows(enumerate(network.services, start=2), author=DEMO_AUTHOR, today=today)
     if not report.ok:
         problems = "; ".join(str(error) for error in report.errors[:10])
@@ -57,4 +63,5 @@ def load_demo_network(today: date | None = None) -> dict[str, int]:
         "organisations": len(network.organisations),
         "alliances": len(network.alliances),
         "services": report.count("created"),
+        "public_routes": len(routes),
     }

@@ -22,6 +22,7 @@ from welfarepoint.matching.profile import RADIUS_CHOICES, resolve_municipality
 from welfarepoint.matching.runner import run_questionnaire
 from welfarepoint.public import lists
 from welfarepoint.public.blueprint import bp
+from welfarepoint.territory.models import public_routes
 
 FAMILY_STEPS = ("place", "people", "needs", "options")
 COMPANY_STEPS = ("company", "needs")
@@ -174,8 +175,16 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     # The nearest few of each territory of the answers, with the way to all of them: a list, not a directory.
     desks = [desk for ats in profile.ats for desk in queries.nearest_desks(ats, home, DESKS_PER_TERRITORY)]
     focus = focus if focus in result.by_need else ""
+    # For a care need nothing fits, the public offices of the ATS where the person cared for lives (or, with no
+    # place given for them, of the family's places), curated by its managers.
+    care_gaps = [gap for gap in result.gaps if gap.who == "cared"]
+    care_places = [place for gap in care_gaps for place in gap.places] or (
+        profile.places if care_gaps else []
+    )
+    care_ats = sorted({place.municipality.ats for place in care_places if place.municipality.ats})
     return render_template(
         "public/match_results.html",
+        routes=[route for ats in care_ats for route in public_routes(ats)],
         result=result,
         focus=focus,
         page=result.page,
