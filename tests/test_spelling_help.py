@@ -52,3 +52,23 @@ def test_the_search_page_says_did_you_mean_only_when_a_word_was_changed(demo_app
         assert "Forse cercavi" not in page and "Risultati per" not in page, phrase
     page = client.get("/search", query_string={"q": "doposcula", "lang": "it"}).get_data(as_text=True)
     assert "doposcuola" in page
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_the_shipped_lexicon_is_what_the_tool_builds_from_pyspellchecker(language):
+    """The lexicon files beside the search package are pyspellchecker's lists as the site folds them: after an
+    upgrade of pyspellchecker or a change of folding, `tools/build_lexicon.py` writes them again."""
+    import sys
+
+    import numpy as np
+
+    from welfarepoint.search import spelling
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+    try:
+        import build_lexicon
+    finally:
+        sys.path.pop(0)
+    assert np.array_equal(spelling._lexicon(language), build_lexicon.lexicon(language))
+    assert spelling.known("bambini", "it") and spelling.known("children", "en")
+    assert not spelling.known("bambinz", "it")
