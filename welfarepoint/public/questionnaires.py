@@ -7,6 +7,7 @@ shared link does not count again.
 
 from __future__ import annotations
 
+from datetime import date
 from urllib.parse import urlencode
 
 from flask import redirect, render_template, request, url_for
@@ -185,6 +186,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     return render_template(
         "public/match_results.html",
         routes=[route for ats in care_ats for route in public_routes(ats)],
+        today=date.today(),
         result=result,
         focus=focus,
         page=result.page,
