@@ -35,6 +35,7 @@ def _config(service: str, organisation: str) -> str:
 "query.municipality" = "014061"
 "query.work_municipality" = "014061"
 "query.school_municipality" = "014061"
+"query.cared_municipality" = "014061"
 "query.ats" = "Montagna"
 "query.need" = ""
 

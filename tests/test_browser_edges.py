@@ -36,8 +36,8 @@ def test_a_spreadsheet_too_large_gets_the_413_page_in_the_managers_language(page
     page.get_by_role("button", name="Sign in").click()
     width = page.viewport_size["width"]
     for language, heading, upload, send in (
-        ("en", "The file is too large", "CSV file", "Check the file"),
-        ("it", "Il file è troppo grande", "File CSV", "Controlla il file"),
+        ("en", "The file is too large", "File (Excel or CSV)", "Check the file"),
+        ("it", "Il file è troppo grande", "File (Excel o CSV)", "Controlla il file"),
     ):
         goto(page, f"/manage/import?lang={language}")
         page.get_by_label(upload).set_input_files(str(big))

@@ -48,10 +48,30 @@ def _paging(errors: dict) -> tuple[int, str | None, int]:
     return per_need, need, page
 
 
+#: The answers that take one value (the others, such as ``needs`` and ``child_age``, may be repeated).
+SINGLE_VALUED = frozenset(
+    {
+        "municipality", "work_municipality", "school_municipality", "cared_age", "cared_municipality",
+        "radius_km", "free_only", "language", "per_need", "need", "page", "lang", "size", "has_plan",
+    }
+)  # fmt: skip
+
+#: What ``free_only`` may say (as the OpenAPI document lists them); any of them asks for free services only.
+FREE_ONLY_VALUES = ("1", "true", "yes", "on")
+
+
 def _match(audience: str):
     errors = common_errors("match")
     language = content_language()
     per_need, need, page = _paging(errors)
+    for name in sorted(set(request.args)):
+        if name in SINGLE_VALUED and len(request.args.getlist(name)) > 1:
+            errors[name] = _l("“%(name)s” may be given only once.", name=name)
+    free_only = request.args.get("free_only")
+    if free_only is not None and free_only not in FREE_ONLY_VALUES:
+        errors["free_only"] = _l(
+            "“%(value)s” is not one of %(values)s.", value=free_only[:40], values=", ".join(FREE_ONLY_VALUES)
+        )
     with force_locale(language):
         profile, problems, result = run_questionnaire(
             request.args, audience, language, (per_need, need, page)
