@@ -39,6 +39,10 @@ def _config(service: str, organisation: str) -> str:
 "query.ats" = "Montagna"
 "query.need" = ""
 
+# A request line too long for gunicorn (documented 414) is refused before the app: a rejection too.
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "414", "415", "422", "428", "429"]
+
 [[operations]]
 include-path = "/services/{{id}}"
 parameters = {{ "path.id" = "{service}" }}
@@ -101,7 +105,8 @@ def test_schemathesis_finds_nothing(tmp_path):
         )
     finally:
         stop(server)
-    summary = run.stdout[-6000:]
+    failures = run.stdout.find("FAILURES")
+    summary = run.stdout[max(failures, 0) :][:6000]  # the first failures in full
     assert run.returncode == 0, summary
     assert "Warnings:" not in run.stdout, summary
     assert "No issues found" in run.stdout or "passed" in run.stdout, summary
