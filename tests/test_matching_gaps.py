@@ -49,3 +49,20 @@ def test_vouchers_are_shown_apart_and_do_not_close_the_summer_gap(demo_app):
     assert "No service fits what you told us." in page and "Help with the costs" in page
     assert page.index("Help with the costs") < page.index("What we could not find")
     assert "For your child aged 5 we found no summer camp." in page
+
+
+def test_a_care_gap_names_the_public_offices_of_the_cared_for_persons_ats(demo_app):
+    client = demo_app.test_client()
+    # Breno is in ATS Montagna: its managers' public offices (the demo's: the ASSTs, the Comune, INPS) are named.
+    page = html.unescape(
+        client.get("/match/family?municipality=Breno&cared_age=50&needs=care_accompaniment&lang=en").text
+    )
+    gaps = page[page.index("What we could not find") :]
+    assert "Other public routes" in gaps
+    assert "ASST della Valcamonica" in gaps and "INPS" in gaps and 'href="tel:803164"' in gaps
+    assert "ASST di Pavia" not in gaps  # another ATS's offices are not
+    # A child's gap is not a care need: no public offices.
+    child = html.unescape(
+        client.get("/match/family?municipality=Sondrio&child_age=13&needs=before_school&lang=en").text
+    )
+    assert "Other public routes" not in child
