@@ -20,6 +20,8 @@ from tests.support.manage import account, signed_in
 from welfarepoint.api.views import openapi_document
 from welfarepoint.catalog.models import Alliance, Feedback, Organisation, Revision, Service
 from welfarepoint.extensions import db, limiter
+from welfarepoint.search.models import SearchSynonym
+from welfarepoint.territory.models import PublicRoute
 
 #: Raw bytes, percent-encoded as they are into addresses and form bodies (so invalid UTF-8 arrives invalid).
 HOSTILE = [
@@ -109,8 +111,10 @@ def world(demo_app, unlimited):
             db.session.execute(db.select(Service).filter_by(status="published")).unique().scalars().first()
         )
         feedback = Feedback(service=service, kind="hours", message="Orari da controllare.")
-        db.session.add(feedback)
+        group = SearchSynonym(line="[summer_closure] cred | centro ricreativo", author="test")
+        db.session.add_all([feedback, group])
         db.session.commit()
+        route = db.session.execute(db.select(PublicRoute)).scalars().first()
         values = {
             "slug": service.slug,
             "service_id": service.uuid,
@@ -120,6 +124,8 @@ def world(demo_app, unlimited):
                 db.session.execute(db.select(Revision.id).filter_by(service_id=service.id)).scalars().first()
             ),
             "filename": "css/site.css",
+            "group_id": str(group.id),
+            "route_id": str(route.id),
         }
         alliance = db.session.execute(db.select(Alliance)).scalars().first()
         organisation = db.session.execute(db.select(Organisation)).scalars().first()

@@ -102,10 +102,11 @@ def port_of(log: Path) -> int | None:
 
 
 def start(folder: Path, database: str, log: Path, **settings: str) -> tuple[subprocess.Popen, int]:
-    """A gunicorn server of the instance in ``folder``, run as production runs it (sync workers, the app
-    preloaded; two of them here, where production runs four), and its port, once it answers ``/``."""
+    """A gunicorn server of the instance in ``folder`` with the app preloaded, as production runs it, in two
+    gthread processes of four threads each (production runs sync workers: threads exercise the same code and
+    its thread safety as well), and its port, once it answers ``/``."""
     settings.setdefault("WELFAREPOINT_SEARCH_INDEX_DIR", str(folder / "search-index"))
-    server = gunicorn(folder, database, log, "--preload", **settings)
+    server = gunicorn(folder, database, log, "-k", "gthread", "--threads", "4", "--preload", **settings)
     deadline = time.monotonic() + 60
     port, answer = None, "no port in the log"
     while time.monotonic() < deadline and server.poll() is None:
