@@ -18,6 +18,7 @@ from math import log
 import numpy as np
 from markupsafe import Markup, escape
 from whoosh.spelling import ListCorrector
+from whoosh.support.levenshtein import levenshtein
 
 from welfarepoint import territory
 from welfarepoint.bounded import Bounded
@@ -289,17 +290,6 @@ def _synonyms_corrector(version: object) -> ListCorrector:
     return ListCorrector(sorted(synonyms.vocabulary()))
 
 
-def edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance between two short words."""
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
-        previous = current
-    return previous[-1]
-
-
 @cache
 def _place_words() -> frozenset[str]:
     """Every word of the names of Italy's comuni and of the areas people name ("ome", "valtellina")."""
@@ -339,7 +329,7 @@ def _closest(searcher, word: str, language: str | None = None) -> str | None:
     candidates = {
         candidate
         for candidate in candidates
-        if candidate != word and candidate[:1] == word[:1] and edit_distance(word, candidate) <= maxdist
+        if candidate != word and candidate[:1] == word[:1] and levenshtein(word, candidate) <= maxdist
     }
     if not candidates:
         suggested = searcher.corrector("spell").suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1)
@@ -349,7 +339,7 @@ def _closest(searcher, word: str, language: str | None = None) -> str | None:
         candidates.discard(word)
     if not candidates:
         return None
-    return min(candidates, key=lambda c: (edit_distance(word, c), -searcher.doc_frequency("spell", c), c))
+    return min(candidates, key=lambda c: (levenshtein(word, c), -searcher.doc_frequency("spell", c), c))
 
 
 def _known(searcher, word: str) -> bool:
