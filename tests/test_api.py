@@ -854,3 +854,16 @@ def test_municipality_suggestions(client):
         client.get("/api/v1/municipalities?q=Bergammo").get_json()["municipalities"][0]["name"] == "Bergamo"
     )
     assert client.get("/api/v1/municipalities?q=S").status_code == 400
+
+
+def test_a_one_value_answer_given_twice_or_an_undocumented_flag_is_a_400(demo_app):
+    client = demo_app.test_client()
+    base = "/api/v1/match/family?municipality=Sondrio&needs=before_school&child_age=7&lang=en"
+    assert client.get(base).status_code == 200
+    assert client.get(base + "&child_age=9").status_code == 200  # several children: repeated by design
+    twice = client.get(base + "&municipality=Milano")
+    assert twice.status_code == 400
+    assert twice.json["error"]["parameters"]["municipality"] == "“municipality” may be given only once."
+    flag = client.get(base + "&free_only=maybe")
+    assert flag.status_code == 400 and "free_only" in flag.json["error"]["parameters"]
+    assert client.get(base + "&free_only=yes").status_code == 200

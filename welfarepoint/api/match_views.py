@@ -9,6 +9,8 @@ not count demand: only a completed questionnaire does.
 
 from __future__ import annotations
 
+from functools import cache
+
 from flask import request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
@@ -48,13 +50,26 @@ def _paging(errors: dict) -> tuple[int, str | None, int]:
     return per_need, need, page
 
 
-#: The answers that take one value (the others, such as ``needs`` and ``child_age``, may be repeated).
-SINGLE_VALUED = frozenset(
-    {
-        "municipality", "work_municipality", "school_municipality", "cared_age", "cared_municipality",
-        "radius_km", "free_only", "language", "per_need", "need", "page", "lang", "size", "has_plan",
-    }
-)  # fmt: skip
+@cache
+def single_valued(path: str) -> frozenset[str]:
+    """The query parameters of ``path`` that the OpenAPI document gives one value (not an array)."""
+    from welfarepoint.api.views import openapi_document
+
+    document = openapi_document()
+    shared = document.get("components", {}).get("parameters", {})
+    parameters = [
+        shared[item["$ref"].rsplit("/", 1)[-1]] if "$ref" in item else item
+        for item in document["paths"][path]["get"].get("parameters", [])
+    ]
+    return frozenset(
+        item["name"]
+        for item in parameters
+        if item.get("in") == "query" and item.get("schema", {}).get("type") != "array"
+    )
+
+
+#: Each questionnaire's path in the OpenAPI document.
+PATHS = {"persons": "/match/family", "companies": "/match/company"}
 
 #: What ``free_only`` may say (as the OpenAPI document lists them); any of them asks for free services only.
 FREE_ONLY_VALUES = ("1", "true", "yes", "on")
@@ -65,7 +80,7 @@ def _match(audience: str):
     language = content_language()
     per_need, need, page = _paging(errors)
     for name in sorted(set(request.args)):
-        if name in SINGLE_VALUED and len(request.args.getlist(name)) > 1:
+        if name in single_valued(PATHS[audience]) and len(request.args.getlist(name)) > 1:
             errors[name] = _l("“%(name)s” may be given only once.", name=name)
     free_only = request.args.get("free_only")
     if free_only is not None and free_only not in FREE_ONLY_VALUES:
