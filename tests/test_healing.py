@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import shutil
 import threading
 import time
@@ -302,6 +303,12 @@ def _hammer(base: str, path: str, until: float, threads: int = 4) -> Counter:
     return statuses
 
 
+def _services_found(url: str) -> set[str]:
+    """The service pages a results page links to."""
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        return set(re.findall(r'href="(/services/[^"?#]+)"', answer.read().decode()))
+
+
 @pytest.mark.multiprocess
 @pytest.mark.slow
 @pytest.mark.parametrize("fault", ["deleted", "corrupted"])
@@ -315,12 +322,25 @@ def test_under_gunicorn_a_broken_index_is_rebuilt_by_one_process_and_no_answer_i
     base = f"http://127.0.0.1:{port}"
     try:
         assert _hammer(base, QUERY, time.monotonic() + 30) == Counter({200: 40})  # both workers searched
+        found_before = _services_found(base + "/search?q=ludoteca")
+        assert found_before
         break_index(folder / "search-index", fault)
         statuses = _hammer(base, "/search?q=ludoteca", time.monotonic() + REBUILD_DEADLINE)
-        text = log.read_text(errors="replace")
         assert set(statuses) <= {200, 503}, statuses
-        assert statuses[503] > 0  # the fault was seen, and answered with the "being rebuilt" page
-        assert text.count("rebuilding it aside") == 1, text[-5000:]  # one process rebuilt, once
+        # Whatever noticed the damage (a search that failed to read it, or the catch-up that found its marker
+        # unreadable), the listings are found again, as before the fault.
+        end = time.monotonic() + REBUILD_DEADLINE
+        while (
+            found := _services_found(base + "/search?q=ludoteca")
+        ) != found_before and time.monotonic() < end:
+            time.sleep(0.5)
+        assert found == found_before
+        rebuilds = log.read_text(errors="replace").count("rebuilding it aside")
+        if fault == "deleted":  # no index at all: always seen, and answered with the "being rebuilt" page
+            assert statuses[503] > 0
+        # Overwritten files may read as other bytes without an error from what a worker holds already; when a
+        # search did fail on them, it was answered with the "being rebuilt" page and one process rebuilt, once.
+        assert rebuilds == 1 if statuses[503] else rebuilds <= 1, rebuilds
         assert _status(base + QUERY) == 200
     finally:
         stop(server)
