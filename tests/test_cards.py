@@ -175,3 +175,21 @@ def test_an_open_age_limit_is_said_as_no_limit(listings):
         db.session.commit()
     page = re.sub(r"\s+", " ", client.get("/services/sportello-caregiver-di-sondrio?lang=it").text)
     assert "Età della persona assistita: da 18 anni in su" in page and "120" not in page
+
+
+@pytest.mark.parametrize(
+    ("written", "dialled"),
+    [
+        ("0342 000 1234", "tel:+3903420001234"),  # a landline, as the listing says it
+        ("348-1234567", "tel:+393481234567"),  # a mobile
+        ("+39 035 123456", "tel:+39035123456"),
+        ("0039 0372 407111", "tel:+390372407111"),  # the international prefix written out
+        ("803 164", "tel:803164"),  # INPS's contact centre: a short number works only as it is
+        ("800 123 456", "tel:800123456"),  # a toll-free number
+        ("tel. 1522", "tel:1522"),
+    ],
+)
+def test_a_phone_link_dials_the_number_as_a_phone_in_italy_can(written, dialled):
+    from welfarepoint.public.sheets import tel_href
+
+    assert tel_href(written) == dialled

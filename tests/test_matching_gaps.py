@@ -59,7 +59,7 @@ def test_a_care_gap_names_the_public_offices_of_the_cared_for_persons_ats(demo_a
     )
     gaps = page[page.index("What we could not find") :]
     assert "Other public routes" in gaps
-    assert "ASST della Valcamonica" in gaps and "INPS" in gaps and 'href="tel:+39803164"' in gaps
+    assert "ASST della Valcamonica" in gaps and "INPS" in gaps and 'href="tel:803164"' in gaps
     assert "ASST di Pavia" not in gaps  # another ATS's offices are not
     # A child's gap is not a care need: no public offices.
     child = html.unescape(

@@ -123,9 +123,13 @@ def steps_language(service: Any) -> str:
 
 
 def tel_href(phone: str) -> str:
-    """A ``tel:`` address a phone can call: digits and a leading +, Italian numbers with +39."""
+    """A ``tel:`` address a phone can call: digits and a leading +; Italian landlines (0...) and mobiles (3...)
+    with +39, while toll-free and short numbers (800 ..., INPS 803 164, 1522) are dialled as they are, since they
+    cannot be called with the country code."""
     digits = re.sub(r"[^\d+]", "", phone or "")
-    if digits and not digits.startswith("+"):
+    if digits.startswith("00"):
+        digits = "+" + digits[2:]
+    elif digits[:1] in {"0", "3"}:
         digits = "+39" + digits
     return f"tel:{digits}"
 
