@@ -28,21 +28,22 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from welfarepoint import vocabulary
 from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import events
 from welfarepoint.catalog.models import CatalogState, Service
 from welfarepoint.extensions import db
 from welfarepoint.locks import file_lock
 from welfarepoint.search import engine as _engine
-from welfarepoint.search import healing, synonyms
+from welfarepoint.search import healing
 from welfarepoint.search.index import SearchIndex, get_index
 from welfarepoint.search.index import forget_all as _forget_indexes
-from welfarepoint.search.models import curated_lines, vocabulary_version
 from welfarepoint.search.querying import newly_answered as newly_found
 from welfarepoint.search.querying import run as run_query
 from welfarepoint.search.results import Filters, Hit, SearchResult
 from welfarepoint.search.schema import document
-from welfarepoint.search.text import fold, normalise_query
+from welfarepoint.vocabulary import synonyms
+from welfarepoint.vocabulary.text import fold, normalise_query
 
 log = logging.getLogger(__name__)
 
@@ -263,9 +264,7 @@ def query(
     dictionary look-up and any change to the index, by any process, makes every cached result stale at once.
     """
     search_index = catch_up()
-    # The groups region administrators curate: read again by every process as soon as they change.
-    vocabulary = vocabulary_version()
-    synonyms.use_extra(vocabulary, curated_lines if vocabulary else str)
+    vocabulary = synonyms.version()
     text = normalise_query(text)
     filters = filters or Filters()
     today = today or date.today()
@@ -294,8 +293,6 @@ def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
     """Of these searches that found nothing, those a vocabulary line being curated would now answer (with
     how many listings each would find)."""
     search_index = catch_up()
-    vocabulary = vocabulary_version()
-    synonyms.use_extra(vocabulary, curated_lines if vocabulary else str)
     with search_index.searcher() as searcher:
         return newly_found(searcher, [normalise_query(text) for text in texts], line)
 
@@ -333,6 +330,7 @@ def catch_up() -> SearchIndex:
     if search_index.checked_at is not None and now - search_index.checked_at < interval:
         return search_index
     search_index.checked_at = now
+    vocabulary.refresh()
     wanted = _catalog_generation()
 
     def behind() -> bool:
@@ -418,3 +416,8 @@ def init_app(app: Flask) -> None:
     """Keep the index of ``app`` in step with its database from now on (never checking, rebuilding or repairing
     it: that is ``flask setup``'s :func:`ensure_index`, so that building an app never waits for a rebuild)."""
     events.listings_committed.connect(_on_listings_committed)
+    vocabulary.changed.connect(_on_vocabulary_changed)
+
+
+def _on_vocabulary_changed(sender) -> None:
+    _index().checked_at = None  # this process reads the curated groups again at its next search

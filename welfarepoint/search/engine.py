@@ -23,14 +23,15 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from welfarepoint.bounded import Bounded
 from welfarepoint.search import whoosh_fast
+from welfarepoint.vocabulary.spelling import NearWords
 
 K1 = 1.2
 B = 0.75
 #: Postings (document, frequency, length, weight: 17 bytes) kept per process across all segments before the
 #: least used terms go (``make bench`` weighs a worker's memory against cold searches at 100,000 listings).
 MAX_CACHED_POSTINGS = 1_200_000
-#: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept holds one per document):
-#: 4 MB, fifty concepts at 10,000 listings, five at 100,000.
+#: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept keeps a document number and
+#: a score for each document it matches): 4 MB.
 MAX_CONCEPT_SCORES = 500_000
 #: A length byte decoded (Whoosh keeps a field's length in one byte; 0: no length).
 _LENGTH_OF_BYTE = np.array([0.0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.float64)
@@ -78,38 +79,6 @@ class Postings:
 
 
 EMPTY = Postings(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float32), np.empty(0, dtype=np.uint8))
-
-
-class NearWords:
-    """A vocabulary that finds its words within two edits of a typed word without walking it (SymSpell): each
-    word filed under itself and each form with one letter dropped, as hashes in a sorted array (12 bytes a form);
-    a hash collision only adds a candidate, and callers measure the real distance of what it returns."""
-
-    def __init__(self, words: Iterable[str]):
-        self.words = frozenset(words)
-        self._ordered = tuple(sorted(self.words))
-        hashes, owners = [], []
-        for number, word in enumerate(self._ordered):
-            forms = _one_letter_less(word)
-            hashes.extend(map(hash, forms))
-            owners.extend([number] * len(forms))
-        keys = np.array(hashes, dtype=np.int64)
-        order = np.argsort(keys, kind="stable")
-        self._hashes = keys[order]
-        self._owners = np.array(owners, dtype=np.uint32)[order]
-
-    def near(self, word: str) -> set[str]:
-        probes = np.array([hash(form) for form in _one_letter_less(word)], dtype=np.int64)
-        starts = np.searchsorted(self._hashes, probes, side="left")
-        ends = np.searchsorted(self._hashes, probes, side="right")
-        ordered, owners = self._ordered, self._owners
-        return {
-            ordered[number] for start, end in zip(starts, ends, strict=True) for number in owners[start:end]
-        }
-
-
-def _one_letter_less(word: str) -> set[str]:
-    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
 
 
 class SegmentCache:
@@ -260,7 +229,7 @@ class SearcherView:
         _registry.keep_only(index_path, [reader.segment().segment_id() for reader, *_ in self.leaves])
         self.idf_cache: dict[tuple[str, str], float] = {}
         self.averages: dict[str, float] = {}
-        self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=len)
+        self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=lambda kept: 2 * len(kept[0]) + 1)
 
     def idf(self, field: str, term: str) -> float:
         """Whoosh's inverse document frequency (deleted documents counted, as Whoosh counts them), from the
@@ -359,7 +328,12 @@ class SearcherView:
     def _add(self, total: np.ndarray, alternative: Alternative) -> None:
         """Add the scores of the documents ``alternative`` matches to ``total``."""
         field, tokens = alternative.field, alternative.tokens
-        factors = [alternative.boost * self.idf(field, token) for token in tokens]
+        factors = []
+        for token in tokens:
+            idf = self.idf(field, token)
+            if not idf:  # no listing has this word in this field: the alternative matches nothing
+                return
+            factors.append(alternative.boost * idf)
         average = self.average(field)
         for reader, offset, cache in self.leaves:
             lists = [cache.postings(reader, field, token) for token in tokens]
@@ -381,12 +355,16 @@ class SearcherView:
 
     def concept(self, alternatives: tuple[Alternative, ...]) -> np.ndarray:
         """The scores of every live document for a concept: the sum of its alternatives' (0: no match)."""
-        return self.concepts.get_or_make(alternatives, lambda: self._scores(alternatives))
+        docs, scores = self.concepts.get_or_make(alternatives, lambda: self._scores(alternatives))
+        total = np.zeros(self.count, dtype=np.float64)
+        total[docs] = scores
+        return total
 
-    def _scores(self, alternatives: tuple[Alternative, ...]) -> np.ndarray:
+    def _scores(self, alternatives: tuple[Alternative, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The documents a concept matches and their scores (kept so: most concepts match few documents)."""
         total = np.zeros(self.count, dtype=np.float64)
         for alternative in alternatives:
             self._add(total, alternative)
         total[~self._live] = 0.0
-        total.flags.writeable = False
-        return total
+        docs = np.flatnonzero(total)
+        return docs, total[docs]

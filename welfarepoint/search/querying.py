@@ -17,18 +17,17 @@ from math import log
 
 import numpy as np
 from markupsafe import Markup, escape
-from whoosh.spelling import ListCorrector
-from whoosh.support.levenshtein import levenshtein
 
 from welfarepoint import territory
 from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import taxonomy
 from welfarepoint.paging import page_within
-from welfarepoint.search import engine, spelling, synonyms
-from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
-from welfarepoint.search.engine import Alternative, NearWords
+from welfarepoint.search import engine
+from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer
+from welfarepoint.search.engine import Alternative
 from welfarepoint.search.results import Filters, Hit, SearchResult, Widening
 from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, ats_token, clamp_age
+from welfarepoint.vocabulary import spelling, synonyms
 
 FACETS = ("audience", "category", "ats", "cost", "period")
 #: A listing open all year counts in the facet of every period.
@@ -39,17 +38,17 @@ NEED_BOOST = 2.0
 #: Short fields, where synonyms are looked for too.
 SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
-#: Words Whoosh's correctors suggest for a typed word, at most (the nearest and most used is kept).
-SUGGESTIONS = 20
 
 
 _ANALYZERS = {"it": italian_analyzer(), "en": english_analyzer(), "plain": plain_analyzer()}
 
 
-def _tokens(language: str, text: str) -> list[str]:
-    return [token.text for token in _ANALYZERS[language](text) if not token.stopped]
+@lru_cache(maxsize=16384)
+def _tokens(language: str, text: str) -> tuple[str, ...]:
+    return tuple(token.text for token in _ANALYZERS[language](text) if not token.stopped)
 
 
+@lru_cache(maxsize=4096)
 def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
     """Any way of saying the concept in words, in any field; synonyms only in the short fields, each asked once.
 
@@ -67,7 +66,7 @@ def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
                 continue  # the words as typed are looked for in long texts; their synonyms are not (too costly)
             if fieldname == "places" and (concept.needs or name_word):
                 continue
-            tokens = tuple(_tokens(language, text))
+            tokens = _tokens(language, text)
             if not tokens or (fieldname, tokens) in seen:
                 continue
             seen.add((fieldname, tokens))
@@ -118,7 +117,17 @@ def _persons_needs() -> frozenset[str]:
 def text_concepts(text: str, vocabulary: object = None) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
     """The concepts of ``text`` (at most ``MAX_CONCEPTS``), and the phrases that name something outside the
     networks. ``vocabulary`` is the synonyms' version (the cache's key)."""
+    _analyse_vocabulary(vocabulary)
     return prepared_concepts(synonyms.concepts(text))
+
+
+@lru_cache(maxsize=2)
+def _analyse_vocabulary(vocabulary: object) -> None:
+    """Analyse every variant of the synonyms in every language once a version, rather than a few each query."""
+    for group in synonyms.groups():
+        for variant in group.variants:
+            for language in _ANALYZERS:
+                _tokens(language, " ".join(variant))
 
 
 def prepared_concepts(
@@ -272,108 +281,24 @@ def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, l
     return counts
 
 
-def _synonym_words() -> NearWords:
-    return _near_synonyms(synonyms.version())
-
-
-@lru_cache(maxsize=2)
-def _near_synonyms(version: object) -> NearWords:
-    return NearWords(synonyms.vocabulary())
-
-
-def _synonym_corrector() -> ListCorrector:
-    return _synonyms_corrector(synonyms.version())
-
-
-@lru_cache(maxsize=2)
-def _synonyms_corrector(version: object) -> ListCorrector:
-    return ListCorrector(sorted(synonyms.vocabulary()))
-
-
-@cache
-def _place_words() -> frozenset[str]:
-    """Every word of the names of Italy's comuni and of the areas people name ("ome", "valtellina")."""
-    names = [m.name for m in territory.italian_municipalities()]
-    names += [m.other_name for m in territory.italian_municipalities() if m.other_name]
-    for area in territory.all_areas():
-        names += [area.name, *area.aliases]
-    return frozenset(word for name in names for word in words(name))
-
-
-def _fits_language(word: str, language: str | None) -> bool:
-    """Whether a word of the catalog may be offered on a page in ``language``: not a word of the other language
-    only ("then" is never offered to an Italian page, "parte" never to an English one). Names and words of no
-    dictionary ("grest") fit both."""
-    if language not in spelling.LANGUAGES:
-        return True
-    other = "en" if language == "it" else "it"
-    return spelling.known(word, language) or not spelling.known(word, other)
-
-
-def _closest(searcher, word: str, language: str | None = None) -> str | None:
-    """The known word nearest to ``word`` (fewest edits, then most used), sharing its first letter.
-
-    Candidates are the catalog's words that fit the page's language (never a place's name: places are read by
-    the territory, "marziano" is no "Mazzano") and the synonyms' words. They come from
-    the vocabularies' one-letter-less forms (fast, see :class:`NearWords`); only when they give nothing does
-    Whoosh walk its word graph for words two edits away.
-    """
-    maxdist = 1 if len(word) <= 4 else 2
-    places = _place_words()
-    catalog = {
-        w
-        for w in engine.view(searcher).near("spell", word)
-        if w not in places and _fits_language(w, language)
-    }
-    candidates = catalog | _synonym_words().near(word)
-    candidates = {
-        candidate
-        for candidate in candidates
-        if candidate != word and candidate[:1] == word[:1] and levenshtein(word, candidate) <= maxdist
-    }
-    if not candidates:
-        suggested = searcher.corrector("spell").suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1)
-        candidates.update(w for w in suggested if w not in places and _fits_language(w, language))
-        # Whoosh's MultiCorrector mixes up (score, word) pairs: each corrector is asked on its own.
-        candidates.update(_synonym_corrector().suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
-        candidates.discard(word)
-    if not candidates:
-        return None
-    return min(candidates, key=lambda c: (levenshtein(word, c), -searcher.doc_frequency("spell", c), c))
-
-
-def _known(searcher, word: str) -> bool:
-    """Whether ``word`` is spelled right: a word of the synonyms, the catalog, a place, Italian or English."""
+def _catalog_words(searcher) -> spelling.Catalog:
+    """The index's words as spelling help asks them: those of the short fields ("spell") and the places."""
     view = engine.view(searcher)
-    return (
-        word.isdigit()
-        or word in synonyms.vocabulary()
-        or not _tokens("it", word)
-        or not _tokens("en", word)
-        or view.knows("spell", word)
-        or view.knows("places", word)
-        or word in _place_words()
-        or spelling.known_in_any(word)
+
+    def knows(word: str) -> bool:
+        dropped = not _tokens("it", word) or not _tokens("en", word)  # a stop word
+        return dropped or view.knows("spell", word) or view.knows("places", word)
+
+    def suggest(word: str, maxdist: int):
+        corrector = searcher.corrector("spell")
+        return corrector.suggest(word, limit=spelling.SUGGESTIONS, maxdist=maxdist, prefix=1)
+
+    return spelling.Catalog(
+        knows,
+        lambda word: view.near("spell", word),
+        suggest,
+        lambda word: searcher.doc_frequency("spell", word),
     )
-
-
-def correct(searcher, text: str, language: str | None = None) -> str | None:
-    """The query with its misspelt words replaced by the closest words of the catalog (in the page's language)
-    or of the synonyms, or None if nothing changed. A word of the lexicon or the catalog is never replaced."""
-    typed = words(text)
-    corrected = []
-    changed = False
-    for word in typed:
-        if len(word) < 3 or not word.isalpha() or _known(searcher, word):
-            corrected.append(word)
-            continue
-        suggestion = _closest(searcher, word, language)
-        if suggestion:
-            corrected.append(suggestion)
-            changed = True
-        else:
-            corrected.append(word)
-    return " ".join(corrected) if changed else None
 
 
 def tie_break(service_id: str, today: date) -> int:
@@ -566,7 +491,7 @@ def _evaluate(searcher, text: str, allowed: np.ndarray | None, language: str | N
     scored = _Scored(searcher, text)
     if not text or not scored.concepts or scored.within(allowed).any():
         return scored, text, None, None
-    corrected = correct(searcher, text, language)
+    corrected = spelling.correct(text, _catalog_words(searcher), language)
     if corrected:
         retry = _Scored(searcher, corrected)
         if retry.within(allowed).any():
