@@ -1,9 +1,8 @@
-"""Querying: synonyms, AND then OR, typo correction, filters as cached document sets, facet counts, ranking.
+"""Querying: concepts, AND then OR, typo correction, filters and facets, ranking, highlighting.
 
-Filters and facet columns are cached per searcher (dropped when the index changes), so a search costs one
-pass over the postings of its words, never a new searcher or a query per filter. Document sets are boolean
-arrays over the searcher's document numbers and scores arrays of floats (see ``engine.SearcherView``): an
-"and" of two concepts, a filter or a facet count is one vectorised operation, whatever the catalog's size.
+Document sets are boolean arrays over the searcher's document numbers and scores arrays of floats (see
+``engine.SearcherView``), filters and facet columns cached per searcher: an "and", a filter or a facet count is
+one vectorised operation.
 """
 
 from __future__ import annotations
@@ -50,11 +49,8 @@ def _tokens(language: str, text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=4096)
 def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
-    """Any way of saying the concept in words, in any field; synonyms only in the short fields, each asked once.
-
-    A concept that names a need is looked for in short fields only (its words then rank the listings that answer
-    the need); a word that is only part of names in titles, summaries and tags only.
-    """
+    """Every way of saying the concept, in each field: the words as typed in every field, synonyms in the short
+    fields only; a need's words, or a part of names, in short fields only (names never in places)."""
     alternatives = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     name_word = concept.name_word or (len(concept.typed) == 1 and _is_name_stem(concept.typed[0]))
@@ -70,8 +66,7 @@ def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
             if not tokens or (fieldname, tokens) in seen:
                 continue
             seen.add((fieldname, tokens))
-            # Several words (a synonym such as "lavoro agile") must all be in the field, not necessarily
-            # side by side: in short fields that is what a phrase finds, at a fraction of the cost.
+            # Several words ("lavoro agile") must all be in the field, not necessarily side by side.
             alternatives.append(Alternative(fieldname, tokens, VARIANT_BOOST if position else 1.0))
     return tuple(alternatives)
 
@@ -89,12 +84,8 @@ def _is_name_stem(word: str) -> bool:
 
 @dataclass(frozen=True)
 class QueryConcept:
-    """One concept of a query as the index is asked it.
-
-    ``needs``: alternatives on the listings' need codes (a listing matches the concept only if it answers one of
-    them; ``words`` then rank it); otherwise ``words`` alone decide. ``context``: never required when the query
-    says more.
-    """
+    """One concept of a query as the index is asked it: a listing matches if it answers one of ``needs`` (its
+    ``words`` then rank it), else if it has ``words``; a ``context`` concept is never required alone."""
 
     typed: str
     words: tuple[Alternative, ...]
@@ -161,8 +152,7 @@ def prepared_concepts(
     return tuple(found), tuple(outside)
 
 
-#: Bytes of filter sets (a boolean per document each) kept per searcher before the least used go: at 10,000
-#: listings 800 of them, at 100,000 eighty (a territory's municipalities can ask for a few hundred).
+#: Bytes of filter sets (a boolean per document each) kept per searcher: 800 at 10,000 listings.
 MAX_SET_BYTES = 8 * 2**20
 
 
@@ -194,7 +184,7 @@ def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
 
 
 def _area_docs(searcher, area: str) -> np.ndarray:
-    """Live documents covering a place of several comuni (one of them, or the whole ATS of one)."""
+    """Live documents covering a place of several comuni (one of them, or an ATS of one)."""
     place = territory.resolve_place(area).place
     if place is None or not place.municipalities:
         return np.zeros(engine.view(searcher).count, dtype=bool)
@@ -213,7 +203,7 @@ def _age_docs(searcher, age: int) -> np.ndarray:
 
 
 def _ids(searcher) -> np.ndarray:
-    """The listing id of every document number (each segment's read once per process)."""
+    """The listing id of every document number."""
     return _cached(searcher, "ids", lambda: engine.view(searcher).integers("id"))
 
 
@@ -235,7 +225,7 @@ def _period_keys(value: str) -> Iterable[str]:
 
 
 def _value_sets(searcher, name: str) -> dict[str, np.ndarray]:
-    """For a facet, the live documents of each value (a listing open all year counts in every period)."""
+    """For a facet, the live documents of each value (open all year counts in every period)."""
     column, keys_of = ("period_set", _period_keys) if name == "period" else (name, lambda value: (value,))
     return _cached(searcher, ("values", name), lambda: engine.view(searcher).value_sets(column, keys_of))
 
@@ -282,7 +272,7 @@ def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, l
 
 
 def _catalog_words(searcher) -> spelling.Catalog:
-    """The index's words as spelling help asks them: those of the short fields ("spell") and the places."""
+    """The index's words (short fields and places) as spelling help asks them."""
     view = engine.view(searcher)
 
     def knows(word: str) -> bool:
@@ -302,7 +292,7 @@ def _catalog_words(searcher) -> spelling.Catalog:
 
 
 def tie_break(service_id: str, today: date) -> int:
-    """A stable pseudo-random rank for the day: equal results change order daily, never within a day."""
+    """A pseudo-random rank for the day: equal results change order daily, never within a day."""
     return zlib.crc32(f"{today.isoformat()}:{service_id}".encode())
 
 
@@ -350,20 +340,15 @@ def _availability(searcher) -> np.ndarray:
 
 
 def _need_weight(searcher, docs: np.ndarray) -> float:
-    """The score of answering a need: the rarer the listings that answer it, the higher (an inverse document
-    frequency, as a word's), so a specific need ("Christmas") outranks a broad one ("childcare")."""
+    """The score of answering a need: an inverse document frequency, as a word's ("Christmas" outranks
+    "childcare")."""
     count = engine.view(searcher).count
     return NEED_BOOST * (log(count / (int(np.count_nonzero(docs)) + 1)) + 1)
 
 
 class _Scored:
-    """One evaluation of a text query: the matching live documents with their scores.
-
-    Each concept's scores over the whole index come from the engine (cached per searcher). A concept that names
-    a need matches the listings that answer it (its words rank them); another concept the listings with its
-    words. Documents must match every concept but those that only say for whom ("context"); a document's
-    score is the sum of its concepts' scores. :meth:`partial` falls back to the best partial match.
-    """
+    """One evaluation of a text query: the documents that match every required concept, scored by the sum of
+    their concepts' scores; :meth:`partial` falls back to the best partial match."""
 
     def __init__(self, searcher, text: str, prepared=None):
         if prepared is None:
@@ -403,8 +388,7 @@ class _Scored:
             self.docs = np.zeros_like(self.docs)  # "rsa per la nonna": nothing the networks offer
 
     def _required(self) -> list[np.ndarray]:
-        """The document sets a listing must be in: the needs the query names, when it names some (its other
-        words then only rank); else its words but those that only say for whom."""
+        """The sets a listing must be in: the needs the query names, if any; else its words but context."""
         parts = self.parts
         if any(concept.needs for concept, _ in parts):
             return [docs for concept, docs in parts if concept.needs]
@@ -433,8 +417,7 @@ class _Scored:
         return tuple(concept.typed for concept, docs in words if (docs & matched).any())
 
     def ranked(self, matched: np.ndarray, ties: np.ndarray, available: np.ndarray, end: int) -> list[int]:
-        """The first ``end`` of ``matched``: by score (to 4 decimals), then places available first, then by the
-        day's tie-break."""
+        """The first ``end`` of ``matched``: by score (to 4 decimals), availability, the day's tie-break."""
         candidates = np.flatnonzero(matched)
         if self.scores is None:
             keys = (available[candidates] << 32) | ties[candidates]  # a tie-break is a 32-bit CRC
@@ -444,7 +427,7 @@ class _Scored:
             return candidates[np.argsort(keys, kind="stable")].tolist()
         scores = self.scores[candidates]
         if len(candidates) > end:
-            # Only documents that can reach the page are sorted: those at most a rounding below the end-th score.
+            # Only documents that can reach the page are sorted.
             cutoff = np.partition(scores, len(scores) - end)[len(scores) - end] - 1e-4
             keep = scores >= cutoff
             candidates, scores = candidates[keep], scores[keep]
@@ -453,7 +436,7 @@ class _Scored:
 
 
 def _highlight_words(concepts: tuple[QueryConcept, ...]) -> dict[str, frozenset[str]]:
-    """For each highlighted field, the analysed words of the query's concepts (synonyms included)."""
+    """For each highlighted field, the analysed words of the query's concepts."""
     found: dict[str, set[str]] = {name: set() for name in HIGHLIGHT_FIELDS}
     for concept in concepts:
         for alternative in concept.words:
@@ -463,7 +446,7 @@ def _highlight_words(concepts: tuple[QueryConcept, ...]) -> dict[str, frozenset[
 
 
 def place_filters(filters: Filters, place: territory.Place) -> Filters:
-    """``filters`` narrowed to a place (a comune, an area, a province, an ATS; Lombardy narrows nothing)."""
+    """``filters`` narrowed to a place (Lombardy narrows nothing)."""
     values = dict(filters.__dict__)
     if place.kind is territory.PlaceKind.MUNICIPALITY:
         values["municipality"] = place.code
@@ -475,19 +458,13 @@ def place_filters(filters: Filters, place: territory.Place) -> Filters:
 
 
 def _place_of(filters: Filters) -> territory.Place | None:
-    """The place the filters narrow to (a comune or an area), if any."""
-    if filters.municipality:
-        found = territory.resolve_place(filters.municipality).place
-        return found
-    if filters.area:
-        return territory.resolve_place(filters.area).place
-    return None
+    code = filters.municipality or filters.area
+    return territory.resolve_place(code).place if code else None
 
 
 def _evaluate(searcher, text: str, allowed: np.ndarray | None, language: str | None, partial: bool = True):
-    """The text's matches within ``allowed``: every word; else its spelling corrected; else (``partial``) the
-    best partial match of the text as typed. Returns the evaluation, the text it ran, the text it corrected and
-    the correction only suggested."""
+    """The text's matches within ``allowed`` (every word; else corrected; else with ``partial``, the best partial
+    match): the evaluation, the text it ran, the text corrected and a correction only suggested."""
     scored = _Scored(searcher, text)
     if not text or not scored.concepts or scored.within(allowed).any():
         return scored, text, None, None
@@ -513,14 +490,12 @@ def run(
     desks_apart: bool = False,
     read_place: bool = True,
 ) -> SearchResult:
-    """Search the index behind ``searcher`` (see the module docstring).
+    """Search the index behind ``searcher``.
 
-    A place named in the text ("badante sondrio", "grest valtellina", "summer camp milan") becomes a filter
-    and leaves the text (unless ``read_place`` is False or the filters name a place already). The text query
-    is evaluated once, without filters: its matches give the facet counts, and the filters (cached document
-    sets) narrow them to the results. A search that finds nothing is evaluated again with its spelling
-    corrected, then with the most of its words; in a place, the page is told what wider searches would find.
-    With ``desks_apart``, Welfare Points are returned apart (``desks``), never counted, unless asked for.
+    A place named in the text ("badante sondrio") becomes a filter (with ``read_place``, unless the filters name
+    one). The text is evaluated once without filters (the facet counts), then narrowed by them; a search that
+    finds nothing is corrected, then partial, and in a place told what wider searches find. With
+    ``desks_apart``, Welfare Points are returned apart, never counted, unless asked for.
     """
     today = today or date.today()
     if not searcher.doc_count_all():
@@ -534,8 +509,6 @@ def run(
             filters = place_filters(filters, place)
     allowed = filter_docs(searcher, filters)
     in_place = bool(filters.municipality or filters.area)
-    # In a place, a search that finds nothing with all its words says what wider searches find before it
-    # settles for part of its words.
     scored, text, corrected_from, suggestion = _evaluate(searcher, text, allowed, language, not in_place)
     asked_desks = DESK_CATEGORY in filters.categories or any(
         DESK_CATEGORY in concept.needs for concept in scored.concepts
@@ -563,8 +536,6 @@ def run(
     ties, available = _ties(searcher, today), _availability(searcher)
     hits: list[Hit] = []
     if total:
-        # Equal listings take turns by the day's tie-break, across pages too; only the page shown is turned
-        # into hits (and highlighted).
         shown = scored.ranked(matched, ties, available, start + per_page)[start:]
         hits = _hits(searcher, scored, shown)
     desks: list[Hit] = []
@@ -617,7 +588,7 @@ def _hits(searcher, scored: _Scored, shown: list[int]) -> list[Hit]:
 def _widenings(
     searcher, text: str, filters: Filters, language, services, partial: bool = False
 ) -> tuple[Widening, ...]:
-    """What the same text finds in the place's whole ATS and in all of Lombardy (the place left out)."""
+    """What the same text finds in the place's whole ATS and in all of Lombardy."""
     place = _place_of(filters)
     found = []
     without = Filters(**{**filters.__dict__, "municipality": None, "area": None})
@@ -637,8 +608,7 @@ def _widenings(
 
 
 def newly_answered(searcher, texts: Iterable[str], line: str) -> list[tuple[str, int]]:
-    """Of ``texts`` (searches that found nothing), those the vocabulary line ``line`` would now answer, each with
-    how many listings it would find (every word or need matched, in the place the text names)."""
+    """Of ``texts``, those the vocabulary line ``line`` would answer, with how many listings (in their place)."""
     groups, _names = synonyms.parse(line)
     found = []
     for text in texts:
