@@ -447,19 +447,12 @@ def _highlight_words(concepts: tuple[QueryConcept, ...]) -> dict[str, frozenset[
 
 def place_filters(filters: Filters, place: territory.Place) -> Filters:
     """``filters`` narrowed to a place (Lombardy narrows nothing)."""
-    values = dict(filters.__dict__)
-    if place.kind is territory.PlaceKind.MUNICIPALITY:
-        values["municipality"] = place.code
-    elif place.kind in (territory.PlaceKind.AREA, territory.PlaceKind.PROVINCE):
-        values["area"] = place.code
-    elif place.kind is territory.PlaceKind.ATS:
-        values["ats"] = place.code
-    return Filters(**values)
-
-
-def _place_of(filters: Filters) -> territory.Place | None:
-    code = filters.municipality or filters.area
-    return territory.resolve_place(code).place if code else None
+    kind = place.kind
+    if kind is territory.PlaceKind.MUNICIPALITY:
+        return replace(filters, municipality=place.code)
+    if kind in (territory.PlaceKind.AREA, territory.PlaceKind.PROVINCE):
+        return replace(filters, area=place.code)
+    return replace(filters, ats=place.code) if kind is territory.PlaceKind.ATS else filters
 
 
 def _evaluate(searcher, text: str, allowed: np.ndarray | None, language: str | None, partial: bool = True):
@@ -589,21 +582,17 @@ def _widenings(
     searcher, text: str, filters: Filters, language, services, partial: bool = False
 ) -> tuple[Widening, ...]:
     """What the same text finds in the place's whole ATS and in all of Lombardy."""
-    place = _place_of(filters)
-    found = []
-    without = Filters(**{**filters.__dict__, "municipality": None, "area": None})
+    code = filters.municipality or filters.area
+    place = territory.resolve_place(code).place if code else None
+    without = replace(filters, municipality=None, area=None)
     atses = {m.ats for m in place.municipalities} if place else set()
-    if len(atses) == 1 and not filters.ats:
-        (ats,) = atses
-        wider = Filters(**{**without.__dict__, "ats": ats})
-        scored, wider_text, *_ = _evaluate(searcher, text, filter_docs(searcher, wider), language, partial)
-        count = int(np.count_nonzero(services(scored.within(filter_docs(searcher, wider)))))
-        found.append(Widening("ats", ats, wider_text, wider, count))
-    region = Filters(**{**without.__dict__, "ats": None})
-    allowed = filter_docs(searcher, region)
-    scored, wider_text, *_ = _evaluate(searcher, text, allowed, language, partial)
-    count = int(np.count_nonzero(services(scored.within(allowed))))
-    found.append(Widening("region", "Lombardia", wider_text, region, count))
+    wider = [("ats", ats, replace(without, ats=ats)) for ats in atses if len(atses) == 1 and not filters.ats]
+    found = []
+    for kind, name, wider_filters in [*wider, ("region", "Lombardia", replace(without, ats=None))]:
+        allowed = filter_docs(searcher, wider_filters)
+        scored, wider_text, *_ = _evaluate(searcher, text, allowed, language, partial)
+        count = int(np.count_nonzero(services(scored.within(allowed))))
+        found.append(Widening(kind, name, wider_text, wider_filters, count))
     return tuple(found)
 
 
