@@ -12,8 +12,8 @@ import pytest
 from tests.support.browser import _open_page, assert_accessible, goto
 from welfarepoint.accounts.operations import create_user, find_user
 from welfarepoint.extensions import db
-from welfarepoint.search.models import SearchSynonym
 from welfarepoint.territory.models import PublicRoute
+from welfarepoint.vocabulary.models import SearchSynonym
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mirtilli-e-lamponi-2026"

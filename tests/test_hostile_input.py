@@ -20,8 +20,8 @@ from tests.support.manage import account, signed_in
 from welfarepoint.api.views import openapi_document
 from welfarepoint.catalog.models import Alliance, Feedback, Organisation, Revision, Service
 from welfarepoint.extensions import db, limiter
-from welfarepoint.search.models import SearchSynonym
 from welfarepoint.territory.models import PublicRoute
+from welfarepoint.vocabulary.models import SearchSynonym
 
 #: Raw bytes, percent-encoded as they are into addresses and form bodies (so invalid UTF-8 arrives invalid).
 HOSTILE = [

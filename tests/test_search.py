@@ -264,6 +264,7 @@ def test_the_one_step_word_filter_gives_what_whooshs_chain_of_filters_gives(lang
     from whoosh.support.charset import accent_map
 
     from welfarepoint.search import analysis
+    from welfarepoint.vocabulary import spelling
 
     stops, overrides = (
         (analysis.italian_stop_words(), analysis.ITALIAN_STEM_OVERRIDES)
@@ -285,7 +286,7 @@ def test_the_one_step_word_filter_gives_what_whooshs_chain_of_filters_gives(lang
         | CharsetFilter(accent_map)
     )
     ours = analysis.italian_analyzer() if language == "it" else analysis.english_analyzer()
-    synonyms = (Path(analysis.__file__).parent / "synonyms.txt").read_text(encoding="utf-8").splitlines()
+    synonyms = (Path(spelling.__file__).parent / "synonyms.txt").read_text(encoding="utf-8").splitlines()
     texts = (
         synonyms + [str(cells) for cells in LISTINGS] + ["Perché più Anziani, È CITTÀ; l'ASILO nido, after"]
     )

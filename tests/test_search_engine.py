@@ -13,8 +13,9 @@ import whoosh
 from whoosh.query import And, Or, Term
 
 from welfarepoint.search import engine, querying, whoosh_fast
-from welfarepoint.search.engine import Alternative, NearWords, SearcherView
+from welfarepoint.search.engine import Alternative, SearcherView
 from welfarepoint.search.index import BLOCK_LIMIT, SearchIndex
+from welfarepoint.vocabulary.spelling import NearWords
 
 TEXTS = [
     ("Centro estivo per bambini", "Attività estive, piscina e gite per i bambini della scuola primaria."),

@@ -56,13 +56,13 @@ def test_the_search_page_says_did_you_mean_only_when_a_word_was_changed(demo_app
 
 @pytest.mark.parametrize("language", ["it", "en"])
 def test_the_shipped_lexicon_is_what_the_tool_builds_from_pyspellchecker(language):
-    """The lexicon files beside the search package are pyspellchecker's lists as the site folds them: after an
+    """The lexicon files beside the vocabulary package are pyspellchecker's lists as the site folds them: after an
     upgrade of pyspellchecker or a change of folding, `tools/build_lexicon.py` writes them again."""
     import sys
 
     import numpy as np
 
-    from welfarepoint.search import spelling
+    from welfarepoint.vocabulary import spelling
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
     try:

@@ -9,7 +9,7 @@ import pytest
 from tests.support.manage import montagna_alliances, token
 from welfarepoint import search
 from welfarepoint.extensions import db
-from welfarepoint.search.models import SearchSynonym
+from welfarepoint.vocabulary.models import SearchSynonym
 
 LINE = "[summer_closure] zampillo | zampilli"
 

@@ -121,8 +121,8 @@ from welfarepoint.demo.network import build_demo_network  # noqa: E402
 from welfarepoint.extensions import db  # noqa: E402
 from welfarepoint.matching.runner import run_questionnaire  # noqa: E402
 from welfarepoint.search import Filters  # noqa: E402
-from welfarepoint.search.analysis import words  # noqa: E402
 from welfarepoint.search.schema import TEXT_FIELDS, ats_token, build_schema, document  # noqa: E402
+from welfarepoint.vocabulary.text import words  # noqa: E402
 
 SEED = 2023
 TODAY = date.today()

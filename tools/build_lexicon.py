@@ -1,4 +1,4 @@
-"""Write the spelling lexicons of the site (``welfarepoint/search/lexicon-{it,en}.npy``) from pyspellchecker.
+"""Write the spelling lexicons of the site (``welfarepoint/vocabulary/lexicon-{it,en}.npy``) from pyspellchecker.
 
 Build-only: pyspellchecker is in ``tools/requirements-territory.txt`` and the test extras, not a dependency of
 the site. Run it after upgrading pyspellchecker or changing how words are folded; ``tests/test_spelling_help.py``
@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from welfarepoint.search import spelling
+from welfarepoint.vocabulary import spelling
 
 
 def lexicon(language: str) -> np.ndarray:

@@ -158,7 +158,7 @@ def _report_unreachable(*args) -> None:
     """Log that the database cannot be reached, at most once a minute per process."""
     import logging
 
-    from welfarepoint.search.healing import OncePerMinute
+    from welfarepoint.logs import OncePerMinute
 
     global _unreachable_report
     if _unreachable_report is None:

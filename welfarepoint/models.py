@@ -13,8 +13,8 @@ from welfarepoint.catalog.models import (
 )
 from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
 from welfarepoint.insights.ratings import PageRating
-from welfarepoint.search.models import SearchSynonym
 from welfarepoint.territory.models import Municipality, PublicRoute
+from welfarepoint.vocabulary.models import SearchSynonym
 
 __all__ = [
     "Alliance",

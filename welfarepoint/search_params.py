@@ -14,7 +14,7 @@ from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
 from welfarepoint.search.querying import place_filters
 from welfarepoint.search.results import Filters
-from welfarepoint.search.text import normalise_query
+from welfarepoint.vocabulary.text import normalise_query
 
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100

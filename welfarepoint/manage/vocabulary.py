@@ -19,8 +19,8 @@ from welfarepoint.extensions import db
 from welfarepoint.insights import demand
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.helpers import requires
-from welfarepoint.search import synonyms
-from welfarepoint.search.models import SearchSynonym
+from welfarepoint.vocabulary import synonyms
+from welfarepoint.vocabulary.models import SearchSynonym
 
 #: Searches that found nothing, the most frequent first, that a group being curated is tried on.
 TRIED_SEARCHES = 300

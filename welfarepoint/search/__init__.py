@@ -1,14 +1,9 @@
-"""Search: the only door to the index of published listings (nothing outside this package imports Whoosh).
+"""Search: the only door to the index of published listings (``docs/search.md``).
 
-- :func:`query` searches, with :class:`Filters`, and returns a :class:`SearchResult`; :func:`generation` says
-  when the published listings changed (what caches of them key on); :func:`normalise_for_statistics`.
-- :func:`init_app` connects :func:`listings_committed`, which writes every committed catalog change to the index
-  right after the commit; :func:`catch_up` writes what another instance committed before the index is read.
-- :func:`ensure_index` (``flask setup``), :func:`rebuild` and :func:`sync` (``flask search reindex``): a rebuild
-  is written aside and swapped in, so searches never wait for it (``docs/search.md``).
-
-Every process searches by itself (each gunicorn worker, each of its threads with a searcher of its own); the
-index on disk is shared, and every process sees a change at its next search.
+:func:`query` searches; :func:`generation` changes whenever a published listing does (what caches key on);
+:func:`listings_committed` writes each commit's listings; :func:`catch_up` writes what another instance
+committed; :func:`ensure_index` (``flask setup``), :func:`rebuild` and :func:`sync` (``flask search reindex``).
+Every process searches by itself; the index on disk is shared.
 """
 
 from __future__ import annotations
@@ -28,21 +23,22 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
+from welfarepoint import vocabulary
 from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import events
 from welfarepoint.catalog.models import CatalogState, Service
 from welfarepoint.extensions import db
 from welfarepoint.locks import file_lock
 from welfarepoint.search import engine as _engine
-from welfarepoint.search import healing, synonyms
+from welfarepoint.search import healing
 from welfarepoint.search.index import SearchIndex, get_index
 from welfarepoint.search.index import forget_all as _forget_indexes
-from welfarepoint.search.models import curated_lines, vocabulary_version
 from welfarepoint.search.querying import newly_answered as newly_found
 from welfarepoint.search.querying import run as run_query
 from welfarepoint.search.results import Filters, Hit, SearchResult
 from welfarepoint.search.schema import document
-from welfarepoint.search.text import fold, normalise_query
+from welfarepoint.vocabulary import synonyms
+from welfarepoint.vocabulary.text import fold, normalise_query
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +64,12 @@ def _index() -> SearchIndex:
 
 
 def _exclusive(search_index: SearchIndex, settled: Callable[[], bool] | None = None):
-    """Serialise repairs and the writing of a commit across processes (never nested in one): a search waiting
-    for another process's commit to reach the index waits only until ``settled()``."""
+    """One writer at a time across processes; a waiting search stops waiting once ``settled()``."""
     return file_lock(search_index.root / "write.lock", settled)
 
 
 def _published(session: Session, ids: Iterable[int] | None = None):
-    """Published listings (all, or these ids), loaded in batches so a large catalog never sits in memory."""
+    """Published listings (all, or these ids), loaded in batches."""
     id_query = select(Service.id).where(Service.status == "published").order_by(Service.id)
     if ids is not None:
         id_query = id_query.where(Service.id.in_(list(ids)))
@@ -86,20 +81,13 @@ def _published(session: Session, ids: Iterable[int] | None = None):
         session.expunge_all()
 
 
-#: From this many published listings a rebuild analyses them in ``REBUILD_PROCESSES`` processes (Whoosh's
-#: multiprocessing writer; as many as the machine has cores, if fewer).
+#: From this many published listings a rebuild runs Whoosh's writer in ``REBUILD_PROCESSES`` (at most the cores).
 PARALLEL_REBUILD_FROM, REBUILD_PROCESSES = 2000, 2
 
 
 def rebuild(processes: int | None = None) -> int:
-    """Rebuild the whole index from the published listings into a new folder, then swap it in; return how many.
-
-    ``processes``: how many processes analyse the listings (by default from the catalog's size).
-
-    Every process keeps searching the old index meanwhile. The catalog's generation is read before the
-    listings: a commit made during the rebuild leaves the new index behind that number, and the first search
-    after the swap writes it (see :func:`catch_up`).
-    """
+    """Rebuild the index into a new folder and swap it in; return how many listings. The generation is read
+    first: a commit made meanwhile leaves the new index behind it, and :func:`catch_up` writes it."""
     search_index = _index()
     generation = _catalog_generation()
     with Session(db.engine) as session:
@@ -120,7 +108,7 @@ def rebuild(processes: int | None = None) -> int:
 
 
 def sync() -> tuple[int, int]:
-    """Bring the index in line with the database (listings added, changed or removed); return (written, deleted)."""
+    """Write what differs between the index and the database; return (written, deleted)."""
     search_index = _index()
     with _exclusive(search_index):
         return _sync(search_index)
@@ -131,12 +119,9 @@ def _sync(search_index: SearchIndex) -> tuple[int, int]:
         published = (
             select(Service.id, Service.version).where(Service.status == "published").order_by(Service.id)
         )
-        # In batches: the ORM would hold every row at once.
         rows = session.execute(published.execution_options(yield_per=5000))
         wanted = np.fromiter((value for row in rows for value in row), dtype=np.int64).reshape(-1, 2)
         indexed_ids, indexed_versions = search_index.indexed_versions()
-        # Listings whose (id, version) the index does not hold are stale; ids it holds and the database does
-        # not publish are gone.
         position = np.searchsorted(indexed_ids, wanted[:, 0]).clip(max=max(len(indexed_ids) - 1, 0))
         held = (
             (indexed_ids[position] == wanted[:, 0]) & (indexed_versions[position] == wanted[:, 1])
@@ -154,8 +139,8 @@ def _sync(search_index: SearchIndex) -> tuple[int, int]:
 
 
 def ensure_index() -> str:
-    """At start (``flask setup``): remove leftovers, rebuild a missing or unreadable index (aside, while the
-    old one serves), repair a stale one. Never raises; returns what it did."""
+    """``flask setup``: remove leftovers, rebuild a missing or unreadable index aside, repair a stale one.
+    Never raises; returns what it did."""
     search_index = _index()
     try:
         if not inspect(db.engine).has_table(Service.__tablename__):
@@ -186,37 +171,24 @@ def ensure_index() -> str:
         search_index.close()  # workers forked after start open their own
 
 
-def index_services(service_ids: Iterable[int]) -> None:
-    """Write the current state of these listings to the index (published ones in, others out)."""
-    ids = sorted(set(service_ids))
-    if not ids:
-        return
-    search_index = _index()
-    with Session(db.engine) as session:
-        documents = [document(service) for service in _published(session, ids)]
-    published = {int(doc["id"]) for doc in documents}
-    search_index.write(documents, [service_id for service_id in ids if service_id not in published])
-
-
-def listings_committed(service_ids: Iterable[int], generation: int | None = None) -> None:
-    """Write a commit's listings to the index (never raises: a failure marks the index for repair).
-
-    After a failed write the index is left alone for a while (``healing.writes_paused``): the commit's generation
-    runs ahead of the index's marker, and a catch-up after the pause writes what differs.
-    """
+def listings_committed(sender, service_ids: Iterable[int], generation: int | None = None) -> None:
+    """Write a commit's listings (published in, others out). Never raises: after a failure the index is
+    marked for repair and left alone for a while (``healing.writes_paused``); a catch-up then writes it."""
     search_index = _index()
     if healing.writes_paused(search_index):
-        # A write failed a moment ago: not tried again for every commit (nor the pause prolonged).
         with contextlib.suppress(OSError):
             search_index.path.joinpath("needs-sync").touch()
         return
     try:
         with _exclusive(search_index):  # a reader waits, then finds the marker moved (see catch_up)
-            index_services(service_ids)
+            ids = sorted(set(service_ids))
+            with Session(db.engine) as session:
+                documents = [document(service) for service in _published(session, ids)]
+            published = {int(doc["id"]) for doc in documents}
+            search_index.write(documents, [service_id for service_id in ids if service_id not in published])
             if generation is not None:
                 _advance_marker(search_index, generation)
-    except Exception:
-        # The database change stands; the next catch-up (any search, after the pause) writes it.
+    except Exception:  # the database change stands
         healing.write_failed(
             search_index, "could not update the search index for listings %s", sorted(service_ids)
         )
@@ -232,7 +204,7 @@ def listings_committed(service_ids: Iterable[int], generation: int | None = None
         log.exception("could not merge the search index's small segments")
 
 
-#: Results kept per process; results pages are kept besides, drawn (`public/views.py`).
+#: Results kept per process (keyed by the index's generation).
 RESULT_CACHE_SIZE = 512
 _results = Bounded(RESULT_CACHE_SIZE)
 
@@ -253,19 +225,10 @@ def query(
     desks_apart: bool = False,
     read_place: bool = True,
 ) -> SearchResult:
-    """Search the published listings: relevance first, a day-seeded tie-break, facets, spelling help.
-
-    ``language`` is the page's ("it" or "en"): spelling help offers only words of the catalog in that language
-    (and of the synonyms); None offers both. ``desks_apart``: Welfare Points are returned apart (``desks``) and
-    never counted, unless the search asks for them. ``read_place``: a place named in the text becomes a filter.
-
-    Results are kept in a per-process cache keyed by the index generation, so a repeated search costs a
-    dictionary look-up and any change to the index, by any process, makes every cached result stale at once.
-    """
+    """Search the published listings (see :func:`querying.run`); ``language``, the page's, is the language of
+    the words spelling help offers (None: both)."""
     search_index = catch_up()
-    # The groups region administrators curate: read again by every process as soon as they change.
-    vocabulary = vocabulary_version()
-    synonyms.use_extra(vocabulary, curated_lines if vocabulary else str)
+    vocabulary = synonyms.version()
     text = normalise_query(text)
     filters = filters or Filters()
     today = today or date.today()
@@ -291,11 +254,8 @@ def query(
 
 
 def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
-    """Of these searches that found nothing, those a vocabulary line being curated would now answer (with
-    how many listings each would find)."""
+    """Of these searches that found nothing, those a curated line would answer, with how many listings."""
     search_index = catch_up()
-    vocabulary = vocabulary_version()
-    synonyms.use_extra(vocabulary, curated_lines if vocabulary else str)
     with search_index.searcher() as searcher:
         return newly_found(searcher, [normalise_query(text) for text in texts], line)
 
@@ -304,7 +264,7 @@ GENERATION_FILE = "catalog-generation"
 
 
 @functools.cache
-def _generation_statement():  # built once
+def _generation_statement():
     return select(CatalogState.generation).where(CatalogState.id == 1)
 
 
@@ -316,23 +276,20 @@ def _catalog_generation() -> int | None:
         return None
 
 
-#: Seconds a process searches without asking the database about other instances' commits (its own instance's
-#: are in the index at once); the query and its session cost a cached search more than all else it does.
+#: Seconds a process searches without asking the database about other instances' commits and the curated
+#: vocabulary (its own commits are in the index at once); the query costs a cached search more than all else.
 CATALOG_CHECK_SECONDS = 1.0
 
 
 def catch_up() -> SearchIndex:
-    """Bring this instance's index up to the database before it is read; return the index.
-
-    Another instance (its own index folder) may have changed the catalog: its generation in the database says so
-    (asked at most every ``SEARCH_CATALOG_CHECK_SECONDS``), and a sync writes what changed, as after a failed
-    index update of this process (``needs-sync``).
-    """
+    """Bring this instance's index up to the database (at most every ``SEARCH_CATALOG_CHECK_SECONDS``: the
+    catalog's generation, and the curated vocabulary) before it is read; return the index."""
     search_index, now = _index(), time.monotonic()
     interval = current_app.config.get("SEARCH_CATALOG_CHECK_SECONDS", CATALOG_CHECK_SECONDS)
     if search_index.checked_at is not None and now - search_index.checked_at < interval:
         return search_index
     search_index.checked_at = now
+    vocabulary.refresh()
     wanted = _catalog_generation()
 
     def behind() -> bool:
@@ -346,8 +303,7 @@ def catch_up() -> SearchIndex:
             search_index.checked_at = None  # asked again at the next search, once the pause is over
             return search_index
         try:
-            # The process holding the lock may be writing that very commit (and moving the marker) or
-            # repairing the index already: asked again while waiting, and with the lock held.
+            # The process holding the lock may be writing that very commit: asked again while waiting.
             with _exclusive(search_index, settled=lambda: not behind()) as held:
                 if held and behind():
                     folder = search_index.path
@@ -363,7 +319,7 @@ def catch_up() -> SearchIndex:
 
 
 def _read_marker(folder: Path) -> int | None:
-    """The catalog generation the index in ``folder`` is known to reflect (None when unknown)."""
+    """The catalog generation the index in ``folder`` reflects (None when unknown)."""
     try:
         return int((folder / GENERATION_FILE).read_text())
     except (FileNotFoundError, ValueError):
@@ -378,21 +334,19 @@ def _write_marker(folder: Path, generation: int) -> None:
 
 
 def _advance_marker(search_index: SearchIndex, generation: int) -> None:
-    """After this process wrote the listings of the commit that made ``generation`` (lock held): the index
-    reflects it, if it reflected the one just before; otherwise the next :func:`catch_up` compares everything."""
+    """The index reflects ``generation`` if it reflected the one before (else :func:`catch_up` compares)."""
     folder = search_index.path
     if _read_marker(folder) == generation - 1:
         _write_marker(folder, generation)
 
 
 def index_state(generation: int | None) -> dict:
-    """This instance's index for ``/readyz``: present or not (a missing one is rebuilt aside), and how many of the
-    database's catalog changes (``generation``) it has not written yet."""
+    """This instance's index for ``/readyz`` (see ``healing.state``)."""
     return healing.state(_index(), generation, _read_marker, _rebuild_in_a_thread)
 
 
 def forget_all() -> None:
-    """Close this process's indexes and drop its cached results (before a fork; in tests and benchmarks)."""
+    """Close this process's indexes and drop its caches (before a fork; in tests and benchmarks)."""
     _forget_indexes()
     _engine.forget_all()
     _results.clear()
@@ -401,7 +355,7 @@ def forget_all() -> None:
 
 @healing.heals(_rebuild_in_a_thread)
 def generation() -> tuple[str, int]:
-    """The index's generation, which caches of published listings key on: it changes whenever one changes."""
+    """The index's generation: it changes whenever a published listing does."""
     return catch_up().generation()
 
 
@@ -410,11 +364,11 @@ def normalise_for_statistics(text: str) -> str:
     return " ".join(fold(normalise_query(text)).split())[:100]
 
 
-def _on_listings_committed(sender, service_ids: Iterable[int], generation: int | None = None) -> None:
-    listings_committed(service_ids, generation)
-
-
 def init_app(app: Flask) -> None:
-    """Keep the index of ``app`` in step with its database from now on (never checking, rebuilding or repairing
-    it: that is ``flask setup``'s :func:`ensure_index`, so that building an app never waits for a rebuild)."""
-    events.listings_committed.connect(_on_listings_committed)
+    """Keep the index in step with the database (never checking it: that is :func:`ensure_index`)."""
+    events.listings_committed.connect(listings_committed)
+    vocabulary.changed.connect(_on_vocabulary_changed)
+
+
+def _on_vocabulary_changed(sender) -> None:
+    _index().checked_at = None  # this process reads the curated groups again at its next search

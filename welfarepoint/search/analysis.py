@@ -11,9 +11,7 @@ from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokeniz
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 from whoosh.support.charset import accent_map
 
-from welfarepoint.search.text import TOKEN_PATTERN, fold, normalise_query, words
-
-__all__ = ["TOKEN_PATTERN", "fold", "normalise_query", "words"]  # re-exported: plain text, no Whoosh
+from welfarepoint.vocabulary.text import TOKEN_PATTERN, fold
 
 #: Words whose Snowball stem is wrong for this domain, folded and lower-cased, mapped to the stem to use.
 ITALIAN_STEM_OVERRIDES = {

@@ -1,9 +1,7 @@
-"""Query evaluation over the Whoosh index's postings, read once into NumPy arrays and scored with Whoosh's BM25F.
+"""Query evaluation over the index's postings, read once into NumPy arrays and scored with Whoosh's BM25F.
 
-Per segment (immutable: kept across commits until merged away), each term's postings and BM25 parts, columns and
-spelling vocabularies; per searcher, idf, filter sets (boolean arrays over global document numbers) and concept
-scores (float arrays, 0: no match). Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its
-version; ``tests/test_search_engine.py`` runs both against Whoosh's own searcher.
+Kept per segment (immutable, so across commits): postings, columns, vocabularies; per searcher: idf and concept
+scores. Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its version (tests run both).
 """
 
 from __future__ import annotations
@@ -23,14 +21,14 @@ from whoosh.util.numeric import byte_to_length, length_to_byte
 
 from welfarepoint.bounded import Bounded
 from welfarepoint.search import whoosh_fast
+from welfarepoint.vocabulary.spelling import NearWords
 
 K1 = 1.2
 B = 0.75
-#: Postings (document, frequency, length, weight: 17 bytes) kept per process across all segments before the
-#: least used terms go (``make bench`` weighs a worker's memory against cold searches at 100,000 listings).
+#: Postings (17 bytes each) kept per process across all segments before the least used terms go.
 MAX_CACHED_POSTINGS = 1_200_000
-#: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept holds one per document):
-#: 4 MB, fifty concepts at 10,000 listings, five at 100,000.
+#: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept keeps a document number and
+#: a score for each document it matches): 4 MB.
 MAX_CONCEPT_SCORES = 500_000
 #: A length byte decoded (Whoosh keeps a field's length in one byte; 0: no length).
 _LENGTH_OF_BYTE = np.array([0.0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.float64)
@@ -46,26 +44,20 @@ class Alternative:
 
 
 class Postings:
-    """One term in one segment: sorted local document numbers, weights (frequency times field boost), length
-    bytes, their BM25 parts for the last average length asked, and Whoosh's document frequency."""
+    """One term in one segment: sorted local document numbers (uint32), weights (float32), length bytes, and
+    Whoosh's document frequency (deleted documents counted)."""
 
     __slots__ = ("docs", "frequencies", "length_bytes", "doc_frequency", "_scored")
 
-    def __init__(
-        self, docs: np.ndarray, frequencies: np.ndarray, length_bytes: np.ndarray, doc_frequency: int = 0
-    ):
-        self.docs, self.frequencies, self.length_bytes = (
-            docs,
-            frequencies,
-            length_bytes,
-        )  # uint32, float32, uint8
-        self.doc_frequency, self._scored = doc_frequency, None  # deleted documents counted, as Whoosh does
+    def __init__(self, docs, frequencies, length_bytes, doc_frequency: int = 0):
+        self.docs, self.frequencies, self.length_bytes = docs, frequencies, length_bytes
+        self.doc_frequency, self._scored = doc_frequency, None
 
     def __len__(self) -> int:
         return len(self.docs)
 
     def weights(self, average: float) -> np.ndarray:
-        """Whoosh's BM25F term part of each document for the field's ``average`` length (kept until it moves)."""
+        """Whoosh's BM25F term part of each document for the field's ``average`` length (kept)."""
         scored = self._scored
         if scored is not None and scored[0] == average:
             return scored[1]
@@ -80,38 +72,6 @@ class Postings:
 EMPTY = Postings(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float32), np.empty(0, dtype=np.uint8))
 
 
-class NearWords:
-    """A vocabulary that finds its words within two edits of a typed word without walking it (SymSpell): each
-    word filed under itself and each form with one letter dropped, as hashes in a sorted array (12 bytes a form);
-    a hash collision only adds a candidate, and callers measure the real distance of what it returns."""
-
-    def __init__(self, words: Iterable[str]):
-        self.words = frozenset(words)
-        self._ordered = tuple(sorted(self.words))
-        hashes, owners = [], []
-        for number, word in enumerate(self._ordered):
-            forms = _one_letter_less(word)
-            hashes.extend(map(hash, forms))
-            owners.extend([number] * len(forms))
-        keys = np.array(hashes, dtype=np.int64)
-        order = np.argsort(keys, kind="stable")
-        self._hashes = keys[order]
-        self._owners = np.array(owners, dtype=np.uint32)[order]
-
-    def near(self, word: str) -> set[str]:
-        probes = np.array([hash(form) for form in _one_letter_less(word)], dtype=np.int64)
-        starts = np.searchsorted(self._hashes, probes, side="left")
-        ends = np.searchsorted(self._hashes, probes, side="right")
-        ordered, owners = self._ordered, self._owners
-        return {
-            ordered[number] for start, end in zip(starts, ends, strict=True) for number in owners[start:end]
-        }
-
-
-def _one_letter_less(word: str) -> set[str]:
-    return {word, *(word[:i] + word[i + 1 :] for i in range(len(word)))}
-
-
 class SegmentCache:
     """What never changes in one segment: postings, lengths, columns and vocabularies."""
 
@@ -120,7 +80,6 @@ class SegmentCache:
         self.memos: dict[Any, Any] = {}
 
     def _lengths(self, reader, field: str) -> np.ndarray:
-        """The field's length byte in every document of the segment (0: none), read at once."""
 
         def read() -> np.ndarray:
             count = reader.doc_count_all()
@@ -135,7 +94,6 @@ class SegmentCache:
         return self.memo(("lengths", field), read)
 
     def postings(self, reader, field: str, term: str) -> Postings:
-        """The postings of ``term`` in ``field`` of this segment (read once, then kept in ``_postings``)."""
         return _postings.get_or_make((self.key, field, term), lambda: self._read(reader, field, term))
 
     def _read(self, reader, field: str, term: str) -> Postings:
@@ -173,14 +131,12 @@ class SegmentCache:
 
 
 def _column_values(reader, name: str) -> Iterable[Any]:
-    """A segment's sortable column, every document's value in order ("" where the segment has none); walked,
-    never kept (many Python objects): what callers need of it is kept instead, as arrays."""
+    """A segment's sortable column, every document's value in order ("" where it has none); walked, never kept."""
     return iter(reader.column_reader(name)) if reader.has_column(name) else repeat("", reader.doc_count_all())
 
 
 def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray, int]:
-    """A term's live document numbers and weights in one segment, through Whoosh's matcher, and its document
-    frequency (deleted documents counted)."""
+    """A term's live document numbers, weights and document frequency in one segment, through Whoosh's matcher."""
     ids, weights = [], []
     try:
         matcher = reader.postings(field, term_bytes)
@@ -211,8 +167,7 @@ class _Registry:
             return self.segments.setdefault(key, SegmentCache(key))
 
     def keep_only(self, index_path: str, segment_ids: Iterable[str]) -> None:
-        """Forget the segments of ``index_path`` that are no longer in the index (merged away), and every
-        segment of the folders it replaced (beside it, in the same ``SEARCH_INDEX_DIR``); their postings age out."""
+        """Forget the segments merged away from ``index_path``, and those of the folders it replaced."""
         wanted = set(segment_ids)
         root = os.path.dirname(index_path)
         with self.lock:
@@ -227,14 +182,14 @@ _registry = _Registry()
 
 
 def forget_all() -> None:
-    """Drop every segment cache of this process (tests, benchmarks, before a fork)."""
+    """Drop every segment cache of this process."""
     with _registry.lock:
         _registry.segments.clear()
     _postings.clear()
 
 
 def view(searcher) -> SearcherView:
-    """The :class:`SearcherView` of a searcher lent by :meth:`SearchIndex.searcher` (made once, kept with it)."""
+    """The :class:`SearcherView` of a searcher (made once, kept with it)."""
     found = searcher.wp_cache.get("view")
     if found is None:
         found = searcher.wp_cache["view"] = SearcherView(searcher, searcher.wp_path)
@@ -260,11 +215,10 @@ class SearcherView:
         _registry.keep_only(index_path, [reader.segment().segment_id() for reader, *_ in self.leaves])
         self.idf_cache: dict[tuple[str, str], float] = {}
         self.averages: dict[str, float] = {}
-        self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=len)
+        self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=lambda kept: 2 * len(kept[0]) + 1)
 
     def idf(self, field: str, term: str) -> float:
-        """Whoosh's inverse document frequency (deleted documents counted, as Whoosh counts them), from the
-        postings kept per segment."""
+        """Whoosh's inverse document frequency (deleted documents counted)."""
         key = (field, term)
         value = self.idf_cache.get(key)
         if value is None:
@@ -329,7 +283,7 @@ class SearcherView:
         return {key: self._placed(docs) for key, docs in parts.items()}
 
     def numbers(self, name: str) -> np.ndarray:
-        """A numeric sortable column for every global document number, as an array (each segment's kept)."""
+        """A numeric sortable column for every global document number."""
         found = np.empty(self.count, dtype=np.int64)
         for reader, offset, cache in self.leaves:
             part = cache.numbers(reader, name)
@@ -339,8 +293,7 @@ class SearcherView:
     def per_document(
         self, key: Any, compute: Callable[[Iterable[Any]], np.ndarray], name: str = "id"
     ) -> np.ndarray:
-        """``compute(values of column name, in document order)``, an array, for each segment (kept with it),
-        for every global document."""
+        """``compute(values of column name)`` of each segment (kept with it), for every global document."""
         parts = [
             cache.memo(key, lambda reader=reader: np.asarray(compute(_column_values(reader, name))))
             for reader, _offset, cache in self.leaves
@@ -348,8 +301,7 @@ class SearcherView:
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
 
     def integers(self, name: str) -> np.ndarray:
-        """A sortable column of whole numbers written as text (``id``, ``version``) for every global document,
-        as an array (0 where a segment has none)."""
+        """A sortable column of whole numbers written as text (``id``, ``version``), 0 where none."""
         return self.per_document(
             ("integers", name),
             lambda values: np.fromiter((int(v or 0) for v in values), dtype=np.int64),
@@ -359,7 +311,12 @@ class SearcherView:
     def _add(self, total: np.ndarray, alternative: Alternative) -> None:
         """Add the scores of the documents ``alternative`` matches to ``total``."""
         field, tokens = alternative.field, alternative.tokens
-        factors = [alternative.boost * self.idf(field, token) for token in tokens]
+        factors = []
+        for token in tokens:
+            idf = self.idf(field, token)
+            if not idf:  # no listing has this word in this field: the alternative matches nothing
+                return
+            factors.append(alternative.boost * idf)
         average = self.average(field)
         for reader, offset, cache in self.leaves:
             lists = [cache.postings(reader, field, token) for token in tokens]
@@ -381,12 +338,16 @@ class SearcherView:
 
     def concept(self, alternatives: tuple[Alternative, ...]) -> np.ndarray:
         """The scores of every live document for a concept: the sum of its alternatives' (0: no match)."""
-        return self.concepts.get_or_make(alternatives, lambda: self._scores(alternatives))
+        docs, scores = self.concepts.get_or_make(alternatives, lambda: self._scores(alternatives))
+        total = np.zeros(self.count, dtype=np.float64)
+        total[docs] = scores
+        return total
 
-    def _scores(self, alternatives: tuple[Alternative, ...]) -> np.ndarray:
+    def _scores(self, alternatives: tuple[Alternative, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The documents a concept matches and their scores (kept so: most concepts match few documents)."""
         total = np.zeros(self.count, dtype=np.float64)
         for alternative in alternatives:
             self._add(total, alternative)
         total[~self._live] = 0.0
-        total.flags.writeable = False
-        return total
+        docs = np.flatnonzero(total)
+        return docs, total[docs]

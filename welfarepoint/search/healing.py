@@ -1,14 +1,9 @@
 """The index heals itself: a broken index is rebuilt aside, and a failed index write never holds a request up.
 
-- :func:`heals` wraps search's front door (:func:`~welfarepoint.search.query`, ``generation``): when reading the
-  index fails and the index is indeed missing, unreadable or half-written (:func:`readable`), one process rebuilds
-  it aside in a thread of its own (:func:`rebuild_aside`; ``heal.lock`` lets one process of the instance do it)
-  and the visitor gets :class:`SearchRebuilding`, a 503 with ``Retry-After`` that ``errors.py`` renders in
-  the visitor's language. An error the index does not explain (the index reads whole) is raised as it was.
-- :func:`write_failed` / :func:`writes_paused`: after a failed write (disk full, permissions) this process does not
-  write the index again for ``WRITE_RETRY_SECONDS``; the database change stands, the catalog generation in the
-  database runs ahead of the index's marker, and the next catch-up after the pause writes what differs.
-- :class:`OncePerMinute`: failures are logged once a minute, with how many were left out meanwhile.
+:func:`heals` wraps search's front door: when reading fails and the index is indeed missing or damaged
+(:func:`readable`), one process of the instance rebuilds it aside (:func:`rebuild_aside`, ``heal.lock``) and the
+visitor gets :class:`SearchRebuilding` (a 503 with ``Retry-After``). After a failed write this process leaves the
+index alone for ``WRITE_RETRY_SECONDS`` (:func:`writes_paused`); the next catch-up writes what differs.
 """
 
 from __future__ import annotations
@@ -26,58 +21,26 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from welfarepoint.locks import file_lock
+from welfarepoint.logs import OncePerMinute
 from welfarepoint.search.index import SearchIndex, get_index
 
 log = logging.getLogger(__name__)
 
-#: What the 503 tells a visitor (and a client) to wait before asking again.
 RETRY_AFTER_SECONDS = 60
-#: After a failed index write, this process leaves the index alone for this long (the changes wait in the database).
+#: After a failed write, this process leaves the index alone for this long.
 WRITE_RETRY_SECONDS = 30
-#: After a rebuild started by a failed search, this process starts no other for this long (a rebuild that failed,
-#: on a full disk, is not tried again at every request).
+#: After a rebuild started by a failed search, this process starts no other for this long.
 REBUILD_RETRY_SECONDS = 60
-#: A failure of the same kind is logged at most once in this many seconds per process.
-LOG_EVERY_SECONDS = 60
-#: How long a request that failed may spend reading the index whole to tell whether it is damaged; a larger
-#: index is read to the end by the thread that would rebuild it.
+#: How long a failed request may spend reading the index whole (the rebuild thread reads the rest).
 VERIFY_BUDGET_SECONDS = 1.0
-#: The lock file, in ``SEARCH_INDEX_DIR``, held by the one process that heals the instance's index.
 HEAL_LOCK = "heal.lock"
 
 
 class SearchRebuilding(ServiceUnavailable):
-    """The index is being rebuilt: the visitor is asked to try again in a minute (503, ``Retry-After``)."""
+    """The index is being rebuilt: try again in a minute (503, ``Retry-After``)."""
 
     def __init__(self) -> None:
         super().__init__(retry_after=RETRY_AFTER_SECONDS)
-
-
-class OncePerMinute:
-    """Log a failure of each kind at most once every ``LOG_EVERY_SECONDS``, saying how many were left out."""
-
-    def __init__(self, logger: logging.Logger, seconds: float = LOG_EVERY_SECONDS):
-        self.logger = logger
-        self.seconds = seconds
-        self._last: dict[str, float] = {}
-        self._left_out: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def __call__(self, kind: str, message: str, *args, exc_info: bool = True) -> bool:
-        """Log ``message`` unless ``kind`` was logged less than ``seconds`` ago; return whether it was logged."""
-        now = time.monotonic()
-        with self._lock:
-            last = self._last.get(kind)
-            if last is not None and now - last < self.seconds:
-                self._left_out[kind] = self._left_out.get(kind, 0) + 1
-                return False
-            self._last[kind] = now
-            left_out = self._left_out.pop(kind, 0)
-        if left_out:
-            message += " (%d more times since the last report)"
-            args = (*args, left_out)
-        self.logger.error(message, *args, exc_info=exc_info)
-        return True
 
 
 report = OncePerMinute(log)
@@ -86,37 +49,31 @@ _state_lock = threading.Lock()
 _write_failed_at: dict[str, float] = {}
 _rebuild_started_at: dict[str, float] = {}
 _rebuilding: set[str] = set()
-#: Indexes read whole after a failed search, by (folder, Whoosh generation): not read again until they change.
+#: Indexes read whole after a failed search, by (folder, Whoosh generation).
 _verified: set[tuple[str, int]] = set()
 
 
 def write_failed(search_index: SearchIndex, message: str, *args) -> None:
-    """Remember that writing ``search_index`` failed just now, and log it (once a minute). Call in ``except``."""
+    """Remember that writing ``search_index`` failed just now, and log it (in ``except``)."""
     with _state_lock:
         _write_failed_at[str(search_index.root)] = time.monotonic()
     report(f"write {search_index.root}", message, *args)
 
 
 def write_succeeded(search_index: SearchIndex) -> None:
-    """Writing ``search_index`` works again: no pause any more."""
     with _state_lock:
         _write_failed_at.pop(str(search_index.root), None)
 
 
 def writes_paused(search_index: SearchIndex) -> bool:
-    """Whether a write of ``search_index`` failed less than ``WRITE_RETRY_SECONDS`` ago in this process."""
     with _state_lock:
         failed_at = _write_failed_at.get(str(search_index.root))
     return failed_at is not None and time.monotonic() - failed_at < WRITE_RETRY_SECONDS
 
 
 def readable(search_index: SearchIndex, budget: float | None = None) -> bool | None:
-    """Whether the live index opens and every one of its files reads whole (a fresh look: searchers are dropped).
-
-    Reads every stored document and every term's postings once; an index that passed is not read again until it
-    changes. With ``budget`` (seconds), gives up when it runs out and returns None (not known yet): a request
-    never waits long for this.
-    """
+    """Whether the live index opens and reads whole (every stored document and postings list); None when
+    ``budget`` (seconds) runs out first. An index that passed is not read again until it changes."""
     search_index.close()  # pooled searchers may hold a folder or files that are gone
     if not search_index.exists():
         return False
@@ -148,11 +105,8 @@ def readable(search_index: SearchIndex, budget: float | None = None) -> bool | N
 
 
 def rebuild_aside(search_index: SearchIndex, rebuild: Callable[[], int]) -> None:
-    """Start rebuilding ``search_index`` in a thread of this process, unless one is running or started lately.
-
-    The thread holds ``heal.lock`` (without waiting for it): when another process of the instance holds it, that
-    process is rebuilding and this one does nothing. Every process keeps answering meanwhile.
-    """
+    """Rebuild ``search_index`` in a thread, unless one is running or started lately, or another process of
+    the instance holds ``heal.lock`` (it is rebuilding)."""
     root = str(search_index.root)
     now = time.monotonic()
     with _state_lock:
@@ -199,10 +153,8 @@ T = TypeVar("T")
 
 
 def heals(rebuild: Callable[[], int]) -> Callable[[Callable[..., T]], Callable[..., T]]:
-    """Make a function that reads the index answer :class:`SearchRebuilding` when the index turns out broken.
-
-    ``rebuild`` rebuilds the index of the current app aside and swaps it in (search's own :func:`rebuild`).
-    """
+    """Make a function that reads the index answer :class:`SearchRebuilding` when the index turns out broken
+    (and start ``rebuild``, which rebuilds it aside)."""
 
     def decorate(function: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(function)
@@ -217,17 +169,14 @@ def heals(rebuild: Callable[[], int]) -> Callable[[Callable[..., T]], Callable[.
                 if verdict is False:
                     rebuild_aside(search_index, rebuild)
                     raise SearchRebuilding() from error
-            try:
-                # The index reads whole (or so far): it was replaced meanwhile (a rebuild swapped in), or the
-                # error is not the index's doing. Asked once more with fresh searchers.
+            try:  # the index reads whole (or so far): asked once more with fresh searchers
                 return function(*args, **kwargs)
             except (HTTPException, SQLAlchemyError):
                 raise
             except Exception as error:
                 if verdict is True:
                     raise  # not the index's doing
-                # A large index not read whole yet: the rebuild thread reads it all first, and rebuilds it
-                # only if it is damaged.
+                # A large index not read whole yet: the thread reads it all, and rebuilds it only if damaged.
                 rebuild_aside(search_index, rebuild)
                 raise SearchRebuilding() from error
 
@@ -237,7 +186,7 @@ def heals(rebuild: Callable[[], int]) -> Callable[[Callable[..., T]], Callable[.
 
 
 def forget() -> None:
-    """Forget this process's pauses, rebuild times and verified indexes (in tests, like ``search.forget_all``)."""
+    """Forget this process's pauses, rebuild times and verified indexes."""
     with _state_lock:
         _write_failed_at.clear()
         _rebuild_started_at.clear()
@@ -250,9 +199,8 @@ def state(
     read_marker: Callable[[Path], int | None],
     rebuild: Callable[[], int],
 ) -> dict:
-    """The index as ``/readyz`` reports it: ``status`` ("ok", or "missing" while it is rebuilt: a rebuild aside is
-    started when ``generation``, the database's, is known) and ``lag`` (catalog changes not yet in the index, None
-    when unknown); ``read_marker(folder)`` is the generation the index reflects."""
+    """For ``/readyz``: ``status`` ("ok", or "missing": then rebuilt aside if the database's ``generation`` is
+    known) and ``lag`` (catalog changes not in the index yet; None when unknown)."""
     if not search_index.exists():
         if generation is not None:
             rebuild_aside(search_index, rebuild)

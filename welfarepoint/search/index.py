@@ -1,8 +1,5 @@
-"""The index on disk: rebuilt aside and swapped in, written one commit at a time, read by pooled searchers.
-
-``SEARCH_INDEX_DIR`` holds index folders and ``live``, a symbolic link to the one every process reads
-(``docs/search.md``). Segments are non-compound (a new searcher costs no copy of the index).
-"""
+"""The index on disk: folders of Whoosh's files and ``live``, a symbolic link to the one every process reads;
+rebuilt aside and swapped in, written one commit at a time, read by pooled searchers (``docs/search.md``)."""
 
 from __future__ import annotations
 
@@ -37,23 +34,22 @@ INDEX_NAME, LIVE, PREVIOUS, FOLDER_PREFIX = "services", "live", "previous", "ind
 POOL_SIZE, WRITE_TIMEOUT = 8, 10.0
 #: Postings per block (Whoosh's default is 128): fewer blocks to decode when a common word is read.
 BLOCK_LIMIT = 1024
-#: Listings a rebuild writes into a segment per writing process: their postings sort in ``REBUILD_LIMIT_MB`` (MB,
-#: Whoosh's estimate) rather than spill to disk; not fewer, as every segment adds to every search's work.
+#: Listings a rebuild writes into a segment per writing process: their postings sort in ``REBUILD_LIMIT_MB``
+#: rather than spill to disk; not fewer, as every segment adds to every search's work.
 REBUILD_SEGMENT_LISTINGS, REBUILD_LIMIT_MB = 25_000, 1024
-#: Searches that warm a new live folder's caches (facets, tie-breaks, field lengths, spelling vocabularies).
+#: Searches that warm a new live folder's caches.
 WARM_QUERIES = ("", "servizi", "srevizi")
 SCHEMA_VERSION = "12"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
 
 
 class Codec(W3Codec):
-    """Whoosh's W3 codec without each postings block's shortest and longest field length: only Whoosh's own
-    searcher reads them, and writing them reads every posting's field length back, a large share of a rebuild."""
+    """Whoosh's W3 codec without each postings block's shortest and longest field length: only Whoosh's
+    searcher reads them, and writing them was a large share of a rebuild."""
 
     length_stats = False
 
 
 def codec() -> W3Codec:
-    """The index's codec, with postings blocks of ``BLOCK_LIMIT``."""
     return Codec(blocklimit=BLOCK_LIMIT)
 
 
@@ -67,7 +63,7 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._pool: list = []
         self._warming: threading.Thread | None = None
-        self.checked_at: float | None = None  # when this process last asked the database about the catalog
+        self.checked_at: float | None = None  # when this process last asked the database (catch_up)
 
     def _linked(self, name: str) -> Path | None:
         try:
@@ -77,7 +73,7 @@ class SearchIndex:
 
     @property
     def path(self) -> Path:
-        """The live index folder (FileNotFoundError when there is none yet)."""
+        """The live folder (FileNotFoundError when there is none)."""
         folder = self._linked(LIVE)
         if folder is None:
             raise FileNotFoundError(f"no search index in {self.root} (run `flask setup`)")
@@ -86,15 +82,15 @@ class SearchIndex:
     def exists(self) -> bool:
         """Whether a readable index of the current schema version is live."""
         folder = self._linked(LIVE)
-        try:  # (no folder, or a corrupt table of contents: missing)
+        try:
             version = (folder / "schema-version").read_text().strip()
             return version == SCHEMA_VERSION and whoosh_index.exists_in(str(folder), indexname=INDEX_NAME)
         except Exception:
             return False
 
     def index(self):
-        """The open Whoosh index searches read: the live folder's, or while a thread opens and warms a new live
-        folder (:meth:`_open_warmed`), the one it replaced."""
+        """The Whoosh index searches read: the live folder's, or the one it replaced while a thread opens and
+        warms the new one."""
         folder = self.path
         with self._lock:
             if self._index is None:
@@ -105,7 +101,7 @@ class SearchIndex:
             return self._index
 
     def _open_warmed(self, folder: Path) -> None:
-        """Open ``folder``, :func:`warm` a searcher of it, then make it the index searches read."""
+        """Open ``folder``, :func:`warm` a searcher of it, then make it the one searches read."""
         try:
             index = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
             searcher = _new_searcher(index, folder)
@@ -128,7 +124,7 @@ class SearchIndex:
             thread.join(timeout)
 
     def close(self) -> None:
-        """Close the pooled searchers and forget the index (before a fork, and when the live folder changes)."""
+        """Close the pooled searchers and forget the index."""
         with self._lock:
             for searcher in self._pool:
                 searcher.close()
@@ -137,8 +133,8 @@ class SearchIndex:
 
     @contextmanager
     def searcher(self) -> Iterator:
-        """Lend a searcher that sees the latest committed index, with its caches (``searcher.wp_cache``); not
-        ``searcher.refresh()``, which would keep old sets of deleted documents (archived listings found)."""
+        """Lend a searcher of the latest commit, with its caches (``searcher.wp_cache``); never
+        ``searcher.refresh()``, which keeps old sets of deleted documents."""
         with self._lock:
             index, folder = self.index(), self._folder
             searcher = self._pool.pop() if self._pool else None
@@ -157,13 +153,13 @@ class SearchIndex:
                     searcher.close()
 
     def generation(self) -> tuple[str, int]:
-        """What identifies the latest committed index searches read: its folder and its generation there."""
+        """The folder and Whoosh generation searches read."""
         with self._lock:
             index = self.index()
             return self._folder.name, index.latest_generation()
 
     def _live_index(self):
-        """The Whoosh index of the live folder, to write or compare (searches may read the one before)."""
+        """The live folder's Whoosh index, to write or compare (searches may read the one before)."""
         folder = self.path
         with self._lock:
             if self._index is not None and folder == self._folder:
@@ -171,7 +167,7 @@ class SearchIndex:
         return whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
 
     def indexed_versions(self) -> tuple[np.ndarray, np.ndarray]:
-        """The id and the version of every listing indexed in the live folder, as two arrays ordered by id."""
+        """The id and version of every listing in the live folder, two arrays ordered by id."""
         folder = self.path
         with _new_searcher(self._live_index(), folder) as searcher:
             found = view(searcher)
@@ -181,8 +177,7 @@ class SearchIndex:
             return ids[order], versions[order]
 
     def write(self, documents: Iterable[dict[str, Any]] = (), delete_ids: Iterable[int] = ()) -> None:
-        """Add or replace ``documents`` and delete ``delete_ids`` in the live folder, in one commit of a new
-        segment that merges nothing (a search waiting for it waits for no merge: see :meth:`merge`)."""
+        """Add or replace ``documents`` and delete ``delete_ids`` in one commit that merges nothing."""
         with _writing(
             self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
         ) as writer:
@@ -192,8 +187,7 @@ class SearchIndex:
                 writer.update_document(**document)
 
     def merge(self) -> bool:
-        """Merge the live folder's small segments by Whoosh's rule (``MERGE_SMALL``) if it finds any (after a
-        publication's lock is released); return whether it did."""
+        """Merge small segments by Whoosh's rule (``MERGE_SMALL``) if it finds any; return whether it did."""
         writer = self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
         try:
             kept = MERGE_SMALL(writer, list(writer.segments))  # gives the writer the documents it merges
@@ -212,8 +206,8 @@ class SearchIndex:
         processes: int = 1,
         prepare: Callable[[Path], None] | None = None,
     ) -> int:
-        """Write ``documents`` into a new folder (in ``processes`` with Whoosh's multiprocessing writer), run
-        ``prepare(folder)``, then make it the live one; return how many. One at a time per ``SEARCH_INDEX_DIR``."""
+        """Write ``documents`` into a new folder (``processes``: Whoosh's multiprocessing writer), run
+        ``prepare(folder)``, then make it live; return how many. One at a time per ``SEARCH_INDEX_DIR``."""
         self.root.mkdir(parents=True, exist_ok=True)
         with file_lock(self.root / "rebuild.lock"):
             first = self.clean() is None
@@ -233,7 +227,7 @@ class SearchIndex:
         return count
 
     def _swap(self, folder: Path) -> None:
-        """Make ``folder`` the live one in one step; remember the one it replaces as ``previous``."""
+        """Make ``folder`` live in one step; the one it replaces becomes ``previous``."""
         replaced = self._linked(LIVE)
         for name, target in ((PREVIOUS, replaced), (LIVE, folder)):
             if target is None:
@@ -244,9 +238,8 @@ class SearchIndex:
             os.replace(temporary, self.root / name)
 
     def clean(self, loose: bool = True) -> list[str] | None:
-        """Remove what no process reads any more: folders neither live nor previous (a dead rebuild's too) and,
-        with ``loose`` once a folder is live, the files of an index of the old layout (no folders); return what
-        went (None: nothing is live yet)."""
+        """Remove folders neither live nor previous (a dead rebuild's too) and, with ``loose`` once one is live,
+        files of the old layout; return what went (None: nothing is live yet)."""
         live = self._linked(LIVE)
         keep = {folder.name for folder in (live, self._linked(PREVIOUS)) if folder is not None}
         keep |= {LIVE, PREVIOUS, "rebuild.lock", "write.lock", "heal.lock"}
@@ -266,11 +259,8 @@ class SearchIndex:
 
 @contextmanager
 def _writing(writer) -> Iterator:
-    """``writer``, committed when the block ends without merging any segment (cancelled if it raises).
-
-    A commit that fails (a full disk) lets the index's lock go too: Whoosh releases it only at the end of a commit
-    that succeeds, and every later writer of this process would wait ``WRITE_TIMEOUT`` for it, then fail.
-    """
+    """``writer``, committed without merging when the block ends, cancelled if it raises (its lock released
+    too: Whoosh releases it only after a commit that succeeds)."""
     try:
         yield writer
         writer.commit(mergetype=NO_MERGE)
@@ -285,8 +275,7 @@ def _writing(writer) -> Iterator:
 
 
 def _write_in_segments(new_index, documents: Iterable[dict[str, Any]], processes: int) -> int:
-    """Write ``documents`` into the empty ``new_index``, ``REBUILD_SEGMENT_LISTINGS`` a segment per writing
-    process and commit; return how many."""
+    """Write ``documents`` into ``new_index``, ``REBUILD_SEGMENT_LISTINGS`` per writing process a commit."""
     options: dict[str, Any] = {"limitmb": REBUILD_LIMIT_MB, "compound": False, "codec": codec()}
     if processes > 1:
         options |= {"procs": processes, "multisegment": True}
@@ -300,7 +289,7 @@ def _write_in_segments(new_index, documents: Iterable[dict[str, Any]], processes
 
 
 def _new_searcher(index, folder: Path):
-    """A Whoosh searcher of ``index`` (in ``folder``) with room for the engine's caches."""
+    """A Whoosh searcher with room for the engine's caches."""
     searcher = index.searcher()
     searcher.wp_cache = {}
     searcher.wp_path = str(folder)
@@ -308,7 +297,7 @@ def _new_searcher(index, folder: Path):
 
 
 def warm(searcher) -> None:
-    """Fill the caches of a new index's segments as its first searches would (``WARM_QUERIES``)."""
+    """Fill a new index's caches as its first searches would."""
     for text in WARM_QUERIES:
         run(searcher, text, Filters(), today=date.today())
 
@@ -318,8 +307,8 @@ _registry_lock = threading.Lock()
 
 
 def get_index(root: str | Path) -> SearchIndex:
-    """The process's :class:`SearchIndex` for ``root`` (one per ``SEARCH_INDEX_DIR``)."""
-    found = _registry.get(str(root))  # asked before every search: the path as given, then resolved
+    """The process's :class:`SearchIndex` for ``root``."""
+    found = _registry.get(str(root))  # the path as given, then resolved
     if found is not None:
         return found
     key = str(Path(root).resolve())
@@ -331,7 +320,7 @@ def get_index(root: str | Path) -> SearchIndex:
 
 
 def forget_all() -> None:
-    """Close every index of this process (before a server forks its workers, and in tests)."""
+    """Close every index of this process (before a fork, and in tests)."""
     with _registry_lock:
         for search_index in _registry.values():
             search_index.close()

@@ -1,9 +1,8 @@
-"""Querying: synonyms, AND then OR, typo correction, filters as cached document sets, facet counts, ranking.
+"""Querying: concepts, AND then OR, typo correction, filters and facets, ranking, highlighting.
 
-Filters and facet columns are cached per searcher (dropped when the index changes), so a search costs one
-pass over the postings of its words, never a new searcher or a query per filter. Document sets are boolean
-arrays over the searcher's document numbers and scores arrays of floats (see ``engine.SearcherView``): an
-"and" of two concepts, a filter or a facet count is one vectorised operation, whatever the catalog's size.
+Document sets are boolean arrays over the searcher's document numbers and scores arrays of floats (see
+``engine.SearcherView``), filters and facet columns cached per searcher: an "and", a filter or a facet count is
+one vectorised operation.
 """
 
 from __future__ import annotations
@@ -17,18 +16,17 @@ from math import log
 
 import numpy as np
 from markupsafe import Markup, escape
-from whoosh.spelling import ListCorrector
-from whoosh.support.levenshtein import levenshtein
 
 from welfarepoint import territory
 from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import taxonomy
 from welfarepoint.paging import page_within
-from welfarepoint.search import engine, spelling, synonyms
-from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer, words
-from welfarepoint.search.engine import Alternative, NearWords
+from welfarepoint.search import engine
+from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer
+from welfarepoint.search.engine import Alternative
 from welfarepoint.search.results import Filters, Hit, SearchResult, Widening
 from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, ats_token, clamp_age
+from welfarepoint.vocabulary import spelling, synonyms
 
 FACETS = ("audience", "category", "ats", "cost", "period")
 #: A listing open all year counts in the facet of every period.
@@ -39,23 +37,20 @@ NEED_BOOST = 2.0
 #: Short fields, where synonyms are looked for too.
 SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
-#: Words Whoosh's correctors suggest for a typed word, at most (the nearest and most used is kept).
-SUGGESTIONS = 20
 
 
 _ANALYZERS = {"it": italian_analyzer(), "en": english_analyzer(), "plain": plain_analyzer()}
 
 
-def _tokens(language: str, text: str) -> list[str]:
-    return [token.text for token in _ANALYZERS[language](text) if not token.stopped]
+@lru_cache(maxsize=16384)
+def _tokens(language: str, text: str) -> tuple[str, ...]:
+    return tuple(token.text for token in _ANALYZERS[language](text) if not token.stopped)
 
 
+@lru_cache(maxsize=4096)
 def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
-    """Any way of saying the concept in words, in any field; synonyms only in the short fields, each asked once.
-
-    A concept that names a need is looked for in short fields only (its words then rank the listings that answer
-    the need); a word that is only part of names in titles, summaries and tags only.
-    """
+    """Every way of saying the concept, in each field: the words as typed in every field, synonyms in the short
+    fields only; a need's words, or a part of names, in short fields only (names never in places)."""
     alternatives = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
     name_word = concept.name_word or (len(concept.typed) == 1 and _is_name_stem(concept.typed[0]))
@@ -67,12 +62,11 @@ def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
                 continue  # the words as typed are looked for in long texts; their synonyms are not (too costly)
             if fieldname == "places" and (concept.needs or name_word):
                 continue
-            tokens = tuple(_tokens(language, text))
+            tokens = _tokens(language, text)
             if not tokens or (fieldname, tokens) in seen:
                 continue
             seen.add((fieldname, tokens))
-            # Several words (a synonym such as "lavoro agile") must all be in the field, not necessarily
-            # side by side: in short fields that is what a phrase finds, at a fraction of the cost.
+            # Several words ("lavoro agile") must all be in the field, not necessarily side by side.
             alternatives.append(Alternative(fieldname, tokens, VARIANT_BOOST if position else 1.0))
     return tuple(alternatives)
 
@@ -90,12 +84,8 @@ def _is_name_stem(word: str) -> bool:
 
 @dataclass(frozen=True)
 class QueryConcept:
-    """One concept of a query as the index is asked it.
-
-    ``needs``: alternatives on the listings' need codes (a listing matches the concept only if it answers one of
-    them; ``words`` then rank it); otherwise ``words`` alone decide. ``context``: never required when the query
-    says more.
-    """
+    """One concept of a query as the index is asked it: a listing matches if it answers one of ``needs`` (its
+    ``words`` then rank it), else if it has ``words``; a ``context`` concept is never required alone."""
 
     typed: str
     words: tuple[Alternative, ...]
@@ -118,7 +108,17 @@ def _persons_needs() -> frozenset[str]:
 def text_concepts(text: str, vocabulary: object = None) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
     """The concepts of ``text`` (at most ``MAX_CONCEPTS``), and the phrases that name something outside the
     networks. ``vocabulary`` is the synonyms' version (the cache's key)."""
+    _analyse_vocabulary(vocabulary)
     return prepared_concepts(synonyms.concepts(text))
+
+
+@lru_cache(maxsize=2)
+def _analyse_vocabulary(vocabulary: object) -> None:
+    """Analyse every variant of the synonyms in every language once a version, rather than a few each query."""
+    for group in synonyms.groups():
+        for variant in group.variants:
+            for language in _ANALYZERS:
+                _tokens(language, " ".join(variant))
 
 
 def prepared_concepts(
@@ -152,8 +152,7 @@ def prepared_concepts(
     return tuple(found), tuple(outside)
 
 
-#: Bytes of filter sets (a boolean per document each) kept per searcher before the least used go: at 10,000
-#: listings 800 of them, at 100,000 eighty (a territory's municipalities can ask for a few hundred).
+#: Bytes of filter sets (a boolean per document each) kept per searcher: 800 at 10,000 listings.
 MAX_SET_BYTES = 8 * 2**20
 
 
@@ -185,7 +184,7 @@ def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
 
 
 def _area_docs(searcher, area: str) -> np.ndarray:
-    """Live documents covering a place of several comuni (one of them, or the whole ATS of one)."""
+    """Live documents covering a place of several comuni (one of them, or an ATS of one)."""
     place = territory.resolve_place(area).place
     if place is None or not place.municipalities:
         return np.zeros(engine.view(searcher).count, dtype=bool)
@@ -204,7 +203,7 @@ def _age_docs(searcher, age: int) -> np.ndarray:
 
 
 def _ids(searcher) -> np.ndarray:
-    """The listing id of every document number (each segment's read once per process)."""
+    """The listing id of every document number."""
     return _cached(searcher, "ids", lambda: engine.view(searcher).integers("id"))
 
 
@@ -226,7 +225,7 @@ def _period_keys(value: str) -> Iterable[str]:
 
 
 def _value_sets(searcher, name: str) -> dict[str, np.ndarray]:
-    """For a facet, the live documents of each value (a listing open all year counts in every period)."""
+    """For a facet, the live documents of each value (open all year counts in every period)."""
     column, keys_of = ("period_set", _period_keys) if name == "period" else (name, lambda value: (value,))
     return _cached(searcher, ("values", name), lambda: engine.view(searcher).value_sets(column, keys_of))
 
@@ -272,112 +271,28 @@ def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, l
     return counts
 
 
-def _synonym_words() -> NearWords:
-    return _near_synonyms(synonyms.version())
-
-
-@lru_cache(maxsize=2)
-def _near_synonyms(version: object) -> NearWords:
-    return NearWords(synonyms.vocabulary())
-
-
-def _synonym_corrector() -> ListCorrector:
-    return _synonyms_corrector(synonyms.version())
-
-
-@lru_cache(maxsize=2)
-def _synonyms_corrector(version: object) -> ListCorrector:
-    return ListCorrector(sorted(synonyms.vocabulary()))
-
-
-@cache
-def _place_words() -> frozenset[str]:
-    """Every word of the names of Italy's comuni and of the areas people name ("ome", "valtellina")."""
-    names = [m.name for m in territory.italian_municipalities()]
-    names += [m.other_name for m in territory.italian_municipalities() if m.other_name]
-    for area in territory.all_areas():
-        names += [area.name, *area.aliases]
-    return frozenset(word for name in names for word in words(name))
-
-
-def _fits_language(word: str, language: str | None) -> bool:
-    """Whether a word of the catalog may be offered on a page in ``language``: not a word of the other language
-    only ("then" is never offered to an Italian page, "parte" never to an English one). Names and words of no
-    dictionary ("grest") fit both."""
-    if language not in spelling.LANGUAGES:
-        return True
-    other = "en" if language == "it" else "it"
-    return spelling.known(word, language) or not spelling.known(word, other)
-
-
-def _closest(searcher, word: str, language: str | None = None) -> str | None:
-    """The known word nearest to ``word`` (fewest edits, then most used), sharing its first letter.
-
-    Candidates are the catalog's words that fit the page's language (never a place's name: places are read by
-    the territory, "marziano" is no "Mazzano") and the synonyms' words. They come from
-    the vocabularies' one-letter-less forms (fast, see :class:`NearWords`); only when they give nothing does
-    Whoosh walk its word graph for words two edits away.
-    """
-    maxdist = 1 if len(word) <= 4 else 2
-    places = _place_words()
-    catalog = {
-        w
-        for w in engine.view(searcher).near("spell", word)
-        if w not in places and _fits_language(w, language)
-    }
-    candidates = catalog | _synonym_words().near(word)
-    candidates = {
-        candidate
-        for candidate in candidates
-        if candidate != word and candidate[:1] == word[:1] and levenshtein(word, candidate) <= maxdist
-    }
-    if not candidates:
-        suggested = searcher.corrector("spell").suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1)
-        candidates.update(w for w in suggested if w not in places and _fits_language(w, language))
-        # Whoosh's MultiCorrector mixes up (score, word) pairs: each corrector is asked on its own.
-        candidates.update(_synonym_corrector().suggest(word, limit=SUGGESTIONS, maxdist=maxdist, prefix=1))
-        candidates.discard(word)
-    if not candidates:
-        return None
-    return min(candidates, key=lambda c: (levenshtein(word, c), -searcher.doc_frequency("spell", c), c))
-
-
-def _known(searcher, word: str) -> bool:
-    """Whether ``word`` is spelled right: a word of the synonyms, the catalog, a place, Italian or English."""
+def _catalog_words(searcher) -> spelling.Catalog:
+    """The index's words (short fields and places) as spelling help asks them."""
     view = engine.view(searcher)
-    return (
-        word.isdigit()
-        or word in synonyms.vocabulary()
-        or not _tokens("it", word)
-        or not _tokens("en", word)
-        or view.knows("spell", word)
-        or view.knows("places", word)
-        or word in _place_words()
-        or spelling.known_in_any(word)
+
+    def knows(word: str) -> bool:
+        dropped = not _tokens("it", word) or not _tokens("en", word)  # a stop word
+        return dropped or view.knows("spell", word) or view.knows("places", word)
+
+    def suggest(word: str, maxdist: int):
+        corrector = searcher.corrector("spell")
+        return corrector.suggest(word, limit=spelling.SUGGESTIONS, maxdist=maxdist, prefix=1)
+
+    return spelling.Catalog(
+        knows,
+        lambda word: view.near("spell", word),
+        suggest,
+        lambda word: searcher.doc_frequency("spell", word),
     )
 
 
-def correct(searcher, text: str, language: str | None = None) -> str | None:
-    """The query with its misspelt words replaced by the closest words of the catalog (in the page's language)
-    or of the synonyms, or None if nothing changed. A word of the lexicon or the catalog is never replaced."""
-    typed = words(text)
-    corrected = []
-    changed = False
-    for word in typed:
-        if len(word) < 3 or not word.isalpha() or _known(searcher, word):
-            corrected.append(word)
-            continue
-        suggestion = _closest(searcher, word, language)
-        if suggestion:
-            corrected.append(suggestion)
-            changed = True
-        else:
-            corrected.append(word)
-    return " ".join(corrected) if changed else None
-
-
 def tie_break(service_id: str, today: date) -> int:
-    """A stable pseudo-random rank for the day: equal results change order daily, never within a day."""
+    """A pseudo-random rank for the day: equal results change order daily, never within a day."""
     return zlib.crc32(f"{today.isoformat()}:{service_id}".encode())
 
 
@@ -425,20 +340,15 @@ def _availability(searcher) -> np.ndarray:
 
 
 def _need_weight(searcher, docs: np.ndarray) -> float:
-    """The score of answering a need: the rarer the listings that answer it, the higher (an inverse document
-    frequency, as a word's), so a specific need ("Christmas") outranks a broad one ("childcare")."""
+    """The score of answering a need: an inverse document frequency, as a word's ("Christmas" outranks
+    "childcare")."""
     count = engine.view(searcher).count
     return NEED_BOOST * (log(count / (int(np.count_nonzero(docs)) + 1)) + 1)
 
 
 class _Scored:
-    """One evaluation of a text query: the matching live documents with their scores.
-
-    Each concept's scores over the whole index come from the engine (cached per searcher). A concept that names
-    a need matches the listings that answer it (its words rank them); another concept the listings with its
-    words. Documents must match every concept but those that only say for whom ("context"); a document's
-    score is the sum of its concepts' scores. :meth:`partial` falls back to the best partial match.
-    """
+    """One evaluation of a text query: the documents that match every required concept, scored by the sum of
+    their concepts' scores; :meth:`partial` falls back to the best partial match."""
 
     def __init__(self, searcher, text: str, prepared=None):
         if prepared is None:
@@ -478,8 +388,7 @@ class _Scored:
             self.docs = np.zeros_like(self.docs)  # "rsa per la nonna": nothing the networks offer
 
     def _required(self) -> list[np.ndarray]:
-        """The document sets a listing must be in: the needs the query names, when it names some (its other
-        words then only rank); else its words but those that only say for whom."""
+        """The sets a listing must be in: the needs the query names, if any; else its words but context."""
         parts = self.parts
         if any(concept.needs for concept, _ in parts):
             return [docs for concept, docs in parts if concept.needs]
@@ -508,8 +417,7 @@ class _Scored:
         return tuple(concept.typed for concept, docs in words if (docs & matched).any())
 
     def ranked(self, matched: np.ndarray, ties: np.ndarray, available: np.ndarray, end: int) -> list[int]:
-        """The first ``end`` of ``matched``: by score (to 4 decimals), then places available first, then by the
-        day's tie-break."""
+        """The first ``end`` of ``matched``: by score (to 4 decimals), availability, the day's tie-break."""
         candidates = np.flatnonzero(matched)
         if self.scores is None:
             keys = (available[candidates] << 32) | ties[candidates]  # a tie-break is a 32-bit CRC
@@ -519,7 +427,7 @@ class _Scored:
             return candidates[np.argsort(keys, kind="stable")].tolist()
         scores = self.scores[candidates]
         if len(candidates) > end:
-            # Only documents that can reach the page are sorted: those at most a rounding below the end-th score.
+            # Only documents that can reach the page are sorted.
             cutoff = np.partition(scores, len(scores) - end)[len(scores) - end] - 1e-4
             keep = scores >= cutoff
             candidates, scores = candidates[keep], scores[keep]
@@ -528,7 +436,7 @@ class _Scored:
 
 
 def _highlight_words(concepts: tuple[QueryConcept, ...]) -> dict[str, frozenset[str]]:
-    """For each highlighted field, the analysed words of the query's concepts (synonyms included)."""
+    """For each highlighted field, the analysed words of the query's concepts."""
     found: dict[str, set[str]] = {name: set() for name in HIGHLIGHT_FIELDS}
     for concept in concepts:
         for alternative in concept.words:
@@ -538,35 +446,22 @@ def _highlight_words(concepts: tuple[QueryConcept, ...]) -> dict[str, frozenset[
 
 
 def place_filters(filters: Filters, place: territory.Place) -> Filters:
-    """``filters`` narrowed to a place (a comune, an area, a province, an ATS; Lombardy narrows nothing)."""
-    values = dict(filters.__dict__)
-    if place.kind is territory.PlaceKind.MUNICIPALITY:
-        values["municipality"] = place.code
-    elif place.kind in (territory.PlaceKind.AREA, territory.PlaceKind.PROVINCE):
-        values["area"] = place.code
-    elif place.kind is territory.PlaceKind.ATS:
-        values["ats"] = place.code
-    return Filters(**values)
-
-
-def _place_of(filters: Filters) -> territory.Place | None:
-    """The place the filters narrow to (a comune or an area), if any."""
-    if filters.municipality:
-        found = territory.resolve_place(filters.municipality).place
-        return found
-    if filters.area:
-        return territory.resolve_place(filters.area).place
-    return None
+    """``filters`` narrowed to a place (Lombardy narrows nothing)."""
+    kind = place.kind
+    if kind is territory.PlaceKind.MUNICIPALITY:
+        return replace(filters, municipality=place.code)
+    if kind in (territory.PlaceKind.AREA, territory.PlaceKind.PROVINCE):
+        return replace(filters, area=place.code)
+    return replace(filters, ats=place.code) if kind is territory.PlaceKind.ATS else filters
 
 
 def _evaluate(searcher, text: str, allowed: np.ndarray | None, language: str | None, partial: bool = True):
-    """The text's matches within ``allowed``: every word; else its spelling corrected; else (``partial``) the
-    best partial match of the text as typed. Returns the evaluation, the text it ran, the text it corrected and
-    the correction only suggested."""
+    """The text's matches within ``allowed`` (every word; else corrected; else with ``partial``, the best partial
+    match): the evaluation, the text it ran, the text corrected and a correction only suggested."""
     scored = _Scored(searcher, text)
     if not text or not scored.concepts or scored.within(allowed).any():
         return scored, text, None, None
-    corrected = correct(searcher, text, language)
+    corrected = spelling.correct(text, _catalog_words(searcher), language)
     if corrected:
         retry = _Scored(searcher, corrected)
         if retry.within(allowed).any():
@@ -588,14 +483,12 @@ def run(
     desks_apart: bool = False,
     read_place: bool = True,
 ) -> SearchResult:
-    """Search the index behind ``searcher`` (see the module docstring).
+    """Search the index behind ``searcher``.
 
-    A place named in the text ("badante sondrio", "grest valtellina", "summer camp milan") becomes a filter
-    and leaves the text (unless ``read_place`` is False or the filters name a place already). The text query
-    is evaluated once, without filters: its matches give the facet counts, and the filters (cached document
-    sets) narrow them to the results. A search that finds nothing is evaluated again with its spelling
-    corrected, then with the most of its words; in a place, the page is told what wider searches would find.
-    With ``desks_apart``, Welfare Points are returned apart (``desks``), never counted, unless asked for.
+    A place named in the text ("badante sondrio") becomes a filter (with ``read_place``, unless the filters name
+    one). The text is evaluated once without filters (the facet counts), then narrowed by them; a search that
+    finds nothing is corrected, then partial, and in a place told what wider searches find. With
+    ``desks_apart``, Welfare Points are returned apart, never counted, unless asked for.
     """
     today = today or date.today()
     if not searcher.doc_count_all():
@@ -609,8 +502,6 @@ def run(
             filters = place_filters(filters, place)
     allowed = filter_docs(searcher, filters)
     in_place = bool(filters.municipality or filters.area)
-    # In a place, a search that finds nothing with all its words says what wider searches find before it
-    # settles for part of its words.
     scored, text, corrected_from, suggestion = _evaluate(searcher, text, allowed, language, not in_place)
     asked_desks = DESK_CATEGORY in filters.categories or any(
         DESK_CATEGORY in concept.needs for concept in scored.concepts
@@ -638,8 +529,6 @@ def run(
     ties, available = _ties(searcher, today), _availability(searcher)
     hits: list[Hit] = []
     if total:
-        # Equal listings take turns by the day's tie-break, across pages too; only the page shown is turned
-        # into hits (and highlighted).
         shown = scored.ranked(matched, ties, available, start + per_page)[start:]
         hits = _hits(searcher, scored, shown)
     desks: list[Hit] = []
@@ -692,28 +581,23 @@ def _hits(searcher, scored: _Scored, shown: list[int]) -> list[Hit]:
 def _widenings(
     searcher, text: str, filters: Filters, language, services, partial: bool = False
 ) -> tuple[Widening, ...]:
-    """What the same text finds in the place's whole ATS and in all of Lombardy (the place left out)."""
-    place = _place_of(filters)
-    found = []
-    without = Filters(**{**filters.__dict__, "municipality": None, "area": None})
+    """What the same text finds in the place's whole ATS and in all of Lombardy."""
+    code = filters.municipality or filters.area
+    place = territory.resolve_place(code).place if code else None
+    without = replace(filters, municipality=None, area=None)
     atses = {m.ats for m in place.municipalities} if place else set()
-    if len(atses) == 1 and not filters.ats:
-        (ats,) = atses
-        wider = Filters(**{**without.__dict__, "ats": ats})
-        scored, wider_text, *_ = _evaluate(searcher, text, filter_docs(searcher, wider), language, partial)
-        count = int(np.count_nonzero(services(scored.within(filter_docs(searcher, wider)))))
-        found.append(Widening("ats", ats, wider_text, wider, count))
-    region = Filters(**{**without.__dict__, "ats": None})
-    allowed = filter_docs(searcher, region)
-    scored, wider_text, *_ = _evaluate(searcher, text, allowed, language, partial)
-    count = int(np.count_nonzero(services(scored.within(allowed))))
-    found.append(Widening("region", "Lombardia", wider_text, region, count))
+    wider = [("ats", ats, replace(without, ats=ats)) for ats in atses if len(atses) == 1 and not filters.ats]
+    found = []
+    for kind, name, wider_filters in [*wider, ("region", "Lombardia", replace(without, ats=None))]:
+        allowed = filter_docs(searcher, wider_filters)
+        scored, wider_text, *_ = _evaluate(searcher, text, allowed, language, partial)
+        count = int(np.count_nonzero(services(scored.within(allowed))))
+        found.append(Widening(kind, name, wider_text, wider_filters, count))
     return tuple(found)
 
 
 def newly_answered(searcher, texts: Iterable[str], line: str) -> list[tuple[str, int]]:
-    """Of ``texts`` (searches that found nothing), those the vocabulary line ``line`` would now answer, each with
-    how many listings it would find (every word or need matched, in the place the text names)."""
+    """Of ``texts``, those the vocabulary line ``line`` would answer, with how many listings (in their place)."""
     groups, _names = synonyms.parse(line)
     found = []
     for text in texts:

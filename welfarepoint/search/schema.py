@@ -9,7 +9,8 @@ from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
-from welfarepoint.search.analysis import english_analyzer, fold, italian_analyzer, plain_analyzer, words
+from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer
+from welfarepoint.vocabulary.text import fold, words
 
 #: Text fields searched, with the analyzer language of each ("it" or "en").
 TEXT_FIELDS = {

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from welfarepoint.search.text import words
+from welfarepoint.vocabulary.text import words
 
 OUTSIDE = "outside"
 CONTEXT = "context"

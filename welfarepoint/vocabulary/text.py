@@ -1,4 +1,4 @@
-"""Plain text helpers of search that need neither Whoosh nor NumPy: folding, a query made safe, words."""
+"""Plain text: folding, words, a query made safe (neither Whoosh nor NumPy)."""
 
 from __future__ import annotations
 

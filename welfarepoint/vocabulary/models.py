@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, String, func, select
+from blinker import Namespace
+from sqlalchemy import DateTime, String, event, func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from welfarepoint.catalog.models import now_utc
 from welfarepoint.extensions import db
+
+#: Sent after a commit that changed the curated groups (this process then reads them again at once).
+changed = Namespace().signal("vocabulary-changed")
+_CHANGED = "welfarepoint.vocabulary_changed"
 
 
 class SearchSynonym(db.Model):
@@ -25,8 +30,7 @@ class SearchSynonym(db.Model):
 
 
 def vocabulary_version() -> tuple:
-    """Which curated groups there are: changes with any addition, change or removal, seen by every process at
-    its next search (one tiny query)."""
+    """Which curated groups there are: changes with any addition, change or removal (one tiny query)."""
     try:
         row = db.session.execute(
             select(
@@ -42,3 +46,22 @@ def vocabulary_version() -> tuple:
 def curated_lines() -> str:
     """Every curated group, one per line."""
     return "\n".join(db.session.execute(select(SearchSynonym.line).order_by(SearchSynonym.id)).scalars())
+
+
+def _noticed(_mapper, _connection, group: SearchSynonym) -> None:
+    object_session(group).info[_CHANGED] = True
+
+
+for _when in ("after_insert", "after_update", "after_delete"):
+    event.listen(SearchSynonym, _when, _noticed)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        changed.send(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
