@@ -1,7 +1,8 @@
 """Results pages drawn once and kept on disk, for every worker of the instance.
 
-A results page depends only on its address, its language, the day and the published catalog (the search index's
-generation and the curated vocabulary): the same ones draw the same page. Each page is kept gzipped in a file of
+A results page (a search's, a questionnaire's) depends only on its address, its language (and the offer of the
+other one), the day and the published catalog (the search index's generation and the curated vocabulary): the
+same ones draw the same page. Each page is kept gzipped in a file of
 the instance folder (``drawn-pages/<edition>/<page>``), so that a page one worker drew is sent by all the others
 (each worker keeping its own would draw every popular page once per worker, and hold them in its own memory).
 
@@ -19,9 +20,15 @@ import logging
 import os
 import shutil
 import time
+from datetime import date
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, request
+from flask_babel import get_locale
+
+from welfarepoint import search
+from welfarepoint.i18n import language_offer
+from welfarepoint.search.models import vocabulary_version
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +38,17 @@ PAGES_PER_EDITION = 5000
 #: Seconds an edition nobody writes to is kept after a newer one starts (workers may still read it meanwhile).
 EDITION_GRACE_SECONDS = 120
 FOUND, NOTHING = b"1", b"0"
+
+
+def edition() -> tuple:
+    """What a results page depends on besides its address: the published catalog, the vocabulary, the day."""
+    return (search.generation(), vocabulary_version(), date.today())
+
+
+def address() -> tuple:
+    """What identifies a results page within an edition: its address, its language, the other language offered."""
+    offer = language_offer()
+    return (str(get_locale()), request.script_root, request.full_path, offer["language"] if offer else None)
 
 
 def _digest(parts: tuple) -> str:

@@ -19,7 +19,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint import assets, search, territory
@@ -36,7 +36,6 @@ from welfarepoint.public.blueprint import bp
 from welfarepoint.public.forms import FeedbackForm, RatingForm
 from welfarepoint.public.open_data import listings_csv, pieces
 from welfarepoint.public.structured_data import service_json_ld
-from welfarepoint.search.models import vocabulary_version
 from welfarepoint.search_params import parse_search_args
 from welfarepoint.territory.models import public_routes
 
@@ -142,8 +141,7 @@ def search_page():
     counted = bool(parsed.text) and parsed.page == 1
     # A message waits (after a form elsewhere): drawn afresh, and not kept.
     fresh = "_flashes" in session
-    edition = (search.generation(), vocabulary_version(), date.today())
-    address = (str(get_locale()), request.script_root, request.full_path)
+    edition, address = drawn.edition(), drawn.address()
     if not fresh:
         kept = drawn.kept(edition, address)
         if kept is not None:
