@@ -1483,7 +1483,8 @@ def run_size(size: int, full: bool, options, workdir: Path, durations: list) -> 
     and page weight."""
     label = f"{size:,}"
     target = targets_for(size)
-    folder = workdir / f"instance-{size}"
+    reused = options.reuse / f"instance-{size}" if options.reuse else None
+    folder = reused or workdir / f"instance-{size}"
     config = app_config(folder)
     rows: list[Row] = []
     rng = random.Random(SEED)  # the same logs at every size
@@ -1495,7 +1496,10 @@ def run_size(size: int, full: bool, options, workdir: Path, durations: list) -> 
 
     app = create_app(config)
     with app.app_context():
-        catalog = build_catalog(size, options.publishes if full else 0)
+        if reused and (folder / "bench.sqlite3").exists():
+            catalog = reused_catalog(size)
+        else:
+            catalog = build_catalog(size, options.publishes if full else 0)
         db.session.remove()
     durations.append((f"{label}: bulk insert", catalog.insert_seconds))
     durations.append((f"{label}: index rebuild", catalog.rebuild_seconds))
@@ -1528,11 +1532,29 @@ def run_size(size: int, full: bool, options, workdir: Path, durations: list) -> 
     )
     sections = [(heading, rows)]
     sections += measure_ways(folder, config, paths, target, full, options, workdir, label, part)
-    if full:
+    if full and not options.http_only:
         sections.append(("Importing a spreadsheet (issue 23)", bench_sheet_import(workdir)))
-    if not options.keep:
+    if not options.keep and not reused:
         shutil.rmtree(folder, ignore_errors=True)
     return sections
+
+
+def reused_catalog(size: int) -> Catalog:
+    """The catalog an earlier ``--reuse`` run built in this app's instance folder (inside an app context)."""
+    catalog = Catalog(size)
+    catalog.slugs = list(
+        db.session.execute(
+            select(Service.slug).where(Service.status == "published").order_by(Service.id)
+        ).scalars()
+    )
+    catalog.published = len(catalog.slugs)
+    catalog.drafts = [
+        (service_id, title.split()[1])
+        for service_id, title in db.session.execute(
+            select(Service.id, Service.title).where(Service.status == "draft").order_by(Service.id)
+        )
+    ]
+    return catalog
 
 
 def bench_sheet_import(workdir: Path, rows: int = 10_000) -> list[Row]:
@@ -1590,6 +1612,12 @@ def main() -> None:
     parser.add_argument("--load-tool", choices=["wrk", "python"], help="default: wrk when installed")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--http-only", action="store_true", help="only the HTTP ways (no in-process rows)")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        help="build each catalog once in FOLDER/instance-SIZE and reuse it in later runs (kept; with --http-only "
+        "to compare the same instance before and after a change)",
+    )
     parser.add_argument(
         "--markdown", type=Path, help="also write the table there (make bench: docs/performance.md)"
     )

@@ -106,7 +106,9 @@ MORE_WAYS = [
 ]
 
 #: gunicorn's flags common to every way, as production runs it (docs/search.md).
-GUNICORN_FLAGS = ["--preload", "--max-requests", "10000", "--max-requests-jitter", "1000"]
+GUNICORN_FLAGS = [
+    "-c", "python:welfarepoint.ops.gunicorn", "--preload", "--max-requests", "10000", "--max-requests-jitter", "1000",
+]  # fmt: skip
 
 
 def control_socket_flags() -> list[str]:

@@ -1,7 +1,9 @@
-"""gunicorn settings for metrics (``gunicorn -c python:welfarepoint.ops.gunicorn ...``), the Prometheus client's
-documented multiprocess way.
+"""gunicorn settings of production (``gunicorn -c python:welfarepoint.ops.gunicorn --preload ...``).
 
-When ``WELFAREPOINT_METRICS_ADDRESS`` is set: the workers write their metrics into ``PROMETHEUS_MULTIPROC_DIR``
+With ``--preload``, the app loaded in the master is warmed up before any worker is forked
+(:func:`welfarepoint.ops.warm.warm_up`): the workers share what it built and start warm.
+
+Metrics, the Prometheus client's documented multiprocess way: when ``WELFAREPOINT_METRICS_ADDRESS`` is set: the workers write their metrics into ``PROMETHEUS_MULTIPROC_DIR``
 (a fresh temporary folder unless set; its metric files are wiped at start, as the client asks), the master serves
 all of them on that address once it is ready, and a worker that exits is marked dead. Without it, nothing.
 This is a gunicorn configuration file: what it sets runs when gunicorn reads it, before the app is loaded.
@@ -24,7 +26,13 @@ if metrics_address:
 
 
 def when_ready(server) -> None:
-    """Serve every worker's metrics from the master, on the metrics address only."""
+    """Before the first worker is forked: warm the preloaded app up; serve every worker's metrics from the
+    master, on the metrics address only."""
+    if server.cfg.preload_app:
+        from welfarepoint.ops.warm import warm_up
+
+        failed = warm_up(server.app.wsgi())
+        server.log.info("Warmed up before forking the workers (%d pages failed)", failed)
     if metrics_address:
         from welfarepoint.ops.metrics import serve
 

@@ -54,6 +54,8 @@ def _started() -> None:
 
 
 def _answered(response):
+    if request.environ.get("welfarepoint.warm_up"):  # the master's own warm-up (ops/warm.py): not a visitor's
+        return response
     route = request.url_rule.rule if request.url_rule is not None else "(no route)"
     REQUESTS.labels(route, request.method, str(response.status_code)).inc()
     started = g.get("metrics_started")

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import date
 from urllib.parse import urlencode
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from welfarepoint import assets, search
 from welfarepoint.catalog import queries, taxonomy
 from welfarepoint.i18n import current_language
 from welfarepoint.insights.counters import count_questionnaire
@@ -21,7 +22,7 @@ from welfarepoint.matching import profile_from
 from welfarepoint.matching.engine import gap_text
 from welfarepoint.matching.profile import RADIUS_CHOICES, resolve_municipality
 from welfarepoint.matching.runner import run_questionnaire
-from welfarepoint.public import lists
+from welfarepoint.public import drawn, lists
 from welfarepoint.public.blueprint import bp
 from welfarepoint.territory.models import public_routes
 
@@ -158,6 +159,14 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
             answers=answers,
         )
 
+    # A results page drawn once is kept for every worker (public/drawn.py); not a completed questionnaire's
+    # (counted, then sent to its permalink) nor one drawn with a message waiting.
+    kept_here = request.args.get("done") != "1" and "_flashes" not in session
+    if kept_here:
+        edition, address = drawn.edition(), drawn.address()
+        kept = drawn.kept(edition, address)
+        if kept is not None:
+            return assets.page_response(kept[0])
     focus = request.args.get("need", "")[:40]
     page = request.args.get("page", default=1, type=int)  # not a number: the first page
     profile, _errors, result = run_questionnaire(
@@ -183,9 +192,10 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         profile.places if care_gaps else []
     )
     care_ats = sorted({place.municipality.ats for place in care_places if place.municipality.ats})
-    return render_template(
+    routes = [route for ats in care_ats for route in public_routes(ats)]
+    html = render_template(
         "public/match_results.html",
-        routes=[route for ats in care_ats for route in public_routes(ats)],
+        routes=routes,
         today=date.today(),
         result=result,
         focus=focus,
@@ -206,6 +216,13 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         turn_to=rules.turn_to,
         change=lambda step: _address(endpoint, answers, step=step),
     )
+    # Public routes a manager may just have changed: drawn afresh, and not kept.
+    if not kept_here or routes:
+        return html
+    gzipped = assets.compressed_page(html)
+    if search.generation() == edition[0]:  # the catalog did not change while this page was drawn
+        drawn.keep(edition, address, gzipped, bool(result.matches))
+    return assets.page_response(gzipped)
 
 
 #: Matches shown for each need on a results page, the best first; the others a page of one need at a time away

@@ -19,7 +19,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint import assets, search, territory
@@ -31,7 +31,7 @@ from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
 from welfarepoint.paging import page_count
-from welfarepoint.public import sheets
+from welfarepoint.public import drawn, sheets
 from welfarepoint.public.blueprint import bp
 from welfarepoint.public.forms import FeedbackForm, RatingForm
 from welfarepoint.public.open_data import listings_csv, pieces
@@ -117,13 +117,6 @@ def home():
     return render_template("public/home.html", published=queries.count_published())
 
 
-#: Results pages already drawn: the same address in the same language, index generation and day draws the same.
-#: Kept gzipped (a small part of their size) and sent so to browsers, which all take gzip; at most
-#: ``PAGES_KEPT_BYTES`` of them in each worker.
-PAGES_KEPT_BYTES = 1_000_000
-_pages = Bounded(PAGES_KEPT_BYTES, weigh=len)
-
-
 def care_needs() -> frozenset[str]:
     """The needs of care for a relative: when one finds nothing, the public routes of the ATS are shown."""
     return frozenset(
@@ -141,8 +134,21 @@ def search_page():
 
     The text and the place are two fields; a place named in the text is read as one and shown in the place
     field, with a link that removes it. Welfare Points are shown apart ("who can help you"), never counted.
+    A page drawn once is kept for every worker of the instance (:mod:`welfarepoint.public.drawn`) and sent
+    without searching again while the catalog, the vocabulary and the day stay the same.
     """
     parsed = parse_search_args(request.args)
+    counted = bool(parsed.text) and parsed.page == 1
+    # A message waits (after a form elsewhere): drawn afresh, and not kept.
+    fresh = "_flashes" in session
+    edition, address = drawn.edition(), drawn.address()
+    if not fresh:
+        kept = drawn.kept(edition, address)
+        if kept is not None:
+            page, found = kept
+            if counted:
+                count_search(search.normalise_for_statistics(parsed.text), found)
+            return assets.page_response(page)
     result = search.query(
         parsed.text,
         parsed.filters,
@@ -152,8 +158,25 @@ def search_page():
         desks_apart=True,
         read_place=parsed.read_place,
     )
-    if parsed.text and parsed.page == 1:
+    if counted:
         count_search(search.normalise_for_statistics(parsed.text), result.total > 0)
+    html, shows_routes = draw_results(parsed, result)
+    # Public routes a manager may just have changed: drawn afresh, and not kept.
+    if fresh or shows_routes:
+        return html
+    page = assets.compressed_page(html)
+    if result.generation == (edition[0], edition[1]):  # the index did not change while this page was drawn
+        drawn.keep(edition, address, page, result.total > 0)
+    return assets.page_response(page)
+
+
+#: The Welfare Points named beside the results, by (index generation, ATS, municipality): a few hundred
+#: combinations, each drawn on many pages.
+_desks = Bounded(512)
+
+
+def draw_results(parsed, result) -> tuple[str, bool]:
+    """The results page of a search, and whether it names public routes (which managers change at any time)."""
     place = parsed.place or result.place
     if place is None and parsed.filters.municipality:
         place = territory.resolve_place(parsed.filters.municipality).place
@@ -164,36 +187,32 @@ def search_page():
     care = bool(set(result.needs) & care_needs())
     shows_routes = bool(result.outside) or (care and not result.total)
 
-    def draw() -> str:
-        wanted = [hit.service_id for hit in [*result.hits, *result.desks]]
-        services = {s.id: s for s in queries.published_services(wanted)}
-        ats = parsed.filters.ats or (next(iter(atses)) if len(atses) == 1 else None)
-        near = municipality.istat_code if municipality else None
-        if ats or near or not result.desks:
-            desks = queries.nearest_desks(ats, near, DESKS_SHOWN)
-        else:
-            desks = [services[hit.service_id] for hit in result.desks if hit.service_id in services]
-        return render_template(
-            "public/search.html",
-            parsed=parsed,
-            result=result,
-            hits=[(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services],
-            place=place,
-            typed_text=result.place_text if result.place is not None else parsed.text,
-            ats=ats,
-            desks=desks,
-            search_url=search_url,
-            ats_names=territory.ATS_NAMES,
-            active=active_filters(parsed, place, result),
-            routes=public_routes(ats) if shows_routes else [],
-            shows_routes=shows_routes,
+    wanted = [hit.service_id for hit in [*result.hits, *result.desks]]
+    services = {s.id: s for s in queries.published_services(wanted)}
+    ats = parsed.filters.ats or (next(iter(atses)) if len(atses) == 1 else None)
+    near = municipality.istat_code if municipality else None
+    if ats or near or not result.desks:
+        desks = _desks.get_or_make(
+            (result.generation, ats, near), lambda: queries.nearest_desks(ats, near, DESKS_SHOWN)
         )
-
-    # A message waits (after a form elsewhere), or public routes a manager may just have changed: drawn afresh.
-    if "_flashes" in session or shows_routes:
-        return draw()
-    key = (result.generation, str(get_locale()), date.today(), request.script_root, request.full_path)
-    return assets.page_response(_pages.get_or_make(key, lambda: assets.compressed_page(draw())))
+    else:
+        desks = [services[hit.service_id] for hit in result.desks if hit.service_id in services]
+    html = render_template(
+        "public/search.html",
+        parsed=parsed,
+        result=result,
+        hits=[(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services],
+        place=place,
+        typed_text=result.place_text if result.place is not None else parsed.text,
+        ats=ats,
+        desks=desks,
+        search_url=search_url,
+        ats_names=territory.ATS_NAMES,
+        active=active_filters(parsed, place, result),
+        routes=public_routes(ats) if shows_routes else [],
+        shows_routes=shows_routes,
+    )
+    return html, shows_routes
 
 
 def active_filters(parsed, place, result) -> list[tuple[str, str]]:

@@ -1,0 +1,90 @@
+"""Results pages drawn once and kept for every worker (``welfarepoint/public/drawn.py``), and the warm-up of a
+preloaded app before gunicorn forks its workers (``welfarepoint/ops/warm.py``): what a visitor sees never comes
+from a page kept for another language, another day or an older catalog, and nothing the warm-up asks is counted.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from welfarepoint.extensions import db
+from welfarepoint.insights.counters import flush_counts
+from welfarepoint.insights.models import DemandCount, SearchCount
+from welfarepoint.ops.warm import warm_up
+from welfarepoint.public import drawn
+
+FAMILY_RESULTS = "/match/family?municipality=014061&child_age=8&needs=before_school"
+
+
+def kept_pages(app) -> list[Path]:
+    return [path for path in (Path(app.instance_path) / drawn.FOLDER).glob("*/*") if path.is_file()]
+
+
+def heading(html: str) -> str:
+    return re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1).strip()
+
+
+def test_a_listing_published_after_its_search_was_kept_is_on_the_next_page(demo_app, make_service):
+    client = demo_app.test_client()
+    before = client.get("/search?q=zanzibarite").get_data(as_text=True)
+    assert "Nessun servizio trovato" in before and kept_pages(demo_app)
+    assert client.get("/search?q=zanzibarite").get_data(as_text=True) == before  # the kept page, sent again
+
+    with demo_app.app_context():
+        make_service(title="Ludoteca Zanzibarite del sabato", external_id="zanzibarite")
+        db.session.commit()
+
+    after = client.get("/search?q=zanzibarite").get_data(as_text=True)
+    assert "1 servizio trovato" in after and "/services/ludoteca-zanzibarite-del-sabato" in after
+
+
+def test_a_page_kept_in_italian_is_never_sent_to_an_english_reader_of_the_same_address(demo_app):
+    client = demo_app.test_client()
+    for address in ("/search?q=doposcuola", FAMILY_RESULTS):
+        italian = client.get(address).get_data(as_text=True)
+        assert 'lang="it"' in italian
+        client.set_cookie(demo_app.config["LANGUAGE_COOKIE"], "en")
+        english = client.get(address).get_data(as_text=True)
+        client.delete_cookie(demo_app.config["LANGUAGE_COOKIE"])
+        assert 'lang="en"' in english and heading(english) != heading(italian)
+        again = client.get(address).get_data(as_text=True)
+        assert heading(again) == heading(italian)
+    assert heading(client.get("/search?q=doposcuola").get_data(as_text=True)) == "Cerca i servizi"
+
+
+def test_the_offer_of_english_is_made_to_an_english_browser_even_after_a_page_without_it_was_kept(demo_app):
+    client = demo_app.test_client()
+    offer = "This site is also in English."
+    assert offer not in client.get(FAMILY_RESULTS, headers={"Accept-Language": "it-IT"}).get_data(
+        as_text=True
+    )
+    assert offer in client.get(FAMILY_RESULTS, headers={"Accept-Language": "en-GB"}).get_data(as_text=True)
+    assert offer not in client.get(FAMILY_RESULTS, headers={"Accept-Language": "it"}).get_data(as_text=True)
+
+
+def test_searches_and_completed_questionnaires_are_counted_when_their_page_was_kept(demo_app):
+    demo_app.config["COUNTER_FLUSH_SECONDS"] = 3600
+    client = demo_app.test_client()
+    for _ in range(3):
+        assert client.get("/search?q=ludoteca").status_code == 200
+    assert client.get(FAMILY_RESULTS).status_code == 200  # kept
+    for _ in range(2):
+        completed = client.get(FAMILY_RESULTS + "&done=1")
+        assert completed.status_code == 303 and completed.location.endswith(FAMILY_RESULTS)
+    with demo_app.app_context():
+        flush_counts()
+        counts = {row.query: row.count for row in db.session.execute(db.select(SearchCount)).scalars()}
+        demand = sum(row.count for row in db.session.execute(db.select(DemandCount)).scalars())
+    assert counts == {"ludoteca": 3}
+    assert demand == 2  # one need, counted for each of the two completed questionnaires
+
+
+def test_the_warm_up_answers_every_page_and_counts_nothing(demo_app):
+    assert warm_up(demo_app) == 0
+    with demo_app.app_context():
+        assert flush_counts() == 0
+        assert db.session.execute(db.select(DemandCount)).first() is None
+    client = demo_app.test_client()
+    assert client.get("/search?q=doposcuola").status_code == 200
+    assert client.get(FAMILY_RESULTS).status_code == 200

@@ -1,0 +1,81 @@
+"""Warm an application up before gunicorn forks its workers (``--preload``; :mod:`welfarepoint.ops.gunicorn`).
+
+What every worker would otherwise build at its first requests, each its own copy, is built once in the master:
+every template compiled, both languages' message catalogs, the territory and the taxonomy, the offers the
+questionnaires match on (kept until the catalog changes, as each worker would keep them). The workers start
+with them, sharing their memory pages with the master until they write to them, and answer their first
+requests as fast as the next ones.
+
+The warm-up asks the app for a few public pages through its test client: none is counted in the anonymous
+statistics (no search text, no completed questionnaire) nor in the metrics (:data:`ENVIRON_KEY`). Then the
+search index is closed and the database connections dropped, so that no worker inherits the master's.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+
+from flask import Flask
+from sqlalchemy import select
+
+log = logging.getLogger(__name__)
+
+#: Set in the WSGI environment of the warm-up's own requests.
+ENVIRON_KEY = "welfarepoint.warm_up"
+
+
+def addresses(app: Flask) -> list[str]:
+    """The pages asked in each language: home, search, one listing, both questionnaires' results, Welfare Points."""
+    from welfarepoint import territory
+    from welfarepoint.catalog.models import Service
+    from welfarepoint.extensions import db
+
+    with app.app_context():
+        slug = db.session.execute(
+            select(Service.slug).where(Service.status == "published").order_by(Service.id).limit(1)
+        ).scalar()
+        db.session.remove()
+    town = next(iter(territory.all_municipalities())).istat_code
+    pages = [
+        "/",
+        "/search",
+        f"/match/family?municipality={town}&child_age=8&needs=after_school",
+        f"/match/family?municipality={town}&cared_age=80&needs=care_respite",
+        f"/match/company?municipality={town}&size=small&needs=C1",
+        "/welfare-points",
+    ]
+    if slug:
+        pages.append(f"/services/{slug}")
+    return [
+        f"{page}{'&' if '?' in page else '?'}lang={language}" for language in ("it", "en") for page in pages
+    ]
+
+
+def warm_up(app: Flask) -> int:
+    """Build what the first requests of a worker would build; return how many warm-up pages failed (logged)."""
+    from welfarepoint import search
+    from welfarepoint.extensions import db
+
+    with app.app_context():
+        for name in app.jinja_env.list_templates(extensions=["html"]):
+            app.jinja_env.get_template(name)
+    failed = 0
+    client = app.test_client()
+    for address in addresses(app):
+        try:
+            status = client.get(address, environ_overrides={ENVIRON_KEY: True}).status_code
+        except Exception:  # a page that fails here fails in the workers too, and is logged there
+            log.exception("warm-up: %s failed", address)
+            status = 500
+        if status >= 400:
+            failed += 1
+            log.warning("warm-up: %s answered %s", address, status)
+    with app.app_context():
+        search.forget_all()
+        db.session.remove()
+        db.engine.dispose()
+    if app.config["GC_WORKER_TUNING"]:
+        gc.collect()
+        gc.freeze()
+    return failed

@@ -1,0 +1,110 @@
+"""Results pages drawn once and kept on disk, for every worker of the instance.
+
+A results page (a search's, a questionnaire's) depends only on its address, its language (and the offer of the
+other one), the day and the published catalog (the search index's generation and the curated vocabulary): the
+same ones draw the same page. Each page is kept gzipped in a file of
+the instance folder (``drawn-pages/<edition>/<page>``), so that a page one worker drew is sent by all the others
+(each worker keeping its own would draw every popular page once per worker, and hold them in its own memory).
+
+An *edition* is everything a page depends on but its address and language: a new catalog generation, a new
+vocabulary or a new day starts a new edition folder, and the first worker that keeps a page in it removes the
+editions that have not been written to for a while. An edition keeps at most :data:`PAGES_PER_EDITION` pages
+(the most asked for come first); past that, pages are drawn at every request. Files are written aside and
+renamed, so a reader sees a whole page or none; any error of the disk is a page not kept, never a failed request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import time
+from datetime import date
+from pathlib import Path
+
+from flask import current_app, request
+from flask_babel import get_locale
+
+from welfarepoint import search
+from welfarepoint.i18n import language_offer
+from welfarepoint.search.models import vocabulary_version
+
+log = logging.getLogger(__name__)
+
+FOLDER = "drawn-pages"
+#: Pages kept per edition (a results page is 8 to 15 kB gzipped).
+PAGES_PER_EDITION = 5000
+#: Seconds an edition nobody writes to is kept after a newer one starts (workers may still read it meanwhile).
+EDITION_GRACE_SECONDS = 120
+FOUND, NOTHING = b"1", b"0"
+
+
+def edition() -> tuple:
+    """What a results page depends on besides its address: the published catalog, the vocabulary, the day."""
+    return (search.generation(), vocabulary_version(), date.today())
+
+
+def address() -> tuple:
+    """What identifies a results page within an edition: its address, its language, the other language offered."""
+    offer = language_offer()
+    return (str(get_locale()), request.script_root, request.full_path, offer["language"] if offer else None)
+
+
+def _digest(parts: tuple) -> str:
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
+def _folder() -> Path:
+    return Path(current_app.instance_path) / FOLDER
+
+
+def _page_path(edition: tuple, page: tuple) -> Path:
+    return _folder() / _digest(edition) / _digest(page)
+
+
+def kept(edition: tuple, page: tuple) -> tuple[bytes, bool] | None:
+    """The gzipped page kept for ``page`` (address, language, ...) in ``edition``, and whether its search found
+    something; None when none is kept."""
+    try:
+        data = _page_path(edition, page).read_bytes()
+    except OSError:
+        return None
+    if data[:1] not in (FOUND, NOTHING):
+        return None
+    return data[1:], data[:1] == FOUND
+
+
+def keep(edition: tuple, page: tuple, gzipped: bytes, found: bool) -> None:
+    """Keep a drawn page for the other requests of every worker (nothing when its edition is full)."""
+    path = _page_path(edition, page)
+    folder = path.parent
+    try:
+        if not folder.exists():
+            folder.mkdir(parents=True, exist_ok=True)
+            _remove_old_editions(keep=folder.name)
+        elif len(os.listdir(folder)) >= PAGES_PER_EDITION:
+            return
+        temporary = folder / f".{path.name}.{os.getpid()}.tmp"
+        temporary.write_bytes((FOUND if found else NOTHING) + gzipped)
+        temporary.replace(path)
+    except OSError:
+        log.warning("could not keep a drawn page in %s", folder, exc_info=True)
+
+
+def _remove_old_editions(keep: str) -> None:
+    """Remove the edition folders but ``keep`` that nobody wrote to for :data:`EDITION_GRACE_SECONDS`."""
+    now = time.time()
+    for entry in os.scandir(_folder()):
+        if entry.name == keep or not entry.is_dir():
+            continue
+        try:
+            if now - entry.stat().st_mtime > EDITION_GRACE_SECONDS:
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            continue
+
+
+def forget() -> None:
+    """Remove every kept page of this instance (tests; after restoring a backup)."""
+    shutil.rmtree(_folder(), ignore_errors=True)
