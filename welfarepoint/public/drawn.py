@@ -28,7 +28,7 @@ from flask_babel import get_locale
 
 from welfarepoint import search
 from welfarepoint.i18n import language_offer
-from welfarepoint.search.models import vocabulary_version
+from welfarepoint.vocabulary import synonyms
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,8 @@ FOUND, NOTHING = b"1", b"0"
 
 def edition() -> tuple:
     """What a results page depends on besides its address: the published catalog, the vocabulary, the day."""
-    return (search.generation(), vocabulary_version(), date.today())
+    generation = search.generation()  # first: catching up also brings in the curated vocabulary
+    return (generation, synonyms.version(), date.today())
 
 
 def address() -> tuple:
