@@ -12,7 +12,6 @@ from __future__ import annotations
 import gc
 import json
 import logging
-import re
 import shutil
 import threading
 import time
