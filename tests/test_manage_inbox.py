@@ -94,7 +94,9 @@ def test_a_manager_s_inbox_lists_each_kind_of_item_of_the_territory_only(desk, a
     assert "Campus di Natale" in deadlines and "in 5 days" in deadlines
     assert "Settimane verdi" in deadlines and "passed 3 days ago" in deadlines
     doubts = section(page, "doubts")
-    assert "Spazio compiti" in doubts and "Campo estivo tutto l&#39;anno" in page
+    assert "Campo estivo tutto l&#39;anno" in doubts and "Centro estivo verificato" not in doubts
+    duplicates = auth("ats_manager").get("/manage/duplicates?lang=en").text
+    assert "“Spazio compiti” is the title of 2 listings of ATS Montagna" in duplicates
     assert "Pavia" not in overdue and "40 euro" not in corrections
 
 

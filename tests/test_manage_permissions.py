@@ -51,6 +51,7 @@ TERRITORY_PAGES = [
     ("GET", "/manage/services/new", False),
     ("GET", "/manage/services/export.csv", False),
     ("GET", "/manage/services/export.xlsx", False),
+    ("GET", "/manage/duplicates", False),
     ("GET", "/manage/import/model.xlsx", True),
     ("GET", "/manage/verify", False),
     ("GET", "/manage/feedback", False),

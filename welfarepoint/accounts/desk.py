@@ -9,8 +9,8 @@ and cut to its first :data:`SHOWN` items in SQL, so the inbox answers as fast wi
 - *overdue*: published listings whose review interval has passed (days overdue, the provider's contacts);
 - *corrections*: the public's open suggestions (the kind the visitor chose, the text, the date);
 - *deadlines*: published listings whose enrolment closes within :data:`DEADLINE_DAYS` or closed as long ago;
-- *duplicates*: the same title more than once in one ATS (not archived);
-- *suspicious*: values that contradict each other (a summer period ticked with "all year").
+- *suspicious*: values that contradict each other (a summer period ticked with "all year");
+- *duplicates* (a page of its own, it reads every title): the same title more than once in one ATS.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, exists, func, not_, or_
+from sqlalchemy import case, exists, func, not_, text
 from sqlalchemy.orm import aliased, lazyload
 
 from welfarepoint.accounts import scope
 from welfarepoint.accounts.models import User
-from welfarepoint.catalog.models import Feedback, Revision, Service
-from welfarepoint.catalog.queries import overdue, review_due
+from welfarepoint.catalog.models import CONTRADICTORY_PERIODS, Feedback, Revision, Service
+from welfarepoint.catalog.queries import overdue
 from welfarepoint.extensions import db
 from welfarepoint.paging import page_count, page_within
 
@@ -35,8 +35,6 @@ SHOWN = 10
 DEADLINE_DAYS = 30
 #: A submission is answered (no longer "sent back to you") by one of these actions.
 ANSWERING_ACTIONS = ("submit", "publish", "archive", "discard")
-#: Periods that contradict "all year" when ticked beside it.
-SEASONS = ("summer", "christmas", "easter")
 
 
 @dataclass(frozen=True)
@@ -109,13 +107,18 @@ def _submitted() -> Any:
 
 
 def to_review(user: User) -> Section:
-    """Listings in review and published listings with submitted changes, oldest submission first."""
-    conditions = [
-        *scope.territory_of(user),
-        or_(Service.status == "in_review", and_(_pending(), _submitted())),
-    ]
-    services = _first(conditions, Service.updated_at, Service.id)
-    return Section([_waiting(service) for service in services], _count(conditions))
+    """Listings in review and published listings with submitted changes, oldest first.
+
+    Two questions, each answered from its own index (the status's, the few waiting changes'), merged here:
+    a listing with changes waiting is published, so none is in both.
+    """
+    in_review = [*scope.territory_of(user), Service.status == "in_review"]
+    submitted = [*scope.territory_of(user), _pending(), _submitted()]
+    first = _first(in_review, Service.updated_at, Service.id) + _first(
+        submitted, Service.updated_at, Service.id
+    )
+    first = sorted(first, key=lambda service: (service.updated_at, service.id))[:SHOWN]
+    return Section([_waiting(service) for service in first], _count(in_review) + _count(submitted))
 
 
 def held(user: User) -> Section:
@@ -147,7 +150,9 @@ def _overdue_conditions(user: User, today: date) -> list:
 
 
 def _overdue_order() -> tuple:
-    return (case((Service.last_verified.is_(None), 0), else_=1), review_due(), Service.id)
+    # Never checked first, then the oldest check: the order of the review indexes, so that the first page is
+    # read without sorting every overdue listing.
+    return (Service.last_verified.asc().nulls_first(), Service.id)
 
 
 def _as_overdue(service: Service, today: date) -> Overdue:
@@ -155,11 +160,13 @@ def _as_overdue(service: Service, today: date) -> Overdue:
     return Overdue(service, None if due is None else (today - due).days)
 
 
-def overdue_listings(user: User, today: date) -> Section:
-    """Published listings past their review date: never checked first, then the longest overdue."""
+def overdue_listings(user: User, today: date, total: int | None = None) -> Section:
+    """Published listings past their review date: never checked first, then the oldest check (``total``: their
+    number when the caller has counted them already)."""
     conditions = _overdue_conditions(user, today)
     services = _first(conditions, *_overdue_order())
-    return Section([_as_overdue(service, today) for service in services], _count(conditions))
+    counted = _count(conditions) if total is None else total
+    return Section([_as_overdue(service, today) for service in services], counted)
 
 
 def overdue_page(user: User, today: date, page: int, per_page: int) -> tuple[list[Overdue], int, int, int]:
@@ -237,8 +244,11 @@ def deadlines(user: User, today: date) -> Section:
     return Section(items, _count(conditions))
 
 
-def duplicates(user: User) -> Section:
-    """Titles that more than one listing of an ATS has (archived listings left out), most repeated first."""
+def duplicates(user: User, limit: int = SHOWN) -> Section:
+    """Titles that more than one listing of an ATS has (archived listings left out), most repeated first.
+
+    It reads every title of the territory (from the index of ATS and title): its own page, not the inbox.
+    """
     counted = func.count(Service.id)
     query = (
         db.select(Service.ats, Service.title, counted)
@@ -246,20 +256,18 @@ def duplicates(user: User) -> Section:
         .group_by(Service.ats, Service.title)
         .having(counted > 1)
     )
-    rows = db.session.execute(query.order_by(counted.desc(), Service.title).limit(SHOWN)).all()
+    rows = db.session.execute(query.order_by(counted.desc(), Service.title).limit(limit)).all()
     return Section([Duplicate(row.ats, row.title, row[2]) for row in rows], None)
 
 
 def suspicious(user: User) -> Section:
-    """Listings (not archived) whose periods say both "all year" and a season."""
-    periods = cast(Service.periods, String)
-    seasonal = or_(*(periods.like(f'%"{season}"%') for season in SEASONS))
-    conditions = [
-        *scope.territory_of(user),
-        Service.status != "archived",
-        periods.like('%"all_year"%'),
-        seasonal,
-    ]
+    """Listings (not archived) whose periods say both "all year" and a season.
+
+    The few such listings are kept in their own partial index (:data:`CONTRADICTORY_PERIODS`), looked up with
+    the very same condition.
+    """
+    flagged = db.select(Service.id).where(text(CONTRADICTORY_PERIODS))
+    conditions = [*scope.territory_of(user), Service.status != "archived", Service.id.in_(flagged)]
     ids = db.session.execute(db.select(Service.id).where(*conditions).order_by(Service.id).limit(SHOWN))
     return Section(_services(list(ids.scalars())), None)
 
@@ -300,19 +308,18 @@ class Inbox:
     overdue: Section
     corrections: Section
     deadlines: Section
-    duplicates: Section
     suspicious: Section
 
 
-def inbox(user: User, today: date) -> Inbox:
-    """What waits for ``user`` in their territory, section by section."""
+def inbox(user: User, today: date, overdue_total: int | None = None) -> Inbox:
+    """What waits for ``user`` in their territory, section by section (``overdue_total``: the number of overdue
+    listings when the caller has counted them, as :func:`scope.dashboard` does)."""
     return Inbox(
         sent_back=sent_back_to(user),
         to_review=to_review(user) if scope.may(user, "publish") else None,
         held=held(user),
-        overdue=overdue_listings(user, today),
+        overdue=overdue_listings(user, today, overdue_total),
         corrections=corrections(user),
         deadlines=deadlines(user, today),
-        duplicates=duplicates(user),
         suspicious=suspicious(user),
     )

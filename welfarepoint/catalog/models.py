@@ -329,5 +329,18 @@ class CatalogState(db.Model):
     generation: Mapped[int] = mapped_column(Integer, default=0)
 
 
-# helper "inbox" (issue 24): suspected duplicates (the same title twice in one ATS) read from this index alone.
+# helper "inbox" (issue 24): suspected duplicates (the same title twice in one ATS) read from this index alone;
+# enrolment deadlines near today; the few listings whose periods say "all year" and a season as well.
 Index("ix_service_ats_title_status", Service.ats, Service.title, Service.status)
+Index("ix_service_enrolment_deadline", Service.enrolment_deadline)
+#: The listings whose periods say "all year" and a season too (SQL; the same text in the index and the query).
+CONTRADICTORY_PERIODS = (
+    "CAST(periods AS VARCHAR) LIKE '%\"all_year\"%' AND (CAST(periods AS VARCHAR) LIKE '%\"summer\"%' "
+    "OR CAST(periods AS VARCHAR) LIKE '%\"christmas\"%' OR CAST(periods AS VARCHAR) LIKE '%\"easter\"%')"
+)
+Index(
+    "ix_service_contradictory_periods",
+    Service.id,
+    sqlite_where=text(CONTRADICTORY_PERIODS),
+    postgresql_where=text(CONTRADICTORY_PERIODS),
+)

@@ -27,6 +27,8 @@ from welfarepoint.public.forms import FEEDBACK_LABELS
 BULK_ACTIONS = {"verify": "verify", "archive": "archive"}
 #: The most listings one bulk action takes (a page of the verification list).
 BULK_MAX = 200
+#: How many repeated titles the suspected duplicates page lists.
+DUPLICATES_SHOWN = 100
 
 
 @bp.get("/")
@@ -34,14 +36,24 @@ BULK_MAX = 200
 def dashboard():
     """The account's inbox: what waits for it in its territory, item by item."""
     today = date.today()
+    counts = scope.dashboard(current_user, today=today)
     return render_template(
         "manage/dashboard.html",
-        inbox=desk.inbox(current_user, today),
-        counts=scope.dashboard(current_user, today=today),
+        inbox=desk.inbox(current_user, today, overdue_total=counts.overdue),
+        counts=counts,
         today=today,
         kinds=FEEDBACK_LABELS,
         actions=ActionForm(),
         may=lambda action: scope.may(current_user, action),
+    )
+
+
+@bp.get("/duplicates")
+@login_required
+def duplicates():
+    """Suspected duplicates: titles more than one listing of an ATS has (the most repeated first)."""
+    return render_template(
+        "manage/duplicates.html", found=desk.duplicates(current_user, limit=DUPLICATES_SHOWN)
     )
 
 
