@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from typing import Any
 
@@ -208,9 +209,9 @@ def _export_table(service: Service) -> tuple[list[str], list[list[Any]]]:
 
 
 def _filename(service: Service, extension: str) -> str:
-    return f'attachment; filename="welfarepoint-history-{service.external_id or service.id}.{extension}"'.replace(
-        "\r", ""
-    ).replace("\n", "")
+    """The download's name: the listing's identifier in plain ASCII (a header holds nothing else safely)."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", service.external_id).strip("-")[:60] or str(service.id)
+    return f'attachment; filename="welfarepoint-history-{name}.{extension}"'
 
 
 @bp.get("/services/<uuid>/history.csv")
