@@ -102,7 +102,7 @@ def test_sign_in_shows_the_territory_and_sign_out_ends_the_session(demo_app, man
     assert response.status_code == 302 and response.headers["Location"] == "/manage/"
     page = client.get("/manage/?lang=en").text
     assert "manager of ATS Montagna" in page
-    assert re.search(r"Published listings to verify</a></dt><dd>6</dd>", page)
+    assert "To verify with the provider (6)" in page  # the inbox's section of overdue listings
     client.post("/manage/logout", data={"csrf_token": token(page)})
     assert client.get("/manage/").status_code == 302
     with demo_app.app_context():
@@ -163,7 +163,7 @@ def test_verify_queue_lists_the_overdue_listings_of_the_territory_and_marks_them
     from welfarepoint.catalog.models import Revision, Service
 
     page = signed_in.get("/manage/verify?lang=en").text
-    uuids = re.findall(r"/manage/services/([0-9a-f-]{36})/verified", page)
+    uuids = re.findall(r'name="uuid" value="([0-9a-f-]{36})"', page)
     assert len(uuids) == 6
     with demo_app.app_context():
         listed = [
@@ -173,10 +173,7 @@ def test_verify_queue_lists_the_overdue_listings_of_the_territory_and_marks_them
         first_id = listed[0].id
     response = signed_in.post(f"/manage/services/{uuids[0]}/verified", data={"csrf_token": token(page)})
     assert response.status_code == 302
-    assert (
-        len(re.findall(r"/manage/services/([0-9a-f-]{36})/verified", signed_in.get("/manage/verify").text))
-        == 5
-    )
+    assert len(re.findall(r'name="uuid" value="([0-9a-f-]{36})"', signed_in.get("/manage/verify").text)) == 5
     with demo_app.app_context():
         service = db.session.get(Service, first_id)
         assert service.last_verified_by == "anna@ats-montagna.example.org"
@@ -235,7 +232,10 @@ def test_feedback_queue_resolves_suggestions_of_the_territory(demo_app, signed_i
     assert (
         signed_in.post(f"/manage/feedback/{feedback_id}", data={"outcome": "resolved"}).status_code == 400
     )  # no CSRF token
-    signed_in.post(f"/manage/feedback/{feedback_id}", data={"csrf_token": token(page), "outcome": "resolved"})
+    signed_in.post(
+        f"/manage/feedback/{feedback_id}",
+        data={"csrf_token": token(page), "outcome": "resolved", "note": "Orario del giovedì corretto."},
+    )
     assert "No suggestion is waiting." in signed_in.get("/manage/feedback?lang=en").text
     with demo_app.app_context():
         item = db.session.get(Feedback, feedback_id)

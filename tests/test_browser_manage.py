@@ -32,7 +32,7 @@ def test_manager_signs_in_sees_the_territory_and_signs_out(page, manager):
     assert_accessible(page)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    assert page.locator("h1").inner_text() == "Your territory"
+    assert page.locator("h1").inner_text() == "Your inbox"
     assert "manager of ATS Montagna" in page.locator("main").inner_text()
     assert_accessible(page)
     page.get_by_role("button", name="Sign out").click()
@@ -44,18 +44,18 @@ def test_monday_morning_verify_a_listing(page, manager):
     page.get_by_label("E-mail address").fill(manager)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("link", name="Published listings to verify").click()
+    page.get_by_role("link", name="To verify", exact=True).click()
     assert page.locator("h1").inner_text() == "Listings to verify"
     assert_accessible(page)
     page.wait_for_load_state()
     before = page.locator("tbody tr").count()
     assert before >= 1
-    page.locator("tbody tr").first.get_by_role("button").click()
+    tick(page.locator("tbody tr").first.locator("input[type=checkbox]"))
+    page.get_by_role("button", name="Mark the chosen as verified today").click()
     assert page.get_by_role("status").filter(has_text="marked as verified today").is_visible()
     page.wait_for_load_state()
     assert page.locator("tbody tr").count() == before - 1
-    page.get_by_role("link", name="Your territory").click()
-    page.get_by_role("link", name="Corrections suggested by the public, to read").click()
+    page.get_by_role("link", name="Corrections", exact=True).click()
     assert page.locator("h1").inner_text() == "Corrections from the public"
     assert_accessible(page)
 

@@ -295,7 +295,12 @@ def test_a_manager_sends_waiting_changes_back_then_discards_them(demo_app, manag
     assert "Send back to the editor" in edit.text and "Discard the changes" in edit.text
     manager.post(
         f"/manage/services/{target.uuid}/status",
-        data={"csrf_token": token(edit.text), "version": held.version, "action": "send_back"},
+        data={
+            "csrf_token": token(edit.text),
+            "version": held.version,
+            "action": "send_back",
+            "reason": "Manca il costo.",
+        },
     )
     sent_back = listing(demo_app, uuid=target.uuid)
     assert sent_back.draft["submitted"] is False and sent_back.title == target.title

@@ -29,8 +29,14 @@ ROUTES = [
     ("POST", "/manage/services/{service}/status#submit", False),
     ("POST", "/manage/services/{service}/status#publish", True),
     ("POST", "/manage/services/{service}/status#archive", True),
-    ("POST", "/manage/services/{service}/verified", True),
-    ("POST", "/manage/feedback/{feedback}", True),
+    ("POST", "/manage/services/{service}/status#send_back", True),
+    ("GET", "/manage/services/{service}/send-back", True),
+    ("POST", "/manage/services/{service}/send-back", True),
+    ("GET", "/manage/services/{service}/history.csv", False),
+    ("GET", "/manage/services/{service}/history.xlsx", False),
+    # Alliance editors verify their alliance's listings and handle its corrections (issue 24).
+    ("POST", "/manage/services/{service}/verified", False),
+    ("POST", "/manage/feedback/{feedback}", False),
     ("GET", "/manage/organisations/{organisation}", True),
     ("POST", "/manage/organisations/{organisation}", True),
     ("GET", "/manage/alliances/{alliance}", True),
@@ -45,9 +51,10 @@ TERRITORY_PAGES = [
     ("GET", "/manage/services/new", False),
     ("GET", "/manage/services/export.csv", False),
     ("GET", "/manage/services/export.xlsx", False),
+    ("GET", "/manage/duplicates", False),
     ("GET", "/manage/import/model.xlsx", True),
-    ("GET", "/manage/verify", True),
-    ("GET", "/manage/feedback", True),
+    ("GET", "/manage/verify", False),
+    ("GET", "/manage/feedback", False),
     ("GET", "/manage/import", True),
     ("GET", "/manage/organisations", True),
     ("GET", "/manage/organisations/new", True),
@@ -179,6 +186,7 @@ def state(app, objects: dict) -> dict:
             "title": service.title,
             "draft_title": service.draft["cells"]["title"] if service.draft else None,
             "submitted": workflow.pending_submitted(service),
+            "draft_author": service.draft["author"] if service.draft else None,
             "last_verified": service.last_verified,
             "feedback": db.session.get(Feedback, objects["feedback"]).status,
             "organisation": db.session.execute(
@@ -198,7 +206,7 @@ def prepare(app, path: str, objects: dict) -> None:
         changed = workflow.listing_from_cells({**workflow.current_cells(service), "title": NEW_TITLE})
         if path.endswith("#submit"):  # changes saved, not yet submitted
             workflow.save(service, changed, author="prova@example.org")
-        elif path.endswith("#publish"):  # changes submitted for review
+        elif path.endswith("#publish") or "send" in path:  # changes submitted for review
             workflow.submit(service, changed, author="prova@example.org")
         elif path.endswith("/restore"):  # the public version is no longer the first one
             workflow.publish(service, changed, author="prova@example.org")
@@ -215,6 +223,8 @@ def expected_change(path: str, objects: dict) -> dict:
         return {"title": NEW_TITLE, "draft_title": None, "submitted": False}
     if path.endswith("#archive"):
         return {"status": "archived"}
+    if "send" in path:  # back to its editor, unsubmitted, still theirs
+        return {"submitted": False, "draft_title": NEW_TITLE, "draft_author": "prova@example.org"}
     if path.endswith("/verified"):
         return {"last_verified": date.today()}
     if path.endswith("/restore"):  # held for review, the published version stays
@@ -258,14 +268,18 @@ def post_data(path: str, objects: dict, page: str, app) -> dict:
         version = db.session.execute(
             db.select(Service.version).filter_by(uuid=objects["service"])
         ).scalar_one()
-    if "/status#" in path:
-        data |= {"action": path.rsplit("#", 1)[1], "version": version}
+    if "/status#" in path or path.endswith("/send-back"):
+        data |= {
+            "action": path.rsplit("#", 1)[-1],
+            "version": version,
+            "reason": "Manca l'orario del sabato.",
+        }
     elif path.endswith("/restore"):
         data |= {"version": version}
     elif path.startswith("/manage/services/"):
         data = form_data(app, objects["service"], page, title=NEW_TITLE)
     elif path.startswith("/manage/feedback/"):
-        data |= {"outcome": "dismissed"}
+        data |= {"outcome": "dismissed", "note": "Telefonato all'ente: gli orari sono giusti."}
     elif path.endswith("/merge"):
         data |= {"into": objects["newcomer_uuid"]}
     elif path.startswith("/manage/organisations/"):
@@ -294,6 +308,11 @@ def request(client, method: str, path: str, objects: dict, app):
 def assert_done(response, app, method: str, path: str, objects: dict) -> None:
     """An allowed request succeeded: the page shows its object, or the action took effect."""
     assert 200 <= response.status_code < 400, (response.status_code, response.text[:300])
+    if method == "GET" and path.endswith((".csv", ".xlsx")):
+        assert response.status_code == 200 and response.headers["Content-Disposition"].startswith(
+            "attachment"
+        )
+        return
     if method == "GET":
         assert response.status_code == 200 and shown(path, objects) in html.unescape(response.text)
         return
@@ -350,6 +369,7 @@ ALL_ROUTES = (
         ("POST", "/manage/import/check", True),
         ("POST", "/manage/import/problems", True),
         ("POST", "/manage/services/new", False),
+        ("POST", "/manage/inbox/bulk", False),
         ("POST", "/manage/organisations/new", True),
         ("POST", "/manage/alliances/new", True),
         ("POST", "/manage/insights/overlaps", True),
@@ -385,3 +405,33 @@ def test_every_post_needs_the_form_token(demo_app, world, auth, method, path, ma
     response = client.post(address + "?lang=en", data=data)
     assert response.status_code == 400 and "form" in response.text.lower()
     assert fingerprint(demo_app) == before
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_bulk_actions_take_only_the_account_s_listings_and_archive_only_for_managers(
+    demo_app, world, auth, role
+):
+    """Verify and archive many at once: a listing of another territory is left alone (admin excepted);
+    an alliance editor verifies but may not archive (403, nothing changes)."""
+    client = auth(role)
+    for objects in world.values():
+        prepare(demo_app, "/verified", objects)
+    page = client.get("/manage/").text
+    chosen = [world["own"]["service"], world["other"]["service"]]
+    before = fingerprint(demo_app)
+    archive = client.post(
+        "/manage/inbox/bulk", data={"csrf_token": token(page), "action": "archive", "uuid": chosen}
+    )
+    if role == "alliance_editor":
+        assert archive.status_code == 403 and fingerprint(demo_app) == before
+    verify = client.post(
+        "/manage/inbox/bulk", data={"csrf_token": token(page), "action": "verify", "uuid": chosen}
+    )
+    assert verify.status_code == 302
+    own, other = state(demo_app, world["own"]), state(demo_app, world["other"])
+    if role == "alliance_editor":
+        assert own["last_verified"] == date.today() and own["status"] == "published"
+    elif role == "ats_manager":
+        assert own["status"] == "archived"
+    assert other["last_verified"] == (date.today() if role == "admin" else OLD_DAY)
+    assert other["status"] == ("archived" if role == "admin" else "published")

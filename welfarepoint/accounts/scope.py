@@ -2,8 +2,9 @@
 
 - ``admin``: the whole region, every action.
 - ``ats_manager``: the listings, alliances and organisations of one ATS, every action there.
-- ``alliance_editor``: the listings of one alliance; edits and submits them, never publishes, archives or
-  imports (publishing goes through a manager's review), and does not manage organisations or alliances.
+- ``alliance_editor``: the listings of one alliance; edits and submits them, verifies them with their
+  providers and handles the public's corrections of them, never publishes, sends back, archives or imports
+  (publishing goes through a manager's review), and does not manage organisations or alliances.
 
 The backend's questions are asked here, of the account's territory, and answered in SQL: the listings page
 (filtered, counted and paged by the database), the dashboard's counts and the verification and feedback
@@ -61,8 +62,6 @@ MANAGER_ACTIONS = frozenset(
         "discard",
         "import",
         "network",
-        "verify",
-        "feedback",
         "insights",
     }
 )

@@ -286,6 +286,11 @@ class Revision(db.Model):
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
+    # helper "inbox" (issue 24): why a change was made (a send-back's reason, a correction's resolution note),
+    # and whom it is addressed to (the editor a submission is sent back to).
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    addressee: Mapped[str] = mapped_column(String(200), default="", server_default="", index=True)
+
     service: Mapped[Service] = relationship(back_populates="revisions")
 
     def __repr__(self) -> str:
@@ -305,6 +310,8 @@ class Feedback(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by: Mapped[str] = mapped_column(String(200), default="")
+    # helper "inbox" (issue 24): the note written when the suggestion was resolved or dismissed.
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     service: Mapped[Service] = relationship()
 
@@ -320,3 +327,20 @@ class CatalogState(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# helper "inbox" (issue 24): suspected duplicates (the same title twice in one ATS) read from this index alone;
+# enrolment deadlines near today; the few listings whose periods say "all year" and a season as well.
+Index("ix_service_ats_title_status", Service.ats, Service.title, Service.status)
+Index("ix_service_enrolment_deadline", Service.enrolment_deadline)
+#: The listings whose periods say "all year" and a season too (SQL; the same text in the index and the query).
+CONTRADICTORY_PERIODS = (
+    "CAST(periods AS VARCHAR) LIKE '%\"all_year\"%' AND (CAST(periods AS VARCHAR) LIKE '%\"summer\"%' "
+    "OR CAST(periods AS VARCHAR) LIKE '%\"christmas\"%' OR CAST(periods AS VARCHAR) LIKE '%\"easter\"%')"
+)
+Index(
+    "ix_service_contradictory_periods",
+    Service.id,
+    sqlite_where=text(CONTRADICTORY_PERIODS),
+    postgresql_where=text(CONTRADICTORY_PERIODS),
+)

@@ -209,8 +209,17 @@ def _record(service: Service, action: str, author: str, before: dict[str, Any]) 
     return _add_revision(service, action, author, changes=changes, snapshot=after)
 
 
-def _add_revision(service: Service, action: str, author: str, *, changes: dict, snapshot: dict) -> Revision:
-    """Add the revision of ``service`` at its current version."""
+def _add_revision(
+    service: Service,
+    action: str,
+    author: str,
+    *,
+    changes: dict,
+    snapshot: dict,
+    note: str = "",
+    addressee: str = "",
+) -> Revision:
+    """Add the revision of ``service`` at its current version (``note``: why; ``addressee``: whom it tells)."""
     revision = Revision(
         service=service,
         version=service.version,
@@ -219,6 +228,8 @@ def _add_revision(service: Service, action: str, author: str, *, changes: dict, 
         at=now_utc(),
         changes=changes,
         snapshot=snapshot,
+        note=note,
+        addressee=addressee,
     )
     db.session.add(revision)
     return revision
@@ -372,10 +383,15 @@ def change_status(
     author: str,
     expected_version: int | None = None,
     clear_pending: bool = False,
+    action: str | None = None,
+    note: str = "",
+    addressee: str = "",
 ) -> Service:
     """Move a listing through the workflow (submit, publish, archive, restore) and record it.
 
     ``clear_pending`` drops the changes that were waiting for review (an archived listing keeps none).
+    ``action`` names the revision when the status alone does not say it (a send-back is a move to draft);
+    ``note`` and ``addressee`` go into it.
     """
     check_version(service, expected_version)
     if clear_pending:
@@ -389,7 +405,16 @@ def change_status(
     service.updated_at = now_utc()
     service.updated_by = author
     db.session.flush()
-    _record(service, STATUS_ACTIONS[status], author, before)
+    after = snapshot(service)
+    _add_revision(
+        service,
+        action or STATUS_ACTIONS[status],
+        author,
+        changes=_diff(before, after),
+        snapshot=after,
+        note=note,
+        addressee=addressee,
+    )
     events.listing_changed(db.session, service.id)
     return service
 
@@ -431,6 +456,17 @@ def hold_changes(
     _record_change(service, action, author, changes=_diff(before, after), kept=after)
 
 
+def return_changes(service: Service, kept: dict[str, Any], *, author: str, note: str, addressee: str) -> None:
+    """Send submitted changes of a published listing back to ``addressee``, their editor, with ``note`` (why).
+
+    The changes stay theirs (who saved them and when are kept); ``kept`` is their content, for the history.
+    """
+    service.draft = {**service.draft, "submitted": False}
+    db.session.flush()
+    _add_revision(service, "send_back", author, changes={}, snapshot=kept, note=note, addressee=addressee)
+    events.listing_changed(db.session, service.id)
+
+
 def drop_changes(service: Service, *, author: str) -> None:
     """Drop the changes of a published listing waiting for review; the public version stays."""
     kept = snapshot(service)
@@ -463,15 +499,26 @@ def suggest_correction(service: Service, kind: str, message: str) -> None:
 FEEDBACK_OUTCOMES = ("resolved", "dismissed")
 
 
-def close_feedback(feedback: Feedback, outcome: str, *, author: str) -> None:
-    """Mark a public suggestion as resolved (the listing was corrected) or dismissed; the caller commits."""
+def close_feedback(feedback: Feedback, outcome: str, *, author: str, note: str) -> None:
+    """Mark a public suggestion as resolved (the listing was corrected) or dismissed, with a ``note`` saying
+    what was done, which also goes into the listing's history; the caller commits."""
     if outcome not in FEEDBACK_OUTCOMES:
         raise CatalogError(_l("Choose resolved or dismissed."))
     if feedback.status != "open":
         raise CatalogError(_l("This suggestion has already been handled."))
+    note = clean_text(note or "")
+    if not note:
+        raise CatalogError(_l("Write a note: what you did about this suggestion."))
+    if len(note) > 2000:
+        raise CatalogError(_l("Write at most 2000 characters."))
+    service = feedback.service
+    revision = _add_revision(
+        service, f"feedback_{outcome}", author, changes={}, snapshot=snapshot(service), note=note
+    )
     feedback.status = outcome
-    feedback.resolved_at = now_utc()
+    feedback.resolved_at = revision.at  # the same moment: the history finds the suggestion by it
     feedback.resolved_by = author
+    feedback.note = note
 
 
 # --- organisations and alliances, edited by managers -----------------------------------------------------

@@ -33,9 +33,17 @@ from welfarepoint.catalog.operations import (
     find_organisation,
     hold_changes,
     listing_of,
+    listing_snapshot,
+    return_changes,
     update_service,
 )
-from welfarepoint.catalog.validation import CSV_COLUMNS, FieldError, ListingInput, validate_listing
+from welfarepoint.catalog.validation import (
+    CSV_COLUMNS,
+    FieldError,
+    ListingInput,
+    clean_text,
+    validate_listing,
+)
 from welfarepoint.extensions import db
 
 #: Columns of a listing that the edit form does not show; they are carried over from the current content.
@@ -146,21 +154,39 @@ def publish(
         raise CatalogError(_l("This listing is already published."))
 
 
-def send_back(service: Service, *, author: str, expected_version: int | None = None) -> None:
-    """Return a submission to its editor: a listing in review becomes a draft; submitted changes are unsubmitted."""
+#: The longest reason a send-back may give.
+REASON_MAX = 2000
+
+
+def send_back(service: Service, *, author: str, reason: str, expected_version: int | None = None) -> None:
+    """Return a submission to its editor with ``reason`` (required): a listing in review becomes a draft;
+    submitted changes are unsubmitted and stay the editor's.
+
+    The reason is kept in the history, addressed to the editor who submitted (their inbox shows it).
+    """
     check_version(service, expected_version)
-    if service.status == "published" and service.draft:
-        _hold(
-            service,
-            listing_from_cells(service.draft["cells"]),
-            author=author,
-            submitted=False,
-            action="send_back",
-        )
+    reason = clean_text(reason)
+    if not reason:
+        raise CatalogError(_l("Write why you send it back: the editor will read it."))
+    if len(reason) > REASON_MAX:
+        raise CatalogError(_l("Write at most 2000 characters."))
+    if service.status == "published" and service.draft and service.draft.get("submitted"):
+        kept = listing_snapshot(listing_from_cells(service.draft["cells"]), "published")
+        return_changes(service, kept, author=author, note=reason, addressee=service.draft.get("author", ""))
     elif service.status == "in_review":
-        change_status(service, "draft", author=author)
+        change_status(
+            service, "draft", author=author, action="send_back", note=reason, addressee=submitter(service)
+        )
     else:
         raise CatalogError(_l("Only a listing in review can be sent back."))
+
+
+def submitter(service: Service) -> str:
+    """Who last submitted ``service`` for review (its last editor when no submission is recorded)."""
+    for revision in reversed(service.revisions):
+        if revision.action == "submit":
+            return revision.author
+    return service.updated_by
 
 
 def discard(service: Service, *, author: str, expected_version: int | None = None) -> None:
@@ -274,4 +300,5 @@ __all__ = [
     "save",
     "send_back",
     "submit",
+    "submitter",
 ]

@@ -1,8 +1,9 @@
 """The Welfare Community Managers' backend (``/manage``).
 
 :data:`bp` is defined in :mod:`welfarepoint.manage.blueprint`; each route module below adds its pages to it:
-:mod:`~welfarepoint.manage.auth` (sign-in), :mod:`~welfarepoint.manage.dashboard` (home and queues),
-:mod:`~welfarepoint.manage.listings`, :mod:`~welfarepoint.manage.transfer` (CSV import),
+:mod:`~welfarepoint.manage.auth` (sign-in), :mod:`~welfarepoint.manage.inbox` (home: the inbox),
+:mod:`~welfarepoint.manage.dashboard` (the full queues), :mod:`~welfarepoint.manage.listings`,
+:mod:`~welfarepoint.manage.history` (workflow buttons and history), :mod:`~welfarepoint.manage.transfer` (CSV import),
 :mod:`~welfarepoint.manage.network` (organisations and alliances), :mod:`~welfarepoint.manage.insights` and
 :mod:`~welfarepoint.manage.ratings` (page ratings).
 What they share is in :mod:`~welfarepoint.manage.helpers`; who may see what is
@@ -12,6 +13,8 @@ What they share is in :mod:`~welfarepoint.manage.helpers`; who may see what is
 from welfarepoint.manage import (
     auth,
     dashboard,
+    history,
+    inbox,
     insights,
     listings,
     network,
@@ -26,6 +29,8 @@ __all__ = [
     "auth",
     "bp",
     "dashboard",
+    "history",
+    "inbox",
     "insights",
     "listings",
     "network",

@@ -1,4 +1,6 @@
-"""Listings in the backend: the filtered list, create, edit, preview, the workflow buttons, history, export.
+"""Listings in the backend: the filtered list, create, edit, preview, export.
+
+The workflow buttons and the history are in :mod:`welfarepoint.manage.history`.
 
 Every route looks the listing up through :mod:`welfarepoint.accounts.scope`, so a listing outside the account's
 territory answers 404 whatever the role; actions a role may not take answer 403.
@@ -12,38 +14,23 @@ from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from welfarepoint.accounts import scope
 from welfarepoint.catalog import taxonomy, workflow
 from welfarepoint.catalog.interchange import export_listings
-from welfarepoint.catalog.models import Revision, Service
+from welfarepoint.catalog.models import Service
 from welfarepoint.catalog.operations import CatalogError, create_service
 from welfarepoint.catalog.validation import CSV_COLUMNS, validate_listing
 from welfarepoint.catalog.workbook import listings_workbook
 from welfarepoint.extensions import db
+from welfarepoint.manage import inbox
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import ActionForm, ListingForm
 from welfarepoint.manage.helpers import commit_or_flash, ensure_may, scoped_service
 
 PAGE_SIZE = 50
 
-#: What each kind of revision is called in the history.
-REVISION_ACTIONS = {
-    "create": _l("Created"),
-    "import": _l("Imported"),
-    "update": _l("Edited"),
-    "submit": _l("Submitted for review"),
-    "publish": _l("Published"),
-    "send_back": _l("Sent back to the editor"),
-    "discard": _l("Waiting changes discarded"),
-    "archive": _l("Archived"),
-    "restore": _l("Restored"),
-    "verify": _l("Checked with the provider"),
-    "merge": _l("Merged into another listing"),
-    "provider_merged": _l("Provider merged into another organisation"),
-}
 STATUSES = ("draft", "in_review", "published", "archived")
 
 
@@ -207,6 +194,7 @@ def new_service():
             workflow.submit(created[0], None, author=current_user.email)
         elif action == "publish":
             workflow.publish(created[0], None, author=current_user.email)
+        inbox.verify_if_ticked(created[0])  # "verified with the provider today" (issue 24, helper inbox)
 
     if not commit_or_flash(create, category="danger"):
         return _render_edit(form, None, 400)
@@ -254,7 +242,10 @@ def edit_service(uuid: str):
     change = {"save": workflow.save, "submit": workflow.submit, "publish": workflow.publish}[action]
     conflicts: list[object] = []
     if commit_or_flash(
-        lambda: change(service, listing, author=current_user.email, expected_version=expected),
+        lambda: (
+            change(service, listing, author=current_user.email, expected_version=expected),
+            inbox.verify_if_ticked(service),  # "verified with the provider today" (issue 24, helper inbox)
+        ),
         category="danger",
         on_conflict=conflicts.append,
     ):
@@ -278,52 +269,6 @@ def _conflict(form: ListingForm, service: Service):
     return _render_edit(form, service, 409, conflict={"differences": differences, "revision": last})
 
 
-WORKFLOW_ACTIONS = {
-    "submit": lambda service, **kw: workflow.submit(service, None, **kw),
-    "publish": lambda service, **kw: workflow.publish(service, None, **kw),
-    "send_back": workflow.send_back,
-    "discard": workflow.discard,
-    "archive": workflow.archive,
-    "restore": workflow.restore,
-}
-
-
-@bp.post("/services/<uuid>/status")
-@login_required
-def service_status(uuid: str):
-    """Submit, publish, send back, discard the waiting changes, archive or restore a listing."""
-    service = scoped_service(uuid)
-    form = ActionForm()
-    action = request.form.get("action", "")
-    if action not in WORKFLOW_ACTIONS:
-        abort(400)
-    ensure_may(action)
-    if not form.validate():
-        abort(400)
-    expected = _expected_version(form)
-    if commit_or_flash(
-        lambda: WORKFLOW_ACTIONS[action](service, author=current_user.email, expected_version=expected),
-        on_conflict=lambda error: flash(
-            str(error.message) + " " + gettext("Here is the latest version."), "warning"
-        ),
-    ):
-        flash(_status_message(action, service), "success")
-    return redirect(url_for("manage.edit_service", uuid=uuid))
-
-
-def _status_message(action: str, service: Service) -> str:
-    return {
-        "submit": gettext("“%(title)s” is submitted for review.", title=service.title),
-        "publish": gettext("“%(title)s” is published: the public can find it now.", title=service.title),
-        "send_back": gettext("“%(title)s” is sent back to its editor.", title=service.title),
-        "discard": gettext("The waiting changes are discarded: the published version stays."),
-        "archive": gettext(
-            "“%(title)s” is archived: it is no longer in the public search.", title=service.title
-        ),
-        "restore": gettext("“%(title)s” is restored as a draft.", title=service.title),
-    }[action]
-
-
 @bp.get("/services/<uuid>/preview")
 @login_required
 def preview_service(uuid: str):
@@ -341,40 +286,3 @@ def preview_service(uuid: str):
     finally:
         if shown in db.session:
             db.session.expunge(shown)
-
-
-@bp.get("/services/<uuid>/history")
-@login_required
-def service_history(uuid: str):
-    """Every recorded change of the listing: who, when, what; each version can be put back."""
-    service = scoped_service(uuid)
-    revisions = list(reversed(service.revisions))
-    return render_template(
-        "manage/service_history.html", service=service, revisions=revisions, action_names=REVISION_ACTIONS
-    )
-
-
-@bp.post("/services/<uuid>/history/<int:revision_id>/restore")
-@login_required
-def restore_revision(uuid: str, revision_id: int):
-    """Put back the content of one recorded version (held for review when the listing is published)."""
-    service = scoped_service(uuid)
-    revision = db.session.get(Revision, revision_id)
-    if revision is None or revision.service_id != service.id:
-        abort(404)
-    form = ActionForm()
-    if not form.validate():
-        abort(400)
-    expected = _expected_version(form)
-    if not commit_or_flash(
-        lambda: workflow.restore_revision(
-            service,
-            revision,
-            author=current_user.email,
-            expected_version=expected,
-            allowed=lambda listing: scope.listing_problems(current_user, listing),
-        )
-    ):
-        return redirect(url_for("manage.service_history", uuid=uuid))
-    flash(gettext("The version of %(date)s is back.", date=revision.at.strftime("%Y-%m-%d %H:%M")), "success")
-    return redirect(url_for("manage.edit_service", uuid=uuid))
