@@ -12,6 +12,7 @@ What they share is in :mod:`~welfarepoint.manage.helpers`; who may see what is
 from welfarepoint.manage import (
     auth,
     dashboard,
+    import_jobs,
     insights,
     listings,
     network,
@@ -26,6 +27,7 @@ __all__ = [
     "auth",
     "bp",
     "dashboard",
+    "import_jobs",
     "insights",
     "listings",
     "network",
