@@ -270,3 +270,26 @@ def test_flask_jobs_run_is_the_consumer(demo_app, manager):
         process.send_signal(2)
         process.wait(timeout=60)
     assert process.returncode == 0, log.read_text()
+
+
+def test_a_large_export_is_written_by_the_runner_for_its_manager_only(demo_app, manager, consumer):
+    demo_app.config["EXPORT_JOB_LISTINGS"] = 10
+    with demo_app.app_context():
+        pavia = db.session.execute(db.select(db.func.count(Service.id)).filter_by(ats="Pavia")).scalar_one()
+    assert pavia > 10
+    asked = manager.get("/manage/services/export.xlsx?lang=en")
+    assert asked.status_code == 302
+    address = asked.headers["Location"]
+    assert re.search(r"/manage/jobs/\d+$", address)
+    ready = follow(manager, address)
+    assert f"The file of {pavia} listings is ready." in ready.text
+    download = re.search(r'href="(/manage/jobs/\d+/file)"', ready.text).group(1)
+    workbook = manager.get(download)
+    assert workbook.status_code == 200
+    assert workbook.headers["Content-Disposition"] == 'attachment; filename="welfarepoint-listings.xlsx"'
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook.data)).worksheets[0]
+    assert sheet.max_row == pavia + 1  # the header and the ATS's listings
+    other = signed_in(demo_app, account(demo_app, "marco@ats-pavia.example.org", "ats_manager", ats="Pavia"))
+    assert other.get(address).status_code == 404 and other.get(download).status_code == 404

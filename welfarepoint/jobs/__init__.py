@@ -45,6 +45,7 @@ def init_app(app: Flask) -> None:
         ("JOBS_WAITING_WARNING_SECONDS", 30),
         ("JOBS_KEEP_DAYS", 7),
         ("IMPORT_JOB_BYTES", 64 * 1024),
+        ("EXPORT_JOB_LISTINGS", 2000),
     ):
         app.config.setdefault(name, default)
     queue = make_huey(app)
@@ -58,7 +59,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs_command)
 
     # Import the handlers so that every kind of job is known to the web and to the consumer alike.
-    from welfarepoint.jobs import imports  # noqa: F401
+    from welfarepoint.jobs import exports, imports  # noqa: F401
 
 
 def huey() -> Huey:

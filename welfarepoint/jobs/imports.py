@@ -9,7 +9,6 @@ from flask import current_app
 from flask_babel import force_locale, get_locale
 
 from welfarepoint.accounts import scope
-from welfarepoint.accounts.models import User
 from welfarepoint.catalog.interchange import (
     ImportReport,
     NewOrganisation,
@@ -20,9 +19,8 @@ from welfarepoint.catalog.interchange import (
     import_listings,
     is_workbook,
 )
-from welfarepoint.extensions import db
 from welfarepoint.jobs.models import Job
-from welfarepoint.jobs.runner import handler, job_folder
+from welfarepoint.jobs.runner import handler, job_folder, owner_of
 
 UPLOAD = "upload"
 
@@ -107,13 +105,6 @@ def problems_path(job: Job):
     return job_folder(job) / name if name else None
 
 
-def _owner(job: Job) -> User:
-    owner = db.session.get(User, job.owner_id) if job.owner_id else None
-    if owner is None or not owner.active:
-        raise PermissionError("the account that started this import no longer exists or is disabled")
-    return owner
-
-
 def _finish(job: Job, report: ImportReport, data: bytes) -> dict[str, Any]:
     result = report_to_json(report)
     if report.errors and report.table is not None:
@@ -126,7 +117,7 @@ def _finish(job: Job, report: ImportReport, data: bytes) -> dict[str, Any]:
 @handler("import_check")
 def check(job: Job, progress) -> dict[str, Any]:
     """Check the uploaded file as the import page does (nothing is written)."""
-    owner, data = _owner(job), upload_of(job)
+    owner, data = owner_of(job), upload_of(job)
     report = import_listings(
         data,
         author=owner.email,
@@ -142,7 +133,7 @@ def check(job: Job, progress) -> dict[str, Any]:
 @handler("import_confirm")
 def confirm(job: Job, progress) -> dict[str, Any]:
     """Import the file for real: every row or, on any problem, none."""
-    owner, data = _owner(job), upload_of(job)
+    owner, data = owner_of(job), upload_of(job)
     report = import_and_commit(
         data,
         author=owner.email,

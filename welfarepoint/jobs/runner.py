@@ -64,6 +64,16 @@ def scope_of(user: Any) -> str:
     return f"{user.role}:{territory}"[:120] if territory else user.role
 
 
+def owner_of(job: Job):
+    """The account that queued ``job``, as it is now (a job of a disabled or deleted account does not run)."""
+    from welfarepoint.accounts.models import User
+
+    owner = db.session.get(User, job.owner_id) if job.owner_id else None
+    if owner is None or not owner.active:
+        raise PermissionError("the account that started this job no longer exists or is disabled")
+    return owner
+
+
 def queue_job(kind: str, owner: Any, params: dict[str, Any], files: dict[str, bytes] | None = None) -> Job:
     """Record a job of ``kind`` for ``owner`` with ``params`` (and its files), commit it, and queue it. The job
     runs in the language of the page that queued it (what it writes in words: a file of problems, a message)."""

@@ -6,22 +6,20 @@ preview or report as the import page, with the file of problems to download. Onl
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import PurePath
 
-from flask import Response, abort, current_app, jsonify, redirect, render_template, url_for
-from flask_babel import format_number, format_timedelta, gettext
+from flask import Response, abort, jsonify, redirect, render_template, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from welfarepoint.catalog import columns
 from welfarepoint.catalog.interchange import lines_text
-from welfarepoint.extensions import db
 from welfarepoint.jobs import queue_job
 from welfarepoint.jobs.imports import UPLOAD, problems_path, report_from_json, upload_of
 from welfarepoint.jobs.models import Job
-from welfarepoint.jobs.runner import progress, waited_seconds
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.helpers import requires
+from welfarepoint.manage.job_pages import job_state, visible_job
 
 IMPORT_KINDS = ("import_check", "import_confirm")
 
@@ -39,12 +37,7 @@ def start_check(data: bytes, filename: str, mapping: dict[str, str], providers: 
 
 def own_job(job_id: int) -> Job:
     """The import job if the signed-in account started it (or is an administrator); 404 otherwise."""
-    job = db.session.get(Job, job_id)
-    if job is None or job.kind not in IMPORT_KINDS:
-        abort(404)
-    if job.owner_id != current_user.id and current_user.role != "admin":
-        abort(404)
-    return job
+    return visible_job(job_id, IMPORT_KINDS)
 
 
 def _follow_up(job: Job, kind: str) -> Response:
@@ -54,26 +47,6 @@ def _follow_up(job: Job, kind: str) -> Response:
     params = {"filename": job.params.get("filename", ""), "mapping": _mapping(), "providers": _providers()}
     new = queue_job(kind, current_user, params, files={UPLOAD: upload_of(job)})
     return redirect(url_for("manage.import_job", job_id=new.id))
-
-
-def _state(job: Job) -> dict:
-    told = progress(job)
-    steps = 2 * max(told["total"], 0)
-    value = told["done"] + (told["total"] if told["step"] == "write" else 0)
-    return {
-        "status": job.status,
-        "step": told["step"],
-        "done": told["done"],
-        "total": told["total"],
-        "value": min(value, steps),
-        "max": steps,
-        "waited": waited_seconds(job),
-        "stalled": job.status == "waiting"
-        and waited_seconds(job) >= current_app.config["JOBS_WAITING_WARNING_SECONDS"],
-        "done_text": format_number(told["done"]),
-        "total_text": format_number(told["total"]),
-        "waited_text": format_timedelta(timedelta(seconds=waited_seconds(job)), threshold=1),
-    }
 
 
 @bp.get("/import/jobs/<int:job_id>")
@@ -88,7 +61,7 @@ def import_job(job_id: int):
     page = render_template(
         "manage/import_job.html",
         job=job,
-        state=_state(job),
+        state=job_state(job),
         report=report,
         committed=result.get("committed", False),
         filename=job.params.get("filename", ""),
@@ -114,7 +87,7 @@ def import_job(job_id: int):
 @requires("import")
 def import_job_state(job_id: int):
     """The job's progress for the page's script (it reloads the page when the job is over)."""
-    response = jsonify(_state(own_job(job_id)))
+    response = jsonify(job_state(own_job(job_id)))
     response.headers["Cache-Control"] = "no-store"
     return response
 
