@@ -42,7 +42,7 @@ def test_healthz_says_alive_without_the_database(client, app):
     assert answer.headers["Cache-Control"] == "no-store"
 
 
-def test_readyz_reports_database_index_lag_and_no_job_runner(tmp_path, app, client):
+def test_readyz_reports_database_index_lag_and_job_queue(tmp_path, app, client):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     body = ready.get_json()
@@ -50,7 +50,8 @@ def test_readyz_reports_database_index_lag_and_no_job_runner(tmp_path, app, clie
     assert body["checks"]["database"] == {"status": "ok"}
     assert body["checks"]["search_index"]["status"] == "ok"
     assert body["checks"]["search_index"]["lag"] == 0
-    assert body["checks"]["jobs"] == {"status": "none", "detail": "no job runner yet"}
+    jobs = body["checks"]["jobs"]
+    assert jobs["status"] == "ok" and jobs["pending"] == 0 and jobs["oldest_waiting_seconds"] is None
 
     # Another instance (same database, an index of its own) publishes: this instance's index lags by one
     # until its next search catches it up.

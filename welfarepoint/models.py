@@ -13,6 +13,7 @@ from welfarepoint.catalog.models import (
 )
 from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
 from welfarepoint.insights.ratings import PageRating
+from welfarepoint.jobs.models import Job
 from welfarepoint.territory.models import Municipality, PublicRoute
 from welfarepoint.vocabulary.models import SearchSynonym
 
@@ -23,6 +24,7 @@ __all__ = [
     "CatalogState",
     "DemandCount",
     "Feedback",
+    "Job",
     "Municipality",
     "OverlapDecision",
     "Organisation",

@@ -519,6 +519,7 @@ def import_rows(
     allowed: Callable[[ListingInput, Service | None], list[tuple[str, Any]]] | None = None,
     problems: Iterable[RowError] = (),
     providers: dict[str, str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportReport:
     """Validate every row, then upsert them by ``external_id``; on any problem, or a dry run, write nothing.
 
@@ -526,7 +527,8 @@ def import_rows(
     write it (a list of column and message); it is how the backend keeps an import inside a territory.
     ``problems`` are those already found in the file (a cell that could not be read): they count, and the
     validation does not report the same cell twice. ``providers`` maps a provider named in the file (folded) to
-    the existing organisation chosen instead of creating it.
+    the existing organisation chosen instead of creating it. ``progress`` is told, now and then, the step
+    (``check`` then ``write``), the rows done and the total (the job runner shows it).
 
     Flushes but does not commit: the caller commits when ``report.ok and not dry_run``; otherwise this
     function has rolled the session back.
@@ -539,7 +541,10 @@ def import_rows(
     chosen = {columns.fold(name): existing for name, existing in (providers or {}).items() if existing}
     valid: list[tuple[int, ListingInput]] = []
     seen: dict[str, int] = {}
-    for line, cells in rows:
+    rows = list(rows)
+    tell = _progress_teller(progress, len(rows))
+    for done, (line, cells) in enumerate(rows):
+        tell("check", done)
         provider = (cells.get("provider") or "").strip()
         if provider and columns.fold(provider) in chosen:
             cells = {**cells, "provider": chosen[columns.fold(provider)]}
@@ -578,7 +583,9 @@ def import_rows(
         db.session.rollback()
         return report
     known = _known_external_ids([listing.external_id for _, listing in valid])
-    for line, listing in valid:
+    tell = _progress_teller(progress, len(valid))
+    for done, (line, listing) in enumerate(valid):
+        tell("write", done)
         try:
             with db.session.no_autoflush:
                 service = (
@@ -600,6 +607,21 @@ def import_rows(
     if report.errors or dry_run:
         db.session.rollback()
     return report
+
+
+def _progress_teller(
+    progress: Callable[[str, int, int], None] | None, total: int
+) -> Callable[[str, int], None]:
+    """``progress`` called at the first row and then about every hundredth of ``total`` (never per row)."""
+    if progress is None:
+        return lambda step, done: None
+    every = max(1, total // 100)
+
+    def tell(step: str, done: int) -> None:
+        if done % every == 0:
+            progress(step, done, total)
+
+    return tell
 
 
 #: Words that many organisations' names share: left out when names are compared, so that "Comune di Sondrio"
@@ -766,6 +788,7 @@ def import_listings(
     allowed: Callable[[ListingInput, Service | None], list[tuple[str, Any]]] | None = None,
     mapping: dict[str, str] | None = None,
     providers: dict[str, str] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ImportReport:
     """Import a listings file (CSV or XLSX) given as bytes: every problem of the file, its header and its rows is
     reported in one pass (see :func:`import_rows`); ``mapping`` says what unknown headers hold."""
@@ -778,6 +801,7 @@ def import_listings(
         allowed=allowed,
         problems=problems,
         providers=providers,
+        progress=progress,
     )
     report.unknown_columns = unknown
     report.table = table

@@ -24,7 +24,7 @@ from welfarepoint.catalog.operations import CatalogError, create_service
 from welfarepoint.catalog.validation import CSV_COLUMNS, validate_listing
 from welfarepoint.catalog.workbook import listings_workbook
 from welfarepoint.extensions import db
-from welfarepoint.manage import inbox
+from welfarepoint.manage import inbox, job_pages
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import ActionForm, ListingForm
 from welfarepoint.manage.helpers import commit_or_flash, ensure_may, scoped_service
@@ -105,8 +105,12 @@ def services():
 def export_services():
     """The filtered list as a listings CSV (the import format); ``excel=1`` for Italian Excel."""
     filters = ListFilters.from_args(request.args)
-    listings = scope.listings_for_export(current_user, filters.wanted())
     excel = request.args.get("excel") == "1"
+    if large := job_pages.queue_export_if_large(
+        filters.wanted(), "excel" if excel else "csv", "welfarepoint-listings.csv"
+    ):
+        return large  # many listings: written by the job runner (issue 26, jobs helper)
+    listings = scope.listings_for_export(current_user, filters.wanted())
     return Response(
         export_listings(listings, excel=excel),
         mimetype="text/csv",
@@ -119,6 +123,8 @@ def export_services():
 def export_services_workbook():
     """The filtered list as an Excel workbook: typed cells, the labels of the fields and values, a legend."""
     filters = ListFilters.from_args(request.args)
+    if large := job_pages.queue_export_if_large(filters.wanted(), "xlsx", "welfarepoint-listings.xlsx"):
+        return large  # many listings: written by the job runner (issue 26, jobs helper)
     listings = scope.listings_for_export(current_user, filters.wanted())
     return Response(
         listings_workbook(listings),

@@ -1,8 +1,10 @@
 """Import a listings file in the browser: upload, read the grouped report or the preview, map, choose, confirm.
 
-The file travels back with every step (base64 in a hidden field), with the columns the manager mapped and the
-organisations they chose, so nothing is kept on the server between steps; it is validated again at every step
-and at confirmation: what is imported is what was previewed, or nothing at all.
+A small file (up to ``IMPORT_JOB_BYTES``) travels back with every step (base64 in a hidden field), with the
+columns the manager mapped and the organisations they chose, so nothing is kept on the server between steps; a
+larger one is kept in the instance folder and checked and imported by the job runner, with a progress page
+(:mod:`welfarepoint.manage.import_jobs`). Either way it is validated again at every step and at confirmation:
+what is imported is what was previewed, or nothing at all.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from welfarepoint.catalog.interchange import (
     is_workbook,
     lines_text,
 )
+from welfarepoint.manage import import_jobs
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import ImportForm
 from welfarepoint.manage.helpers import requires
@@ -164,6 +167,8 @@ def import_listings_page():
     mapping = _mapping()
     if not form.validate() or (data := _uploaded(form)) is None:
         return _render(None, form, mapping=mapping), 400
+    if len(data) > current_app.config["IMPORT_JOB_BYTES"]:
+        return import_jobs.start_check(data, form.file.data.filename, mapping, {})
     return _check(data, form.file.data.filename, mapping, {}, form)
 
 

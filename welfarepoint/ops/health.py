@@ -34,10 +34,26 @@ def database_generation() -> tuple[bool, int | None]:
         return False, None
 
 
+def _jobs_state() -> dict:
+    from welfarepoint.jobs.runner import queue_state
+
+    try:
+        state = queue_state()
+    except SQLAlchemyError:
+        from welfarepoint.extensions import db
+
+        db.session.rollback()
+        return {"status": "unknown"}
+    oldest = state["oldest_waiting_seconds"]
+    late = oldest is not None and oldest >= current_app.config["JOBS_WAITING_WARNING_SECONDS"]
+    return {"status": "late" if late else "ok", **state}
+
+
 @bp.get("/readyz")
 def readyz():
     """Ready when the database answers and the search index is present; says the index's lag (catalog changes
-    not yet in this instance's index) and that there is no job runner yet. A missing index is rebuilt aside."""
+    not yet in this instance's index) and the job queue (tasks pending, jobs by status, the oldest waiting job's
+    age: it grows when no consumer runs, which does not make the site unready). A missing index is rebuilt aside."""
     from welfarepoint import search
 
     database_up, generation = database_generation()
@@ -46,12 +62,14 @@ def readyz():
     checks = {
         "database": {"status": "ok" if database_up else "unreachable"},
         "search_index": index,
-        "jobs": {"status": "none", "detail": "no job runner yet"},
+        "jobs": _jobs_state() if database_up else {"status": "unknown"},
     }
     if current_app.config.get("METRICS_ADDRESS"):
         from welfarepoint.ops import metrics
 
         metrics.observe_readiness(database_up, index)
+        if database_up:
+            metrics.observe_jobs(checks["jobs"])
     response = jsonify(status="ready" if ready else "not ready", checks=checks)
     response.status_code = 200 if ready else 503
     return _no_store(response)

@@ -1,5 +1,5 @@
 """Prometheus metrics with the official client (``prometheus-client``): requests by route, method and status,
-their latencies, the database's and the search index's state at the last ``/readyz``.
+their latencies, the database's, the search index's and the job queue's state at the last ``/readyz``.
 
 Under gunicorn, each worker writes its metrics into ``PROMETHEUS_MULTIPROC_DIR`` and the master serves them all
 on ``METRICS_ADDRESS`` (the client's documented multiprocess mode: :mod:`welfarepoint.ops.gunicorn`). The address
@@ -48,6 +48,26 @@ INDEX_LAG = Gauge(
     registry=REGISTRY,
 )
 
+JOBS = Gauge(
+    "welfarepoint_jobs",
+    "Jobs of the job runner by status (waiting, running, done, failed) at the last /readyz.",
+    ["status"],
+    multiprocess_mode="mostrecent",
+    registry=REGISTRY,
+)
+JOBS_PENDING = Gauge(
+    "welfarepoint_jobs_pending",
+    "Tasks in the job runner's queue at the last /readyz.",
+    multiprocess_mode="mostrecent",
+    registry=REGISTRY,
+)
+JOBS_OLDEST_WAITING = Gauge(
+    "welfarepoint_jobs_oldest_waiting_seconds",
+    "How long the oldest waiting job had waited at the last /readyz (0: none waiting; grows with no consumer).",
+    multiprocess_mode="mostrecent",
+    registry=REGISTRY,
+)
+
 
 def _started() -> None:
     g.metrics_started = time.perf_counter()
@@ -76,6 +96,17 @@ def observe_readiness(database_up: bool, index: dict) -> None:
     INDEX_READY.set(1 if index["status"] == "ok" else 0)
     if index.get("lag") is not None:
         INDEX_LAG.set(index["lag"])
+
+
+def observe_jobs(state: dict) -> None:
+    """Keep the job queue's state that ``/readyz`` found for the next scrape."""
+    if state.get("status") == "unknown":
+        return
+    for status in ("waiting", "running", "done", "failed"):
+        JOBS.labels(status).set(state[status])
+    if state["pending"] is not None:
+        JOBS_PENDING.set(state["pending"])
+    JOBS_OLDEST_WAITING.set(state["oldest_waiting_seconds"] or 0)
 
 
 def registry() -> CollectorRegistry:
