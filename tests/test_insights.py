@@ -192,10 +192,16 @@ def test_overlapping_listings_are_found_and_marked_distinct(demo_app, manager):
 
 def test_merging_keeps_one_listing_and_redirects_the_other_address(demo_app, manager):
     first, second = two_summer_camps_in_sondrio(demo_app)
-    page = manager.get("/manage/insights/overlaps?lang=en")
+    page = manager.get(f"/manage/insights/overlaps/compare?ids={first.id}&ids={second.id}&lang=en")
     response = manager.post(
         "/manage/insights/overlaps",
-        data={"csrf_token": token(page.text), "ids": [first.id, second.id], "decision": f"keep-{first.id}"},
+        data={
+            "csrf_token": token(page.text),
+            "ids": [first.id, second.id],
+            "decision": "merge",
+            "keep": first.id,
+            "providers_checked": "1",
+        },
     )
     assert response.status_code == 302
     with demo_app.app_context():
@@ -211,7 +217,7 @@ def test_a_manager_cannot_decide_on_listings_of_another_territory(demo_app, mana
     page = manager.get("/manage/insights/overlaps")
     response = manager.post(
         "/manage/insights/overlaps",
-        data={"csrf_token": token(page.text), "ids": pavia, "decision": f"keep-{pavia[0]}"},
+        data={"csrf_token": token(page.text), "ids": pavia, "decision": "merge", "keep": pavia[0]},
     )
     assert response.status_code == 404
     with demo_app.app_context():

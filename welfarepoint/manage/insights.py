@@ -204,34 +204,105 @@ def _monitoring_file(report, ats: str | None, wanted: str, *, excel: bool) -> Re
 @bp.get("/insights/overlaps")
 @requires("insights")
 def overlaps():
-    """Groups of published listings that serve the same need, ages, places and periods with similar text."""
+    """Groups of published listings that serve the same need, ages, places and periods with similar text, and
+    the merges still in place (each can be undone)."""
     services = scope.published_listings(current_user)
     by_id = {service.id: service for service in services}
     groups = [(group, [by_id[i] for i in group.ids]) for group in overlap_review.overlaps_among(services)]
-    return render_template("manage/overlaps.html", groups=groups, need_label=_need_label)
+    merges = overlap_review.merged_listings(scope.services(current_user))
+    return render_template("manage/overlaps.html", groups=groups, merges=merges, need_label=_need_label)
+
+
+def _compared() -> list:
+    """The listings named by ``ids`` (query string or form) that the account may see; 404 otherwise."""
+    source = request.form if request.method == "POST" else request.args
+    ids = [row_id(value) for value in source.getlist("ids")]
+    services = [scope.service_by_id(current_user, service_id) for service_id in ids if service_id is not None]
+    if len(services) < 2 or None in ids or any(service is None for service in services):
+        abort(404)
+    return sorted({service.id: service for service in services}.values(), key=lambda service: service.id)
+
+
+def _compare_page(services: list, errors: dict[str, str] | None = None, status: int = 200):
+    keep = request.values.get("keep", "")
+    return (
+        render_template(
+            "manage/overlap_compare.html",
+            services=services,
+            fields=overlap_review.comparison(services, str(get_locale())),
+            providers_differ=overlap_review.providers_differ(services),
+            keep=int(keep) if keep.isdecimal() else None,
+            checked=request.form.get("providers_checked") == "1",
+            errors=errors or {},
+        ),
+        status,
+    )
+
+
+@bp.get("/insights/overlaps/compare")
+@requires("insights")
+def compare_overlap():
+    """The listings side by side (fields, contacts, provider) before deciding to merge them."""
+    return _compare_page(_compared())
 
 
 @bp.post("/insights/overlaps")
 @requires("insights")
 def decide_overlap():
-    """Mark a group as distinct services, or merge it into the listing to keep."""
-    ids = [row_id(value) for value in request.form.getlist("ids")]
-    services = [scope.service_by_id(current_user, service_id) for service_id in ids if service_id is not None]
-    if len(services) < 2 or None in ids or any(service is None for service in services):
-        abort(404)
+    """Mark a group as distinct services, or (from the comparison, confirmed) merge it into the listing kept."""
+    services = _compared()
     decision = request.form.get("decision", "")
     if decision == "distinct":
         change = partial(overlap_review.mark_distinct, services, author=current_user.email)
         message = gettext("Marked as distinct services: they will not be proposed together again.")
-    elif decision.startswith("keep-") and decision[5:].isdecimal():
-        keep = next((service for service in services if service.id == int(decision[5:])), None)
+    elif decision == "merge":
+        keep_id = request.form.get("keep", "")
+        keep = next((service for service in services if str(service.id) == keep_id), None)
+        errors = {}
         if keep is None:
-            abort(400)
+            errors["keep"] = gettext("Choose the listing to keep.")
+        if overlap_review.providers_differ(services) and request.form.get("providers_checked") != "1":
+            errors["providers_checked"] = gettext(
+                "The providers differ: confirm that you checked with them that it is one service."
+            )
+        if errors:
+            return _compare_page(services, errors, 400)
         others = [service for service in services if service.id != keep.id]
         change = partial(overlap_review.merge, keep, others, author=current_user.email)
-        message = gettext("Merged into “%(title)s”: the other addresses now lead to it.", title=keep.title)
+        message = gettext(
+            "Merged into “%(title)s”: the other addresses now lead to it. You can undo the merge below.",
+            title=keep.title,
+        )
     else:
         abort(400)
     if commit_or_flash(change):
         flash(message, "success")
+    return redirect(url_for("manage.overlaps"))
+
+
+@bp.post("/insights/overlaps/undo")
+@requires("insights")
+def undo_merge():
+    """Undo a merge: the archived listing gets back its status, its waiting changes and its own address."""
+    service_id = row_id(request.form.get("id", ""))
+    service = scope.service_by_id(current_user, service_id) if service_id is not None else None
+    if service is None:
+        abort(404)
+    result = {}
+
+    def change() -> None:
+        result["kept"] = overlap_review.undo_merge(service, author=current_user.email)
+
+    if commit_or_flash(change):
+        flash(
+            gettext(
+                "Merge undone: “%(title)s” is back with its own address, separate from “%(kept)s”.",
+                title=service.title,
+                kept=result["kept"].title,
+            ),
+            "success",
+        )
+    target = request.form.get("next", "")
+    if target == "listing":
+        return redirect(url_for("manage.edit_service", uuid=service.uuid))
     return redirect(url_for("manage.overlaps"))

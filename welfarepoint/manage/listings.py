@@ -42,6 +42,7 @@ REVISION_ACTIONS = {
     "restore": _l("Restored"),
     "verify": _l("Checked with the provider"),
     "merge": _l("Merged into another listing"),
+    "unmerge": _l("Merge undone"),
     "provider_merged": _l("Provider merged into another organisation"),
 }
 STATUSES = ("draft", "in_review", "published", "archived")
