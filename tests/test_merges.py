@@ -67,7 +67,11 @@ def test_a_confirmed_merge_can_be_undone_and_puts_everything_back(demo_app, mana
     first, second = two_summer_camps_in_sondrio(demo_app)
     with demo_app.app_context():  # the second listing has changes waiting for review when it is merged
         service = db.session.get(Service, second.id)
-        service.draft = {"cells": {"title": "Centro estivo rinnovato"}, "author": "ed@example.org", "submitted": True}
+        service.draft = {
+            "cells": {"title": "Centro estivo rinnovato"},
+            "author": "ed@example.org",
+            "submitted": True,
+        }
         db.session.commit()
     done = _merge(manager, first, second, keep=first.id, providers_checked="1")
     assert done.status_code == 302
@@ -91,7 +95,10 @@ def test_a_confirmed_merge_can_be_undone_and_puts_everything_back(demo_app, mana
         restored = db.session.get(Service, second.id)
         assert restored.status == "published" and restored.merged_into_id is None
         assert restored.draft["cells"]["title"] == "Centro estivo rinnovato"
-        actions = [r.action for r in db.session.execute(db.select(Revision).filter_by(service_id=second.id)).scalars()]
+        actions = [
+            r.action
+            for r in db.session.execute(db.select(Revision).filter_by(service_id=second.id)).scalars()
+        ]
         assert actions[-2:] == ["merge", "unmerge"]
         assert db.session.execute(db.select(OverlapDecision)).first() is None  # proposed again
     public = demo_app.test_client().get(f"/services/{second.slug}")
@@ -105,25 +112,39 @@ def test_a_confirmed_merge_can_be_undone_and_puts_everything_back(demo_app, mana
 def test_undo_is_for_managers_of_the_territory_and_for_merged_listings(demo_app, manager):
     first, second = two_summer_camps_in_sondrio(demo_app)
     with demo_app.app_context():
-        operations.merge_into(db.session.get(Service, second.id), db.session.get(Service, first.id), author="t")
+        operations.merge_into(
+            db.session.get(Service, second.id), db.session.get(Service, first.id), author="t"
+        )
         db.session.commit()
         pavia = db.session.execute(db.select(Service.id).filter_by(ats="Pavia").limit(1)).scalar_one()
     pavia_manager = signed_in(demo_app, account(demo_app, "pv@example.org", "ats_manager", ats="Pavia"))
     page = pavia_manager.get("/manage/insights/overlaps")
-    assert pavia_manager.post(
-        "/manage/insights/overlaps/undo", data={"csrf_token": token(page.text), "id": second.id}
-    ).status_code == 404
+    assert (
+        pavia_manager.post(
+            "/manage/insights/overlaps/undo", data={"csrf_token": token(page.text), "id": second.id}
+        ).status_code
+        == 404
+    )
     page = manager.get("/manage/insights/overlaps?lang=en")
     not_merged = manager.post(
         "/manage/insights/overlaps/undo?lang=en", data={"csrf_token": token(page.text), "id": first.id}
     )
     assert not_merged.status_code == 302
-    assert "This listing is not merged into another one." in manager.get("/manage/insights/overlaps?lang=en").text
-    assert manager.post(
-        "/manage/insights/overlaps/undo", data={"csrf_token": token(page.text), "id": "abc"}
-    ).status_code == 404
-    assert manager.post(
-        "/manage/insights/overlaps/undo", data={"csrf_token": token(page.text), "id": pavia}
-    ).status_code == 404
+    assert (
+        "This listing is not merged into another one."
+        in manager.get("/manage/insights/overlaps?lang=en").text
+    )
+    assert (
+        manager.post(
+            "/manage/insights/overlaps/undo", data={"csrf_token": token(page.text), "id": "abc"}
+        ).status_code
+        == 404
+    )
+    assert (
+        manager.post(
+            "/manage/insights/overlaps/undo", data={"csrf_token": token(page.text), "id": pavia}
+        ).status_code
+        == 404
+    )
     with demo_app.app_context():
         assert db.session.get(Service, second.id).merged_into_id == first.id

@@ -18,9 +18,10 @@ from flask_login import current_user
 from welfarepoint import territory
 from welfarepoint.accounts import scope
 from welfarepoint.catalog import taxonomy
+from welfarepoint.catalog.models import now_utc
 from welfarepoint.insights import demand, monitoring_files, overlap_review
 from welfarepoint.insights.charts import Bar, horizontal_bars
-from welfarepoint.insights.monitoring import monitoring_report, report_csv
+from welfarepoint.insights.monitoring import monitoring_report, programme_periods, report_csv
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.helpers import commit_or_flash, requires
 from welfarepoint.security import row_id
@@ -163,7 +164,12 @@ def gaps_csv():
 def monitoring():
     """The Region's monitoring table (alliances, actions, partners by type), per ATS and per alliance."""
     ats = _territory()
-    report = monitoring_report(ats)
+    periods_found = programme_periods(ats)
+    wanted_period = request.args.get("period", "")
+    period = wanted_period if wanted_period in periods_found else ""
+    if not period and periods_found and wanted_period != "all":
+        period = periods_found[0]  # the most recent programme, unless every period is asked for
+    report = monitoring_report(ats, period)
     wanted = request.args.get("format")
     if wanted in ("csv", "xlsx"):
         return _monitoring_file(report, ats, wanted, excel=request.args.get("excel") == "1")
@@ -172,7 +178,13 @@ def monitoring():
         for code in report.organisation_types
     ]
     return render_template(
-        "manage/monitoring.html", report=report, ats=ats, types=types, ats_names=territory.ATS_NAMES
+        "manage/monitoring.html",
+        report=report,
+        ats=ats,
+        types=types,
+        ats_names=territory.ATS_NAMES,
+        programme_periods=periods_found,
+        as_of=now_utc(),
     )
 
 
@@ -180,7 +192,8 @@ def _monitoring_file(report, ats: str | None, wanted: str, *, excel: bool) -> Re
     """The Region's file (labelled, dated, with the programme period: XLSX, or CSV for Excel), or the machine
     CSV (column codes) when neither is asked for."""
     language = "en" if str(get_locale()) == "en" else "it"
-    as_of, period = date.today(), monitoring_files.programme_period(ats)
+    as_of = date.today()
+    period = report.programme_period or monitoring_files.programme_period(ats)
     extension = "xlsx" if wanted == "xlsx" else "csv"
     name = monitoring_files.file_name(
         report, as_of=as_of, period=period, language=language, extension=extension
