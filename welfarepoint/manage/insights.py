@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 from functools import partial
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext
+from flask_babel import format_date, get_locale, gettext
 from flask_login import current_user
 
 from welfarepoint import territory
@@ -46,11 +46,22 @@ def _need_label(code: str) -> str:
     return taxonomy.need_plain_words(code, str(get_locale()))[0]
 
 
+def _need() -> str | None:
+    """The need the meeting tables are about (None: every need); an unknown code is ignored."""
+    wanted = request.args.get("need", "")
+    return wanted if wanted in demand.needs_in_use() else None
+
+
+def _month_label(month: date) -> str:
+    return format_date(month, "LLLL y")
+
+
 @bp.get("/insights")
 @requires("insights")
 def insights():
-    """Demand against supply by need, the gaps, weekly requests and supply by category, in one page."""
-    ats, period = _territory(), _period()
+    """Demand against supply by need, the gaps, demand by municipality, alliance and month, supply by category,
+    and the searches that found nothing, in one page for a network's meeting."""
+    ats, period, need = _territory(), _period(), _need()
     language = str(get_locale())
     table = demand.demand_by_need(ats, period)
     supply = demand.supply_by_need(ats)
@@ -68,15 +79,13 @@ def insights():
         ],
         (gettext("found something"), gettext("found nothing")),
     )
-    weekly = [(week, count) for week, count in demand.weekly_demand(ats, demand.Period.last_weeks(12))]
-    weekly_cells = [
-        (week, count if count == 0 or count >= demand.THRESHOLD else None) for week, count in weekly
-    ]
-    weekly_chart = horizontal_bars(
-        "chart-weeks",
-        gettext("Requests per week, last 12 weeks"),
+    months, monthly = demand.monthly_demand(ats, period, need)
+    month_rows = [(_month_label(month), monthly[month.isoformat()]) for month in months]
+    month_chart = horizontal_bars(
+        "chart-months",
+        gettext("Requests per month"),
         gettext("The same numbers are in the table that follows."),
-        [Bar(week, (value,), (str(value) if value is not None else "<5",)) for week, value in weekly_cells],
+        [Bar(label, (cell.value,), (cell.label,)) for label, cell in month_rows],
         (gettext("requests"),),
     )
     categories = [
@@ -90,7 +99,6 @@ def insights():
         [Bar(f"{code} {label}", (count,), (str(count),)) for code, label, count in categories],
         (gettext("listings"),),
     )
-    gaps, hidden_gaps = demand.gaps(ats, period)
     region = None
     if ats is None:  # the region: the eight ATS side by side
         region = {
@@ -103,53 +111,57 @@ def insights():
         ats=ats,
         period=period,
         periods=PERIODS,
+        need=need,
+        needs=[(code, _need_label(code)) for code in demand.needs_in_use()],
         rows=rows,
         total=table.total,
         need_chart=need_chart,
-        weekly=weekly_cells,
-        weekly_chart=weekly_chart,
+        month_rows=month_rows,
+        month_total=monthly.total,
+        month_chart=month_chart,
         categories=categories,
         category_chart=category_chart,
-        gaps=gaps[:20],
-        hidden_gaps=hidden_gaps,
+        gaps=demand.gap_table(ats, period),
+        identity=str,
+        by_municipality=demand.demand_by_municipality(ats, period, need),
+        by_alliance=demand.demand_by_alliance(ats, period, need),
+        place_name=_place_label,
         need_label=_need_label,
-        searches=demand.zero_result_searches(period),
+        searches=demand.zero_result_searches_by_ats(period, ats),
         ats_names=territory.ATS_NAMES,
         region=region,
+        first_day=demand.week_start(period.first),
+        last_day=demand.week_start(period.last) + timedelta(days=6),
     )
+
+
+def _place_label(code: str) -> str:
+    place = territory.by_istat(code) if code else None
+    return place.name if place else gettext("No place given")
 
 
 @bp.get("/insights/gaps.csv")
 @requires("insights")
 def gaps_csv():
-    """The gap table for a network's meeting (only counts large enough to publish)."""
+    """The gap table for a network's meeting: every territory and need, small counts as "<5" / "<10"."""
     ats, period = _territory(), _period()
-    gaps, hidden = demand.gaps(ats, period)
     output = io.StringIO()
     writer = csv.writer(output, lineterminator="\r\n")
     writer.writerow(
-        [
-            "ats",
-            "need",
-            "need_label",
-            "asked",
-            "found_nothing",
-            "listings_answering",
-            "first_week",
-            "last_week",
-        ]
+        ["ats", "need", "need_label", "asked", "found_nothing", "listings_answering", "first_day", "last_day"]
     )
-    for gap in gaps:
+    first_day, last_day = demand.week_start(period.first), demand.week_start(period.last) + timedelta(days=6)
+    for gap in demand.gap_table(ats, period):
         writer.writerow(
             [
                 gap.ats,
                 gap.need,
                 _need_label(gap.need),
-                gap.asked,
-                gap.unmet,
+                gap.asked.label,
+                gap.unmet.label,
                 gap.supply,
-                period.first,
-                period.last,
+                first_day.isoformat(),
+                last_day.isoformat(),
             ]
         )
     return Response(

@@ -152,13 +152,14 @@ def search_page():
         desks_apart=True,
         read_place=parsed.read_place,
     )
-    if parsed.text and parsed.page == 1:
-        count_search(search.normalise_for_statistics(parsed.text), result.total > 0)
     place = parsed.place or result.place
     if place is None and parsed.filters.municipality:
         place = territory.resolve_place(parsed.filters.municipality).place
     municipality = place.municipality if place is not None else None
     atses = {m.ats for m in place.municipalities} if place is not None else set()
+    if parsed.text and parsed.page == 1:  # counted in the ATS of the place searched, when there is one
+        searched_ats = parsed.filters.ats or (next(iter(atses)) if len(atses) == 1 else "")
+        count_search(search.normalise_for_statistics(parsed.text), result.total > 0, ats=searched_ats or "")
 
     # Needs outside the networks, or a care need that finds nothing: the public offices that handle them.
     care = bool(set(result.needs) & care_needs())

@@ -1,4 +1,5 @@
-"""Funded actions of an alliance (issue 24 point 5): the flag and the programme period on listings.
+"""Funded actions of an alliance (issue 24 point 5): the flag and the programme period on listings; the
+municipality of a questionnaire and the ATS of a search in the anonymous counters (point 6).
 
 Existing listings of the action categories (P1, P2, C1-C7) that are not archived and belong to an alliance were
 counted as actions until now: they keep being counted, as funded actions of their alliance's programme period.
@@ -46,7 +47,29 @@ def upgrade():
         )
 
 
+    with op.batch_alter_table("demand_count", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("municipality", sa.String(6), server_default="", nullable=False))
+        batch_op.drop_constraint("uq_demand_count_week", type_="unique")
+        batch_op.create_unique_constraint(
+            "uq_demand_count_week", ["week", "ats", "municipality", "audience", "need", "outcome", "channel"]
+        )
+    with op.batch_alter_table("search_count", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("ats", sa.String(40), server_default="", nullable=False))
+        batch_op.drop_constraint("uq_search_count_week", type_="unique")
+        batch_op.create_unique_constraint("uq_search_count_week", ["week", "query", "had_results", "ats"])
+
+
 def downgrade():
+    with op.batch_alter_table("search_count", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_search_count_week", type_="unique")
+        batch_op.drop_column("ats")
+        batch_op.create_unique_constraint("uq_search_count_week", ["week", "query", "had_results"])
+    with op.batch_alter_table("demand_count", schema=None) as batch_op:
+        batch_op.drop_constraint("uq_demand_count_week", type_="unique")
+        batch_op.drop_column("municipality")
+        batch_op.create_unique_constraint(
+            "uq_demand_count_week", ["week", "ats", "audience", "need", "outcome", "channel"]
+        )
     with op.batch_alter_table("service", schema=None) as batch_op:
         batch_op.drop_column("programme_period")
         batch_op.drop_column("funded_action")
