@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 from datetime import date, timedelta
 from functools import partial
 
@@ -123,8 +124,8 @@ def insights():
         category_chart=category_chart,
         gaps=demand.gap_table(ats, period),
         identity=str,
-        by_municipality=demand.demand_by_municipality(ats, period, need),
-        by_alliance=demand.demand_by_alliance(ats, period, need),
+        by_municipality=_outcome_columns(demand.demand_by_municipality(ats, period, need)),
+        by_alliance=_outcome_columns(demand.demand_by_alliance(ats, period, need)),
         place_name=_place_label,
         need_label=_need_label,
         searches=demand.zero_result_searches_by_ats(period, ats),
@@ -133,6 +134,12 @@ def insights():
         first_day=demand.week_start(period.first),
         last_day=demand.week_start(period.last) + timedelta(days=6),
     )
+
+
+def _outcome_columns(table):
+    """The table with its outcome columns named in the page's language."""
+    names = {"matched": gettext("Found something"), "unmet": gettext("Found nothing")}
+    return replace(table, columns=[names.get(column, column) for column in table.columns])
 
 
 def _place_label(code: str) -> str:
