@@ -256,7 +256,22 @@ def listing_problems(user: User, listing: ListingInput) -> list[FieldError]:
     provider = find_organisation(listing.provider) if listing.provider else None
     if provider is not None and not may_reference(user, provider):
         problems.append(FieldError("provider", reference_refusal(provider)))
+    if user.role not in MANAGER_ROLES and _funding_changed(listing):  # helper "region", issue 24 point 5
+        problems.append(
+            FieldError("funded_action", _l("only a manager can say whether it is a funded action"))
+        )
     return problems
+
+
+def _funding_changed(listing: ListingInput) -> bool:
+    """Whether ``listing`` would change the funded-action flag or programme period of the listing it saves."""
+    before = db.session.execute(
+        db.select(Service.funded_action, Service.programme_period).where(
+            Service.external_id == listing.external_id
+        )
+    ).one_or_none()
+    now = (listing.funded_action, listing.programme_period if listing.funded_action else "")
+    return now != ((bool(before[0]), before[1] if before[0] else "") if before else (False, ""))
 
 
 def import_refusals(user: User):

@@ -146,6 +146,14 @@ COLUMN_SPECS: dict[str, dict[str, Any]] = {
         "aliases": ("apertura iscrizioni", "iscrizioni dal", "inizio iscrizioni"),
     },
     "channel": {"label": _l("Only through"), "kind": "code", "vocabulary": "channels", "aliases": ("canale", "solo tramite")},
+    "funded_action": {
+        "label": _l("Funded action of the alliance"), "kind": "boolean",
+        "aliases": ("azione finanziata", "finanziata", "azione dell'alleanza", "funded action"),
+    },
+    "programme_period": {
+        "label": _l("Programme period"), "kind": "checked",
+        "aliases": ("periodo del programma", "periodo di programmazione", "programmazione", "periodo programma"),
+    },
 }  # fmt: skip
 
 #: Words people write for a vocabulary item besides its code and labels (compared folded, see :func:`fold`).

@@ -510,6 +510,21 @@ def _unknown_place(message: Any, cell: str) -> str:
     return cell
 
 
+def _keep_funding(cells: dict[str, str]) -> dict[str, str]:
+    """A file without the funded-action columns leaves an existing listing's flag and programme period as they
+    are (only a manager's "yes" makes a listing a funded action; an older file must not take it away)."""
+    if "funded_action" in cells or "programme_period" in cells:
+        return cells
+    period = db.session.execute(
+        db.select(Service.programme_period).where(
+            Service.external_id == (cells.get("external_id") or "").strip(), Service.funded_action.is_(True)
+        )
+    ).scalar_one_or_none()
+    if period is None:
+        return cells
+    return {**cells, "funded_action": "true", "programme_period": period}
+
+
 def import_rows(
     rows: Iterable[tuple[int, dict[str, str]]],
     *,
@@ -548,6 +563,7 @@ def import_rows(
         provider = (cells.get("provider") or "").strip()
         if provider and columns.fold(provider) in chosen:
             cells = {**cells, "provider": chosen[columns.fold(provider)]}
+        cells = _keep_funding(cells)
         listing, field_errors = validate_listing(cells, today=today)
         report.errors.extend(
             _validation_error(line, problem, cells)
@@ -875,6 +891,8 @@ def cell_text(value: Any) -> str:
     """A listing's value as a CSV cell: lists joined with ``;``, dates in ISO form, nothing as empty."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list | tuple):
         return ";".join(str(item) for item in value)
     if isinstance(value, date):

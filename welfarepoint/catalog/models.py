@@ -10,7 +10,19 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from welfarepoint.extensions import db
@@ -216,6 +228,16 @@ class Service(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now_utc)
     created_by: Mapped[str] = mapped_column(String(200), default="")
     updated_by: Mapped[str] = mapped_column(String(200), default="")
+
+    # --- helper "region" (issue 24 point 5): funded actions of an alliance ---
+    #: A funded action of its alliance, counted in the Region's monitoring: only when a manager says so.
+    funded_action: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: The programme period the funded action belongs to ("2023-2025"); empty when it is not one.
+    programme_period: Mapped[str] = mapped_column(String(9), default="")
+    #: The listing this one was merged into (read when an archived listing's page says where it leads).
+    merged_into: Mapped[Service | None] = relationship(
+        remote_side="Service.id", foreign_keys="Service.merged_into_id", lazy="select", viewonly=True
+    )
 
     provider: Mapped[Organisation] = relationship(lazy="joined")
     alliance: Mapped[Alliance | None] = relationship(lazy="joined")

@@ -54,7 +54,7 @@ CONTENT_FIELDS = (
     "address", "municipality_code", "phone", "email", "website", "languages", "capacity", "availability",
     "enrolment_deadline", "review_interval_days", "last_verified", "age_of", "residence", "conditions",
     "conditions_en", "isee_max", "documents", "documents_en", "steps", "steps_en", "cost_amount", "cost_period",
-    "hours", "enrolment_opens", "channel",
+    "hours", "enrolment_opens", "channel", "funded_action", "programme_period",
 )  # fmt: skip
 
 
@@ -479,11 +479,40 @@ def merge_into(service: Service, keep: Service, *, author: str) -> None:
     if service.id == keep.id or keep.merged_into_id is not None:
         raise CatalogError(_l("A listing cannot be merged into itself or into a merged listing."))
     kept = snapshot(service)
+    kept["pending"] = service.draft  # the changes waiting for review, put back if the merge is undone
+    kept["merged_into"] = keep.uuid
+    before = service.status
     service.draft = None
     service.status = "archived"
     service.merged_into_id = keep.id
     service.updated_at = now_utc()
-    _record_change(service, "merge", author, changes={}, kept=kept)
+    _record_change(service, "merge", author, changes={"status": [before, "archived"]}, kept=kept)
+
+
+def unmerge(service: Service, *, author: str) -> Service:
+    """Undo :func:`merge_into`: ``service`` gets back its status and waiting changes, and its own address.
+
+    Returns the listing it had been merged into. Raises CatalogError if ``service`` is not merged.
+    """
+    if service.merged_into_id is None:
+        raise CatalogError(_l("This listing is not merged into another one."))
+    kept_id = service.merged_into_id
+    merge = db.session.execute(
+        db.select(Revision)
+        .where(Revision.service_id == service.id, Revision.action == "merge")
+        .order_by(Revision.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    before = (merge.snapshot if merge is not None else None) or {}
+    status = before.get("status", "draft")
+    service.status = status if status in ("draft", "in_review", "published") else "draft"
+    service.draft = before.get("pending")
+    service.merged_into_id = None
+    service.updated_at = now_utc()
+    _record_change(
+        service, "unmerge", author, changes={"status": ["archived", service.status]}, kept=snapshot(service)
+    )
+    return db.session.get(Service, kept_id)
 
 
 def suggest_correction(service: Service, kind: str, message: str) -> None:

@@ -27,6 +27,8 @@ CSV_COLUMNS: tuple[str, ...] = (
     # Structured eligibility and access (docs/csv-format.md, "Eligibility and access").
     "age_of", "residence", "conditions", "conditions_en", "isee_max", "documents", "documents_en", "steps",
     "steps_en", "cost_amount", "cost_period", "hours", "enrolment_opens", "channel",
+    # Funded actions of an alliance, for the Region's monitoring (docs/csv-format.md, "Funded actions").
+    "funded_action", "programme_period",
 )  # fmt: skip
 REQUIRED_COLUMNS = ("external_id", "title", "audience", "category", "ats", "cost", "provider")
 IMPORT_STATUSES = ("draft", "in_review", "published", "archived")
@@ -34,6 +36,7 @@ IMPORT_STATUSES = ("draft", "in_review", "published", "archived")
 EMAIL_RE = re.compile(r"^[^@\s;,]+@[^@\s;,]+\.[A-Za-z]{2,}$")
 URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/\S*)?$")
 PHONE_RE = re.compile(r"^\+?[0-9 ./()-]{6,30}$")
+PROGRAMME_PERIOD_RE = re.compile(r"^(\d{4})\s*[-–/]\s*(\d{4})$")
 EXTERNAL_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_AGE = 120
 
@@ -103,6 +106,8 @@ class ListingInput:
     hours: str = ""
     enrolment_opens: date | None = None
     channel: str = ""
+    funded_action: bool = False
+    programme_period: str = ""
 
 
 def split_list(cell: str) -> list[str]:
@@ -335,6 +340,7 @@ def validate_listing(
     cost_period = row.code("cost_period", "cost_periods")
     if cost_period and cost_amount is None:
         row.error("cost_period", _l("give the amount the period is for"))
+    funded_action, programme_period = _funded(row)
 
     values = ListingInput(
         external_id=external_id,
@@ -405,7 +411,47 @@ def validate_listing(
         hours=row.hours("hours"),
         enrolment_opens=enrolment_opens,
         channel=row.code("channel", "channels"),
+        funded_action=funded_action,
+        programme_period=programme_period,
     )
     if row.errors:
         return None, row.errors
     return values, []
+
+
+def programme_period(text: str) -> str | None:
+    """``"2023-2025"`` for "2023-2025", "2023 – 2025" or "2023/2025"; None when it is not a period of years."""
+    match = PROGRAMME_PERIOD_RE.match(text.strip())
+    if match is None:
+        return None
+    start, end = int(match[1]), int(match[2])
+    if not 2000 <= start <= end <= 2100 or end - start > 10:
+        return None
+    return f"{start}-{end}"
+
+
+_TRUE = frozenset({"true", "1", "yes", "y", "on", "si", "sì", "s", "x", "vero"})
+_FALSE = frozenset({"false", "0", "no", "n", "off", "falso"})
+
+
+def _funded(row: _Row) -> tuple[bool, str]:
+    """Whether the listing is a funded action of its alliance, and the programme period it belongs to."""
+    word = row.cells.get("funded_action", "").strip().casefold()
+    flag = word in _TRUE
+    if word and not flag and word not in _FALSE:
+        row.error("funded_action", _l("“%(value)s” is not Sì or No", value=word[:40]))
+    text = row.cells.get("programme_period", "")
+    period = programme_period(text) if text else ""
+    if period is None:
+        row.error(
+            "programme_period",
+            _l("“%(value)s” is not a programme period: write the years, e.g. 2023-2025", value=text[:40]),
+        )
+        period = ""
+    if flag and not text:
+        row.error("programme_period", _l("give the programme period the funded action belongs to"))
+    if flag and not row.cells.get("alliance"):
+        row.error("funded_action", _l("a funded action belongs to an alliance: give the alliance"))
+    if text and not flag:
+        row.error("programme_period", _l("only a funded action of an alliance has a programme period"))
+    return flag, period if flag else ""

@@ -688,6 +688,9 @@ class _Builder:
             row["enrolment_deadline"] = (self.today + timedelta(days=r.randint(14, 150))).isoformat()
         row["last_verified"], row["review_interval_days"] = self.verification(r, spec.get("overdue", False))
         self.add_access(row, spec["kind"], group, amount, bool(ages))
+        # Every action of the demo is a funded action of its alliance, in the 2020-2023 programme (Tabella 6.1).
+        row["funded_action"] = "true"
+        row["programme_period"] = f"{PERIOD_START.year}-{PERIOD_END.year}"
         self.rows.append(row)
         return row
 

@@ -56,19 +56,20 @@ def _add(model: Any, keys: list[tuple[dict[str, Any], int]]) -> None:
     db.session.commit()
 
 
-_pending: Counter[tuple[str, str, bool]] = Counter()
+_pending: Counter[tuple[str, str, bool, str]] = Counter()
 _pending_since: float | None = None
 _pending_lock = threading.Lock()
 
 
-def count_search(normalised_query: str, had_results: bool, *, day: date | None = None) -> None:
-    """Add one to the counter of this query in this week (written with the next flush)."""
+def count_search(normalised_query: str, had_results: bool, *, ats: str = "", day: date | None = None) -> None:
+    """Add one to the counter of this query in this week and ``ats`` (the ATS of the place searched, "" for
+    none), written with the next flush."""
     global _pending_since
     if not normalised_query:
         return
     week = iso_week(day or date.today())
     with _pending_lock:
-        _pending[(week, normalised_query, had_results)] += 1
+        _pending[(week, normalised_query, had_results, ats or "")] += 1
         if _pending_since is None:
             _pending_since = time.monotonic()
         due = time.monotonic() - _pending_since >= current_app.config.get("COUNTER_FLUSH_SECONDS", 10)
@@ -91,8 +92,8 @@ def flush_counts() -> int:
             _add(
                 SearchCount,
                 [
-                    ({"week": week, "query": query, "had_results": had_results}, amount)
-                    for (week, query, had_results), amount in sorted(batch.items())
+                    ({"week": week, "query": query, "had_results": had_results, "ats": ats}, amount)
+                    for (week, query, had_results, ats), amount in sorted(batch.items())
                 ],
             )
         except SQLAlchemyError:
@@ -117,13 +118,28 @@ def flush_at_exit(app) -> None:
 
 
 def count_questionnaire(
-    audience: str, ats: str, needs_outcomes: dict[str, str], channel: str = "web", *, day: date | None = None
+    audience: str,
+    ats: str,
+    needs_outcomes: dict[str, str],
+    channel: str = "web",
+    *,
+    municipality: str = "",
+    day: date | None = None,
 ) -> None:
-    """Add one completed questionnaire: one count per need asked, with its outcome (matched or unmet)."""
+    """Add one completed questionnaire: one count per need asked, with its outcome (matched or unmet), in the
+    ATS and the municipality (ISTAT code, "" when none was given) it was about."""
     week = iso_week(day or date.today())
     channel = channel if channel in CHANNELS else "web"
     keys = [
-        {"week": week, "ats": ats, "audience": audience, "need": need, "outcome": outcome, "channel": channel}
+        {
+            "week": week,
+            "ats": ats,
+            "municipality": municipality or "",
+            "audience": audience,
+            "need": need,
+            "outcome": outcome,
+            "channel": channel,
+        }
         for need, outcome in needs_outcomes.items()
     ]
     _add(DemandCount, [(key, 1) for key in keys])

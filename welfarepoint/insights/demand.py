@@ -20,11 +20,17 @@ from sqlalchemy import delete, func
 
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
-from welfarepoint.catalog.models import Service
+from welfarepoint.catalog.models import Alliance, Service, ServiceCoverage
 from welfarepoint.extensions import db
 from welfarepoint.insights.counters import iso_week
 from welfarepoint.insights.models import DemandCount, SearchCount
-from welfarepoint.insights.suppression import SuppressedTable, suppress
+from welfarepoint.insights.suppression import (
+    Cell,
+    SuppressedCounts,
+    SuppressedTable,
+    suppress,
+    suppress_counts,
+)
 
 RETENTION_WEEKS = 104
 SEARCH_RETENTION_WEEKS = 52
@@ -137,52 +143,6 @@ def supply_by_ats_and_category() -> tuple[list[str], list[tuple[str, list[int]]]
     ]
 
 
-@dataclass(frozen=True)
-class Gap:
-    """A territory and need where families asked and found nothing, against what the catalog offers."""
-
-    ats: str
-    need: str
-    unmet: int
-    asked: int
-    supply: int
-
-
-def gaps(ats: str | None, period: Period) -> tuple[list[Gap], int]:
-    """Territory x need ranked by unmet demand (then by scarce supply); and how many were left out because
-    their counts are too small to show."""
-    unmet: dict[tuple[str, str], int] = defaultdict(int)
-    asked: dict[tuple[str, str], int] = defaultdict(int)
-    for row_ats, need, outcome, total in _demand(ats, period):
-        if not row_ats:
-            continue
-        asked[(row_ats, need)] += int(total)
-        if outcome == "unmet":
-            unmet[(row_ats, need)] += int(total)
-    supply: dict[str, dict[str, int]] = {}
-    shown, hidden = [], 0
-    for (row_ats, need), count in unmet.items():
-        if count < threshold(need) or asked[(row_ats, need)] < threshold(need):
-            hidden += 1
-            continue
-        if row_ats not in supply:
-            supply[row_ats] = supply_by_need(row_ats)
-        shown.append(Gap(row_ats, need, count, asked[(row_ats, need)], supply[row_ats].get(need, 0)))
-    shown.sort(key=lambda gap: (-gap.unmet, gap.supply, gap.ats, gap.need))
-    return shown, hidden
-
-
-def weekly_demand(ats: str | None, period: Period, today: date | None = None) -> list[tuple[str, int]]:
-    """Completed questionnaires' requests per week (true counts: the caller hides the small ones)."""
-    query = db.select(DemandCount.week, func.sum(DemandCount.count)).where(
-        DemandCount.week >= period.first, DemandCount.week <= period.last
-    )
-    if ats:
-        query = query.where(DemandCount.ats == ats)
-    counts = dict(db.session.execute(query.group_by(DemandCount.week)).all())
-    return [(week, int(counts.get(week, 0))) for week in period.week_labels(today)]
-
-
 def zero_result_searches(period: Period, limit: int = 20) -> list[tuple[str, int]]:
     """Searches that found nothing, most frequent first; only those made at least ``THRESHOLD`` times."""
     total = func.sum(SearchCount.count)
@@ -209,3 +169,213 @@ def purge(today: date | None = None) -> dict[str, int]:
     demand = db.session.execute(delete(DemandCount).where(DemandCount.week < demand_limit)).rowcount
     searches = db.session.execute(delete(SearchCount).where(SearchCount.week < search_limit)).rowcount
     return {"demand_count": demand, "search_count": searches}
+
+
+# --- insights for a network's meeting (issue 24 point 6) ---------------------------------------------------
+
+
+def week_start(week: str) -> date:
+    """The Monday of an ISO week (``2026-W49`` -> 30 November 2026)."""
+    year, number = week.split("-W")
+    return date.fromisocalendar(int(year), int(number), 1)
+
+
+def month_of_week(week: str) -> date:
+    """The first day of the month an ISO week (``2026-W49``) counts in: the month of its Thursday, as ISO 8601
+    places a week in the year of its Thursday."""
+    year, number = week.split("-W")
+    thursday = date.fromisocalendar(int(year), int(number), 4)
+    return thursday.replace(day=1)
+
+
+def months(period: Period, today: date | None = None) -> list[date]:
+    """The months the weeks of ``period`` count in, oldest first (first days of the months)."""
+    return sorted({month_of_week(week) for week in period.week_labels(today)})
+
+
+def _threshold_of(needs: list[str]) -> int:
+    """The threshold of a count that adds up requests of several needs: the strictest of them."""
+    return max((threshold(need) for need in needs), default=THRESHOLD)
+
+
+def _wanted_needs(need: str | None) -> list[str]:
+    return [need] if need else list(needs_in_use())
+
+
+def monthly_demand(
+    ats: str | None, period: Period, need: str | None = None, today: date | None = None
+) -> tuple[list[date], SuppressedCounts]:
+    """Requests per month (every month of the period, zeros included), suppressed like any published count."""
+    query = db.select(DemandCount.week, func.sum(DemandCount.count)).where(
+        DemandCount.week >= period.first, DemandCount.week <= period.last
+    )
+    if ats:
+        query = query.where(DemandCount.ats == ats)
+    if need:
+        query = query.where(DemandCount.need == need)
+    every = months(period, today)
+    counts = {month.isoformat(): 0 for month in every}
+    for week, total in db.session.execute(query.group_by(DemandCount.week)).all():
+        counts[month_of_week(week).isoformat()] = counts.get(month_of_week(week).isoformat(), 0) + int(total)
+    return every, suppress_counts(counts, _threshold_of(_wanted_needs(need)))
+
+
+def _outcomes_by(key, ats: str | None, period: Period, need: str | None) -> dict[tuple[str, str], int]:
+    query = db.select(key, DemandCount.outcome, func.sum(DemandCount.count)).where(
+        DemandCount.week >= period.first, DemandCount.week <= period.last
+    )
+    if ats:
+        query = query.where(DemandCount.ats == ats)
+    if need:
+        query = query.where(DemandCount.need == need)
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for row_key, outcome, total in db.session.execute(query.group_by(key, DemandCount.outcome)).all():
+        counts[(row_key or "", outcome)] += int(total)
+    return counts
+
+
+def demand_by_municipality(ats: str | None, period: Period, need: str | None = None) -> SuppressedTable:
+    """Requests per municipality (rows: ISTAT codes of the municipalities with any request, by name; "" for
+    questionnaires that gave no place) and outcome (found something, found nothing), suppressed."""
+    counts = _outcomes_by(DemandCount.municipality, ats, period, need)
+    codes = sorted({code for code, _outcome in counts}, key=lambda code: (not code, _place_name(code)))
+    values = [[counts.get((code, "matched"), 0), counts.get((code, "unmet"), 0)] for code in codes]
+    return suppress(codes, ["matched", "unmet"], values, _threshold_of(_wanted_needs(need)))
+
+
+def _place_name(code: str) -> str:
+    place = territory.by_istat(code) if code else None
+    return place.name if place else code
+
+
+def alliance_areas(ats: str | None) -> dict[str, set[str] | None]:
+    """The municipalities each alliance (by name) serves: those its published listings cover; None when one of
+    them covers its whole ATS."""
+    query = (
+        db.select(Alliance.name, Service.id)
+        .join(Service, Service.alliance_id == Alliance.id)
+        .where(Service.status == "published")
+    )
+    if ats:
+        query = query.where(Alliance.ats == ats)
+    listings: dict[str, list[int]] = defaultdict(list)
+    for name, service_id in db.session.execute(query).all():
+        listings[name].append(service_id)
+    coverage: dict[int, set[str]] = defaultdict(set)
+    ids = [service_id for ids in listings.values() for service_id in ids]
+    if ids:
+        for service_id, code in db.session.execute(
+            db.select(ServiceCoverage.service_id, ServiceCoverage.municipality_code).where(
+                ServiceCoverage.service_id.in_(ids)
+            )
+        ).all():
+            coverage[service_id].add(code)
+    areas: dict[str, set[str] | None] = {}
+    for name in sorted(listings):
+        area: set[str] | None = set()
+        for service_id in listings[name]:
+            if not coverage[service_id]:
+                area = None
+                break
+            area |= coverage[service_id]
+        areas[name] = area
+    return areas
+
+
+def demand_by_alliance(ats: str | None, period: Period, need: str | None = None) -> SuppressedTable:
+    """Requests per alliance (rows, by name) and outcome: the requests about the municipalities the alliance's
+    listings serve. An area served by two alliances counts in both, so the rows do not add up to the ATS."""
+    alliance_ats = dict(db.session.execute(db.select(Alliance.name, Alliance.ats)).all())
+    by_place: dict[tuple[str, str, str], int] = defaultdict(int)
+    query = db.select(
+        DemandCount.ats, DemandCount.municipality, DemandCount.outcome, func.sum(DemandCount.count)
+    ).where(DemandCount.week >= period.first, DemandCount.week <= period.last)
+    if ats:
+        query = query.where(DemandCount.ats == ats)
+    if need:
+        query = query.where(DemandCount.need == need)
+    grouped = query.group_by(DemandCount.ats, DemandCount.municipality, DemandCount.outcome)
+    for row_ats, code, outcome, total in db.session.execute(grouped).all():
+        by_place[(row_ats, code or "", outcome)] += int(total)
+    areas = alliance_areas(ats)
+    names = list(areas)
+    values = []
+    for name in names:
+        area = areas[name]
+        row = [0, 0]
+        for (row_ats, code, outcome), total in by_place.items():
+            if row_ats != alliance_ats.get(name) or (area is not None and code not in area):
+                continue
+            row[0 if outcome == "matched" else 1] += total
+        values.append(row)
+    return suppress(names, ["matched", "unmet"], values, _threshold_of(_wanted_needs(need)))
+
+
+@dataclass(frozen=True)
+class GapRow:
+    """A territory and need where somebody asked and found nothing: the counts as the needs table of that ATS
+    shows them (``unmet`` its "found nothing" cell, ``asked`` its row total), and the listings answering."""
+
+    ats: str
+    need: str
+    unmet: Cell
+    asked: Cell
+    supply: int
+
+
+def gap_table(ats: str | None, period: Period) -> list[GapRow]:
+    """Every territory and need where somebody asked and found nothing, none left out: small counts carry the
+    labels ("<5", "<10", "*") of the ATS's own needs table (:func:`demand_by_need`), so this table publishes
+    nothing that one does not. Shown counts first, most unmet first (fewer listings first when equal); rows
+    whose count is hidden follow in the taxonomy's order, so their place tells nothing."""
+    rows: list[GapRow] = []
+    for name in [ats] if ats else territory.ATS_NAMES:
+        table = demand_by_need(name, period)
+        supply = None
+        for index, need in enumerate(table.rows):
+            unmet = table.cells[index][1]
+            if unmet.value == 0:
+                continue
+            if supply is None:
+                supply = supply_by_need(name)
+            rows.append(GapRow(name, need, unmet, table.row_totals[index], supply.get(need, 0)))
+    order = {need: index for index, need in enumerate(needs_in_use())}
+    rows.sort(
+        key=lambda row: (
+            (row.unmet.hidden, -(row.unmet.value or 0), row.supply if not row.unmet.hidden else 0)
+            + (territory.ATS_NAMES.index(row.ats), order.get(row.need, 0))
+        )
+    )
+    return rows
+
+
+def zero_result_searches_by_ats(
+    period: Period, ats: str | None = None, limit: int = 20
+) -> list[tuple[str, list[tuple[str, int]], int]]:
+    """Per ATS (one, or the eight and "" for searches without a place): the searches that found nothing made
+    at least ``THRESHOLD`` times, most frequent first, and how many other searches that found nothing were
+    made fewer times (their words are never shown: a rare search can name a person)."""
+    total = func.sum(SearchCount.count)
+    query = (
+        db.select(SearchCount.ats, SearchCount.query, total)
+        .where(
+            SearchCount.had_results.is_(False),
+            SearchCount.week >= period.first,
+            SearchCount.week <= period.last,
+        )
+        .group_by(SearchCount.ats, SearchCount.query)
+    )
+    if ats:  # an ATS's own searches, and those that named no place (they may come from anywhere)
+        query = query.where(SearchCount.ats.in_((ats, "")))
+    shown: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    rare: dict[str, int] = defaultdict(int)
+    for row_ats, text, count in db.session.execute(query).all():
+        if int(count) >= THRESHOLD:
+            shown[row_ats or ""].append((text, int(count)))
+        else:
+            rare[row_ats or ""] += 1
+    names = [ats, ""] if ats else [*territory.ATS_NAMES, ""]
+    return [
+        (name, sorted(shown[name], key=lambda item: (-item[1], item[0]))[:limit], rare[name])
+        for name in names
+    ]

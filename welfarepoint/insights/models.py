@@ -14,20 +14,23 @@ class SearchCount(db.Model):
     """How many searches of one normalised query, in one ISO week, found something or nothing."""
 
     __tablename__ = "search_count"
-    __table_args__ = (UniqueConstraint("week", "query", "had_results"),)
+    __table_args__ = (UniqueConstraint("week", "query", "had_results", "ats"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     week: Mapped[str] = mapped_column(String(8), index=True)  # ISO week, e.g. "2026-W48"
     query: Mapped[str] = mapped_column(String(100))
     had_results: Mapped[bool] = mapped_column(Boolean)
     count: Mapped[int] = mapped_column(Integer, default=0)
+    ats: Mapped[str] = mapped_column(String(40), default="")  # the ATS of the place searched; "" for none
 
 
 class DemandCount(db.Model):
     """How many completed questionnaires, in one ISO week, asked for one need in one ATS, and with what outcome."""
 
     __tablename__ = "demand_count"
-    __table_args__ = (UniqueConstraint("week", "ats", "audience", "need", "outcome", "channel"),)
+    __table_args__ = (
+        UniqueConstraint("week", "ats", "municipality", "audience", "need", "outcome", "channel"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     week: Mapped[str] = mapped_column(String(8), index=True)
@@ -37,6 +40,8 @@ class DemandCount(db.Model):
     outcome: Mapped[str] = mapped_column(String(10))  # matched | unmet
     channel: Mapped[str] = mapped_column(String(10))  # web | desk
     count: Mapped[int] = mapped_column(Integer, default=0)
+    #: The ISTAT code of the municipality the questionnaire was about ("" when none was given).
+    municipality: Mapped[str] = mapped_column(String(6), default="")
 
 
 class OverlapDecision(db.Model):

@@ -5,9 +5,11 @@ and actions per ATS, for persons and for companies; Figura 6.2: the partners of 
 organisation) from the live catalog, with the same definitions:
 
 * **alliances**: the Alliance rows of the ATS (an alliance row counts itself, 1).
-* **actions**: the listings whose category is an action category (P1, P2, C1-C7) — not the system actions
-  (S1) nor the Welfare Points (W1) — in every status except ``archived`` (drafts and listings in review are
-  actions the alliance runs even if the public cannot see them yet). Per ATS a listing counts in its own
+* **actions**: the listings a manager marked as a *funded action* of an alliance (``funded_action``), of the
+  programme period asked for (``programme_period``, e.g. "2020-2023"; every period when none is asked), in every
+  status except ``archived`` (drafts and listings in review are actions the alliance runs even if the public
+  cannot see them yet). Any other listing (a municipal service imported from a file, a Welfare Point) is not
+  an action, whatever its category: importing listings does not move the table. Per ATS a listing counts in its own
   ATS; per alliance, in the alliance it belongs to (``alliance_id``). Listings without an alliance count in
   their ATS only, so the alliance rows of an ATS may sum to fewer actions than the ATS row.
 * **actions_for_persons / actions_for_companies**: the actions with audience ``persons`` / ``companies``.
@@ -41,11 +43,13 @@ __all__ = [
     "MonitoringReport",
     "MonitoringRow",
     "monitoring_report",
+    "programme_periods",
     "report_csv",
     "report_text_table",
 ]
 
-#: The categories counted as actions: for persons (P1, P2) and for companies (C1-C7); not S1, not W1.
+#: The categories of the Region's actions: for persons (P1, P2) and for companies (C1-C7); not S1, not W1.
+#: (What counts is the manager's ``funded_action`` flag; the migration that added it used these categories.)
 ACTION_CATEGORIES: tuple[str, ...] = ("P1", "P2", "C1", "C2", "C3", "C4", "C5", "C6", "C7")
 #: The values of the CSV ``level`` column.
 LEVELS: tuple[str, ...] = ("ats", "total", "alliance")
@@ -94,6 +98,8 @@ class MonitoringReport:
     total: MonitoringRow
     by_alliance: list[MonitoringRow]
     organisation_types: tuple[str, ...]
+    #: The programme period whose funded actions are counted ("" for every period).
+    programme_period: str = ""
 
     @property
     def is_region(self) -> bool:
@@ -117,8 +123,17 @@ def _ats_order(ats: str) -> int:
         return len(territory.ATS_NAMES)
 
 
-def monitoring_report(ats: str | None = None) -> MonitoringReport:
-    """The monitoring tables of the region (``ats`` None) or of one ATS (its name or an alias).
+def programme_periods(ats: str | None = None) -> list[str]:
+    """The programme periods of the funded actions (of one ATS), the most recent first."""
+    query = select(Service.programme_period).where(Service.funded_action.is_(True)).distinct()
+    if ats is not None:
+        query = query.where(Service.ats == _canonical_ats(ats))
+    return sorted((period for period in db.session.execute(query).scalars() if period), reverse=True)
+
+
+def monitoring_report(ats: str | None = None, period: str = "") -> MonitoringReport:
+    """The monitoring tables of the region (``ats`` None) or of one ATS (its name or an alias), counting the
+    funded actions of programme period ``period`` (every period when empty).
 
     Needs an application context. Raises ValueError for an unknown ATS.
     """
@@ -127,9 +142,11 @@ def monitoring_report(ats: str | None = None) -> MonitoringReport:
     alliance_query = select(Alliance.id, Alliance.name, Alliance.ats)
     action_query = (
         select(Service.ats, Service.alliance_id, Service.audience, func.count(Service.id))
-        .where(Service.category.in_(ACTION_CATEGORIES), Service.status != _EXCLUDED_STATUS)
+        .where(Service.funded_action.is_(True), Service.status != _EXCLUDED_STATUS)
         .group_by(Service.ats, Service.alliance_id, Service.audience)
     )
+    if period:
+        action_query = action_query.where(Service.programme_period == period)
     ats_partner_query = (
         select(Alliance.ats, Organisation.type, func.count(func.distinct(Organisation.id)))
         .join(AllianceMember, AllianceMember.alliance_id == Alliance.id)
@@ -212,7 +229,9 @@ def monitoring_report(ats: str | None = None) -> MonitoringReport:
             partners=sum(r.partners for r in by_ats),
             partners_by_type={kind: sum(r.partners_by_type[kind] for r in by_ats) for kind in types},
         )
-    return MonitoringReport(by_ats=by_ats, total=total, by_alliance=by_alliance, organisation_types=types)
+    return MonitoringReport(
+        by_ats=by_ats, total=total, by_alliance=by_alliance, organisation_types=types, programme_period=period
+    )
 
 
 def _total_name(report: MonitoringReport, language: str) -> str:

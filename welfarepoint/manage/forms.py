@@ -21,6 +21,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -134,6 +135,20 @@ class ListingForm(FlaskForm):
     )
     enrolment_opens = _text(_l("Enrolment opens"), 10, _l("In the form YYYY-MM-DD."))
     channel = FreeSelectField(_l("Only through"), description=_l("When the public cannot apply directly."))
+    # helper "region" (issue 24 point 5): a funded action of the alliance, counted in the Region's monitoring.
+    funded_action = FreeSelectField(
+        _l("Funded action of the alliance"),
+        choices=[
+            SelectChoice("false", _l("No")),
+            SelectChoice("true", _l("Yes: counted in the Region's monitoring")),
+        ],
+        description=_l(
+            "Only a manager says so. Municipal and other services are not actions of the alliance."
+        ),
+    )
+    programme_period = _text(
+        _l("Programme period"), 20, _l("The years of the programme the action is funded by, e.g. 2023-2025.")
+    )
 
     #: Fields holding several codes (a ;-separated cell in the CSV).
     MULTI = ("needs", "company_sizes", "periods", "time_slots", "languages")

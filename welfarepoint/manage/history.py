@@ -45,6 +45,7 @@ REVISION_ACTIONS = {
     "restore": _l("Restored"),
     "verify": _l("Checked with the provider"),
     "merge": _l("Merged into another listing"),
+    "unmerge": _l("Merge undone"),
     "provider_merged": _l("Provider merged into another organisation"),
     "feedback_resolved": _l("Correction from the public resolved"),
     "feedback_dismissed": _l("Correction from the public dismissed"),

@@ -64,19 +64,20 @@ def _page_path(edition: tuple, page: tuple) -> Path:
     return _folder() / _digest(edition) / _digest(page)
 
 
-def kept(edition: tuple, page: tuple) -> tuple[bytes, bool] | None:
-    """The gzipped page kept for ``page`` (address, language, ...) in ``edition``, and whether its search found
-    something; None when none is kept."""
+def kept(edition: tuple, page: tuple) -> tuple[bytes, bool, str] | None:
+    """The gzipped page kept for ``page`` (address, language, ...) in ``edition``, whether its search found
+    something and the ATS it was counted in ("" for none); None when none is kept."""
     try:
         data = _page_path(edition, page).read_bytes()
     except OSError:
         return None
-    if data[:1] not in (FOUND, NOTHING):
+    head, newline, gzipped = data.partition(b"\n")
+    if head[:1] not in (FOUND, NOTHING) or not newline:
         return None
-    return data[1:], data[:1] == FOUND
+    return gzipped, head[:1] == FOUND, head[1:].decode(errors="replace")
 
 
-def keep(edition: tuple, page: tuple, gzipped: bytes, found: bool) -> None:
+def keep(edition: tuple, page: tuple, gzipped: bytes, found: bool, ats: str = "") -> None:
     """Keep a drawn page for the other requests of every worker (nothing when its edition is full)."""
     path = _page_path(edition, page)
     folder = path.parent
@@ -87,7 +88,8 @@ def keep(edition: tuple, page: tuple, gzipped: bytes, found: bool) -> None:
         elif len(os.listdir(folder)) >= PAGES_PER_EDITION:
             return
         temporary = folder / f".{path.name}.{os.getpid()}.tmp"
-        temporary.write_bytes((FOUND if found else NOTHING) + gzipped)
+        head = (FOUND if found else NOTHING) + ats.replace("\n", " ").encode() + b"\n"
+        temporary.write_bytes(head + gzipped)
         temporary.replace(path)
     except OSError:
         log.warning("could not keep a drawn page in %s", folder, exc_info=True)

@@ -174,7 +174,11 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     )
     if request.args.get("done") == "1":
         count_questionnaire(
-            audience, result.home_ats, result.need_outcomes, request.args.get("channel", "web")
+            audience,
+            result.home_ats,
+            result.need_outcomes,
+            request.args.get("channel", "web"),
+            municipality=profile.places[0].municipality.istat_code if profile.places else "",
         )
         return redirect(_address(endpoint, answers), code=303)
     services = {

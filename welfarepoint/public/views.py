@@ -145,9 +145,9 @@ def search_page():
     if not fresh:
         kept = drawn.kept(edition, address)
         if kept is not None:
-            page, found = kept
+            page, found, searched_ats = kept
             if counted:
-                count_search(search.normalise_for_statistics(parsed.text), found)
+                count_search(search.normalise_for_statistics(parsed.text), found, ats=searched_ats)
             return assets.page_response(page)
     result = search.query(
         parsed.text,
@@ -158,15 +158,15 @@ def search_page():
         desks_apart=True,
         read_place=parsed.read_place,
     )
+    html, shows_routes, searched_ats = draw_results(parsed, result)
     if counted:
-        count_search(search.normalise_for_statistics(parsed.text), result.total > 0)
-    html, shows_routes = draw_results(parsed, result)
+        count_search(search.normalise_for_statistics(parsed.text), result.total > 0, ats=searched_ats)
     # Public routes a manager may just have changed: drawn afresh, and not kept.
     if fresh or shows_routes:
         return html
     page = assets.compressed_page(html)
     if result.generation == (edition[0], edition[1]):  # the index did not change while this page was drawn
-        drawn.keep(edition, address, page, result.total > 0)
+        drawn.keep(edition, address, page, result.total > 0, searched_ats)
     return assets.page_response(page)
 
 
@@ -175,13 +175,15 @@ def search_page():
 _desks = Bounded(512)
 
 
-def draw_results(parsed, result) -> tuple[str, bool]:
-    """The results page of a search, and whether it names public routes (which managers change at any time)."""
+def draw_results(parsed, result) -> tuple[str, bool, str]:
+    """The results page of a search, whether it names public routes (which managers change at any time) and the
+    ATS of the place searched, which the search is counted in ("" for none)."""
     place = parsed.place or result.place
     if place is None and parsed.filters.municipality:
         place = territory.resolve_place(parsed.filters.municipality).place
     municipality = place.municipality if place is not None else None
     atses = {m.ats for m in place.municipalities} if place is not None else set()
+    searched_ats = parsed.filters.ats or (next(iter(atses)) if len(atses) == 1 else "")
 
     # Needs outside the networks, or a care need that finds nothing: the public offices that handle them.
     care = bool(set(result.needs) & care_needs())
@@ -212,7 +214,7 @@ def draw_results(parsed, result) -> tuple[str, bool]:
         routes=public_routes(ats) if shows_routes else [],
         shows_routes=shows_routes,
     )
-    return html, shows_routes
+    return html, shows_routes, searched_ats
 
 
 def active_filters(parsed, place, result) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ CONTRADICTORY_PERIODS = (
     "OR CAST(periods AS VARCHAR) LIKE '%\"christmas\"%' OR CAST(periods AS VARCHAR) LIKE '%\"easter\"%')"
 )
 
-revision = "0013_inbox"
+revision = "0013"
 down_revision = "0012"
 
 
