@@ -12,6 +12,7 @@ Exits 1 when any fault fails a criterion, 2 when the set-up cannot be built.
 from __future__ import annotations
 
 import argparse
+import csv
 import random
 import sys
 import time
@@ -28,7 +29,7 @@ from tools.resilience.traffic import Client, Publisher, Recorder, Visitors, chec
 from welfarepoint import territory
 
 FULL = dict(threads=4, think=0.1, warm=10.0, margin=5.0, baseline=20.0, database=10.0, disk=20.0)
-SHORT = dict(threads=2, think=0.15, warm=5.0, margin=2.0, baseline=4.0, database=6.0, disk=6.0)
+SHORT = dict(threads=2, think=0.15, warm=5.0, margin=2.0, baseline=4.0, database=6.0, disk=12.0)
 
 
 def say(message: str) -> None:
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     plan = SHORT if options.short else FULL
     started = datetime.now(UTC)
     stack = Stack(keep=options.keep)
+    recorder = Recorder()
     say(f"Resilience suite ({'short' if options.short else 'full'}), in {stack.workdir}")
     try:
         try:
@@ -62,7 +64,6 @@ def main(argv: list[str] | None = None) -> int:
         except pytest.skip.Exception as skipped:
             say(f"cannot build the production set-up: {skipped}")
             return 2
-        recorder = Recorder()
         municipalities = [m.istat_code for m in territory.all_municipalities()]
         paths = public_paths(random.Random(26), municipalities, published_slugs(stack.database_url))
         visitors = Visitors(stack.base, recorder, paths, plan["threads"], plan["think"])
@@ -91,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             say(stack.log.read_text(errors="replace")[-5000:])
         return 2
     finally:
+        if options.keep:
+            dump(recorder, stack.workdir / "answers.csv")
         stack.close()
     say("")
     say(report.table(outcomes))
@@ -113,6 +116,26 @@ def main(argv: list[str] | None = None) -> int:
         else f"FAILED: {len(failed)} faults missed a criterion."
     )
     return 1 if failed else 0
+
+
+def dump(recorder: Recorder, path: Path) -> None:
+    """Every answer as CSV (with ``--keep``, to look into a failure): seconds from the start, duration, ..."""
+    with path.open("w", newline="") as output:
+        writer = csv.writer(output)
+        writer.writerow(["began", "seconds", "kind", "path", "status", "unavailable", "error"])
+        first = recorder.answers[0].began if recorder.answers else 0.0
+        for a in sorted(recorder.answers, key=lambda a: a.began):
+            writer.writerow(
+                [
+                    f"{a.began - first:.2f}",
+                    f"{a.seconds:.3f}",
+                    a.kind,
+                    a.path,
+                    a.status,
+                    a.unavailable,
+                    a.error,
+                ]
+            )
 
 
 def final_checks(stack: Stack, publisher: Publisher, checker: Client) -> list[str]:

@@ -64,8 +64,12 @@ def judge(outcome: Outcome) -> list[str]:
         other = Counter(a.status for a in during if a.status not in (200, 503, None))
         if other:
             failures.append("during the outage: " + ", ".join(f"{n} × {s}" for s, n in sorted(other.items())))
+    if not outcome.check.missing and outcome.check.seconds > RECOVERY_SECONDS:
+        failures.append(
+            f"the last publication ({outcome.check.last}) searchable only {outcome.check.seconds:.1f} s after the fault"
+        )
     if outcome.check.missing:
-        words = ", ".join(p.word for p in outcome.check.missing[:5])
+        words = ", ".join(p.word if p.number else "search itself (nido)" for p in outcome.check.missing[:5])
         failures.append(
             f"{len(outcome.check.missing)} publications not searchable {RECOVERY_SECONDS} s after the fault: {words}"
         )

@@ -322,12 +322,17 @@ class Publisher:
         return f"save: {status or 'no answer'}"
 
 
+#: Not a publication: a search of the demo network that must list listings again (the index answers).
+PROBE = Publication(0, "nido", "", 0.0)
+
+
 def searchable(client: Client, publication: Publication) -> bool:
     """Whether a public search for the publication's own word lists it (asked from an address of its own: the
-    checks are many visitors, not one the rate limits would stop)."""
+    checks are many visitors, not one the rate limits would stop); for :data:`PROBE`, any listing."""
     client.address = f"172.16.{publication.number % 250}.{random.randrange(1, 255)}"
     status, page = client.request("check", "/search?" + urllib.parse.urlencode([("q", publication.word)]))
-    return status == 200 and f'href="/services/{publication.slug}"' in page
+    link = 'href="/services/' + (publication.slug if publication is not PROBE else "")
+    return status == 200 and link in page
 
 
 @dataclass
@@ -337,23 +342,44 @@ class Check:
     checked: int = 0
     missing: list[Publication] = field(default_factory=list)
     seconds: float = 0.0  # from the fault's end until the last one was found
+    last: str = ""  # the word of the publication found last
 
 
-def check_all(client: Client, publications: list[Publication], since: float, deadline: float) -> Check:
-    """Search every publication of ``publications`` until each is found (or ``deadline``, monotonic)."""
+def check_all(
+    client: Client, publications: list[Publication], since: float, deadline: float, threads: int = 4
+) -> Check:
+    """Search every publication of ``publications`` until each is found (or ``deadline``, monotonic), from
+    ``threads`` visitors at once; each is searched again every half second until found. The search of
+    :data:`PROBE` must list listings too: a fault is over when search answers, publications or not."""
+    publications = [PROBE, *publications]
     pending = list(publications)
-    result = Check(checked=len(pending))
-    while pending:
-        still = []
-        for publication in pending:
-            if searchable(client, publication):
-                publication.searchable_at = time.monotonic()
-            else:
-                still.append(publication)
-        pending = still
-        if not pending or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
-    result.missing = pending
-    result.seconds = max(0.0, time.monotonic() - since) if not pending else float("inf")
+    lock = threading.Lock()
+    found_at: dict[int, float] = {}
+
+    def look(number: int) -> None:
+        own = Client(client.base, client.recorder, client.address)
+        while True:
+            with lock:
+                if not pending:
+                    return
+                publication = pending.pop(0)
+            if searchable(own, publication):
+                with lock:
+                    found_at[publication.number] = publication.searchable_at = time.monotonic()
+            elif time.monotonic() < deadline:
+                time.sleep(0.5 / threads)
+                with lock:
+                    pending.append(publication)
+
+    workers = [threading.Thread(target=look, args=(n,), daemon=True) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    result = Check(checked=len(publications) - 1)
+    result.missing = [p for p in publications if p.number not in found_at]
+    if found_at:
+        last = max(found_at, key=found_at.get)
+        result.last = next(p.word for p in publications if p.number == last)
+        result.seconds = max(0.0, found_at[last] - since)
     return result
