@@ -2,7 +2,7 @@
 
 - PostgreSQL (Debian's, a throwaway server on 127.0.0.1 that can be stopped and started again:
   ``tests/support/postgres.py``), with a database ``welfarepoint``;
-- Redis (Debian's ``redis-server``), the rate limits' shared store, as production runs them;
+- Redis (Debian's ``redis-server``), the rate limits' shared store and the job queue, as production runs them;
 - an instance folder whose search index lives on a disk of its own that can be made full
   (``tests/support/disks.py``: a small tmpfs as root, a read-only folder otherwise);
 - ``flask setup``, ``flask seed-demo`` and ``flask users create`` as an operator runs them;
@@ -82,6 +82,8 @@ class Stack:
             WELFAREPOINT_SQLALCHEMY_DATABASE_URI=self.database_url,
             WELFAREPOINT_SEARCH_INDEX_DIR=str(self.disk.folder),
             WELFAREPOINT_RATELIMIT_STORAGE_URI=self.redis_url,
+            WELFAREPOINT_JOBS_REDIS_URL=self.redis_url.removesuffix("/0")
+            + "/1",  # the job queue, in production
             WELFAREPOINT_PROXY_FIX_X_FOR="1",
             WELFAREPOINT_METRICS_ADDRESS=f"127.0.0.1:{free_port()}",
             PROMETHEUS_MULTIPROC_DIR=str(self.workdir / "metrics"),
