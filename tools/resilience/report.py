@@ -114,7 +114,10 @@ def row(outcome: Outcome) -> tuple[str, ...]:
     )
     check = outcome.check
     if check.missing:
-        searchable = f"no: {len(check.missing)} of {check.checked} missing"
+        missing = [p for p in check.missing if p.number]
+        searchable = f"no: {len(missing)} of {check.checked} missing" + (
+            ", search not answering" if len(missing) < len(check.missing) else ""
+        )
     else:
         searchable = f"yes, all {check.checked} in {check.seconds:.1f} s"
     published = f"{len(outcome.confirmed)} of {len(outcome.tried)} confirmed"
@@ -155,7 +158,9 @@ def machine() -> str:
     except OSError:
         pass
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; load average {load}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; load average at the end {load}"
+    )
 
 
 def commit() -> str:
