@@ -51,9 +51,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--short", action="store_true", help="a lighter, shorter run (CI)")
     parser.add_argument("--markdown", type=Path, help="also write the table there (docs/resilience.md)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, data)")
+    parser.add_argument(
+        "--no-timings",
+        action="store_true",
+        help="judge behaviour only, not durations (the tests' run; make resilience judges both)",
+    )
     parser.add_argument("--only", help="run only these faults (comma-separated keys) after the baseline")
     options = parser.parse_args(argv)
     plan = SHORT if options.short else FULL
+    report.TIMINGS = not options.no_timings
     started = datetime.now(UTC)
     stack = Stack(keep=options.keep)
     recorder = Recorder()

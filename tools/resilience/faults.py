@@ -61,6 +61,7 @@ class Outcome:
     lost: list[str]
     worker_timeouts: int
     notes: list[str] = field(default_factory=list)
+    late: Check | None = None  # when ``check`` missed RECOVERY_SECONDS: the check that went on
 
 
 def _wait_for_workers(stack: Stack) -> None:
@@ -178,6 +179,7 @@ def run(
         fault, recorder.between(window_start, window_end), began, ended, check, tried,
         [p for p in tried if p.confirmed], lost, timeouts,
     )  # fmt: skip
+    outcome.late = late
     if late is not None:
         outcome.notes.append(
             f"everything searchable {late.seconds:.0f} s after the fault"
