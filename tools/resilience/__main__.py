@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         f"a publication every 2 s, {answers:,} requests in {(datetime.now(UTC) - started).seconds} s",
         "set-up: PostgreSQL, Redis, gunicorn 4 sync workers --preload, the job runner: "
         + ("started" if stack.jobs is not None else "none in this checkout"),
+        "no search process to kill: each worker searches by itself, so 'a worker killed' is that fault",
     ]
     if options.markdown:
         options.markdown.write_text(report.markdown(outcomes, started, settings, extra))
