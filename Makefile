@@ -12,7 +12,7 @@ PORT ?= 5000
 PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 
-.PHONY: install run test test-fast test-postgres lint format translations chromium redis wrk bench clean
+.PHONY: install run test test-fast test-postgres lint format translations chromium redis postgresql wrk bench resilience clean
 
 install: $(INSTALLED) $(VENDORED) $(MO_FILES) ## set up everything: venv, package, assets, translations, database
 	$(FLASK) setup
@@ -60,6 +60,15 @@ redis: ## Debian's redis-server, the shared rate-limit store the multiprocess te
 	  echo "The multiprocess tests need Debian's redis-server: run 'sudo apt-get install redis-server'."; exit 1; \
 	fi
 
+postgresql: ## Debian's PostgreSQL, the database make resilience and the outage tests stop and start (installed when run as root with apt)
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing Debian's postgresql for the resilience suite and the outage tests..."; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || exit 1; \
+	else \
+	  echo "The resilience suite needs Debian's postgresql: run 'sudo apt-get install postgresql'."; exit 1; \
+	fi
+
 lint: $(INSTALLED) ## ruff, as CI runs it
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -68,7 +77,7 @@ format: $(INSTALLED)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install chromium redis ## the whole suite, browser tests included, plus the linter
+test: install chromium redis postgresql ## the whole suite, browser tests and the short resilience run included, plus the linter
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	WELFAREPOINT_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -87,6 +96,9 @@ wrk: ## Debian's wrk, the load generator of make bench (installed when run as ro
 
 bench: install chromium wrk ## measure search, matching, HTTP, page weight and memory at 10,000 and 100,000 listings into docs/performance.md (SIZES=10000 for one; QUICK=1 checks the script and writes nothing); not part of make test
 	$(BIN)/python tools/bench.py $(if $(SIZES),--sizes $(SIZES)) $(if $(QUICK),--quick,--markdown docs/performance.md)
+
+resilience: install redis postgresql ## the production set-up (PostgreSQL, Redis, 4 gunicorn workers, the job runner) under load through every fault, judged and written to docs/resilience.md (SHORT=1: the short run make test makes, writes nothing)
+	$(BIN)/python -m tools.resilience $(if $(SHORT),--short,--markdown docs/resilience.md)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor translations/*/LC_MESSAGES/*.mo

@@ -10,6 +10,7 @@ from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapper
 from sqlalchemy.orm.base import instance_state
 
@@ -63,9 +64,22 @@ def limit_sqlite_cache(app) -> None:
         event.listen(engine, "connect", set_cache)
 
 
+class _SQLAlchemy(SQLAlchemy):
+    """Flask-SQLAlchemy whose end-of-request clean-up survives a database that went away during the request."""
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        try:
+            self.session.remove()
+        except SQLAlchemyError:
+            # The database went away mid-request (stopped, restarted): rolling back the session's connection
+            # failed, and SQLAlchemy has invalidated it. The answer already made (a 503) stands rather than
+            # gunicorn's bare 500; the session is forgotten, so the next request starts with a fresh one.
+            self.session.registry.clear()
+
+
 # Connections are checked before use: after a database restart the pool replaces the dead ones by itself
 # (``SQLALCHEMY_ENGINE_OPTIONS`` adds to these).
-db = SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
+db = _SQLAlchemy(model_class=Base, engine_options={"pool_pre_ping": True})
 event.listen(Mapper, "init", _materialize_state_dict)
 event.listen(Mapper, "load", _materialize_state_dict)
 babel = Babel()

@@ -1,0 +1,1 @@
+"""The resilience suite (issue 26, point 9): see ``__main__.py``."""
