@@ -13,6 +13,7 @@ from welfarepoint.catalog.models import (
 )
 from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
 from welfarepoint.insights.ratings import PageRating
+from welfarepoint.kept_forms import KeptForm
 from welfarepoint.search.models import SearchSynonym
 from welfarepoint.territory.models import Municipality, PublicRoute
 
@@ -23,6 +24,7 @@ __all__ = [
     "CatalogState",
     "DemandCount",
     "Feedback",
+    "KeptForm",
     "Municipality",
     "OverlapDecision",
     "Organisation",
