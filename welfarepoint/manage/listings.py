@@ -344,9 +344,8 @@ def _fill(form: ListingForm, cells: dict[str, str], names) -> None:
 def _apply_choices(form: ListingForm, service: Service, names: list[str]) -> list[str]:
     """Take the saved value of each open conflict the editor chose to give up; return the ones not chosen."""
     choices = {name: request.form.get(f"keep-{name}", "") for name in names}
-    _fill(
-        form, workflow.current_cells(service), [name for name in names if choices[name] == edit_merge.THEIRS]
-    )
+    resolved = edit_merge.resolve(form.cells(), workflow.current_cells(service), choices)
+    _fill(form, resolved, [name for name in names if choices[name] == edit_merge.THEIRS])
     unchosen = [name for name in names if choices[name] not in (edit_merge.MINE, edit_merge.THEIRS)]
     for name in unchosen:
         field = getattr(form, name)
