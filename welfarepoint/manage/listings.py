@@ -355,6 +355,8 @@ def _apply_choices(form: ListingForm, service: Service, names: list[str]) -> lis
 
 #: Said next to a field both editors changed, when the editor saves without choosing.
 CHOOSE = _l("Choose whose version of this field to keep.")
+#: Fields holding a set of values, merged item by item; "all year" cannot go with another period.
+SET_FIELDS = {name: None for name in (*ListingForm.MULTI, "municipalities", "tags")} | {"periods": "all_year"}
 #: A base that matches no value: without a revision to start from, every difference is asked about.
 UNKNOWN_BASE = "\x00"
 
@@ -364,7 +366,7 @@ def _merge(form: ListingForm, service: Service, listing, expected: int, action: 
     names = _form_names(form)
     theirs = workflow.current_cells(service)
     base = workflow.cells_at_version(service, expected) or dict.fromkeys(names, UNKNOWN_BASE)
-    result = edit_merge.merge(base, workflow.cells_of(listing), theirs, names)
+    result = edit_merge.merge(base, workflow.cells_of(listing), theirs, names, sets=SET_FIELDS)
     _fill(form, theirs, result.from_theirs)
     form.version.data = str(service.version)
     if not result.clean:
@@ -372,6 +374,14 @@ def _merge(form: ListingForm, service: Service, listing, expected: int, action: 
     merged_listing = _checked_listing(form, _not_in_form(service), action)
     if merged_listing is None:
         return _render_edit(form, service, 400, kept=_kept_token())
+    status = (
+        gettext(
+            "Meanwhile its status changed to “%(status)s”.",
+            status=taxonomy.label("statuses", theirs.get("status", ""), str(get_locale())),
+        )
+        if base.get("status") not in (None, UNKNOWN_BASE, theirs.get("status"))
+        else ""
+    )
     said = (
         gettext(
             "%(author)s had changed other fields meanwhile (%(fields)s): their changes are kept with yours.",
@@ -381,7 +391,9 @@ def _merge(form: ListingForm, service: Service, listing, expected: int, action: 
         if result.from_theirs
         else ""
     )
-    return _change(form, service, merged_listing, action, service.version, merged=said)
+    return _change(
+        form, service, merged_listing, action, service.version, merged=" ".join(filter(None, [said, status]))
+    )
 
 
 def _ask(form: ListingForm, service: Service, names: list[str], base_version: int, from_theirs: list[str]):
