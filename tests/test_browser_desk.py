@@ -28,10 +28,10 @@ WAYS = [
 SAID = {
     "it": {
         "sign in": "Accedi",
-        "kept": "quello che avevate scritto è conservato",
-        "filled": "ecco tutto quello che avevate scritto",
+        "kept": "quello che avevi scritto è conservato",
+        "filled": "ecco tutto quello che avevi scritto",
         "saved": "Le modifiche sono salvate",
-        "merged": "le sue modifiche sono state tenute insieme alle vostre",
+        "merged": "le sue modifiche sono state tenute insieme alle tue",
         "conflict": "Qualcun altro ha salvato questa scheda",
         "publish": "Pubblica",
     },
@@ -83,7 +83,7 @@ def sign_in(page, email: str, lang: str) -> None:
 
 def shot(page, name: str) -> None:
     if SHOTS.is_dir():
-        page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=False)
 
 
 def save(page) -> None:
