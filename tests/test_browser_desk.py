@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import _open_page, assert_accessible, goto, tick
 from welfarepoint.accounts.operations import create_user, find_user
@@ -202,3 +203,29 @@ def test_two_managers_changing_the_same_field_are_asked_once_per_field(two_pages
     assert saved["summary"] == "Estate Ragazzi: € 88,00 a settimana (pranzo incluso)."
     assert saved["phone"] == "0372 407111"
     assert saved["description"].replace("\r\n", "\n") == DESCRIPTIONS[22]["description"]
+
+
+@pytest.mark.parametrize("way", [WAYS[1], WAYS[2]], indirect=True)
+def test_an_idle_form_warns_before_the_session_ends_and_typing_keeps_it_alive(two_pages, live_server):
+    page, _other, lang = two_pages
+    app = live_server.app
+    uuid = fresh_listing(app)
+    sign_in(page, manager(app, "anna@ats-montagna.example.org"), lang)
+    page.clock.install()  # the page's clock, moved on by the test: no waiting
+    goto(page, f"/manage/services/{uuid}?lang={lang}")
+    warning = page.locator("#session-warning")
+    assert warning.is_hidden()
+    page.clock.fast_forward("26:00")  # idle: 4 minutes left
+    assert warning.is_visible() and warning.locator("[data-when=soon]").is_visible()
+    assert_accessible(page)
+    shot(page, f"session-warning-{lang}")
+    with page.expect_response(lambda response: "/manage/session" in response.url) as answer:
+        warning.get_by_role("button").click()
+    assert answer.value.status == 200
+    expect(warning).to_be_hidden()
+    # While a form has unsaved changes, the page keeps the session and the form's token alive by itself.
+    page.locator("#summary").fill("Una sintesi scritta durante una lunga telefonata.")
+    with page.expect_response(lambda response: "/manage/session" in response.url) as answer:
+        page.clock.fast_forward("12:00")
+    expect(page.locator("input[name=csrf_token]").first).to_have_value(answer.value.json()["csrf_token"])
+    expect(warning).to_be_hidden()
