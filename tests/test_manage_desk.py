@@ -4,7 +4,9 @@ two editors' versions merged field by field, no default period, and the polish o
 from __future__ import annotations
 
 import html
+import json
 import re
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -242,3 +244,49 @@ def test_the_session_endpoint_keeps_a_signed_in_session_alive(demo_app, anna):
     assert alive.status_code == 200 and alive.json["signed_in"] and alive.json["csrf_token"]
     assert alive.headers["Cache-Control"] == "no-store"
     assert demo_app.test_client().get("/manage/session").status_code == 401
+
+
+# --- Text as managers paste it (tests/data/desk/descriptions.json, written blind) ---
+
+DESCRIPTIONS = json.loads((Path(__file__).parent / "data" / "desk" / "descriptions.json").read_text("utf-8"))
+INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff\u202a\u202b\u202c\u202d\u202e"))
+
+
+def words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.translate(INVISIBLE))
+
+
+def test_every_pasted_description_is_saved_word_for_word_or_refused_next_to_its_field(demo_app, anna):
+    target = a_published_listing(demo_app)
+    outcomes = []
+    for number, pasted in enumerate(DESCRIPTIONS, 1):
+        page = anna.get(f"/manage/services/{target.uuid}?lang=en")
+        typed = {
+            "title": pasted["title"],
+            "summary": pasted["summary"],
+            "description": pasted["description"],
+            "schedule_notes": pasted["hours"],
+            "how_to_access": pasted["how_to_enrol"],
+        }
+        response = anna.post(
+            f"/manage/services/{target.uuid}?lang=en",
+            data=form_data(demo_app, target.uuid, page.text, **typed),
+        )
+        outcomes.append(response.status_code)
+        if (
+            response.status_code == 400
+        ):  # refused: said next to the field, and every field keeps what was typed
+            assert 'class="wp-field-errors"' in response.text, number
+            for name, value in typed.items():
+                assert words(field_value(response.text, name)) == words(value), (number, name)
+            continue
+        assert response.status_code == 302, (number, response.status_code)
+        with demo_app.app_context():
+            from welfarepoint.catalog import workflow
+            from welfarepoint.catalog.models import Service
+
+            service = db.session.execute(db.select(Service).filter_by(uuid=target.uuid)).unique().scalar_one()
+            saved = workflow.current_cells(service)
+        for name, value in typed.items():
+            assert words(saved[name]) == words(value), (number, name, saved[name][:200])
+    assert outcomes.count(302) >= len(DESCRIPTIONS) * 2 // 3, outcomes  # most pasted text is simply saved
