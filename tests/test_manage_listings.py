@@ -91,7 +91,9 @@ def test_a_manager_cannot_put_a_listing_in_another_territory(demo_app, manager):
 def test_editor_submits_manager_publishes_and_the_public_finds_it(demo_app, manager, editor):
     client, alliance = editor
     page = client.get("/manage/services/new?lang=en")
-    assert "Save and publish" not in page.text  # editors publish only through review
+    assert (
+        "Publish now" not in page.text and "Send for review" in page.text
+    )  # editors publish only through review
     response = client.post(
         "/manage/services/new", data=new_listing_data(page.text, alliance=alliance, action="submit")
     )

@@ -14,6 +14,7 @@ from welfarepoint.catalog.models import (
 from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
 from welfarepoint.insights.ratings import PageRating
 from welfarepoint.jobs.models import Job
+from welfarepoint.kept_forms import KeptForm
 from welfarepoint.territory.models import Municipality, PublicRoute
 from welfarepoint.vocabulary.models import SearchSynonym
 
@@ -25,6 +26,7 @@ __all__ = [
     "DemandCount",
     "Feedback",
     "Job",
+    "KeptForm",
     "Municipality",
     "OverlapDecision",
     "Organisation",

@@ -189,6 +189,11 @@ def wait_before_attempt(email: str, address: str) -> timedelta:
     return max(waits)
 
 
+def attempts_left(email: str, address: str) -> int:
+    """How many more wrong passwords for this account from this address before it is locked out (issue 24)."""
+    return max(LOCK_AFTER - len(_recent_failures(normalise_email(email), address)), 0)
+
+
 def unlock(user: User) -> None:
     """Lift the sign-in lock and slow-down of an account from every address; the caller commits."""
     record(user.email, "unlock", "admin")

@@ -340,6 +340,13 @@ def validate_listing(
     cost_period = row.code("cost_period", "cost_periods")
     if cost_period and cost_amount is None:
         row.error("cost_period", _l("give the amount the period is for"))
+    periods = row.codes("periods", "periods")
+    if "all_year" in periods and len(periods) > 1:
+        # A summer camp also ticked "all year" shows up under Christmas and Easter (issue 24).
+        row.error(
+            "periods",
+            _l("“all year” cannot go with a season: tick only the seasons when it runs, or only “all year”"),
+        )
     funded_action, programme_period = _funded(row)
 
     values = ListingInput(
@@ -361,7 +368,7 @@ def validate_listing(
         age_min=age_min,
         age_max=age_max,
         company_sizes=row.codes("company_sizes", "company_sizes"),
-        periods=row.codes("periods", "periods") or ["all_year"],
+        periods=periods or ["all_year"],
         time_slots=row.codes("time_slots", "time_slots"),
         schedule_notes=row.text("schedule_notes", 1000),
         cost_notes=row.text("cost_notes", 1000),

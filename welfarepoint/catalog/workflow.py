@@ -144,6 +144,9 @@ def publish(
     check_version(service, expected_version)
     if listing is None and service.draft:
         listing = listing_from_cells(service.draft["cells"])
+    problems = publishing_problems(listing if listing is not None else listing_of(service))
+    if problems:
+        raise CatalogError(problems[0].message)
     if listing is not None:
         update_service(
             service, replace(listing, status="published"), author=author, action="publish", clear_pending=True
@@ -281,11 +284,39 @@ def preview(service: Service) -> Service:
     return copy
 
 
+# --- issue 24 (helper "save"): what publishing needs, and the content an editor started from ---
+
+#: Why a listing cannot be published with no summary (the search results show it).
+NO_SUMMARY = _l("A summary is needed to publish: one or two sentences shown in the search results.")
+
+
+def publishing_problems(listing: ListingInput) -> list[FieldError]:
+    """What a listing lacks to be published (it may still be saved): a summary."""
+    return [] if (listing.summary or "").strip() else [FieldError("summary", NO_SUMMARY)]
+
+
+def cells_at_version(service: Service, version: int) -> dict[str, str] | None:
+    """The content of ``service`` as it was at ``version`` (the latest revision up to it), as text cells;
+    None when no revision says (the base of a three-way merge, :mod:`welfarepoint.catalog.edit_merge`)."""
+    revision = db.session.execute(
+        db.select(Revision)
+        .where(Revision.service_id == service.id, Revision.version <= version)
+        .order_by(Revision.version.desc(), Revision.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if revision is None or not revision.snapshot:
+        return None
+    cells = cells_of_snapshot(revision.snapshot)
+    listing, _problems = validate_listing(cells)
+    return cells_of(listing) if listing is not None else cells
+
+
 __all__ = [
     "CatalogError",
     "ConflictError",
     "FieldError",
     "archive",
+    "cells_at_version",
     "cells_of",
     "current_cells",
     "discard",
@@ -294,6 +325,7 @@ __all__ = [
     "pending_submitted",
     "preview",
     "publish",
+    "publishing_problems",
     "published_cells",
     "restore",
     "restore_revision",

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext
+from flask import current_app, flash, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext, ngettext
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
 from welfarepoint.accounts import operations as accounts
 from welfarepoint.extensions import db
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import LoginForm
+
+#: From how many attempts left the sign-in page says how many remain before the lock-out.
+WARN_WHEN_LEFT = 3
 
 
 def _safe_next(target: str | None) -> str:
@@ -29,7 +33,26 @@ def login():
             user = accounts.authenticate(form.email.data, form.password.data, request.remote_addr or "")
         except accounts.AccountError as error:
             headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
-            return render_template("manage/login.html", form=form, error=error.message), error.status, headers
+            left = (
+                accounts.attempts_left(form.email.data, request.remote_addr or "")
+                if error.status == 401
+                else 0
+            )
+            warning = (
+                ngettext(
+                    "%(num)s attempt left: after that, signing in from here is locked for %(minutes)s minutes.",
+                    "%(num)s attempts left: after that, signing in from here is locked for %(minutes)s minutes.",
+                    left,
+                    minutes=int(accounts.FAILURE_WINDOW.total_seconds() // 60),
+                )
+                if 0 < left <= WARN_WHEN_LEFT
+                else ""
+            )
+            return (
+                render_template("manage/login.html", form=form, error=error.message, warning=warning),
+                error.status,
+                headers,
+            )
         session.clear()  # a new session at every sign-in
         session.permanent = True
         login_user(user)
@@ -48,3 +71,17 @@ def logout():
     session.clear()
     flash(gettext("You have signed out."), "info")
     return redirect(url_for("manage.login"))
+
+
+@bp.get("/session")
+def session_state():
+    """For the page's script (``static/js/keepalive.js``): whether the session is alive, how long it lasts, and
+    a fresh form token. Asking keeps the session alive: the script asks only while a form has unsaved changes."""
+    if not current_user.is_authenticated:
+        response = jsonify(signed_in=False)
+        response.status_code = 401
+    else:
+        lifetime = current_app.permanent_session_lifetime.total_seconds()
+        response = jsonify(signed_in=True, seconds_left=int(lifetime), csrf_token=generate_csrf())
+    response.headers["Cache-Control"] = "no-store"
+    return response

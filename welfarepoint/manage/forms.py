@@ -113,7 +113,9 @@ class ListingForm(FlaskForm):
     email = _text(_l("E-mail"), 200)
     website = _text(_l("Website"), 300)
     languages = MultiCheckboxField(_l("Languages spoken"))
-    capacity = _text(_l("Places"), 10)
+    capacity = _text(
+        _l("Number of places"), 10, _l("How many people it can take; empty when there is no limit.")
+    )
     availability = FreeSelectField(_l("Availability"))
     enrolment_deadline = _text(_l("Enrolment deadline"), 10, _l("In the form YYYY-MM-DD."))
     review_interval_days = _text(_l("Check again every (days)"), 10, _l("Between 7 and 1095 days."))
@@ -202,19 +204,44 @@ class ListingForm(FlaskForm):
 
     @classmethod
     def data_from_cells(cls, cells: dict[str, str]) -> dict[str, object]:
-        """Values to fill the form with from CSV cells."""
+        """Values to fill the form with from CSV cells (municipalities by name rather than ISTAT code)."""
         return {
             name: [part for part in value.split(";") if part]
             if name in cls.MULTI
             else "\n".join(part.strip() for part in value.split(";") if part.strip())
             if name in cls.LINES
+            else municipality_names(value)
+            if name in ("municipalities", "municipality")
             else value
             for name, value in cells.items()
         }
 
+    def shown(self, name: str, cell: str) -> str:
+        """A cell as the form would show it: the labels of codes, names of municipalities, one item a line."""
+        field = getattr(self, name)
+        labels = {str(code): str(label) for code, label in (getattr(field, "choices", None) or [])}
+        if name in self.MULTI:
+            return ", ".join(labels.get(code, code) for code in cell.split(";") if code)
+        if labels:
+            return labels.get(cell, cell) if cell else ""
+        value = self.data_from_cells({name: cell})[name]
+        return value if isinstance(value, str) else ", ".join(value)
+
     def add_errors(self, problems: list[FieldError]) -> None:
         """Show the catalog's problems next to their fields."""
         add_errors(self, problems)
+
+
+def municipality_names(cell: str) -> str:
+    """``;``-separated ISTAT codes as the names of their comuni (a code whose name is ambiguous stays a code)."""
+    shown = []
+    for part in (part.strip() for part in cell.split(";")):
+        place = territory.by_istat(part) if part.isdigit() else None
+        same = territory.by_name(place.name) if place is not None else None
+        named = same is not None and same.istat_code == place.istat_code
+        if part:
+            shown.append(place.name if named else part)
+    return "; ".join(shown)
 
 
 class ActionForm(FlaskForm):
