@@ -147,6 +147,19 @@ def test_a_broken_index_is_a_503_in_the_visitors_language_and_heals_itself(demo_
     assert demo_client.get("/api/v1/services?search=nido").status_code == 200
 
 
+def test_the_index_damaged_again_soon_after_a_rebuild_is_rebuilt_again(demo_app, demo_client):
+    """Only a rebuild that failed holds the next one back: a second damage a few seconds after a rebuild that
+    worked is rebuilt at once, not answered "being rebuilt" for a minute."""
+    index_root = Path(demo_app.config["SEARCH_INDEX_DIR"])
+    api = "/api/v1/services?search=nido"
+    assert demo_client.get(api).status_code == 200
+    for _ in range(2):
+        break_index(index_root, "deleted")
+        assert demo_client.get(api).status_code == 503
+        wait_for_rebuild()
+        assert wait_for_search(demo_client.get, api, deadline=10).status_code == 200
+
+
 def test_an_error_the_index_does_not_explain_is_not_a_rebuild(demo_app, monkeypatch):
     """A bug in search (here: the query runner raising) is a 500, not a rebuild the visitor waits for forever."""
     client = demo_app.test_client()

@@ -6,11 +6,6 @@ which the site must heal by itself). After the end, every publication the site c
 by a public search within :data:`RECOVERY_SECONDS`; the answers counted for the fault are those to requests that
 began from a few seconds before it to a few seconds after its recovery.
 
-The two faults that damage the index (files deleted, files corrupted) are kept at least
-``REBUILD_RETRY_SECONDS`` apart (the suite waits when needed): a process that started a rebuild starts no other
-for that long, a successful one included, so a second damage within a minute of the first is rebuilt only once
-that minute is over (docs/operations.md, "Resilience").
-
 There is no search process to kill: production runs 4 sync gunicorn workers, each searching by itself
 (``docs/search.md``); "a worker killed" is that fault.
 """
@@ -27,14 +22,11 @@ from sqlalchemy import create_engine, text
 from tests.test_healing import break_index
 from tools.resilience.stack import WORKERS, Stack
 from tools.resilience.traffic import Answer, Check, Client, Publication, Publisher, Recorder, check_all
-from welfarepoint.search.healing import REBUILD_RETRY_SECONDS
 
 #: Every publication must be searchable within this many seconds of a fault's end.
 RECOVERY_SECONDS = 30
 #: How much longer a fault that missed RECOVERY_SECONDS is waited for before the next one (reported, not judged).
 LATE_SECONDS = 120
-#: When the index was last damaged (monotonic), to keep two damages REBUILD_RETRY_SECONDS apart.
-_last_damage: float | None = None
 
 
 @dataclass
@@ -145,20 +137,12 @@ def run(
     say=print,
 ) -> Outcome:
     """Run ``fault`` under the load already running; return what was seen."""
-    global _last_damage
-    if fault.search_rebuild and _last_damage is not None:
-        wait = _last_damage + REBUILD_RETRY_SECONDS + 1 - time.monotonic()
-        if wait > 0:
-            say(f"  (waiting {wait:.0f} s: {REBUILD_RETRY_SECONDS} s since the last damage to the index)")
-            time.sleep(wait)
     window_start = time.monotonic()
     time.sleep(margin)
     position = stack.log_position()
     began = time.monotonic()
     say(f"  {fault.title}...")
     fault.begin(stack)
-    if fault.search_rebuild:
-        _last_damage = time.monotonic()
     time.sleep(fault.hold)
     fault.end(stack)
     ended = time.monotonic()

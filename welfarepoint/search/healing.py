@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 60
 #: After a failed write, this process leaves the index alone for this long.
 WRITE_RETRY_SECONDS = 30
-#: After a rebuild started by a failed search, this process starts no other for this long.
+#: After a rebuild that failed (a full disk), this process starts no other for this long.
 REBUILD_RETRY_SECONDS = 60
 #: How long a failed request may spend reading the index whole (the rebuild thread reads the rest).
 VERIFY_BUDGET_SECONDS = 1.0
