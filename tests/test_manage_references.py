@@ -491,8 +491,15 @@ def decide(client, ids: list[int], decision: str):
     page = client.get("/manage/insights/overlaps?lang=en")
     return client.post(
         "/manage/insights/overlaps?lang=en",
-        data={"csrf_token": token(page.text), "ids": [str(i) for i in ids], "decision": decision},
+        data={"csrf_token": token(page.text), "ids": [str(i) for i in ids], **_decision(decision)},
     )
+
+
+def _decision(decision: str) -> dict[str, str]:
+    """The form of a decision: "distinct", or "keep-<id>" (merge into that listing, the providers checked)."""
+    if decision.startswith("keep-"):
+        return {"decision": "merge", "keep": decision.removeprefix("keep-"), "providers_checked": "1"}
+    return {"decision": decision}
 
 
 def test_a_listing_cannot_be_merged_into_another_territorys(demo_app, world, bergamo):

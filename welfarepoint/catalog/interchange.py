@@ -191,7 +191,7 @@ class ImportReport:
         return group_problems(self.errors)
 
 
-def _kind_of(message: Any) -> str:
+def kind_of(message: Any) -> str:
     """The message before its values are put in (its msgid), so that the same check groups across rows."""
     if isinstance(message, LazyString) and message._args:
         return str(message._args[0])
@@ -202,7 +202,7 @@ def group_problems(errors: list[RowError]) -> list[ProblemGroup]:
     """Problems grouped by column and kind: those of the file as a whole first, then in the order of the columns."""
     groups: dict[tuple[str, str], ProblemGroup] = {}
     for error in errors:
-        key = (error.column, error.kind or _kind_of(error.message))
+        key = (error.column, error.kind or kind_of(error.message))
         groups.setdefault(key, ProblemGroup(error.column, key[1])).errors.append(error)
     order = {name: index for index, name in enumerate(CSV_COLUMNS)}
     return sorted(
@@ -497,7 +497,7 @@ def _field(listing: ListingInput, name: str) -> Any:
 
 def _validation_error(line: int, problem: Any, cells: dict[str, str]) -> RowError:
     """A problem found by :func:`validate_listing`, with its kind (an unknown municipality groups by name)."""
-    kind = _kind_of(problem.message)
+    kind = kind_of(problem.message)
     value = ""
     if problem.column in ("municipalities", "municipality") and kind.startswith("unknown municipality"):
         kind, value = "municipality", _unknown_place(problem.message, cells.get(problem.column, ""))

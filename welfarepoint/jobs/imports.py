@@ -52,7 +52,7 @@ def _texts(message: Any) -> dict[str, str]:
 def report_to_json(report: ImportReport) -> dict[str, Any]:
     """What the job keeps of a report: every problem (its message in each language), every change, the columns
     to map and the organisations the import would create."""
-    from welfarepoint.catalog.interchange import _kind_of
+    from welfarepoint.catalog.interchange import kind_of
 
     return {
         "ok": report.ok,
@@ -61,7 +61,7 @@ def report_to_json(report: ImportReport) -> dict[str, Any]:
             {
                 "line": error.line,
                 "column": error.column,
-                "kind": error.kind or _kind_of(error.message),
+                "kind": error.kind or kind_of(error.message),
                 "value": error.value,
                 "message": _texts(error.message),
             }

@@ -42,9 +42,13 @@ def own_job(job_id: int) -> Job:
 
 def _follow_up(job: Job, kind: str) -> Response:
     """A new job on the same upload, with the columns mapped and organisations chosen on the page."""
-    from welfarepoint.manage.transfer import _mapping, _providers
+    from welfarepoint.manage.transfer import chosen_mapping, chosen_providers
 
-    params = {"filename": job.params.get("filename", ""), "mapping": _mapping(), "providers": _providers()}
+    params = {
+        "filename": job.params.get("filename", ""),
+        "mapping": chosen_mapping(),
+        "providers": chosen_providers(),
+    }
     new = queue_job(kind, current_user, params, files={UPLOAD: upload_of(job)})
     return redirect(url_for("manage.import_job", job_id=new.id))
 
@@ -113,7 +117,7 @@ def import_job_confirm(job_id: int):
 @requires("import")
 def import_job_problems(job_id: int):
     """The file as uploaded with a last column listing each row's problems."""
-    from welfarepoint.manage.transfer import XLSX_TYPE, _ascii
+    from welfarepoint.manage.transfer import XLSX_TYPE, ascii_name
 
     job = own_job(job_id)
     path = problems_path(job)
@@ -125,5 +129,5 @@ def import_job_problems(job_id: int):
     return Response(
         path.read_bytes(),
         mimetype=XLSX_TYPE if workbook else "text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_ascii(name)}"'},
+        headers={"Content-Disposition": f'attachment; filename="{ascii_name(name)}"'},
     )

@@ -87,7 +87,7 @@ def _choices(name: str) -> dict[str, str]:
     return {str(key)[:300]: str(item)[:300] for key, item in value.items()}
 
 
-def _mapping() -> dict[str, str]:
+def chosen_mapping() -> dict[str, str]:
     """The columns the manager mapped: the carried ones, updated by the mapping step's selects."""
     mapping = _choices("mapping")
     for header, column in zip(
@@ -100,7 +100,7 @@ def _mapping() -> dict[str, str]:
     return dict(list(mapping.items())[:MAX_CHOICES])
 
 
-def _providers() -> dict[str, str]:
+def chosen_providers() -> dict[str, str]:
     """The existing organisation the manager chose for each organisation the import would create."""
     providers = _choices("providers")
     for name, choice in zip(
@@ -164,7 +164,7 @@ def import_listings_page():
     form = ImportForm()
     if request.method == "GET":
         return _render(None, form)
-    mapping = _mapping()
+    mapping = chosen_mapping()
     if not form.validate() or (data := _uploaded(form)) is None:
         return _render(None, form, mapping=mapping), 400
     if len(data) > current_app.config["IMPORT_JOB_BYTES"]:
@@ -176,7 +176,9 @@ def import_listings_page():
 @requires("import")
 def check_import():
     """Check the carried file again with the columns mapped and the organisations chosen."""
-    return _check(_payload(), request.form.get("filename", ""), _mapping(), _providers(), ImportForm())
+    return _check(
+        _payload(), request.form.get("filename", ""), chosen_mapping(), chosen_providers(), ImportForm()
+    )
 
 
 @bp.post("/import/problems")
@@ -189,8 +191,8 @@ def import_problems():
         author=current_user.email,
         dry_run=True,
         allowed=scope.import_refusals(current_user),
-        mapping=_mapping(),
-        providers=_providers(),
+        mapping=chosen_mapping(),
+        providers=chosen_providers(),
     )
     if report.table is None:
         abort(400)
@@ -200,11 +202,11 @@ def import_problems():
     return Response(
         errors_file(report.table, report.errors),
         mimetype=XLSX_TYPE if workbook else "text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{_ascii(name)}"'},
+        headers={"Content-Disposition": f'attachment; filename="{ascii_name(name)}"'},
     )
 
 
-def _ascii(name: str) -> str:
+def ascii_name(name: str) -> str:
     return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_.") else "_" for ch in name)
 
 
@@ -213,7 +215,7 @@ def _ascii(name: str) -> str:
 def confirm_import():
     """Import the previewed file for real (validated again: all rows or none)."""
     data = _payload()
-    mapping, providers = _mapping(), _providers()
+    mapping, providers = chosen_mapping(), chosen_providers()
     report = import_and_commit(
         data,
         author=current_user.email,
@@ -243,6 +245,6 @@ def import_template():
         workbook.template_workbook(),
         mimetype=XLSX_TYPE,
         headers={
-            "Content-Disposition": f'attachment; filename="{_ascii(gettext("welfarepoint-model"))}.xlsx"'
+            "Content-Disposition": f'attachment; filename="{ascii_name(gettext("welfarepoint-model"))}.xlsx"'
         },
     )

@@ -136,6 +136,8 @@ def _rebuild(app, search_index: SearchIndex, rebuild: Callable[[], int]) -> None
                         )
                         written = rebuild()
                         log.warning("search index in %s rebuilt with %d listings", search_index.root, written)
+                with _state_lock:  # only a rebuild that failed holds the next one back
+                    _rebuild_started_at.pop(str(search_index.root), None)
             except Exception:
                 report(
                     f"rebuild {search_index.root}",
