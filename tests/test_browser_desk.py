@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import _open_page, assert_accessible, goto, tick
+from tests.support.catalog import create_listing, row
 from welfarepoint.accounts.operations import create_user, find_user
 from welfarepoint.catalog import workflow
 from welfarepoint.catalog.models import Service
@@ -58,12 +59,14 @@ def manager(app, email: str) -> str:
 
 
 def fresh_listing(app) -> str:
-    """A published Montagna listing no other journey of this run has touched."""
+    """A published Montagna listing of its own for each journey of this run."""
     with app.app_context():
-        uuids = db.session.execute(
-            db.select(Service.uuid).filter_by(status="published", ats="Montagna").order_by(Service.id)
-        ).scalars()
-        uuid = next(uuid for uuid in uuids if uuid not in _used)
+        number = len(_used) + 1
+        service = create_listing(
+            row(external_id=f"desk-journey-{number}", title=f"Centro estivo del desk {number}")
+        )
+        db.session.commit()
+        uuid = service.uuid
     _used.add(uuid)
     return uuid
 

@@ -126,6 +126,7 @@ def world(demo_app, unlimited):
             "filename": "css/site.css",
             "group_id": str(group.id),
             "route_id": str(route.id),
+            "job_id": "1",  # nobody's job: every job page answers 404 to whoever did not start it
         }
         alliance = db.session.execute(db.select(Alliance)).scalars().first()
         organisation = db.session.execute(db.select(Organisation)).scalars().first()
