@@ -97,7 +97,9 @@ def test_a_confirmed_merge_can_be_undone_and_puts_everything_back(demo_app, mana
         assert restored.draft["cells"]["title"] == "Centro estivo rinnovato"
         actions = [
             r.action
-            for r in db.session.execute(db.select(Revision).filter_by(service_id=second.id)).scalars()
+            for r in db.session.execute(
+                db.select(Revision).filter_by(service_id=second.id).order_by(Revision.id)
+            ).scalars()
         ]
         assert actions[-2:] == ["merge", "unmerge"]
         assert db.session.execute(db.select(OverlapDecision)).first() is None  # proposed again
