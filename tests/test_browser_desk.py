@@ -1,6 +1,6 @@
 """The managers' desk in a real browser (issue 24, point 1): a save after the session expired keeps every typed
 word; two managers changing different fields are merged without a question; changing the same field asks once per
-field. At 390 and 1,366 px, in Italian and English, axe-clean; screenshots in /work/shots/save/ when it exists."""
+field. At 390 and 1,366 px, in Italian and English, axe-clean; screenshots in ``WELFAREPOINT_SHOTS``/save when it is set."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import _open_page, assert_accessible, goto, tick
+from tests.support.browser import _open_page, assert_accessible, goto, screenshot, tick
 from tests.support.catalog import create_listing, row
 from welfarepoint.accounts.operations import create_user, find_user
 from welfarepoint.catalog import workflow
@@ -19,7 +19,6 @@ from welfarepoint.extensions import db
 
 pytestmark = pytest.mark.browser
 PASSWORD = "mirtilli-e-lamponi-2026"
-SHOTS = Path("/work/shots/save")
 DESCRIPTIONS = json.loads((Path(__file__).parent / "data" / "desk" / "descriptions.json").read_text("utf-8"))
 WAYS = [
     pytest.param(({"width": 390, "height": 844}, "it"), id="390-it"),
@@ -86,8 +85,7 @@ def sign_in(page, email: str, lang: str) -> None:
 
 
 def shot(page, name: str) -> None:
-    if SHOTS.is_dir():
-        page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=False)
+    screenshot(page, "save", f"{name}-{page.viewport_size['width']}", full_page=False)
 
 
 def save(page) -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.support.browser import assert_accessible, goto
+from tests.support.browser import assert_accessible, goto, screenshot
 from welfarepoint.accounts.operations import create_user, find_user
 from welfarepoint.extensions import db
 
 pytestmark = pytest.mark.browser
 PASSWORD = "ribes-e-more-2026"
 EMAIL = "ornella@regione.example.org"
-SHOTS = Path("/work/shots/edges")
 
 
 @pytest.fixture
@@ -44,7 +41,4 @@ def test_a_spreadsheet_too_large_gets_the_413_page_in_the_managers_language(page
         page.get_by_role("button", name=send).click()
         assert page.locator("h1").inner_text() == heading
         assert_accessible(page)
-        if SHOTS.is_dir():
-            page.screenshot(
-                path=str(SHOTS / f"413-import-too-large-{language}-{width}px.png"), full_page=True
-            )
+        screenshot(page, "edges", f"413-import-too-large-{language}-{width}px")

@@ -4,12 +4,9 @@ public route, and the public search uses both at once."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.support.browser import _open_page, assert_accessible, goto
+from tests.support.browser import _open_page, assert_accessible, goto, screenshot
 from welfarepoint.accounts.operations import create_user, find_user
 from welfarepoint.extensions import db
 from welfarepoint.territory.models import PublicRoute
@@ -18,7 +15,6 @@ from welfarepoint.vocabulary.models import SearchSynonym
 pytestmark = pytest.mark.browser
 PASSWORD = "mirtilli-e-lamponi-2026"
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
-SHOTS = os.environ.get("WP_SHOTS", "")
 
 
 @pytest.fixture(params=list(SIZES))
@@ -52,9 +48,7 @@ def sign_in(page, email: str) -> None:
 
 
 def shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SHOTS}/{name}-{page.size_name}.png", full_page=True)
+    screenshot(page, "find", f"{name}-{page.size_name}")
 
 
 def test_the_administrator_curates_a_group_that_every_search_uses_at_once(page, live_server):

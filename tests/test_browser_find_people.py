@@ -1,20 +1,17 @@
 """The failures of the issue "Find" as journeys in a real browser, now succeeding: at 390 px and 1,366 px, in
-Italian and English, axe-clean, and without JavaScript. Screenshots go to ``WP_SHOTS`` when it is set."""
+Italian and English, axe-clean, and without JavaScript. Screenshots go to ``WELFAREPOINT_SHOTS``/find when it is set."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.support.browser import _open_page, assert_accessible, goto
+from tests.support.browser import _open_page, assert_accessible, goto, screenshot
 
 pytestmark = pytest.mark.browser
 
 SIZES = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
-SHOTS = os.environ.get("WP_SHOTS", "")
 
 
 @pytest.fixture(params=list(SIZES))
@@ -28,9 +25,7 @@ def page(request, chromium, live_server):
 
 
 def shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SHOTS}/{name}-{page.size_name}.png", full_page=True)
+    screenshot(page, "find", f"{name}-{page.size_name}")
 
 
 def search(page, text: str, language: str = "it") -> None:
@@ -159,7 +154,6 @@ def test_people_journeys_work_without_javascript(chromium, live_server):
         page.locator(".wp-chip", has_text="Age 80").click()
         page.wait_for_load_state()
         assert "age=" not in page.url
-        if SHOTS:
-            page.screenshot(path=f"{SHOTS}/no-javascript-badante-en-phone.png", full_page=True)
+        screenshot(page, "find", "no-javascript-badante-en-phone")
     finally:
         context.close()

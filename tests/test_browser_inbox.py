@@ -1,16 +1,14 @@
 """The managers' desk in a real browser (issue 24): a correction goes from the inbox to the form and back with
 its note in the history; a submission is sent back with a reason the editor reads; overdue listings are verified
-in bulk. At phone and desktop sizes, in Italian and English, axe-clean; screenshots in ``SHOTS`` when set."""
+in bulk. At phone and desktop sizes, in Italian and English, axe-clean; screenshots in ``WELFAREPOINT_SHOTS``/inbox when it is set."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from tests.support.browser import assert_accessible, goto, tick
+from tests.support.browser import assert_accessible, goto, screenshot, tick
 from welfarepoint.accounts.operations import create_user, find_user
 from welfarepoint.catalog import operations, workflow
 from welfarepoint.catalog.models import Alliance, Feedback, Service
@@ -20,7 +18,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "mirtilli-e-lamponi-2026"
 MANAGER = "marta@ats-montagna.example.org"
 EDITOR = "elena@alleanza-montagna.example.org"
-SHOTS = os.environ.get("WELFAREPOINT_SHOTS", "")
 WORDS = {
     "it": {
         "sign_in": "Accedi", "inbox": "Le tue attività", "corrected": "Corretta", "history": "Cronologia",
@@ -38,10 +35,7 @@ WORDS = {
 
 
 def shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        width = page.viewport_size["width"]
-        page.screenshot(path=str(Path(SHOTS) / f"{name}-{width}.png"), full_page=True)
+    screenshot(page, "inbox", f"{name}-{page.viewport_size['width']}")
 
 
 @pytest.fixture

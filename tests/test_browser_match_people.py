@@ -1,20 +1,17 @@
 """Issue 21's people in a real browser: the Alzano mother, the Sondrio carer whose father lives in Morbegno, the
 Cremona firm; at 390 px and 1,366 px, in Italian and English, with and without JavaScript, axe-clean.
 
-Screenshots go to /work/shots/match/ when that folder exists (the session's review), never elsewhere.
+Screenshots go to ``WELFAREPOINT_SHOTS``/match when it is set.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.support.browser import _open_page, assert_accessible, goto, tick
+from tests.support.browser import _open_page, assert_accessible, goto, screenshot, tick
 
 pytestmark = pytest.mark.browser
 
-SHOTS = Path("/work/shots/match")
 SIZES = [
     pytest.param({"width": 390, "height": 844}, id="390"),
     pytest.param({"width": 1366, "height": 900}, id="1366"),
@@ -22,8 +19,7 @@ SIZES = [
 
 
 def shoot(page, name: str) -> None:
-    if SHOTS.is_dir():
-        page.screenshot(path=str(SHOTS / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
+    screenshot(page, "match", f"{name}-{page.viewport_size['width']}")
 
 
 @pytest.fixture(params=SIZES)

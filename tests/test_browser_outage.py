@@ -3,13 +3,12 @@ unavailable", at 390 and 1,366 px, in Italian and English, axe-clean, and the wa
 
 Each test runs its own live server (the session's one must keep its index and database): the index broken on a
 disk that is full (so it stays broken while the pages are looked at), and the SQLite database locked by another
-program. Screenshots go to ``WELFAREPOINT_SHOTS`` when it is set.
+program. Screenshots go to ``WELFAREPOINT_SHOTS``/outage when it is set.
 """
 
 from __future__ import annotations
 
 import gc
-import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.apps import make_config
-from tests.support.browser import DESKTOP, LiveServer, _open_page, assert_accessible
+from tests.support.browser import DESKTOP, LiveServer, _open_page, assert_accessible, screenshot
 from tests.support.databases import copy_instance, on_postgresql
 from tests.support.disks import IndexDisk
 from welfarepoint import create_app, search
@@ -35,13 +34,10 @@ pytestmark = [
 PHONE_390 = {"width": 390, "height": 844}
 SIZES = [pytest.param(PHONE_390, id="390"), pytest.param(DESKTOP, id="1366")]
 LANGUAGES = [pytest.param(("it-IT", "it"), id="it"), pytest.param(("en-GB", "en"), id="en")]
-SHOTS = os.environ.get("WELFAREPOINT_SHOTS", "")
 
 
 def shoot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+    screenshot(page, "outage", name)
 
 
 @pytest.fixture(scope="module")

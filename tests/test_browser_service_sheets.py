@@ -1,31 +1,27 @@
 """Journeys of issue 22 in Chromium, at 390 px and 1,366 px, in Italian and English: the Sondrio carer builds a
 list from a search, a service page and an alternative and prints it; the mother sees cost, hours and the next step
 on every card and calls from her phone; "In breve" is in the first screen; without JavaScript too; axe-clean.
-Screenshots go to WELFAREPOINT_SHOTS (a folder) when it is set, to be looked at."""
+Screenshots go to ``WELFAREPOINT_SHOTS``/sheets when it is set, to be looked at."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.support.browser import PageWatch, assert_accessible
+from tests.support.browser import SHOTS, PageWatch, assert_accessible, screenshot
 
 pytestmark = pytest.mark.browser
 
 PHONE_390 = {"width": 390, "height": 844}
 DESKTOP_1366 = {"width": 1366, "height": 900}
-SHOTS = os.environ.get("WELFAREPOINT_SHOTS")
 
 
 def shot(page, name: str, *, full: bool = True) -> None:
     """Keep a screenshot of the page when a folder for them was given."""
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=full)
+    screenshot(page, "sheets", name, full_page=full)
 
 
 @pytest.fixture
@@ -116,7 +112,7 @@ def test_the_sondrio_carer_builds_a_list_prints_it_and_sends_it(open_page, viewp
     page.emulate_media(media="print")
     shot(page, f"carer-list-{size}-print")
     if SHOTS:
-        (Path(SHOTS) / f"carer-list-{size}.pdf").write_bytes(pdf.read_bytes())
+        (Path(SHOTS) / "sheets" / f"carer-list-{size}.pdf").write_bytes(pdf.read_bytes())
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])

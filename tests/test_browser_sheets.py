@@ -1,7 +1,7 @@
 """A manager imports their workbook in a real browser (issue 23): one grouped report, the unknown columns mapped,
 the file fixed and uploaded again, the organisations to be created with an existing one picked instead, the
-import; at 390 px and 1,366 px, in Italian and English, axe-clean. Screenshots go to /work/shots/spread/ when
-that folder can be written."""
+import; at 390 px and 1,366 px, in Italian and English, axe-clean. Screenshots go to
+``WELFAREPOINT_SHOTS``/spread when it is set."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from tests.support.browser import assert_accessible, goto
+from tests.support.browser import assert_accessible, goto, screenshot
 from tests.test_sheets_import import fixed_montagna
 from welfarepoint import territory
 from welfarepoint.accounts.operations import create_user, find_user
@@ -23,7 +23,6 @@ pytestmark = pytest.mark.browser
 PASSWORD = "mirtilli-e-lamponi-2026"
 MANAGER = "gaia@ats-montagna.example.org"
 SHEETS = Path(__file__).parent / "data" / "sheets"
-SHOTS = Path("/work/shots/spread")
 WORDS = {
     "it": {"sign_in": "Accedi", "email": "Indirizzo e-mail", "problems": "Il file ha 11 problemi", "more": "Il file ha 7 problemi"},
     "en": {"sign_in": "Sign in", "email": "E-mail address", "problems": "The file has 11 problems", "more": "The file has 7 problems"},
@@ -46,11 +45,7 @@ def manager(live_server):
 
 
 def shot(page, name: str, lang: str) -> None:
-    if SHOTS.is_dir() or SHOTS.parent.is_dir():
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(
-            path=str(SHOTS / f"{name}-{lang}-{page.viewport_size['width']}px.png"), full_page=True
-        )
+    screenshot(page, "spread", f"{name}-{lang}-{page.viewport_size['width']}px")
 
 
 def with_ids(data: bytes, prefix: str) -> bytes:

@@ -1,23 +1,20 @@
 """A large import in a real browser, through the job runner (a real consumer on the live server's SQLite queue):
 the job page waits for the runner and says so, moves its progress bar live with JavaScript, shows the preview,
 imports, and says how many listings it added; without JavaScript the page refreshes itself to the same end. At
-390 px and 1,366 px, in Italian and English, axe-clean. Screenshots go to /work/shots/jobs/ when that folder can
-be written."""
+390 px and 1,366 px, in Italian and English, axe-clean. Screenshots go to ``WELFAREPOINT_SHOTS``/jobs when it is
+set."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.support.browser import assert_accessible, goto
+from tests.support.browser import assert_accessible, goto, screenshot
+from tests.support.catalog import pavia_sheet
 from welfarepoint.accounts.operations import create_user, find_user
 from welfarepoint.catalog.models import Service
-from welfarepoint.catalog.validation import CSV_COLUMNS
 from welfarepoint.extensions import db
 from welfarepoint.jobs.cli import embedded_consumer
 
@@ -26,7 +23,6 @@ PASSWORD = "mirtilli-e-lamponi-2026"
 MANAGER = "ettore@ats-pavia.example.org"
 #: Rows of the file: over IMPORT_JOB_BYTES, so the job runner checks and imports it.
 ROWS = 600
-SHOTS = Path("/work/shots/jobs")
 WORDS = {
     "it": {"sign_in": "Accedi", "email": "Indirizzo e-mail", "waiting": "In coda", "preview": "Anteprima",
            "import": "Importa queste schede", "imported": f"Importazione fatta: {ROWS} nuove", "check": "Controlla il file"},
@@ -46,34 +42,7 @@ def manager(live_server):
 
 
 def shot(page, name: str, lang: str, *, full_page: bool = True) -> None:
-    if SHOTS.is_dir() or SHOTS.parent.is_dir():
-        SHOTS.mkdir(exist_ok=True)
-        path = SHOTS / f"{name}-{lang}-{page.viewport_size['width']}px.png"
-        page.screenshot(path=str(path), full_page=full_page, timeout=60_000)
-
-
-def pavia_file(prefix: str, rows: int = ROWS) -> bytes:
-    output = io.StringIO()
-    writer = csv.DictWriter(output, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    for number in range(1, rows + 1):
-        row = dict.fromkeys(CSV_COLUMNS, "")
-        row |= {
-            "external_id": f"{prefix}-{number:05d}",
-            "title": f"Doposcuola di quartiere numero {number}",
-            "summary": "Compiti e giochi dopo la scuola, con educatori del quartiere.",
-            "audience": "persons",
-            "category": "P2",
-            "needs": "after_school",
-            "ats": "Pavia",
-            "municipalities": "Vigevano",
-            "cost": "free",
-            "provider": "Associazione Doposcuola Pavese",
-            "provider_type": "non_profit",
-            "status": "published",
-        }
-        writer.writerow(row)
-    return output.getvalue().encode("utf-8")
+    screenshot(page, "jobs", f"{name}-{lang}-{page.viewport_size['width']}px", full_page=full_page)
 
 
 def settle(page, expression: str, timeout: float) -> None:
@@ -115,7 +84,7 @@ def test_a_large_import_runs_as_a_job_with_a_live_progress_bar(page, manager, li
     prefix = f"JB{lang.upper()}{page.viewport_size['width']}"
     sign_in(page, lang)
     upload = tmp_path / "doposcuola.csv"
-    upload.write_bytes(pavia_file(prefix))
+    upload.write_bytes(pavia_sheet(ROWS, prefix=prefix))
 
     # 1. No consumer yet: the job waits, and the page says so at once (it does not hang).
     live_server.app.config["JOBS_WAITING_WARNING_SECONDS"] = 0
@@ -167,7 +136,7 @@ def test_without_javascript_the_job_page_refreshes_itself(chromium, live_server,
     page.base_url = live_server.url
     page.set_default_timeout(10_000)
     upload = tmp_path / "doposcuola.csv"
-    upload.write_bytes(pavia_file("JBNOJS", rows=400))
+    upload.write_bytes(pavia_sheet(400, prefix="JBNOJS"))
     consumer = embedded_consumer(live_server.app)
     try:
         sign_in(page, "it")
@@ -179,9 +148,7 @@ def test_without_javascript_the_job_page_refreshes_itself(chromium, live_server,
         # Each refresh is a new page load; the preview's heading arrives with the last one.
         page.locator("#preview-title").wait_for(timeout=300_000)
         assert "Anteprima" in page.locator("#preview-title").inner_text()
-        if SHOTS.parent.is_dir():
-            SHOTS.mkdir(exist_ok=True)
-            page.screenshot(path=str(SHOTS / "no-javascript-preview-it-390px.png"), full_page=True)
+        screenshot(page, "jobs", "no-javascript-preview-it-390px")
     finally:
         consumer.stop(graceful=True)
         context.close()

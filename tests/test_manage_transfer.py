@@ -9,6 +9,7 @@ import re
 
 import pytest
 
+from tests.support.catalog import pavia_sheet
 from tests.support.manage import account, signed_in, token
 from welfarepoint.catalog.models import Alliance, Organisation, Service
 from welfarepoint.catalog.validation import CSV_COLUMNS
@@ -18,34 +19,6 @@ from welfarepoint.extensions import db
 @pytest.fixture
 def manager(demo_app):
     return signed_in(demo_app, account(demo_app, "anna@ats-pavia.example.org", "ats_manager", ats="Pavia"))
-
-
-def pavia_file(rows: int = 25, **broken) -> bytes:
-    """A coordinator's spreadsheet of ``rows`` services; ``broken`` maps a row number to changed cells."""
-    output = io.StringIO()
-    writer = csv.DictWriter(output, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    for number in range(1, rows + 1):
-        row = dict.fromkeys(CSV_COLUMNS, "")
-        row |= {
-            "external_id": f"PV-NEW-{number:02d}",
-            "title": f"Doposcuola di quartiere numero {number}",
-            "summary": "Compiti e giochi dopo la scuola.",
-            "audience": "persons",
-            "category": "P2",
-            "needs": "after_school",
-            "ats": "Pavia",
-            "municipalities": "Vigevano",
-            "age_min": "6",
-            "age_max": "13",
-            "cost": "free",
-            "provider": "Associazione Doposcuola Pavese",
-            "provider_type": "non_profit",
-            "status": "published",
-        }
-        row |= broken.get(f"row{number}", {})
-        writer.writerow(row)
-    return output.getvalue().encode("utf-8")
 
 
 def upload(client, data: bytes, name: str = "alleanza.csv", mimetype: str = "text/csv"):
@@ -63,7 +36,7 @@ def count(app, **where) -> int:
 
 
 def test_a_file_with_three_bad_rows_names_each_and_imports_nothing(demo_app, manager):
-    data = pavia_file(
+    data = pavia_sheet(
         row3={"municipalities": "Vigevanno"},
         row10={"category": ""},
         row17={"age_min": "14", "age_max": "6"},
@@ -87,7 +60,7 @@ def test_a_file_with_three_bad_rows_names_each_and_imports_nothing(demo_app, man
 
 def test_a_good_file_is_previewed_then_imported_all_at_once(demo_app, manager):
     before = count(demo_app, ats="Pavia")
-    response = upload(manager, pavia_file())
+    response = upload(manager, pavia_sheet())
     assert response.status_code == 200
     assert "Importing will add 25 listings, change 0 and leave 0 as they are." in response.text
     assert count(demo_app, ats="Pavia") == before  # a preview writes nothing
@@ -104,7 +77,7 @@ def test_a_good_file_is_previewed_then_imported_all_at_once(demo_app, manager):
 
 
 def test_rows_of_another_territory_are_refused(demo_app, manager):
-    response = upload(manager, pavia_file(rows=2, row2={"ats": "Montagna", "municipalities": "Sondrio"}))
+    response = upload(manager, pavia_sheet(rows=2, row2={"ats": "Montagna", "municipalities": "Sondrio"}))
     assert response.status_code == 400 and "outside your territory" in response.text
     with demo_app.app_context():
         sondrio = db.session.execute(db.select(Service).filter_by(ats="Montagna")).unique().scalars().first()
@@ -126,7 +99,9 @@ def test_rows_of_another_territory_are_refused(demo_app, manager):
 
 
 def test_a_tampered_confirmation_is_checked_again(demo_app, manager):
-    bad = base64.b64encode(pavia_file(rows=1, row1={"ats": "Montagna", "municipalities": "Sondrio"})).decode()
+    bad = base64.b64encode(
+        pavia_sheet(rows=1, row1={"ats": "Montagna", "municipalities": "Sondrio"})
+    ).decode()
     page = manager.get("/manage/import")
     response = manager.post(
         "/manage/import/confirm?lang=en", data={"csrf_token": token(page.text), "payload": bad}

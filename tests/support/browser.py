@@ -227,3 +227,15 @@ def wait_until(page, expression: str, timeout: float = 10.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout} s: {expression}")
         page.wait_for_timeout(50)
+
+
+#: A folder for the journeys' screenshots, to be looked at (``WELFAREPOINT_SHOTS``); none are taken without it.
+SHOTS = os.environ.get("WELFAREPOINT_SHOTS", "")
+
+
+def screenshot(page, folder: str, name: str, *, full_page: bool = True) -> None:
+    """Keep a screenshot of ``page`` as ``<WELFAREPOINT_SHOTS>/<folder>/<name>.png`` when that variable is set."""
+    if SHOTS:
+        path = Path(SHOTS) / folder / f"{name}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(path), full_page=full_page, timeout=60_000)

@@ -1,8 +1,10 @@
-"""Catalog data for tests: a valid listings-CSV row, a listing made from a row, and many Welfare Points copied from
-the demo's."""
+"""Catalog data for tests: a valid listings-CSV row, a listing made from a row, many Welfare Points copied from the
+demo's, and a coordinator's spreadsheet to import."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import date
 
@@ -10,7 +12,7 @@ from sqlalchemy import func, insert, select
 
 from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Organisation, Service
-from welfarepoint.catalog.validation import validate_listing
+from welfarepoint.catalog.validation import CSV_COLUMNS, validate_listing
 from welfarepoint.extensions import db
 
 
@@ -76,3 +78,30 @@ def add_welfare_points(count: int) -> int:
     return db.session.scalar(
         select(func.count()).where(table.c.category == "W1", table.c.status == "published")
     )
+
+
+def pavia_sheet(rows: int = 25, *, prefix: str = "PV-NEW", **broken: dict[str, str]) -> bytes:
+    """A coordinator's spreadsheet (the CSV the import reads) of ``rows`` new after-school services of ATS Pavia,
+    identified ``<prefix>-00001`` on; ``broken`` maps ``row<N>`` to the cells changed in row N."""
+    output = io.StringIO()
+    writer = csv.DictWriter(output, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for number in range(1, rows + 1):
+        cells = dict.fromkeys(CSV_COLUMNS, "") | {
+            "external_id": f"{prefix}-{number:05d}",
+            "title": f"Doposcuola di quartiere numero {number}",
+            "summary": "Compiti e giochi dopo la scuola, con educatori del quartiere.",
+            "audience": "persons",
+            "category": "P2",
+            "needs": "after_school",
+            "ats": "Pavia",
+            "municipalities": "Vigevano",
+            "age_min": "6",
+            "age_max": "13",
+            "cost": "free",
+            "provider": "Associazione Doposcuola Pavese",
+            "provider_type": "non_profit",
+            "status": "published",
+        }
+        writer.writerow(cells | broken.get(f"row{number}", {}))
+    return output.getvalue().encode("utf-8")
