@@ -5,7 +5,6 @@ so on the page and in /readyz."""
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -16,42 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.catalog import pavia_sheet
 from tests.support.manage import account, signed_in, token
 from welfarepoint.catalog.models import Service
-from welfarepoint.catalog.validation import CSV_COLUMNS
 from welfarepoint.extensions import db
 from welfarepoint.jobs.cli import embedded_consumer
 from welfarepoint.jobs.models import Job
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 JOB_PAGE = re.compile(r"/manage/import/jobs/(\d+)$")
-
-
-def pavia_file(rows: int, start: int = 1) -> bytes:
-    """A coordinator's spreadsheet of ``rows`` new after-school services of ATS Pavia."""
-    output = io.StringIO()
-    writer = csv.DictWriter(output, fieldnames=CSV_COLUMNS)
-    writer.writeheader()
-    for number in range(start, start + rows):
-        row = dict.fromkeys(CSV_COLUMNS, "")
-        row |= {
-            "external_id": f"PV-JOB-{number:05d}",
-            "title": f"Doposcuola di quartiere numero {number}",
-            "summary": "Compiti e giochi dopo la scuola, con educatori del quartiere.",
-            "audience": "persons",
-            "category": "P2",
-            "needs": "after_school",
-            "ats": "Pavia",
-            "municipalities": "Vigevano",
-            "age_min": "6",
-            "age_max": "13",
-            "cost": "free",
-            "provider": "Associazione Doposcuola Pavese",
-            "provider_type": "non_profit",
-            "status": "published",
-        }
-        writer.writerow(row)
-    return output.getvalue().encode("utf-8")
 
 
 @pytest.fixture
@@ -103,7 +75,7 @@ def count(app, **where) -> int:
 @pytest.mark.slow
 def test_a_file_of_two_thousand_rows_is_checked_and_imported_by_the_runner(demo_app, manager, consumer):
     before = count(demo_app)
-    address = job_address(upload(manager, pavia_file(2000)))
+    address = job_address(upload(manager, pavia_sheet(2000, prefix="PV-JOB")))
     first = manager.get(address)
     assert first.status_code == 200
     assert '<noscript><meta http-equiv="refresh"' in first.text  # refreshed without JavaScript
@@ -135,7 +107,7 @@ def test_a_file_changed_under_the_import_leaves_nothing(demo_app, manager, consu
     """Checked clean, then another territory takes one of its identifiers: the confirmation refuses that row and
     imports none of the others."""
     before = count(demo_app)
-    preview = follow(manager, job_address(upload(manager, pavia_file(400))))
+    preview = follow(manager, job_address(upload(manager, pavia_sheet(400, prefix="PV-JOB"))))
     assert "Importing will add 400 listings" in preview.text
     admin = signed_in(demo_app, account(demo_app, "regione@example.org", "admin"))
     with demo_app.app_context():
@@ -164,7 +136,7 @@ def test_a_file_changed_under_the_import_leaves_nothing(demo_app, manager, consu
 def test_a_file_with_problems_lists_them_in_the_pages_language_and_keeps_the_mapping(
     demo_app, manager, consumer
 ):
-    data = pavia_file(300).replace(b"provider_type", b"Tipo ente gestore XYZ", 1)
+    data = pavia_sheet(300, prefix="PV-JOB").replace(b"provider_type", b"Tipo ente gestore XYZ", 1)
     response = upload(manager, data, lang="it")
     report = follow(manager, job_address(response) + "?lang=it")
     assert report.status_code == 400
@@ -185,7 +157,7 @@ def test_a_file_with_problems_lists_them_in_the_pages_language_and_keeps_the_map
 
 
 def test_only_the_manager_who_started_a_job_and_administrators_see_it(demo_app, manager):
-    address = job_address(upload(manager, pavia_file(300)))
+    address = job_address(upload(manager, pavia_sheet(300, prefix="PV-JOB")))
     other = signed_in(demo_app, account(demo_app, "marco@ats-pavia.example.org", "ats_manager", ats="Pavia"))
     for path in (address, address + ".json", address + "/problems"):
         assert other.get(path).status_code == 404
@@ -201,11 +173,14 @@ def test_only_the_manager_who_started_a_job_and_administrators_see_it(demo_app, 
 
 def test_a_queue_nobody_consumes_is_said_so_then_runs_when_a_consumer_starts(demo_app, manager):
     demo_app.config["JOBS_WAITING_WARNING_SECONDS"] = 0
-    address = job_address(upload(manager, pavia_file(300)))
+    address = job_address(upload(manager, pavia_sheet(300, prefix="PV-JOB")))
     waiting = manager.get(address)
     assert waiting.status_code == 200
     assert "Waiting for the job runner to start it." in waiting.text
     assert "it may not be running" in waiting.text
+    assert "<h1>Import listings</h1>" in waiting.text and "Checking “alleanza.csv”" in waiting.text
+    assert f'data-job-state="{address}.json"' in waiting.text  # what the live script asks
+    assert '<meta http-equiv="refresh"' in waiting.text  # without JavaScript, the page refreshes itself
     ready = manager.get("/readyz").get_json()
     assert ready["status"] == "ready"  # a late queue does not take the site out of the balancer
     jobs = ready["checks"]["jobs"]
@@ -223,7 +198,7 @@ def test_a_queue_nobody_consumes_is_said_so_then_runs_when_a_consumer_starts(dem
 
 def test_a_job_that_breaks_is_failed_and_says_so(demo_app, manager, consumer):
     consumer.stop(graceful=True)
-    address = job_address(upload(manager, pavia_file(300)))
+    address = job_address(upload(manager, pavia_sheet(300, prefix="PV-JOB")))
     job_id = int(JOB_PAGE.search(address).group(1))
     (Path(demo_app.instance_path) / "job-files" / str(job_id) / "upload").unlink()  # the disk lost it
     restarted = embedded_consumer(demo_app)
@@ -238,7 +213,7 @@ def test_a_job_that_breaks_is_failed_and_says_so(demo_app, manager, consumer):
 
 
 def test_small_files_are_still_checked_in_the_request(demo_app, manager):
-    response = upload(manager, pavia_file(3))
+    response = upload(manager, pavia_sheet(3, prefix="PV-JOB"))
     assert response.status_code == 200
     assert "Importing will add 3 listings" in response.text
 
@@ -246,7 +221,7 @@ def test_small_files_are_still_checked_in_the_request(demo_app, manager):
 @pytest.mark.multiprocess
 def test_flask_jobs_run_is_the_consumer(demo_app, manager):
     """``flask jobs run`` in its own process runs what the web queued, then stops on SIGINT."""
-    address = job_address(upload(manager, pavia_file(300)))
+    address = job_address(upload(manager, pavia_sheet(300, prefix="PV-JOB")))
     env = dict(
         os.environ,
         WELFAREPOINT_INSTANCE_PATH=demo_app.instance_path,
