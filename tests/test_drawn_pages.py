@@ -80,6 +80,18 @@ def test_searches_and_completed_questionnaires_are_counted_when_their_page_was_k
     assert demand == 2  # one need, counted for each of the two completed questionnaires
 
 
+def test_a_search_sent_from_a_kept_page_is_counted_in_the_ats_of_its_place(demo_app):
+    """The zero-result searches per ATS of the managers' insights count every search, the kept ones too."""
+    demo_app.config["COUNTER_FLUSH_SECONDS"] = 3600
+    client = demo_app.test_client()
+    for _ in range(3):  # the first drawn, the others sent as kept
+        assert client.get("/search?q=ludoteca+sondrio").status_code == 200
+    with demo_app.app_context():
+        flush_counts()
+        rows = db.session.execute(db.select(SearchCount)).scalars().all()
+    assert [(row.query, row.ats, row.count) for row in rows] == [("ludoteca sondrio", "Montagna", 3)]
+
+
 def test_the_warm_up_answers_every_page_and_counts_nothing(demo_app):
     assert warm_up(demo_app) == 0
     with demo_app.app_context():
