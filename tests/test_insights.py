@@ -75,6 +75,13 @@ def test_an_administrator_sees_the_region_or_chooses_an_ats(demo_app):
     assert "The eight ATS side by side" in region and "Published listings by ATS and category" in region
     montagna = admin.get("/manage/insights?lang=en&ats=Montagna").text
     assert "<td>Pavia</td>" not in montagna and "<td>Montagna</td>" in montagna
+    for page in (montagna, admin.get("/manage/insights/monitoring?lang=en&ats=Montagna").text):
+        chooser = page[page.index('<select class="form-select" id="ats"') :]
+        chooser = chooser[: chooser.index("</select>")]
+        assert '<option value="">The whole region</option>' in chooser  # the ATS chosen is the one shown
+        assert (
+            '<option value="Montagna" selected>Montagna</option>' in chooser and '"Pavia">Pavia<' in chooser
+        )
 
 
 def test_alliance_editors_do_not_see_insights(demo_app):
