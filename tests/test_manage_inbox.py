@@ -4,9 +4,12 @@ labels and export, "verified with the provider today"."""
 from __future__ import annotations
 
 import csv
+import html
 import io
+import json
 import re
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -252,3 +255,50 @@ def test_the_history_shows_the_form_s_labels_and_is_exported_as_csv_and_xlsx(app
         assert (
             db.session.execute(db.select(Revision).filter_by(action="publish")).scalars().first() is not None
         )
+
+
+#: What the public and the managers wrote, as a helper who never read the code wrote them (tests/data/desk).
+BLIND = json.loads((Path(__file__).parent / "data" / "desk" / "reasons.json").read_text("utf-8"))
+#: The kinds the blind writer named, as the public form offers them.
+BLIND_KINDS = {
+    "wrong_phone": "contacts",
+    "closed_service": "closed",
+    "wrong_hours": "hours",
+    "wrong_price": "cost",
+    "other": "other",
+}
+
+
+def test_corrections_and_notes_as_people_write_them_reach_the_history_word_for_word(app, desk, auth):
+    with app.app_context():
+        slug = db.session.execute(db.select(Service.slug).filter_by(uuid=desk["fresh"])).scalar_one()
+    pairs = list(zip(BLIND["public_corrections"], BLIND["correction_resolved_notes"], strict=True))
+    visitor = app.test_client()
+    for number, (correction, _note) in enumerate(pairs):
+        page = visitor.get(f"/services/{slug}")
+        sent = visitor.post(
+            f"/services/{slug}/feedback",
+            data={
+                "csrf_token": token(page.text),
+                "kind": BLIND_KINDS[correction["kind"]],
+                "message": correction["text"],
+            },
+            environ_base={"REMOTE_ADDR": f"10.0.0.{number + 1}"},  # one visitor each, within the public limit
+        )
+        assert sent.status_code in (302, 303), (correction["text"], sent.text[:300])
+    manager = auth("ats_manager")
+    edit = manager.get(f"/manage/services/{desk['fresh']}?lang=it").text
+    with app.app_context():
+        waiting = {
+            item.message: item.id
+            for item in db.session.execute(db.select(Feedback).filter_by(status="open")).scalars()
+        }
+    for correction, note in pairs:
+        closed = manager.post(
+            f"/manage/feedback/{waiting[correction['text'].strip()]}",
+            data={"csrf_token": token(edit), "outcome": "resolved", "note": note["text"], "next": "edit"},
+        )
+        assert closed.status_code == 302, (note["text"], closed.text[:300])
+    history = html.unescape(manager.get(f"/manage/services/{desk['fresh']}/history?lang=it").text)
+    for correction, note in pairs:
+        assert correction["text"].strip() in history and note["text"].strip() in history
