@@ -138,6 +138,7 @@ def test_the_monitoring_table_after_an_import_is_unchanged(page, manager, live_s
         ).scalar_one()
     assert imported == 22
     goto(page, "/manage/insights/monitoring?lang=it")
+    # The same table as before the import (the demo's own figures, Tabella 6.1, are checked in test_monitoring;
+    # the live server is shared, and other journeys may have added an alliance before this one).
     assert page.locator("table").first.inner_text() == before
-    montagna = page.locator("table").first.locator("tr").filter(has_text="Montagna").inner_text().split()
-    assert montagna[1:3] == ["5", "7"]
+    assert "Montagna" in before
