@@ -31,8 +31,15 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: Written into the session at sign-in (see :meth:`get_id`); raising it ends every session of the account.
     session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The language of the e-mails the account receives ("it" or "en").
+    locale: Mapped[str] = mapped_column(String(5), default="it", server_default="it")
+    #: The organisation a provider's account works for (the role ``provider``); empty for the other roles.
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL"), index=True
+    )
 
     alliance = relationship("Alliance")
+    organisation = relationship("Organisation")
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses disabled accounts
