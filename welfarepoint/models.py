@@ -1,6 +1,7 @@
 """Every model of every domain package, imported in one place so that metadata and migrations see them all."""
 
 from welfarepoint.accounts.models import AuthEvent, User
+from welfarepoint.alerts.models import Alert
 from welfarepoint.catalog.models import (
     Alliance,
     AllianceMember,
@@ -21,6 +22,7 @@ from welfarepoint.territory.models import Municipality, PublicRoute
 from welfarepoint.vocabulary.models import SearchSynonym
 
 __all__ = [
+    "Alert",
     "Alliance",
     "AllianceMember",
     "AuthEvent",

@@ -47,6 +47,7 @@ __all__ = [
     "Hit",
     "SearchResult",
     "ensure_index",
+    "fitting_ids",
     "forget_all",
     "generation",
     "init_app",
@@ -251,6 +252,32 @@ def query(
         )
     result.generation = (key[1], vocabulary)
     return _results.put(key, result)
+
+
+#: As many results as a search can find (a whole catalog).
+EVERY_RESULT = 2**31
+
+
+@healing.heals(_rebuild_in_a_thread)
+def fitting_ids(
+    text: str = "", filters: Filters | None = None, *, language: str | None = None, read_place: bool = True
+) -> list[int]:
+    """Every listing :func:`query` finds for the results page (Welfare Points apart), on all its pages, the most
+    relevant first; without highlights and not kept (the feeds and alerts of a search, :mod:`welfarepoint.alerts`)."""
+    search_index = catch_up()
+    with search_index.searcher() as searcher:
+        result = run_query(
+            searcher,
+            normalise_query(text),
+            filters or Filters(),
+            per_page=EVERY_RESULT,
+            today=date.today(),
+            language=language,
+            desks_apart=True,
+            read_place=read_place,
+            highlights=False,
+        )
+    return [hit.service_id for hit in result.hits]
 
 
 def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:

@@ -482,6 +482,7 @@ def run(
     language: str | None = None,
     desks_apart: bool = False,
     read_place: bool = True,
+    highlights: bool = True,
 ) -> SearchResult:
     """Search the index behind ``searcher``.
 
@@ -530,7 +531,7 @@ def run(
     hits: list[Hit] = []
     if total:
         shown = scored.ranked(matched, ties, available, start + per_page)[start:]
-        hits = _hits(searcher, scored, shown)
+        hits = _hits(searcher, scored, shown, highlights)
     desks: list[Hit] = []
     if desk_docs is not None and scored.concepts:
         found_desks = scored.within(allowed) & desk_docs
@@ -559,10 +560,12 @@ def run(
 DESKS_SHOWN = 3
 
 
-def _hits(searcher, scored: _Scored, shown: list[int]) -> list[Hit]:
+def _hits(searcher, scored: _Scored, shown: list[int], highlights: bool = True) -> list[Hit]:
     ids = _ids(searcher)
     if scored.scores is None:
         return [Hit(int(ids[docnum]), 0.0) for docnum in shown]
+    if not highlights:
+        return [Hit(int(ids[docnum]), float(scored.scores[docnum])) for docnum in shown]
     marked = _highlight_words(scored.concepts)
     hits = []
     for docnum in shown:
