@@ -110,7 +110,7 @@ def test_results_pages_name_their_feed_and_offer_an_alert(app):
     for page in (SEARCH + "&page=1", FAMILY):
         text = client.get(page + "&lang=en").text
         assert '<link rel="alternate" type="application/atom+xml"' in text
-        assert "With a feed reader (Atom)" in text and "By e-mail" in text
+        assert "With a feed reader (Atom)" in text and "Alert me by e-mail" in text
         assert "/alerts/new?for=" in text
 
 

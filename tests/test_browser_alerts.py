@@ -26,8 +26,7 @@ pytestmark = pytest.mark.browser
 RESULTS = "/match/family?municipality=014037&child_age=9&needs=before_school"
 WORDS = {
     "it": {
-        "email": "By e-mail",
-        "offer": "Per e-mail",
+        "offer": "Avvisami via e-mail",
         "field": "Il tuo indirizzo e-mail",
         "send": "Mandami la conferma",
         "sent": "Controlla la tua posta",
@@ -38,7 +37,7 @@ WORDS = {
         "space": "Un indirizzo e-mail non ha spazi.",
     },
     "en": {
-        "offer": "By e-mail",
+        "offer": "Alert me by e-mail",
         "field": "Your e-mail address",
         "send": "Send me the confirmation",
         "sent": "Check your e-mail",
