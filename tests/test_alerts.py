@@ -350,3 +350,17 @@ def test_the_form_is_rate_limited(alert_app):
 )
 def test_only_results_pages_have_alerts(alert_app, address):
     assert alert_app.test_client().get(f"/alerts/new?for={_quoted(address)}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("lang", "facts"),
+    [
+        ("it", ["Avvisi via e-mail", "conserviamo solo", "7 giorni", "12 mesi", "con un clic", "consenso"]),
+        ("en", ["E-mail alerts", "we keep only", "7 days", "12 months", "in one click", "consent"]),
+    ],
+)
+def test_the_privacy_notice_says_what_an_alert_keeps_and_for_how_long(alert_app, lang, facts):
+    page = alert_app.test_client().get(f"/privacy?lang={lang}")
+    section = page.text.split('id="alerts"', 1)[1].split("<h2", 1)[0]
+    for fact in facts:
+        assert fact in html.unescape(section), fact
