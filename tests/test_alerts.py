@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -364,3 +364,15 @@ def test_the_privacy_notice_says_what_an_alert_keeps_and_for_how_long(alert_app,
     section = page.text.split('id="alerts"', 1)[1].split("<h2", 1)[0]
     for fact in facts:
         assert fact in html.unescape(section), fact
+
+
+def test_the_job_runner_sends_the_alerts_every_morning(alert_app):
+    confirmed(alert_app, alert_app.test_client(), FAMILY, "runner@example.org")
+    publish(alert_app, external_id="fits", title="Pre-scuola alla primaria Credaro")
+    daily = alert_app.extensions["alerts"]
+    task = daily.s()
+    assert task.validate_datetime(datetime(2026, 12, 3, 5, 30)) and not task.validate_datetime(
+        datetime(2026, 12, 3, 6, 30)
+    )
+    daily.call_local()  # what the consumer (`flask jobs run`) runs at 05:30
+    assert [m["To"] for m in delivered(alert_app)] == ["runner@example.org", "runner@example.org"]

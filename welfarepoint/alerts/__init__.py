@@ -61,3 +61,5 @@ def init_app(app: Flask) -> None:
 
         with app.app_context():
             send_alerts()
+
+    app.extensions["alerts"] = send_alerts_daily

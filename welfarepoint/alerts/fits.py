@@ -25,6 +25,9 @@ from welfarepoint.vocabulary import synonyms
 FEED_ENTRIES = 30
 #: Listings read at a time, the most recently changed first, while looking for a feed's entries.
 SCAN_BATCH = 500
+#: Characters of a search's text named in a feed's title and the messages (what a stranger can make a request
+#: to confirm say to someone else's address is kept short).
+TEXT_SHOWN = 60
 
 _fitting = Bounded(256)
 
@@ -76,7 +79,7 @@ def describe(permalink: Permalink, language: str) -> str:
     if permalink.audience is None:
         parsed = parse_search_args(args)
         if parsed.text:
-            parts.append(f"“{parsed.text}”")
+            parts.append(f"“{parsed.text[:TEXT_SHOWN]}”")
         if parsed.place is not None:
             parts.append(parsed.place.name)
         elif parsed.filters.municipality:
