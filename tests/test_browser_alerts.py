@@ -144,3 +144,40 @@ def test_a_family_subscribes_confirms_gets_the_alert_and_stops_it(chromium, live
             assert db.session.execute(select(Alert).where(Alert.email == address)).first() is None
     finally:
         context.close()
+
+
+def test_the_alert_form_and_the_stop_button_work_without_javascript(chromium, live_server):
+    app = live_server.app
+    app.config["ALERT_RATE_LIMIT"] = "1000 per minute"
+    address = "senza.script@example.org"
+    context = chromium.new_context(java_script_enabled=False, viewport={"width": 390, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/search?q=doposcuola&place=Sondrio&lang=it")
+        page.get_by_role("link", name="Avvisami via e-mail").click()
+        page.get_by_label("Il tuo indirizzo e-mail").fill(address)
+        page.get_by_role("button", name="Mandami la conferma").click()
+        assert page.locator("h1").inner_text() == "Controlla la tua posta"
+        [request] = messages_to(app, address)
+        confirm = next(link for link in links_in(request) if "/alerts/confirm/" in link)
+        page.goto(local(confirm, live_server.url))
+        page.get_by_role("button", name="Sì, mandami questi avvisi").click()
+        assert page.locator("h1").inner_text() == "L'avviso è attivo"
+        with app.app_context():
+            alert = db.session.execute(select(Alert).where(Alert.email == address)).scalar_one()
+            assert alert.permalink == "/search?q=doposcuola&place=Sondrio"
+            stop = operations_link(alert)
+        page.goto(local(stop, live_server.url))
+        page.get_by_role("button", name="Ferma e cancella questo avviso").click()
+        assert page.locator("h1").inner_text() == "L'avviso è fermato"
+        with app.app_context():
+            assert db.session.execute(select(Alert).where(Alert.email == address)).first() is None
+    finally:
+        context.close()
+
+
+def operations_link(alert) -> str:
+    """The stop link an alert's messages carry (what its next message would say)."""
+    from welfarepoint.alerts.operations import STOP, link
+
+    return link("alerts.stop", STOP, alert)
