@@ -131,6 +131,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(manage_bp)
+    from welfarepoint import freshness
+
+    freshness.init_app(
+        app
+    )  # the provider's pages of the freshness e-mails, `flask mail digests`, the daily task
 
 
 def register_errorhandlers(app: Flask) -> None:
