@@ -134,7 +134,7 @@ def test_a_provider_confirms_a_listing_from_the_digest_and_it_leaves_the_overdue
         made["provider"] in reminders.inner_text() and WORDS[language]["answered"] in reminders.inner_text()
     )
     reminders.scroll_into_view_if_needed()
-    shot(page, f"listing-reminders-{language}")
+    screenshot(page, "fresh", f"listing-reminders-{language}-{page.viewport_size['width']}", full_page=False)
     assert_accessible(page)
 
 
@@ -155,4 +155,101 @@ def test_a_link_for_another_listing_and_a_broken_link_get_a_clear_page(phone_390
         == {"it": "Questo collegamento non funziona", "en": "This link does not work"}[language]
     )
     shot(page, f"refused-{language}")
+    assert_accessible(page)
+
+
+def a_contact_allowed_listing(app, tag: str) -> dict:
+    """A provider without an account whose contact address a manager allows, with one overdue listing."""
+    with app.app_context():
+        listing = create_listing(
+            row(
+                external_id=f"fresh-contact-{tag}",
+                title=f"Centro estivo Aquilone {tag}",
+                provider=f"Associazione Aquilone {tag}",
+                email=f"info-{tag}@aquilone.example.org",
+                last_verified=(date.today() - timedelta(days=200)).isoformat(),
+            )
+        )
+        listing.contact_reminders = True
+        db.session.commit()
+        return {"uuid": listing.uuid, "title": listing.title, "id": listing.id, "contact": listing.email}
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_a_provider_without_an_account_says_what_needs_changing_with_messy_input(
+    phone_390, live_server, language, monkeypatch
+):
+    # Every journey on the shared server comes from 127.0.0.1: this one's two sendings are not counted with theirs.
+    monkeypatch.setitem(live_server.app.config, "FRESH_FORM_RATE_LIMIT", "1000 per minute")
+    page = phone_390
+    width = page.viewport_size["width"]
+    made = a_contact_allowed_listing(live_server.app, f"{language}-{width}")
+    with live_server.app.app_context():
+        send_digests(date.today())
+        db.session.commit()
+        mail.deliver_pending()
+    message = next(
+        message for message in reversed(outbox(live_server.app)) if message["To"] == made["contact"]
+    )
+    link = next(url for url in links_in(message) if f"/provider/listings/{made['uuid']}/changes/" in url)
+    page.goto(live_server.url + urlsplit(link).path + f"?lang={language}")
+    form = page.locator("main form")
+    form.locator("textarea").fill("ok")
+    form.get_by_role("button").click()
+    page.wait_for_load_state()
+    field = page.locator("main form textarea")
+    assert field.input_value() == "ok" and field.get_attribute("aria-invalid") == "true"
+    shot(page, f"changes-error-{language}")
+    assert_accessible(page)
+    typed = "orari nuovi: lun-ven 8:00-12:30 e 14,00-18,00, sabato chiuso"
+    field.fill(typed)
+    page.locator("main form select").select_option("hours")
+    page.locator("main form").get_by_role("button").click()
+    page.wait_for_load_state()
+    assert made["title"] in page.locator("main").inner_text()
+    shot(page, f"changes-sent-{language}")
+    assert_accessible(page)
+    with live_server.app.app_context():
+        from welfarepoint.catalog.models import Feedback
+
+        kept = db.session.execute(db.select(Feedback).filter_by(service_id=made["id"])).scalar_one()
+        assert kept.message == typed and kept.kind == "hours" and kept.from_provider == made["contact"]
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_a_provider_answers_a_correction_from_the_e_mail(phone_390, live_server, language, monkeypatch):
+    # Every journey on the shared server comes from 127.0.0.1: these sendings are not counted with theirs.
+    monkeypatch.setitem(live_server.app.config, "FEEDBACK_RATE_LIMIT", "1000 per minute")
+    monkeypatch.setitem(live_server.app.config, "FRESH_FORM_RATE_LIMIT", "1000 per minute")
+    page = phone_390
+    width = page.viewport_size["width"]
+    made = a_provider_with_an_overdue_listing(live_server.app, language, f"answer-{language}-{width}")
+    with live_server.app.app_context():
+        service = db.session.get(Service, made["id"])
+        slug = service.slug
+    goto(page, f"/services/{slug}?lang={language}")
+    page.locator("#feedback select").select_option("cost")
+    page.locator("#feedback textarea").fill("Il prezzo non è 90 euro ma 110")
+    page.locator("#feedback").get_by_role("button").click()
+    page.wait_for_load_state()
+    with live_server.app.app_context():
+        mail.deliver_pending()
+    message = next(
+        message for message in reversed(outbox(live_server.app)) if message["To"] == made["provider"]
+    )
+    assert "Il prezzo non è 90 euro ma 110" in text_of(message)
+    link = next(url for url in links_in(message) if "/provider/corrections/" in url)
+    parts = urlsplit(link)
+    page.goto(live_server.url + parts.path + (f"?{parts.query}" if parts.query else f"?lang={language}"))
+    assert "Il prezzo non è 90 euro ma 110" in page.locator("main").inner_text()
+    shot(page, f"answer-{language}")
+    assert_accessible(page)
+    reply = (
+        "La quota è € 90,00 per i residenti e € 110,00 per i non residenti, aggiungete entrambe per favore"
+    )
+    page.locator("main form textarea").fill(reply)
+    page.locator("main form").get_by_role("button").click()
+    page.wait_for_load_state()
+    assert reply in page.locator("main").inner_text()
+    shot(page, f"answered-{language}")
     assert_accessible(page)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from tests.support.mail import html_of, links_in, outbox, text_of
+from tests.support.mail import html_of, links_in, outbox, smtp_config, text_of
 from tests.support.manage import token
 from welfarepoint import mail
 from welfarepoint.accounts.models import User
@@ -258,7 +258,7 @@ FORM_KIND = {"change": "other", "closed": "closed", "still fine": "other", "uncl
 
 
 def test_needs_changes_as_providers_write_it_reaches_the_inbox_word_for_word(app, world, auth, client):
-    app.config["FEEDBACK_RATE_LIMIT"] = "1000 per minute"
+    app.config["FRESH_FORM_RATE_LIMIT"] = "1000 per minute"
     run_digests(app)
     with app.app_context():
         service = db.session.get(Service, world["contact"])
@@ -359,7 +359,7 @@ BLIND_REPLIES = json.loads((DATA / "correction_replies.json").read_text("utf-8")
 def test_providers_answers_to_corrections_as_they_write_them_are_recorded_in_the_inbox_and_history(
     app, world, client, auth
 ):
-    app.config["FEEDBACK_RATE_LIMIT"] = "1000 per minute"
+    app.config["FRESH_FORM_RATE_LIMIT"] = "1000 per minute"
     with app.app_context():
         slug = db.session.get(Service, world["overdue"]).slug
         uuid = db.session.get(Service, world["overdue"]).uuid
@@ -446,7 +446,7 @@ def test_a_manager_lets_reminders_go_to_a_contact_address_an_editor_may_not(app,
 
 
 def test_the_provider_forms_are_rate_limited(app, world, client):
-    app.config["FEEDBACK_RATE_LIMIT"] = "2 per minute"
+    app.config["FRESH_FORM_RATE_LIMIT"] = "2 per minute"
     with app.app_context():
         service = db.session.get(Service, world["contact"])
         path = path_of(links.changes_url(service, CONTACT))
@@ -456,3 +456,50 @@ def test_the_provider_forms_are_rate_limited(app, world, client):
         for _ in range(3)
     ]
     assert answers == [400, 400, 429]
+
+
+def test_the_digest_and_a_forwarded_correction_go_through_a_real_smtp_server(app, world, client, smtp_server):
+    app.config.update(smtp_config(smtp_server))
+    run_digests(app)
+    with app.app_context():
+        slug = db.session.get(Service, world["overdue"]).slug
+    assert send_correction(client, slug, "contacts", "Il telefono giusto è 0342 512345.").status_code == 302
+    with app.app_context():
+        mail.deliver_pending()
+    received = smtp_server.wait_for(4)
+    assert sorted(message["To"] for message in received) == sorted([CONTACT, PROVIDER, PROVIDER, MANAGER])
+    for message in received:
+        assert message["From"] and message["Subject"] and "\n" not in message["Subject"]
+        assert text_of(message).strip() and "<html" in html_of(message)
+    digest = next(message for message in received if message["To"] == CONTACT)
+    assert "Centro estivo Aurora" in text_of(digest) and message_language(digest) == "it"
+
+
+def message_language(message) -> str:
+    """The language of a message's HTML part (its ``<html lang>``)."""
+    return html_of(message).split('<html lang="', 1)[1].split('"', 1)[0]
+
+
+def test_a_manager_lets_reminders_go_to_every_listing_of_an_organisation_from_its_page(app, world, auth):
+    with app.app_context():
+        organisation = db.session.execute(
+            db.select(Organisation).filter_by(name="Parrocchia San Rocco")
+        ).scalar_one()
+        organisation.email = "segreteria@sanrocco.example.org"
+        db.session.commit()
+        uuid = organisation.uuid
+    manager = auth("ats_manager")
+    page = manager.get(f"/manage/organisations/{uuid}?lang=en")
+    assert "Allow writing to segreteria@sanrocco.example.org" in page.text
+    switched = manager.post(
+        f"/manage/organisations/{uuid}/contact-reminders", data={"csrf_token": token(page.text), "allow": "1"}
+    )
+    assert switched.status_code == 302
+    assert (
+        "Stop writing to segreteria@sanrocco.example.org"
+        in manager.get(f"/manage/organisations/{uuid}?lang=en").text
+    )
+    run_digests(app)
+    # The listing's own contact address comes first; the organisation's is used when the listing has none.
+    silent = [message for message in outbox(app) if message["To"] == SILENT]
+    assert len(silent) == 1 and "Grest San Rocco" in text_of(silent[0])

@@ -24,6 +24,8 @@ SETTINGS = {
     "FRESH_SECOND_REMINDER_DAYS": 14,
     #: How long the links of a digest or a forwarded correction work.
     "FRESH_LINK_DAYS": 30,
+    #: How often one address may send the provider's short forms ("needs changes", the answer to a correction).
+    "FRESH_FORM_RATE_LIMIT": "20 per 10 minutes;100 per day",
     #: The hour (server time) the job runner sends the day's digests; empty: only ``flask mail digests`` does.
     "FRESH_DIGEST_HOUR": 7,
 }

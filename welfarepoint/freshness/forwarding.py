@@ -40,7 +40,9 @@ def forward_correction(feedback: Feedback) -> int:
             **_common(feedback),
             "kind": _kind(feedback.kind, recipient.locale),
             "answer_url": links.answer_url(feedback, recipient.address, recipient.locale),
-            "edit_url": mail.absolute_url("manage.edit_service", uuid=service.uuid)
+            "edit_url": mail.absolute_url(
+                "manage.edit_service", uuid=service.uuid, **links.language(recipient.locale)
+            )
             if recipient.has_account
             else "",
         }

@@ -34,8 +34,8 @@ def _listing(uuid: str) -> Service | None:
     return db.session.execute(db.select(Service).where(Service.uuid == uuid)).unique().scalar_one_or_none()
 
 
-def _feedback_limit() -> str:
-    return current_app.config["FEEDBACK_RATE_LIMIT"]
+def _form_limit() -> str:
+    return current_app.config["FRESH_FORM_RATE_LIMIT"]
 
 
 @bp.route("/provider/listings/<uuid>/still-correct/<token>", methods=["GET", "POST"])
@@ -65,7 +65,7 @@ def check(uuid: str, token: str):
 
 
 @bp.route("/provider/listings/<uuid>/changes/<token>", methods=["GET", "POST"])
-@limiter.limit(_feedback_limit, methods=["POST"])
+@limiter.limit(_form_limit, methods=["POST"])
 def changes(uuid: str, token: str):
     """ "It needs changes": a short form whose answer reaches the managers as a correction from the provider."""
     service = _listing(uuid)
@@ -99,7 +99,7 @@ def changes(uuid: str, token: str):
 
 
 @bp.route("/provider/corrections/<int:number>/answer/<token>", methods=["GET", "POST"])
-@limiter.limit(_feedback_limit, methods=["POST"])
+@limiter.limit(_form_limit, methods=["POST"])
 def answer(number: int, token: str):
     """The provider's answer to a correction the public sent about its listing."""
     feedback = db.session.get(Feedback, number)
