@@ -23,6 +23,7 @@ from welfarepoint.extensions import db
 from welfarepoint.freshness import links
 from welfarepoint.freshness.digests import send_digests
 from welfarepoint.freshness.models import Reminder
+from welfarepoint.freshness.recipients import providers_of
 
 DATA = Path(__file__).parent / "data" / "mail"
 PROVIDER = "anna.rossi@girasole.example.org"
@@ -503,3 +504,35 @@ def test_a_manager_lets_reminders_go_to_every_listing_of_an_organisation_from_it
     # The listing's own contact address comes first; the organisation's is used when the listing has none.
     silent = [message for message in outbox(app) if message["To"] == SILENT]
     assert len(silent) == 1 and "Grest San Rocco" in text_of(silent[0])
+
+
+ADDRESSES = json.loads((DATA / "addresses.json").read_text("utf-8"))
+
+
+def test_contact_addresses_as_people_type_them_are_written_to_only_when_they_are_one_plain_address(
+    app, world
+):
+    with app.app_context():
+        service = db.session.get(Service, world["contact"])
+        for entry in ADDRESSES["valid"] + ADDRESSES["invalid"]:
+            service.email = entry["typed"]  # as if stored by an older import: the digest checks it itself
+            found = [recipient.address for recipient in providers_of(service)]
+            assert found == ([entry["expected"]] if "expected" in entry else []), entry
+        db.session.rollback()
+    # The whole way, for a header injection and for an address typed with spaces and capitals.
+    for typed, expected in (
+        ("info@aurora.example.org\r\nBcc: evil@evil.example", []),
+        ("  Info@Aurora.EXAMPLE.org ", ["Info@aurora.example.org"]),
+    ):
+        with app.app_context():
+            db.session.execute(
+                Service.__table__.update().where(Service.id == world["contact"]).values(email=typed)
+            )
+            db.session.execute(Reminder.__table__.delete())
+            db.session.commit()
+        before = len(outbox(app))
+        run_digests(app, date.today() + timedelta(days=len(expected) + 1))
+        new = [
+            message["To"] for message in outbox(app)[before:] if "Centro estivo Aurora" in text_of(message)
+        ]
+        assert new == expected

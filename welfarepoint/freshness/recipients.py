@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from welfarepoint import mail
 from welfarepoint.accounts.models import User
 from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db
@@ -27,11 +28,20 @@ class Recipient:
 
 
 def _address(typed: str) -> str:
-    return (typed or "").strip().lower()
+    """``typed`` as one address to write to (as the mail core writes it), "" when it is not one: a line break
+    (a header injected), a name with it, two addresses."""
+    try:
+        return mail.clean_address((typed or "").strip())
+    except ValueError:
+        return ""
 
 
 def _as_recipient(user: User) -> Recipient:
     return Recipient(_address(user.email), user.locale if user.locale in ("it", "en") else "it", user.id)
+
+
+def _usable(recipients: list[Recipient]) -> list[Recipient]:
+    return [recipient for recipient in recipients if recipient.address]
 
 
 def provider_accounts(organisation_id: int) -> list[Recipient]:
@@ -41,7 +51,7 @@ def provider_accounts(organisation_id: int) -> list[Recipient]:
         .where(User.role == "provider", User.organisation_id == organisation_id, User.active.is_(True))
         .order_by(User.email)
     ).scalars()
-    return [_as_recipient(user) for user in users]
+    return _usable([_as_recipient(user) for user in users])
 
 
 def contact_allowed(service: Service) -> bool:
@@ -78,4 +88,4 @@ def curators_of(service: Service) -> list[Recipient]:
     users = db.session.execute(
         db.select(User).where(condition, User.active.is_(True)).order_by(User.email)
     ).scalars()
-    return [_as_recipient(user) for user in users]
+    return _usable([_as_recipient(user) for user in users])
