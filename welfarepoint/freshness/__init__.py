@@ -65,3 +65,5 @@ def _schedule(app: Flask) -> None:
         with app.app_context():
             send_digests(date.today())
             db.session.commit()
+
+    app.extensions["fresh_digests"] = fresh_digests
