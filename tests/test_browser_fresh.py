@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.browser import assert_accessible, goto, screenshot
 from tests.support.catalog import create_listing, row
-from tests.support.mail import links_in, outbox, text_of
+from tests.support.mail import html_of, links_in, outbox, text_of
 from welfarepoint import mail
 from welfarepoint.accounts.models import User
 from welfarepoint.accounts.operations import create_user
@@ -92,7 +92,7 @@ def digest_link(app, base_url: str, provider: str, uuid: str) -> str:
     link = next(url for url in links_in(message) if f"/provider/listings/{uuid}/still-correct/" in url)
     parts = urlsplit(link)
     assert "Ludoteca Arcobaleno" in text_of(message)
-    return base_url + parts.path + (f"?{parts.query}" if parts.query else "")
+    return base_url + parts.path + (f"?{parts.query}" if parts.query else ""), html_of(message)
 
 
 def sign_in(page, email: str, language: str) -> None:
@@ -110,8 +110,10 @@ def test_a_provider_confirms_a_listing_from_the_digest_and_it_leaves_the_overdue
     page = phone_390
     width = page.viewport_size["width"]
     made = a_provider_with_an_overdue_listing(live_server.app, language, f"{language}-{width}")
-    link = digest_link(live_server.app, live_server.url, made["provider"], made["uuid"])
+    link, html = digest_link(live_server.app, live_server.url, made["provider"], made["uuid"])
     assert ("lang=en" in link) == (language == "en")  # the page opens in the provider's language
+    page.set_content(html)  # the e-mail as a mail program shows it
+    shot(page, f"digest-email-{language}")
     page.goto(link if language == "en" else link + "?lang=it")
     assert made["title"] in page.locator("main").inner_text()
     shot(page, f"check-{language}")
@@ -143,7 +145,7 @@ def test_a_link_for_another_listing_and_a_broken_link_get_a_clear_page(phone_390
     page = phone_390
     width = page.viewport_size["width"]
     made = a_provider_with_an_overdue_listing(live_server.app, language, f"refused-{language}-{width}")
-    link = digest_link(live_server.app, live_server.url, made["provider"], made["uuid"])
+    link, _html = digest_link(live_server.app, live_server.url, made["provider"], made["uuid"])
     with live_server.app.app_context():
         other = (
             db.session.execute(db.select(Service.uuid).where(Service.status == "published")).scalars().first()
@@ -252,4 +254,26 @@ def test_a_provider_answers_a_correction_from_the_e_mail(phone_390, live_server,
     page.wait_for_load_state()
     assert reply in page.locator("main").inner_text()
     shot(page, f"answered-{language}")
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_the_curator_s_inbox_says_a_listing_was_reminded_twice_without_an_answer(
+    phone_390, live_server, language
+):
+    page = phone_390
+    width = page.viewport_size["width"]
+    made = a_provider_with_an_overdue_listing(live_server.app, language, f"twice-{language}-{width}")
+    with live_server.app.app_context():
+        send_digests(date.today())
+        db.session.commit()
+        send_digests(date.today() + timedelta(days=live_server.app.config["FRESH_SECOND_REMINDER_DAYS"]))
+        db.session.commit()
+        mail.deliver_pending()
+    assert len([message for message in outbox(live_server.app) if message["To"] == made["provider"]]) == 2
+    sign_in(page, made["editor"], language)
+    overdue = page.locator("#overdue")
+    assert {"it": "Sollecitato due volte", "en": "Reminded twice"}[language] in overdue.inner_text()
+    overdue.scroll_into_view_if_needed()
+    screenshot(page, "fresh", f"inbox-twice-{language}-{width}", full_page=False)
     assert_accessible(page)
