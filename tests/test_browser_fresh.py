@@ -89,7 +89,7 @@ def digest_link(app, base_url: str, provider: str, uuid: str) -> str:
         db.session.commit()
         mail.deliver_pending()
     message = next(message for message in reversed(outbox(app)) if message["To"] == provider)
-    link = next(url for url in links_in(message) if f"/provider/listings/{uuid}/still-correct/" in url)
+    link = next(url for url in links_in(message) if f"/provider/services/{uuid}/still-correct/" in url)
     parts = urlsplit(link)
     assert "Ludoteca Arcobaleno" in text_of(message)
     return base_url + parts.path + (f"?{parts.query}" if parts.query else ""), html_of(message)
@@ -193,7 +193,7 @@ def test_a_provider_without_an_account_says_what_needs_changing_with_messy_input
     message = next(
         message for message in reversed(outbox(live_server.app)) if message["To"] == made["contact"]
     )
-    link = next(url for url in links_in(message) if f"/provider/listings/{made['uuid']}/changes/" in url)
+    link = next(url for url in links_in(message) if f"/provider/services/{made['uuid']}/changes/" in url)
     page.goto(live_server.url + urlsplit(link).path + f"?lang={language}")
     form = page.locator("main form")
     form.locator("textarea").fill("ok")

@@ -109,7 +109,7 @@ def test_a_digest_names_the_listings_due_to_the_provider_account_and_the_allowed
     with app.app_context():
         overdue = db.session.get(Service, world["overdue"])
     urls = links_in(account)
-    assert any(f"/provider/listings/{overdue.uuid}/still-correct/" in url for url in urls)
+    assert any(f"/provider/services/{overdue.uuid}/still-correct/" in url for url in urls)
     assert any(url.endswith(f"/manage/services/{overdue.uuid}?lang=en") for url in urls)  # the edit form
     assert "Nido comunale Il Girasole" in html_of(account)
     # The contact address a manager allowed: Italian, and "needs changes" is the short public form.
@@ -144,7 +144,7 @@ def check_link(app, address: str, service_id: int) -> str:
         uuid = db.session.get(Service, service_id).uuid
     message = next(message for message in outbox(app) if message["To"] == address)
     return next(
-        path_of(url) for url in links_in(message) if f"/provider/listings/{uuid}/still-correct/" in url
+        path_of(url) for url in links_in(message) if f"/provider/services/{uuid}/still-correct/" in url
     )
 
 
@@ -213,7 +213,7 @@ def test_expired_forged_and_other_listing_links_are_refused_with_a_clear_page(ap
         data = {"s": overdue.id, "c": links.cycle_of(overdue), "to": PROVIDER}
         expired = old_token(app, links.CHECK, data, age_days=app.config["FRESH_LINK_DAYS"] + 1)
         overdue_uuid, soon_uuid = overdue.uuid, soon.uuid
-    answer = client.get(f"/provider/listings/{overdue_uuid}/still-correct/{expired}?lang=en")
+    answer = client.get(f"/provider/services/{overdue_uuid}/still-correct/{expired}?lang=en")
     assert answer.status_code == 410 and "This link has expired" in answer.text
     forged = path.replace("/still-correct/", "/still-correct/x")
     answer = client.get(forged + ("&" if "?" in forged else "?") + "lang=en")

@@ -127,6 +127,8 @@ def world(demo_app, unlimited):
             "group_id": str(group.id),
             "route_id": str(route.id),
             "job_id": "1",  # nobody's job: every job page answers 404 to whoever did not start it
+            "message_id": "1",  # no such message in the outbox: 404 (the mail core's page)
+            "token": "not-a-signed-link",  # the provider's pages of the freshness e-mails refuse it (helper "fresh")
         }
         alliance = db.session.execute(db.select(Alliance)).scalars().first()
         organisation = db.session.execute(db.select(Organisation)).scalars().first()

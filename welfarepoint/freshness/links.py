@@ -78,7 +78,7 @@ def changes_url(service: Service, recipient: str, locale: str = "it") -> str:
 def answer_url(feedback: Feedback, recipient: str, locale: str = "it") -> str:
     """The link to answer a forwarded correction."""
     token = signed.sign(ANSWER, f=feedback.id, to=recipient)
-    return mail.absolute_url("freshness.answer", number=feedback.id, token=token, **language(locale))
+    return mail.absolute_url("freshness.answer", feedback_id=feedback.id, token=token, **language(locale))
 
 
 def check_token(link: ListingLink) -> str:

@@ -38,7 +38,7 @@ def _form_limit() -> str:
     return current_app.config["FRESH_FORM_RATE_LIMIT"]
 
 
-@bp.route("/provider/listings/<uuid>/still-correct/<token>", methods=["GET", "POST"])
+@bp.route("/provider/services/<uuid>/still-correct/<token>", methods=["GET", "POST"])
 def check(uuid: str, token: str):
     """ "It is all still correct": the page names the listing, its one button records the check."""
     service = _listing(uuid)
@@ -64,7 +64,7 @@ def check(uuid: str, token: str):
     return render_template("freshness/check.html", service=service, form=form, expired_form=False)
 
 
-@bp.route("/provider/listings/<uuid>/changes/<token>", methods=["GET", "POST"])
+@bp.route("/provider/services/<uuid>/changes/<token>", methods=["GET", "POST"])
 @limiter.limit(_form_limit, methods=["POST"])
 def changes(uuid: str, token: str):
     """ "It needs changes": a short form whose answer reaches the managers as a correction from the provider."""
@@ -98,11 +98,11 @@ def changes(uuid: str, token: str):
     return render_template("freshness/changes.html", service=service, form=form, check_url=check_url), status
 
 
-@bp.route("/provider/corrections/<int:number>/answer/<token>", methods=["GET", "POST"])
+@bp.route("/provider/corrections/<int:feedback_id>/answer/<token>", methods=["GET", "POST"])
 @limiter.limit(_form_limit, methods=["POST"])
-def answer(number: int, token: str):
+def answer(feedback_id: int, token: str):
     """The provider's answer to a correction the public sent about its listing."""
-    feedback = db.session.get(Feedback, number)
+    feedback = db.session.get(Feedback, feedback_id)
     try:
         link = links.read_correction_link(token, feedback)
     except links.Refused as refused:
@@ -121,7 +121,7 @@ def answer(number: int, token: str):
             db.session.rollback()
             form.answer.errors = [*form.answer.errors, error.message]
             return render_template("freshness/answer.html", feedback=feedback, kind=kind, form=form), 400
-        return redirect(url_for("freshness.answer", number=number, token=token))
+        return redirect(url_for("freshness.answer", feedback_id=feedback_id, token=token))
     status = 400 if request.method == "POST" else 200
     return render_template("freshness/answer.html", feedback=feedback, kind=kind, form=form), status
 
