@@ -127,8 +127,8 @@ def world(demo_app, unlimited):
             "group_id": str(group.id),
             "route_id": str(route.id),
             "job_id": "1",  # nobody's job: every job page answers 404 to whoever did not start it
-            "token": "not-a-signed-token",  # an alert's link (issue 25, point 6): refused as any forged one
-            "message_id": "1",
+            "message_id": "1",  # no such message in the outbox: 404 (the mail core's page)
+            "token": "not-a-signed-link",  # alerts' and freshness e-mails' links: refused as any forged one
         }
         alliance = db.session.execute(db.select(Alliance)).scalars().first()
         organisation = db.session.execute(db.select(Organisation)).scalars().first()

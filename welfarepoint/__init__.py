@@ -124,7 +124,7 @@ def configure_login(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the public site, the managers' backend, the API and the alerts."""
-    from welfarepoint import alerts
+    from welfarepoint import alerts, freshness
     from welfarepoint.api import bp as api_bp
     from welfarepoint.manage import bp as manage_bp
     from welfarepoint.public import bp as public_bp
@@ -133,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(manage_bp)
     alerts.init_app(app)  # feeds and e-mail alerts of the results pages; `flask mail alerts`
+    freshness.init_app(app)  # the provider's pages of the freshness e-mails, `flask mail digests`, the daily task
 
 
 def register_errorhandlers(app: Flask) -> None:

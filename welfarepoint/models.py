@@ -12,6 +12,7 @@ from welfarepoint.catalog.models import (
     Service,
     ServiceCoverage,
 )
+from welfarepoint.freshness.models import Reminder
 from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCount
 from welfarepoint.insights.ratings import PageRating
 from welfarepoint.jobs.models import Job
@@ -37,6 +38,7 @@ __all__ = [
     "Organisation",
     "PageRating",
     "PublicRoute",
+    "Reminder",
     "Revision",
     "SearchCount",
     "SearchSynonym",

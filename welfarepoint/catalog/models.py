@@ -57,6 +57,10 @@ class Organisation(db.Model):
     municipality = relationship("Municipality", lazy="joined")
     memberships: Mapped[list[AllianceMember]] = relationship(back_populates="organisation")
 
+    # helper "fresh" (issue 25 point 4): a manager lets the freshness e-mails about its listings go to the
+    # contact address when the organisation has no provider account; off unless a manager turns it on.
+    contact_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+
     def __repr__(self) -> str:
         return f"<Organisation {self.name!r}>"
 
@@ -234,6 +238,9 @@ class Service(db.Model):
     funded_action: Mapped[bool] = mapped_column(Boolean, default=False)
     #: The programme period the funded action belongs to ("2023-2025"); empty when it is not one.
     programme_period: Mapped[str] = mapped_column(String(9), default="")
+    # helper "fresh" (issue 25 point 4): the freshness e-mails may go to this listing's contact address (when its
+    # organisation has no provider account); a manager's switch, not the listing's content.
+    contact_reminders: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     #: The listing this one was merged into (read when an archived listing's page says where it leads).
     merged_into: Mapped[Service | None] = relationship(
         remote_side="Service.id", foreign_keys="Service.merged_into_id", lazy="select", viewonly=True
@@ -334,6 +341,12 @@ class Feedback(db.Model):
     resolved_by: Mapped[str] = mapped_column(String(200), default="")
     # helper "inbox" (issue 24): the note written when the suggestion was resolved or dismissed.
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # helper "fresh" (issue 25 points 4, 5): the provider's address when the provider sent it, answering a reminder
+    # (empty: the public's, of whom nothing is kept); the provider's answer to it from the forwarded e-mail.
+    from_provider: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    answer: Mapped[str] = mapped_column(Text, default="", server_default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_by: Mapped[str] = mapped_column(String(254), default="", server_default="")
 
     service: Mapped[Service] = relationship()
 

@@ -515,14 +515,22 @@ def unmerge(service: Service, *, author: str) -> Service:
     return db.session.get(Service, kept_id)
 
 
-def suggest_correction(service: Service, kind: str, message: str) -> None:
-    """Queue a correction suggested by the public for the managers of the listing's territory."""
+def suggest_correction(service: Service, kind: str, message: str) -> Feedback:
+    """Queue a correction suggested by the public for the managers of the listing's territory (and return it)."""
     if kind not in FEEDBACK_KINDS:
         raise CatalogError(_l("Choose what is wrong."))
     message = message.strip()
     if not 10 <= len(message) <= 2000:
         raise CatalogError(_l("Write between 10 and 2000 characters."))
-    db.session.add(Feedback(service=service, kind=kind, message=message))
+    feedback = Feedback(service=service, kind=kind, message=message)
+    db.session.add(feedback)
+    return feedback
+
+
+def record_note(service: Service, action: str, *, author: str, note: str) -> None:
+    """Write a note into a listing's history (who, when, what was said) without changing the listing: a
+    provider's answer to a correction (helper "fresh", issue 25)."""
+    _add_revision(service, action, author, changes={}, snapshot=snapshot(service), note=note)
 
 
 FEEDBACK_OUTCOMES = ("resolved", "dismissed")

@@ -49,9 +49,10 @@ REVISION_ACTIONS = {
     "provider_merged": _l("Provider merged into another organisation"),
     "feedback_resolved": _l("Correction from the public resolved"),
     "feedback_dismissed": _l("Correction from the public dismissed"),
+    "feedback_answered": _l("Answered by the provider"),  # helper "fresh" (issue 25 point 5)
 }
 #: Revisions that record a note, not a version of the content: they are never "put back".
-NOTE_ACTIONS = ("send_back", "feedback_resolved", "feedback_dismissed")
+NOTE_ACTIONS = ("send_back", "feedback_resolved", "feedback_dismissed", "feedback_answered")
 #: Names a revision keeps that are not the form's own fields, and the field (or label) they are shown as.
 SNAPSHOT_NAMES = {
     "municipality_code": "municipality",

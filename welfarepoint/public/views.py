@@ -27,6 +27,7 @@ from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import operations, queries, taxonomy
 from welfarepoint.catalog.models import Service
 from welfarepoint.extensions import db, limiter
+from welfarepoint.freshness.forwarding import forward_correction
 from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
@@ -270,7 +271,9 @@ def service_feedback(slug: str):
         abort(404)
     form = FeedbackForm()
     if form.validate():
-        operations.suggest_correction(item, form.kind.data, form.message.data)
+        feedback = operations.suggest_correction(item, form.kind.data, form.message.data)
+        db.session.flush()
+        forward_correction(feedback)  # to the provider and the curators, in this transaction
         db.session.commit()
         flash(
             gettext("Thank you: the Welfare Community Manager of the territory will check your suggestion."),
