@@ -392,8 +392,9 @@ def grant(user: User, role: str, *, ats: str = "", alliance: str = "", organisat
     found = find_organisation(organisation) if organisation.strip() else None
     if found is None or not _sees_organisation(user, found):
         return None, [FieldError("organisation", _l("choose an organisation of your territory"))]
-    owner = organisation_owner(found) or (user.ats if user.role != "admin" else None)
-    return Grant("provider", ats=owner, organisation_id=found.id), []
+    # The account belongs to the inviter's ATS (a manager keeps seeing it), an admin's to the organisation's owner.
+    ats_of_account = user.ats if user.role != "admin" else organisation_owner(found)
+    return Grant("provider", ats=ats_of_account, organisation_id=found.id), []
 
 
 def _sees_organisation(user: User, found: Organisation) -> bool:
