@@ -38,9 +38,9 @@ translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po |
 translations: $(INSTALLED) ## extract new strings and merge them into the catalogs
 	$(FLASK) translate update
 
-run: install ## serve the site on http://127.0.0.1:5000 (demo data loaded into an empty database)
+run: install ## serve the site on http://127.0.0.1:5000 (demo data loaded into an empty database), with the job runner (imports, e-mail to <instance>/outbox)
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	trap 'kill 0' EXIT; $(FLASK) jobs run --workers 1 & $(FLASK) run --host $(HOST) --port $(PORT)
 
 chromium: ## Debian's Chromium for the browser tests (installed when run as root with apt)
 	@if [ -x "$(CHROMIUM)" ]; then exit 0; \

@@ -116,3 +116,4 @@ def runner(app):
 # The browser fixtures and the builders live in tests/support; importing them here makes them visible to every test.
 from tests.support.browser import chromium, live_server, page  # noqa: E402, F401
 from tests.support.fixtures import auth, make_organisation, make_service, make_user, the_app  # noqa: E402, F401
+from tests.support.mail import smtp_server  # noqa: E402, F401

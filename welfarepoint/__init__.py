@@ -75,7 +75,7 @@ def tune_garbage_collector() -> None:
 
 def register_extensions(app: Flask) -> None:
     """Bind the extensions and the request hooks every response goes through."""
-    from welfarepoint import assets, i18n, jobs, ops, security
+    from welfarepoint import assets, i18n, jobs, mail, ops, security
     from welfarepoint.extensions import csrf, db, limit_sqlite_cache, limiter, migrate
     from welfarepoint.insights import counters
 
@@ -89,6 +89,7 @@ def register_extensions(app: Flask) -> None:
     security.init_app(app)
     ops.init_app(app)  # /healthz, /readyz, metrics when METRICS_ADDRESS is set, flask backup / restore
     jobs.init_app(app)  # the job runner's queue; `flask jobs run` consumes it
+    mail.init_app(app)  # e-mail queued with each change, sent by the job runner
     assets.init_app(app)
     counters.flush_at_exit(app)
     if app.config["PROXY_FIX_X_FOR"] or app.config["PROXY_FIX_X_PROTO"]:

@@ -15,6 +15,8 @@ from welfarepoint.insights.models import DemandCount, OverlapDecision, SearchCou
 from welfarepoint.insights.ratings import PageRating
 from welfarepoint.jobs.models import Job
 from welfarepoint.kept_forms import KeptForm
+from welfarepoint.mail.models import MailMessage
+from welfarepoint.signed import UsedLink
 from welfarepoint.territory.models import Municipality, PublicRoute
 from welfarepoint.vocabulary.models import SearchSynonym
 
@@ -28,6 +30,7 @@ __all__ = [
     "Feedback",
     "Job",
     "KeptForm",
+    "MailMessage",
     "Municipality",
     "OverlapDecision",
     "Organisation",
@@ -38,5 +41,6 @@ __all__ = [
     "SearchSynonym",
     "Service",
     "ServiceCoverage",
+    "UsedLink",
     "User",
 ]

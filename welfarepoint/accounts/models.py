@@ -18,7 +18,12 @@ LOCALES = ("it", "en")
 
 
 class User(UserMixin, db.Model):
-    """A curator: ``admin`` (whole region), ``ats_manager`` (one ATS) or ``alliance_editor`` (one alliance)."""
+    """A curator: ``admin`` (whole region), ``ats_manager`` (one ATS), ``alliance_editor`` (one alliance) or
+    ``provider`` (the listings of one organisation, an ente gestore).
+
+    An account invited by e-mail has no password (``password_hash`` empty) until its owner sets one from the
+    link: it is *invited* and cannot sign in.
+    """
 
     __tablename__ = "user_account"
 

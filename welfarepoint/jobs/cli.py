@@ -21,12 +21,13 @@ class EmbeddedConsumer(Consumer):
         pass
 
 
-def consumer_options(workers: int) -> dict:
-    """Threads that ask for work often, so that a queued job starts within a fraction of a second."""
+def consumer_options(workers: int, periodic: bool = False) -> dict:
+    """Threads that ask for work often, so that a queued job starts within a fraction of a second; ``periodic``
+    also runs the periodic tasks (mail every minute, digests and alerts daily)."""
     return {
         "workers": workers,
         "worker_type": "thread",
-        "periodic": False,
+        "periodic": periodic,
         "initial_delay": 0.1,
         "backoff": 1.15,
         "max_delay": 1.0,
@@ -50,8 +51,13 @@ def run_command(workers: int | None) -> None:
         raise click.ClickException(
             "JOBS_IMMEDIATE is on: jobs run inside the requests, there is nothing to consume."
         )
+    from welfarepoint.jobs.runner import fail_interrupted
+
+    interrupted = fail_interrupted()
+    if interrupted:
+        logging.getLogger(__name__).warning("%s jobs interrupted by the last stop marked failed", interrupted)
     count = workers or current_app.config["JOBS_WORKERS"]
-    Consumer(runner.huey, **consumer_options(count)).run()
+    Consumer(runner.huey, **consumer_options(count, periodic=True)).run()
 
 
 @jobs_command.command("status")
