@@ -56,7 +56,7 @@ def test_the_reset_link_works_once_and_ends_the_other_sessions(demo_app, manager
     assert other_device.get("/manage/").status_code == 200
     ask_reset(demo_app.test_client(), manager_email)
     message = messages_to(demo_app, manager_email)[-1]
-    assert "works once, for 2 hours" in text_of(message)
+    assert "funziona una sola volta, per 2 ore" in text_of(message)  # the account's language
     link = link_to(demo_app, manager_email, "/manage/password/reset/")
     here = demo_app.test_client()
     response = choose(here, link)

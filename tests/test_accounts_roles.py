@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.manage import montagna_alliances, sign_in, signed_in, token
+from tests.support.manage import PASSWORD, montagna_alliances, sign_in, signed_in, token
 from welfarepoint.accounts.models import AccountAct, User
 from welfarepoint.accounts.operations import find_user
 from welfarepoint.extensions import db
@@ -132,7 +132,7 @@ def test_a_provider_manages_no_accounts(demo_app, auth):
         from welfarepoint.accounts.operations import create_user
         from welfarepoint.catalog.operations import find_organisation
 
-        user = create_user("prov@coop.example.it", "girasoli sul balcone 2026", "provider")
+        user = create_user("prov@coop.example.it", PASSWORD, "provider")
         user.organisation_id = find_organisation(organisation.name).id
         db.session.commit()
     client = signed_in(demo_app, "prov@coop.example.it")

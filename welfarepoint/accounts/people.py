@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -82,9 +83,14 @@ def record(actor: str, user: User, action: str, **details) -> AccountAct:
 # --- signed links -----------------------------------------------------------------------------------------
 
 
+def _utc(moment: datetime) -> datetime:
+    """The same moment in UTC, whatever the database gave back (SQLite: naive UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def fingerprint(user: User) -> str:
     """What a link must still match: the account, its password (none while invited) and its last invitation."""
-    invited = user.invited_at.isoformat() if user.invited_at else ""
+    invited = _utc(user.invited_at).isoformat() if user.invited_at else ""
     text = f"{user.id}|{user.password_hash}|{invited}"
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required, login_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
 from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from welfarepoint.accounts import people, scope
@@ -44,7 +45,7 @@ ACT_LABELS = {
     "password": _l("Changed the password"),
     "preferences": _l("Changed the preferences"),
 }
-LANGUAGES = [("it", _l("Italian")), ("en", _l("English"))]
+LANGUAGES = [SelectChoice("it", _l("Italian")), SelectChoice("en", _l("English"))]
 #: The longest password a form takes (what a pasted passphrase may need).
 PASSWORD_MAX = 200
 
@@ -138,12 +139,14 @@ def _page_language() -> str:
 
 
 def _roles(user) -> list[tuple[str, object]]:
-    return [(role, ROLE_LABELS[role]) for role in scope.grantable_roles(user)]
+    return [SelectChoice(role, ROLE_LABELS[role]) for role in scope.grantable_roles(user)]
 
 
 def _territory_choices(form) -> None:
-    form.ats.choices = [(name, name) for name in scope.ats_choices(current_user) if name]
-    form.alliance.choices = [("", "—")] + [(name, name) for name in scope.alliance_names(current_user)]
+    form.ats.choices = [SelectChoice(name, name) for name in scope.ats_choices(current_user) if name]
+    form.alliance.choices = [SelectChoice("", "—")] + [
+        SelectChoice(name, name) for name in scope.alliance_names(current_user)
+    ]
 
 
 def _invite_form() -> InviteForm:
