@@ -87,6 +87,7 @@ def test_a_provider_invited_from_the_organisation_page_sets_a_password_and_signs
     assert "Dear Sara O'Neill," in text_of(message) and organisation.name in text_of(message)
     assert "works once, for 3 days" in text_of(message)
     assert "Choose your password" in html_of(message)
+    assert "/manage/welcome/" in text_of(message) and "?lang=en" in text_of(message)  # opens in English
     link = link_to(demo_app, "sara.o'neill@gmail.com", "/manage/welcome/")
     # An invited account cannot sign in before it has a password.
     assert sign_in(demo_app.test_client(), "sara.o'neill@gmail.com", "any-password-at-all").status_code == 401

@@ -164,9 +164,20 @@ def test_a_manager_invites_a_provider_who_updates_a_listing_that_the_manager_pub
     sara.get_by_role("button", name=said["set"]).click()
     sara.wait_for_load_state()
     assert said["welcome"] in sara.get_by_role("status").first.inner_text()
-    assert f"/manage/services/{listing_uuid}" in sara.locator("main").inner_html()
     assert_accessible(sara)
     shot(sara, f"provider-inbox-{lang}")
+    # Its listings: the organisation's one, and no other.
+    goto(sara, f"/manage/services?lang={lang}")
+    listings = sara.locator("main a[href^='/manage/services/']").evaluate_all(
+        "links => links.map(a => a.pathname)"
+    )
+    assert set(listings) - {
+        "/manage/services/new",
+        "/manage/services/export.csv",
+        "/manage/services/export.xlsx",
+    } == {f"/manage/services/{listing_uuid}"}
+    assert_accessible(sara)
+    shot(sara, f"provider-listings-{lang}")
     # The provider updates the listing: held for review, the public keeps the published version.
     goto(sara, f"/manage/services/{listing_uuid}?lang={lang}")
     assert sara.locator("button[value=publish]").count() == 0
@@ -193,3 +204,51 @@ def test_a_manager_invites_a_provider_who_updates_a_listing_that_the_manager_pub
     with app.app_context():
         service = db.session.execute(db.select(Service).filter_by(uuid=listing_uuid)).unique().scalar_one()
         assert service.schedule_notes == "lun–ven 8.00–16.30, anche ad agosto" and service.draft is None
+
+
+def test_the_forgotten_password_page_the_people_page_and_the_account_page(two_pages, live_server):
+    page, _other, lang = two_pages
+    app = live_server.app
+    email = manager(app)
+    said = {
+        "it": ("contiene una @", "Se a questo indirizzo corrisponde un account"),
+        "en": ("has an @", "If an account has this address"),
+    }[lang]
+    goto(page, f"/manage/login?lang={lang}")
+    page.locator("a[href='/manage/password/forgot']").click()
+    page.wait_for_load_state()
+    page.locator("#email").fill("anna at ats-montagna.example.org")
+    page.locator("form.wp-login button[type=submit]").click()
+    page.wait_for_load_state()
+    assert said[0] in page.locator("#email-errors").inner_text()
+    assert page.locator("#email").input_value() == "anna at ats-montagna.example.org"
+    assert_accessible(page)
+    shot(page, f"forgot-refused-{lang}")
+    page.locator("#email").fill(" nessuno@comune.example.it ")
+    page.locator("form.wp-login button[type=submit]").click()
+    page.wait_for_load_state()
+    assert said[1] in page.get_by_role("status").inner_text()
+    assert_accessible(page)
+    shot(page, f"forgot-sent-{lang}")
+    goto(page, f"/manage/login?lang={lang}")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(MANAGER_PASSWORD)
+    page.get_by_role("button", name=SAID[lang]["sign in"]).click()
+    page.wait_for_load_state()
+    for path, name in (
+        ("/manage/accounts", "people"),
+        ("/manage/accounts/record", "record"),
+        ("/manage/account", "account"),
+    ):
+        goto(page, f"{path}?lang={lang}")
+        assert_accessible(page)
+        shot(page, f"{name}-{lang}")
+    # The account page: a password change with two different new passwords is refused next to the field.
+    page.locator("#pw-current").fill(MANAGER_PASSWORD)
+    page.locator("#pw-password").fill(PASSWORDS[15])
+    page.locator("#pw-confirm").fill(PASSWORDS[15] + " ")
+    page.locator("#pw-confirm").press("Enter")
+    page.wait_for_load_state()
+    assert page.locator("#pw-confirm-errors").is_visible()
+    assert_accessible(page)
+    shot(page, f"account-refused-{lang}")

@@ -67,9 +67,9 @@ def messages_to(app, address: str) -> list:
 
 
 def link_to(app, address: str, path: str) -> str:
-    """The path (and query) of the last link under ``path`` e-mailed to ``address``."""
+    """The path (without its query, ``?lang=``) of the last link under ``path`` e-mailed to ``address``."""
     messages = messages_to(app, address)
     assert messages, f"no e-mail to {address}"
     links = [link for link in links_in(messages[-1]) if path in link]
     assert links, f"no {path} link in the e-mail to {address}"
-    return links[0][links[0].index(path) :]
+    return links[0][links[0].index(path) :].split("?")[0]

@@ -228,7 +228,8 @@ def invite_again(inviter: User, user: User) -> None:
 
 
 def _send_invitation(inviter: User, user: User) -> None:
-    link = mail.absolute_url("manage.accept_invitation", token=link_token(INVITE, user))
+    # The page opens in the language of the e-mail.
+    link = mail.absolute_url("manage.accept_invitation", token=link_token(INVITE, user), lang=user.locale)
     mail.send(
         to=user.email,
         template="account_invite",
@@ -240,7 +241,7 @@ def _send_invitation(inviter: User, user: User) -> None:
             "inviter": inviter.name or inviter.email,
             "role": user.role,
             "territory": territory_name(user),
-            "sign_in_url": mail.absolute_url("manage.login"),
+            "sign_in_url": mail.absolute_url("manage.login", lang=user.locale),
         },
     )
 
@@ -325,7 +326,9 @@ def request_reset(typed_email: str) -> None:
         template="account_reset",
         locale=user.locale or "it",
         context={
-            "link": mail.absolute_url("manage.reset_password", token=link_token(RESET, user)),
+            "link": mail.absolute_url(
+                "manage.reset_password", token=link_token(RESET, user), lang=user.locale
+            ),
             "hours": RESET_HOURS,
             "name": user.name,
             "invited": user.invited,
