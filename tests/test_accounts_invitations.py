@@ -230,3 +230,38 @@ def _montagna_alliance(app) -> str:
     from tests.support.manage import montagna_alliances
 
     return montagna_alliances(app)[0]
+
+
+def test_the_invitation_forms_are_rate_limited(tmp_path, demo_instance):
+    from tests.support.apps import build_app, make_config
+    from tests.support.databases import copy_instance
+    from tests.support.manage import account, signed_in
+    from welfarepoint.extensions import limiter
+
+    instance = tmp_path / "limited"
+    copy_instance(demo_instance, instance)
+    app = build_app(make_config(instance, ACCOUNT_MAIL_RATE_LIMIT="2 per minute"))
+    limiter.reset()
+    try:
+        client = signed_in(app, account(app, "anna@ats-montagna.example.org", "ats_manager", ats="Montagna"))
+        organisation = provider_organisation(app)
+        page = client.get(f"/manage/organisations/{organisation.uuid}/people").text
+        answers = [
+            client.post(
+                f"/manage/organisations/{organisation.uuid}/people",
+                data={
+                    "invite-csrf_token": token(page),
+                    "invite-email": f"p{n}@coop.example.it",
+                    "invite-locale": "it",
+                },
+            ).status_code
+            for n in range(3)
+        ]
+        assert answers == [302, 302, 429]
+        assert client.get(f"/manage/organisations/{organisation.uuid}/people").status_code == 200
+        accounts_page = client.get("/manage/accounts").text
+        assert "p2@coop.example.it" not in accounts_page
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
