@@ -219,25 +219,30 @@ def test_small_files_are_still_checked_in_the_request(demo_app, manager):
 
 
 @pytest.mark.multiprocess
-def test_flask_jobs_run_is_the_consumer(demo_app, manager):
-    """``flask jobs run`` in its own process runs what the web queued, then stops on SIGINT."""
-    address = job_address(upload(manager, pavia_sheet(300, prefix="PV-JOB")))
+def consumer_process(app, log_name: str = "consumer.log") -> subprocess.Popen:
+    """``flask jobs run`` in a process of its own, on ``app``'s instance folder and database."""
     env = dict(
         os.environ,
-        WELFAREPOINT_INSTANCE_PATH=demo_app.instance_path,
-        WELFAREPOINT_SQLALCHEMY_DATABASE_URI=demo_app.config["SQLALCHEMY_DATABASE_URI"],
-        WELFAREPOINT_SEARCH_INDEX_DIR=demo_app.config["SEARCH_INDEX_DIR"],
+        WELFAREPOINT_INSTANCE_PATH=app.instance_path,
+        WELFAREPOINT_SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
+        WELFAREPOINT_SEARCH_INDEX_DIR=app.config["SEARCH_INDEX_DIR"],
         WELFAREPOINT_SECRET_KEY="test-secret-key",
     )
-    log = Path(demo_app.instance_path) / "consumer.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(
+    with (Path(app.instance_path) / log_name).open("wb") as output:
+        return subprocess.Popen(
             [sys.executable, "-m", "flask", "--app", "welfarepoint", "jobs", "run", "--workers", "1"],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
         )
+
+
+def test_flask_jobs_run_is_the_consumer(demo_app, manager):
+    """``flask jobs run`` in its own process runs what the web queued, then stops on SIGINT."""
+    address = job_address(upload(manager, pavia_sheet(300, prefix="PV-JOB")))
+    process = consumer_process(demo_app)
+    log = Path(demo_app.instance_path) / "consumer.log"
     try:
         page = follow(manager, address, patience=300)
         assert "Importing will add 300 listings" in page.text, log.read_text()
@@ -245,6 +250,49 @@ def test_flask_jobs_run_is_the_consumer(demo_app, manager):
         process.send_signal(2)
         process.wait(timeout=60)
     assert process.returncode == 0, log.read_text()
+
+
+@pytest.mark.slow
+def test_an_import_cut_by_sigterm_leaves_nothing_and_its_page_says_so_when_the_runner_is_back(
+    demo_app, manager
+):
+    """SIGTERM stops the consumer at once: the import it was running wrote nothing, and when a consumer starts
+    again the job is failed (its page says nothing was imported) instead of showing "running" for ever."""
+    before = count(demo_app)
+    process = consumer_process(demo_app, "first.log")
+    try:
+        preview = follow(
+            manager, job_address(upload(manager, pavia_sheet(4000, prefix="PV-CUT"))), patience=300
+        )
+        assert "Importing will add 4000 listings" in preview.text
+        confirm = re.search(r'action="(/manage/import/jobs/\d+/confirm)"', preview.text).group(1)
+        fields = {"csrf_token": token(preview.text), "mapping": "{}", "providers": "{}"}
+        address = job_address(manager.post(confirm, data=fields))
+        job_id = int(JOB_PAGE.search(address).group(1))
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and status_of(demo_app, job_id) == "waiting":
+            time.sleep(0.02)
+        process.send_signal(15)
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    if status_of(demo_app, job_id) == "done":
+        pytest.skip("the import had finished before SIGTERM arrived")
+    assert status_of(demo_app, job_id) == "running" and count(demo_app) == before
+    again = consumer_process(demo_app, "second.log")
+    try:
+        page = follow(manager, address, patience=120)
+    finally:
+        again.send_signal(2)
+        again.wait(timeout=60)
+    assert "The import stopped because of an error on the server: nothing was imported." in page.text
+    assert status_of(demo_app, job_id) == "failed" and count(demo_app) == before
+
+
+def status_of(app, job_id: int) -> str:
+    with app.app_context():
+        return db.session.get(Job, job_id).status
 
 
 def test_a_large_export_is_written_by_the_runner_for_its_manager_only(demo_app, manager, consumer):

@@ -275,3 +275,35 @@ def test_a_signed_link_works_for_its_purpose_and_only_once(app):
         assert signed.use_once("invite", token) is True
         db.session.commit()
         assert signed.use_once("invite", token) is False
+
+
+def test_readyz_says_the_mail_queue_is_late_while_the_server_is_away(app_with, smtp_server):
+    app = app_with(**smtp_config(smtp_server), MAIL_LATE_SECONDS=60)
+    client = app.test_client()
+    smtp_server.stop()
+    queue_test(app)
+    with app.app_context():
+        deliver_pending()
+    state = client.get("/readyz").get_json()["checks"]["mail"]
+    assert state["status"] == "ok" and state["queued"] == 1 and state["sent"] == 0
+    with app.app_context():  # ten minutes later, still not sent
+        db.session.execute(update(MailMessage).values(created_at=now_utc() - timedelta(minutes=10)))
+        db.session.commit()
+    late = client.get("/readyz")
+    assert late.status_code == 200  # mail waiting does not take the site out of the balancer
+    state = late.get_json()["checks"]["mail"]
+    assert state["status"] == "late" and state["oldest_queued_seconds"] >= 600
+    smtp_server.start()
+    with app.app_context():
+        db.session.execute(update(MailMessage).values(next_attempt_at=now_utc()))
+        db.session.commit()
+        deliver_pending()
+    state = client.get("/readyz").get_json()["checks"]["mail"]
+    assert state == {
+        "status": "ok",
+        "queued": 0,
+        "sending": 0,
+        "sent": 1,
+        "failed": 0,
+        "oldest_queued_seconds": None,
+    }

@@ -147,6 +147,8 @@ def test_metrics_count_requests_by_route_and_status_with_their_latency(tmp_path,
     assert _metric(after, "welfarepoint_database_up") == 1
     assert _metric(after, "welfarepoint_search_index_ready") == 1
     assert "welfarepoint_search_index_lag 0.0" in after.splitlines()
+    assert _metric(after, "welfarepoint_mail_messages", status="queued") == 0
+    assert "welfarepoint_mail_oldest_queued_seconds 0.0" in after.splitlines()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()

@@ -122,6 +122,18 @@ def execute(job_id: int) -> None:
     current_app.extensions["jobs"].huey.delete(_progress_key(job_id))
 
 
+def fail_interrupted() -> int:
+    """Jobs left ``running`` by a consumer that was stopped at once (SIGTERM, a crash): their transaction was
+    rolled back with the process, so nothing of them was written. Marked failed, so that their page says so and
+    the manager starts again, instead of waiting for ever. Called when a consumer starts (one per site)."""
+    stale = db.session.execute(select(Job).where(Job.status == "running")).scalars().all()
+    for job in stale:
+        job.status, job.finished_at = "failed", now_utc()
+        job.error = "interrupted: the job runner stopped while this job ran; nothing of it was written"
+    db.session.commit()
+    return len(stale)
+
+
 def keep_readers_reading() -> None:
     """On SQLite, keep a long job's changes in memory until it commits (``cache_spill`` off): spilling them to
     the file mid-way takes SQLite's exclusive lock, and every page of the site (its progress page too) would wait

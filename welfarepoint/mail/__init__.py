@@ -46,6 +46,8 @@ SETTINGS = {
     "MAIL_GIVE_UP_HOURS": 72,
     #: A message claimed by a sender this long ago and never marked sent is not sent again (see delivery.py).
     "MAIL_CLAIM_MINUTES": 30,
+    #: ``/readyz`` says the mail queue is late when a message has been queued this long.
+    "MAIL_LATE_SECONDS": 600,
     #: The site's address for the links in messages sent by the job runner and the CLI (no request to take it
     #: from), e.g. ``https://welfarepoint.regione.lombardia.it``.
     "SITE_URL": "",

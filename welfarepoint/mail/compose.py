@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Any
 
 from flask import current_app, has_request_context, render_template, request
@@ -91,8 +92,10 @@ def build(message: MailMessage) -> EmailMessage:
     email["Subject"] = one_line(message.subject)
     email["From"] = Address(display_name=one_line(config["MAIL_SENDER_NAME"]), addr_spec=sender)
     email["To"] = Address(addr_spec=clean_address(message.to))
-    email["Date"] = format_datetime(message.created_at)
-    email["Message-ID"] = make_msgid(idstring=f"wp{message.id}", domain=sender.rsplit("@", 1)[-1])
+    created = message.created_at if message.created_at.tzinfo else message.created_at.replace(tzinfo=UTC)
+    email["Date"] = format_datetime(created)
+    # The same for every attempt and on the outbox page: one message, one identifier.
+    email["Message-ID"] = f"<wp-{message.id}-{int(created.timestamp())}@{sender.rsplit('@', 1)[-1]}>"
     email["Auto-Submitted"] = "auto-generated"
     for name, value in (message.headers or {}).items():
         email[one_line(name)] = one_line(str(value))

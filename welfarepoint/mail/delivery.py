@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from welfarepoint.catalog.models import now_utc
 from welfarepoint.extensions import db
@@ -200,3 +200,18 @@ def send_again(message: MailMessage) -> None:
         None,
     )
     message.created_at = now_utc()
+
+
+def queue_state() -> dict:
+    """The mail queue as ``/readyz`` and the metrics say it: messages by status, and how long the oldest message
+    still queued has waited (seconds; grows while the server is away or no job runner runs)."""
+    counts = dict(
+        db.session.execute(select(MailMessage.status, func.count()).group_by(MailMessage.status)).all()
+    )
+    oldest = db.session.execute(
+        select(func.min(MailMessage.created_at)).where(MailMessage.status == "queued")
+    ).scalar()
+    waited = None if oldest is None else max(0, round((now_utc() - _aware(oldest)).total_seconds()))
+    return {status: counts.get(status, 0) for status in ("queued", "sending", "sent", "failed")} | {
+        "oldest_queued_seconds": waited
+    }

@@ -49,11 +49,27 @@ def _jobs_state() -> dict:
     return {"status": "late" if late else "ok", **state}
 
 
+def _mail_state() -> dict:
+    from welfarepoint.mail.delivery import queue_state
+
+    try:
+        state = queue_state()
+    except SQLAlchemyError:
+        from welfarepoint.extensions import db
+
+        db.session.rollback()
+        return {"status": "unknown"}
+    waited = state["oldest_queued_seconds"]
+    late = waited is not None and waited >= current_app.config["MAIL_LATE_SECONDS"]
+    return {"status": "late" if late else "ok", **state}
+
+
 @bp.get("/readyz")
 def readyz():
     """Ready when the database answers and the search index is present; says the index's lag (catalog changes
     not yet in this instance's index) and the job queue (tasks pending, jobs by status, the oldest waiting job's
-    age: it grows when no consumer runs, which does not make the site unready). A missing index is rebuilt aside."""
+    age: it grows when no consumer runs, which does not make the site unready) and the mail queue (messages by
+    status; ``late`` when a message has been queued ``MAIL_LATE_SECONDS``: the SMTP server or the runner is away). A missing index is rebuilt aside."""
     from welfarepoint import search
 
     database_up, generation = database_generation()
@@ -63,6 +79,7 @@ def readyz():
         "database": {"status": "ok" if database_up else "unreachable"},
         "search_index": index,
         "jobs": _jobs_state() if database_up else {"status": "unknown"},
+        "mail": _mail_state() if database_up else {"status": "unknown"},
     }
     if current_app.config.get("METRICS_ADDRESS"):
         from welfarepoint.ops import metrics
@@ -70,6 +87,7 @@ def readyz():
         metrics.observe_readiness(database_up, index)
         if database_up:
             metrics.observe_jobs(checks["jobs"])
+            metrics.observe_mail(checks["mail"])
     response = jsonify(status="ready" if ready else "not ready", checks=checks)
     response.status_code = 200 if ready else 503
     return _no_store(response)

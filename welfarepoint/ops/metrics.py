@@ -68,6 +68,20 @@ JOBS_OLDEST_WAITING = Gauge(
     registry=REGISTRY,
 )
 
+MAIL = Gauge(
+    "welfarepoint_mail_messages",
+    "E-mail messages by status (queued, sending, sent, failed) at the last /readyz.",
+    ["status"],
+    multiprocess_mode="mostrecent",
+    registry=REGISTRY,
+)
+MAIL_OLDEST_QUEUED = Gauge(
+    "welfarepoint_mail_oldest_queued_seconds",
+    "How long the oldest message still queued had waited at the last /readyz (0: none).",
+    multiprocess_mode="mostrecent",
+    registry=REGISTRY,
+)
+
 
 def _started() -> None:
     g.metrics_started = time.perf_counter()
@@ -107,6 +121,15 @@ def observe_jobs(state: dict) -> None:
     if state["pending"] is not None:
         JOBS_PENDING.set(state["pending"])
     JOBS_OLDEST_WAITING.set(state["oldest_waiting_seconds"] or 0)
+
+
+def observe_mail(state: dict) -> None:
+    """Keep the mail queue's state that ``/readyz`` found for the next scrape."""
+    if state.get("status") == "unknown":
+        return
+    for status in ("queued", "sending", "sent", "failed"):
+        MAIL.labels(status).set(state[status])
+    MAIL_OLDEST_QUEUED.set(state["oldest_queued_seconds"] or 0)
 
 
 def registry() -> CollectorRegistry:
