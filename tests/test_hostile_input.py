@@ -17,6 +17,7 @@ from urllib.parse import quote_from_bytes, urlsplit
 import pytest
 
 from tests.support.manage import account, signed_in
+from welfarepoint.accounts.operations import find_user
 from welfarepoint.api.views import openapi_document
 from welfarepoint.catalog.models import Alliance, Feedback, Organisation, Revision, Service
 from welfarepoint.extensions import db, limiter
@@ -134,6 +135,10 @@ def world(demo_app, unlimited):
         organisation = db.session.execute(db.select(Organisation)).scalars().first()
         uuids = {"alliances": alliance.uuid, "organisations": organisation.uuid, "services": service.uuid}
     admin = signed_in(demo_app, account(demo_app, "regione@example.org", "admin"))
+    with demo_app.app_context():  # issue 25, "accounts": an account's page, and a signed link that is not one
+        values["account_id"] = str(find_user("regione@example.org").id)
+    values["token"] = "not-a-signed-link"
+    values.setdefault("message_id", "1")  # the outbox's (mail core): no message yet, 404
     return values, uuids, admin
 
 

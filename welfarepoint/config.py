@@ -87,6 +87,10 @@ class Defaults:
     FORM_RATE_LIMIT = "30 per minute"
     #: How often one address may suggest a correction.
     FEEDBACK_RATE_LIMIT = "5 per 10 minutes;20 per day"
+    #: How often one address may send a form that sends an account e-mail (an invitation, a password reset).
+    ACCOUNT_MAIL_RATE_LIMIT = "10 per 10 minutes;50 per day"
+    #: How many days an invitation's link works.
+    INVITE_DAYS = 3
 
     # Where problems with the site can be reported (shown on the "report a problem" page).
     CONTACT_EMAIL = "segnalazioni@welfarepoint.example.org"

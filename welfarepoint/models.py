@@ -1,6 +1,6 @@
 """Every model of every domain package, imported in one place so that metadata and migrations see them all."""
 
-from welfarepoint.accounts.models import AuthEvent, User
+from welfarepoint.accounts.models import AccountAct, AuthEvent, User
 from welfarepoint.alerts.models import Alert
 from welfarepoint.catalog.models import (
     Alliance,
@@ -23,6 +23,7 @@ from welfarepoint.territory.models import Municipality, PublicRoute
 from welfarepoint.vocabulary.models import SearchSynonym
 
 __all__ = [
+    "AccountAct",
     "Alert",
     "Alliance",
     "AllianceMember",

@@ -25,6 +25,8 @@ def make_config(folder: Path, **overrides) -> dict:
         # tested with their own settings (tests/test_rate_limits.py); FEEDBACK_RATE_LIMIT keeps its default.
         "RATE_LIMIT": "100000 per minute",
         "FORM_RATE_LIMIT": "100000 per minute",
+        # Invitations and resets: tested with their own setting (tests/test_accounts_reset.py).
+        "ACCOUNT_MAIL_RATE_LIMIT": "100000 per minute",
     }
     config.update(overrides)
     return config

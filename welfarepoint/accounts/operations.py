@@ -217,7 +217,9 @@ def authenticate(email: str, password: str, address: str) -> User:
         )
         raise AccountError(message, 429, retry_after=seconds)
     user = find_user(email)
-    valid = verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    # An invited account has no password yet: checked against the dummy hash, as long as a real one takes.
+    valid = verify(user.password_hash if user and user.password_hash else _DUMMY_HASH, password or "")
+    valid = valid and bool(user and user.password_hash)
     if user is None or not valid or not user.active:
         record(email, "failure", address)
         db.session.flush()

@@ -5,6 +5,13 @@
 - ``alliance_editor``: the listings of one alliance; edits and submits them, verifies them with their
   providers and handles the public's corrections of them, never publishes, sends back, archives or imports
   (publishing goes through a manager's review), and does not manage organisations or alliances.
+- ``provider``: the listings of one organisation (``User.organisation_id``, the listings it provides); edits,
+  submits and verifies them and creates drafts for its organisation, never publishes: its changes to a
+  published listing are held for review by the alliance or ATS, as an alliance editor's are.
+
+Accounts: admins and ATS managers invite people and change their roles within their territory (an ATS manager
+never gives the admin role nor acts outside its ATS: :func:`accounts`, :func:`grantable_roles`); alliance editors
+and managers invite a provider for an organisation they see.
 
 The backend's questions are asked here, of the account's territory, and answered in SQL: the listings page
 (filtered, counted and paged by the database), the dashboard's counts and the verification and feedback
@@ -63,12 +70,17 @@ MANAGER_ACTIONS = frozenset(
         "import",
         "network",
         "insights",
+        "accounts",
     }
 )
+#: Actions of managers and alliance editors, not of providers: inviting a provider of an organisation they see.
+EDITOR_ACTIONS = frozenset({"invite"})
 
 
 def may(user: User, action: str) -> bool:
     """Whether the role of ``user`` allows ``action`` at all (the territory is checked by the queries)."""
+    if action in EDITOR_ACTIONS:
+        return user.role in (*MANAGER_ROLES, "alliance_editor")
     return action not in MANAGER_ACTIONS or user.role in MANAGER_ROLES
 
 
@@ -79,6 +91,8 @@ def territory_of(user: User) -> list[ColumnElement[bool]]:
         return [Service.ats == user.ats]
     if user.role == "alliance_editor":
         return [Service.alliance_id == user.alliance_id]
+    if user.role == "provider":
+        return [Service.provider_id == user.organisation_id]
     return []
 
 
@@ -104,6 +118,13 @@ def alliances(user: User):
         query = query.where(Alliance.ats == user.ats)
     elif user.role == "alliance_editor":
         query = query.where(Alliance.id == user.alliance_id)
+    elif user.role == "provider":
+        # The alliances its organisation is a member of, and those of the listings it provides.
+        member_of = db.select(AllianceMember.alliance_id).where(
+            AllianceMember.organisation_id == user.organisation_id
+        )
+        of_listings = db.select(Service.alliance_id).where(Service.provider_id == user.organisation_id)
+        query = query.where(or_(Alliance.id.in_(member_of), Alliance.id.in_(of_listings)))
     return query
 
 
@@ -117,6 +138,8 @@ def organisations(user: User):
     query = db.select(Organisation).order_by(Organisation.name)
     if user.role == "admin":
         return query
+    if user.role == "provider":
+        return query.where(Organisation.id == user.organisation_id)
     if user.role == "ats_manager":
         member_of = db.select(AllianceMember.organisation_id).join(Alliance).where(Alliance.ats == user.ats)
         provider_of = db.select(Service.provider_id).where(Service.ats == user.ats)
@@ -146,6 +169,8 @@ def may_reference(user: User, organisation: Organisation) -> bool:
     """Whether ``user`` may name ``organisation`` as a provider, a lead or a member: it is in their territory."""
     if user.role == "admin":
         return True
+    if user.role == "provider":
+        return organisation.id == user.organisation_id
     seen = organisations(user).where(Organisation.id == organisation.id).with_only_columns(Organisation.id)
     if db.session.execute(seen).first() is not None:
         return True
@@ -218,8 +243,13 @@ def organisation_edit_refusal(user: User, organisation: Organisation):
 
 
 def ats_choices(user: User) -> tuple[str, ...]:
-    """The ATS an account may give a listing or an alliance."""
-    return territory.ATS_NAMES if user.role == "admin" else (user.ats,)
+    """The ATS an account may give a listing or an alliance (a provider: those its organisation serves)."""
+    if user.role == "admin":
+        return territory.ATS_NAMES
+    if user.role == "provider" and user.organisation is not None:
+        served = referring_ats(user.organisation) | {organisation_owner(user.organisation), user.ats}
+        return tuple(sorted(name for name in served if name)) or (user.ats,)
+    return (user.ats,)
 
 
 def alliance_names(user: User) -> list[str]:
@@ -233,6 +263,8 @@ def listing_problems(user: User, listing: ListingInput) -> list[FieldError]:
     problems = []
     if listing.ats not in ats_choices(user):
         problems.append(FieldError("ats", _l("is outside your territory (ATS %(ats)s)", ats=user.ats)))
+    if user.role == "provider":
+        problems.extend(_provider_problems(user, listing))
     if user.role == "alliance_editor" and listing.alliance.lower() != (user.alliance.name.lower()):
         problems.append(
             FieldError("alliance", _l("must be your alliance, %(name)s", name=user.alliance.name))
@@ -263,6 +295,17 @@ def listing_problems(user: User, listing: ListingInput) -> list[FieldError]:
     return problems
 
 
+def _provider_problems(user: User, listing: ListingInput) -> list[FieldError]:
+    """A provider's listing is its organisation's, in one of the alliances it sees (or none)."""
+    problems = []
+    own = user.organisation.name if user.organisation is not None else ""
+    if listing.provider.strip().lower() != own.lower():
+        problems.append(FieldError("provider", _l("must be your organisation, %(name)s", name=own)))
+    if listing.alliance and listing.alliance.lower() not in [name.lower() for name in alliance_names(user)]:
+        problems.append(FieldError("alliance", _l("is not an alliance of your organisation")))
+    return problems
+
+
 def _funding_changed(listing: ListingInput) -> bool:
     """Whether ``listing`` would change the funded-action flag or programme period of the listing it saves."""
     before = db.session.execute(
@@ -284,6 +327,84 @@ def import_refusals(user: User):
         return problems
 
     return refusals
+
+
+# --- accounts (helper "accounts", issue 25 points 2-3) ---------------------------------------------------
+
+
+def accounts(user: User):
+    """The accounts ``user`` sees: every account (admin), those of its ATS but the admins (ATS manager), the
+    providers of the organisations it sees (alliance editor), none (provider)."""
+    query = db.select(User).order_by(User.email)
+    if user.role == "admin":
+        return query
+    if user.role == "ats_manager":
+        return query.where(User.ats == user.ats, User.role != "admin")
+    if user.role == "alliance_editor":
+        seen = organisations(user).with_only_columns(Organisation.id).order_by(None)
+        return query.where(User.role == "provider", User.organisation_id.in_(seen))
+    return query.where(User.id == -1)
+
+
+def account(user: User, account_id: int) -> User | None:
+    """The account with this id if ``user`` sees it."""
+    return db.session.execute(accounts(user).where(User.id == account_id)).scalar_one_or_none()
+
+
+def grantable_roles(user: User) -> tuple[str, ...]:
+    """The roles ``user`` may give: an ATS manager never gives ``admin``; an alliance editor invites providers."""
+    if user.role == "admin":
+        return ("admin", "ats_manager", "alliance_editor", "provider")
+    if user.role == "ats_manager":
+        return ("ats_manager", "alliance_editor", "provider")
+    if user.role == "alliance_editor":
+        return ("provider",)
+    return ()
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role with its territory, as an account would hold it."""
+
+    role: str
+    ats: str | None = None
+    alliance_id: int | None = None
+    organisation_id: int | None = None
+
+
+def grant(user: User, role: str, *, ats: str = "", alliance: str = "", organisation: str = ""):
+    """The role ``role`` with the territory named (an ATS, an alliance's name, an organisation's name) if ``user``
+    may give it, and the problems by field otherwise: ``(Grant | None, [FieldError])``."""
+    if role not in grantable_roles(user):
+        return None, [FieldError("role", _l("is not a role you can give"))]
+    if role == "admin":
+        return Grant("admin"), []
+    if role == "ats_manager":
+        name = territory.ats_by_name(ats) if ats else (user.ats if user.role != "admin" else None)
+        if name is None or name not in ats_choices(user):
+            return None, [FieldError("ats", _l("choose an ATS of your territory"))]
+        return Grant("ats_manager", ats=name), []
+    if role == "alliance_editor":
+        found = find_alliance(alliance) if alliance.strip() else None
+        if found is None or found.name not in alliance_names(user):
+            return None, [FieldError("alliance", _l("choose an alliance of your territory"))]
+        return Grant("alliance_editor", ats=found.ats, alliance_id=found.id), []
+    found = find_organisation(organisation) if organisation.strip() else None
+    if found is None or not _sees_organisation(user, found):
+        return None, [FieldError("organisation", _l("choose an organisation of your territory"))]
+    # The account belongs to the inviter's ATS (a manager keeps seeing it), an admin's to the organisation's owner.
+    ats_of_account = user.ats if user.role != "admin" else organisation_owner(found)
+    return Grant("provider", ats=ats_of_account, organisation_id=found.id), []
+
+
+def _sees_organisation(user: User, found: Organisation) -> bool:
+    seen = organisations(user).where(Organisation.id == found.id).with_only_columns(Organisation.id)
+    return db.session.execute(seen).first() is not None
+
+
+def may_manage_account(user: User, target: User) -> bool:
+    """Whether ``user`` may change ``target``'s role or disable it: a manager, an account it sees, not itself."""
+    return may(user, "accounts") and target.id != user.id and account(user, target.id) is not None
 
 
 # --- the backend's lists and counts ---------------------------------------------------------------------

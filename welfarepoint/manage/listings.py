@@ -204,6 +204,11 @@ def new_service():
         defaults = {"ats": scope.ats_choices(current_user)[0] if current_user.role != "admin" else ""}
         if current_user.role == "alliance_editor":
             defaults["alliance"] = current_user.alliance.name
+        if current_user.role == "provider" and current_user.organisation is not None:  # issue 25, "accounts"
+            defaults |= {
+                "provider": current_user.organisation.name,
+                "provider_type": current_user.organisation.type,
+            }
         # No period is ticked: a summer camp must not go public as "Summer, All year" (issue 24).
         defaults |= {"languages": "it", "review_interval_days": "180"}
         return _render_edit(_form(defaults), None)[0]
