@@ -133,7 +133,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api_bp)
     app.register_blueprint(manage_bp)
     alerts.init_app(app)  # feeds and e-mail alerts of the results pages; `flask mail alerts`
-    freshness.init_app(app)  # the provider's pages of the freshness e-mails, `flask mail digests`, the daily task
+    freshness.init_app(
+        app
+    )  # the provider's pages of the freshness e-mails, `flask mail digests`, the daily task
 
 
 def register_errorhandlers(app: Flask) -> None:
