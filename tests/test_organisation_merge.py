@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from tests.support.manage import account, signed_in, token
+from tests.support.manage import account, sign_in, signed_in, token
 from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Alliance, AllianceMember, Organisation, Revision, Service
 from welfarepoint.extensions import db
@@ -104,3 +104,33 @@ def test_organisations_created_without_a_type_are_listed_until_classified(demo_a
         organisation.type = "non_profit"
         db.session.commit()
     assert "to be classified" not in client.get("/manage/organisations?lang=en").text
+
+
+def test_a_providers_account_follows_its_organisation_into_the_one_kept(demo_app):
+    from tests.support.accounts import provider_organisation
+    from welfarepoint.accounts.operations import create_user
+
+    organisation = provider_organisation(demo_app)
+    with demo_app.app_context():
+        provider = operations.find_organisation(organisation.name)
+        twin = operations.create_organisation(
+            provider.name + " (doppione)", provider.type, municipality_code=provider.municipality_code
+        )
+        user = create_user("segreteria@coop.example.org", "girasoli sul balcone 2026", "provider")
+        user.ats, user.organisation_id = "Montagna", provider.id
+        db.session.commit()
+        twin_uuid = twin.uuid
+    manager = signed_in(
+        demo_app, account(demo_app, "lucia@ats-montagna.example.org", "ats_manager", ats="Montagna")
+    )
+    page = manager.get(f"/manage/organisations/{organisation.uuid}?lang=en")
+    merged = manager.post(
+        f"/manage/organisations/{organisation.uuid}/merge?lang=en",
+        data={"csrf_token": token(page.text), "into": twin_uuid},
+    )
+    assert merged.status_code == 302
+    client = demo_app.test_client()
+    assert sign_in(client, "segreteria@coop.example.org", "girasoli sul balcone 2026").status_code == 302
+    for uuid in organisation.listings:  # the provider still sees every listing it provides
+        assert client.get(f"/manage/services/{uuid}").status_code == 200
+    assert client.get(f"/manage/services/{organisation.other}").status_code == 404

@@ -727,6 +727,13 @@ def merge_organisations(merged: Organisation, kept: Organisation, *, author: str
         db.session.delete(membership)
     for alliance in db.session.execute(db.select(Alliance).where(Alliance.lead_id == merged.id)).scalars():
         alliance.lead_id = kept.id
+    from welfarepoint.accounts.models import (
+        User,
+    )  # the provider accounts of the merged one now work for the kept one
+
+    db.session.execute(
+        db.update(User).where(User.organisation_id == merged.id).values(organisation_id=kept.id)
+    )
     db.session.execute(
         db.update(OrganisationRedirect)
         .where(OrganisationRedirect.organisation_id == merged.id)
