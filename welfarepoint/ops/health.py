@@ -34,9 +34,8 @@ def database_generation() -> tuple[bool, int | None]:
         return False, None
 
 
-def _jobs_state() -> dict:
-    from welfarepoint.jobs.runner import queue_state
-
+def _queue_check(queue_state, oldest_key: str, late_setting: str) -> dict:
+    """A queue's state for ``/readyz``: ``late`` once its oldest item has waited ``late_setting`` seconds."""
     try:
         state = queue_state()
     except SQLAlchemyError:
@@ -44,24 +43,21 @@ def _jobs_state() -> dict:
 
         db.session.rollback()
         return {"status": "unknown"}
-    oldest = state["oldest_waiting_seconds"]
-    late = oldest is not None and oldest >= current_app.config["JOBS_WAITING_WARNING_SECONDS"]
+    oldest = state[oldest_key]
+    late = oldest is not None and oldest >= current_app.config[late_setting]
     return {"status": "late" if late else "ok", **state}
+
+
+def _jobs_state() -> dict:
+    from welfarepoint.jobs.runner import queue_state
+
+    return _queue_check(queue_state, "oldest_waiting_seconds", "JOBS_WAITING_WARNING_SECONDS")
 
 
 def _mail_state() -> dict:
     from welfarepoint.mail.delivery import queue_state
 
-    try:
-        state = queue_state()
-    except SQLAlchemyError:
-        from welfarepoint.extensions import db
-
-        db.session.rollback()
-        return {"status": "unknown"}
-    waited = state["oldest_queued_seconds"]
-    late = waited is not None and waited >= current_app.config["MAIL_LATE_SECONDS"]
-    return {"status": "late" if late else "ok", **state}
+    return _queue_check(queue_state, "oldest_queued_seconds", "MAIL_LATE_SECONDS")
 
 
 @bp.get("/readyz")
