@@ -551,3 +551,34 @@ def test_the_job_runner_s_daily_task_sends_the_digests(app, world):
     with app.app_context():
         mail.deliver_pending()
     assert sorted(message["To"] for message in outbox(app)) == sorted([CONTACT, PROVIDER])
+
+
+def test_a_provider_who_edits_the_listing_has_answered_and_gets_no_second_reminder_for_it(app, world):
+    """A provider's account that follows "needs changes" to the edit form and saves has answered: the manager
+    sees it, and the second reminder leaves that listing out."""
+    from tests.support.manage import form_data, sign_in
+    from welfarepoint.accounts.operations import set_password
+
+    with app.app_context():
+        user = db.session.execute(db.select(User).filter_by(email=PROVIDER)).scalar_one()
+        user.ats = "Montagna"
+        set_password(user, "girasoli sul balcone 2026")
+        db.session.commit()
+        uuid = db.session.get(Service, world["overdue"]).uuid
+    run_digests(app)
+    provider = app.test_client()
+    assert sign_in(provider, PROVIDER, "girasoli sul balcone 2026").status_code == 302
+    page = provider.get(f"/manage/services/{uuid}").text
+    data = form_data(app, uuid, page, schedule_notes="Dal lunedì al venerdì, 7.30-16.30")
+    assert provider.post(f"/manage/services/{uuid}", data=data).status_code == 302
+    with app.app_context():
+        answers = dict(
+            db.session.execute(
+                db.select(Reminder.service_id, Reminder.answer).where(Reminder.recipient == PROVIDER)
+            ).all()
+        )
+    assert answers[world["overdue"]] == "changes" and answers[world["soon"]] == ""
+    later = date.today() + timedelta(days=app.config["FRESH_SECOND_REMINDER_DAYS"])
+    run_digests(app, later)
+    second = [message for message in outbox(app) if message["To"] == PROVIDER][-1]
+    assert "Pre-scuola Girasole" in text_of(second) and "Nido comunale Il Girasole" not in text_of(second)

@@ -41,6 +41,24 @@ def _answer_reminders(service: Service, link: ListingLink, answer: str) -> None:
         reminder.answer, reminder.answered_at = answer, moment
 
 
+def answered_by_editing(service: Service, user) -> None:
+    """A provider's account that saves or submits a change to the listing has answered its reminders of the
+    listing's current check: "needs changes", the change being in the managers' inbox."""
+    if getattr(user, "role", None) != "provider":
+        return
+    moment = now_utc()
+    rows = db.session.execute(
+        db.select(Reminder).where(
+            Reminder.service_id == service.id,
+            Reminder.cycle == cycle_of(service),
+            Reminder.user_id == user.id,
+            Reminder.answer == "",
+        )
+    ).scalars()
+    for reminder in rows:
+        reminder.answer, reminder.answered_at = "changes", moment
+
+
 def confirm(service: Service, link: ListingLink, today: date | None = None) -> None:
     """Record that the recipient of ``link`` says the listing is still correct: checked today, by them."""
     if service.status != "published":

@@ -26,6 +26,7 @@ from welfarepoint.catalog.operations import CatalogError, create_service
 from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.catalog.workbook import listings_workbook
 from welfarepoint.extensions import db
+from welfarepoint.freshness import answers
 from welfarepoint.manage import inbox, job_pages
 from welfarepoint.manage.blueprint import bp
 from welfarepoint.manage.forms import ActionForm, ListingForm
@@ -308,6 +309,7 @@ def _change(
     def change() -> None:
         CHANGES[action](service, listing, author=current_user.email, expected_version=expected)
         inbox.verify_if_ticked(service)  # "verified with the provider today"
+        answers.answered_by_editing(service, current_user)  # a provider's change answers its reminders
         kept_forms.forget(_kept_token())
 
     if commit_or_flash(change, category="danger", on_conflict=conflicts.append):
