@@ -272,6 +272,6 @@ def _send_one(alert: Alert, until: datetime) -> int:
             "preferences_url": link("alerts.keep", KEEP, alert),
             "keep_days": KEEP_DAYS,
         },
-        key=f"alert:{alert.id}:{stamp(since)}",
+        key=f"alert:{alert.id}:{round(aware(since).timestamp() * 1_000_000)}",  # to the microsecond
     )
     return 1 if message is not None else 0
