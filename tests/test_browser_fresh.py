@@ -51,6 +51,7 @@ def a_provider_with_an_overdue_listing(app, language: str, tag: str) -> dict:
             row(
                 external_id=f"fresh-{tag}",
                 title=f"Ludoteca Arcobaleno {tag}",
+                municipalities="Valfurva",  # no other journey asks about it: the live server is shared
                 provider=f"Cooperativa Arcobaleno {tag}",
                 alliance=alliance.name,
                 last_verified=(date.today() - timedelta(days=200)).isoformat(),
@@ -167,6 +168,7 @@ def a_contact_allowed_listing(app, tag: str) -> dict:
             row(
                 external_id=f"fresh-contact-{tag}",
                 title=f"Centro estivo Aquilone {tag}",
+                municipalities="Valfurva",
                 provider=f"Associazione Aquilone {tag}",
                 email=f"info-{tag}@aquilone.example.org",
                 last_verified=(date.today() - timedelta(days=200)).isoformat(),
