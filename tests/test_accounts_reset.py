@@ -106,7 +106,7 @@ def test_a_disabled_account_gets_no_link(demo_app, manager_email):
 
 @pytest.mark.parametrize(
     ("lang", "said"),
-    [("it", "Un indirizzo e-mail contiene una @"), ("en", "An e-mail address has an @")],
+    [("it", "Un indirizzo e-mail contiene una «@»"), ("en", "An e-mail address has an “@”")],
 )
 def test_a_mistyped_address_is_said_next_to_the_field_and_kept(demo_app, lang, said):
     response = ask_reset(demo_app.test_client(), "mario.rossi at gmail.com", lang)

@@ -36,7 +36,7 @@ SAID = {
         "set": "Imposta la password ed entra",
         "welcome": "Ti diamo il benvenuto",
         "too short": "La password deve avere almeno 12 caratteri.",
-        "not an address": "Un indirizzo e-mail contiene una @",
+        "not an address": "Un indirizzo e-mail contiene una «@»",
         "save": "Salva senza pubblicare",
         "publish": "Pubblica le modifiche",
         "published": "è pubblicata",
@@ -48,7 +48,7 @@ SAID = {
         "set": "Set the password and sign in",
         "welcome": "Welcome",
         "too short": "The password must be at least 12 characters long.",
-        "not an address": "An e-mail address has an @",
+        "not an address": "An e-mail address has an “@”",
         "save": "Save without publishing",
         "publish": "Publish the changes",
         "published": "is published",
@@ -211,8 +211,8 @@ def test_the_forgotten_password_page_the_people_page_and_the_account_page(two_pa
     app = live_server.app
     email = manager(app)
     said = {
-        "it": ("contiene una @", "Se a questo indirizzo corrisponde un account"),
-        "en": ("has an @", "If an account has this address"),
+        "it": ("contiene una «@»", "Se a questo indirizzo corrisponde un account"),
+        "en": ("has an “@”", "If an account has this address"),
     }[lang]
     goto(page, f"/manage/login?lang={lang}")
     page.locator("a[href='/manage/password/forgot']").click()

@@ -8,7 +8,7 @@ from wtforms import EmailField, HiddenField
 
 
 class AlertForm(FlaskForm):
-    """Ask for an e-mail alert (the address is checked by :func:`welfarepoint.alerts.addresses.check_address`)."""
+    """Ask for an e-mail alert (the address is checked by :func:`welfarepoint.mail.addresses.check_address`)."""
 
     email = EmailField(
         _l("Your e-mail address"),

@@ -9,16 +9,15 @@ from flask_babel import gettext
 
 from welfarepoint import mail
 from welfarepoint.alerts import feeds, fits, operations, permalinks
-from welfarepoint.alerts.addresses import check_address
 from welfarepoint.alerts.forms import AlertForm
 from welfarepoint.catalog.models import now_utc
 from welfarepoint.extensions import csrf, db, limiter
 from welfarepoint.i18n import current_language
+from welfarepoint.mail.addresses import check_address
 
 bp = Blueprint("alerts", __name__)
 
 #: How often one address may ask for alerts (``ALERT_RATE_LIMIT``), on top of the general limits.
-DEFAULT_RATE_LIMIT = "5 per 10 minutes;20 per day"
 
 
 @bp.get("/search/feed")
@@ -63,7 +62,7 @@ def feed():
 
 
 @bp.route("/alerts/new", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config.get("ALERT_RATE_LIMIT", DEFAULT_RATE_LIMIT), methods=["POST"])
+@limiter.limit(lambda: current_app.config["ALERT_RATE_LIMIT"], methods=["POST"])
 def new():
     """Ask for an e-mail alert of a results page (``?for=`` its permalink): the address only, confirmed by e-mail.
 

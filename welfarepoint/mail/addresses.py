@@ -1,4 +1,5 @@
-"""An e-mail address as people type it: one plain address, or a message saying what is wrong with it.
+"""An e-mail address as people type it into a form (an alert, an invitation, a forgotten password): one plain
+address, or a message saying what is wrong with it, to show next to the field.
 
 Spaces and line breaks around it are dropped and the domain is lower-cased (the part before the "@" is kept as
 typed: some servers tell capitals apart). Anything else is refused with a message naming the problem, rather
@@ -14,7 +15,7 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 
-from welfarepoint.mail import clean_address
+from welfarepoint.mail.compose import clean_address
 
 MAX_ADDRESS = 254
 MAX_LOCAL = 64
