@@ -75,10 +75,14 @@ MANAGER_ACTIONS = frozenset(
 )
 #: Actions of managers and alliance editors, not of providers: inviting a provider of an organisation they see.
 EDITOR_ACTIONS = frozenset({"invite"})
+#: Actions of the whole region's administrators only: its vocabulary, and the outbox of every territory's e-mail.
+ADMIN_ACTIONS = frozenset({"vocabulary", "outbox"})
 
 
 def may(user: User, action: str) -> bool:
     """Whether the role of ``user`` allows ``action`` at all (the territory is checked by the queries)."""
+    if action in ADMIN_ACTIONS:
+        return user.role == "admin"
     if action in EDITOR_ACTIONS:
         return user.role in (*MANAGER_ROLES, "alliance_editor")
     return action not in MANAGER_ACTIONS or user.role in MANAGER_ROLES

@@ -40,7 +40,6 @@ def verify_queue():
         pages=pages,
         today=today,
         actions=ActionForm(),
-        may=lambda action: scope.may(current_user, action),
     )
 
 

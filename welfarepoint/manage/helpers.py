@@ -16,6 +16,7 @@ from welfarepoint.accounts import scope
 from welfarepoint.catalog.models import Service
 from welfarepoint.catalog.operations import CatalogError, ConflictError
 from welfarepoint.extensions import db
+from welfarepoint.manage.blueprint import bp
 
 #: A change that lost a race at the database (the version check had passed a moment before).
 CONCURRENT_CHANGE = _l("This was changed by someone else at the same moment: nothing of yours was saved yet.")
@@ -25,6 +26,12 @@ def ensure_may(action: str) -> None:
     """Refuse (403) the request when the signed-in account's role may not take ``action``."""
     if not scope.may(current_user, action):
         abort(403)
+
+
+@bp.app_context_processor
+def permissions() -> dict[str, Callable[[str], bool]]:
+    """``may(action)`` in every template: whether the signed-in account's role allows ``action``."""
+    return {"may": lambda action: current_user.is_authenticated and scope.may(current_user, action)}
 
 
 def requires(action: str):

@@ -3,9 +3,8 @@ again. Without an SMTP server (``make run``) it is where the site's e-mail can b
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from welfarepoint.extensions import db
@@ -19,16 +18,10 @@ from welfarepoint.paging import page_count, page_within
 PER_PAGE = 50
 
 
-def _admin_only() -> None:
-    if current_user.role != "admin":  # messages go to people of every territory
-        abort(403)
-
-
 @bp.route("/outbox")
-@requires("network")
+@requires("outbox")
 def outbox():
     """The messages, newest first, by status."""
-    _admin_only()
     status = request.args.get("status", "")
     query = select(MailMessage)
     if status in STATUSES:
@@ -56,10 +49,9 @@ def outbox():
 
 
 @bp.route("/outbox/<int:message_id>")
-@requires("network")
+@requires("outbox")
 def outbox_message(message_id: int):
     """One message as its recipient reads it (the text part), with its headers and what became of it."""
-    _admin_only()
     message = db.get_or_404(MailMessage, message_id)
     email = build(message)
     headers = [(name, value) for name, value in email.items() if name not in ("Content-Type", "MIME-Version")]
@@ -67,16 +59,14 @@ def outbox_message(message_id: int):
 
 
 @bp.route("/outbox/<int:message_id>/again", methods=["POST"])
-@requires("network")
+@requires("outbox")
 def outbox_send_again(message_id: int):
     """Queue a failed message again (the admin checked it did not reach its recipient)."""
-    _admin_only()
     message = db.get_or_404(MailMessage, message_id)
     if message.status != "failed":
         flash(gettext("Only a message that failed can be sent again."), "warning")
     else:
         send_again(message)
-        db.session.info["mail_queued"] = True
         db.session.commit()
         flash(gettext("The message is queued again."), "success")
     return redirect(url_for("manage.outbox_message", message_id=message.id))
