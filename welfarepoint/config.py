@@ -91,6 +91,10 @@ class Defaults:
     ACCOUNT_MAIL_RATE_LIMIT = "10 per 10 minutes;50 per day"
     #: How many days an invitation's link works.
     INVITE_DAYS = 3
+    #: How often one address may ask for an e-mail alert; how old a change must be before the daily alerts send it
+    #: (a long import commits listings dated before a run that has already passed them).
+    ALERT_RATE_LIMIT = "5 per 10 minutes;20 per day"
+    ALERTS_DELAY_SECONDS = 300
 
     # Where problems with the site can be reported (shown on the "report a problem" page).
     CONTACT_EMAIL = "segnalazioni@welfarepoint.example.org"

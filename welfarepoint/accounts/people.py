@@ -63,7 +63,7 @@ class LinkRefused(Exception):
 
 def invite_days() -> int:
     """How many days an invitation's link works (``INVITE_DAYS``)."""
-    return int(current_app.config.get("INVITE_DAYS", 3))
+    return int(current_app.config["INVITE_DAYS"])
 
 
 def record(actor: str, user: User, action: str, **details) -> AccountAct:

@@ -34,10 +34,6 @@ LINK_DAYS = 400
 WAITING_PER_ADDRESS = 5
 #: An unconfirmed alert asked again this soon gets no second message.
 ASK_AGAIN_AFTER = timedelta(minutes=10)
-#: Changes younger than this are left to the next run: a long transaction (an import) dated its listings when it
-#: started, and would otherwise commit them behind a run that already looked past them.
-DEFAULT_DELAY_SECONDS = 300
-
 CONFIRM, KEEP, STOP = "alert-confirm", "alert-keep", "alert-stop"
 
 
@@ -201,7 +197,9 @@ def send_alerts(now: datetime | None = None) -> Run:
     now = now or now_utc()
     run = Run(deleted=purge(now))
     db.session.commit()
-    until = now - timedelta(seconds=current_app.config.get("ALERTS_DELAY_SECONDS", DEFAULT_DELAY_SECONDS))
+    # Changes younger than ALERTS_DELAY_SECONDS wait for the next run: a long transaction (an import) dated its
+    # listings when it started, and would otherwise commit them behind a run that already looked past them.
+    until = now - timedelta(seconds=current_app.config["ALERTS_DELAY_SECONDS"])
     ids = list(
         db.session.scalars(
             select(Alert.id)

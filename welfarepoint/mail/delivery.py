@@ -200,6 +200,9 @@ def send_again(message: MailMessage) -> None:
         None,
     )
     message.created_at = now_utc()
+    db.session.info["mail_queued"] = (
+        True  # sent by the job runner once the caller commits, as mail.send's are
+    )
 
 
 def queue_state() -> dict:
