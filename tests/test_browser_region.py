@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.support.browser import assert_accessible, goto, tick
-from tests.test_funded_actions import municipal_file
+from tests.support.catalog import municipal_file
 from welfarepoint.accounts.operations import create_user, find_user
 from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Alliance, Service

@@ -10,20 +10,15 @@ from datetime import date
 
 import pytest
 
+from tests.support.catalog import municipal_file
 from tests.support.manage import account, listing, montagna_alliances, signed_in, token
 from tests.support.manage import form_data as edit_form
 from tests.support.monitoring_figures import TABLE_6_1
 from welfarepoint.catalog import interchange
 from welfarepoint.catalog.models import Service
-from welfarepoint.catalog.validation import CSV_COLUMNS, validate_listing
+from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.extensions import db
 from welfarepoint.insights.monitoring import monitoring_report, programme_periods
-
-MUNICIPALITIES = (
-    "Sondrio", "Tirano", "Morbegno", "Chiavenna", "Bormio", "Livigno", "Darfo Boario Terme", "Edolo", "Breno",
-    "Ponte di Legno", "Pisogne", "Valfurva", "Piancogno", "Sondalo", "Teglio", "Grosio", "Valdisotto", "Madesimo",
-    "Cosio Valtellino", "Talamona", "Ardenno", "Berbenno di Valtellina",
-)  # fmt: skip
 
 
 @pytest.fixture
@@ -41,35 +36,6 @@ def _table(app, period: str = "") -> dict[str, tuple[int, int, int, int]]:
         name: (row.alliances, row.actions, row.actions_for_persons, row.actions_for_companies)
         for name, row in rows.items()
     }
-
-
-def municipal_file(alliance: str) -> bytes:
-    """22 services of the municipalities of ATS Montagna, in the categories of actions, some naming an alliance:
-    none is said to be a funded action."""
-    output = io.StringIO()
-    writer = csv.DictWriter(
-        output, fieldnames=[name for name in CSV_COLUMNS if name not in ("funded_action", "programme_period")]
-    )
-    writer.writeheader()
-    for number, place in enumerate(MUNICIPALITIES, start=1):
-        row = dict.fromkeys(writer.fieldnames, "")
-        row |= {
-            "external_id": f"MO-COMUNE-{number:02d}",
-            "title": f"Servizio comunale di pre e post scuola a {place}",
-            "summary": "Accoglienza prima e dopo le lezioni per le famiglie del comune.",
-            "audience": "persons" if number % 3 else "companies",
-            "category": "P2" if number % 3 else "C1",
-            "needs": "after_school" if number % 3 else "C1",
-            "ats": "Montagna",
-            "municipalities": place,
-            "cost": "contribution",
-            "provider": f"Comune di {place}",
-            "provider_type": "public_body",
-            "alliance": alliance if number % 2 else "",
-            "status": "published",
-        }
-        writer.writerow(row)
-    return output.getvalue().encode("utf-8")
 
 
 def test_importing_22_municipal_listings_leaves_table_6_1_unchanged(demo_app, manager):

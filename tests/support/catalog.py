@@ -105,3 +105,40 @@ def pavia_sheet(rows: int = 25, *, prefix: str = "PV-NEW", **broken: dict[str, s
         }
         writer.writerow(cells | broken.get(f"row{number}", {}))
     return output.getvalue().encode("utf-8")
+
+
+#: The municipalities of ATS Montagna whose own services :func:`municipal_file` lists.
+MUNICIPALITIES = (
+    "Sondrio", "Tirano", "Morbegno", "Chiavenna", "Bormio", "Livigno", "Darfo Boario Terme", "Edolo", "Breno",
+    "Ponte di Legno", "Pisogne", "Valfurva", "Piancogno", "Sondalo", "Teglio", "Grosio", "Valdisotto", "Madesimo",
+    "Cosio Valtellino", "Talamona", "Ardenno", "Berbenno di Valtellina",
+)  # fmt: skip
+
+
+def municipal_file(alliance: str) -> bytes:
+    """22 services of the municipalities of ATS Montagna, in the categories of actions, some naming an alliance:
+    none is said to be a funded action."""
+    output = io.StringIO()
+    writer = csv.DictWriter(
+        output, fieldnames=[name for name in CSV_COLUMNS if name not in ("funded_action", "programme_period")]
+    )
+    writer.writeheader()
+    for number, place in enumerate(MUNICIPALITIES, start=1):
+        row = dict.fromkeys(writer.fieldnames, "")
+        row |= {
+            "external_id": f"MO-COMUNE-{number:02d}",
+            "title": f"Servizio comunale di pre e post scuola a {place}",
+            "summary": "Accoglienza prima e dopo le lezioni per le famiglie del comune.",
+            "audience": "persons" if number % 3 else "companies",
+            "category": "P2" if number % 3 else "C1",
+            "needs": "after_school" if number % 3 else "C1",
+            "ats": "Montagna",
+            "municipalities": place,
+            "cost": "contribution",
+            "provider": f"Comune di {place}",
+            "provider_type": "public_body",
+            "alliance": alliance if number % 2 else "",
+            "status": "published",
+        }
+        writer.writerow(row)
+    return output.getvalue().encode("utf-8")
