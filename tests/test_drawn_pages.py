@@ -8,11 +8,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from welfarepoint import search
 from welfarepoint.extensions import db
 from welfarepoint.insights.counters import flush_counts
 from welfarepoint.insights.models import DemandCount, SearchCount
 from welfarepoint.ops.warm import warm_up
 from welfarepoint.public import drawn
+from welfarepoint.search import engine
+from welfarepoint.search import index as search_index_module
 
 FAMILY_RESULTS = "/match/family?municipality=014061&child_age=8&needs=before_school"
 
@@ -100,3 +103,17 @@ def test_the_warm_up_answers_every_page_and_counts_nothing(demo_app):
     client = demo_app.test_client()
     assert client.get("/search?q=doposcuola").status_code == 200
     assert client.get(FAMILY_RESULTS).status_code == 200
+
+
+def test_the_warm_up_leaves_no_index_open_and_the_first_search_of_a_worker_reads_nothing_again(demo_app):
+    """gunicorn forks its workers after the warm-up: they must not share its open files, and they start with
+    what its searches read from the index (a visitor's first search in a new worker waited for it)."""
+    search.forget_all()
+    assert warm_up(demo_app) == 0
+    assert not search_index_module._registry  # no index open in the master
+    read = dict(engine._postings.items)
+    assert read  # the words of the warm-up's searches, kept
+    with demo_app.test_request_context("/"):
+        found = search.query("centro estivo", language="it")
+    assert found.total
+    assert set(engine._postings.items) == set(read)  # nothing read from the index again

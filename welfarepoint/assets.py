@@ -14,9 +14,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, Response, current_app, g, request, url_for
+from markupsafe import Markup
 from werkzeug.security import safe_join
 
 YEAR = 365 * 24 * 3600
@@ -172,8 +174,25 @@ def static_url(filename: str) -> str:
     return url
 
 
+#: Bootstrap Italia's icons, one sprite file.
+SPRITES = "vendor/bootstrap-italia/svg/sprites.svg"
+
+
+def icon(name: str, classes: str = "icon icon-sm") -> Markup:
+    """An icon of the sprite, hidden from screen readers (a function, not a macro: a page draws dozens)."""
+    return _icon(static_url(SPRITES), name, classes)
+
+
+@lru_cache(maxsize=512)
+def _icon(sprites: str, name: str, classes: str) -> Markup:
+    return Markup(
+        '<svg class="{}" aria-hidden="true" focusable="false"><use href="{}#{}"></use></svg>'
+    ).format(classes, sprites, name)
+
+
 def init_app(app: Flask) -> None:
     """Version static addresses and compress what is sent."""
     app.url_defaults(_add_version)
     app.after_request(_finish)
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["icon"] = icon

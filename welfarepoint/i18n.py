@@ -145,9 +145,32 @@ def as_text(value):
     return str(value) if isinstance(value, LazyString) else value
 
 
+#: Flask-Babel's translations by language (it loads each once per process too, but looks them up in four steps).
+_catalogs: dict = {}
+
+
+def translations():
+    """The translations of the language in force (the page's, or ``force_locale``'s), for the templates: a
+    results page asks for a hundred messages."""
+    locale = get_locale()
+    found = _catalogs.get(locale)
+    if found is None:
+        found = _catalogs[locale] = flask_babel.get_translations()
+    return found
+
+
 def init_app(app: Flask) -> None:
     """Bind Flask-Babel with our selector and expose the helpers to templates."""
     babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.install_gettext_callables(  # as Flask-Babel installs them, with the lookup kept
+        gettext=lambda text: translations().ugettext(text),
+        ngettext=lambda singular, plural, n: translations().ungettext(singular, plural, n),
+        pgettext=lambda context, text: translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: translations().unpgettext(
+            context, singular, plural, n
+        ),
+        newstyle=True,
+    )
     app.jinja_env.finalize = as_text
     app.after_request(remember_language)
     app.jinja_env.globals.update(

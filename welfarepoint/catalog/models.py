@@ -365,9 +365,9 @@ class CatalogState(db.Model):
 
 
 # helper "inbox" (issue 24): suspected duplicates (the same title twice in one ATS) read from this index alone;
-# enrolment deadlines near today; the few listings whose periods say "all year" and a season as well.
+# published listings' enrolment deadlines near today; the few listings whose periods say "all year" and a season.
 Index("ix_service_ats_title_status", Service.ats, Service.title, Service.status)
-Index("ix_service_enrolment_deadline", Service.enrolment_deadline)
+Index("ix_service_status_deadline", Service.status, Service.enrolment_deadline)
 #: The listings whose periods say "all year" and a season too (SQL; the same text in the index and the query).
 CONTRADICTORY_PERIODS = (
     "CAST(periods AS VARCHAR) LIKE '%\"all_year\"%' AND (CAST(periods AS VARCHAR) LIKE '%\"summer\"%' "

@@ -2,13 +2,15 @@
 
 What every worker would otherwise build at its first requests, each its own copy, is built once in the master:
 every template compiled, both languages' message catalogs, the territory and the taxonomy, the offers the
-questionnaires match on (kept until the catalog changes, as each worker would keep them). The workers start
+questionnaires match on (kept until the catalog changes, as each worker would keep them), the places read in a
+search's text and what searches read from the index's segments (kept as long as each segment). The workers start
 with them, sharing their memory pages with the master until they write to them, and answer their first
 requests as fast as the next ones.
 
 The warm-up asks the app for a few public pages through its test client: none is counted in the anonymous
 statistics (no search text, no completed questionnaire) nor in the metrics (:data:`ENVIRON_KEY`). Then the
-search index is closed and the database connections dropped, so that no worker inherits the master's.
+search index is closed (not its segments' caches) and the database connections dropped, so that no worker
+inherits the master's open files and connections.
 """
 
 from __future__ import annotations
@@ -52,6 +54,25 @@ def addresses(app: Flask) -> list[str]:
     ]
 
 
+def _searches(app: Flask) -> None:
+    """Searches of every kind, straight through :func:`search.query` (so none is counted): a place read from
+    the text, a typo corrected, every filter and facet, in both languages; they read the index's postings,
+    columns and words into the caches the workers inherit."""
+    from welfarepoint import search, territory
+
+    town = next(iter(territory.all_municipalities()))
+    with app.test_request_context("/"):
+        search.query("centro estvo bergamo", language="it")
+        search.query(
+            "summer camp",
+            search.Filters(ats=town.ats, age=8, free_only=True, period="summer"),
+            language="en",
+        )
+        search.query(
+            "badante", search.Filters(municipality=town.istat_code, audience="persons"), language="it"
+        )
+
+
 def warm_up(app: Flask) -> int:
     """Build what the first requests of a worker would build; return how many warm-up pages failed (logged)."""
     from welfarepoint import search
@@ -71,8 +92,13 @@ def warm_up(app: Flask) -> int:
         if status >= 400:
             failed += 1
             log.warning("warm-up: %s answered %s", address, status)
+    try:
+        _searches(app)
+    except Exception:  # the workers build it at their first searches instead
+        log.exception("warm-up: a search failed")
+        failed += 1
     with app.app_context():
-        search.forget_all()
+        search.close_all()  # each worker opens the index again; what was read from its segments stays, shared
         db.session.remove()
         db.engine.dispose()
     if app.config["GC_WORKER_TUNING"]:

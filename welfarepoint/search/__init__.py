@@ -46,6 +46,7 @@ __all__ = [
     "Filters",
     "Hit",
     "SearchResult",
+    "close_all",
     "ensure_index",
     "fitting_ids",
     "forget_all",
@@ -372,12 +373,18 @@ def index_state(generation: int | None) -> dict:
     return healing.state(_index(), generation, _read_marker, _rebuild_in_a_thread)
 
 
-def forget_all() -> None:
-    """Close this process's indexes and drop its caches (before a fork; in tests and benchmarks)."""
+def close_all() -> None:
+    """Close this process's indexes, keeping what was read from their segments (before gunicorn forks its
+    workers: each opens the index again and finds the master's caches of the same segments, shared)."""
     _forget_indexes()
-    _engine.forget_all()
     _results.clear()
     healing.forget()
+
+
+def forget_all() -> None:
+    """Close this process's indexes and drop every cache (in tests and benchmarks: a cold process)."""
+    close_all()
+    _engine.forget_all()
 
 
 @healing.heals(_rebuild_in_a_thread)
