@@ -50,7 +50,8 @@ logs (only dates follow the day). Then, all in the same run:
    completed questionnaire redirects to, the minimal page (first size: also one service page, then a mixed
    public workload, 40 % search, 20 % questionnaires, 25 % service pages, home, Welfare Points, for
    ``--mixed-seconds``), every worker warmed up before each load (a worker replaced after ``--max-requests``
-   starts cold). Workers that die during a load (a signal, a timeout: gunicorn's log) are counted beside the
+   starts cold). Each way starts with no results page kept (``<instance>/drawn-pages`` removed): its first
+   pass over the log draws them, as after a publication, and no way is sent the pages another way drew. Workers that die during a load (a signal, a timeout: gunicorn's log) are counted beside the
    errors, and the server's CPU time a request (master and workers) beside each load: on a shared machine it
    moves less than rates do. ``--ways a,b,b,a`` measures only those, in that order (a way may come twice;
    ``b2``, 2 gthread workers of 2 threads, only when named);
@@ -120,6 +121,7 @@ from welfarepoint.cli import setup_database  # noqa: E402
 from welfarepoint.demo.network import build_demo_network  # noqa: E402
 from welfarepoint.extensions import db  # noqa: E402
 from welfarepoint.matching.runner import run_questionnaire  # noqa: E402
+from welfarepoint.public import drawn  # noqa: E402
 from welfarepoint.search import Filters  # noqa: E402
 from welfarepoint.search.schema import TEXT_FIELDS, ats_token, build_schema, document  # noqa: E402
 from welfarepoint.vocabulary.text import words  # noqa: E402
@@ -1306,6 +1308,7 @@ def measure_ways(
             way=way,
         )
         SERVERS.append(server)
+        shutil.rmtree(folder / drawn.FOLDER, ignore_errors=True)  # the pages the way before drew
         started = time.perf_counter()
         load_average = os.getloadavg()[0]
         try:
