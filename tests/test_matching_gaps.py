@@ -66,3 +66,104 @@ def test_a_care_gap_names_the_public_offices_of_the_cared_for_persons_ats(demo_a
         client.get("/match/family?municipality=Sondrio&child_age=13&needs=before_school&lang=en").text
     )
     assert "Other public routes" not in child
+
+
+def _gaps(client, query: str) -> list[tuple]:
+    answer = client.get(f"/api/v1/match/family?{query}&lang=en").json
+    return [(g["need"], g["who"], g["age"], g["why"], g["text"]) for g in answer["gaps"]]
+
+
+def test_nothing_there_says_so_for_the_place_that_counts(demo_app):
+    client = demo_app.test_client()
+    # A family in Livigno: no homework help covers it; the nearest is far away, and the page says how far.
+    query = "municipality=Livigno&child_age=9&needs=homework_support"
+    assert _gaps(client, query) == [
+        (
+            "homework_support",
+            "child",
+            9,
+            "nothing_there",
+            "For your child aged 9 we found no homework help. There is none in Livigno.",
+        )
+    ]
+    page = html.unescape(client.get(f"/match/family?{query}&lang=it").text)
+    assert (
+        "Per tuo figlio di 9 anni non abbiamo trovato un aiuto per i compiti. Non ce n'è a Livigno." in page
+    )
+    assert "Le alternative più vicine" in page and "km da Livigno" in page
+
+
+def test_wishes_the_service_there_is_not_free(demo_app):
+    client = demo_app.test_client()
+    # Sondrio's before-school service fits the child of 8 but has a fee: with "free only" it is a gap of wishes,
+    # and the service comes back as an alternative saying what does not fit.
+    query = "municipality=Sondrio&child_age=8&needs=before_school&free_only=1"
+    assert _gaps(client, query) == [
+        (
+            "before_school",
+            "child",
+            8,
+            "wishes",
+            "For your child aged 8 we found no before-school care. What there is does not meet your other "
+            "answers (free only, language, company size).",
+        )
+    ]
+    answer = client.get(f"/api/v1/match/family?{query}&lang=en").json
+    assert [(a["distance_km"], a["does_not_fit"]) for a in answer["alternatives"]] == [(0.0, ["not free"])]
+    page = html.unescape(client.get(f"/match/family?{query}&lang=it").text)
+    assert "Quello che c'è non corrisponde alle altre risposte" in page and "non gratuito" in page
+
+
+def test_no_place_asks_for_the_place_that_counts(demo_app):
+    client = demo_app.test_client()
+    # The Piacenza commuter working in Milano gives no school: before-school care counts where the children go to
+    # school (home is outside Lombardy, so it cannot stand in), and the gap asks for that place.
+    query = "municipality=Piacenza&work_municipality=Milano&child_age=8&needs=before_school"
+    assert _gaps(client, query) == [
+        (
+            "before_school",
+            "child",
+            8,
+            "no_place",
+            "For your child aged 8 we found no before-school care. For this, what counts is where the children "
+            "go to school: tell us that place.",
+        )
+    ]
+    answer = client.get(f"/api/v1/match/family?{query}&lang=en").json
+    assert answer["matches"] == [] and answer["alternatives"] == []  # Milano's before-school is no use to her
+    # Help with the costs goes to residents: given only a workplace, the gap asks where the family lives.
+    assert [g[3:] for g in _gaps(client, "work_municipality=Milano&child_age=8&needs=childcare_costs")] == [
+        (
+            "no_place",
+            "For your child aged 8 we found no help with the costs. For this, what counts is where you live: "
+            "tell us that place.",
+        )
+    ]
+    page = html.unescape(client.get(f"/match/family?{query}&lang=it").text)
+    assert "Per questo conta dove i figli vanno a scuola: indicaci quel luogo." in page
+
+
+def test_a_cared_for_person_outside_lombardy(demo_app):
+    client = demo_app.test_client()
+    # A man in Lodi whose father lives in Piacenza: care at home counts where the father lives, outside Lombardy;
+    # never a Lombard service in Lodi instead.
+    query = "municipality=Lodi&cared_municipality=Piacenza&cared_age=84&needs=care_at_home"
+    assert _gaps(client, query) == [
+        (
+            "care_at_home",
+            "cared",
+            84,
+            "outside",
+            "For the person you care for, aged 84, we found no care at home. Piacenza is not in Lombardy: the "
+            "services of these networks do not reach it.",
+        )
+    ]
+    answer = client.get(f"/api/v1/match/family?{query}&lang=en").json
+    assert answer["matches"] == [] and answer["alternatives"] == []
+    assert answer["profile"]["outside_lombardy"] == {"cared": "Piacenza"}
+    page = client.get(f"/match/family?{query}&lang=it")
+    assert page.status_code == 200
+    assert (
+        "Per la persona di cui ti prendi cura, di 84 anni, non abbiamo trovato un servizio di assistenza a "
+        "domicilio. Piacenza non è in Lombardia: i servizi di queste reti non arrivano lì."
+    ) in html.unescape(page.text)
