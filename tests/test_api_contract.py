@@ -36,6 +36,7 @@ def _config(service: str, organisation: str) -> str:
 "query.work_municipality" = "014061"
 "query.school_municipality" = "014061"
 "query.cared_municipality" = "014061"
+"query.child_school" = ["014061"]
 "query.ats" = "Montagna"
 "query.need" = ""
 

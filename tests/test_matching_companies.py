@@ -25,7 +25,10 @@ def test_already_having_a_plan_changes_the_order_and_the_page_says_how(demo_app)
         "/api/v1/match/company?municipality=019036&size=small&needs=C3&needs=C6&has_plan=yes"
     ).json
     assert api["need_order"] == ["C6", "C3"]
+    assert api["profile"]["has_plan"] is True  # the answer is echoed as understood
     assert client.get(CREMONA + "&has_plan=unknown&lang=en").status_code == 200
+    unknown = client.get("/api/v1/match/company?municipality=019036&needs=C3&has_plan=unknown").json
+    assert unknown["profile"]["has_plan"] is None and unknown["need_order"] == ["C3"]
 
 
 def test_the_sector_is_no_longer_asked(demo_app):

@@ -172,3 +172,20 @@ def test_each_child_follows_their_own_school():
     result = match(profile, offers, language="en")
     by_offer = {m.offer.id: m.child_ages for m in result.matches}
     assert by_offer == {1: (6,), 2: (13,)}
+
+
+def test_the_api_takes_and_echoes_each_childs_own_school(demo_app):
+    """``child_school`` in the API: the children's schools as understood, and a wrong one named for its child."""
+    client = demo_app.test_client()
+    base = "/api/v1/match/family?municipality=Alzano+Lombardo&child_age=7&child_age=12&needs=before_school"
+    answer = client.get(base + "&child_school=&child_school=Bergamo&lang=en").json
+    assert answer["profile"]["child_ages"] == [7, 12]
+    assert answer["profile"]["child_schools"] == [None, {"istat_code": "016024", "name": "Bergamo"}]
+    # Each child's gap (if any) is about their own school's town.
+    for gap in answer["gaps"]:
+        assert [p["name"] for p in gap["places"]] == ["Alzano Lombardo" if gap["age"] == 7 else "Bergamo"]
+    wrong = client.get(base + "&child_school=&child_school=Bergamp&lang=en")
+    assert wrong.status_code == 400
+    errors = wrong.json["error"]["parameters"]
+    assert "Child 2" in errors["child_school"] and "Bergamp" in errors["child_school"]
+    assert not any(key.startswith("child_school_") for key in errors)  # one problem, named once

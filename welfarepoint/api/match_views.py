@@ -91,8 +91,10 @@ def _match(audience: str):
         profile, problems, result = run_questionnaire(
             request.args, audience, language, (per_need, need, page)
         )
-    # One "child_age" problem (its message names the child); the pages also tie it to the child's own field.
-    errors.update({key: value for key, value in problems.items() if not key.startswith("child_age_")})
+    # One "child_age" (and "child_school") problem, its message naming the child; the pages tie it to its field.
+    errors.update(
+        {key: value for key, value in problems.items() if not key.startswith(("child_age_", "child_school_"))}
+    )
     if not profile.places and "municipality" not in errors:
         errors["municipality"] = (
             _l(
@@ -162,8 +164,14 @@ def _match(audience: str):
                 ],
                 "needs": profile.needs,
                 "child_ages": profile.child_ages,
+                # Each child's own school, in the order of ``child_ages`` (null: the common school, else home).
+                "child_schools": [
+                    {"istat_code": m.istat_code, "name": m.name} if m is not None else None
+                    for m in profile.child_schools
+                ],
                 "cared_age": profile.cared_age,
                 "size": profile.size,
+                "has_plan": profile.has_plan,
                 "free_only": profile.free_only,
                 "language": profile.language,
                 "radius_km": profile.radius_km,
