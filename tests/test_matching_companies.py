@@ -34,6 +34,12 @@ def test_already_having_a_plan_changes_the_order_and_the_page_says_how(demo_app)
 def test_the_sector_is_no_longer_asked(demo_app):
     step = demo_app.test_client().get("/match/company?lang=en").text
     assert 'name="sector"' not in step and 'name="has_plan"' in step
+    # An old link that still carries a sector works, and the sector changes nothing.
+    client = demo_app.test_client()
+    old = client.get("/api/v1/match/company?municipality=019036&needs=C3&needs=C6&sector=manifattura")
+    assert old.status_code == 200
+    assert old.json == client.get("/api/v1/match/company?municipality=019036&needs=C3&needs=C6").json
+    assert client.get(CREMONA + "&sector=manifattura&lang=en").status_code == 200
 
 
 def test_company_results_are_grouped_by_area_with_an_index(demo_app):
