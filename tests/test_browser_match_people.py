@@ -6,6 +6,9 @@ Screenshots go to ``WELFAREPOINT_SHOTS``/match when it is set.
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import pytest
 
 from tests.support.browser import _open_page, assert_accessible, goto, screenshot, tick
@@ -38,6 +41,32 @@ def no_js(request, chromium, live_server):
     page.base_url = live_server.url
     yield page
     context.close()
+
+
+def assert_accessible_without_scripts(chromium, page) -> None:
+    """Audit with axe the page a visitor without JavaScript sees.
+
+    axe is a script, and in a context without JavaScript it never finishes; so the same address (every step and
+    results page is a GET permalink) is opened in a context that refuses the page's own scripts, which draws
+    the page as without JavaScript (no script has run), and axe, injected through DevTools, audits it there.
+    """
+    context = chromium.new_context(viewport=page.viewport_size, locale="it-IT")
+    context.route(
+        "**/*",
+        lambda route: (
+            route.abort()
+            if route.request.resource_type == "script" or urlsplit(route.request.url).hostname != "127.0.0.1"
+            else route.continue_()
+        ),
+    )
+    try:
+        audit = context.new_page()
+        audit.base_url = page.base_url
+        goto(audit, page.url.removeprefix(page.base_url))
+        assert audit.locator("main").inner_text() == page.locator("main").inner_text()  # the same state
+        assert_accessible(audit)
+    finally:
+        context.close()
 
 
 def test_the_alzano_mother_in_english(sized):
@@ -78,26 +107,96 @@ def test_the_alzano_mother_in_english(sized):
     shoot(page, "mother-results-en")
 
 
-def test_the_sondrio_carer_in_italian_widens_the_search(sized):
-    page = sized
-    goto(page, "/match/family?municipality=Sondrio&from_step=place&step=people&lang=it")
-    page.get_by_label("Età della persona di cui ti prendi cura").fill("84")
-    page.get_by_label("Comune dove vive la persona di cui ti prendi cura").fill("Morbegno")
-    page.get_by_role("button", name="Continua").click()
-    tick(page.get_by_label("Assistenza a domicilio"))
-    tick(page.get_by_label("Sollievo per chi assiste un familiare"))
-    page.get_by_role("button", name="Continua").click()
-    page.get_by_role("button", name="Vedi i servizi").click()
+#: What the carer reads and types, in each language.
+CARER = {
+    "it": {
+        "home": "Comune dove vivi",
+        "age": "Età della persona di cui ti prendi cura",
+        "cared": "Comune dove vive la persona di cui ti prendi cura",
+        "needs": (
+            "Assistenza a domicilio",
+            "Sollievo per chi assiste un familiare",
+            "Informazioni e orientamento per caregiver",
+        ),
+        "continue": "Continua",
+        "see": "Vedi i servizi",
+        "gap": "Per la persona di cui ti prendi cura, di 84 anni, non abbiamo trovato un servizio di assistenza",
+        "km": r"a (\d+) km da Morbegno",
+        "widen": "Cerca anche nei comuni vicini",
+        "show": "Mostra",
+        "widened": r"a \d+ km da (Morbegno|Sondrio) \([^)]*\): trovato cercando entro 30 km",
+        "alternatives": "Le alternative più vicine",
+    },
+    "en": {
+        "home": "Municipality where you live",
+        "age": "Age of the person you care for",
+        "cared": "Municipality where the person you care for lives",
+        "needs": ("Care at home", "Respite for family carers", "Information and guidance for carers"),
+        "continue": "Continue",
+        "see": "See the services",
+        "gap": "For the person you care for, aged 84, we found no care at home.",
+        "km": r"(\d+) km from Morbegno",
+        "widen": "Also look in nearby municipalities",
+        "show": "Show",
+        "widened": r"\d+ km from (Morbegno|Sondrio) \([^)]*\): found by looking within 30 km",
+        "alternatives": "The nearest alternatives",
+    },
+}
+
+
+def alternative_distances(page, words) -> list[int]:
+    """The distances the nearest alternatives show, in the order shown."""
+    section = page.locator('section[aria-labelledby="unmet"]')
+    assert words["alternatives"] in section.inner_text()
+    lines = section.locator("ol .wp-distance").all_inner_texts()
+    return [int(re.search(r"(\d+) km", line).group(1)) for line in lines]
+
+
+def carer_journey(page, lang: str, audit, shot: str = "") -> None:
+    """The Sondrio man whose father, 84, lives in Morbegno: care at home, respite and a carers' desk; nothing
+    covers Morbegno, the alternatives are the nearest, and widening to 30 km finds the Chiavenna desk."""
+    words = CARER[lang]
+    goto(page, f"/match/family?lang={lang}")
+    page.get_by_label(words["home"]).fill("Sondrio")
+    page.get_by_role("button", name=words["continue"]).click()
+    page.get_by_label(words["age"]).fill("84")
+    page.get_by_label(words["cared"]).fill("Morbegno")
+    page.get_by_role("button", name=words["continue"]).click()
+    for need in words["needs"]:
+        tick(page.get_by_label(need))
+    page.get_by_role("button", name=words["continue"]).click()
+    page.get_by_role("button", name=words["see"]).click()
     text = page.locator("main").inner_text()
-    assert "Per la persona di cui ti prendi cura, di 84 anni, non abbiamo trovato" in text
-    assert "km da Morbegno" in text
-    assert_accessible(page)
-    shoot(page, "carer-results-it")
-    page.get_by_label("Cerca anche nei comuni vicini").select_option("30")
-    page.get_by_role("button", name="Mostra").click()
-    assert "radius_km=30" in page.url
-    assert_accessible(page)
-    shoot(page, "carer-widened-it")
+    assert words["gap"] in text
+    assert re.search(words["km"], text)  # the alternatives say how far from where the father lives
+    distances = alternative_distances(page, words)
+    assert distances and distances == sorted(distances)  # nearest first
+    assert not re.search(words["widened"], text)
+    audit(page)
+    shoot(page, f"carer-results-{lang}{shot}")
+    page.get_by_label(words["widen"]).select_option("30")
+    page.get_by_role("button", name=words["show"]).click()
+    page.wait_for_load_state("load")
+    assert "radius_km=30" in page.url  # a permalink, as every results page
+    assert page.get_by_label(words["widen"]).input_value() == "30"
+    found = page.locator(".wp-result").filter(has_text=re.compile(words["widened"]))
+    assert found.count() >= 1  # the widened match says it was found by looking within 30 km
+    assert "Chiavenna" in found.first.inner_text()
+    text = page.locator("main").inner_text()
+    assert words["gap"] in text  # care at home is still missing, and said
+    distances = alternative_distances(page, words)
+    assert distances == sorted(distances)
+    audit(page)
+    shoot(page, f"carer-widened-{lang}{shot}")
+
+
+@pytest.mark.parametrize("lang", ["it", "en"])
+def test_the_sondrio_carer_widens_the_search(sized, lang):
+    carer_journey(sized, lang, assert_accessible)
+
+
+def test_the_sondrio_carer_in_italian_without_javascript(no_js, chromium):
+    carer_journey(no_js, "it", lambda page: assert_accessible_without_scripts(chromium, page), "-nojs")
 
 
 def test_the_cremona_firm_in_english_gets_areas_with_an_index(sized):
@@ -127,7 +226,7 @@ def test_the_cremona_firm_in_english_gets_areas_with_an_index(sized):
     assert_accessible(page)
 
 
-def test_the_mother_in_italian_without_javascript(no_js):
+def test_the_mother_in_italian_without_javascript(no_js, chromium):
     page = no_js
     goto(page, "/match/family?lang=it")
     page.locator("#municipality").fill("Piacenza")
@@ -144,12 +243,14 @@ def test_the_mother_in_italian_without_javascript(no_js):
     text = page.locator("main").inner_text()
     assert "Piacenza non è in Lombardia" in text
     assert "Per tuo figlio di 12 anni non abbiamo trovato un pre-scuola." in text
-    shoot(page, "mother-nojs-it")  # axe is a script: the same pages are audited in the journeys with it on
+    assert_accessible_without_scripts(chromium, page)
+    shoot(page, "mother-nojs-it")
 
 
-def test_the_cremona_firm_in_italian_without_javascript(no_js):
+def test_the_cremona_firm_in_italian_without_javascript(no_js, chromium):
     page = no_js
     goto(page, "/match/company?municipality=019036&size=small&has_plan=no&needs=C3&needs=C5&needs=C6&lang=it")
     assert page.locator("details.wp-area[open]").count() >= 3  # without JavaScript every area stays open
     assert "viene prima l'aiuto a costruirlo" in page.locator("main").inner_text()
+    assert_accessible_without_scripts(chromium, page)
     shoot(page, "firm-nojs-it")
