@@ -222,3 +222,16 @@ def test_the_structured_fields_go_through_an_xlsx_export_and_import_unchanged(ap
         assert service.conditions == "Almeno un genitore lavora."
         assert service.enrolment_deadline == DEADLINE + timedelta(days=7)
         assert service.documents_en == ["ISEE certificate", "Identity document of the parent"]
+
+
+def test_a_residence_condition_outside_the_vocabulary_is_refused_saying_what_is_allowed(app):
+    from welfarepoint.catalog.validation import validate_listing
+
+    for lang in ("it", "en"):
+        with app.test_request_context(f"/?lang={lang}"):
+            _, problems = validate_listing(row(residence="tutti i cittadini"), today=TODAY)
+            assert [p.column for p in problems] == ["residence"]
+            assert "tutti i cittadini" in str(problems[0].message)
+            assert "resident_or_worker" in str(problems[0].message)  # what is allowed is said
+            _, problems = validate_listing(row(residence="resident"), today=TODAY)
+            assert not problems
