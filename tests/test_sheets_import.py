@@ -242,3 +242,55 @@ def test_a_real_spreadsheet_date_and_labels_in_either_language(app):
         assert normalise(column("periods"), "Estate, Vacanze di Natale") == ("summer;christmas", None)
         assert normalise(column("provider_type"), "Associazione no profit") == ("non_profit", None)
         assert normalise(column("languages"), "Italiano; English") == ("it;en", None)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_each_problem_stays_on_its_row_of_the_file_when_rows_were_skipped_and_the_header_has_problems(
+    app, kind
+):
+    """The file of problems keeps the original's rows: a blank row and a row too wide stay where they were, and
+    the header's problem does not push the rows down."""
+    from tests.support import sheets
+
+    rows = sheets.italian_rows(8, prefix="RIGHE")
+    rows[5][18] = "posta.esempio.it"  # the e-mail: line 8 of the file once a blank row is put before it
+    header = [*sheets.HEADER, "Referente interno"]
+    table = [[*row, "Anna"] for row in rows]
+    table.insert(3, [""] * len(header))  # line 5: blank
+    wide = [*table[5], "cella", "in più"]  # line 7, with two cells beyond the header
+    table[5] = wide
+    if kind == "csv":
+        output = io.StringIO(newline="")
+        writer = csv.writer(output, delimiter=";", lineterminator="\r\n")
+        writer.writerow(header)
+        for values in table:
+            writer.writerow(
+                ["" if v is None else v.strftime("%d/%m/%Y") if hasattr(v, "strftime") else v for v in values]
+            )
+        data = output.getvalue().encode("cp1252")
+    else:
+        book = openpyxl.Workbook()
+        for values in [header, *table]:
+            book.active.append(values)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data = buffer.getvalue()
+    with app.app_context():
+        report = import_listings(data, author="t", dry_run=True)
+        lines = {error.line for error in report.errors}
+        assert lines == {1, 7, 8}
+        back = errors_file(report.table, report.errors)
+    if kind == "csv":
+        written = list(csv.reader(io.StringIO(back.decode("utf-8-sig")), delimiter=";"))
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(back)).worksheets[0]
+        written = [["" if v is None else v for v in r] for r in sheet.iter_rows(values_only=True)]
+    problems = len(header)
+    assert len(written) == 1 + len(table)
+    assert written[0][problems].startswith("Problemi: ") and "Referente interno" in written[0][problems]
+    assert written[1][0] == "RIGHE-00001" and written[1][problems] == ""
+    assert not any(written[4])  # line 5, the blank row
+    assert written[6][0] == "RIGHE-00005" and written[6][problems]
+    assert written[6][problems + 1 :] == ["cella", "in più"]
+    assert written[7][0] == "RIGHE-00006" and written[7][problems].startswith("E-mail: ")
+    assert all(written[n][problems] == "" for n in (2, 3, 5, 8))
