@@ -294,3 +294,55 @@ def test_each_problem_stays_on_its_row_of_the_file_when_rows_were_skipped_and_th
     assert written[6][problems + 1 :] == ["cella", "in più"]
     assert written[7][0] == "RIGHE-00006" and written[7][problems].startswith("E-mail: ")
     assert all(written[n][problems] == "" for n in (2, 3, 5, 8))
+
+
+def spreadsheet_text(header: list[str], rows: list[list[object]], delimiter: str) -> str:
+    output = io.StringIO(newline="")
+    writer = csv.writer(output, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(header)
+    for values in rows:
+        writer.writerow(
+            ["" if v is None else v.strftime("%d/%m/%Y") if hasattr(v, "strftime") else v for v in values]
+        )
+    return output.getvalue()
+
+
+@pytest.mark.parametrize(
+    "encoding,bom,delimiter",
+    [("utf-16-le", b"\xff\xfe", "\t"), ("utf-16-be", b"\xfe\xff", ";")],
+    ids=["excel-unicode-text", "utf-16-big-endian"],
+)
+def test_a_utf_16_file_with_its_byte_order_mark_imports(app, encoding, bom, delimiter):
+    """Excel's "Unicode text" is UTF-16 (little-endian, tabs) after a byte order mark; big-endian files too."""
+    from tests.support import sheets
+
+    rows = sheets.italian_rows(5, prefix="UTF16")
+    rows[0][1] = "Attività più facili: «caffè» e “compiti” — € 20"
+    data = bom + spreadsheet_text(sheets.HEADER, rows, delimiter).encode(encoding)
+    with app.app_context():
+        report = import_listings(data, author="t")
+        assert report.ok, [str(error) for error in report.errors]
+        assert report.count("created") == 5
+        db.session.commit()
+        first = db.session.execute(db.select(Service).filter_by(external_id="UTF16-00001")).scalar_one()
+        assert first.title == "Attività più facili: «caffè» e “compiti” — € 20"
+        assert first.enrolment_deadline == rows[0][23]
+
+
+def test_headers_written_as_the_forms_english_labels_import(app):
+    from tests.support import sheets
+    from welfarepoint.catalog import columns
+
+    rows = sheets.italian_rows(6, prefix="LABELS")
+    with app.test_request_context("/?lang=en"):
+        english = [str(columns.column(columns.column_for_header(name)).label) for name in sheets.HEADER]
+    assert "Title (Italian)" in english and "Who it is for" in english and "From age" in english
+    data = spreadsheet_text(english, rows, ",").encode("utf-8")
+    with app.app_context():
+        report = import_listings(data, author="t")
+        assert report.ok, [str(error) for error in report.errors]
+        assert report.unknown_columns == [] and report.count("created") == 6
+        db.session.commit()
+        first = db.session.execute(db.select(Service).filter_by(external_id="LABELS-00001")).scalar_one()
+        assert first.title == rows[0][1] and first.age_min == rows[0][9] and first.capacity == rows[0][21]
+        assert first.audience == "persons" and first.last_verified == rows[0][25]
