@@ -6,6 +6,7 @@ import; at 390 px and 1,366 px, in Italian and English, axe-clean. Screenshots g
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -27,6 +28,7 @@ WORDS = {
     "it": {"sign_in": "Accedi", "email": "Indirizzo e-mail", "problems": "Il file ha 11 problemi", "more": "Il file ha 7 problemi"},
     "en": {"sign_in": "Sign in", "email": "E-mail address", "problems": "The file has 11 problems", "more": "The file has 7 problems"},
 }  # fmt: skip
+AMOUNT = {"it": "Importo (euro)", "en": "Amount (euros)"}
 
 
 @pytest.fixture
@@ -82,9 +84,14 @@ def test_a_manager_imports_a_workbook_from_report_to_listings(page, manager, liv
     assert_accessible(page)
     shot(page, "1-grouped-report", lang)
 
-    # 2. The columns the import does not know: left out.
-    for select in page.locator('select[name="map_column"]').all():
-        select.select_option("-")
+    # 2. The columns the import does not know: the fee is the amount in euros, the others are left out.
+    headers = [item.get_attribute("value") for item in page.locator('input[name="map_header"]').all()]
+    assert headers == ["Dal", "Al", "Quota (€)", "Note interne"]
+    for header, select in zip(headers, page.locator('select[name="map_column"]').all(), strict=True):
+        if header == "Quota (€)":
+            select.select_option(label=AMOUNT[lang])
+        else:
+            select.select_option("-")
     shot(page, "2-mapping", lang)
     page.locator('form[action$="/import/check"] button[type="submit"]').click()
     page.wait_for_load_state()
@@ -121,6 +128,9 @@ def test_a_manager_imports_a_workbook_from_report_to_listings(page, manager, liv
             .all()
         )
         assert len(imported) == 25
+        amounts = {s.external_id: s.cost_amount for s in imported}
+        assert amounts[f"{prefix}-002"] == Decimal("65.50") and amounts[f"{prefix}-003"] == Decimal("120")
+        assert amounts[f"{prefix}-005"] is None  # free: no fee in the sheet
         assert (
             next(s for s in imported if s.external_id == f"{prefix}-024").provider.name
             == "Comune di Albosaggia"
