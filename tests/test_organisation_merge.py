@@ -134,3 +134,30 @@ def test_a_providers_account_follows_its_organisation_into_the_one_kept(demo_app
     for uuid in organisation.listings:  # the provider still sees every listing it provides
         assert client.get(f"/manage/services/{uuid}").status_code == 200
     assert client.get(f"/manage/services/{organisation.other}").status_code == 404
+
+
+def test_the_open_data_address_of_a_merged_organisation_leads_to_the_one_it_was_merged_into(demo_app):
+    with demo_app.app_context():
+        listing = db.session.execute(db.select(Service).filter_by(status="published")).scalars().first()
+        merged = listing.provider
+        twin = operations.create_organisation(
+            merged.name + " (doppione)", merged.type, municipality_code=merged.municipality_code
+        )
+        db.session.commit()
+        merged_uuid, twin_uuid, ats = merged.uuid, twin.uuid, listing.ats
+    public = demo_app.test_client()
+    assert public.get(f"/api/v1/organizations/{merged_uuid}").status_code == 200
+    client = signed_in(demo_app, account(demo_app, "merge@ats.example.org", "ats_manager", ats=ats))
+    page = client.get(f"/manage/organisations/{merged_uuid}?lang=en")
+    merged = client.post(
+        f"/manage/organisations/{merged_uuid}/merge?lang=en",
+        data={"csrf_token": token(page.text), "into": twin_uuid},
+    )
+    assert merged.status_code == 302
+
+    old = public.get(f"/api/v1/organizations/{merged_uuid}?lang=en")
+    assert old.status_code == 301
+    assert old.location.endswith(f"/api/v1/organizations/{twin_uuid}?lang=en")
+    kept = public.get(old.location)
+    assert kept.status_code == 200 and kept.get_json()["id"] == twin_uuid and kept.get_json()["services"]
+    assert public.get("/api/v1/organizations/bcc6046b-df40-4b0d-bc73-9920cc8f954a").status_code == 404

@@ -242,3 +242,107 @@ def test_a_real_spreadsheet_date_and_labels_in_either_language(app):
         assert normalise(column("periods"), "Estate, Vacanze di Natale") == ("summer;christmas", None)
         assert normalise(column("provider_type"), "Associazione no profit") == ("non_profit", None)
         assert normalise(column("languages"), "Italiano; English") == ("it;en", None)
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_each_problem_stays_on_its_row_of_the_file_when_rows_were_skipped_and_the_header_has_problems(
+    app, kind
+):
+    """The file of problems keeps the original's rows: a blank row and a row too wide stay where they were, and
+    the header's problem does not push the rows down."""
+    from tests.support import sheets
+
+    rows = sheets.italian_rows(8, prefix="RIGHE")
+    rows[5][18] = "posta.esempio.it"  # the e-mail: line 8 of the file once a blank row is put before it
+    header = [*sheets.HEADER, "Referente interno"]
+    table = [[*row, "Anna"] for row in rows]
+    table.insert(3, [""] * len(header))  # line 5: blank
+    wide = [*table[5], "cella", "in più"]  # line 7, with two cells beyond the header
+    table[5] = wide
+    if kind == "csv":
+        output = io.StringIO(newline="")
+        writer = csv.writer(output, delimiter=";", lineterminator="\r\n")
+        writer.writerow(header)
+        for values in table:
+            writer.writerow(
+                ["" if v is None else v.strftime("%d/%m/%Y") if hasattr(v, "strftime") else v for v in values]
+            )
+        data = output.getvalue().encode("cp1252")
+    else:
+        book = openpyxl.Workbook()
+        for values in [header, *table]:
+            book.active.append(values)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data = buffer.getvalue()
+    with app.app_context():
+        report = import_listings(data, author="t", dry_run=True)
+        lines = {error.line for error in report.errors}
+        assert lines == {1, 7, 8}
+        back = errors_file(report.table, report.errors)
+    if kind == "csv":
+        written = list(csv.reader(io.StringIO(back.decode("utf-8-sig")), delimiter=";"))
+    else:
+        sheet = openpyxl.load_workbook(io.BytesIO(back)).worksheets[0]
+        written = [["" if v is None else v for v in r] for r in sheet.iter_rows(values_only=True)]
+    problems = len(header)
+    assert len(written) == 1 + len(table)
+    assert written[0][problems].startswith("Problemi: ") and "Referente interno" in written[0][problems]
+    assert written[1][0] == "RIGHE-00001" and written[1][problems] == ""
+    assert not any(written[4])  # line 5, the blank row
+    assert written[6][0] == "RIGHE-00005" and written[6][problems]
+    assert written[6][problems + 1 :] == ["cella", "in più"]
+    assert written[7][0] == "RIGHE-00006" and written[7][problems].startswith("E-mail: ")
+    assert all(written[n][problems] == "" for n in (2, 3, 5, 8))
+
+
+def spreadsheet_text(header: list[str], rows: list[list[object]], delimiter: str) -> str:
+    output = io.StringIO(newline="")
+    writer = csv.writer(output, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(header)
+    for values in rows:
+        writer.writerow(
+            ["" if v is None else v.strftime("%d/%m/%Y") if hasattr(v, "strftime") else v for v in values]
+        )
+    return output.getvalue()
+
+
+@pytest.mark.parametrize(
+    "encoding,bom,delimiter",
+    [("utf-16-le", b"\xff\xfe", "\t"), ("utf-16-be", b"\xfe\xff", ";")],
+    ids=["excel-unicode-text", "utf-16-big-endian"],
+)
+def test_a_utf_16_file_with_its_byte_order_mark_imports(app, encoding, bom, delimiter):
+    """Excel's "Unicode text" is UTF-16 (little-endian, tabs) after a byte order mark; big-endian files too."""
+    from tests.support import sheets
+
+    rows = sheets.italian_rows(5, prefix="UTF16")
+    rows[0][1] = "Attività più facili: «caffè» e “compiti” — € 20"
+    data = bom + spreadsheet_text(sheets.HEADER, rows, delimiter).encode(encoding)
+    with app.app_context():
+        report = import_listings(data, author="t")
+        assert report.ok, [str(error) for error in report.errors]
+        assert report.count("created") == 5
+        db.session.commit()
+        first = db.session.execute(db.select(Service).filter_by(external_id="UTF16-00001")).scalar_one()
+        assert first.title == "Attività più facili: «caffè» e “compiti” — € 20"
+        assert first.enrolment_deadline == rows[0][23]
+
+
+def test_headers_written_as_the_forms_english_labels_import(app):
+    from tests.support import sheets
+    from welfarepoint.catalog import columns
+
+    rows = sheets.italian_rows(6, prefix="LABELS")
+    with app.test_request_context("/?lang=en"):
+        english = [str(columns.column(columns.column_for_header(name)).label) for name in sheets.HEADER]
+    assert "Title (Italian)" in english and "Who it is for" in english and "From age" in english
+    data = spreadsheet_text(english, rows, ",").encode("utf-8")
+    with app.app_context():
+        report = import_listings(data, author="t")
+        assert report.ok, [str(error) for error in report.errors]
+        assert report.unknown_columns == [] and report.count("created") == 6
+        db.session.commit()
+        first = db.session.execute(db.select(Service).filter_by(external_id="LABELS-00001")).scalar_one()
+        assert first.title == rows[0][1] and first.age_min == rows[0][9] and first.capacity == rows[0][21]
+        assert first.audience == "persons" and first.last_verified == rows[0][25]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import re
+from decimal import Decimal
 from html import unescape
 
 import openpyxl
@@ -14,7 +15,7 @@ import pytest
 from tests.support.manage import account, signed_in, token
 from tests.test_sheets_import import LEAVE_OUT, fixed_montagna, sheet
 from welfarepoint import territory
-from welfarepoint.catalog import operations
+from welfarepoint.catalog import columns, operations
 from welfarepoint.catalog.models import Organisation, Service
 from welfarepoint.extensions import db
 
@@ -69,7 +70,8 @@ def test_a_managers_workbook_from_grouped_report_to_import(demo_app, montagna):
         "Note interne",
     ]
 
-    # The manager leaves the four columns out: the report keeps the other problems, no column is asked again.
+    # The manager says the fee holds the amount and leaves the three others out: the report keeps the other
+    # problems, no column is asked again.
     form = {
         "csrf_token": token(response.text),
         "payload": hidden(response.text, "payload"),
@@ -77,12 +79,17 @@ def test_a_managers_workbook_from_grouped_report_to_import(demo_app, montagna):
     }
     mapped = montagna.post(
         "/manage/import/check?lang=it",
-        data={**form, "mapping": "{}", "map_header": list(LEAVE_OUT), "map_column": ["-"] * 4},
+        data={
+            **form,
+            "mapping": "{}",
+            "map_header": list(LEAVE_OUT),
+            "map_column": ["-", "-", "cost_amount", "-"],
+        },
     )
     assert mapped.status_code == 400 and "map_header" not in mapped.text
     assert "Il file ha 7 problemi" in unescape(mapped.text)
     mapping = json.loads(hidden(mapped.text, "mapping"))
-    assert mapping == LEAVE_OUT
+    assert mapping == {**LEAVE_OUT, "Quota (€)": "cost_amount"}
 
     # The file comes back with a column of problems.
     back = montagna.post("/manage/import/problems?lang=it", data={**form, "mapping": json.dumps(mapping)})
@@ -130,6 +137,9 @@ def test_a_managers_workbook_from_grouped_report_to_import(demo_app, montagna):
             .all()
         )
         assert len(created) == 25
+        amounts = {s.external_id: s.cost_amount for s in created}
+        assert amounts["SO-CONC-001"] == Decimal("65.50") and amounts["SO-CONC-002"] == Decimal("120")
+        assert amounts["SO-CONC-004"] is None  # free, no fee in the sheet
         albosaggia = [s for s in created if s.external_id == "SO-CONC-023"][
             0
         ]  # row 24, "Comune di Albosaggia (SO)"
@@ -173,19 +183,67 @@ def test_the_excel_export_round_trip_changes_only_what_was_edited(demo_app, mont
     exported = montagna.get("/manage/services/export.xlsx?lang=it")
     assert exported.status_code == 200 and exported.mimetype == XLSX
     workbook = openpyxl.load_workbook(io.BytesIO(exported.data))
+    assert workbook.sheetnames == ["Schede", "Legenda"]
     rows = workbook["Schede"]
     header = [cell.value for cell in rows[1]]
     assert rows.freeze_panes == "A2"
-    verified = rows.cell(row=2, column=header.index("Ultima verifica") + 1)
-    assert verified.value is None or verified.is_date
-    rows.cell(row=2, column=header.index("Titolo (italiano)") + 1).value = "Titolo cambiato in Excel"
+    with demo_app.test_request_context("/?lang=it"):
+        label_of = {column.name: str(column.label) for column in columns.columns()}
+    assert header == list(label_of.values())
+    legend = " ".join(
+        str(cell.value) for row in workbook["Legenda"].iter_rows() for cell in row if cell.value
+    )
+    assert all(label in legend for label in header)
+    body = list(rows.iter_rows(min_row=2))
+
+    def filled(name: str):
+        return [row[header.index(label_of[name])] for row in body if row[header.index(label_of[name])].value]
+
+    verified = filled("last_verified")
+    assert len(verified) == len(body) and all(cell.is_date for cell in verified)
+    for name in ("age_min", "age_max", "review_interval_days"):
+        numbers = filled(name)
+        assert numbers and all(cell.data_type == "n" and isinstance(cell.value, int) for cell in numbers), (
+            name
+        )
+
+    title = header.index(label_of["title"])
+    edited_id = body[0][header.index(label_of["external_id"])].value
+    body[0][title].value = "Titolo cambiato in Excel"
     edited = io.BytesIO()
     workbook.save(edited)
-    listings = rows.max_row - 1
+    listings = len(body)
+    with demo_app.app_context():
+        before = {
+            s.external_id: (s.title, s.updated_at) for s in db.session.execute(db.select(Service)).scalars()
+        }
     response = upload(montagna, edited.getvalue(), "export.xlsx", lang="en")
     assert response.status_code == 200, unescape(response.text)[:3000]
     assert f"Importing will add 0 listings, change 1 and leave {listings - 1} as they are." in response.text
     assert re.search(r"<td>changed</td><td>Title \(Italian\)</td>", response.text)
+
+    confirmed = montagna.post(
+        "/manage/import/confirm?lang=en",
+        data={
+            "csrf_token": token(response.text),
+            "payload": hidden(response.text, "payload"),
+            "filename": "export.xlsx",
+            "mapping": hidden(response.text, "mapping"),
+            "providers": "{}",
+        },
+    )
+    assert confirmed.status_code == 302
+    assert f"Imported: 0 new, 1 changed, {listings - 1} unchanged." in unescape(
+        montagna.get(confirmed.location).text
+    )
+    with demo_app.app_context():
+        after = {
+            s.external_id: (s.title, s.updated_at) for s in db.session.execute(db.select(Service)).scalars()
+        }
+    assert after[edited_id][0] == "Titolo cambiato in Excel"
+    assert {key: value for key, value in after.items() if key != edited_id} == {
+        key: value for key, value in before.items() if key != edited_id
+    }
 
 
 @pytest.mark.parametrize(

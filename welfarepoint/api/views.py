@@ -12,7 +12,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from flask import jsonify, request, url_for
+from flask import jsonify, redirect, request, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
@@ -29,7 +29,7 @@ from welfarepoint.api.responses import (
     page_url,
     public_uuid,
 )
-from welfarepoint.catalog import queries
+from welfarepoint.catalog import operations, queries
 from welfarepoint.search_params import parse_search_args
 
 DEFAULT_PER_PAGE = 20
@@ -140,6 +140,10 @@ def organization(organization_id: str):
     public_id = public_uuid(organization_id)
     item = queries.organisation_by_uuid(public_id) if public_id else None
     if item is None:
+        merged_into = operations.redirect_of(public_id) if public_id else None
+        if merged_into is not None and queries.organisation_by_uuid(merged_into.uuid) is not None:
+            address = url_for(".organization", organization_id=merged_into.uuid, **request.args)
+            return redirect(address, 301)
         return not_found(_l("No organisation with published services has this id."))
     language = content_language()
     with force_locale(language):

@@ -87,12 +87,17 @@ class NewOrganisation:
 
 @dataclass
 class Table:
-    """A file as read: its header and rows of raw cells (text from a CSV, typed values from a workbook)."""
+    """A file as read: its header and rows of raw cells (text from a CSV, typed values from a workbook).
+
+    ``skipped`` are the rows left out of ``rows`` (blank, or with cells beyond the header): the errors file puts
+    them back, so that every row keeps its place.
+    """
 
     header: list[str]
     rows: list[tuple[int, list[Any]]]
     format: str = "csv"
     delimiter: str = ","
+    skipped: list[tuple[int, list[Any]]] = field(default_factory=list)
 
 
 @dataclass
@@ -292,8 +297,11 @@ def read_csv(text: str) -> tuple[Table | None, list[RowError]]:
     line = reader.line_num + 1
     try:
         for cells in reader:
-            if any(cell.strip() for cell in cells):
+            if not any(cell.strip() for cell in cells):
+                table.skipped.append((line, cells))
+            else:
                 if len(cells) > len(header) and any(cell.strip() for cell in cells[len(header) :]):
+                    table.skipped.append((line, cells))
                     errors.append(
                         RowError(
                             line,
@@ -341,8 +349,10 @@ def read_workbook(data: bytes) -> tuple[Table | None, list[RowError]]:
         table = Table(header, [], "xlsx")
         for line, values in enumerate(rows, start=2):
             if not any(columns.as_text(value).strip() for value in values):
+                table.skipped.append((line, []))
                 continue
             if any(columns.as_text(value).strip() for value in values[len(header) :]):
+                table.skipped.append((line, list(values)))
                 errors.append(
                     RowError(line, "", _l("has cells to the right of the last column with a header"), "shape")
                 )
@@ -828,31 +838,41 @@ ERRORS_HEADER = _l("Problems")
 
 
 def errors_file(table: Table, errors: list[RowError]) -> bytes:
-    """The file as it was read, with a last column that lists each row's problems (same format: CSV or XLSX)."""
+    """The file as it was read, with a last column that lists each row's problems (same format: CSV or XLSX).
+
+    Every row stays where it was (blank rows and refused rows included), so a problem is on the row the report
+    names; the header's own problems are in the header's cell of that column.
+    """
     by_line: dict[int, list[str]] = {}
     for error in errors:
         label = f"{columns.column(error.column).label}: " if error.column else ""
         by_line.setdefault(error.line, []).append(f"{label}{error.message}")
-    header = [*table.header, str(ERRORS_HEADER)]
     header_problems = " · ".join(by_line.get(1, []))
+    header = [*table.header, f"{ERRORS_HEADER}: {header_problems}" if header_problems else str(ERRORS_HEADER)]
+    width = len(table.header)
+    rows = []
+    for line, values in sorted([*table.rows, *table.skipped], key=lambda item: item[0]):
+        problems = " · ".join(by_line.get(line, []))
+        padded = [*values, *[""] * (width - len(values))]
+        rows.append((padded[:width], problems, padded[width:]) if values or problems else None)
     if table.format == "xlsx":
         workbook = openpyxl.Workbook(write_only=True)
         sheet = workbook.create_sheet()
         sheet.append([_text_cell(sheet, value) for value in header])
-        if header_problems:
-            sheet.append([_text_cell(sheet, "") for _ in table.header] + [_text_cell(sheet, header_problems)])
-        for line, values in table.rows:
-            sheet.append([*values, _text_cell(sheet, " · ".join(by_line.get(line, [])))])
+        for row in rows:
+            if row is None:
+                sheet.append([])
+            else:
+                cells, problems, beyond = row
+                sheet.append([*cells, _text_cell(sheet, problems), *beyond])
         output = io.BytesIO()
         workbook.save(output)
         return output.getvalue()
     output = io.StringIO(newline="")
     writer = csv.writer(output, delimiter=table.delimiter, lineterminator="\r\n")
     writer.writerow(header)
-    if header_problems:
-        writer.writerow([""] * len(table.header) + [header_problems])
-    for line, values in table.rows:
-        writer.writerow([*values, " · ".join(by_line.get(line, []))])
+    for row in rows:
+        writer.writerow([] if row is None else [*row[0], row[1], *row[2]])
     return ("\ufeff" + output.getvalue()).encode("utf-8")
 
 
