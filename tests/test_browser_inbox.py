@@ -129,6 +129,9 @@ def test_send_back_with_a_reason_the_editor_reads(page, live_server, people, lan
     page.get_by_label(WORDS[language]["reason"]).fill(reason)
     page.get_by_role("button", name=WORDS[language]["send_button"]).click()
     assert f"/manage/services/{uuid}" in page.url
+    # The page the redirect leads to must have answered before the cookies are cleared: a late answer sets the
+    # manager's session cookie again, under the editor's sign-in form ("the form has expired", seen under load).
+    page.wait_for_load_state("networkidle")
     page.context.clear_cookies()
     sign_in(page, EDITOR, language)
     sent_back = page.locator("#sent-back")
