@@ -301,8 +301,10 @@ def test_a_list_and_a_service_page_work_without_javascript(open_page):
     page = open_page(PHONE_390, javascript=False)
     page.goto(open_page.base + "/search?q=centro+estivo&lang=it")
     page.locator(".wp-result").first.get_by_role("link", name=re.compile("Aggiungi alla mia lista")).click()
+    page.wait_for_load_state()  # the list's page, whole (a count does not wait)
     assert page.locator(".wp-dossier-item").count() == 1
     page.locator(".wp-dossier-item h2 a").click()
+    page.wait_for_load_state()
     assert page.locator("h2", has_text="In breve").is_visible()
     page.get_by_text("Indice della pagina").click()  # <details> opens without a script
     assert page.get_by_role("link", name="Cosa serve").is_visible()
