@@ -160,4 +160,8 @@ def test_the_open_data_address_of_a_merged_organisation_leads_to_the_one_it_was_
     assert old.location.endswith(f"/api/v1/organizations/{twin_uuid}?lang=en")
     kept = public.get(old.location)
     assert kept.status_code == 200 and kept.get_json()["id"] == twin_uuid and kept.get_json()["services"]
+    # Whatever the query holds (a parameter named like the address's own, repeated ones) goes along as it came.
+    odd = public.get(f"/api/v1/organizations/{merged_uuid}?organization_id=x&lang=en&lang=it")
+    assert odd.status_code == 301
+    assert odd.location.endswith(f"/api/v1/organizations/{twin_uuid}?organization_id=x&lang=en&lang=it")
     assert public.get("/api/v1/organizations/bcc6046b-df40-4b0d-bc73-9920cc8f954a").status_code == 404

@@ -4,25 +4,12 @@ it was."""
 
 from __future__ import annotations
 
-import io
-
 import openpyxl
 
 from tests.support.sheets import HEADER, excel_csv, italian_rows, workbook
 from welfarepoint.catalog import columns
 from welfarepoint.catalog.models import Alliance, Organisation, Revision, Service
 from welfarepoint.extensions import db
-
-
-def with_header(header: list[str], rows: list[list[object]]) -> bytes:
-    book = openpyxl.Workbook(write_only=True)
-    sheet = book.create_sheet("Servizi")
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    output = io.BytesIO()
-    book.save(output)
-    return output.getvalue()
 
 
 def services() -> dict[str, Service]:
@@ -128,7 +115,7 @@ def test_an_import_that_fails_after_rows_were_written_leaves_the_catalog_as_it_w
     bergamo = [n for n, row in enumerate(rows) if row[7] == "ATS Bergamo"]
     first = [[*row, "Rete Bergamo Concilia" if n == bergamo[0] else ""] for n, row in enumerate(rows)]
     path = tmp_path / "prima.xlsx"
-    path.write_bytes(with_header(header, first))
+    path.write_bytes(workbook(first, header))
     assert runner.invoke(args=["catalog", "import", str(path), "--lang", "en"]).exit_code == 0, "first import"
     with app.app_context():
         before = counts()
@@ -143,7 +130,7 @@ def test_an_import_that_fails_after_rows_were_written_leaves_the_catalog_as_it_w
     second.append(second.pop(other))
     second[-1][-1] = "Rete Bergamo Concilia"
     path = tmp_path / "seconda.xlsx"
-    path.write_bytes(with_header(header, second))
+    path.write_bytes(workbook(second, header))
     result = runner.invoke(args=["catalog", "import", str(path), "--lang", "en"])
     assert result.exit_code != 0
     assert "belongs to ATS Bergamo" in result.output and "nothing was imported" in result.output

@@ -51,9 +51,10 @@ logs (only dates follow the day). Then, all in the same run:
    public workload, 40 % search, 20 % questionnaires, 25 % service pages, home, Welfare Points, for
    ``--mixed-seconds``), every worker warmed up before each load (a worker replaced after ``--max-requests``
    starts cold). Each way starts with no results page kept (``<instance>/drawn-pages`` removed): its first
-   pass over the log draws them, as after a publication, and no way is sent the pages another way drew. Workers that die during a load (a signal, a timeout: gunicorn's log) are counted beside the
-   errors, and the server's CPU time a request (master and workers) beside each load: on a shared machine it
-   moves less than rates do. ``--ways a,b,b,a`` measures only those, in that order (a way may come twice;
+   pass over the log draws them, as after a publication, and no way is sent the pages another way drew.
+   Workers that die during a load (a signal, a timeout: gunicorn's log) are counted beside the errors, and
+   the server's CPU time a request (master and workers) beside each load: on a shared machine it moves less
+   than rates do. ``--ways a,b,b,a`` measures only those, in that order (a way may come twice;
    ``b2``, 2 gthread workers of 2 threads, only when named);
    ``--http-only`` measures only this part;
 9. (first size, first way) page weight: bytes of a first visit (fresh browser context) and a repeat visit

@@ -77,11 +77,11 @@ def excel_csv(rows: list[list[object]]) -> bytes:
     return output.getvalue().encode("cp1252")
 
 
-def workbook(rows: list[list[object]]) -> bytes:
-    """The rows as an ``.xlsx`` with real dates and numbers."""
+def workbook(rows: list[list[object]], header: list[str] | None = None) -> bytes:
+    """The rows as an ``.xlsx`` with real dates and numbers, under ``header`` (the Italian sheet's by default)."""
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("Servizi")
-    sheet.append(HEADER)
+    sheet.append(HEADER if header is None else header)
     for row in rows:
         sheet.append(row)
     output = io.BytesIO()

@@ -142,8 +142,9 @@ def organization(organization_id: str):
     if item is None:
         merged_into = operations.redirect_of(public_id) if public_id else None
         if merged_into is not None and queries.organisation_by_uuid(merged_into.uuid) is not None:
-            address = url_for(".organization", organization_id=merged_into.uuid, **request.args)
-            return redirect(address, 301)
+            address = url_for(".organization", organization_id=merged_into.uuid)
+            query = request.query_string.decode("latin-1")  # as it came: any parameter, any bytes
+            return redirect(f"{address}?{query}" if query else address, 301)
         return not_found(_l("No organisation with published services has this id."))
     language = content_language()
     with force_locale(language):

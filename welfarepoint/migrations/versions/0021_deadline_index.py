@@ -1,5 +1,5 @@
 """The inbox's enrolment deadlines read from an index of (status, deadline): with the deadline alone, SQLite
-read every published listing (150 ms at 100,000 listings, issue 24's inbox target)."""
+read every published listing (issue 24's inbox target, measured by `make bench`)."""
 
 from alembic import op
 
