@@ -3,10 +3,15 @@ search shows those of the visitor's ATS when a care need finds nothing or a sear
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import pytest
+from sqlalchemy import create_engine, text
 
 from tests.support.manage import montagna_alliances, token
 from welfarepoint.extensions import db
+from welfarepoint.public import drawn
 from welfarepoint.territory.models import PublicRoute
 
 ROUTE = {
@@ -55,6 +60,43 @@ def test_an_ats_manager_adds_a_route_that_search_shows_in_the_ats(demo_app, auth
     assert "Ufficio di Piano di Sondrio" in page
     assert "Ufficio di Piano di Sondrio" not in public.get("/search?q=rsa+pavia").text
     assert "Ufficio di Piano di Sondrio" not in public.get("/search?q=centro+estivo&place=Sondrio").text
+
+
+def kept_pages(app) -> set[Path]:
+    return {path for path in (Path(app.instance_path) / drawn.FOLDER).glob("*/*") if path.is_file()}
+
+
+def test_a_page_naming_routes_is_kept_and_a_changed_route_shows_at_once(demo_app, auth):
+    """Pages that name public routes are kept like every results page (drawing them at every request made them
+    the slowest of a busy hour), yet a manager's change shows on the next request; one committed by another
+    process (a worker, another instance) within a second."""
+    public = demo_app.test_client()
+    search_address = "/search?q=rsa+sondrio&lang=it"
+    care_address = "/match/family?municipality=Sondrio&cared_age=50&needs=care_accompaniment&lang=it"
+    for address in (search_address, care_address):
+        first = public.get(address).text
+        assert "INPS" in first and "Ufficio di Piano di Sondrio" not in first, address  # the demo's routes
+        kept = kept_pages(demo_app)
+        assert public.get(address).text == first and kept_pages(demo_app) == kept  # sent as kept, not drawn
+
+    assert add(auth("ats_manager", ats="Montagna")).status_code == 302
+    for address in (search_address, care_address):
+        assert "Ufficio di Piano di Sondrio" in public.get(address).text, address
+
+    # Another process renames it: written here straight into the database, past this process's sessions.
+    engine = create_engine(demo_app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE public_route SET name = :new, updated_at = CURRENT_TIMESTAMP WHERE name = :old"),
+                {"new": "Ufficio di Piano di Morbegno", "old": ROUTE["name"]},
+            )
+    finally:
+        engine.dispose()
+    time.sleep(drawn.ROUTES_CHECK_SECONDS + 0.2)
+    for address in (search_address, care_address):
+        page = public.get(address).text
+        assert "Ufficio di Piano di Morbegno" in page and "Ufficio di Piano di Sondrio" not in page, address
 
 
 def test_an_ats_manager_may_not_add_or_see_another_ats_route(demo_app, auth):

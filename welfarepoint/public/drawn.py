@@ -1,13 +1,13 @@
 """Results pages drawn once and kept on disk, for every worker of the instance.
 
 A results page (a search's, a questionnaire's) depends only on its address, its language (and the offer of the
-other one), the day and the published catalog (the search index's generation and the curated vocabulary): the
-same ones draw the same page. Each page is kept gzipped in a file of
+other one), the day and what managers publish (the search index's generation, the curated vocabulary and the
+public routes shown for needs outside the networks): the same ones draw the same page. Each page is kept gzipped in a file of
 the instance folder (``drawn-pages/<edition>/<page>``), so that a page one worker drew is sent by all the others
 (each worker keeping its own would draw every popular page once per worker, and hold them in its own memory).
 
 An *edition* is everything a page depends on but its address and language: a new catalog generation, a new
-vocabulary or a new day starts a new edition folder, and the first worker that keeps a page in it removes the
+vocabulary, a change of the public routes or a new day starts a new edition folder, and the first worker that keeps a page in it removes the
 editions that have not been written to for a while. An edition keeps at most :data:`PAGES_PER_EDITION` pages
 (the most asked for come first); past that, pages are drawn at every request. Files are written aside and
 renamed, so a reader sees a whole page or none; any error of the disk is a page not kept, never a failed request.
@@ -28,6 +28,7 @@ from flask_babel import get_locale
 
 from welfarepoint import search
 from welfarepoint.i18n import language_offer
+from welfarepoint.territory.models import routes_changed, routes_version
 from welfarepoint.vocabulary import synonyms
 
 log = logging.getLogger(__name__)
@@ -38,12 +39,34 @@ PAGES_PER_EDITION = 5000
 #: Seconds an edition nobody writes to is kept after a newer one starts (workers may still read it meanwhile).
 EDITION_GRACE_SECONDS = 120
 FOUND, NOTHING = b"1", b"0"
+#: Seconds a worker sends kept pages without asking the database whether the public routes changed in another
+#: process (as search asks about the catalog); a change made in this process is seen at once.
+ROUTES_CHECK_SECONDS = 1.0
+#: Changes of the public routes committed in this process (each makes every app read their version again).
+_route_changes = [0]
 
 
 def edition() -> tuple:
-    """What a results page depends on besides its address: the published catalog, the vocabulary, the day."""
+    """What a results page depends on besides its address: the published catalog, the vocabulary, the public
+    routes, the day."""
     generation = search.generation()  # first: catching up also brings in the curated vocabulary
-    return (generation, synonyms.version(), date.today())
+    return (generation, synonyms.version(), _routes_version(), date.today())
+
+
+def _routes_version() -> tuple:
+    """The public routes' version, read from the database at most every :data:`ROUTES_CHECK_SECONDS`."""
+    now = time.monotonic()
+    known = current_app.extensions.get("welfarepoint.routes_version")
+    if known is not None and known[2] == _route_changes[0] and now - known[1] < ROUTES_CHECK_SECONDS:
+        return known[0]
+    version = routes_version()
+    current_app.extensions["welfarepoint.routes_version"] = (version, now, _route_changes[0])
+    return version
+
+
+@routes_changed.connect
+def _on_routes_changed(_session) -> None:
+    _route_changes[0] += 1
 
 
 def address() -> tuple:

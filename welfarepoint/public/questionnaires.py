@@ -220,8 +220,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         turn_to=rules.turn_to,
         change=lambda step: _address(endpoint, answers, step=step),
     )
-    # Public routes a manager may just have changed: drawn afresh, and not kept.
-    if not kept_here or routes:
+    if not kept_here:
         return html
     gzipped = assets.compressed_page(html)
     if search.generation() == edition[0]:  # the catalog did not change while this page was drawn

@@ -136,7 +136,7 @@ def search_page():
     The text and the place are two fields; a place named in the text is read as one and shown in the place
     field, with a link that removes it. Welfare Points are shown apart ("who can help you"), never counted.
     A page drawn once is kept for every worker of the instance (:mod:`welfarepoint.public.drawn`) and sent
-    without searching again while the catalog, the vocabulary and the day stay the same.
+    without searching again while the catalog, the vocabulary, the public routes and the day stay the same.
     """
     parsed = parse_search_args(request.args)
     counted = bool(parsed.text) and parsed.page == 1
@@ -159,11 +159,10 @@ def search_page():
         desks_apart=True,
         read_place=parsed.read_place,
     )
-    html, shows_routes, searched_ats = draw_results(parsed, result)
+    html, searched_ats = draw_results(parsed, result)
     if counted:
         count_search(search.normalise_for_statistics(parsed.text), result.total > 0, ats=searched_ats)
-    # Public routes a manager may just have changed: drawn afresh, and not kept.
-    if fresh or shows_routes:
+    if fresh:
         return html
     page = assets.compressed_page(html)
     if result.generation == (edition[0], edition[1]):  # the index did not change while this page was drawn
@@ -176,9 +175,9 @@ def search_page():
 _desks = Bounded(512)
 
 
-def draw_results(parsed, result) -> tuple[str, bool, str]:
-    """The results page of a search, whether it names public routes (which managers change at any time) and the
-    ATS of the place searched, which the search is counted in ("" for none)."""
+def draw_results(parsed, result) -> tuple[str, str]:
+    """The results page of a search and the ATS of the place searched, which the search is counted in ("" for
+    none)."""
     place = parsed.place or result.place
     if place is None and parsed.filters.municipality:
         place = territory.resolve_place(parsed.filters.municipality).place
@@ -215,7 +214,7 @@ def draw_results(parsed, result) -> tuple[str, bool, str]:
         routes=public_routes(ats) if shows_routes else [],
         shows_routes=shows_routes,
     )
-    return html, shows_routes, searched_ats
+    return html, searched_ats
 
 
 def active_filters(parsed, place, result) -> list[tuple[str, str]]:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Float, String
-from sqlalchemy.orm import Mapped, mapped_column
+from blinker import Namespace
+from sqlalchemy import DateTime, Float, String, event, func, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Mapped, Session, mapped_column, object_session
 
 from welfarepoint.catalog.models import now_utc
 from welfarepoint.extensions import db
@@ -79,6 +81,42 @@ class PublicRoute(db.Model):
 
     def __repr__(self) -> str:
         return f"<PublicRoute {self.ats} {self.name}>"
+
+
+#: Sent after a commit that added, changed or removed a public route (pages that show routes are drawn anew).
+routes_changed = Namespace().signal("public-routes-changed")
+_CHANGED = "welfarepoint.public_routes_changed"
+
+
+def routes_version() -> tuple:
+    """Which public routes there are: changes with any addition, change or removal (one tiny query)."""
+    try:
+        row = db.session.execute(
+            select(func.count(PublicRoute.id), func.max(PublicRoute.updated_at), func.sum(PublicRoute.id))
+        ).one()
+    except (OperationalError, ProgrammingError):  # the database is not set up yet
+        db.session.rollback()
+        return ()
+    return (row[0], str(row[1]), row[2]) if row[0] else ()
+
+
+def _noticed(_mapper, _connection, route: PublicRoute) -> None:
+    object_session(route).info[_CHANGED] = True
+
+
+for _when in ("after_insert", "after_update", "after_delete"):
+    event.listen(PublicRoute, _when, _noticed)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if session.info.pop(_CHANGED, False):
+        routes_changed.send(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session: Session) -> None:
+    session.info.pop(_CHANGED, None)
 
 
 def public_routes(ats: str | None) -> list[PublicRoute]:
