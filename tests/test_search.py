@@ -720,6 +720,7 @@ def test_a_publication_is_found_by_another_process_before_the_small_segments_are
 def test_a_process_answers_from_the_old_folder_until_the_new_one_is_open_and_warm(app, catalog, monkeypatch):
     """A rebuild elsewhere swaps a new folder in: this process's searches keep reading the old one while a
     thread opens the new one and runs its first searches, then read the new one."""
+    import sys
     import threading
 
     from welfarepoint.search import index as search_index_module
@@ -729,8 +730,12 @@ def test_a_process_answers_from_the_old_folder_until_the_new_one_is_open_and_war
     gate, warmed = threading.Event(), []
     warm = search_index_module.warm
 
+    usual_interval, intervals = sys.getswitchinterval(), []
+
     def slow_warm(searcher) -> None:
         gate.wait(10)
+        # Threads switch often while it warms: a search of the worker's own thread is not held at each read.
+        intervals.append(sys.getswitchinterval())
         warm(searcher)
         warmed.append(searcher.doc_count())
 
@@ -749,6 +754,8 @@ def test_a_process_answers_from_the_old_folder_until_the_new_one_is_open_and_war
     with app.app_context():
         search._index().wait_until_warm(10)
     assert warmed == [len(LISTINGS) - 1]
+    assert intervals == [pytest.approx(search_index_module.WARMING_SWITCH_INTERVAL)]
+    assert sys.getswitchinterval() == usual_interval
     assert find(app, "doposcuola").total == 0  # the new folder answers once warm
 
 

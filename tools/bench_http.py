@@ -201,15 +201,19 @@ class Server:
         return pids
 
     def cpu_seconds(self) -> dict[int, float]:
-        """CPU time used so far by the master and each live worker, by process id."""
+        """CPU time used so far by the master and each live worker, by process id; the master's includes the
+        workers it has reaped (replaced after ``--max-requests``), so that a difference of two readings counts
+        a worker that ended between them."""
         used = {}
-        pids = [self.process.pid] if self.process else []
-        for pid in pids + self.worker_pids():
+        master = [self.process.pid] if self.process else []
+        for pid in master + self.worker_pids():
             try:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+            own = int(fields[11]) + int(fields[12])  # utime, stime
+            reaped = int(fields[13]) + int(fields[14]) if pid in master else 0  # cutime, cstime
+            used[pid] = (own + reaped) / CLOCK_TICKS
         return used
 
     def memory(self) -> dict[str, int]:
@@ -342,8 +346,9 @@ def run_load(
         children_after.ru_stime - children_before.ru_stime
     )
     result.generator_cpu = used / result.seconds if result.seconds else 0.0
-    # Workers alive at the end only: the time of one that died during the load is lost (then an underestimate).
-    server_used = sum(value - server_before.get(pid, 0.0) for pid, value in server.cpu_seconds().items())
+    server_used = sum(server.cpu_seconds().values()) - sum(
+        server_before.values()
+    )  # ended workers: the master's
     result.server_cpu = server_used / result.seconds if result.seconds else 0.0
     result.crashes = server.crashes() - crashes_before
     return result

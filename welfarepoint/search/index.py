@@ -7,6 +7,7 @@ import logging
 import os
 import secrets
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -39,6 +40,9 @@ BLOCK_LIMIT = 1024
 REBUILD_SEGMENT_LISTINGS, REBUILD_LIMIT_MB = 25_000, 1024
 #: Searches that warm a new live folder's caches.
 WARM_QUERIES = ("", "servizi", "srevizi")
+#: Seconds between the interpreter's thread switches while a thread warms a new folder (Python's default is
+#: 0.005): a search waiting for the interpreter after each read it makes would otherwise wait that long each time.
+WARMING_SWITCH_INTERVAL = 0.0001
 SCHEMA_VERSION = "12"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
 
 
@@ -105,7 +109,8 @@ class SearchIndex:
         try:
             index = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
             searcher = _new_searcher(index, folder)
-            warm(searcher)
+            with _switching_often():
+                warm(searcher)
         except Exception:  # the next search opens it by itself (and fails as it would have)
             log.exception("could not open and warm the search index in %s", folder)
             with self._lock:
@@ -294,6 +299,29 @@ def _new_searcher(index, folder: Path):
     searcher.wp_cache = {}
     searcher.wp_path = str(folder)
     return searcher
+
+
+_warming_threads = 0
+_warming_lock = threading.Lock()
+_usual_switch_interval = sys.getswitchinterval()
+
+
+@contextmanager
+def _switching_often() -> Iterator[None]:
+    """Thread switches every ``WARMING_SWITCH_INTERVAL`` while the block runs (in any thread of this process)."""
+    global _warming_threads, _usual_switch_interval
+    with _warming_lock:
+        if _warming_threads == 0:
+            _usual_switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(WARMING_SWITCH_INTERVAL)
+        _warming_threads += 1
+    try:
+        yield
+    finally:
+        with _warming_lock:
+            _warming_threads -= 1
+            if _warming_threads == 0:
+                sys.setswitchinterval(_usual_switch_interval)
 
 
 def warm(searcher) -> None:
