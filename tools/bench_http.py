@@ -346,9 +346,8 @@ def run_load(
         children_after.ru_stime - children_before.ru_stime
     )
     result.generator_cpu = used / result.seconds if result.seconds else 0.0
-    server_used = sum(server.cpu_seconds().values()) - sum(
-        server_before.values()
-    )  # ended workers: the master's
+    # A worker that ended during the load is in the master's reading after it (its reaped children).
+    server_used = sum(server.cpu_seconds().values()) - sum(server_before.values())
     result.server_cpu = server_used / result.seconds if result.seconds else 0.0
     result.crashes = server.crashes() - crashes_before
     return result
