@@ -187,7 +187,7 @@ def test_segment_caches_outlive_a_commit_and_go_with_merged_segments(index):
     index.rebuild(documents())  # every old segment is gone
     with index.searcher() as searcher:
         SearcherView(searcher, searcher.wp_path)
-    assert all(key[1] != first for key in engine._registry.segments)
+    assert all(key[1] != first for key in engine._segments)
 
 
 @pytest.mark.parametrize(

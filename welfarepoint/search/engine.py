@@ -82,7 +82,6 @@ class SegmentCache:
         self.memos: dict[Any, Any] = {}
 
     def _lengths(self, reader, field: str) -> np.ndarray:
-
         def read() -> np.ndarray:
             count = reader.doc_count_all()
             lengths = np.zeros(count, dtype=np.uint8)
@@ -96,17 +95,14 @@ class SegmentCache:
         return self.memo(("lengths", field), read)
 
     def postings(self, reader, field: str, term: str) -> Postings:
-        return _postings.get_or_make((self.key, field, term), lambda: self._read(reader, field, term))
+        def read() -> Postings:
+            read_postings = whoosh_fast.postings if whoosh_fast.ENABLED else _public_postings
+            ids, weights, frequency = read_postings(reader, field, reader.schema[field].to_bytes(term))
+            return (
+                Postings(ids, weights, self._lengths(reader, field)[ids], frequency) if frequency else EMPTY
+            )
 
-    def _read(self, reader, field: str, term: str) -> Postings:
-        term_bytes = reader.schema[field].to_bytes(term)
-        if whoosh_fast.ENABLED:
-            ids, weights, frequency = whoosh_fast.postings(reader, field, term_bytes)
-        else:
-            ids, weights, frequency = _public_postings(reader, field, term_bytes)
-        if not frequency:
-            return EMPTY
-        return Postings(ids, weights, self._lengths(reader, field)[ids], frequency)
+        return _postings.get_or_make((self.key, field, term), read)
 
     def numbers(self, reader, name: str) -> np.ndarray:
         """A numeric sortable column as an array (the column's default where the segment has none)."""
@@ -156,37 +152,15 @@ def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray,
 _postings = Bounded(MAX_CACHED_POSTINGS, weigh=lambda postings: len(postings) + 1)
 
 
-class _Registry:
-    """This process's segment caches, by index folder and segment id."""
-
-    def __init__(self):
-        self.segments: dict[tuple[str, str], SegmentCache] = {}
-        self.lock = threading.Lock()
-
-    def segment(self, index_path: str, reader) -> SegmentCache:
-        key = (index_path, reader.segment().segment_id())
-        with self.lock:
-            return self.segments.setdefault(key, SegmentCache(key))
-
-    def keep_only(self, index_path: str, segment_ids: Iterable[str]) -> None:
-        """Forget the segments merged away from ``index_path``, and those of the folders it replaced."""
-        wanted = set(segment_ids)
-        root = os.path.dirname(index_path)
-        with self.lock:
-            for key in list(self.segments):
-                if (key[0] == index_path and key[1] not in wanted) or (
-                    key[0] != index_path and os.path.dirname(key[0]) == root
-                ):
-                    del self.segments[key]
-
-
-_registry = _Registry()
+#: This process's segment caches, by (index folder, segment id).
+_segments: dict[tuple[str, str], SegmentCache] = {}
+_segments_lock = threading.Lock()
 
 
 def forget_all() -> None:
     """Drop every segment cache of this process."""
-    with _registry.lock:
-        _registry.segments.clear()
+    with _segments_lock:
+        _segments.clear()
     _postings.clear()
 
 
@@ -205,17 +179,25 @@ class SearcherView:
         self.schema = searcher.schema
         self.leaves = []
         self.count = searcher.doc_count_all()
-        self._live = np.ones(self.count, dtype=bool)
-        for reader, offset in searcher.reader().leaf_readers():
-            if reader.segment() is None:  # an empty index has one reader and no segment
-                continue
-            deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
-            if deleted:
-                self._live[offset + np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
-            self.leaves.append((reader, offset, _registry.segment(index_path, reader)))
-        self._live.flags.writeable = False
-        _registry.keep_only(index_path, [reader.segment().segment_id() for reader, *_ in self.leaves])
+        #: Every document not deleted (read-only: every search of this searcher shares it).
+        self.live = np.ones(self.count, dtype=bool)
+        root = os.path.dirname(index_path)
+        with _segments_lock:
+            for reader, offset in searcher.reader().leaf_readers():
+                if reader.segment() is None:  # an empty index has one reader and no segment
+                    continue
+                if reader.has_deletions():
+                    deleted = reader.deleted_docs_set
+                    self.live[offset + np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
+                key = (index_path, reader.segment().segment_id())
+                self.leaves.append((reader, offset, _segments.setdefault(key, SegmentCache(key))))
+            # Forget the segments merged away from this folder, and those of the folders it replaced.
+            kept = {cache.key for _reader, _offset, cache in self.leaves}
+            for key in [key for key in _segments if key not in kept and os.path.dirname(key[0]) == root]:
+                del _segments[key]
+        self.live.flags.writeable = False
         self.idf_cache: dict[tuple[str, str], float] = {}
+        self.columns: dict[Any, np.ndarray] = {}
         self.averages: dict[str, float] = {}
         self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=lambda kept: 2 * len(kept[0]) + 1)
 
@@ -244,13 +226,15 @@ class SearcherView:
         found = np.zeros(self.count, dtype=bool)
         for offset, local in parts:
             found[offset + local] = True
-        found &= self._live
+        found &= self.live
         return found
 
-    def term_docs(self, field: str, term: str) -> np.ndarray:
-        """The live documents with ``term`` in ``field``."""
+    def term_docs(self, field: str, *terms: str) -> np.ndarray:
+        """The live documents with any of ``terms`` in ``field``."""
         return self._placed(
-            (offset, cache.postings(reader, field, term).docs) for reader, offset, cache in self.leaves
+            (offset, cache.postings(reader, field, term).docs)
+            for term in terms
+            for reader, offset, cache in self.leaves
         )
 
     def knows(self, field: str, word: str) -> bool:
@@ -263,10 +247,6 @@ class SearcherView:
         for reader, _offset, cache in self.leaves:
             found |= cache.vocabulary(reader, field).near(word)
         return found
-
-    def live(self) -> np.ndarray:
-        """Every document not deleted (read-only: every search of this searcher shares it)."""
-        return self._live
 
     def value_sets(self, name: str, keys_of: Callable[[Any], Iterable[str]]) -> dict[str, np.ndarray]:
         """For each key of a sortable column's values (``keys_of(value)``), its live documents."""
@@ -295,12 +275,15 @@ class SearcherView:
     def per_document(
         self, key: Any, compute: Callable[[Iterable[Any]], np.ndarray], name: str = "id"
     ) -> np.ndarray:
-        """``compute(values of column name)`` of each segment (kept with it), for every global document."""
-        parts = [
-            cache.memo(key, lambda reader=reader: np.asarray(compute(_column_values(reader, name))))
-            for reader, _offset, cache in self.leaves
-        ]
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        """``compute(values of column name)`` of each segment (kept with it), for every global document (kept)."""
+        found = self.columns.get(key)
+        if found is None:
+            parts = [
+                cache.memo(key, lambda reader=reader: np.asarray(compute(_column_values(reader, name))))
+                for reader, _offset, cache in self.leaves
+            ]
+            found = self.columns[key] = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        return found
 
     def integers(self, name: str) -> np.ndarray:
         """A sortable column of whole numbers written as text (``id``, ``version``), 0 where none."""
@@ -350,6 +333,6 @@ class SearcherView:
         total = np.zeros(self.count, dtype=np.float64)
         for alternative in alternatives:
             self._add(total, alternative)
-        total[~self._live] = 0.0
+        total[~self.live] = 0.0
         docs = np.flatnonzero(total)
         return docs, total[docs]

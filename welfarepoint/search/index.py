@@ -176,7 +176,7 @@ class SearchIndex:
         folder = self.path
         with _new_searcher(self._live_index(), folder) as searcher:
             found = view(searcher)
-            live = found.live()
+            live = found.live
             ids, versions = found.integers("id")[live], found.integers("version")[live]
             order = np.argsort(ids, kind="stable")
             return ids[order], versions[order]

@@ -53,7 +53,8 @@ def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
     fields only; a need's words, or a part of names, in short fields only (names never in places)."""
     alternatives = []
     seen: set[tuple[str, tuple[str, ...]]] = set()
-    name_word = concept.name_word or (len(concept.typed) == 1 and _is_name_stem(concept.typed[0]))
+    typed_alone = concept.typed[0] if len(concept.typed) == 1 else ""
+    name_word = concept.name_word or any(stem in _name_stems() for stem in _tokens("it", typed_alone))
     short_only = bool(concept.needs) or name_word
     for position, variant in enumerate(concept.variants):
         text = " ".join(variant)
@@ -73,13 +74,8 @@ def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
 
 @cache
 def _name_stems() -> frozenset[str]:
-    """The Italian stems of the words that are only parts of names ("camp" of "Campo")."""
+    """The Italian stems of the words that are only parts of names ("camp" of "Campo": "campi" too)."""
     return frozenset(stem for word in synonyms.name_words() for stem in _tokens("it", word))
-
-
-def _is_name_stem(word: str) -> bool:
-    """Whether a word typed alone stems like a part of names ("camp", "campi" like "Campo")."""
-    return any(stem in _name_stems() for stem in _tokens("it", word))
 
 
 @dataclass(frozen=True)
@@ -169,64 +165,23 @@ def _kept_set(searcher, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
     return sets.get_or_make(key, compute)
 
 
-def _all_docs(searcher) -> np.ndarray:
-    return _cached(searcher, "all", lambda: engine.view(searcher).live())
-
-
 def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
     """Live documents with any of ``terms`` in a keyword field."""
-
-    def compute():
-        view = engine.view(searcher)
-        return np.logical_or.reduce([view.term_docs(field, term) for term in terms])
-
-    return _kept_set(searcher, ("docs", field, terms), compute)
-
-
-def _area_docs(searcher, area: str) -> np.ndarray:
-    """Live documents covering a place of several comuni (one of them, or an ATS of one)."""
-    place = territory.resolve_place(area).place
-    if place is None or not place.municipalities:
-        return np.zeros(engine.view(searcher).count, dtype=bool)
-    codes = {m.istat_code for m in place.municipalities} | {ats_token(m.ats) for m in place.municipalities}
-    return _term_docs(searcher, "coverage", tuple(sorted(codes)))
-
-
-def _age_docs(searcher, age: int) -> np.ndarray:
-    """Live documents whose ages served include ``age``."""
-
-    def compute():
-        view = engine.view(searcher)
-        return (view.numbers("age_min") <= age) & (view.numbers("age_max") >= age) & view.live()
-
-    return _kept_set(searcher, ("age", age), compute)
-
-
-def _ids(searcher) -> np.ndarray:
-    """The listing id of every document number."""
-    return _cached(searcher, "ids", lambda: engine.view(searcher).integers("id"))
+    return _kept_set(searcher, ("docs", field, terms), lambda: engine.view(searcher).term_docs(field, *terms))
 
 
 def _ties(searcher, today: date) -> np.ndarray:
     """Every document's tie-break of the day."""
-
-    def compute():
-        return engine.view(searcher).per_document(
-            ("ties", today),
-            lambda ids: np.fromiter((tie_break(service_id, today) for service_id in ids), dtype=np.int64),
-        )
-
-    return _cached(searcher, ("ties", today), compute)
-
-
-def _period_keys(value: str) -> Iterable[str]:
-    periods = value.split()
-    return ALL_PERIODS if "all_year" in periods else periods
+    return engine.view(searcher).per_document(
+        ("ties", today), lambda ids: np.fromiter((tie_break(i, today) for i in ids), dtype=np.int64)
+    )
 
 
 def _value_sets(searcher, name: str) -> dict[str, np.ndarray]:
     """For a facet, the live documents of each value (open all year counts in every period)."""
-    column, keys_of = ("period_set", _period_keys) if name == "period" else (name, lambda value: (value,))
+    column, keys_of = (name, lambda value: (value,))
+    if name == "period":
+        column, keys_of = "period_set", lambda value: ALL_PERIODS if "all_year" in value else value.split()
     return _cached(searcher, ("values", name), lambda: engine.view(searcher).value_sets(column, keys_of))
 
 
@@ -243,10 +198,20 @@ def filter_docs(searcher, filters: Filters) -> np.ndarray | None:
         place = territory.by_istat(filters.municipality)
         terms = (filters.municipality, ats_token(place.ats)) if place else (filters.municipality,)
         sets.append(_term_docs(searcher, "coverage", terms))
-    if filters.area:
-        sets.append(_area_docs(searcher, filters.area))
+    if filters.area:  # a place of several comuni: one of them, or an ATS of one
+        place = territory.resolve_place(filters.area).place
+        towns = place.municipalities if place else ()
+        codes = sorted({m.istat_code for m in towns} | {ats_token(m.ats) for m in towns})
+        sets.append(_term_docs(searcher, "coverage", tuple(codes)))
     if filters.age is not None:
-        sets.append(_age_docs(searcher, clamp_age(filters.age)))
+        age, view = clamp_age(filters.age), engine.view(searcher)
+        sets.append(
+            _kept_set(
+                searcher,
+                ("age", age),
+                lambda: (view.numbers("age_min") <= age) & (view.numbers("age_max") >= age) & view.live,
+            )
+        )
     if filters.free_only:
         sets.append(_term_docs(searcher, "cost", ("free",)))
     if filters.period:
@@ -328,22 +293,11 @@ DESK_CATEGORY = "W1"
 
 def _availability(searcher) -> np.ndarray:
     """Every document's availability rank (0: places available)."""
-
-    def compute():
-        return engine.view(searcher).per_document(
-            ("availability-rank",),
-            lambda values: np.fromiter((AVAILABILITY_RANK.get(v, 0) for v in values), dtype=np.int64),
-            "availability",
-        )
-
-    return _cached(searcher, "availability", compute)
-
-
-def _need_weight(searcher, docs: np.ndarray) -> float:
-    """The score of answering a need: an inverse document frequency, as a word's ("Christmas" outranks
-    "childcare")."""
-    count = engine.view(searcher).count
-    return NEED_BOOST * (log(count / (int(np.count_nonzero(docs)) + 1)) + 1)
+    return engine.view(searcher).per_document(
+        ("availability-rank",),
+        lambda values: np.fromiter((AVAILABILITY_RANK.get(v, 0) for v in values), dtype=np.int64),
+        "availability",
+    )
 
 
 class _Scored:
@@ -353,35 +307,26 @@ class _Scored:
     def __init__(self, searcher, text: str, prepared=None):
         if prepared is None:
             prepared = text_concepts(text, synonyms.version()) if text else ((), ())
-        concepts, outside = prepared
-        self.text = text
-        self.concepts = concepts
-        self.outside = outside
+        self.concepts, self.outside = concepts, outside = prepared
         view = engine.view(searcher)
+        self.scores: np.ndarray | None = None
+        self.parts: list[tuple[QueryConcept, np.ndarray]] = []
         if not concepts:
-            live = _all_docs(searcher)
-            self.docs = np.zeros_like(live) if outside else live
-            self.scores: np.ndarray | None = None
-            self.parts: list[tuple[QueryConcept, np.ndarray]] = []
+            self.docs = np.zeros_like(view.live) if outside else view.live
             return
-        parts = []
-        scores = None
         for concept in concepts:
             found = view.concept(concept.words) if concept.words else None
             if concept.needs:
-                answering = _term_docs(searcher, "needs", tuple(sorted(concept.needs)))
-                need = answering * _need_weight(searcher, answering)
-                docs = answering
+                docs = _term_docs(searcher, "needs", tuple(sorted(concept.needs)))
+                # An inverse document frequency, as a word's: "Christmas" outranks "childcare".
+                need = docs * NEED_BOOST * (log(view.count / (int(np.count_nonzero(docs)) + 1)) + 1)
                 if concept.typed_words:
-                    docs = answering | (view.concept(concept.typed_words) > 0)
+                    docs = docs | (view.concept(concept.typed_words) > 0)
                 part = need if found is None else need + found * docs
             else:
-                part = found
-                docs = found > 0
-            parts.append((concept, docs))
-            scores = part if scores is None else scores + part
-        self.parts = parts
-        self.scores = scores
+                part, docs = found, found > 0
+            self.parts.append((concept, docs))
+            self.scores = part if self.scores is None else self.scores + part
         required = self._required()
         self.docs = np.logical_and.reduce(required) if len(required) > 1 else required[0]
         if outside and all(concept.context for concept in concepts):
@@ -433,16 +378,6 @@ class _Scored:
             candidates, scores = candidates[keep], scores[keep]
         order = np.lexsort((ties[candidates], available[candidates], -np.round(scores, 4)))
         return candidates[order[:end]].tolist()
-
-
-def _highlight_words(concepts: tuple[QueryConcept, ...]) -> dict[str, frozenset[str]]:
-    """For each highlighted field, the analysed words of the query's concepts."""
-    found: dict[str, set[str]] = {name: set() for name in HIGHLIGHT_FIELDS}
-    for concept in concepts:
-        for alternative in concept.words:
-            if alternative.field in found:
-                found[alternative.field].update(alternative.tokens)
-    return {name: frozenset(words) for name, words in found.items()}
 
 
 def place_filters(filters: Filters, place: territory.Place) -> Filters:
@@ -561,23 +496,19 @@ DESKS_SHOWN = 3
 
 
 def _hits(searcher, scored: _Scored, shown: list[int], highlights: bool = True) -> list[Hit]:
-    ids = _ids(searcher)
-    if scored.scores is None:
-        return [Hit(int(ids[docnum]), 0.0) for docnum in shown]
-    if not highlights:
-        return [Hit(int(ids[docnum]), float(scored.scores[docnum])) for docnum in shown]
-    marked = _highlight_words(scored.concepts)
-    hits = []
-    for docnum in shown:
+    """The listings at ``shown``, with the query's analysed words marked in their highlighted fields."""
+    ids, scores = engine.view(searcher).integers("id"), scored.scores
+    hits = [Hit(int(ids[docnum]), 0.0 if scores is None else float(scores[docnum])) for docnum in shown]
+    marked: dict[str, set[str]] = {name: set() for name in HIGHLIGHT_FIELDS}
+    for alternative in (a for concept in scored.concepts for a in concept.words) if highlights else ():
+        marked.get(alternative.field, set()).update(alternative.tokens)
+    if not any(marked.values()):
+        return hits
+    for hit, docnum in zip(hits, shown, strict=True):
         stored = searcher.stored_fields(docnum)
-        marks = {}
-        for name in HIGHLIGHT_FIELDS:
-            value = stored.get(name)
-            if value and marked[name]:
-                fragment = highlight(value, TEXT_FIELDS[name], marked[name])
-                if fragment is not None:
-                    marks[name] = fragment
-        hits.append(Hit(int(ids[docnum]), float(scored.scores[docnum]), marks))
+        for name, words in marked.items():
+            if words and stored.get(name) and (fragment := highlight(stored[name], TEXT_FIELDS[name], words)):
+                hit.highlights[name] = fragment
     return hits
 
 
