@@ -20,6 +20,7 @@ from welfarepoint.insights.models import SearchCount
 from welfarepoint.search import Filters
 from welfarepoint.search import querying as search_query
 from welfarepoint.search.analysis import italian_analyzer
+from welfarepoint.search.index import GENERATION_FILE
 from welfarepoint.search.querying import tie_break
 
 TODAY = date(2026, 11, 25)
@@ -535,7 +536,7 @@ def test_after_its_own_publication_a_worker_does_not_compare_the_whole_catalog(a
     assert find(app, "ludoteca").total == 2
     assert syncs == []  # nothing to compare: this process wrote the change itself
     with app.app_context():
-        marker = search._index().path / search.GENERATION_FILE
+        marker = search._index().path / GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))
     assert find(app, "ludoteca").total == 2
     assert syncs == [1]  # a marker that lags is compared (what this test would miss if it watched nothing)
@@ -547,7 +548,7 @@ def test_a_change_the_index_missed_is_still_compared_at_the_next_search(app):
     find(app, "ludoteca")
     with app.app_context():
         index = search._index()
-        marker = index.path / search.GENERATION_FILE
+        marker = index.path / GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))  # as if another instance had committed unseen
         index.write(delete_ids=[db.session.execute(db.select(Service.id)).scalar_one()])
     add(app, external_id="g4", title="Ludoteca della domenica")  # does not move a marker that lags
@@ -610,7 +611,7 @@ def test_a_process_asks_the_database_about_other_instances_at_most_once_an_inter
     assert find(app, "ludoteca").total == 2 and find(app, "sabato").total == 1
     assert asked == []
     with app.app_context():
-        marker = search._index().path / search.GENERATION_FILE
+        marker = search._index().path / GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))  # as if another instance had committed
     assert find(app, "domenica").total == 1 and asked == [] and syncs == []
     app.config["SEARCH_CATALOG_CHECK_SECONDS"] = 0  # the interval has passed
@@ -643,7 +644,7 @@ def test_a_search_waits_for_the_index_only_while_it_lags_behind_the_catalog(app)
     add(app, external_id="w1", title="Ludoteca del sabato")
     assert find(app, "ludoteca").total == 1
     with app.app_context():
-        marker = search._index().path / search.GENERATION_FILE
+        marker = search._index().path / GENERATION_FILE
     current = marker.read_text()
     holder, release = _holding_the_index_lock(app)
     try:

@@ -15,7 +15,6 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 from flask import Flask, current_app
@@ -98,13 +97,8 @@ def rebuild(processes: int | None = None) -> int:
         ).scalar_one()
         if processes is None:
             processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
-
-        def prepare(folder: Path) -> None:
-            if generation is not None:
-                _write_marker(folder, generation)
-
         documents = (document(service) for service in _published(session))
-        written = search_index.rebuild(documents, processes, prepare)
+        written = search_index.rebuild(documents, processes, generation)
     log.info("search index rebuilt with %d listings in %s", written, search_index.path)
     return written
 
@@ -178,9 +172,7 @@ def listings_committed(sender, service_ids: Iterable[int], generation: int | Non
     marked for repair and left alone for a while (``healing.writes_paused``); a catch-up then writes it."""
     search_index = _index()
     if healing.writes_paused(search_index):
-        with contextlib.suppress(OSError):
-            search_index.path.joinpath("needs-sync").touch()
-        return
+        return _needs_sync(search_index)
     try:
         with _exclusive(search_index):  # a reader waits, then finds the marker moved (see catch_up)
             ids = sorted(set(service_ids))
@@ -188,16 +180,14 @@ def listings_committed(sender, service_ids: Iterable[int], generation: int | Non
                 documents = [document(service) for service in _published(session, ids)]
             published = {int(doc["id"]) for doc in documents}
             search_index.write(documents, [service_id for service_id in ids if service_id not in published])
-            if generation is not None:
-                _advance_marker(search_index, generation)
+            if generation is not None and search_index.marker() == generation - 1:
+                search_index.set_marker(generation)  # else a commit was missed: catch_up compares
     except Exception:  # the database change stands
         healing.write_failed(
             search_index, "could not update the search index for listings %s", sorted(service_ids)
         )
-        with contextlib.suppress(OSError):
-            search_index.path.joinpath("needs-sync").touch()
         search_index.checked_at = None  # the next search asks the database, and repairs
-        return
+        return _needs_sync(search_index)
     try:  # small segments merged once the lock is released (not while another process writes)
         with _exclusive(search_index, settled=lambda: True) as held:
             if held:
@@ -206,16 +196,18 @@ def listings_committed(sender, service_ids: Iterable[int], generation: int | Non
         log.exception("could not merge the search index's small segments")
 
 
+def _needs_sync(search_index: SearchIndex) -> None:
+    """Leave ``needs-sync`` in the live folder: the next search of any process compares it with the database."""
+    with contextlib.suppress(OSError):
+        search_index.path.joinpath("needs-sync").touch()
+
+
 #: Results kept per process (keyed by the index's generation).
 RESULT_CACHE_SIZE = 512
 _results = Bounded(RESULT_CACHE_SIZE)
 
 
-def _rebuild_in_a_thread() -> int:
-    return rebuild(processes=1)  # no fork from a worker's thread
-
-
-@healing.heals(_rebuild_in_a_thread)
+@healing.heals
 def query(
     text: str = "",
     filters: Filters | None = None,
@@ -259,7 +251,7 @@ def query(
 EVERY_RESULT = 2**31
 
 
-@healing.heals(_rebuild_in_a_thread)
+@healing.heals
 def fitting_ids(
     text: str = "", filters: Filters | None = None, *, language: str | None = None, read_place: bool = True
 ) -> list[int]:
@@ -286,9 +278,6 @@ def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
     search_index = catch_up()
     with search_index.searcher() as searcher:
         return newly_found(searcher, [normalise_query(text) for text in texts], line)
-
-
-GENERATION_FILE = "catalog-generation"
 
 
 @functools.cache
@@ -323,7 +312,7 @@ def catch_up() -> SearchIndex:
     def behind() -> bool:
         folder = search_index.path
         return folder.joinpath("needs-sync").exists() or (
-            wanted is not None and wanted != _read_marker(folder)
+            wanted is not None and wanted != search_index.marker(folder)
         )
 
     if behind():
@@ -338,7 +327,7 @@ def catch_up() -> SearchIndex:
                     _sync(search_index)
                     folder.joinpath("needs-sync").unlink(missing_ok=True)
                     if wanted is not None:
-                        _write_marker(folder, wanted)
+                        search_index.set_marker(wanted, folder)
                     healing.write_succeeded(search_index)
         except Exception:
             search_index.checked_at = None
@@ -346,31 +335,9 @@ def catch_up() -> SearchIndex:
     return search_index
 
 
-def _read_marker(folder: Path) -> int | None:
-    """The catalog generation the index in ``folder`` reflects (None when unknown)."""
-    try:
-        return int((folder / GENERATION_FILE).read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def _write_marker(folder: Path, generation: int) -> None:
-    marker = folder / GENERATION_FILE
-    temporary = marker.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(str(generation))
-    temporary.replace(marker)
-
-
-def _advance_marker(search_index: SearchIndex, generation: int) -> None:
-    """The index reflects ``generation`` if it reflected the one before (else :func:`catch_up` compares)."""
-    folder = search_index.path
-    if _read_marker(folder) == generation - 1:
-        _write_marker(folder, generation)
-
-
 def index_state(generation: int | None) -> dict:
     """This instance's index for ``/readyz`` (see ``healing.state``)."""
-    return healing.state(_index(), generation, _read_marker, _rebuild_in_a_thread)
+    return healing.state(_index(), generation)
 
 
 def close_all() -> None:
@@ -387,7 +354,7 @@ def forget_all() -> None:
     _engine.forget_all()
 
 
-@healing.heals(_rebuild_in_a_thread)
+@healing.heals
 def generation() -> tuple[str, int]:
     """The index's generation: it changes whenever a published listing does."""
     return catch_up().generation()

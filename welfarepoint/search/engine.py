@@ -104,17 +104,6 @@ class SegmentCache:
 
         return _postings.get_or_make((self.key, field, term), read)
 
-    def numbers(self, reader, name: str) -> np.ndarray:
-        """A numeric sortable column as an array (the column's default where the segment has none)."""
-
-        def read() -> np.ndarray:
-            if reader.has_column(name):
-                return np.fromiter(reader.column_reader(name), dtype=np.int64, count=reader.doc_count_all())
-            default = reader.schema[name].column_type.default_value()
-            return np.full(reader.doc_count_all(), default, dtype=np.int64)
-
-        return self.memo(("numbers", name), read)
-
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """Anything computed from this segment alone (kept as long as the segment)."""
         value = self.memos.get(key)
@@ -197,7 +186,7 @@ class SearcherView:
                 del _segments[key]
         self.live.flags.writeable = False
         self.idf_cache: dict[tuple[str, str], float] = {}
-        self.columns: dict[Any, np.ndarray] = {}
+        self.columns: dict[Any, Any] = {}  # per document, or per value of a column (value_sets)
         self.averages: dict[str, float] = {}
         self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=lambda kept: 2 * len(kept[0]) + 1)
 
@@ -249,7 +238,9 @@ class SearcherView:
         return found
 
     def value_sets(self, name: str, keys_of: Callable[[Any], Iterable[str]]) -> dict[str, np.ndarray]:
-        """For each key of a sortable column's values (``keys_of(value)``), its live documents."""
+        """For each key of a sortable column's values (``keys_of(value)``), its live documents (kept)."""
+        if ("values", name) in self.columns:
+            return self.columns["values", name]
         parts: dict[str, list[tuple[int, np.ndarray]]] = {}
         for reader, offset, cache in self.leaves:
 
@@ -262,15 +253,17 @@ class SearcherView:
 
             for key, local in cache.memo(("values", name), group).items():
                 parts.setdefault(key, []).append((offset, local))
-        return {key: self._placed(docs) for key, docs in parts.items()}
+        found = self.columns["values", name] = {key: self._placed(docs) for key, docs in parts.items()}
+        return found
 
     def numbers(self, name: str) -> np.ndarray:
-        """A numeric sortable column for every global document number."""
-        found = np.empty(self.count, dtype=np.int64)
-        for reader, offset, cache in self.leaves:
-            part = cache.numbers(reader, name)
-            found[offset : offset + len(part)] = part
-        return found
+        """A numeric sortable column for every document (the column's default where a segment has none)."""
+        default = self.schema[name].column_type.default_value()
+        return self.per_document(
+            ("numbers", name),
+            lambda values: np.fromiter((default if v == "" else v for v in values), np.int64),
+            name,
+        )
 
     def per_document(
         self, key: Any, compute: Callable[[Iterable[Any]], np.ndarray], name: str = "id"

@@ -13,7 +13,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TypeVar
 
 from flask import current_app
@@ -104,7 +103,7 @@ def readable(search_index: SearchIndex, budget: float | None = None) -> bool | N
     return True
 
 
-def rebuild_aside(search_index: SearchIndex, rebuild: Callable[[], int]) -> None:
+def rebuild_aside(search_index: SearchIndex) -> None:
     """Rebuild ``search_index`` in a thread, unless one is running or started lately, or another process of
     the instance holds ``heal.lock`` (it is rebuilding)."""
     root = str(search_index.root)
@@ -117,13 +116,14 @@ def rebuild_aside(search_index: SearchIndex, rebuild: Callable[[], int]) -> None
         _rebuild_started_at[root] = now
     app = current_app._get_current_object()
     thread = threading.Thread(
-        target=_rebuild, args=(app, search_index, rebuild), name="search-index-heal", daemon=True
+        target=_rebuild, args=(app, search_index), name="search-index-heal", daemon=True
     )
     thread.start()
 
 
-def _rebuild(app, search_index: SearchIndex, rebuild: Callable[[], int]) -> None:
+def _rebuild(app, search_index: SearchIndex) -> None:
     from welfarepoint.extensions import db
+    from welfarepoint.search import rebuild
 
     try:
         with app.app_context():
@@ -134,7 +134,7 @@ def _rebuild(app, search_index: SearchIndex, rebuild: Callable[[], int]) -> None
                         log.warning(
                             "search index in %s missing or damaged: rebuilding it aside", search_index.root
                         )
-                        written = rebuild()
+                        written = rebuild(processes=1)  # no fork from a thread
                         log.warning("search index in %s rebuilt with %d listings", search_index.root, written)
                 with _state_lock:  # only a rebuild that failed holds the next one back
                     _rebuild_started_at.pop(str(search_index.root), None)
@@ -154,37 +154,34 @@ def _rebuild(app, search_index: SearchIndex, rebuild: Callable[[], int]) -> None
 T = TypeVar("T")
 
 
-def heals(rebuild: Callable[[], int]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+def heals(function: Callable[..., T]) -> Callable[..., T]:
     """Make a function that reads the index answer :class:`SearchRebuilding` when the index turns out broken
-    (and start ``rebuild``, which rebuilds it aside)."""
+    (and rebuild it aside)."""
 
-    def decorate(function: Callable[..., T]) -> Callable[..., T]:
-        @functools.wraps(function)
-        def healing(*args, **kwargs) -> T:
-            try:
-                return function(*args, **kwargs)
-            except (HTTPException, SQLAlchemyError):
-                raise  # an answer already (a 503, a 400), or a database outage, answered by errors.py
-            except Exception as error:
-                search_index = get_index(current_app.config["SEARCH_INDEX_DIR"])
-                verdict = readable(search_index, budget=VERIFY_BUDGET_SECONDS)
-                if verdict is False:
-                    rebuild_aside(search_index, rebuild)
-                    raise SearchRebuilding() from error
-            try:  # the index reads whole (or so far): asked once more with fresh searchers
-                return function(*args, **kwargs)
-            except (HTTPException, SQLAlchemyError):
-                raise
-            except Exception as error:
-                if verdict is True:
-                    raise  # not the index's doing
-                # A large index not read whole yet: the thread reads it all, and rebuilds it only if damaged.
-                rebuild_aside(search_index, rebuild)
+    @functools.wraps(function)
+    def healing(*args, **kwargs) -> T:
+        try:
+            return function(*args, **kwargs)
+        except (HTTPException, SQLAlchemyError):
+            raise  # an answer already (a 503, a 400), or a database outage, answered by errors.py
+        except Exception as error:
+            search_index = get_index(current_app.config["SEARCH_INDEX_DIR"])
+            verdict = readable(search_index, budget=VERIFY_BUDGET_SECONDS)
+            if verdict is False:
+                rebuild_aside(search_index)
                 raise SearchRebuilding() from error
+        try:  # the index reads whole (or so far): asked once more with fresh searchers
+            return function(*args, **kwargs)
+        except (HTTPException, SQLAlchemyError):
+            raise
+        except Exception as error:
+            if verdict is True:
+                raise  # not the index's doing
+            # A large index not read whole yet: the thread reads it all, and rebuilds it only if damaged.
+            rebuild_aside(search_index)
+            raise SearchRebuilding() from error
 
-        return healing
-
-    return decorate
+    return healing
 
 
 def forget() -> None:
@@ -195,21 +192,16 @@ def forget() -> None:
         _verified.clear()
 
 
-def state(
-    search_index: SearchIndex,
-    generation: int | None,
-    read_marker: Callable[[Path], int | None],
-    rebuild: Callable[[], int],
-) -> dict:
+def state(search_index: SearchIndex, generation: int | None) -> dict:
     """For ``/readyz``: ``status`` ("ok", or "missing": then rebuilt aside if the database's ``generation`` is
     known) and ``lag`` (catalog changes not in the index yet; None when unknown)."""
     if not search_index.exists():
         if generation is not None:
-            rebuild_aside(search_index, rebuild)
+            rebuild_aside(search_index)
         return {"status": "missing", "lag": None}
     try:
         folder = search_index.path
-        marker = read_marker(folder)
+        marker = search_index.marker(folder)
     except OSError:
         return {"status": "missing", "lag": None}
     lag = generation - marker if generation is not None and marker is not None else None

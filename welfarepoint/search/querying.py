@@ -152,16 +152,10 @@ def prepared_concepts(
 MAX_SET_BYTES = 8 * 2**20
 
 
-def _cached(searcher, key, compute):
-    cache = searcher.wp_cache
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
-
-
 def _kept_set(searcher, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
     """A filter set, kept with the searcher within ``MAX_SET_BYTES``."""
-    sets = _cached(searcher, "sets", lambda: Bounded(MAX_SET_BYTES, weigh=lambda docs: docs.nbytes))
+    if (sets := searcher.wp_cache.get("sets")) is None:
+        sets = searcher.wp_cache["sets"] = Bounded(MAX_SET_BYTES, weigh=lambda docs: docs.nbytes)
     return sets.get_or_make(key, compute)
 
 
@@ -179,10 +173,11 @@ def _ties(searcher, today: date) -> np.ndarray:
 
 def _value_sets(searcher, name: str) -> dict[str, np.ndarray]:
     """For a facet, the live documents of each value (open all year counts in every period)."""
-    column, keys_of = (name, lambda value: (value,))
     if name == "period":
-        column, keys_of = "period_set", lambda value: ALL_PERIODS if "all_year" in value else value.split()
-    return _cached(searcher, ("values", name), lambda: engine.view(searcher).value_sets(column, keys_of))
+        return engine.view(searcher).value_sets(
+            "period_set", lambda value: ALL_PERIODS if "all_year" in value else value.split()
+        )
+    return engine.view(searcher).value_sets(name, lambda value: (value,))
 
 
 def filter_docs(searcher, filters: Filters) -> np.ndarray | None:

@@ -60,16 +60,9 @@ def ats_token(ats: str) -> str:
     return "ats:" + "-".join(fold(ats).split())
 
 
-def age_bounds(age_min: int | None, age_max: int | None) -> tuple[int, int]:
-    """The ages a listing serves as the two column values (no limit: 0 and ``MAX_INDEXED_AGE``)."""
-    low = min(max(age_min or 0, 0), MAX_INDEXED_AGE)
-    high = min(max(age_max if age_max is not None else MAX_INDEXED_AGE, 0), MAX_INDEXED_AGE)
-    return low, high
-
-
-def clamp_age(age: int) -> int:
-    """A visitor's age as the columns compare it (100 stands for 100 and over)."""
-    return min(max(age, 0), MAX_INDEXED_AGE)
+def clamp_age(age: int | None, default: int = 0) -> int:
+    """An age as the columns hold it (None: ``default``; 100 stands for 100 and over)."""
+    return min(max(default if age is None else age, 0), MAX_INDEXED_AGE)
 
 
 def document(service: Any) -> dict[str, Any]:
@@ -120,6 +113,6 @@ def document(service: Any) -> dict[str, Any]:
         "periods": " ".join(periods),
         "period_set": " ".join(periods),
         "coverage": " ".join(coverage),
-        "age_min": age_bounds(service.age_min, service.age_max)[0],
-        "age_max": age_bounds(service.age_min, service.age_max)[1],
+        "age_min": clamp_age(service.age_min),
+        "age_max": clamp_age(service.age_max, MAX_INDEXED_AGE),
     }
