@@ -1,15 +1,12 @@
 """Search: the only door to the index of published listings (``docs/search.md``).
 
-:func:`query` searches; :func:`generation` changes whenever a published listing does (what caches key on);
-:func:`listings_committed` writes each commit's listings; :func:`catch_up` writes what another instance
-committed; :func:`ensure_index` (``flask setup``), :func:`rebuild` and :func:`sync` (``flask search reindex``).
+:func:`query` searches; :func:`generation` changes whenever a published listing does (what caches key on).
 Every process searches by itself; the index on disk is shared.
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import time
@@ -117,20 +114,14 @@ def _sync(search_index: SearchIndex) -> tuple[int, int]:
         )
         rows = session.execute(published.execution_options(yield_per=5000))
         wanted = np.fromiter((value for row in rows for value in row), dtype=np.int64).reshape(-1, 2)
-        indexed_ids, indexed_versions = search_index.indexed_versions()
-        position = np.searchsorted(indexed_ids, wanted[:, 0]).clip(max=max(len(indexed_ids) - 1, 0))
-        held = (
-            (indexed_ids[position] == wanted[:, 0]) & (indexed_versions[position] == wanted[:, 1])
-            if len(indexed_ids)
-            else np.zeros(len(wanted), dtype=bool)
-        )
+        ids, versions = search_index.indexed_versions()
+        held = np.isin(wanted[:, 0] << 32 | wanted[:, 1], ids << 32 | versions)  # the same id and version
         stale = wanted[~held, 0].tolist()
-        gone = indexed_ids[~np.isin(indexed_ids, wanted[:, 0])].tolist()
+        gone = ids[~np.isin(ids, wanted[:, 0])].tolist()
         if stale or gone:
             documents = [document(service) for service in _published(session, stale)] if stale else []
             search_index.write(documents, gone)
-    if stale or gone:
-        log.info("search index repaired: %d listings written, %d removed", len(stale), len(gone))
+            log.info("search index repaired: %d listings written, %d removed", len(stale), len(gone))
     return len(stale), len(gone)
 
 
@@ -247,10 +238,6 @@ def query(
     return _results.put(key, result)
 
 
-#: As many results as a search can find (a whole catalog).
-EVERY_RESULT = 2**31
-
-
 @healing.heals
 def fitting_ids(
     text: str = "", filters: Filters | None = None, *, language: str | None = None, read_place: bool = True
@@ -263,7 +250,7 @@ def fitting_ids(
             searcher,
             normalise_query(text),
             filters or Filters(),
-            per_page=EVERY_RESULT,
+            per_page=2**31,  # every result: a whole catalog
             today=date.today(),
             language=language,
             desks_apart=True,
@@ -280,14 +267,12 @@ def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
         return newly_found(searcher, [normalise_query(text) for text in texts], line)
 
 
-@functools.cache
-def _generation_statement():
-    return select(CatalogState.generation).where(CatalogState.id == 1)
+_GENERATION = select(CatalogState.generation).where(CatalogState.id == 1)
 
 
 def _catalog_generation() -> int | None:
     try:
-        return db.session.execute(_generation_statement()).scalar()
+        return db.session.execute(_GENERATION).scalar()
     except (OperationalError, ProgrammingError):
         db.session.rollback()
         return None
@@ -328,7 +313,7 @@ def catch_up() -> SearchIndex:
                     folder.joinpath("needs-sync").unlink(missing_ok=True)
                     if wanted is not None:
                         search_index.set_marker(wanted, folder)
-                    healing.write_succeeded(search_index)
+                    search_index.write_failed_at = None
         except Exception:
             search_index.checked_at = None
             healing.write_failed(search_index, "search index could not catch up with the database")
@@ -343,9 +328,8 @@ def index_state(generation: int | None) -> dict:
 def close_all() -> None:
     """Close this process's indexes, keeping what was read from their segments (before gunicorn forks its
     workers: each opens the index again and finds the master's caches of the same segments, shared)."""
-    _forget_indexes()
+    _forget_indexes()  # with their state of healing
     _results.clear()
-    healing.forget()
 
 
 def forget_all() -> None:

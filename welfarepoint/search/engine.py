@@ -192,14 +192,12 @@ class SearcherView:
 
     def idf(self, field: str, term: str) -> float:
         """Whoosh's inverse document frequency (deleted documents counted)."""
-        key = (field, term)
-        value = self.idf_cache.get(key)
+        value = self.idf_cache.get((field, term))
         if value is None:
             frequency = sum(
-                cache.postings(reader, field, term).doc_frequency for reader, _offset, cache in self.leaves
+                cache.postings(reader, field, term).doc_frequency for reader, _o, cache in self.leaves
             )
-            value = log(self.count / (frequency + 1)) + 1 if frequency else 0.0
-            self.idf_cache[key] = value
+            value = self.idf_cache[field, term] = log(self.count / (frequency + 1)) + 1 if frequency else 0.0
         return value
 
     def average(self, field: str) -> float:
@@ -316,16 +314,16 @@ class SearcherView:
 
     def concept(self, alternatives: tuple[Alternative, ...]) -> np.ndarray:
         """The scores of every live document for a concept: the sum of its alternatives' (0: no match)."""
-        docs, scores = self.concepts.get_or_make(alternatives, lambda: self._scores(alternatives))
+
+        def matched() -> tuple[np.ndarray, np.ndarray]:  # kept so: most concepts match few documents
+            total = np.zeros(self.count, dtype=np.float64)
+            for alternative in alternatives:
+                self._add(total, alternative)
+            total[~self.live] = 0.0
+            docs = np.flatnonzero(total)
+            return docs, total[docs]
+
+        docs, scores = self.concepts.get_or_make(alternatives, matched)
         total = np.zeros(self.count, dtype=np.float64)
         total[docs] = scores
         return total
-
-    def _scores(self, alternatives: tuple[Alternative, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """The documents a concept matches and their scores (kept so: most concepts match few documents)."""
-        total = np.zeros(self.count, dtype=np.float64)
-        for alternative in alternatives:
-            self._add(total, alternative)
-        total[~self.live] = 0.0
-        docs = np.flatnonzero(total)
-        return docs, total[docs]

@@ -43,30 +43,18 @@ class SearchRebuilding(ServiceUnavailable):
 
 
 report = OncePerMinute(log)
-
+#: This process's state of each index is kept on its :class:`SearchIndex` (forgotten with it, before a fork).
 _state_lock = threading.Lock()
-_write_failed_at: dict[str, float] = {}
-_rebuild_started_at: dict[str, float] = {}
-_rebuilding: set[str] = set()
-#: Indexes read whole after a failed search, by (folder, Whoosh generation).
-_verified: set[tuple[str, int]] = set()
 
 
 def write_failed(search_index: SearchIndex, message: str, *args) -> None:
     """Remember that writing ``search_index`` failed just now, and log it (in ``except``)."""
-    with _state_lock:
-        _write_failed_at[str(search_index.root)] = time.monotonic()
+    search_index.write_failed_at = time.monotonic()
     report(f"write {search_index.root}", message, *args)
 
 
-def write_succeeded(search_index: SearchIndex) -> None:
-    with _state_lock:
-        _write_failed_at.pop(str(search_index.root), None)
-
-
 def writes_paused(search_index: SearchIndex) -> bool:
-    with _state_lock:
-        failed_at = _write_failed_at.get(str(search_index.root))
+    failed_at = search_index.write_failed_at
     return failed_at is not None and time.monotonic() - failed_at < WRITE_RETRY_SECONDS
 
 
@@ -79,7 +67,7 @@ def readable(search_index: SearchIndex, budget: float | None = None) -> bool | N
     deadline = None if budget is None else time.monotonic() + budget
     try:
         key = (str(search_index.path), search_index.index().latest_generation())
-        if key in _verified:
+        if key in search_index.verified:
             return True
         with search_index.searcher() as searcher:
             for reader, _ in searcher.reader().leaf_readers():
@@ -98,22 +86,19 @@ def readable(search_index: SearchIndex, budget: float | None = None) -> bool | N
         )
         search_index.close()
         return False
-    with _state_lock:
-        _verified.add(key)
+    search_index.verified.add(key)
     return True
 
 
 def rebuild_aside(search_index: SearchIndex) -> None:
     """Rebuild ``search_index`` in a thread, unless one is running or started lately, or another process of
     the instance holds ``heal.lock`` (it is rebuilding)."""
-    root = str(search_index.root)
     now = time.monotonic()
     with _state_lock:
-        started = _rebuild_started_at.get(root)
-        if root in _rebuilding or (started is not None and now - started < REBUILD_RETRY_SECONDS):
+        started = search_index.rebuild_started_at
+        if search_index.rebuilding or (started is not None and now - started < REBUILD_RETRY_SECONDS):
             return
-        _rebuilding.add(root)
-        _rebuild_started_at[root] = now
+        search_index.rebuilding, search_index.rebuild_started_at = True, now
     app = current_app._get_current_object()
     thread = threading.Thread(
         target=_rebuild, args=(app, search_index), name="search-index-heal", daemon=True
@@ -136,8 +121,7 @@ def _rebuild(app, search_index: SearchIndex) -> None:
                         )
                         written = rebuild(processes=1)  # no fork from a thread
                         log.warning("search index in %s rebuilt with %d listings", search_index.root, written)
-                with _state_lock:  # only a rebuild that failed holds the next one back
-                    _rebuild_started_at.pop(str(search_index.root), None)
+                search_index.rebuild_started_at = None  # only a rebuild that failed holds the next one back
             except Exception:
                 report(
                     f"rebuild {search_index.root}",
@@ -147,8 +131,7 @@ def _rebuild(app, search_index: SearchIndex) -> None:
             finally:
                 db.session.remove()
     finally:
-        with _state_lock:
-            _rebuilding.discard(str(search_index.root))
+        search_index.rebuilding = False
 
 
 T = TypeVar("T")
@@ -182,14 +165,6 @@ def heals(function: Callable[..., T]) -> Callable[..., T]:
             raise SearchRebuilding() from error
 
     return healing
-
-
-def forget() -> None:
-    """Forget this process's pauses, rebuild times and verified indexes."""
-    with _state_lock:
-        _write_failed_at.clear()
-        _rebuild_started_at.clear()
-        _verified.clear()
 
 
 def state(search_index: SearchIndex, generation: int | None) -> dict:

@@ -71,6 +71,11 @@ class SearchIndex:
         self._pool: list = []
         self._warming: threading.Thread | None = None
         self.checked_at: float | None = None  # when this process last asked the database (catch_up)
+        # This process's healing (healing.py): a failed write, a rebuild aside, the folders read whole.
+        self.write_failed_at: float | None = None
+        self.rebuild_started_at: float | None = None
+        self.rebuilding = False
+        self.verified: set[tuple[str, int]] = set()
 
     def _linked(self, name: str) -> Path | None:
         try:
@@ -190,21 +195,18 @@ class SearchIndex:
                 return self._index
         return whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
 
+    def _writer(self):
+        return self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
+
     def indexed_versions(self) -> tuple[np.ndarray, np.ndarray]:
-        """The id and version of every listing in the live folder, two arrays ordered by id."""
-        folder = self.path
-        with _new_searcher(self._live_index(), folder) as searcher:
+        """The id and version of every listing in the live folder (two arrays)."""
+        with _new_searcher(self._live_index(), self.path) as searcher:
             found = view(searcher)
-            live = found.live
-            ids, versions = found.integers("id")[live], found.integers("version")[live]
-            order = np.argsort(ids, kind="stable")
-            return ids[order], versions[order]
+            return found.integers("id")[found.live], found.integers("version")[found.live]
 
     def write(self, documents: Iterable[dict[str, Any]] = (), delete_ids: Iterable[int] = ()) -> None:
         """Add or replace ``documents`` and delete ``delete_ids`` in one commit that merges nothing."""
-        with _writing(
-            self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
-        ) as writer:
+        with _writing(self._writer()) as writer:
             for service_id in delete_ids:
                 writer.delete_by_term("id", str(service_id))
             for document in documents:
@@ -212,7 +214,7 @@ class SearchIndex:
 
     def merge(self) -> bool:
         """Merge small segments by Whoosh's rule (``MERGE_SMALL``) if it finds any; return whether it did."""
-        writer = self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
+        writer = self._writer()
         try:
             kept = MERGE_SMALL(writer, list(writer.segments))  # gives the writer the documents it merges
         except BaseException:
@@ -319,16 +321,13 @@ _registry_lock = threading.Lock()
 
 
 def get_index(root: str | Path) -> SearchIndex:
-    """The process's :class:`SearchIndex` for ``root``."""
-    found = _registry.get(str(root))  # the path as given, then resolved
-    if found is not None:
-        return found
-    key = str(Path(root).resolve())
-    with _registry_lock:
-        if key not in _registry:
-            _registry[key] = SearchIndex(key)
-        _registry[str(root)] = _registry[key]
-        return _registry[key]
+    """The process's :class:`SearchIndex` for ``root`` (found by the path as given, then resolved)."""
+    found = _registry.get(str(root))
+    if found is None:
+        with _registry_lock:
+            resolved = Path(root).resolve()
+            found = _registry[str(root)] = _registry.setdefault(str(resolved), SearchIndex(resolved))
+    return found
 
 
 def forget_all() -> None:

@@ -222,9 +222,9 @@ def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, l
     for name in FACETS:
         others = filter_docs(searcher, filters.without(name))
         base = matched if others is None else matched & others
-        found = [
+        found = (
             (value, int(np.count_nonzero(base & docs))) for value, docs in _value_sets(searcher, name).items()
-        ]
+        )
         counts[name] = sorted(
             ((value, count) for value, count in found if count), key=lambda i: (-i[1], i[0])
         )
