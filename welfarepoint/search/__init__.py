@@ -214,26 +214,15 @@ def query(
     the words spelling help offers (None: both)."""
     search_index = catch_up()
     vocabulary = synonyms.version()
-    text = normalise_query(text)
-    filters = filters or Filters()
-    today = today or date.today()
-    options = (language, desks_apart, read_place, vocabulary)
-    key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today, options)
+    text, filters = normalise_query(text), filters or Filters()
+    options = {"page": page, "per_page": per_page, "today": today or date.today(), "language": language}
+    options |= {"desks_apart": desks_apart, "read_place": read_place}
+    key = (str(search_index.root), search_index.generation(), text, filters, vocabulary, *options.values())
     cached = _results.get(key)
     if cached is not None:
         return cached
     with search_index.searcher() as searcher:
-        result = run_query(
-            searcher,
-            text,
-            filters,
-            page=page,
-            per_page=per_page,
-            today=today,
-            language=language,
-            desks_apart=desks_apart,
-            read_place=read_place,
-        )
+        result = run_query(searcher, text, filters, **options)
     result.generation = (key[1], vocabulary)
     return _results.put(key, result)
 
@@ -244,26 +233,15 @@ def fitting_ids(
 ) -> list[int]:
     """Every listing :func:`query` finds for the results page (Welfare Points apart), on all its pages, the most
     relevant first; without highlights and not kept (the feeds and alerts of a search, :mod:`welfarepoint.alerts`)."""
-    search_index = catch_up()
-    with search_index.searcher() as searcher:
-        result = run_query(
-            searcher,
-            normalise_query(text),
-            filters or Filters(),
-            per_page=2**31,  # every result: a whole catalog
-            today=date.today(),
-            language=language,
-            desks_apart=True,
-            read_place=read_place,
-            highlights=False,
-        )
+    options = {"language": language, "read_place": read_place, "desks_apart": True, "highlights": False}
+    with catch_up().searcher() as searcher:  # per_page: every result, a whole catalog
+        result = run_query(searcher, normalise_query(text), filters or Filters(), per_page=2**31, **options)
     return [hit.service_id for hit in result.hits]
 
 
 def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
     """Of these searches that found nothing, those a curated line would answer, with how many listings."""
-    search_index = catch_up()
-    with search_index.searcher() as searcher:
+    with catch_up().searcher() as searcher:
         return newly_found(searcher, [normalise_query(text) for text in texts], line)
 
 

@@ -79,11 +79,8 @@ def readable(search_index: SearchIndex, budget: float | None = None) -> bool | N
                         return None
         search_index.indexed_versions()
     except Exception:
-        report(
-            f"unreadable {search_index.root}",
-            "the search index in %s cannot be read whole",
-            search_index.root,
-        )
+        root = search_index.root
+        report(f"unreadable {root}", "the search index in %s cannot be read whole", root)
         search_index.close()
         return False
     search_index.verified.add(key)
@@ -100,38 +97,28 @@ def rebuild_aside(search_index: SearchIndex) -> None:
             return
         search_index.rebuilding, search_index.rebuild_started_at = True, now
     app = current_app._get_current_object()
-    thread = threading.Thread(
-        target=_rebuild, args=(app, search_index), name="search-index-heal", daemon=True
-    )
-    thread.start()
+    threading.Thread(target=_rebuild, args=(app, search_index), name="search-index-heal", daemon=True).start()
 
 
 def _rebuild(app, search_index: SearchIndex) -> None:
     from welfarepoint.extensions import db
     from welfarepoint.search import rebuild
 
-    try:
-        with app.app_context():
-            try:
-                search_index.root.mkdir(parents=True, exist_ok=True)
-                with file_lock(search_index.root / HEAL_LOCK, settled=lambda: True) as held:
-                    if held and not readable(search_index):
-                        log.warning(
-                            "search index in %s missing or damaged: rebuilding it aside", search_index.root
-                        )
-                        written = rebuild(processes=1)  # no fork from a thread
-                        log.warning("search index in %s rebuilt with %d listings", search_index.root, written)
-                search_index.rebuild_started_at = None  # only a rebuild that failed holds the next one back
-            except Exception:
-                report(
-                    f"rebuild {search_index.root}",
-                    "the search index in %s could not be rebuilt",
-                    search_index.root,
-                )
-            finally:
-                db.session.remove()
-    finally:
-        search_index.rebuilding = False
+    root = search_index.root
+    with app.app_context():
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            with file_lock(root / HEAL_LOCK, settled=lambda: True) as held:
+                if held and not readable(search_index):
+                    log.warning("search index in %s missing or damaged: rebuilding it aside", root)
+                    written = rebuild(processes=1)  # no fork from a thread
+                    log.warning("search index in %s rebuilt with %d listings", root, written)
+            search_index.rebuild_started_at = None  # only a rebuild that failed holds the next one back
+        except Exception:
+            report(f"rebuild {root}", "the search index in %s could not be rebuilt", root)
+        finally:
+            db.session.remove()
+            search_index.rebuilding = False
 
 
 T = TypeVar("T")

@@ -22,7 +22,7 @@ from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import taxonomy
 from welfarepoint.paging import page_within
 from welfarepoint.search import engine
-from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer
+from welfarepoint.search.analysis import analyzer
 from welfarepoint.search.engine import Alternative
 from welfarepoint.search.results import Filters, Hit, SearchResult, Widening
 from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, ats_token, clamp_age
@@ -39,7 +39,7 @@ SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
 
 
-_ANALYZERS = {"it": italian_analyzer(), "en": english_analyzer(), "plain": plain_analyzer()}
+_ANALYZERS = {language: analyzer(language) for language in ("it", "en", "plain")}
 
 
 @lru_cache(maxsize=16384)
@@ -117,9 +117,7 @@ def _analyse_vocabulary(vocabulary: object) -> None:
                 _tokens(language, " ".join(variant))
 
 
-def prepared_concepts(
-    concepts: list[synonyms.Concept],
-) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
+def prepared_concepts(concepts: list[synonyms.Concept]) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
     """The synonyms' concepts of a query as the index is asked them, and the phrases outside the networks."""
     found: list[QueryConcept] = []
     outside: list[str] = []
@@ -428,14 +426,13 @@ def run(
     if text and read_place and not (filters.municipality or filters.area):
         found = territory.find_place_in_text(text)
         if found is not None and found.match.place is not None and found.match.place.in_lombardy:
-            place, text = found.match.place, found.rest
-            place_text = text
+            place, text, place_text = found.match.place, found.rest, found.rest
             filters = place_filters(filters, place)
     allowed = filter_docs(searcher, filters)
     in_place = bool(filters.municipality or filters.area)
     scored, text, corrected_from, suggestion = _evaluate(searcher, text, allowed, language, not in_place)
     asked_desks = DESK_CATEGORY in filters.categories or any(
-        DESK_CATEGORY in concept.needs for concept in scored.concepts
+        DESK_CATEGORY in c.needs for c in scored.concepts
     )
     desk_docs = (
         _term_docs(searcher, "category", (DESK_CATEGORY,)) if desks_apart and not asked_desks else None

@@ -9,7 +9,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
-from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer
+from welfarepoint.search.analysis import analyzer
 from welfarepoint.vocabulary.text import fold, words
 
 #: Text fields searched, with the analyzer language of each ("it" or "en").
@@ -24,7 +24,7 @@ MAX_INDEXED_AGE = 100
 
 def build_schema() -> Schema:
     """The Whoosh schema of the listings index."""
-    it, en, plain = italian_analyzer(), english_analyzer(), plain_analyzer()
+    it, en, plain = analyzer("it"), analyzer("en"), analyzer("plain")
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         version=ID(stored=True, sortable=True),
