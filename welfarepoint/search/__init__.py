@@ -55,6 +55,7 @@ __all__ = [
     "sync",
 ]
 BATCH = 500
+_PUBLISHED = Service.status == "published"
 
 
 def _index() -> SearchIndex:
@@ -68,7 +69,7 @@ def _exclusive(search_index: SearchIndex, settled: Callable[[], bool] | None = N
 
 def _published(session: Session, ids: Iterable[int] | None = None):
     """Published listings (all, or these ids), loaded in batches."""
-    id_query = select(Service.id).where(Service.status == "published").order_by(Service.id)
+    id_query = select(Service.id).where(_PUBLISHED).order_by(Service.id)
     if ids is not None:
         id_query = id_query.where(Service.id.in_(list(ids)))
     wanted = list(session.execute(id_query).scalars())
@@ -89,9 +90,7 @@ def rebuild(processes: int | None = None) -> int:
     search_index = _index()
     generation = _catalog_generation()
     with Session(db.engine) as session:
-        count = session.execute(
-            select(func.count()).select_from(Service).where(Service.status == "published")
-        ).scalar_one()
+        count = session.execute(select(func.count()).select_from(Service).where(_PUBLISHED)).scalar_one()
         if processes is None:
             processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
         documents = (document(service) for service in _published(session))
@@ -109,9 +108,7 @@ def sync() -> tuple[int, int]:
 
 def _sync(search_index: SearchIndex) -> tuple[int, int]:
     with Session(db.engine) as session:
-        published = (
-            select(Service.id, Service.version).where(Service.status == "published").order_by(Service.id)
-        )
+        published = select(Service.id, Service.version).where(_PUBLISHED).order_by(Service.id)
         rows = session.execute(published.execution_options(yield_per=5000))
         wanted = np.fromiter((value for row in rows for value in row), dtype=np.int64).reshape(-1, 2)
         ids, versions = search_index.indexed_versions()
@@ -274,9 +271,7 @@ def catch_up() -> SearchIndex:
 
     def behind() -> bool:
         folder = search_index.path
-        return folder.joinpath("needs-sync").exists() or (
-            wanted is not None and wanted != search_index.marker(folder)
-        )
+        return folder.joinpath("needs-sync").exists() or wanted not in (None, search_index.marker(folder))
 
     if behind():
         if healing.writes_paused(search_index):

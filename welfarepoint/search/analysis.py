@@ -24,12 +24,7 @@ ITALIAN_STEM_OVERRIDES = {
     "working": "working", "sitter": "sitter", "sitters": "sitter",
     "welfare": "welfare", "concierge": "concierge", "campus": "campus", "grest": "grest",
 }  # fmt: skip
-ENGLISH_STEM_OVERRIDES = {
-    "caregivers": "caregiver",
-    "carers": "carer",
-    "elderly": "elder",
-    "children": "child",
-}
+ENGLISH_STEM_OVERRIDES = dict(caregivers="caregiver", carers="carer", elderly="elder", children="child")
 
 #: Words kept although the Italian stop list has them ("fare" is in it, "pre" and "post" matter here).
 ITALIAN_KEEP = {"pre", "post", "dopo", "prima", "fare", "sono"}

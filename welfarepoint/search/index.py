@@ -147,11 +147,6 @@ class SearchIndex:
             self._index, self._folder = index, folder
             self._pool.append(searcher)
 
-    def wait_until_warm(self, timeout: float | None = None) -> None:
-        """Wait until a new live folder being warmed is the one searches read."""
-        if (thread := self._warming) is not None:
-            thread.join(timeout)
-
     def close(self) -> None:
         """Close the pooled searchers and forget the index."""
         with self._lock:

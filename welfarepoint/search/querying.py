@@ -51,8 +51,7 @@ def _tokens(language: str, text: str) -> tuple[str, ...]:
 def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
     """Every way of saying the concept, in each field: the words as typed in every field, synonyms in the short
     fields only; a need's words, or a part of names, in short fields only (names never in places)."""
-    alternatives = []
-    seen: set[tuple[str, tuple[str, ...]]] = set()
+    alternatives: dict[tuple[str, tuple[str, ...]], Alternative] = {}  # the first of each field and words
     typed_alone = concept.typed[0] if len(concept.typed) == 1 else ""
     name_word = concept.name_word or any(stem in _name_stems() for stem in _tokens("it", typed_alone))
     short_only = bool(concept.needs) or name_word
@@ -63,13 +62,11 @@ def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
                 continue  # the words as typed are looked for in long texts; their synonyms are not (too costly)
             if fieldname == "places" and (concept.needs or name_word):
                 continue
-            tokens = _tokens(language, text)
-            if not tokens or (fieldname, tokens) in seen:
-                continue
-            seen.add((fieldname, tokens))
             # Several words ("lavoro agile") must all be in the field, not necessarily side by side.
-            alternatives.append(Alternative(fieldname, tokens, VARIANT_BOOST if position else 1.0))
-    return tuple(alternatives)
+            if tokens := _tokens(language, text):
+                boost = VARIANT_BOOST if position else 1.0
+                alternatives.setdefault((fieldname, tokens), Alternative(fieldname, tokens, boost))
+    return tuple(alternatives.values())
 
 
 @cache
@@ -120,14 +117,10 @@ def _analyse_vocabulary(vocabulary: object) -> None:
 def prepared_concepts(concepts: list[synonyms.Concept]) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
     """The synonyms' concepts of a query as the index is asked them, and the phrases outside the networks."""
     found: list[QueryConcept] = []
-    outside: list[str] = []
-    concepts = concepts[:MAX_CONCEPTS]
+    outside, concepts = [], concepts[:MAX_CONCEPTS]
     # An employer asking for a family's need ("centri estivi per i figli dei dipendenti") is answered by the
     # services that broker local services for companies.
-    employer = any(
-        concept.employer or (concept.needs and not set(concept.needs) & _persons_needs())
-        for concept in concepts
-    )
+    employer = any(c.employer or (c.needs and not set(c.needs) & _persons_needs()) for c in concepts)
     for concept in concepts:
         typed = " ".join(concept.typed)
         if concept.outside:
@@ -220,12 +213,8 @@ def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, l
     for name in FACETS:
         others = filter_docs(searcher, filters.without(name))
         base = matched if others is None else matched & others
-        found = (
-            (value, int(np.count_nonzero(base & docs))) for value, docs in _value_sets(searcher, name).items()
-        )
-        counts[name] = sorted(
-            ((value, count) for value, count in found if count), key=lambda i: (-i[1], i[0])
-        )
+        found = ((v, int(np.count_nonzero(base & d))) for v, d in _value_sets(searcher, name).items())
+        counts[name] = sorted(((v, c) for v, c in found if c), key=lambda i: (-i[1], i[0]))
     return counts
 
 
@@ -431,12 +420,8 @@ def run(
     allowed = filter_docs(searcher, filters)
     in_place = bool(filters.municipality or filters.area)
     scored, text, corrected_from, suggestion = _evaluate(searcher, text, allowed, language, not in_place)
-    asked_desks = DESK_CATEGORY in filters.categories or any(
-        DESK_CATEGORY in c.needs for c in scored.concepts
-    )
-    desk_docs = (
-        _term_docs(searcher, "category", (DESK_CATEGORY,)) if desks_apart and not asked_desks else None
-    )
+    asked = DESK_CATEGORY in filters.categories or any(DESK_CATEGORY in c.needs for c in scored.concepts)
+    desk_docs = _term_docs(searcher, "category", (DESK_CATEGORY,)) if desks_apart and not asked else None
 
     def services(docs: np.ndarray) -> np.ndarray:
         return docs if desk_docs is None else docs & ~desk_docs

@@ -72,19 +72,10 @@ def document(service: Any) -> dict[str, Any]:
     covered = [place for code in service.coverage_codes if (place := territory.by_istat(code))]
     location = territory.by_istat(service.municipality_code) if service.municipality_code else None
     place_names = [place.name for place in covered] or [service.ats]
-    if location:
-        place_names.append(location.name)
-    body = " ".join(
-        [
-            service.description,
-            service.how_to_access,
-            service.cost_notes,
-            service.schedule_notes,
-            service.provider.name,
-            service.alliance.name if service.alliance else "",
-            needs_it,
-        ]
-    )
+    place_names += [location.name] if location else []
+    notes = [service.description, service.how_to_access, service.cost_notes, service.schedule_notes]
+    alliance = service.alliance.name if service.alliance else ""
+    body = " ".join([*notes, service.provider.name, alliance, needs_it])
     body_en = " ".join([service.description_en, service.how_to_access_en, service.cost_notes_en, needs_en])
     coverage = [place.istat_code for place in covered] or [ats_token(service.ats)]
     short_texts = [service.title, service.summary, *service.tags, service.title_en, service.summary_en]
