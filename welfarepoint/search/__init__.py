@@ -87,8 +87,7 @@ PARALLEL_REBUILD_FROM, REBUILD_PROCESSES = 2000, 2
 def rebuild(processes: int | None = None) -> int:
     """Rebuild the index into a new folder and swap it in; return how many listings. The generation is read
     first: a commit made meanwhile leaves the new index behind it, and :func:`catch_up` writes it."""
-    search_index = _index()
-    generation = _catalog_generation()
+    search_index, generation = _index(), _catalog_generation()
     with Session(db.engine) as session:
         count = session.execute(select(func.count()).select_from(Service).where(_PUBLISHED)).scalar_one()
         if processes is None:
@@ -294,8 +293,20 @@ def catch_up() -> SearchIndex:
 
 
 def index_state(generation: int | None) -> dict:
-    """This instance's index for ``/readyz`` (see ``healing.state``)."""
-    return healing.state(_index(), generation)
+    """For ``/readyz``: ``status`` ("ok", or "missing": then rebuilt aside if the database's ``generation`` is
+    known) and ``lag`` (catalog changes not in the index yet; None when unknown)."""
+    search_index = _index()
+    if not search_index.exists():
+        if generation is not None:
+            healing.rebuild_aside(search_index)
+        return {"status": "missing", "lag": None}
+    try:
+        folder = search_index.path
+        marker = search_index.marker(folder)
+    except OSError:
+        return {"status": "missing", "lag": None}
+    lag = generation - marker if generation is not None and marker is not None else None
+    return {"status": "ok", "lag": lag, "repair_pending": folder.joinpath("needs-sync").exists()}
 
 
 def close_all() -> None:

@@ -124,16 +124,16 @@ def _column_values(reader, name: str) -> Iterable[Any]:
 
 def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray, int]:
     """A term's live document numbers, weights and document frequency in one segment, through Whoosh's matcher."""
-    ids, weights = [], []
     try:
         matcher = reader.postings(field, term_bytes)
     except TermNotFound:
-        matcher = None
-    while matcher is not None and matcher.is_active():
+        return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float32), 0
+    ids, weights = [], []
+    while matcher.is_active():
         ids.append(matcher.id())
         weights.append(matcher.weight())
         matcher.next()
-    frequency = reader.doc_frequency(field, term_bytes) if matcher is not None else 0
+    frequency = reader.doc_frequency(field, term_bytes)
     return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32), frequency
 
 
@@ -230,10 +230,7 @@ class SearcherView:
 
     def near(self, field: str, word: str) -> set[str]:
         """Terms of ``field`` that may be within two edits of ``word`` (see :class:`NearWords`)."""
-        found: set[str] = set()
-        for reader, _offset, cache in self.leaves:
-            found |= cache.vocabulary(reader, field).near(word)
-        return found
+        return set().union(*(cache.vocabulary(reader, field).near(word) for reader, _o, cache in self.leaves))
 
     def value_sets(self, name: str, keys_of: Callable[[Any], Iterable[str]]) -> dict[str, np.ndarray]:
         """For each key of a sortable column's values (``keys_of(value)``), its live documents (kept)."""

@@ -32,7 +32,6 @@ WRITE_RETRY_SECONDS = 30
 REBUILD_RETRY_SECONDS = 60
 #: How long a failed request may spend reading the index whole (the rebuild thread reads the rest).
 VERIFY_BUDGET_SECONDS = 1.0
-HEAL_LOCK = "heal.lock"
 
 
 class SearchRebuilding(ServiceUnavailable):
@@ -108,7 +107,7 @@ def _rebuild(app, search_index: SearchIndex) -> None:
     with app.app_context():
         try:
             root.mkdir(parents=True, exist_ok=True)
-            with file_lock(root / HEAL_LOCK, settled=lambda: True) as held:
+            with file_lock(root / "heal.lock", settled=lambda: True) as held:
                 if held and not readable(search_index):
                     log.warning("search index in %s missing or damaged: rebuilding it aside", root)
                     written = rebuild(processes=1)  # no fork from a thread
@@ -152,19 +151,3 @@ def heals(function: Callable[..., T]) -> Callable[..., T]:
             raise SearchRebuilding() from error
 
     return healing
-
-
-def state(search_index: SearchIndex, generation: int | None) -> dict:
-    """For ``/readyz``: ``status`` ("ok", or "missing": then rebuilt aside if the database's ``generation`` is
-    known) and ``lag`` (catalog changes not in the index yet; None when unknown)."""
-    if not search_index.exists():
-        if generation is not None:
-            rebuild_aside(search_index)
-        return {"status": "missing", "lag": None}
-    try:
-        folder = search_index.path
-        marker = search_index.marker(folder)
-    except OSError:
-        return {"status": "missing", "lag": None}
-    lag = generation - marker if generation is not None and marker is not None else None
-    return {"status": "ok", "lag": lag, "repair_pending": folder.joinpath("needs-sync").exists()}

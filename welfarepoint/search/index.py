@@ -3,6 +3,7 @@ rebuilt aside and swapped in, written one commit at a time, read by pooled searc
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -56,8 +57,7 @@ class Codec(W3Codec):
     length_stats = False
 
 
-def codec() -> W3Codec:
-    return Codec(blocklimit=BLOCK_LIMIT)
+codec = functools.partial(Codec, blocklimit=BLOCK_LIMIT)
 
 
 class SearchIndex:
@@ -137,9 +137,7 @@ class SearchIndex:
                 sys.setswitchinterval(_USUAL_SWITCH_INTERVAL)
         except Exception:  # the next search opens it by itself (and fails as it would have)
             log.exception("could not open and warm the search index in %s", folder)
-            with self._lock:
-                self.close()
-            return
+            return self.close()
         with self._lock:
             if self._warming is not threading.current_thread():  # closed meanwhile (a fork, a test)
                 return searcher.close()
@@ -255,8 +253,7 @@ class SearchIndex:
 
     def _swap(self, folder: Path) -> None:
         """Make ``folder`` live in one step; the one it replaces becomes ``previous``."""
-        replaced = self._linked(LIVE)
-        for name, target in ((PREVIOUS, replaced), (LIVE, folder)):
+        for name, target in ((PREVIOUS, self._linked(LIVE)), (LIVE, folder)):
             if target is None:
                 continue
             temporary = self.root / f".{name}-{os.getpid()}"

@@ -258,13 +258,9 @@ def highlight(text: str, language: str, words: frozenset[str]) -> Markup | None:
     last = 0
     for stem, start, end in _marked_tokens(language, text):
         if stem in words and start >= last:
-            parts.append(str(escape(text[last:start])))
-            parts.append(f'<mark class="wp-hl">{escape(text[start:end])}</mark>')
+            parts += [str(escape(text[last:start])), f'<mark class="wp-hl">{escape(text[start:end])}</mark>']
             last = end
-    if not parts:
-        return None
-    parts.append(str(escape(text[last:])))
-    return Markup("".join(parts))
+    return Markup("".join([*parts, str(escape(text[last:]))])) if parts else None
 
 
 #: At equal relevance, listings with places first, then waiting lists, then full ones.
@@ -353,10 +349,8 @@ class _Scored:
                 candidates, keys = candidates[keep], keys[keep]
             return candidates[np.argsort(keys, kind="stable")].tolist()
         scores = self.scores[candidates]
-        if len(candidates) > end:
-            # Only documents that can reach the page are sorted.
-            cutoff = np.partition(scores, len(scores) - end)[len(scores) - end] - 1e-4
-            keep = scores >= cutoff
+        if len(candidates) > end:  # only documents that can reach the page are sorted
+            keep = scores >= np.partition(scores, len(scores) - end)[len(scores) - end] - 1e-4
             candidates, scores = candidates[keep], scores[keep]
         order = np.lexsort((ties[candidates], available[candidates], -np.round(scores, 4)))
         return candidates[order[:end]].tolist()
@@ -379,10 +373,8 @@ def _evaluate(searcher, text: str, allowed: np.ndarray | None, language: str | N
     if not text or not scored.concepts or scored.within(allowed).any():
         return scored, text, None, None
     corrected = spelling.correct(text, _catalog_words(searcher), language)
-    if corrected:
-        retry = _Scored(searcher, corrected)
-        if retry.within(allowed).any():
-            return retry, corrected, text, None
+    if corrected and (retry := _Scored(searcher, corrected)).within(allowed).any():
+        return retry, corrected, text, None
     if partial:
         scored.partial(allowed)
     return scored, text, None, corrected
@@ -440,10 +432,8 @@ def run(
     page = page_within(page, total, per_page)
     start = (page - 1) * per_page
     ties, available = _ties(searcher, today), _availability(searcher)
-    hits: list[Hit] = []
-    if total:
-        shown = scored.ranked(matched, ties, available, start + per_page)[start:]
-        hits = _hits(searcher, scored, shown, highlights)
+    shown = scored.ranked(matched, ties, available, start + per_page)[start:] if total else []
+    hits = _hits(searcher, scored, shown, highlights)
     desks: list[Hit] = []
     if desk_docs is not None and scored.concepts:
         found_desks = scored.within(allowed) & desk_docs
