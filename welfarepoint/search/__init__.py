@@ -1,8 +1,7 @@
 """Search: the only door to the index of published listings (``docs/search.md``).
 
 :func:`query` searches; :func:`generation` changes whenever a published listing does (what caches key on).
-Every process searches by itself; the index on disk is shared.
-"""
+Every process searches by itself; the index on disk is shared."""
 
 from __future__ import annotations
 
@@ -38,24 +37,15 @@ from welfarepoint.vocabulary.text import fold, normalise_query
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "Filters",
-    "Hit",
-    "SearchResult",
-    "close_all",
-    "ensure_index",
-    "fitting_ids",
-    "forget_all",
-    "generation",
-    "init_app",
-    "newly_answered",
-    "normalise_for_statistics",
-    "query",
-    "rebuild",
-    "sync",
-]
+__all__ = ["Filters", "Hit", "SearchResult"]  # re-exported: what search is asked and answers
 BATCH = 500
 _PUBLISHED = Service.status == "published"
+_GENERATION = select(CatalogState.generation).where(CatalogState.id == 1)
+#: From this many published listings a rebuild runs Whoosh's writer in ``REBUILD_PROCESSES`` (at most the cores).
+PARALLEL_REBUILD_FROM, REBUILD_PROCESSES = 2000, 2
+#: Seconds a process searches without asking the database about other instances' commits and the curated
+#: vocabulary (its own commits are in the index at once); the query costs a cached search more than all else.
+CATALOG_CHECK_SECONDS = 1.0
 
 
 def _index() -> SearchIndex:
@@ -78,10 +68,6 @@ def _published(session: Session, ids: Iterable[int] | None = None):
         rows = session.execute(select(Service).where(Service.id.in_(batch)).order_by(Service.id))
         yield from rows.unique().scalars()
         session.expunge_all()
-
-
-#: From this many published listings a rebuild runs Whoosh's writer in ``REBUILD_PROCESSES`` (at most the cores).
-PARALLEL_REBUILD_FROM, REBUILD_PROCESSES = 2000, 2
 
 
 def rebuild(processes: int | None = None) -> int:
@@ -241,20 +227,12 @@ def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
         return newly_found(searcher, [normalise_query(text) for text in texts], line)
 
 
-_GENERATION = select(CatalogState.generation).where(CatalogState.id == 1)
-
-
 def _catalog_generation() -> int | None:
     try:
         return db.session.execute(_GENERATION).scalar()
     except (OperationalError, ProgrammingError):
         db.session.rollback()
         return None
-
-
-#: Seconds a process searches without asking the database about other instances' commits and the curated
-#: vocabulary (its own commits are in the index at once); the query costs a cached search more than all else.
-CATALOG_CHECK_SECONDS = 1.0
 
 
 def catch_up() -> SearchIndex:

@@ -1,8 +1,7 @@
 """Query evaluation over the index's postings, read once into NumPy arrays and scored with Whoosh's BM25F.
 
 Kept per segment (immutable, so across commits): postings, columns, vocabularies; per searcher: idf and concept
-scores. Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its version (tests run both).
-"""
+scores. Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its version (tests run both)."""
 
 from __future__ import annotations
 
@@ -34,6 +33,11 @@ MAX_CACHED_POSTINGS = 2_000_000
 MAX_CONCEPT_SCORES = 500_000
 #: A length byte decoded (Whoosh keeps a field's length in one byte; 0: no length).
 _LENGTH_OF_BYTE = np.array([0.0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.float64)
+#: Every segment's postings kept by this process, the least recently used going first (a term not found counts).
+_postings = Bounded(MAX_CACHED_POSTINGS, weigh=lambda postings: len(postings) + 1)
+#: This process's segment caches, by (index folder, segment id).
+_segments: dict[tuple[str, str], SegmentCache] = {}
+_segments_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -135,15 +139,6 @@ def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray,
         matcher.next()
     frequency = reader.doc_frequency(field, term_bytes)
     return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32), frequency
-
-
-#: Every segment's postings kept by this process, the least recently used going first (a term not found counts).
-_postings = Bounded(MAX_CACHED_POSTINGS, weigh=lambda postings: len(postings) + 1)
-
-
-#: This process's segment caches, by (index folder, segment id).
-_segments: dict[tuple[str, str], SegmentCache] = {}
-_segments_lock = threading.Lock()
 
 
 def forget_all() -> None:
@@ -251,15 +246,6 @@ class SearcherView:
         found = self.columns["values", name] = {key: self._placed(docs) for key, docs in parts.items()}
         return found
 
-    def numbers(self, name: str) -> np.ndarray:
-        """A numeric sortable column for every document (the column's default where a segment has none)."""
-        default = self.schema[name].column_type.default_value()
-        return self.per_document(
-            ("numbers", name),
-            lambda values: np.fromiter((default if v == "" else v for v in values), np.int64),
-            name,
-        )
-
     def per_document(
         self, key: Any, compute: Callable[[Iterable[Any]], np.ndarray], name: str = "id"
     ) -> np.ndarray:
@@ -274,22 +260,23 @@ class SearcherView:
         return found
 
     def integers(self, name: str) -> np.ndarray:
-        """A sortable column of whole numbers written as text (``id``, ``version``), 0 where none."""
+        """A sortable column of whole numbers (numeric, or as text: ``id``, ``version``) for every document; where
+        there is none, the column's default (0 for text)."""
+        default = self.schema[name].column_type.default_value() or 0
         return self.per_document(
             ("integers", name),
-            lambda values: np.fromiter((int(v or 0) for v in values), dtype=np.int64),
+            lambda values: np.fromiter(
+                (default if v in ("", b"", None) else int(v) for v in values), np.int64
+            ),
             name,
         )
 
     def _add(self, total: np.ndarray, alternative: Alternative) -> None:
         """Add the scores of the documents ``alternative`` matches to ``total``."""
         field, tokens = alternative.field, alternative.tokens
-        factors = []
-        for token in tokens:
-            idf = self.idf(field, token)
-            if not idf:  # no listing has this word in this field: the alternative matches nothing
-                return
-            factors.append(alternative.boost * idf)
+        factors = [alternative.boost * self.idf(field, token) for token in tokens]
+        if not all(factors):  # no listing has one of the words in this field: the alternative matches nothing
+            return
         average = self.average(field)
         for reader, offset, cache in self.leaves:
             lists = [cache.postings(reader, field, token) for token in tokens]

@@ -3,8 +3,7 @@
 :func:`heals` wraps search's front door: when reading fails and the index is indeed missing or damaged
 (:func:`readable`), one process of the instance rebuilds it aside (:func:`rebuild_aside`, ``heal.lock``) and the
 visitor gets :class:`SearchRebuilding` (a 503 with ``Retry-After``). After a failed write this process leaves the
-index alone for ``WRITE_RETRY_SECONDS`` (:func:`writes_paused`); the next catch-up writes what differs.
-"""
+index alone for ``WRITE_RETRY_SECONDS`` (:func:`writes_paused`); the next catch-up writes what differs."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +22,9 @@ from welfarepoint.logs import OncePerMinute
 from welfarepoint.search.index import SearchIndex, get_index
 
 log = logging.getLogger(__name__)
+report = OncePerMinute(log)
+#: This process's state of each index is kept on its :class:`SearchIndex` (forgotten with it, before a fork).
+_state_lock = threading.Lock()
 
 RETRY_AFTER_SECONDS = 60
 #: After a failed write, this process leaves the index alone for this long.
@@ -39,11 +40,6 @@ class SearchRebuilding(ServiceUnavailable):
 
     def __init__(self) -> None:
         super().__init__(retry_after=RETRY_AFTER_SECONDS)
-
-
-report = OncePerMinute(log)
-#: This process's state of each index is kept on its :class:`SearchIndex` (forgotten with it, before a fork).
-_state_lock = threading.Lock()
 
 
 def write_failed(search_index: SearchIndex, message: str, *args) -> None:
@@ -120,15 +116,12 @@ def _rebuild(app, search_index: SearchIndex) -> None:
             search_index.rebuilding = False
 
 
-T = TypeVar("T")
-
-
-def heals(function: Callable[..., T]) -> Callable[..., T]:
+def heals(function: Callable) -> Callable:
     """Make a function that reads the index answer :class:`SearchRebuilding` when the index turns out broken
     (and rebuild it aside)."""
 
     @functools.wraps(function)
-    def healing(*args, **kwargs) -> T:
+    def healing(*args, **kwargs):
         try:
             return function(*args, **kwargs)
         except (HTTPException, SQLAlchemyError):

@@ -48,6 +48,9 @@ _USUAL_SWITCH_INTERVAL = sys.getswitchinterval()
 SCHEMA_VERSION = "12"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
 #: In a folder: the catalog generation its index is known to reflect.
 GENERATION_FILE = "catalog-generation"
+#: This process's indexes, by root (as given, and resolved).
+_registry: dict[str, SearchIndex] = {}
+_registry_lock = threading.Lock()
 
 
 class Codec(W3Codec):
@@ -74,8 +77,7 @@ class SearchIndex:
         # This process's healing (healing.py): a failed write, a rebuild aside, the folders read whole.
         self.write_failed_at: float | None = None
         self.rebuild_started_at: float | None = None
-        self.rebuilding = False
-        self.verified: set[tuple[str, int]] = set()
+        self.rebuilding, self.verified = False, set()
 
     def _linked(self, name: str) -> Path | None:
         try:
@@ -306,10 +308,6 @@ def warm(searcher) -> None:
     """Fill a new index's caches as its first searches would."""
     for text in WARM_QUERIES:
         run(searcher, text, Filters(), today=date.today())
-
-
-_registry: dict[str, SearchIndex] = {}
-_registry_lock = threading.Lock()
 
 
 def get_index(root: str | Path) -> SearchIndex:

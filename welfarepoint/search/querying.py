@@ -1,9 +1,7 @@
 """Querying: concepts, AND then OR, typo correction, filters and facets, ranking, highlighting.
 
-Document sets are boolean arrays over the searcher's document numbers and scores arrays of floats (see
-``engine.SearcherView``), filters and facet columns cached per searcher: an "and", a filter or a facet count is
-one vectorised operation.
-"""
+Document sets are boolean arrays over the searcher's document numbers, scores arrays of floats (see
+``engine.SearcherView``): an "and", a filter or a facet count is one vectorised operation."""
 
 from __future__ import annotations
 
@@ -37,8 +35,14 @@ NEED_BOOST = 2.0
 #: Short fields, where synonyms are looked for too.
 SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
-
-
+#: What answers a family's need asked by an employer: brokering between companies and local services.
+EMPLOYER_CATEGORY = "C2"
+#: At equal relevance, listings with places first, then waiting lists, then full ones.
+AVAILABILITY_RANK = {"open": 0, "waiting_list": 1, "full": 2}
+#: The category of Welfare Points: with ``desks_apart`` they are shown apart, never counted as services.
+DESK_CATEGORY = "W1"
+#: Welfare Points a search shows apart, at most.
+DESKS_SHOWN = 3
 _ANALYZERS = {language: analyzer(language) for language in ("it", "en", "plain")}
 
 
@@ -86,10 +90,6 @@ class QueryConcept:
     context: bool = False
     #: For a need: the words as typed, in short fields (a listing with them in its title matches too).
     typed_words: tuple[Alternative, ...] = ()
-
-
-#: What answers a family's need asked by an employer: brokering between companies and local services.
-EMPLOYER_CATEGORY = "C2"
 
 
 @cache
@@ -195,7 +195,7 @@ def filter_docs(searcher, filters: Filters) -> np.ndarray | None:
             _kept_set(
                 searcher,
                 ("age", age),
-                lambda: (view.numbers("age_min") <= age) & (view.numbers("age_max") >= age) & view.live,
+                lambda: (view.integers("age_min") <= age) & (view.integers("age_max") >= age) & view.live,
             )
         )
     if filters.free_only:
@@ -261,12 +261,6 @@ def highlight(text: str, language: str, words: frozenset[str]) -> Markup | None:
             parts += [str(escape(text[last:start])), f'<mark class="wp-hl">{escape(text[start:end])}</mark>']
             last = end
     return Markup("".join([*parts, str(escape(text[last:]))])) if parts else None
-
-
-#: At equal relevance, listings with places first, then waiting lists, then full ones.
-AVAILABILITY_RANK = {"open": 0, "waiting_list": 1, "full": 2}
-#: The category of Welfare Points: with ``desks_apart`` they are shown apart, never counted as services.
-DESK_CATEGORY = "W1"
 
 
 def _availability(searcher) -> np.ndarray:
@@ -456,10 +450,6 @@ def run(
         desks=desks,
         widenings=widenings,
     )
-
-
-#: Welfare Points a search shows apart, at most.
-DESKS_SHOWN = 3
 
 
 def _hits(searcher, scored: _Scored, shown: list[int], highlights: bool = True) -> list[Hit]:
