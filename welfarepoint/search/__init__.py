@@ -1,6 +1,8 @@
 """Search: the only door to the index of published listings (``docs/search.md``).
 
-:func:`query` searches; :func:`generation` changes whenever a published listing does (what caches key on).
+:func:`query` searches; :func:`generation` changes whenever a published listing does (what caches key on);
+:func:`listings_committed` writes each commit's listings; :func:`catch_up` writes what another instance
+committed; :func:`ensure_index` (``flask setup``), :func:`rebuild` and :func:`sync` (``flask search reindex``).
 Every process searches by itself; the index on disk is shared."""
 
 from __future__ import annotations
