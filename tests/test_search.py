@@ -19,7 +19,8 @@ from welfarepoint.extensions import db
 from welfarepoint.insights.models import SearchCount
 from welfarepoint.search import Filters
 from welfarepoint.search import querying as search_query
-from welfarepoint.search.analysis import italian_analyzer
+from welfarepoint.search.analysis import analyzer
+from welfarepoint.search.index import GENERATION_FILE
 from welfarepoint.search.querying import tie_break
 
 TODAY = date(2026, 11, 25)
@@ -253,7 +254,7 @@ def test_matched_words_are_highlighted_and_escaped(app):
 
 
 def test_italian_analysis_folds_accents_drops_stop_words_and_stems_well():
-    tokens = [t.text for t in italian_analyzer()("Perché più anziano anziani città è caregivers")]
+    tokens = [t.text for t in analyzer("it")("Perché più anziano anziani città è caregivers")]
     assert tokens == ["anzian", "anzian", "citt", "caregiver"]
 
 
@@ -267,9 +268,9 @@ def test_the_one_step_word_filter_gives_what_whooshs_chain_of_filters_gives(lang
     from welfarepoint.vocabulary import spelling
 
     stops, overrides = (
-        (analysis.italian_stop_words(), analysis.ITALIAN_STEM_OVERRIDES)
+        (analysis.ITALIAN_STOP_WORDS, analysis.ITALIAN_STEM_OVERRIDES)
         if language == "it"
-        else (analysis.english_stop_words(), analysis.ENGLISH_STEM_OVERRIDES)
+        else (analysis.ENGLISH_STOP_WORDS, analysis.ENGLISH_STEM_OVERRIDES)
     )
     stem = stemmer_for_language(language)
 
@@ -285,7 +286,7 @@ def test_the_one_step_word_filter_gives_what_whooshs_chain_of_filters_gives(lang
         | StopFilter(stoplist=stops, minsize=1)
         | CharsetFilter(accent_map)
     )
-    ours = analysis.italian_analyzer() if language == "it" else analysis.english_analyzer()
+    ours = analysis.analyzer(language)
     synonyms = (Path(spelling.__file__).parent / "synonyms.txt").read_text(encoding="utf-8").splitlines()
     texts = (
         synonyms + [str(cells) for cells in LISTINGS] + ["Perché più Anziani, È CITTÀ; l'ASILO nido, after"]
@@ -535,7 +536,7 @@ def test_after_its_own_publication_a_worker_does_not_compare_the_whole_catalog(a
     assert find(app, "ludoteca").total == 2
     assert syncs == []  # nothing to compare: this process wrote the change itself
     with app.app_context():
-        marker = search._index().path / search.GENERATION_FILE
+        marker = search._index().path / GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))
     assert find(app, "ludoteca").total == 2
     assert syncs == [1]  # a marker that lags is compared (what this test would miss if it watched nothing)
@@ -547,7 +548,7 @@ def test_a_change_the_index_missed_is_still_compared_at_the_next_search(app):
     find(app, "ludoteca")
     with app.app_context():
         index = search._index()
-        marker = index.path / search.GENERATION_FILE
+        marker = index.path / GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))  # as if another instance had committed unseen
         index.write(delete_ids=[db.session.execute(db.select(Service.id)).scalar_one()])
     add(app, external_id="g4", title="Ludoteca della domenica")  # does not move a marker that lags
@@ -610,7 +611,7 @@ def test_a_process_asks_the_database_about_other_instances_at_most_once_an_inter
     assert find(app, "ludoteca").total == 2 and find(app, "sabato").total == 1
     assert asked == []
     with app.app_context():
-        marker = search._index().path / search.GENERATION_FILE
+        marker = search._index().path / GENERATION_FILE
         marker.write_text(str(int(marker.read_text()) - 1))  # as if another instance had committed
     assert find(app, "domenica").total == 1 and asked == [] and syncs == []
     app.config["SEARCH_CATALOG_CHECK_SECONDS"] = 0  # the interval has passed
@@ -643,7 +644,7 @@ def test_a_search_waits_for_the_index_only_while_it_lags_behind_the_catalog(app)
     add(app, external_id="w1", title="Ludoteca del sabato")
     assert find(app, "ludoteca").total == 1
     with app.app_context():
-        marker = search._index().path / search.GENERATION_FILE
+        marker = search._index().path / GENERATION_FILE
     current = marker.read_text()
     holder, release = _holding_the_index_lock(app)
     try:
@@ -752,7 +753,10 @@ def test_a_process_answers_from_the_old_folder_until_the_new_one_is_open_and_war
     assert warmed == []
     gate.set()
     with app.app_context():
-        search._index().wait_until_warm(10)
+        if (
+            warming := search._index()._warming
+        ) is not None:  # the thread that opens and warms the new folder
+            warming.join(10)
     assert warmed == [len(LISTINGS) - 1]
     assert intervals == [pytest.approx(search_index_module.WARMING_SWITCH_INTERVAL)]
     assert sys.getswitchinterval() == usual_interval

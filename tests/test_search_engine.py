@@ -187,7 +187,7 @@ def test_segment_caches_outlive_a_commit_and_go_with_merged_segments(index):
     index.rebuild(documents())  # every old segment is gone
     with index.searcher() as searcher:
         SearcherView(searcher, searcher.wp_path)
-    assert all(key[1] != first for key in engine._registry.segments)
+    assert all(key[1] != first for key in engine._segments)
 
 
 @pytest.mark.parametrize(
@@ -282,8 +282,8 @@ def test_a_segment_without_a_numeric_column_reads_as_its_default(index):
     index.rebuild(documents())  # documents without ages: no age columns in the segment
     with index.searcher() as searcher:
         view = SearcherView(searcher, searcher.wp_path)
-        assert view.numbers("age_min").tolist() == [0] * 5
-        assert view.numbers("age_max").tolist() == [MAX_INDEXED_AGE] * 5
+        assert view.integers("age_min").tolist() == [0] * 5
+        assert view.integers("age_max").tolist() == [MAX_INDEXED_AGE] * 5
 
 
 def whoosh_query(concepts) -> And:

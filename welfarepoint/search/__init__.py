@@ -3,19 +3,16 @@
 :func:`query` searches; :func:`generation` changes whenever a published listing does (what caches key on);
 :func:`listings_committed` writes each commit's listings; :func:`catch_up` writes what another instance
 committed; :func:`ensure_index` (``flask setup``), :func:`rebuild` and :func:`sync` (``flask search reindex``).
-Every process searches by itself; the index on disk is shared.
-"""
+Every process searches by itself; the index on disk is shared."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import time
 from collections.abc import Callable, Iterable
 from datetime import date
-from pathlib import Path
 
 import numpy as np
 from flask import Flask, current_app
@@ -42,23 +39,15 @@ from welfarepoint.vocabulary.text import fold, normalise_query
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "Filters",
-    "Hit",
-    "SearchResult",
-    "close_all",
-    "ensure_index",
-    "fitting_ids",
-    "forget_all",
-    "generation",
-    "init_app",
-    "newly_answered",
-    "normalise_for_statistics",
-    "query",
-    "rebuild",
-    "sync",
-]
+__all__ = ["Filters", "Hit", "SearchResult"]  # re-exported: what search is asked and answers
 BATCH = 500
+_PUBLISHED = Service.status == "published"
+_GENERATION = select(CatalogState.generation).where(CatalogState.id == 1)
+#: From this many published listings a rebuild runs Whoosh's writer in ``REBUILD_PROCESSES`` (at most the cores).
+PARALLEL_REBUILD_FROM, REBUILD_PROCESSES = 2000, 2
+#: Seconds a process searches without asking the database about other instances' commits and the curated
+#: vocabulary (its own commits are in the index at once); the query costs a cached search more than all else.
+CATALOG_CHECK_SECONDS = 1.0
 
 
 def _index() -> SearchIndex:
@@ -72,7 +61,7 @@ def _exclusive(search_index: SearchIndex, settled: Callable[[], bool] | None = N
 
 def _published(session: Session, ids: Iterable[int] | None = None):
     """Published listings (all, or these ids), loaded in batches."""
-    id_query = select(Service.id).where(Service.status == "published").order_by(Service.id)
+    id_query = select(Service.id).where(_PUBLISHED).order_by(Service.id)
     if ids is not None:
         id_query = id_query.where(Service.id.in_(list(ids)))
     wanted = list(session.execute(id_query).scalars())
@@ -83,28 +72,16 @@ def _published(session: Session, ids: Iterable[int] | None = None):
         session.expunge_all()
 
 
-#: From this many published listings a rebuild runs Whoosh's writer in ``REBUILD_PROCESSES`` (at most the cores).
-PARALLEL_REBUILD_FROM, REBUILD_PROCESSES = 2000, 2
-
-
 def rebuild(processes: int | None = None) -> int:
     """Rebuild the index into a new folder and swap it in; return how many listings. The generation is read
     first: a commit made meanwhile leaves the new index behind it, and :func:`catch_up` writes it."""
-    search_index = _index()
-    generation = _catalog_generation()
+    search_index, generation = _index(), _catalog_generation()
     with Session(db.engine) as session:
-        count = session.execute(
-            select(func.count()).select_from(Service).where(Service.status == "published")
-        ).scalar_one()
+        count = session.execute(select(func.count()).select_from(Service).where(_PUBLISHED)).scalar_one()
         if processes is None:
             processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
-
-        def prepare(folder: Path) -> None:
-            if generation is not None:
-                _write_marker(folder, generation)
-
         documents = (document(service) for service in _published(session))
-        written = search_index.rebuild(documents, processes, prepare)
+        written = search_index.rebuild(documents, processes, generation)
     log.info("search index rebuilt with %d listings in %s", written, search_index.path)
     return written
 
@@ -118,25 +95,17 @@ def sync() -> tuple[int, int]:
 
 def _sync(search_index: SearchIndex) -> tuple[int, int]:
     with Session(db.engine) as session:
-        published = (
-            select(Service.id, Service.version).where(Service.status == "published").order_by(Service.id)
-        )
+        published = select(Service.id, Service.version).where(_PUBLISHED).order_by(Service.id)
         rows = session.execute(published.execution_options(yield_per=5000))
         wanted = np.fromiter((value for row in rows for value in row), dtype=np.int64).reshape(-1, 2)
-        indexed_ids, indexed_versions = search_index.indexed_versions()
-        position = np.searchsorted(indexed_ids, wanted[:, 0]).clip(max=max(len(indexed_ids) - 1, 0))
-        held = (
-            (indexed_ids[position] == wanted[:, 0]) & (indexed_versions[position] == wanted[:, 1])
-            if len(indexed_ids)
-            else np.zeros(len(wanted), dtype=bool)
-        )
+        ids, versions = search_index.indexed_versions()
+        held = np.isin(wanted[:, 0] << 32 | wanted[:, 1], ids << 32 | versions)  # the same id and version
         stale = wanted[~held, 0].tolist()
-        gone = indexed_ids[~np.isin(indexed_ids, wanted[:, 0])].tolist()
+        gone = ids[~np.isin(ids, wanted[:, 0])].tolist()
         if stale or gone:
             documents = [document(service) for service in _published(session, stale)] if stale else []
             search_index.write(documents, gone)
-    if stale or gone:
-        log.info("search index repaired: %d listings written, %d removed", len(stale), len(gone))
+            log.info("search index repaired: %d listings written, %d removed", len(stale), len(gone))
     return len(stale), len(gone)
 
 
@@ -178,9 +147,7 @@ def listings_committed(sender, service_ids: Iterable[int], generation: int | Non
     marked for repair and left alone for a while (``healing.writes_paused``); a catch-up then writes it."""
     search_index = _index()
     if healing.writes_paused(search_index):
-        with contextlib.suppress(OSError):
-            search_index.path.joinpath("needs-sync").touch()
-        return
+        return _needs_sync(search_index)
     try:
         with _exclusive(search_index):  # a reader waits, then finds the marker moved (see catch_up)
             ids = sorted(set(service_ids))
@@ -188,16 +155,14 @@ def listings_committed(sender, service_ids: Iterable[int], generation: int | Non
                 documents = [document(service) for service in _published(session, ids)]
             published = {int(doc["id"]) for doc in documents}
             search_index.write(documents, [service_id for service_id in ids if service_id not in published])
-            if generation is not None:
-                _advance_marker(search_index, generation)
+            if generation is not None and search_index.marker() == generation - 1:
+                search_index.set_marker(generation)  # else a commit was missed: catch_up compares
     except Exception:  # the database change stands
         healing.write_failed(
             search_index, "could not update the search index for listings %s", sorted(service_ids)
         )
-        with contextlib.suppress(OSError):
-            search_index.path.joinpath("needs-sync").touch()
         search_index.checked_at = None  # the next search asks the database, and repairs
-        return
+        return _needs_sync(search_index)
     try:  # small segments merged once the lock is released (not while another process writes)
         with _exclusive(search_index, settled=lambda: True) as held:
             if held:
@@ -206,16 +171,18 @@ def listings_committed(sender, service_ids: Iterable[int], generation: int | Non
         log.exception("could not merge the search index's small segments")
 
 
+def _needs_sync(search_index: SearchIndex) -> None:
+    """Leave ``needs-sync`` in the live folder: the next search of any process compares it with the database."""
+    with contextlib.suppress(OSError):
+        search_index.path.joinpath("needs-sync").touch()
+
+
 #: Results kept per process (keyed by the index's generation).
 RESULT_CACHE_SIZE = 512
 _results = Bounded(RESULT_CACHE_SIZE)
 
 
-def _rebuild_in_a_thread() -> int:
-    return rebuild(processes=1)  # no fork from a worker's thread
-
-
-@healing.heals(_rebuild_in_a_thread)
+@healing.heals
 def query(
     text: str = "",
     filters: Filters | None = None,
@@ -231,82 +198,43 @@ def query(
     the words spelling help offers (None: both)."""
     search_index = catch_up()
     vocabulary = synonyms.version()
-    text = normalise_query(text)
-    filters = filters or Filters()
-    today = today or date.today()
-    options = (language, desks_apart, read_place, vocabulary)
-    key = (str(search_index.root), search_index.generation(), text, filters, page, per_page, today, options)
+    text, filters = normalise_query(text), filters or Filters()
+    options = {"page": page, "per_page": per_page, "today": today or date.today(), "language": language}
+    options |= {"desks_apart": desks_apart, "read_place": read_place}
+    key = (str(search_index.root), search_index.generation(), text, filters, vocabulary, *options.values())
     cached = _results.get(key)
     if cached is not None:
         return cached
     with search_index.searcher() as searcher:
-        result = run_query(
-            searcher,
-            text,
-            filters,
-            page=page,
-            per_page=per_page,
-            today=today,
-            language=language,
-            desks_apart=desks_apart,
-            read_place=read_place,
-        )
+        result = run_query(searcher, text, filters, **options)
     result.generation = (key[1], vocabulary)
     return _results.put(key, result)
 
 
-#: As many results as a search can find (a whole catalog).
-EVERY_RESULT = 2**31
-
-
-@healing.heals(_rebuild_in_a_thread)
+@healing.heals
 def fitting_ids(
     text: str = "", filters: Filters | None = None, *, language: str | None = None, read_place: bool = True
 ) -> list[int]:
     """Every listing :func:`query` finds for the results page (Welfare Points apart), on all its pages, the most
     relevant first; without highlights and not kept (the feeds and alerts of a search, :mod:`welfarepoint.alerts`)."""
-    search_index = catch_up()
-    with search_index.searcher() as searcher:
-        result = run_query(
-            searcher,
-            normalise_query(text),
-            filters or Filters(),
-            per_page=EVERY_RESULT,
-            today=date.today(),
-            language=language,
-            desks_apart=True,
-            read_place=read_place,
-            highlights=False,
-        )
+    options = {"language": language, "read_place": read_place, "desks_apart": True, "highlights": False}
+    with catch_up().searcher() as searcher:  # per_page: every result, a whole catalog
+        result = run_query(searcher, normalise_query(text), filters or Filters(), per_page=2**31, **options)
     return [hit.service_id for hit in result.hits]
 
 
 def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
     """Of these searches that found nothing, those a curated line would answer, with how many listings."""
-    search_index = catch_up()
-    with search_index.searcher() as searcher:
+    with catch_up().searcher() as searcher:
         return newly_found(searcher, [normalise_query(text) for text in texts], line)
-
-
-GENERATION_FILE = "catalog-generation"
-
-
-@functools.cache
-def _generation_statement():
-    return select(CatalogState.generation).where(CatalogState.id == 1)
 
 
 def _catalog_generation() -> int | None:
     try:
-        return db.session.execute(_generation_statement()).scalar()
+        return db.session.execute(_GENERATION).scalar()
     except (OperationalError, ProgrammingError):
         db.session.rollback()
         return None
-
-
-#: Seconds a process searches without asking the database about other instances' commits and the curated
-#: vocabulary (its own commits are in the index at once); the query costs a cached search more than all else.
-CATALOG_CHECK_SECONDS = 1.0
 
 
 def catch_up() -> SearchIndex:
@@ -322,9 +250,7 @@ def catch_up() -> SearchIndex:
 
     def behind() -> bool:
         folder = search_index.path
-        return folder.joinpath("needs-sync").exists() or (
-            wanted is not None and wanted != _read_marker(folder)
-        )
+        return folder.joinpath("needs-sync").exists() or wanted not in (None, search_index.marker(folder))
 
     if behind():
         if healing.writes_paused(search_index):
@@ -338,47 +264,36 @@ def catch_up() -> SearchIndex:
                     _sync(search_index)
                     folder.joinpath("needs-sync").unlink(missing_ok=True)
                     if wanted is not None:
-                        _write_marker(folder, wanted)
-                    healing.write_succeeded(search_index)
+                        search_index.set_marker(wanted, folder)
+                    search_index.write_failed_at = None
         except Exception:
             search_index.checked_at = None
             healing.write_failed(search_index, "search index could not catch up with the database")
     return search_index
 
 
-def _read_marker(folder: Path) -> int | None:
-    """The catalog generation the index in ``folder`` reflects (None when unknown)."""
-    try:
-        return int((folder / GENERATION_FILE).read_text())
-    except (FileNotFoundError, ValueError):
-        return None
-
-
-def _write_marker(folder: Path, generation: int) -> None:
-    marker = folder / GENERATION_FILE
-    temporary = marker.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(str(generation))
-    temporary.replace(marker)
-
-
-def _advance_marker(search_index: SearchIndex, generation: int) -> None:
-    """The index reflects ``generation`` if it reflected the one before (else :func:`catch_up` compares)."""
-    folder = search_index.path
-    if _read_marker(folder) == generation - 1:
-        _write_marker(folder, generation)
-
-
 def index_state(generation: int | None) -> dict:
-    """This instance's index for ``/readyz`` (see ``healing.state``)."""
-    return healing.state(_index(), generation, _read_marker, _rebuild_in_a_thread)
+    """For ``/readyz``: ``status`` ("ok", or "missing": then rebuilt aside if the database's ``generation`` is
+    known) and ``lag`` (catalog changes not in the index yet; None when unknown)."""
+    search_index = _index()
+    if not search_index.exists():
+        if generation is not None:
+            healing.rebuild_aside(search_index)
+        return {"status": "missing", "lag": None}
+    try:
+        folder = search_index.path
+        marker = search_index.marker(folder)
+    except OSError:
+        return {"status": "missing", "lag": None}
+    lag = generation - marker if generation is not None and marker is not None else None
+    return {"status": "ok", "lag": lag, "repair_pending": folder.joinpath("needs-sync").exists()}
 
 
 def close_all() -> None:
     """Close this process's indexes, keeping what was read from their segments (before gunicorn forks its
     workers: each opens the index again and finds the master's caches of the same segments, shared)."""
-    _forget_indexes()
+    _forget_indexes()  # with their state of healing
     _results.clear()
-    healing.forget()
 
 
 def forget_all() -> None:
@@ -387,7 +302,7 @@ def forget_all() -> None:
     _engine.forget_all()
 
 
-@healing.heals(_rebuild_in_a_thread)
+@healing.heals
 def generation() -> tuple[str, int]:
     """The index's generation: it changes whenever a published listing does."""
     return catch_up().generation()

@@ -5,8 +5,6 @@ accented (so folding comes after stopping); Snowball splits "anziano" from "anzi
 
 from __future__ import annotations
 
-from functools import cache
-
 from whoosh.analysis import CharsetFilter, Filter, LowercaseFilter, RegexTokenizer
 from whoosh.lang import stemmer_for_language, stopwords_for_language
 from whoosh.support.charset import accent_map
@@ -26,28 +24,16 @@ ITALIAN_STEM_OVERRIDES = {
     "working": "working", "sitter": "sitter", "sitters": "sitter",
     "welfare": "welfare", "concierge": "concierge", "campus": "campus", "grest": "grest",
 }  # fmt: skip
-ENGLISH_STEM_OVERRIDES = {
-    "caregivers": "caregiver",
-    "carers": "carer",
-    "elderly": "elder",
-    "children": "child",
-}
+ENGLISH_STEM_OVERRIDES = dict(caregivers="caregiver", carers="carer", elderly="elder", children="child")
 
 #: Words kept although the Italian stop list has them ("fare" is in it, "pre" and "post" matter here).
 ITALIAN_KEEP = {"pre", "post", "dopo", "prima", "fare", "sono"}
-
-
-@cache
-def italian_stop_words() -> frozenset[str]:
-    """The Italian stop list, accented and folded, without the words this domain needs."""
-    words = set(stopwords_for_language("it"))
-    return frozenset((words | {fold(word) for word in words}) - ITALIAN_KEEP)
-
-
-@cache
-def english_stop_words() -> frozenset[str]:
-    """The English stop list, without words a carer or parent may mean ("after", "before")."""
-    return frozenset(set(stopwords_for_language("en")) - {"after", "before", "over", "under"})
+#: The Italian stop list, accented and folded, without the words this domain needs.
+ITALIAN_STOP_WORDS = frozenset(
+    {variant for word in stopwords_for_language("it") for variant in (word, fold(word))} - ITALIAN_KEEP
+)
+#: The English stop list, without words a carer or parent may mean ("after", "before").
+ENGLISH_STOP_WORDS = frozenset(stopwords_for_language("en")) - {"after", "before", "over", "under"}
 
 
 #: Each word's outcome by language, shared by every copy of a filter: each Whoosh writer and searcher unpickles
@@ -95,16 +81,12 @@ class WordFilter(Filter):
             yield token
 
 
-def italian_analyzer():
-    """Tokens, lower case, Italian stop words, accent folding, stemming with overrides."""
-    return RegexTokenizer(TOKEN_PATTERN) | WordFilter("it", italian_stop_words(), ITALIAN_STEM_OVERRIDES)
-
-
-def english_analyzer():
-    """Tokens, lower case, English stop words, accent folding, stemming with overrides."""
-    return RegexTokenizer(TOKEN_PATTERN) | WordFilter("en", english_stop_words(), ENGLISH_STEM_OVERRIDES)
-
-
-def plain_analyzer():
-    """Words as typed, lower-cased and folded, nothing dropped: the vocabulary for spelling suggestions."""
-    return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+def analyzer(language: str):
+    """Tokens, lower case, stop words, accent folding and stemming with overrides ("it", "en"); or ("plain") words
+    as typed, lower-cased and folded, nothing dropped."""
+    if language == "plain":
+        return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+    stops, overrides = (ITALIAN_STOP_WORDS, ITALIAN_STEM_OVERRIDES)
+    if language == "en":
+        stops, overrides = ENGLISH_STOP_WORDS, ENGLISH_STEM_OVERRIDES
+    return RegexTokenizer(TOKEN_PATTERN) | WordFilter(language, stops, overrides)

@@ -1,8 +1,7 @@
 """Query evaluation over the index's postings, read once into NumPy arrays and scored with Whoosh's BM25F.
 
 Kept per segment (immutable, so across commits): postings, columns, vocabularies; per searcher: idf and concept
-scores. Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its version (tests run both).
-"""
+scores. Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its version (tests run both)."""
 
 from __future__ import annotations
 
@@ -34,6 +33,11 @@ MAX_CACHED_POSTINGS = 2_000_000
 MAX_CONCEPT_SCORES = 500_000
 #: A length byte decoded (Whoosh keeps a field's length in one byte; 0: no length).
 _LENGTH_OF_BYTE = np.array([0.0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.float64)
+#: Every segment's postings kept by this process, the least recently used going first (a term not found counts).
+_postings = Bounded(MAX_CACHED_POSTINGS, weigh=lambda postings: len(postings) + 1)
+#: This process's segment caches, by (index folder, segment id).
+_segments: dict[tuple[str, str], SegmentCache] = {}
+_segments_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,6 @@ class SegmentCache:
         self.memos: dict[Any, Any] = {}
 
     def _lengths(self, reader, field: str) -> np.ndarray:
-
         def read() -> np.ndarray:
             count = reader.doc_count_all()
             lengths = np.zeros(count, dtype=np.uint8)
@@ -96,28 +99,14 @@ class SegmentCache:
         return self.memo(("lengths", field), read)
 
     def postings(self, reader, field: str, term: str) -> Postings:
-        return _postings.get_or_make((self.key, field, term), lambda: self._read(reader, field, term))
+        def read() -> Postings:
+            read_postings = whoosh_fast.postings if whoosh_fast.ENABLED else _public_postings
+            ids, weights, frequency = read_postings(reader, field, reader.schema[field].to_bytes(term))
+            return (
+                Postings(ids, weights, self._lengths(reader, field)[ids], frequency) if frequency else EMPTY
+            )
 
-    def _read(self, reader, field: str, term: str) -> Postings:
-        term_bytes = reader.schema[field].to_bytes(term)
-        if whoosh_fast.ENABLED:
-            ids, weights, frequency = whoosh_fast.postings(reader, field, term_bytes)
-        else:
-            ids, weights, frequency = _public_postings(reader, field, term_bytes)
-        if not frequency:
-            return EMPTY
-        return Postings(ids, weights, self._lengths(reader, field)[ids], frequency)
-
-    def numbers(self, reader, name: str) -> np.ndarray:
-        """A numeric sortable column as an array (the column's default where the segment has none)."""
-
-        def read() -> np.ndarray:
-            if reader.has_column(name):
-                return np.fromiter(reader.column_reader(name), dtype=np.int64, count=reader.doc_count_all())
-            default = reader.schema[name].column_type.default_value()
-            return np.full(reader.doc_count_all(), default, dtype=np.int64)
-
-        return self.memo(("numbers", name), read)
+        return _postings.get_or_make((self.key, field, term), read)
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """Anything computed from this segment alone (kept as long as the segment)."""
@@ -139,54 +128,23 @@ def _column_values(reader, name: str) -> Iterable[Any]:
 
 def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray, int]:
     """A term's live document numbers, weights and document frequency in one segment, through Whoosh's matcher."""
-    ids, weights = [], []
     try:
         matcher = reader.postings(field, term_bytes)
     except TermNotFound:
-        matcher = None
-    while matcher is not None and matcher.is_active():
+        return np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float32), 0
+    ids, weights = [], []
+    while matcher.is_active():
         ids.append(matcher.id())
         weights.append(matcher.weight())
         matcher.next()
-    frequency = reader.doc_frequency(field, term_bytes) if matcher is not None else 0
+    frequency = reader.doc_frequency(field, term_bytes)
     return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32), frequency
-
-
-#: Every segment's postings kept by this process, the least recently used going first (a term not found counts).
-_postings = Bounded(MAX_CACHED_POSTINGS, weigh=lambda postings: len(postings) + 1)
-
-
-class _Registry:
-    """This process's segment caches, by index folder and segment id."""
-
-    def __init__(self):
-        self.segments: dict[tuple[str, str], SegmentCache] = {}
-        self.lock = threading.Lock()
-
-    def segment(self, index_path: str, reader) -> SegmentCache:
-        key = (index_path, reader.segment().segment_id())
-        with self.lock:
-            return self.segments.setdefault(key, SegmentCache(key))
-
-    def keep_only(self, index_path: str, segment_ids: Iterable[str]) -> None:
-        """Forget the segments merged away from ``index_path``, and those of the folders it replaced."""
-        wanted = set(segment_ids)
-        root = os.path.dirname(index_path)
-        with self.lock:
-            for key in list(self.segments):
-                if (key[0] == index_path and key[1] not in wanted) or (
-                    key[0] != index_path and os.path.dirname(key[0]) == root
-                ):
-                    del self.segments[key]
-
-
-_registry = _Registry()
 
 
 def forget_all() -> None:
     """Drop every segment cache of this process."""
-    with _registry.lock:
-        _registry.segments.clear()
+    with _segments_lock:
+        _segments.clear()
     _postings.clear()
 
 
@@ -205,30 +163,36 @@ class SearcherView:
         self.schema = searcher.schema
         self.leaves = []
         self.count = searcher.doc_count_all()
-        self._live = np.ones(self.count, dtype=bool)
-        for reader, offset in searcher.reader().leaf_readers():
-            if reader.segment() is None:  # an empty index has one reader and no segment
-                continue
-            deleted = reader.deleted_docs_set if reader.has_deletions() else frozenset()
-            if deleted:
-                self._live[offset + np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
-            self.leaves.append((reader, offset, _registry.segment(index_path, reader)))
-        self._live.flags.writeable = False
-        _registry.keep_only(index_path, [reader.segment().segment_id() for reader, *_ in self.leaves])
+        #: Every document not deleted (read-only: every search of this searcher shares it).
+        self.live = np.ones(self.count, dtype=bool)
+        root = os.path.dirname(index_path)
+        with _segments_lock:
+            for reader, offset in searcher.reader().leaf_readers():
+                if reader.segment() is None:  # an empty index has one reader and no segment
+                    continue
+                if reader.has_deletions():
+                    deleted = reader.deleted_docs_set
+                    self.live[offset + np.fromiter(deleted, dtype=np.int64, count=len(deleted))] = False
+                key = (index_path, reader.segment().segment_id())
+                self.leaves.append((reader, offset, _segments.setdefault(key, SegmentCache(key))))
+            # Forget the segments merged away from this folder, and those of the folders it replaced.
+            kept = {cache.key for _reader, _offset, cache in self.leaves}
+            for key in [key for key in _segments if key not in kept and os.path.dirname(key[0]) == root]:
+                del _segments[key]
+        self.live.flags.writeable = False
         self.idf_cache: dict[tuple[str, str], float] = {}
+        self.columns: dict[Any, Any] = {}  # per document, or per value of a column (value_sets)
         self.averages: dict[str, float] = {}
         self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=lambda kept: 2 * len(kept[0]) + 1)
 
     def idf(self, field: str, term: str) -> float:
         """Whoosh's inverse document frequency (deleted documents counted)."""
-        key = (field, term)
-        value = self.idf_cache.get(key)
+        value = self.idf_cache.get((field, term))
         if value is None:
             frequency = sum(
-                cache.postings(reader, field, term).doc_frequency for reader, _offset, cache in self.leaves
+                cache.postings(reader, field, term).doc_frequency for reader, _o, cache in self.leaves
             )
-            value = log(self.count / (frequency + 1)) + 1 if frequency else 0.0
-            self.idf_cache[key] = value
+            value = self.idf_cache[field, term] = log(self.count / (frequency + 1)) + 1 if frequency else 0.0
         return value
 
     def average(self, field: str) -> float:
@@ -244,13 +208,15 @@ class SearcherView:
         found = np.zeros(self.count, dtype=bool)
         for offset, local in parts:
             found[offset + local] = True
-        found &= self._live
+        found &= self.live
         return found
 
-    def term_docs(self, field: str, term: str) -> np.ndarray:
-        """The live documents with ``term`` in ``field``."""
+    def term_docs(self, field: str, *terms: str) -> np.ndarray:
+        """The live documents with any of ``terms`` in ``field``."""
         return self._placed(
-            (offset, cache.postings(reader, field, term).docs) for reader, offset, cache in self.leaves
+            (offset, cache.postings(reader, field, term).docs)
+            for term in terms
+            for reader, offset, cache in self.leaves
         )
 
     def knows(self, field: str, word: str) -> bool:
@@ -259,17 +225,12 @@ class SearcherView:
 
     def near(self, field: str, word: str) -> set[str]:
         """Terms of ``field`` that may be within two edits of ``word`` (see :class:`NearWords`)."""
-        found: set[str] = set()
-        for reader, _offset, cache in self.leaves:
-            found |= cache.vocabulary(reader, field).near(word)
-        return found
-
-    def live(self) -> np.ndarray:
-        """Every document not deleted (read-only: every search of this searcher shares it)."""
-        return self._live
+        return set().union(*(cache.vocabulary(reader, field).near(word) for reader, _o, cache in self.leaves))
 
     def value_sets(self, name: str, keys_of: Callable[[Any], Iterable[str]]) -> dict[str, np.ndarray]:
-        """For each key of a sortable column's values (``keys_of(value)``), its live documents."""
+        """For each key of a sortable column's values (``keys_of(value)``), its live documents (kept)."""
+        if ("values", name) in self.columns:
+            return self.columns["values", name]
         parts: dict[str, list[tuple[int, np.ndarray]]] = {}
         for reader, offset, cache in self.leaves:
 
@@ -282,43 +243,40 @@ class SearcherView:
 
             for key, local in cache.memo(("values", name), group).items():
                 parts.setdefault(key, []).append((offset, local))
-        return {key: self._placed(docs) for key, docs in parts.items()}
-
-    def numbers(self, name: str) -> np.ndarray:
-        """A numeric sortable column for every global document number."""
-        found = np.empty(self.count, dtype=np.int64)
-        for reader, offset, cache in self.leaves:
-            part = cache.numbers(reader, name)
-            found[offset : offset + len(part)] = part
+        found = self.columns["values", name] = {key: self._placed(docs) for key, docs in parts.items()}
         return found
 
     def per_document(
         self, key: Any, compute: Callable[[Iterable[Any]], np.ndarray], name: str = "id"
     ) -> np.ndarray:
-        """``compute(values of column name)`` of each segment (kept with it), for every global document."""
-        parts = [
-            cache.memo(key, lambda reader=reader: np.asarray(compute(_column_values(reader, name))))
-            for reader, _offset, cache in self.leaves
-        ]
-        return np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        """``compute(values of column name)`` of each segment (kept with it), for every global document (kept)."""
+        found = self.columns.get(key)
+        if found is None:
+            parts = [
+                cache.memo(key, lambda reader=reader: np.asarray(compute(_column_values(reader, name))))
+                for reader, _offset, cache in self.leaves
+            ]
+            found = self.columns[key] = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        return found
 
     def integers(self, name: str) -> np.ndarray:
-        """A sortable column of whole numbers written as text (``id``, ``version``), 0 where none."""
+        """A sortable column of whole numbers (numeric, or as text: ``id``, ``version``) for every document; where
+        there is none, the column's default (0 for text)."""
+        default = self.schema[name].column_type.default_value() or 0
         return self.per_document(
             ("integers", name),
-            lambda values: np.fromiter((int(v or 0) for v in values), dtype=np.int64),
+            lambda values: np.fromiter(
+                (default if v in ("", b"", None) else int(v) for v in values), np.int64
+            ),
             name,
         )
 
     def _add(self, total: np.ndarray, alternative: Alternative) -> None:
         """Add the scores of the documents ``alternative`` matches to ``total``."""
         field, tokens = alternative.field, alternative.tokens
-        factors = []
-        for token in tokens:
-            idf = self.idf(field, token)
-            if not idf:  # no listing has this word in this field: the alternative matches nothing
-                return
-            factors.append(alternative.boost * idf)
+        factors = [alternative.boost * self.idf(field, token) for token in tokens]
+        if not all(factors):  # no listing has one of the words in this field: the alternative matches nothing
+            return
         average = self.average(field)
         for reader, offset, cache in self.leaves:
             lists = [cache.postings(reader, field, token) for token in tokens]
@@ -340,16 +298,16 @@ class SearcherView:
 
     def concept(self, alternatives: tuple[Alternative, ...]) -> np.ndarray:
         """The scores of every live document for a concept: the sum of its alternatives' (0: no match)."""
-        docs, scores = self.concepts.get_or_make(alternatives, lambda: self._scores(alternatives))
+
+        def matched() -> tuple[np.ndarray, np.ndarray]:  # kept so: most concepts match few documents
+            total = np.zeros(self.count, dtype=np.float64)
+            for alternative in alternatives:
+                self._add(total, alternative)
+            total[~self.live] = 0.0
+            docs = np.flatnonzero(total)
+            return docs, total[docs]
+
+        docs, scores = self.concepts.get_or_make(alternatives, matched)
         total = np.zeros(self.count, dtype=np.float64)
         total[docs] = scores
         return total
-
-    def _scores(self, alternatives: tuple[Alternative, ...]) -> tuple[np.ndarray, np.ndarray]:
-        """The documents a concept matches and their scores (kept so: most concepts match few documents)."""
-        total = np.zeros(self.count, dtype=np.float64)
-        for alternative in alternatives:
-            self._add(total, alternative)
-        total[~self._live] = 0.0
-        docs = np.flatnonzero(total)
-        return docs, total[docs]

@@ -3,8 +3,7 @@
 :func:`heals` wraps search's front door: when reading fails and the index is indeed missing or damaged
 (:func:`readable`), one process of the instance rebuilds it aside (:func:`rebuild_aside`, ``heal.lock``) and the
 visitor gets :class:`SearchRebuilding` (a 503 with ``Retry-After``). After a failed write this process leaves the
-index alone for ``WRITE_RETRY_SECONDS`` (:func:`writes_paused`); the next catch-up writes what differs.
-"""
+index alone for ``WRITE_RETRY_SECONDS`` (:func:`writes_paused`); the next catch-up writes what differs."""
 
 from __future__ import annotations
 
@@ -13,8 +12,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import TypeVar
 
 from flask import current_app
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +22,9 @@ from welfarepoint.logs import OncePerMinute
 from welfarepoint.search.index import SearchIndex, get_index
 
 log = logging.getLogger(__name__)
+report = OncePerMinute(log)
+#: This process's state of each index is kept on its :class:`SearchIndex` (forgotten with it, before a fork).
+_state_lock = threading.Lock()
 
 RETRY_AFTER_SECONDS = 60
 #: After a failed write, this process leaves the index alone for this long.
@@ -33,7 +33,6 @@ WRITE_RETRY_SECONDS = 30
 REBUILD_RETRY_SECONDS = 60
 #: How long a failed request may spend reading the index whole (the rebuild thread reads the rest).
 VERIFY_BUDGET_SECONDS = 1.0
-HEAL_LOCK = "heal.lock"
 
 
 class SearchRebuilding(ServiceUnavailable):
@@ -43,31 +42,14 @@ class SearchRebuilding(ServiceUnavailable):
         super().__init__(retry_after=RETRY_AFTER_SECONDS)
 
 
-report = OncePerMinute(log)
-
-_state_lock = threading.Lock()
-_write_failed_at: dict[str, float] = {}
-_rebuild_started_at: dict[str, float] = {}
-_rebuilding: set[str] = set()
-#: Indexes read whole after a failed search, by (folder, Whoosh generation).
-_verified: set[tuple[str, int]] = set()
-
-
 def write_failed(search_index: SearchIndex, message: str, *args) -> None:
     """Remember that writing ``search_index`` failed just now, and log it (in ``except``)."""
-    with _state_lock:
-        _write_failed_at[str(search_index.root)] = time.monotonic()
+    search_index.write_failed_at = time.monotonic()
     report(f"write {search_index.root}", message, *args)
 
 
-def write_succeeded(search_index: SearchIndex) -> None:
-    with _state_lock:
-        _write_failed_at.pop(str(search_index.root), None)
-
-
 def writes_paused(search_index: SearchIndex) -> bool:
-    with _state_lock:
-        failed_at = _write_failed_at.get(str(search_index.root))
+    failed_at = search_index.write_failed_at
     return failed_at is not None and time.monotonic() - failed_at < WRITE_RETRY_SECONDS
 
 
@@ -80,7 +62,7 @@ def readable(search_index: SearchIndex, budget: float | None = None) -> bool | N
     deadline = None if budget is None else time.monotonic() + budget
     try:
         key = (str(search_index.path), search_index.index().latest_generation())
-        if key in _verified:
+        if key in search_index.verified:
             return True
         with search_index.searcher() as searcher:
             for reader, _ in searcher.reader().leaf_readers():
@@ -92,125 +74,73 @@ def readable(search_index: SearchIndex, budget: float | None = None) -> bool | N
                         return None
         search_index.indexed_versions()
     except Exception:
-        report(
-            f"unreadable {search_index.root}",
-            "the search index in %s cannot be read whole",
-            search_index.root,
-        )
+        root = search_index.root
+        report(f"unreadable {root}", "the search index in %s cannot be read whole", root)
         search_index.close()
         return False
-    with _state_lock:
-        _verified.add(key)
+    search_index.verified.add(key)
     return True
 
 
-def rebuild_aside(search_index: SearchIndex, rebuild: Callable[[], int]) -> None:
+def rebuild_aside(search_index: SearchIndex) -> None:
     """Rebuild ``search_index`` in a thread, unless one is running or started lately, or another process of
     the instance holds ``heal.lock`` (it is rebuilding)."""
-    root = str(search_index.root)
     now = time.monotonic()
     with _state_lock:
-        started = _rebuild_started_at.get(root)
-        if root in _rebuilding or (started is not None and now - started < REBUILD_RETRY_SECONDS):
+        started = search_index.rebuild_started_at
+        if search_index.rebuilding or (started is not None and now - started < REBUILD_RETRY_SECONDS):
             return
-        _rebuilding.add(root)
-        _rebuild_started_at[root] = now
+        search_index.rebuilding, search_index.rebuild_started_at = True, now
     app = current_app._get_current_object()
-    thread = threading.Thread(
-        target=_rebuild, args=(app, search_index, rebuild), name="search-index-heal", daemon=True
-    )
-    thread.start()
+    threading.Thread(target=_rebuild, args=(app, search_index), name="search-index-heal", daemon=True).start()
 
 
-def _rebuild(app, search_index: SearchIndex, rebuild: Callable[[], int]) -> None:
+def _rebuild(app, search_index: SearchIndex) -> None:
     from welfarepoint.extensions import db
+    from welfarepoint.search import rebuild
 
-    try:
-        with app.app_context():
-            try:
-                search_index.root.mkdir(parents=True, exist_ok=True)
-                with file_lock(search_index.root / HEAL_LOCK, settled=lambda: True) as held:
-                    if held and not readable(search_index):
-                        log.warning(
-                            "search index in %s missing or damaged: rebuilding it aside", search_index.root
-                        )
-                        written = rebuild()
-                        log.warning("search index in %s rebuilt with %d listings", search_index.root, written)
-                with _state_lock:  # only a rebuild that failed holds the next one back
-                    _rebuild_started_at.pop(str(search_index.root), None)
-            except Exception:
-                report(
-                    f"rebuild {search_index.root}",
-                    "the search index in %s could not be rebuilt",
-                    search_index.root,
-                )
-            finally:
-                db.session.remove()
-    finally:
-        with _state_lock:
-            _rebuilding.discard(str(search_index.root))
+    root = search_index.root
+    with app.app_context():
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            with file_lock(root / "heal.lock", settled=lambda: True) as held:
+                if held and not readable(search_index):
+                    log.warning("search index in %s missing or damaged: rebuilding it aside", root)
+                    written = rebuild(processes=1)  # no fork from a thread
+                    log.warning("search index in %s rebuilt with %d listings", root, written)
+            search_index.rebuild_started_at = None  # only a rebuild that failed holds the next one back
+        except Exception:
+            report(f"rebuild {root}", "the search index in %s could not be rebuilt", root)
+        finally:
+            db.session.remove()
+            search_index.rebuilding = False
 
 
-T = TypeVar("T")
-
-
-def heals(rebuild: Callable[[], int]) -> Callable[[Callable[..., T]], Callable[..., T]]:
+def heals(function: Callable) -> Callable:
     """Make a function that reads the index answer :class:`SearchRebuilding` when the index turns out broken
-    (and start ``rebuild``, which rebuilds it aside)."""
+    (and rebuild it aside)."""
 
-    def decorate(function: Callable[..., T]) -> Callable[..., T]:
-        @functools.wraps(function)
-        def healing(*args, **kwargs) -> T:
-            try:
-                return function(*args, **kwargs)
-            except (HTTPException, SQLAlchemyError):
-                raise  # an answer already (a 503, a 400), or a database outage, answered by errors.py
-            except Exception as error:
-                search_index = get_index(current_app.config["SEARCH_INDEX_DIR"])
-                verdict = readable(search_index, budget=VERIFY_BUDGET_SECONDS)
-                if verdict is False:
-                    rebuild_aside(search_index, rebuild)
-                    raise SearchRebuilding() from error
-            try:  # the index reads whole (or so far): asked once more with fresh searchers
-                return function(*args, **kwargs)
-            except (HTTPException, SQLAlchemyError):
-                raise
-            except Exception as error:
-                if verdict is True:
-                    raise  # not the index's doing
-                # A large index not read whole yet: the thread reads it all, and rebuilds it only if damaged.
-                rebuild_aside(search_index, rebuild)
+    @functools.wraps(function)
+    def healing(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (HTTPException, SQLAlchemyError):
+            raise  # an answer already (a 503, a 400), or a database outage, answered by errors.py
+        except Exception as error:
+            search_index = get_index(current_app.config["SEARCH_INDEX_DIR"])
+            verdict = readable(search_index, budget=VERIFY_BUDGET_SECONDS)
+            if verdict is False:
+                rebuild_aside(search_index)
                 raise SearchRebuilding() from error
+        try:  # the index reads whole (or so far): asked once more with fresh searchers
+            return function(*args, **kwargs)
+        except (HTTPException, SQLAlchemyError):
+            raise
+        except Exception as error:
+            if verdict is True:
+                raise  # not the index's doing
+            # A large index not read whole yet: the thread reads it all, and rebuilds it only if damaged.
+            rebuild_aside(search_index)
+            raise SearchRebuilding() from error
 
-        return healing
-
-    return decorate
-
-
-def forget() -> None:
-    """Forget this process's pauses, rebuild times and verified indexes."""
-    with _state_lock:
-        _write_failed_at.clear()
-        _rebuild_started_at.clear()
-        _verified.clear()
-
-
-def state(
-    search_index: SearchIndex,
-    generation: int | None,
-    read_marker: Callable[[Path], int | None],
-    rebuild: Callable[[], int],
-) -> dict:
-    """For ``/readyz``: ``status`` ("ok", or "missing": then rebuilt aside if the database's ``generation`` is
-    known) and ``lag`` (catalog changes not in the index yet; None when unknown)."""
-    if not search_index.exists():
-        if generation is not None:
-            rebuild_aside(search_index, rebuild)
-        return {"status": "missing", "lag": None}
-    try:
-        folder = search_index.path
-        marker = read_marker(folder)
-    except OSError:
-        return {"status": "missing", "lag": None}
-    lag = generation - marker if generation is not None and marker is not None else None
-    return {"status": "ok", "lag": lag, "repair_pending": folder.joinpath("needs-sync").exists()}
+    return healing

@@ -3,6 +3,7 @@ rebuilt aside and swapped in, written one commit at a time, read by pooled searc
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -10,7 +11,7 @@ import shutil
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from itertools import islice
@@ -43,7 +44,13 @@ WARM_QUERIES = ("", "servizi", "srevizi")
 #: Seconds between the interpreter's thread switches while a thread warms a new folder (Python's default is
 #: 0.005): a search waiting for the interpreter after each read it makes would otherwise wait that long each time.
 WARMING_SWITCH_INTERVAL = 0.0001
+_USUAL_SWITCH_INTERVAL = sys.getswitchinterval()
 SCHEMA_VERSION = "12"  # bump when the schema, analysis or codec changes: `flask setup` then rebuilds
+#: In a folder: the catalog generation its index is known to reflect.
+GENERATION_FILE = "catalog-generation"
+#: This process's indexes, by root (as given, and resolved).
+_registry: dict[str, SearchIndex] = {}
+_registry_lock = threading.Lock()
 
 
 class Codec(W3Codec):
@@ -53,8 +60,7 @@ class Codec(W3Codec):
     length_stats = False
 
 
-def codec() -> W3Codec:
-    return Codec(blocklimit=BLOCK_LIMIT)
+codec = functools.partial(Codec, blocklimit=BLOCK_LIMIT)
 
 
 class SearchIndex:
@@ -68,6 +74,10 @@ class SearchIndex:
         self._pool: list = []
         self._warming: threading.Thread | None = None
         self.checked_at: float | None = None  # when this process last asked the database (catch_up)
+        # This process's healing (healing.py): a failed write, a rebuild aside, the folders read whole.
+        self.write_failed_at: float | None = None
+        self.rebuild_started_at: float | None = None
+        self.rebuilding, self.verified = False, set()
 
     def _linked(self, name: str) -> Path | None:
         try:
@@ -92,6 +102,19 @@ class SearchIndex:
         except Exception:
             return False
 
+    def marker(self, folder: Path | None = None) -> int | None:
+        """The catalog generation the live folder (or ``folder``) reflects (None when unknown)."""
+        try:
+            return int(((folder or self.path) / GENERATION_FILE).read_text())
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def set_marker(self, generation: int, folder: Path | None = None) -> None:
+        marker = (folder or self.path) / GENERATION_FILE
+        temporary = marker.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_text(str(generation))
+        temporary.replace(marker)
+
     def index(self):
         """The Whoosh index searches read: the live folder's, or the one it replaced while a thread opens and
         warms the new one."""
@@ -109,24 +132,20 @@ class SearchIndex:
         try:
             index = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
             searcher = _new_searcher(index, folder)
-            with _switching_often():
+            sys.setswitchinterval(WARMING_SWITCH_INTERVAL)
+            try:
                 warm(searcher)
+            finally:
+                sys.setswitchinterval(_USUAL_SWITCH_INTERVAL)
         except Exception:  # the next search opens it by itself (and fails as it would have)
             log.exception("could not open and warm the search index in %s", folder)
-            with self._lock:
-                self.close()
-            return
+            return self.close()
         with self._lock:
             if self._warming is not threading.current_thread():  # closed meanwhile (a fork, a test)
                 return searcher.close()
             self.close()
             self._index, self._folder = index, folder
             self._pool.append(searcher)
-
-    def wait_until_warm(self, timeout: float | None = None) -> None:
-        """Wait until a new live folder being warmed is the one searches read."""
-        if (thread := self._warming) is not None:
-            thread.join(timeout)
 
     def close(self) -> None:
         """Close the pooled searchers and forget the index."""
@@ -171,21 +190,18 @@ class SearchIndex:
                 return self._index
         return whoosh_index.open_dir(str(folder), indexname=INDEX_NAME)
 
+    def _writer(self):
+        return self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
+
     def indexed_versions(self) -> tuple[np.ndarray, np.ndarray]:
-        """The id and version of every listing in the live folder, two arrays ordered by id."""
-        folder = self.path
-        with _new_searcher(self._live_index(), folder) as searcher:
+        """The id and version of every listing in the live folder (two arrays)."""
+        with _new_searcher(self._live_index(), self.path) as searcher:
             found = view(searcher)
-            live = found.live()
-            ids, versions = found.integers("id")[live], found.integers("version")[live]
-            order = np.argsort(ids, kind="stable")
-            return ids[order], versions[order]
+            return found.integers("id")[found.live], found.integers("version")[found.live]
 
     def write(self, documents: Iterable[dict[str, Any]] = (), delete_ids: Iterable[int] = ()) -> None:
         """Add or replace ``documents`` and delete ``delete_ids`` in one commit that merges nothing."""
-        with _writing(
-            self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
-        ) as writer:
+        with _writing(self._writer()) as writer:
             for service_id in delete_ids:
                 writer.delete_by_term("id", str(service_id))
             for document in documents:
@@ -193,7 +209,7 @@ class SearchIndex:
 
     def merge(self) -> bool:
         """Merge small segments by Whoosh's rule (``MERGE_SMALL``) if it finds any; return whether it did."""
-        writer = self._live_index().writer(timeout=WRITE_TIMEOUT, compound=False, codec=codec())
+        writer = self._writer()
         try:
             kept = MERGE_SMALL(writer, list(writer.segments))  # gives the writer the documents it merges
         except BaseException:
@@ -206,26 +222,32 @@ class SearchIndex:
         return True
 
     def rebuild(
-        self,
-        documents: Iterable[dict[str, Any]],
-        processes: int = 1,
-        prepare: Callable[[Path], None] | None = None,
+        self, documents: Iterable[dict[str, Any]], processes: int = 1, generation: int | None = None
     ) -> int:
-        """Write ``documents`` into a new folder (``processes``: Whoosh's multiprocessing writer), run
-        ``prepare(folder)``, then make it live; return how many. One at a time per ``SEARCH_INDEX_DIR``."""
+        """Write ``documents`` into a new folder (``processes``: Whoosh's multiprocessing writer) that reflects
+        the catalog's ``generation``, then make it live; return how many. One at a time per ``SEARCH_INDEX_DIR``."""
         self.root.mkdir(parents=True, exist_ok=True)
         with file_lock(self.root / "rebuild.lock"):
-            first = self.clean() is None
+            first = self._linked(LIVE) is None
+            self.clean()
             folder = self.root / f"{FOLDER_PREFIX}{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
             folder.mkdir()
             new_index = FileStorage(str(folder)).create_index(build_schema(), indexname=INDEX_NAME)
-            count = _write_in_segments(new_index, documents, processes)
+            options: dict[str, Any] = {"limitmb": REBUILD_LIMIT_MB, "compound": False, "codec": codec()}
+            if processes > 1:
+                options |= {"procs": processes, "multisegment": True}
+            documents, count = iter(documents), 0
+            while chunk := list(islice(documents, REBUILD_SEGMENT_LISTINGS * processes)):
+                with _writing(new_index.writer(**options)) as writer:
+                    for document in chunk:
+                        writer.add_document(**document)
+                count += len(chunk)
             written = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME).doc_count()
             if written != count:  # a process of Whoosh's multiprocessing writer died: its segment is missing
                 raise RuntimeError(f"rebuilt {written} of {count} listings: the live index is unchanged")
             (folder / "schema-version").write_text(SCHEMA_VERSION)
-            if prepare is not None:
-                prepare(folder)
+            if generation is not None:
+                self.set_marker(generation, folder)
             self._swap(folder)
             self.close()  # this process's next search opens the new folder (others warm it first)
             self.clean(loose=not first)
@@ -233,8 +255,7 @@ class SearchIndex:
 
     def _swap(self, folder: Path) -> None:
         """Make ``folder`` live in one step; the one it replaces becomes ``previous``."""
-        replaced = self._linked(LIVE)
-        for name, target in ((PREVIOUS, replaced), (LIVE, folder)):
+        for name, target in ((PREVIOUS, self._linked(LIVE)), (LIVE, folder)):
             if target is None:
                 continue
             temporary = self.root / f".{name}-{os.getpid()}"
@@ -242,24 +263,20 @@ class SearchIndex:
             os.symlink(target.name, temporary)
             os.replace(temporary, self.root / name)
 
-    def clean(self, loose: bool = True) -> list[str] | None:
+    def clean(self, loose: bool = True) -> None:
         """Remove folders neither live nor previous (a dead rebuild's too) and, with ``loose`` once one is live,
-        files of the old layout; return what went (None: nothing is live yet)."""
+        files of the old layout (kept at the first rebuild: processes of the release before still read them)."""
         live = self._linked(LIVE)
         keep = {folder.name for folder in (live, self._linked(PREVIOUS)) if folder is not None}
         keep |= {LIVE, PREVIOUS, "rebuild.lock", "write.lock", "heal.lock"}
-        removed = []
         for entry in self.root.iterdir() if self.root.is_dir() else ():
             if entry.name in keep:
                 continue
             if entry.is_dir() and not entry.is_symlink():
                 if entry.name.startswith(FOLDER_PREFIX):
                     shutil.rmtree(entry, ignore_errors=True)
-                    removed.append(entry.name)
             elif (loose and live is not None) or entry.name.startswith("."):
                 entry.unlink(missing_ok=True)
-                removed.append(entry.name)
-        return removed if live is not None else None
 
 
 @contextmanager
@@ -279,20 +296,6 @@ def _writing(writer) -> Iterator:
         raise
 
 
-def _write_in_segments(new_index, documents: Iterable[dict[str, Any]], processes: int) -> int:
-    """Write ``documents`` into ``new_index``, ``REBUILD_SEGMENT_LISTINGS`` per writing process a commit."""
-    options: dict[str, Any] = {"limitmb": REBUILD_LIMIT_MB, "compound": False, "codec": codec()}
-    if processes > 1:
-        options |= {"procs": processes, "multisegment": True}
-    documents, count = iter(documents), 0
-    while chunk := list(islice(documents, REBUILD_SEGMENT_LISTINGS * processes)):
-        with _writing(new_index.writer(**options)) as writer:
-            for document in chunk:
-                writer.add_document(**document)
-        count += len(chunk)
-    return count
-
-
 def _new_searcher(index, folder: Path):
     """A Whoosh searcher with room for the engine's caches."""
     searcher = index.searcher()
@@ -301,50 +304,20 @@ def _new_searcher(index, folder: Path):
     return searcher
 
 
-_warming_threads = 0
-_warming_lock = threading.Lock()
-_usual_switch_interval = sys.getswitchinterval()
-
-
-@contextmanager
-def _switching_often() -> Iterator[None]:
-    """Thread switches every ``WARMING_SWITCH_INTERVAL`` while the block runs (in any thread of this process)."""
-    global _warming_threads, _usual_switch_interval
-    with _warming_lock:
-        if _warming_threads == 0:
-            _usual_switch_interval = sys.getswitchinterval()
-            sys.setswitchinterval(WARMING_SWITCH_INTERVAL)
-        _warming_threads += 1
-    try:
-        yield
-    finally:
-        with _warming_lock:
-            _warming_threads -= 1
-            if _warming_threads == 0:
-                sys.setswitchinterval(_usual_switch_interval)
-
-
 def warm(searcher) -> None:
     """Fill a new index's caches as its first searches would."""
     for text in WARM_QUERIES:
         run(searcher, text, Filters(), today=date.today())
 
 
-_registry: dict[str, SearchIndex] = {}
-_registry_lock = threading.Lock()
-
-
 def get_index(root: str | Path) -> SearchIndex:
-    """The process's :class:`SearchIndex` for ``root``."""
-    found = _registry.get(str(root))  # the path as given, then resolved
-    if found is not None:
-        return found
-    key = str(Path(root).resolve())
-    with _registry_lock:
-        if key not in _registry:
-            _registry[key] = SearchIndex(key)
-        _registry[str(root)] = _registry[key]
-        return _registry[key]
+    """The process's :class:`SearchIndex` for ``root`` (found by the path as given, then resolved)."""
+    found = _registry.get(str(root))
+    if found is None:
+        with _registry_lock:
+            resolved = Path(root).resolve()
+            found = _registry[str(root)] = _registry.setdefault(str(resolved), SearchIndex(resolved))
+    return found
 
 
 def forget_all() -> None:

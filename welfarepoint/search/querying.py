@@ -1,9 +1,7 @@
 """Querying: concepts, AND then OR, typo correction, filters and facets, ranking, highlighting.
 
-Document sets are boolean arrays over the searcher's document numbers and scores arrays of floats (see
-``engine.SearcherView``), filters and facet columns cached per searcher: an "and", a filter or a facet count is
-one vectorised operation.
-"""
+Document sets are boolean arrays over the searcher's document numbers, scores arrays of floats (see
+``engine.SearcherView``): an "and", a filter or a facet count is one vectorised operation."""
 
 from __future__ import annotations
 
@@ -22,7 +20,7 @@ from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import taxonomy
 from welfarepoint.paging import page_within
 from welfarepoint.search import engine
-from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer
+from welfarepoint.search.analysis import analyzer
 from welfarepoint.search.engine import Alternative
 from welfarepoint.search.results import Filters, Hit, SearchResult, Widening
 from welfarepoint.search.schema import HIGHLIGHT_FIELDS, TEXT_FIELDS, ats_token, clamp_age
@@ -37,9 +35,15 @@ NEED_BOOST = 2.0
 #: Short fields, where synonyms are looked for too.
 SHORT_FIELDS = ("title", "summary", "tags", "title_en", "summary_en", "places")
 MAX_CONCEPTS = 12
-
-
-_ANALYZERS = {"it": italian_analyzer(), "en": english_analyzer(), "plain": plain_analyzer()}
+#: What answers a family's need asked by an employer: brokering between companies and local services.
+EMPLOYER_CATEGORY = "C2"
+#: At equal relevance, listings with places first, then waiting lists, then full ones.
+AVAILABILITY_RANK = {"open": 0, "waiting_list": 1, "full": 2}
+#: The category of Welfare Points: with ``desks_apart`` they are shown apart, never counted as services.
+DESK_CATEGORY = "W1"
+#: Welfare Points a search shows apart, at most.
+DESKS_SHOWN = 3
+_ANALYZERS = {language: analyzer(language) for language in ("it", "en", "plain")}
 
 
 @lru_cache(maxsize=16384)
@@ -51,9 +55,9 @@ def _tokens(language: str, text: str) -> tuple[str, ...]:
 def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
     """Every way of saying the concept, in each field: the words as typed in every field, synonyms in the short
     fields only; a need's words, or a part of names, in short fields only (names never in places)."""
-    alternatives = []
-    seen: set[tuple[str, tuple[str, ...]]] = set()
-    name_word = concept.name_word or (len(concept.typed) == 1 and _is_name_stem(concept.typed[0]))
+    alternatives: dict[tuple[str, tuple[str, ...]], Alternative] = {}  # the first of each field and words
+    typed_alone = concept.typed[0] if len(concept.typed) == 1 else ""
+    name_word = concept.name_word or any(stem in _name_stems() for stem in _tokens("it", typed_alone))
     short_only = bool(concept.needs) or name_word
     for position, variant in enumerate(concept.variants):
         text = " ".join(variant)
@@ -62,24 +66,17 @@ def concept_alternatives(concept: synonyms.Concept) -> tuple[Alternative, ...]:
                 continue  # the words as typed are looked for in long texts; their synonyms are not (too costly)
             if fieldname == "places" and (concept.needs or name_word):
                 continue
-            tokens = _tokens(language, text)
-            if not tokens or (fieldname, tokens) in seen:
-                continue
-            seen.add((fieldname, tokens))
             # Several words ("lavoro agile") must all be in the field, not necessarily side by side.
-            alternatives.append(Alternative(fieldname, tokens, VARIANT_BOOST if position else 1.0))
-    return tuple(alternatives)
+            if tokens := _tokens(language, text):
+                boost = VARIANT_BOOST if position else 1.0
+                alternatives.setdefault((fieldname, tokens), Alternative(fieldname, tokens, boost))
+    return tuple(alternatives.values())
 
 
 @cache
 def _name_stems() -> frozenset[str]:
-    """The Italian stems of the words that are only parts of names ("camp" of "Campo")."""
+    """The Italian stems of the words that are only parts of names ("camp" of "Campo": "campi" too)."""
     return frozenset(stem for word in synonyms.name_words() for stem in _tokens("it", word))
-
-
-def _is_name_stem(word: str) -> bool:
-    """Whether a word typed alone stems like a part of names ("camp", "campi" like "Campo")."""
-    return any(stem in _name_stems() for stem in _tokens("it", word))
 
 
 @dataclass(frozen=True)
@@ -93,10 +90,6 @@ class QueryConcept:
     context: bool = False
     #: For a need: the words as typed, in short fields (a listing with them in its title matches too).
     typed_words: tuple[Alternative, ...] = ()
-
-
-#: What answers a family's need asked by an employer: brokering between companies and local services.
-EMPLOYER_CATEGORY = "C2"
 
 
 @cache
@@ -121,19 +114,13 @@ def _analyse_vocabulary(vocabulary: object) -> None:
                 _tokens(language, " ".join(variant))
 
 
-def prepared_concepts(
-    concepts: list[synonyms.Concept],
-) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
+def prepared_concepts(concepts: list[synonyms.Concept]) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
     """The synonyms' concepts of a query as the index is asked them, and the phrases outside the networks."""
     found: list[QueryConcept] = []
-    outside: list[str] = []
-    concepts = concepts[:MAX_CONCEPTS]
+    outside, concepts = [], concepts[:MAX_CONCEPTS]
     # An employer asking for a family's need ("centri estivi per i figli dei dipendenti") is answered by the
     # services that broker local services for companies.
-    employer = any(
-        concept.employer or (concept.needs and not set(concept.needs) & _persons_needs())
-        for concept in concepts
-    )
+    employer = any(c.employer or (c.needs and not set(c.needs) & _persons_needs()) for c in concepts)
     for concept in concepts:
         typed = " ".join(concept.typed)
         if concept.outside:
@@ -156,78 +143,32 @@ def prepared_concepts(
 MAX_SET_BYTES = 8 * 2**20
 
 
-def _cached(searcher, key, compute):
-    cache = searcher.wp_cache
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
-
-
 def _kept_set(searcher, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
     """A filter set, kept with the searcher within ``MAX_SET_BYTES``."""
-    sets = _cached(searcher, "sets", lambda: Bounded(MAX_SET_BYTES, weigh=lambda docs: docs.nbytes))
+    if (sets := searcher.wp_cache.get("sets")) is None:
+        sets = searcher.wp_cache["sets"] = Bounded(MAX_SET_BYTES, weigh=lambda docs: docs.nbytes)
     return sets.get_or_make(key, compute)
-
-
-def _all_docs(searcher) -> np.ndarray:
-    return _cached(searcher, "all", lambda: engine.view(searcher).live())
 
 
 def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
     """Live documents with any of ``terms`` in a keyword field."""
-
-    def compute():
-        view = engine.view(searcher)
-        return np.logical_or.reduce([view.term_docs(field, term) for term in terms])
-
-    return _kept_set(searcher, ("docs", field, terms), compute)
-
-
-def _area_docs(searcher, area: str) -> np.ndarray:
-    """Live documents covering a place of several comuni (one of them, or an ATS of one)."""
-    place = territory.resolve_place(area).place
-    if place is None or not place.municipalities:
-        return np.zeros(engine.view(searcher).count, dtype=bool)
-    codes = {m.istat_code for m in place.municipalities} | {ats_token(m.ats) for m in place.municipalities}
-    return _term_docs(searcher, "coverage", tuple(sorted(codes)))
-
-
-def _age_docs(searcher, age: int) -> np.ndarray:
-    """Live documents whose ages served include ``age``."""
-
-    def compute():
-        view = engine.view(searcher)
-        return (view.numbers("age_min") <= age) & (view.numbers("age_max") >= age) & view.live()
-
-    return _kept_set(searcher, ("age", age), compute)
-
-
-def _ids(searcher) -> np.ndarray:
-    """The listing id of every document number."""
-    return _cached(searcher, "ids", lambda: engine.view(searcher).integers("id"))
+    return _kept_set(searcher, ("docs", field, terms), lambda: engine.view(searcher).term_docs(field, *terms))
 
 
 def _ties(searcher, today: date) -> np.ndarray:
     """Every document's tie-break of the day."""
-
-    def compute():
-        return engine.view(searcher).per_document(
-            ("ties", today),
-            lambda ids: np.fromiter((tie_break(service_id, today) for service_id in ids), dtype=np.int64),
-        )
-
-    return _cached(searcher, ("ties", today), compute)
-
-
-def _period_keys(value: str) -> Iterable[str]:
-    periods = value.split()
-    return ALL_PERIODS if "all_year" in periods else periods
+    return engine.view(searcher).per_document(
+        ("ties", today), lambda ids: np.fromiter((tie_break(i, today) for i in ids), dtype=np.int64)
+    )
 
 
 def _value_sets(searcher, name: str) -> dict[str, np.ndarray]:
     """For a facet, the live documents of each value (open all year counts in every period)."""
-    column, keys_of = ("period_set", _period_keys) if name == "period" else (name, lambda value: (value,))
-    return _cached(searcher, ("values", name), lambda: engine.view(searcher).value_sets(column, keys_of))
+    if name == "period":
+        return engine.view(searcher).value_sets(
+            "period_set", lambda value: ALL_PERIODS if "all_year" in value else value.split()
+        )
+    return engine.view(searcher).value_sets(name, lambda value: (value,))
 
 
 def filter_docs(searcher, filters: Filters) -> np.ndarray | None:
@@ -243,10 +184,20 @@ def filter_docs(searcher, filters: Filters) -> np.ndarray | None:
         place = territory.by_istat(filters.municipality)
         terms = (filters.municipality, ats_token(place.ats)) if place else (filters.municipality,)
         sets.append(_term_docs(searcher, "coverage", terms))
-    if filters.area:
-        sets.append(_area_docs(searcher, filters.area))
+    if filters.area:  # a place of several comuni: one of them, or an ATS of one
+        place = territory.resolve_place(filters.area).place
+        towns = place.municipalities if place else ()
+        codes = sorted({m.istat_code for m in towns} | {ats_token(m.ats) for m in towns})
+        sets.append(_term_docs(searcher, "coverage", tuple(codes)))
     if filters.age is not None:
-        sets.append(_age_docs(searcher, clamp_age(filters.age)))
+        age, view = clamp_age(filters.age), engine.view(searcher)
+        sets.append(
+            _kept_set(
+                searcher,
+                ("age", age),
+                lambda: (view.integers("age_min") <= age) & (view.integers("age_max") >= age) & view.live,
+            )
+        )
     if filters.free_only:
         sets.append(_term_docs(searcher, "cost", ("free",)))
     if filters.period:
@@ -262,12 +213,8 @@ def facet_counts(searcher, matched: np.ndarray, filters: Filters) -> dict[str, l
     for name in FACETS:
         others = filter_docs(searcher, filters.without(name))
         base = matched if others is None else matched & others
-        found = [
-            (value, int(np.count_nonzero(base & docs))) for value, docs in _value_sets(searcher, name).items()
-        ]
-        counts[name] = sorted(
-            ((value, count) for value, count in found if count), key=lambda i: (-i[1], i[0])
-        )
+        found = ((v, int(np.count_nonzero(base & d))) for v, d in _value_sets(searcher, name).items())
+        counts[name] = sorted(((v, c) for v, c in found if c), key=lambda i: (-i[1], i[0]))
     return counts
 
 
@@ -311,39 +258,18 @@ def highlight(text: str, language: str, words: frozenset[str]) -> Markup | None:
     last = 0
     for stem, start, end in _marked_tokens(language, text):
         if stem in words and start >= last:
-            parts.append(str(escape(text[last:start])))
-            parts.append(f'<mark class="wp-hl">{escape(text[start:end])}</mark>')
+            parts += [str(escape(text[last:start])), f'<mark class="wp-hl">{escape(text[start:end])}</mark>']
             last = end
-    if not parts:
-        return None
-    parts.append(str(escape(text[last:])))
-    return Markup("".join(parts))
-
-
-#: At equal relevance, listings with places first, then waiting lists, then full ones.
-AVAILABILITY_RANK = {"open": 0, "waiting_list": 1, "full": 2}
-#: The category of Welfare Points: with ``desks_apart`` they are shown apart, never counted as services.
-DESK_CATEGORY = "W1"
+    return Markup("".join([*parts, str(escape(text[last:]))])) if parts else None
 
 
 def _availability(searcher) -> np.ndarray:
     """Every document's availability rank (0: places available)."""
-
-    def compute():
-        return engine.view(searcher).per_document(
-            ("availability-rank",),
-            lambda values: np.fromiter((AVAILABILITY_RANK.get(v, 0) for v in values), dtype=np.int64),
-            "availability",
-        )
-
-    return _cached(searcher, "availability", compute)
-
-
-def _need_weight(searcher, docs: np.ndarray) -> float:
-    """The score of answering a need: an inverse document frequency, as a word's ("Christmas" outranks
-    "childcare")."""
-    count = engine.view(searcher).count
-    return NEED_BOOST * (log(count / (int(np.count_nonzero(docs)) + 1)) + 1)
+    return engine.view(searcher).per_document(
+        ("availability-rank",),
+        lambda values: np.fromiter((AVAILABILITY_RANK.get(v, 0) for v in values), dtype=np.int64),
+        "availability",
+    )
 
 
 class _Scored:
@@ -353,35 +279,26 @@ class _Scored:
     def __init__(self, searcher, text: str, prepared=None):
         if prepared is None:
             prepared = text_concepts(text, synonyms.version()) if text else ((), ())
-        concepts, outside = prepared
-        self.text = text
-        self.concepts = concepts
-        self.outside = outside
+        self.concepts, self.outside = concepts, outside = prepared
         view = engine.view(searcher)
+        self.scores: np.ndarray | None = None
+        self.parts: list[tuple[QueryConcept, np.ndarray]] = []
         if not concepts:
-            live = _all_docs(searcher)
-            self.docs = np.zeros_like(live) if outside else live
-            self.scores: np.ndarray | None = None
-            self.parts: list[tuple[QueryConcept, np.ndarray]] = []
+            self.docs = np.zeros_like(view.live) if outside else view.live
             return
-        parts = []
-        scores = None
         for concept in concepts:
             found = view.concept(concept.words) if concept.words else None
             if concept.needs:
-                answering = _term_docs(searcher, "needs", tuple(sorted(concept.needs)))
-                need = answering * _need_weight(searcher, answering)
-                docs = answering
+                docs = _term_docs(searcher, "needs", tuple(sorted(concept.needs)))
+                # An inverse document frequency, as a word's: "Christmas" outranks "childcare".
+                need = docs * NEED_BOOST * (log(view.count / (int(np.count_nonzero(docs)) + 1)) + 1)
                 if concept.typed_words:
-                    docs = answering | (view.concept(concept.typed_words) > 0)
+                    docs = docs | (view.concept(concept.typed_words) > 0)
                 part = need if found is None else need + found * docs
             else:
-                part = found
-                docs = found > 0
-            parts.append((concept, docs))
-            scores = part if scores is None else scores + part
-        self.parts = parts
-        self.scores = scores
+                part, docs = found, found > 0
+            self.parts.append((concept, docs))
+            self.scores = part if self.scores is None else self.scores + part
         required = self._required()
         self.docs = np.logical_and.reduce(required) if len(required) > 1 else required[0]
         if outside and all(concept.context for concept in concepts):
@@ -426,23 +343,11 @@ class _Scored:
                 candidates, keys = candidates[keep], keys[keep]
             return candidates[np.argsort(keys, kind="stable")].tolist()
         scores = self.scores[candidates]
-        if len(candidates) > end:
-            # Only documents that can reach the page are sorted.
-            cutoff = np.partition(scores, len(scores) - end)[len(scores) - end] - 1e-4
-            keep = scores >= cutoff
+        if len(candidates) > end:  # only documents that can reach the page are sorted
+            keep = scores >= np.partition(scores, len(scores) - end)[len(scores) - end] - 1e-4
             candidates, scores = candidates[keep], scores[keep]
         order = np.lexsort((ties[candidates], available[candidates], -np.round(scores, 4)))
         return candidates[order[:end]].tolist()
-
-
-def _highlight_words(concepts: tuple[QueryConcept, ...]) -> dict[str, frozenset[str]]:
-    """For each highlighted field, the analysed words of the query's concepts."""
-    found: dict[str, set[str]] = {name: set() for name in HIGHLIGHT_FIELDS}
-    for concept in concepts:
-        for alternative in concept.words:
-            if alternative.field in found:
-                found[alternative.field].update(alternative.tokens)
-    return {name: frozenset(words) for name, words in found.items()}
 
 
 def place_filters(filters: Filters, place: territory.Place) -> Filters:
@@ -462,10 +367,8 @@ def _evaluate(searcher, text: str, allowed: np.ndarray | None, language: str | N
     if not text or not scored.concepts or scored.within(allowed).any():
         return scored, text, None, None
     corrected = spelling.correct(text, _catalog_words(searcher), language)
-    if corrected:
-        retry = _Scored(searcher, corrected)
-        if retry.within(allowed).any():
-            return retry, corrected, text, None
+    if corrected and (retry := _Scored(searcher, corrected)).within(allowed).any():
+        return retry, corrected, text, None
     if partial:
         scored.partial(allowed)
     return scored, text, None, corrected
@@ -498,18 +401,13 @@ def run(
     if text and read_place and not (filters.municipality or filters.area):
         found = territory.find_place_in_text(text)
         if found is not None and found.match.place is not None and found.match.place.in_lombardy:
-            place, text = found.match.place, found.rest
-            place_text = text
+            place, text, place_text = found.match.place, found.rest, found.rest
             filters = place_filters(filters, place)
     allowed = filter_docs(searcher, filters)
     in_place = bool(filters.municipality or filters.area)
     scored, text, corrected_from, suggestion = _evaluate(searcher, text, allowed, language, not in_place)
-    asked_desks = DESK_CATEGORY in filters.categories or any(
-        DESK_CATEGORY in concept.needs for concept in scored.concepts
-    )
-    desk_docs = (
-        _term_docs(searcher, "category", (DESK_CATEGORY,)) if desks_apart and not asked_desks else None
-    )
+    asked = DESK_CATEGORY in filters.categories or any(DESK_CATEGORY in c.needs for c in scored.concepts)
+    desk_docs = _term_docs(searcher, "category", (DESK_CATEGORY,)) if desks_apart and not asked else None
 
     def services(docs: np.ndarray) -> np.ndarray:
         return docs if desk_docs is None else docs & ~desk_docs
@@ -528,10 +426,8 @@ def run(
     page = page_within(page, total, per_page)
     start = (page - 1) * per_page
     ties, available = _ties(searcher, today), _availability(searcher)
-    hits: list[Hit] = []
-    if total:
-        shown = scored.ranked(matched, ties, available, start + per_page)[start:]
-        hits = _hits(searcher, scored, shown, highlights)
+    shown = scored.ranked(matched, ties, available, start + per_page)[start:] if total else []
+    hits = _hits(searcher, scored, shown, highlights)
     desks: list[Hit] = []
     if desk_docs is not None and scored.concepts:
         found_desks = scored.within(allowed) & desk_docs
@@ -556,28 +452,20 @@ def run(
     )
 
 
-#: Welfare Points a search shows apart, at most.
-DESKS_SHOWN = 3
-
-
 def _hits(searcher, scored: _Scored, shown: list[int], highlights: bool = True) -> list[Hit]:
-    ids = _ids(searcher)
-    if scored.scores is None:
-        return [Hit(int(ids[docnum]), 0.0) for docnum in shown]
-    if not highlights:
-        return [Hit(int(ids[docnum]), float(scored.scores[docnum])) for docnum in shown]
-    marked = _highlight_words(scored.concepts)
-    hits = []
-    for docnum in shown:
+    """The listings at ``shown``, with the query's analysed words marked in their highlighted fields."""
+    ids, scores = engine.view(searcher).integers("id"), scored.scores
+    hits = [Hit(int(ids[docnum]), 0.0 if scores is None else float(scores[docnum])) for docnum in shown]
+    marked: dict[str, set[str]] = {name: set() for name in HIGHLIGHT_FIELDS}
+    for alternative in (a for concept in scored.concepts for a in concept.words) if highlights else ():
+        marked.get(alternative.field, set()).update(alternative.tokens)
+    if not any(marked.values()):
+        return hits
+    for hit, docnum in zip(hits, shown, strict=True):
         stored = searcher.stored_fields(docnum)
-        marks = {}
-        for name in HIGHLIGHT_FIELDS:
-            value = stored.get(name)
-            if value and marked[name]:
-                fragment = highlight(value, TEXT_FIELDS[name], marked[name])
-                if fragment is not None:
-                    marks[name] = fragment
-        hits.append(Hit(int(ids[docnum]), float(scored.scores[docnum]), marks))
+        for name, words in marked.items():
+            if words and stored.get(name) and (fragment := highlight(stored[name], TEXT_FIELDS[name], words)):
+                hit.highlights[name] = fragment
     return hits
 
 

@@ -3,7 +3,7 @@ by a process's threads and kept long after the searcher that found them is close
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from markupsafe import Markup
 
@@ -27,10 +27,8 @@ class Filters:
 
     def without(self, name: str) -> Filters:
         """The same filters less one facet's own (for counts that show what choosing another value gives)."""
-        values = dict(self.__dict__)
         key = {"category": "categories", "cost": "free_only"}.get(name, name)
-        values[key] = () if key == "categories" else (False if key == "free_only" else None)
-        return Filters(**values)
+        return replace(self, **{key: getattr(Filters, key)})
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from whoosh.fields import COLUMN, ID, KEYWORD, TEXT, Schema
 
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
-from welfarepoint.search.analysis import english_analyzer, italian_analyzer, plain_analyzer
+from welfarepoint.search.analysis import analyzer
 from welfarepoint.vocabulary.text import fold, words
 
 #: Text fields searched, with the analyzer language of each ("it" or "en").
@@ -24,7 +24,7 @@ MAX_INDEXED_AGE = 100
 
 def build_schema() -> Schema:
     """The Whoosh schema of the listings index."""
-    it, en, plain = italian_analyzer(), english_analyzer(), plain_analyzer()
+    it, en, plain = analyzer("it"), analyzer("en"), analyzer("plain")
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
         version=ID(stored=True, sortable=True),
@@ -60,16 +60,9 @@ def ats_token(ats: str) -> str:
     return "ats:" + "-".join(fold(ats).split())
 
 
-def age_bounds(age_min: int | None, age_max: int | None) -> tuple[int, int]:
-    """The ages a listing serves as the two column values (no limit: 0 and ``MAX_INDEXED_AGE``)."""
-    low = min(max(age_min or 0, 0), MAX_INDEXED_AGE)
-    high = min(max(age_max if age_max is not None else MAX_INDEXED_AGE, 0), MAX_INDEXED_AGE)
-    return low, high
-
-
-def clamp_age(age: int) -> int:
-    """A visitor's age as the columns compare it (100 stands for 100 and over)."""
-    return min(max(age, 0), MAX_INDEXED_AGE)
+def clamp_age(age: int | None, default: int = 0) -> int:
+    """An age as the columns hold it (None: ``default``; 100 stands for 100 and over)."""
+    return min(max(default if age is None else age, 0), MAX_INDEXED_AGE)
 
 
 def document(service: Any) -> dict[str, Any]:
@@ -79,19 +72,10 @@ def document(service: Any) -> dict[str, Any]:
     covered = [place for code in service.coverage_codes if (place := territory.by_istat(code))]
     location = territory.by_istat(service.municipality_code) if service.municipality_code else None
     place_names = [place.name for place in covered] or [service.ats]
-    if location:
-        place_names.append(location.name)
-    body = " ".join(
-        [
-            service.description,
-            service.how_to_access,
-            service.cost_notes,
-            service.schedule_notes,
-            service.provider.name,
-            service.alliance.name if service.alliance else "",
-            needs_it,
-        ]
-    )
+    place_names += [location.name] if location else []
+    notes = [service.description, service.how_to_access, service.cost_notes, service.schedule_notes]
+    alliance = service.alliance.name if service.alliance else ""
+    body = " ".join([*notes, service.provider.name, alliance, needs_it])
     body_en = " ".join([service.description_en, service.how_to_access_en, service.cost_notes_en, needs_en])
     coverage = [place.istat_code for place in covered] or [ats_token(service.ats)]
     short_texts = [service.title, service.summary, *service.tags, service.title_en, service.summary_en]
@@ -120,6 +104,6 @@ def document(service: Any) -> dict[str, Any]:
         "periods": " ".join(periods),
         "period_set": " ".join(periods),
         "coverage": " ".join(coverage),
-        "age_min": age_bounds(service.age_min, service.age_max)[0],
-        "age_max": age_bounds(service.age_min, service.age_max)[1],
+        "age_min": clamp_age(service.age_min),
+        "age_max": clamp_age(service.age_max, MAX_INDEXED_AGE),
     }

@@ -43,11 +43,10 @@ def _read_blocks(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
     0, weights: None when all 1, a float when all equal, else one per id)."""
     if raw[:4] != WHOOSH3_HEADER_MAGIC:
         raise ValueError("not a W3 postings list")
-    stream, view = io.BytesIO(raw), memoryview(raw)
-    position = 4
+    stream, view, position = io.BytesIO(raw), memoryview(raw), 4
     deltas: list[int] = []
     weights: list[float] = []
-    starts: list[int] = []
+    starts: list[int] = []  # where each block's ids begin in deltas
     while True:
         (size,) = _BLOCK_LENGTH.unpack_from(raw, position)
         stream.seek(position + _BLOCK_LENGTH.size)
