@@ -32,7 +32,7 @@ from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
 from welfarepoint.paging import page_count
-from welfarepoint.public import drawn, sheets
+from welfarepoint.public import cards, drawn, sheets
 from welfarepoint.public.blueprint import bp
 from welfarepoint.public.forms import FeedbackForm, RatingForm
 from welfarepoint.public.open_data import listings_csv, pieces
@@ -203,7 +203,9 @@ def draw_results(parsed, result) -> tuple[str, str]:
         "public/search.html",
         parsed=parsed,
         result=result,
-        hits=[(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services],
+        cards=[
+            cards.card(services[hit.service_id], hit) for hit in result.hits if hit.service_id in services
+        ],
         place=place,
         typed_text=result.place_text if result.place is not None else parsed.text,
         ats=ats,
