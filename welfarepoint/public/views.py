@@ -190,7 +190,7 @@ def draw_results(parsed, result) -> tuple[str, str]:
     shows_routes = bool(result.outside) or (care and not result.total)
 
     wanted = [hit.service_id for hit in [*result.hits, *result.desks]]
-    services = {s.id: s for s in queries.published_services(wanted)}
+    services = {s.id: s for s in queries.listings_for_cards(wanted)}
     ats = parsed.filters.ats or (next(iter(atses)) if len(atses) == 1 else None)
     near = municipality.istat_code if municipality else None
     if ats or near or not result.desks:
