@@ -13,7 +13,7 @@ from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Date, Select, bindparam, func, literal, or_, select
+from sqlalchemy import Date, Row, Select, bindparam, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -130,10 +130,26 @@ def welfare_points(
     return _desks_between(ats, near, (page - 1) * per_page, per_page, DESK_COLUMNS), total, page
 
 
-def nearest_desks(ats: str | None, near: str | None, limit: int) -> list[SimpleNamespace]:
+def nearest_desks(
+    ats: str | None, near: str | None, limit: int, places: list[Row] | None = None
+) -> list[SimpleNamespace]:
     """The ``limit`` published Welfare Points of ``ats`` (or all) nearest to municipality ``near`` (else by ATS
-    and title): what a results page names of them (address, title, phone, municipality), read as columns."""
-    return _desks_between(ats, near, 0, limit, ("id", "slug", "title", "phone", "municipality_code"))
+    and title): what a results page names of them (address, title, phone, municipality), read as columns.
+
+    ``places`` are :func:`desk_places`, when the caller keeps them while the catalog stays the same; else
+    they are read.
+    """
+    names = ("id", "slug", "title", "phone", "municipality_code")
+    if places is None or territory.by_istat(near or "") is None:
+        return _desks_between(ats, near, 0, limit, names)
+    chosen = [row.id for row in _nearest_first([p for p in places if not ats or p.ats == ats], near)[:limit]]
+    return _desks_by_id(chosen, names)
+
+
+def desk_places() -> list[Row]:
+    """Every published Welfare Point as (id, ats, municipality_code), by ATS then title: what choosing the
+    nearest ones needs (:func:`nearest_desks`)."""
+    return list(db.session.execute(_desks(None, Service.id, Service.ats, Service.municipality_code)))
 
 
 def _desks_between(
@@ -144,12 +160,17 @@ def _desks_between(
     Nearest first needs every desk's municipality, not the rest of it: the page's ids are chosen from those,
     then only the page's desks are read in full.
     """
-    columns = [getattr(Service, name) for name in names]
     if territory.by_istat(near or "") is None:
+        columns = [getattr(Service, name) for name in names]
         rows = db.session.execute(_desks(ats, *columns).offset(offset).limit(limit))
         return [SimpleNamespace(**row._asdict()) for row in rows]
     places = db.session.execute(_desks(ats, Service.id, Service.municipality_code)).all()
-    chosen = [row.id for row in _nearest_first(places, near)[offset : offset + limit]]
+    return _desks_by_id([row.id for row in _nearest_first(places, near)[offset : offset + limit]], names)
+
+
+def _desks_by_id(chosen: list[int], names: Iterable[str]) -> list[SimpleNamespace]:
+    """The desks ``chosen``, in that order, as the columns ``names``."""
+    columns = [getattr(Service, name) for name in names]
     found = {
         row.id: SimpleNamespace(**row._asdict())
         for row in db.session.execute(db.select(*columns).where(Service.id.in_(chosen)))
@@ -158,13 +179,14 @@ def _desks_between(
 
 
 def _desks(ats: str | None, *columns: Any):
-    """The query of the published Welfare Points of ``ats`` (or all), by ATS then title."""
+    """The query of the published Welfare Points of ``ats`` (or all), by ATS then title (then id: many desks
+    share a title)."""
     query = db.select(*columns).where(
         Service.category == WELFARE_POINT_CATEGORY, Service.status == "published"
     )
     if ats:
         query = query.where(Service.ats == ats)
-    return query.order_by(Service.ats, Service.title)
+    return query.order_by(Service.ats, Service.title, Service.id)
 
 
 def _nearest_first(desks: list, near: str | None) -> list:

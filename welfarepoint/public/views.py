@@ -173,6 +173,9 @@ def search_page():
 #: The Welfare Points named beside the results, by (index generation, ATS, municipality): a few hundred
 #: combinations, each drawn on many pages.
 _desks = Bounded(512)
+#: Where every Welfare Point is (:func:`queries.desk_places`), by index generation: the nearest ones to each
+#: place are chosen from these.
+_desk_places = Bounded(2)
 
 
 def draw_results(parsed, result) -> tuple[str, str]:
@@ -195,7 +198,10 @@ def draw_results(parsed, result) -> tuple[str, str]:
     near = municipality.istat_code if municipality else None
     if ats or near or not result.desks:
         desks = _desks.get_or_make(
-            (result.generation, ats, near), lambda: queries.nearest_desks(ats, near, DESKS_SHOWN)
+            (result.generation, ats, near),
+            lambda: queries.nearest_desks(
+                ats, near, DESKS_SHOWN, _desk_places.get_or_make(result.generation, queries.desk_places)
+            ),
         )
     else:
         desks = [services[hit.service_id] for hit in result.desks if hit.service_id in services]
