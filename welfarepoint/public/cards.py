@@ -2,7 +2,7 @@
 
 A results page draws ten cards of a dozen facts each (labels, coverage, cost, hours, the next step, the link to
 the list), worded by the helpers of :mod:`welfarepoint.public.sheets`. Making a card here, in one call, leaves the
-macros of ``macros/ui.html`` to print it: called from a template, every helper goes through Jinja's call
+macros of ``macros/cards.html`` to print it: called from a template, every helper goes through Jinja's call
 machinery, and nested macros called several of them twice.
 """
 
@@ -32,7 +32,7 @@ class ListLink:
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What a card says to act on a listing (``card_facts`` in ``macros/ui.html`` prints it)."""
+    """What a card says to act on a listing (``card_facts`` in ``macros/cards.html`` prints it)."""
 
     #: The label of the only way in ("Tramite il datore di lavoro"), or "".
     channel: str

@@ -172,10 +172,13 @@ def search_page():
 
 #: The Welfare Points named beside the results, by (index generation, ATS, municipality): a few hundred
 #: combinations, each drawn on many pages.
-_desks = Bounded(512)
-#: Where every Welfare Point is (:func:`queries.desk_places`), by index generation: the nearest ones to each
-#: place are chosen from these.
-_desk_places = Bounded(2)
+DESKS_KEPT = 512
+
+
+def _kept(name: str, limit: int) -> Bounded:
+    """What this app keeps between requests under ``name`` (each app its own: index generations of two apps
+    in one process, as in the tests, may look alike)."""
+    return current_app.extensions.setdefault(f"welfarepoint.public.{name}", Bounded(limit))
 
 
 def draw_results(parsed, result) -> tuple[str, str]:
@@ -197,11 +200,10 @@ def draw_results(parsed, result) -> tuple[str, str]:
     ats = parsed.filters.ats or (next(iter(atses)) if len(atses) == 1 else None)
     near = municipality.istat_code if municipality else None
     if ats or near or not result.desks:
-        desks = _desks.get_or_make(
-            (result.generation, ats, near),
-            lambda: queries.nearest_desks(
-                ats, near, DESKS_SHOWN, _desk_places.get_or_make(result.generation, queries.desk_places)
-            ),
+        # Chosen from where every Welfare Point is, read once per index generation.
+        places = _kept("desk_places", 1).get_or_make(result.generation, queries.desk_places)
+        desks = _kept("desks", DESKS_KEPT).get_or_make(
+            (result.generation, ats, near), lambda: queries.nearest_desks(ats, near, DESKS_SHOWN, places)
         )
     else:
         desks = [services[hit.service_id] for hit in result.desks if hit.service_id in services]
