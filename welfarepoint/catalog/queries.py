@@ -9,10 +9,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import date
+from functools import cache
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Date, func, literal, or_
+from sqlalchemy import Date, Row, Select, bindparam, func, literal, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
@@ -38,6 +39,61 @@ def published_services(ids: Iterable[int]) -> list[Service]:
     rows = db.session.execute(db.select(Service).where(Service.id.in_(ids), Service.status == "published"))
     by_id = {service.id: service for service in rows.unique().scalars()}
     return [by_id[service_id] for service_id in ids if service_id in by_id]
+
+
+#: The columns of a listing its card shows (:mod:`welfarepoint.public.cards`), besides its provider and coverage.
+CARD_COLUMNS = (
+    "id", "slug", "category", "title", "title_en", "summary", "summary_en", "description_en", "channel", "ats",
+    "municipality_code", "age_min", "age_max", "age_of", "cost", "cost_cents", "cost_period", "cost_notes",
+    "cost_notes_en", "hours", "schedule_notes", "enrolment_deadline", "enrolment_opens", "steps", "steps_en",
+    "phone", "email", "availability",
+)  # fmt: skip
+
+
+class CardListing(SimpleNamespace):
+    """A published listing read as the columns of its card, with ``provider.name`` and ``coverage_codes``; its
+    texts and cost read as a :class:`Service`'s do (the same functions)."""
+
+    text = Service.text
+    texts = Service.texts
+    cost_amount = Service.cost_amount
+
+
+def listings_for_cards(ids: Iterable[int]) -> list[CardListing]:
+    """The published listings with these ids as their cards show them, in the order given (missing ones left
+    out): two queries of plain columns, no ORM objects (a results page reads ten of them for every search)."""
+    ids = list(ids)
+    if not ids:
+        return []
+    listings, coverage = _card_queries()
+    by_id: dict[int, CardListing] = {}
+    for row in db.session.execute(listings, {"ids": ids}):
+        values = row._asdict()
+        provider = SimpleNamespace(name=values.pop("provider_name"))
+        by_id[row.id] = CardListing(**values, provider=provider, coverage_codes=[])
+    if by_id:
+        for service_id, code in db.session.execute(coverage, {"ids": list(by_id)}):
+            by_id[service_id].coverage_codes.append(code)
+    return [by_id[service_id] for service_id in ids if service_id in by_id]
+
+
+@cache
+def _card_queries() -> tuple[Select, Select]:
+    """The queries of :func:`listings_for_cards`, built once: Core statements of table columns, whose rows are
+    not made into ORM objects (``ids`` is bound at each execution)."""
+    listing, provider, covered = Service.__table__.c, Organisation.__table__.c, ServiceCoverage.__table__.c
+    ids = bindparam("ids", expanding=True)
+    listings = (
+        select(*(listing[name] for name in CARD_COLUMNS), provider.name.label("provider_name"))
+        .join_from(Service.__table__, Organisation.__table__, provider.id == listing.provider_id)
+        .where(listing.id.in_(ids), listing.status == "published")
+    )
+    coverage = (
+        select(covered.service_id, covered.municipality_code)
+        .where(covered.service_id.in_(ids))
+        .order_by(covered.service_id, covered.municipality_code)
+    )
+    return listings, coverage
 
 
 def service_by_slug(slug: str) -> Service | None:
@@ -74,10 +130,26 @@ def welfare_points(
     return _desks_between(ats, near, (page - 1) * per_page, per_page, DESK_COLUMNS), total, page
 
 
-def nearest_desks(ats: str | None, near: str | None, limit: int) -> list[SimpleNamespace]:
+def nearest_desks(
+    ats: str | None, near: str | None, limit: int, places: list[Row] | None = None
+) -> list[SimpleNamespace]:
     """The ``limit`` published Welfare Points of ``ats`` (or all) nearest to municipality ``near`` (else by ATS
-    and title): what a results page names of them (address, title, phone, municipality), read as columns."""
-    return _desks_between(ats, near, 0, limit, ("id", "slug", "title", "phone", "municipality_code"))
+    and title): what a results page names of them (address, title, phone, municipality), read as columns.
+
+    ``places`` are :func:`desk_places`, when the caller keeps them while the catalog stays the same; else
+    they are read.
+    """
+    names = ("id", "slug", "title", "phone", "municipality_code")
+    if places is None or territory.by_istat(near or "") is None:
+        return _desks_between(ats, near, 0, limit, names)
+    chosen = [row.id for row in _nearest_first([p for p in places if not ats or p.ats == ats], near)[:limit]]
+    return _desks_by_id(chosen, names)
+
+
+def desk_places() -> list[Row]:
+    """Every published Welfare Point as (id, ats, municipality_code), by ATS then title: what choosing the
+    nearest ones needs (:func:`nearest_desks`)."""
+    return list(db.session.execute(_desks(None, Service.id, Service.ats, Service.municipality_code)))
 
 
 def _desks_between(
@@ -88,12 +160,17 @@ def _desks_between(
     Nearest first needs every desk's municipality, not the rest of it: the page's ids are chosen from those,
     then only the page's desks are read in full.
     """
-    columns = [getattr(Service, name) for name in names]
     if territory.by_istat(near or "") is None:
+        columns = [getattr(Service, name) for name in names]
         rows = db.session.execute(_desks(ats, *columns).offset(offset).limit(limit))
         return [SimpleNamespace(**row._asdict()) for row in rows]
     places = db.session.execute(_desks(ats, Service.id, Service.municipality_code)).all()
-    chosen = [row.id for row in _nearest_first(places, near)[offset : offset + limit]]
+    return _desks_by_id([row.id for row in _nearest_first(places, near)[offset : offset + limit]], names)
+
+
+def _desks_by_id(chosen: list[int], names: Iterable[str]) -> list[SimpleNamespace]:
+    """The desks ``chosen``, in that order, as the columns ``names``."""
+    columns = [getattr(Service, name) for name in names]
     found = {
         row.id: SimpleNamespace(**row._asdict())
         for row in db.session.execute(db.select(*columns).where(Service.id.in_(chosen)))
@@ -102,13 +179,14 @@ def _desks_between(
 
 
 def _desks(ats: str | None, *columns: Any):
-    """The query of the published Welfare Points of ``ats`` (or all), by ATS then title."""
+    """The query of the published Welfare Points of ``ats`` (or all), by ATS then title (then id: many desks
+    share a title)."""
     query = db.select(*columns).where(
         Service.category == WELFARE_POINT_CATEGORY, Service.status == "published"
     )
     if ats:
         query = query.where(Service.ats == ats)
-    return query.order_by(Service.ats, Service.title)
+    return query.order_by(Service.ats, Service.title, Service.id)
 
 
 def _nearest_first(desks: list, near: str | None) -> list:

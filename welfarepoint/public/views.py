@@ -32,7 +32,7 @@ from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
 from welfarepoint.paging import page_count
-from welfarepoint.public import drawn, sheets
+from welfarepoint.public import cards, drawn, sheets
 from welfarepoint.public.blueprint import bp
 from welfarepoint.public.forms import FeedbackForm, RatingForm
 from welfarepoint.public.open_data import listings_csv, pieces
@@ -172,7 +172,13 @@ def search_page():
 
 #: The Welfare Points named beside the results, by (index generation, ATS, municipality): a few hundred
 #: combinations, each drawn on many pages.
-_desks = Bounded(512)
+DESKS_KEPT = 512
+
+
+def _kept(name: str, limit: int) -> Bounded:
+    """What this app keeps between requests under ``name`` (each app its own: index generations of two apps
+    in one process, as in the tests, may look alike)."""
+    return current_app.extensions.setdefault(f"welfarepoint.public.{name}", Bounded(limit))
 
 
 def draw_results(parsed, result) -> tuple[str, str]:
@@ -190,12 +196,14 @@ def draw_results(parsed, result) -> tuple[str, str]:
     shows_routes = bool(result.outside) or (care and not result.total)
 
     wanted = [hit.service_id for hit in [*result.hits, *result.desks]]
-    services = {s.id: s for s in queries.published_services(wanted)}
+    services = {s.id: s for s in queries.listings_for_cards(wanted)}
     ats = parsed.filters.ats or (next(iter(atses)) if len(atses) == 1 else None)
     near = municipality.istat_code if municipality else None
     if ats or near or not result.desks:
-        desks = _desks.get_or_make(
-            (result.generation, ats, near), lambda: queries.nearest_desks(ats, near, DESKS_SHOWN)
+        # Chosen from where every Welfare Point is, read once per index generation.
+        places = _kept("desk_places", 1).get_or_make(result.generation, queries.desk_places)
+        desks = _kept("desks", DESKS_KEPT).get_or_make(
+            (result.generation, ats, near), lambda: queries.nearest_desks(ats, near, DESKS_SHOWN, places)
         )
     else:
         desks = [services[hit.service_id] for hit in result.desks if hit.service_id in services]
@@ -203,7 +211,9 @@ def draw_results(parsed, result) -> tuple[str, str]:
         "public/search.html",
         parsed=parsed,
         result=result,
-        hits=[(hit, services[hit.service_id]) for hit in result.hits if hit.service_id in services],
+        cards=[
+            cards.card(services[hit.service_id], hit) for hit in result.hits if hit.service_id in services
+        ],
         place=place,
         typed_text=result.place_text if result.place is not None else parsed.text,
         ats=ats,
