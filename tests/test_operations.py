@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -285,3 +287,24 @@ def test_postgresql_restore_drill_with_the_documented_pg_dump_and_pg_restore(tmp
     finally:
         search.forget_all()
         server.remove()
+
+
+def test_production_workers_give_a_large_freed_array_back_to_the_system():
+    """glibc would carve the second large array from the heap after the first was freed and keep it resident; the
+    project's gunicorn settings keep large arrays mapped apart, so a worker's memory falls back once a request's
+    array is freed (the process is the settings' own: they are read before the app, and workers inherit them)."""
+    program = (
+        "import welfarepoint.ops.gunicorn\n"
+        "def resident():\n"
+        "    return next(int(line.split()[1]) for line in open('/proc/self/status') if line.startswith('VmRSS:'))\n"
+        "first = bytearray(8 << 20)\n"
+        "del first\n"
+        "before = resident()\n"
+        "second = bytearray(8 << 20)\n"
+        "del second\n"
+        "print(resident() - before)\n"
+    )
+    kept_kb = int(
+        subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True).stdout
+    )
+    assert kept_kb < 1024

@@ -11,9 +11,33 @@ This is a gunicorn configuration file: what it sets runs when gunicorn reads it,
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import tempfile
 from pathlib import Path
+
+#: glibc's ``mallopt`` parameter for the size from which an allocation gets its own mapping (``M_MMAP_THRESHOLD``).
+M_MMAP_THRESHOLD = -3
+#: Allocations of this size or more are mapped apart and given back to the system when freed.
+MMAP_THRESHOLD = 128 * 1024
+
+
+def fix_mmap_threshold() -> bool:
+    """Keep glibc's threshold for mapped allocations at its initial 128 kB (``man 3 mallopt``).
+
+    glibc raises it to the size of each mapped block freed, so after the first search that freed a large array
+    the arrays a request makes and frees (a score for every listing) are carved from the heap instead, where the
+    holes they leave stay resident in every worker. A fixed threshold maps them and gives them back when freed.
+    Set in the master before the app is loaded, so every worker forked from it inherits it. False where the C
+    library has no ``mallopt`` (not glibc): nothing changes there.
+    """
+    name = ctypes.util.find_library("c")
+    mallopt = getattr(ctypes.CDLL(name), "mallopt", None) if name else None
+    return bool(mallopt and mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
+
+
+fix_mmap_threshold()
 
 metrics_address = os.environ.get("WELFAREPOINT_METRICS_ADDRESS", "")
 if metrics_address:
@@ -47,3 +71,4 @@ def child_exit(server, worker) -> None:
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
+

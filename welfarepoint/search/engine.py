@@ -24,7 +24,7 @@ from welfarepoint.vocabulary.spelling import NearWords
 
 K1 = 1.2
 B = 0.75
-#: Postings (17 bytes each, so at most 34 MB) kept per process across all segments before the least used terms
+#: Postings (9 bytes each, so at most 18 MB) kept per process across all segments before the least used terms
 #: go: room for most words of a day's searches at 100,000 listings (a smaller room read the same words again;
 #: a larger one costs each worker more memory than it saves time: ``make bench`` weighs both).
 MAX_CACHED_POSTINGS = 2_000_000
@@ -53,26 +53,21 @@ class Postings:
     """One term in one segment: sorted local document numbers (uint32), weights (float32), length bytes, and
     Whoosh's document frequency (deleted documents counted)."""
 
-    __slots__ = ("docs", "frequencies", "length_bytes", "doc_frequency", "_scored")
+    __slots__ = ("docs", "frequencies", "length_bytes", "doc_frequency")
 
     def __init__(self, docs, frequencies, length_bytes, doc_frequency: int = 0):
         self.docs, self.frequencies, self.length_bytes = docs, frequencies, length_bytes
-        self.doc_frequency, self._scored = doc_frequency, None
+        self.doc_frequency = doc_frequency
 
     def __len__(self) -> int:
         return len(self.docs)
 
     def weights(self, average: float) -> np.ndarray:
-        """Whoosh's BM25F term part of each document for the field's ``average`` length (kept)."""
-        scored = self._scored
-        if scored is not None and scored[0] == average:
-            return scored[1]
+        """Whoosh's BM25F term part of each document for the field's ``average`` length (computed each time:
+        keeping it would double what a kept posting costs, and concepts' scores are kept anyway)."""
         tf = self.frequencies.astype(np.float64)
         lengths = _LENGTH_OF_BYTE[self.length_bytes]
-        weights = (tf * (K1 + 1)) / (tf + K1 * (1 - B) + (K1 * B / average) * lengths)
-        weights.flags.writeable = False
-        self._scored = (average, weights)  # one assignment: a thread sees the old pair or the new one
-        return weights
+        return (tf * (K1 + 1)) / (tf + K1 * (1 - B) + (K1 * B / average) * lengths)
 
 
 EMPTY = Postings(np.empty(0, dtype=np.uint32), np.empty(0, dtype=np.float32), np.empty(0, dtype=np.uint8))
