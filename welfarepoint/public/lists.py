@@ -76,22 +76,15 @@ def with_list(url: str, slugs: list[str] | None = None) -> str:
 
 @bp.app_context_processor
 def list_helpers() -> dict[str, Any]:
-    """What templates need to offer "add to my list" and keep the list on their links."""
-
-    def add_to_list(slug: str) -> str:
-        return list_url([*kept_slugs(), slug], current_back())
+    """What templates need to keep the list on their links and remove from it ("add to my list" is a card's:
+    :func:`welfarepoint.public.cards.list_link`)."""
 
     def remove_from_list(slug: str) -> str:
         return list_url([s for s in kept_slugs() if s != slug], safe_back(request.args.get("back")))
 
-    def my_list_url() -> str:
-        return list_url(kept_slugs(), current_back())
-
     return {
         "kept_slugs": kept_slugs,
-        "add_to_list": add_to_list,
         "remove_from_list": remove_from_list,
-        "my_list_url": my_list_url,
         "with_list": with_list,
     }
 
