@@ -258,6 +258,28 @@ def test_italian_analysis_folds_accents_drops_stop_words_and_stems_well():
     assert tokens == ["anzian", "anzian", "citt", "caregiver"]
 
 
+def test_folding_strips_accents_as_unicode_defines_them_in_every_script():
+    """The same words on both sides of the index: a listing's "Città" and a visitor's "citta", "CITTÀ" or
+    "città" (typed as one character or as a letter and an accent) meet, in Latin and in other scripts."""
+    import unicodedata
+
+    from welfarepoint.vocabulary.text import fold
+
+    def by_definition(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.lower())
+        return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+    assert fold("Città") == fold("citta") == fold("CITTÀ") == fold("citta\u0300") == "citta"
+    assert fold("Perché più Ç") == "perche piu c"
+    every_character = [chr(code) for code in range(0x20, 0x30000) if not 0xD800 <= code < 0xE000]
+    for start in range(0, len(every_character), 64):  # each character alone, then beside others
+        chunk = every_character[start : start + 64]
+        assert [fold(ch) for ch in chunk] == [by_definition(ch) for ch in chunk]
+        assert fold("a" + "".join(chunk)) == by_definition("a" + "".join(chunk))
+    for text in ("naïve café", "ﬁne Ⅻ", "ऩमस्ते", "grapheme\u034fjoiner", "Ελληνικά", "Straße"):
+        assert fold(text) == by_definition(text)
+
+
 @pytest.mark.parametrize("language", ["it", "en"])
 def test_the_one_step_word_filter_gives_what_whooshs_chain_of_filters_gives(language):
     from whoosh.analysis import CharsetFilter, LowercaseFilter, RegexTokenizer, StopFilter

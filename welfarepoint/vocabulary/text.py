@@ -8,10 +8,19 @@ import unicodedata
 TOKEN_PATTERN = r"\w+"
 
 
+#: The combining marks of Latin accents (U+0300-U+036F, but for the grapheme joiner, which is not one).
+_LATIN_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]")
+
+
 def fold(text: str) -> str:
     """Lower-case ``text`` and strip accents ("Città" -> "citta")."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    lowered = text.lower()
+    if lowered.isascii():  # most words; their decomposition is themselves
+        return lowered
+    folded = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", lowered))
+    if folded.isascii():
+        return folded
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
