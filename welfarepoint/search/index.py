@@ -242,7 +242,9 @@ class SearchIndex:
                 # Read as written: the listings are read while the writing processes index the ones before.
                 while (head := next(documents, None)) is not None:
                     with _writing(new_index.writer(**options)) as writer:
-                        for document in chain([head], islice(documents, REBUILD_SEGMENT_LISTINGS * processes - 1)):
+                        for document in chain(
+                            [head], islice(documents, REBUILD_SEGMENT_LISTINGS * processes - 1)
+                        ):
                             writer.add_document(**document)
                             count += 1
             written = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME).doc_count()
