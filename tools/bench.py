@@ -1281,7 +1281,7 @@ def measure_http(
         NOTES.append(
             f"{label} {name}: {result.tool}, {result.requests:,} requests in {result.seconds:.1f} s, "
             f"{result.rate:,.0f} req/s, median {number(result.p50_ms)} ms, p95 {number(result.p95_ms)} ms, "
-            f"{counted(result.errors, 'errors')}, {counted(result.crashes, 'worker crashes')}; CPU: generator {result.generator_cpu:.0%} of a core, "
+            f"{counted(result.errors, 'errors')}, {counted(result.crashes, 'worker crashes')}, {counted(result.replaced, 'replaced workers')}; CPU: generator {result.generator_cpu:.0%} of a core, "
             f"gunicorn {result.server_cpu:.0%}{' at least' if result.crashes else ''}"
             + (f"; statuses {result.statuses}" if result.statuses else "")
         )

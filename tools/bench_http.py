@@ -304,6 +304,7 @@ class LoadResult:
     generator_cpu: float = 0.0  # share of one core the generator used
     server_cpu: float = 0.0  # share of one core the server used (master and workers)
     crashes: int = 0  # workers that died during the load
+    replaced: int = 0  # workers replaced during the load (after --max-requests, or a crash)
     statuses: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -336,6 +337,7 @@ def run_load(
     """Load ``server`` for ``seconds`` with ``connections`` connections cycling through ``paths``."""
     server_before = server.cpu_seconds()
     crashes_before = server.crashes()
+    workers_before = set(server.worker_pids())
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     if tool_name(tool) == "wrk":
         result = _run_wrk(name, server.base_url, paths, seconds, connections, workdir)
@@ -350,6 +352,7 @@ def run_load(
     server_used = sum(server.cpu_seconds().values()) - sum(server_before.values())
     result.server_cpu = server_used / result.seconds if result.seconds else 0.0
     result.crashes = server.crashes() - crashes_before
+    result.replaced = len(workers_before - set(server.worker_pids()))
     return result
 
 
