@@ -7,6 +7,8 @@ Whoosh upgrade that changes its files fails here, not in production.
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 import whoosh
@@ -320,6 +322,32 @@ def test_a_whole_query_scores_as_whooshs_own_searcher_scores_it(index, text):
     assert expected and found.keys() == expected.keys()
     for key, score in expected.items():
         assert found[key] == pytest.approx(score, rel=1e-6)
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_rebuild_longer_than_a_segment_writes_every_listing_as_it_reads_them(index, monkeypatch, processes):
+    """A large rebuild commits a segment of ``REBUILD_SEGMENT_LISTINGS`` per writing process at a time, taking
+    each listing from the database as the writer asks for it: every one is written once, in as many segments
+    as it takes, and the process's cycle collector is as it was (it is off while forked writers run)."""
+    from welfarepoint.search import index as index_module
+
+    monkeypatch.setattr(index_module, "REBUILD_SEGMENT_LISTINGS", 2)
+    texts = TEXTS * 3  # 15 listings: segments of 2 per process
+    read: list[int] = []
+
+    def from_the_database():
+        for doc in documents(texts=texts):
+            read.append(int(doc["id"]))
+            yield doc
+
+    assert gc.isenabled()
+    assert index.rebuild(from_the_database(), processes=processes) == len(texts)
+    assert gc.isenabled() and read == list(range(1, len(texts) + 1))
+    with index.searcher() as searcher:
+        assert searcher.doc_count() == len(texts)
+        assert len(searcher.reader().leaf_readers()) >= len(texts) // (2 * processes)
+        assert sorted(int(fields["id"]) for fields in searcher.all_stored_fields()) == read
+        assert len(searcher.search(Term("title", "estiv"), limit=None)) == 6
 
 
 def test_a_rebuild_whose_writing_process_dies_is_never_swapped_in(index):

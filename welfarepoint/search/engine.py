@@ -24,10 +24,10 @@ from welfarepoint.vocabulary.spelling import NearWords
 
 K1 = 1.2
 B = 0.75
-#: Postings (9 bytes each, so at most 27 MB) kept per process across all segments before the least used terms
+#: Postings (9 bytes each, so at most 18 MB) kept per process across all segments before the least used terms
 #: go: room for most words of a day's searches at 100,000 listings (a smaller room read the same words again;
 #: a larger one costs each worker more memory than it saves time: ``make bench`` weighs both).
-MAX_CACHED_POSTINGS = 3_000_000
+MAX_CACHED_POSTINGS = 2_000_000
 #: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept keeps a document number and
 #: a score for each document it matches): 4 MB.
 MAX_CONCEPT_SCORES = 500_000
