@@ -64,8 +64,8 @@ logs (only dates follow the day). Then, all in the same run:
    size (``Pss:`` of ``/proc/PID/smaps_rollup``) of the gunicorn master and every worker; the row shows the
    largest reading (a worker replaced after ``--max-requests`` starts small, so the last reading would depend on
    when that happened) and how many workers the loads before it replaced (none: every worker grown by every
-   load; at 100,000 listings, readings with three or four replaced were about a quarter lower). PSS counts a
-   page shared by n processes as 1/n in each, so the sum is what the instance holds.
+   load; each replaced one lowers the reading). PSS counts a page shared by n processes as 1/n in each, so the
+   sum is what the instance holds.
 
 It prints the machine's description and ONE table: median and 95th percentile of each measure (ms unless
 said), next to its target and "ok" or "missed by X"; then how long each part took, and for each load the tool,
@@ -1286,7 +1286,8 @@ def measure_http(
         NOTES.append(
             f"{label} {name}: {result.tool}, {result.requests:,} requests in {result.seconds:.1f} s, "
             f"{result.rate:,.0f} req/s, median {number(result.p50_ms)} ms, p95 {number(result.p95_ms)} ms, "
-            f"{counted(result.errors, 'errors')}, {counted(result.crashes, 'worker crashes')}, {counted(result.replaced, 'replaced workers')}; CPU: generator {result.generator_cpu:.0%} of a core, "
+            f"{counted(result.errors, 'errors')}, {counted(result.crashes, 'worker crashes')}, "
+            f"{counted(result.replaced, 'replaced workers')}; CPU: generator {result.generator_cpu:.0%} of a core, "
             f"gunicorn {result.server_cpu:.0%}{' at least' if result.crashes else ''}"
             + (f"; statuses {result.statuses}" if result.statuses else "")
         )

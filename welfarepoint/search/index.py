@@ -288,8 +288,8 @@ class SearchIndex:
 def _no_cycle_collection(wanted: bool) -> Iterator[None]:
     """Python's cycle collector off while the block runs, if ``wanted``. Whoosh's writer keeps each posting of its
     segment as Python objects until it commits, and the collector walks them all again and again as they grow
-    (a fifth of a writer's time at 25,000 listings). Only for a rebuild that forks its writers (they inherit the
-    switch): a command's own process, never a thread of a serving one."""
+    (``make bench`` times the rebuild). Only for a rebuild that forks its writers (they inherit the switch): a
+    command's own process, never a thread of a serving one."""
     switched = wanted and gc.isenabled()
     if switched:
         gc.disable()
