@@ -9,6 +9,8 @@ import re
 from pathlib import Path
 
 from welfarepoint import search
+from welfarepoint.catalog import operations
+from welfarepoint.catalog.models import Organisation, Service
 from welfarepoint.extensions import db
 from welfarepoint.insights.counters import flush_counts
 from welfarepoint.insights.models import DemandCount, SearchCount
@@ -40,6 +42,32 @@ def test_a_listing_published_after_its_search_was_kept_is_on_the_next_page(demo_
 
     after = client.get("/search?q=zanzibarite").get_data(as_text=True)
     assert "1 servizio trovato" in after and "/services/ludoteca-zanzibarite-del-sabato" in after
+
+
+def test_a_card_says_what_its_listing_and_provider_say_now_on_any_page_drawn_after_they_change(
+    demo_app, make_service
+):
+    """Cards are kept between pages (by the index's generation): a change to the listing, or to its provider's
+    name, shows on the next page drawn, whichever search it is."""
+    client = demo_app.test_client()
+    with demo_app.app_context():
+        service = make_service(title="Ludoteca Zanzibarite del sabato", phone="0342 111 2222")
+        db.session.commit()
+        provider_id = service.provider_id
+    assert "0342 111 2222" in client.get("/search?q=zanzibarite").get_data(as_text=True)
+
+    with demo_app.app_context():
+        service = db.session.get(Service, service.id)
+        listing = operations.listing_of(service)
+        listing.phone = "0342 333 4444"
+        operations.update_service(service, listing, author="test")
+        organisation = db.session.get(Organisation, provider_id)
+        operations.update_organisation(organisation, {"name": "Cooperativa Zanzibar Rinominata"})
+        db.session.commit()
+    for address in ("/search?q=zanzibarite", "/search?q=ludoteca+zanzibarite"):
+        page = client.get(address).get_data(as_text=True)
+        assert "0342 333 4444" in page and "0342 111 2222" not in page
+        assert "Cooperativa Zanzibar Rinominata" in page
 
 
 def test_a_page_kept_in_italian_is_never_sent_to_an_english_reader_of_the_same_address(demo_app):
@@ -117,3 +145,24 @@ def test_the_warm_up_leaves_no_index_open_and_the_first_search_of_a_worker_reads
         found = search.query("centro estivo", language="it")
     assert found.total
     assert set(engine._postings.items) == set(read)  # nothing read from the index again
+
+
+def test_the_warm_up_reads_every_word_a_search_may_need_when_they_all_fit_and_nothing_more_when_not(
+    demo_app, monkeypatch
+):
+    """The workers share the master's postings: any word of any listing is found without reading the index;
+    a catalog whose postings would not fit in the cache is left to the searches (the cache stays bounded)."""
+    search.forget_all()
+    assert warm_up(demo_app) == 0
+    read = dict(engine._postings.items)
+    with demo_app.test_request_context("/"):
+        published = db.select(Service.title).where(Service.status == "published").order_by(Service.id.desc())
+        titles = db.session.execute(published.limit(5)).scalars().all()
+        assert all(search.query(title, language="it").total for title in titles)
+    assert set(engine._postings.items) == set(read)  # nothing read from the index again
+
+    search.forget_all()
+    monkeypatch.setattr(engine, "MAX_CACHED_POSTINGS", len(read) // 2)
+    with demo_app.test_request_context("/"):
+        assert search.read_ahead() == 0
+    assert not engine._postings.items

@@ -3,9 +3,9 @@
 What every worker would otherwise build at its first requests, each its own copy, is built once in the master:
 every template compiled, both languages' message catalogs, the territory and the taxonomy, the offers the
 questionnaires match on (kept until the catalog changes, as each worker would keep them), the places read in a
-search's text and what searches read from the index's segments (kept as long as each segment). The workers start
-with them, sharing their memory pages with the master until they write to them, and answer their first
-requests as fast as the next ones.
+search's text and what searches read from the index's segments (kept as long as each segment: every posting,
+when the cache holds them all). The workers start with them, sharing their memory pages with the master until
+they write to them, and answer their first requests as fast as the next ones.
 
 The warm-up asks the app for a few public pages through its test client: none is counted in the anonymous
 statistics (no search text, no completed questionnaire) nor in the metrics (:data:`ENVIRON_KEY`). Then the
@@ -71,6 +71,7 @@ def _searches(app: Flask) -> None:
         search.query(
             "badante", search.Filters(municipality=town.istat_code, audience="persons"), language="it"
         )
+        search.read_ahead()  # every other word's postings too, when they fit
 
 
 def warm_up(app: Flask) -> int:

@@ -8,12 +8,14 @@ machinery, and nested macros called several of them twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from flask import g, url_for
 from markupsafe import Markup
 
+from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import taxonomy
 from welfarepoint.i18n import current_language
 from welfarepoint.public import sheets
@@ -75,10 +77,18 @@ class Card:
     facts: Facts
 
 
-def card(service: Any, hit: Any = None) -> Card:
+def card(service: Any, hit: Any = None, kept: Bounded | None = None, generation: tuple = ()) -> Card:
     """The card of ``service`` (a Service, or anything with its columns, ``text`` and ``coverage_codes``),
-    with the words a search ``hit`` marked in its title and summary."""
+    with the words a search ``hit`` marked in its title and summary; its facts are kept in ``kept`` by the
+    index's ``generation`` (a listing that changes changes it), the day, the listing and the language."""
     language = current_language()
+    if kept is None:
+        made = facts(service, language)
+    else:
+        key = (generation, date.today(), service.id, language)
+        made = replace(
+            kept.get_or_make(key, lambda: facts(service, language)), list_link=list_link(service.slug)
+        )
     title, title_lang = service.text("title", language)
     summary, summary_lang = service.text("summary", language)
     highlights = hit.highlights if hit is not None else {}
@@ -96,7 +106,7 @@ def card(service: Any, hit: Any = None) -> Card:
         italian_only=language != "it"
         and not (service.title_en or service.summary_en or service.description_en),
         availability=service.availability,
-        facts=facts(service, language),
+        facts=made,
     )
 
 

@@ -296,6 +296,12 @@ def close_all() -> None:
     _results.clear()
 
 
+def read_ahead() -> int:
+    """Read every posting searches read when the cache holds them all (a master before forking); how many."""
+    with catch_up().searcher() as searcher:
+        return _engine.view(searcher).read_ahead()
+
+
 def forget_all() -> None:
     """Close this process's indexes and drop every cache (in tests and benchmarks: a cold process)."""
     close_all()

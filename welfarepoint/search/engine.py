@@ -28,6 +28,8 @@ B = 0.75
 #: go: room for most words of a day's searches at 100,000 listings (a smaller room read the same words again;
 #: a larger one costs each worker more memory than it saves time: ``make bench`` weighs both).
 MAX_CACHED_POSTINGS = 2_000_000
+#: Fields whose postings no search reads: the listing's number and version, the spelling words (a vocabulary).
+UNREAD = frozenset({"id", "version", "spell"})
 #: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept keeps a document number and
 #: a score for each document it matches): 4 MB.
 MAX_CONCEPT_SCORES = 500_000
@@ -79,6 +81,8 @@ class SegmentCache:
     def __init__(self, key: tuple[str, str]):
         self.key = key  # (index folder, segment id)
         self.memos: dict[Any, Any] = {}
+        #: The words of the fields whose postings were all read (:meth:`SearcherView.read_ahead`), by field.
+        self.postings_of: dict[str, frozenset[str]] = {}
 
     def _lengths(self, reader, field: str) -> np.ndarray:
         def read() -> np.ndarray:
@@ -94,6 +98,9 @@ class SegmentCache:
         return self.memo(("lengths", field), read)
 
     def postings(self, reader, field: str, term: str) -> Postings:
+        if field in self.postings_of and term not in self.postings_of[field]:
+            return EMPTY
+
         def read() -> Postings:
             read_postings = whoosh_fast.postings if whoosh_fast.ENABLED else _public_postings
             ids, weights, frequency = read_postings(reader, field, reader.schema[field].to_bytes(term))
@@ -213,6 +220,25 @@ class SearcherView:
             for term in terms
             for reader, offset, cache in self.leaves
         )
+
+    def read_ahead(self) -> int:
+        """Read every posting of the fields searches read (not :data:`UNREAD`) when they all fit in the cache (a
+        master before it forks: its workers share them); how many were read (0: none). A word not read is then
+        known to be absent, without asking the index."""
+        terms: dict[tuple, list[str]] = {}
+        total = 0
+        for reader, _offset, cache in self.leaves:
+            for (field, text), info in reader:
+                if field not in UNREAD:
+                    terms.setdefault((reader, cache, field), []).append(self.schema[field].from_bytes(text))
+                    total += info.doc_frequency()
+        if total > MAX_CACHED_POSTINGS:
+            return 0
+        for (reader, cache, field), words in terms.items():
+            for word in words:
+                cache.postings(reader, field, word)
+            cache.postings_of[field] = frozenset(words)
+        return total
 
     def knows(self, field: str, word: str) -> bool:
         """Whether ``word`` is a term of ``field`` in any segment."""
