@@ -269,6 +269,15 @@ def counted(count: float, noun: str) -> str:
     return f"{count:g} {noun}"
 
 
+def search_lines_row() -> Row:
+    """The size of the search package, as ``wc -l`` counts it (issue 17: at most 2,000 lines)."""
+    folder = Path(__file__).resolve().parent.parent / "welfarepoint" / "search"
+    lines = sum(len(path.read_bytes().splitlines()) for path in folder.glob("*.py"))
+    return Row(
+        "lines of welfarepoint/search/*.py", other=f"{lines:,}", checks=[Check(lines, "<=", 2000, "lines")]
+    )
+
+
 def latency_row(name: str, values_ms: list[float], limit: float | None = None, other: str = "") -> Row:
     row = Row(name, number(statistics.median(values_ms)), number(percentile(values_ms, 0.95)), other)
     if limit is not None:
@@ -1687,6 +1696,7 @@ def main() -> None:
         else:
             shutil.rmtree(workdir, ignore_errors=True)
     durations.append(("total", time.perf_counter() - began))
+    sections.append(("The code", [search_lines_row()]))
     print_table(f"Welfare Point benchmark, {TODAY.isoformat()}: {description}", sections, durations)
     print("loads: " + "\n       ".join(NOTES))
     if options.markdown:

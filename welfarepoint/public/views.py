@@ -181,19 +181,9 @@ def _kept(name: str, limit: int) -> Bounded:
     return current_app.extensions.setdefault(f"welfarepoint.public.{name}", Bounded(limit))
 
 
-#: Listings as their cards show them, by (index generation, id), and their cards' facts, by (generation, day,
-#: id, language): the same listings come up on many results pages, each drawn once.
-LISTINGS_KEPT, FACTS_KEPT = 2048, 2048
-
-
-def card_listings(ids: list[int], generation: tuple) -> dict:
-    """The published listings of ``ids`` as cards show them (:func:`queries.listings_for_cards`), by id, read
-    once per index generation: a listing that changes changes the generation."""
-    kept = _kept("card_listings", LISTINGS_KEPT)
-    found = {service_id: listing for service_id in ids if (listing := kept.get((generation, service_id)))}
-    for listing in queries.listings_for_cards([service_id for service_id in ids if service_id not in found]):
-        found[listing.id] = kept.put((generation, listing.id), listing)
-    return found
+#: The facts of listings' cards, by (index generation, day, listing, language): the same listings come up on
+#: many results pages.
+FACTS_KEPT = 1024
 
 
 def draw_results(parsed, result) -> tuple[str, str]:
@@ -210,7 +200,8 @@ def draw_results(parsed, result) -> tuple[str, str]:
     care = bool(set(result.needs) & care_needs())
     shows_routes = bool(result.outside) or (care and not result.total)
 
-    services = card_listings([hit.service_id for hit in [*result.hits, *result.desks]], result.generation)
+    wanted = [hit.service_id for hit in [*result.hits, *result.desks]]
+    services = {s.id: s for s in queries.listings_for_cards(wanted)}
     ats = parsed.filters.ats or (next(iter(atses)) if len(atses) == 1 else None)
     near = municipality.istat_code if municipality else None
     if ats or near or not result.desks:
