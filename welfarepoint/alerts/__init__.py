@@ -9,7 +9,7 @@ daily task send the alerts and delete the ones too old.
 from __future__ import annotations
 
 import click
-from flask import Flask, request, url_for
+from flask import Flask, g, request, url_for
 from flask.cli import with_appcontext
 from flask_babel import gettext
 
@@ -21,8 +21,17 @@ __all__ = ["bp", "init_app"]
 
 
 def alert_links(address: str | None = None) -> dict | None:
-    """The feed and the alert form of a results page (``address``: its permalink; by default this page's)."""
-    permalink = permalinks.parse(address if address is not None else request.full_path.rstrip("?"))
+    """The feed and the alert form of a results page (``address``: its permalink; by default this page's),
+    made once per request (a results page asks in its head and beside its results)."""
+    address = address if address is not None else request.full_path.rstrip("?")
+    made = g.setdefault("wp_alert_links", {})
+    if address not in made:
+        made[address] = _links(address)
+    return made[address]
+
+
+def _links(address: str) -> dict | None:
+    permalink = permalinks.parse(address)
     if permalink is None:
         return None
     language = current_language()

@@ -13,6 +13,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -58,13 +59,17 @@ def label(vocabulary: str, code: str) -> str:
 
 def search_url(**changes) -> str:
     """The current search address with some parameters changed (None removes one; lists repeat it)."""
-    params: dict[str, list[str]] = {key: request.args.getlist(key) for key in request.args if key != "page"}
+    base = g.get("wp_search_base")
+    if base is None:  # a results page asks for a dozen (filters, pages, suggestions)
+        args = {key: request.args.getlist(key) for key in request.args if key != "page"}
+        base = g.wp_search_base = (url_for("public.search_page"), args)
+    params = dict(base[1])
     for key, value in changes.items():
         if value is None or value == []:
             params.pop(key, None)
         else:
             params[key] = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
-    return url_for("public.search_page") + ("?" + urlencode(params, doseq=True) if params else "")
+    return base[0] + ("?" + urlencode(params, doseq=True) if params else "")
 
 
 @bp.app_template_filter("municipality_name")
