@@ -27,10 +27,9 @@ from welfarepoint.catalog.models import CatalogState, Service
 from welfarepoint.extensions import db
 from welfarepoint.locks import file_lock
 from welfarepoint.search import engine as _engine
-from welfarepoint.search import healing
+from welfarepoint.search import healing, querying
 from welfarepoint.search.index import SearchIndex, get_index
 from welfarepoint.search.index import forget_all as _forget_indexes
-from welfarepoint.search.querying import newly_answered as newly_found
 from welfarepoint.search.querying import run as run_query
 from welfarepoint.search.results import Filters, Hit, SearchResult
 from welfarepoint.search.schema import document
@@ -60,7 +59,6 @@ def _exclusive(search_index: SearchIndex, settled: Callable[[], bool] | None = N
 
 
 def _published(session: Session, ids: Iterable[int] | None = None):
-    """Published listings (all, or these ids), loaded in batches."""
     id_query = select(Service.id).where(_PUBLISHED).order_by(Service.id)
     if ids is not None:
         id_query = id_query.where(Service.id.in_(list(ids)))
@@ -80,8 +78,7 @@ def rebuild(processes: int | None = None) -> int:
         count = session.execute(select(func.count()).select_from(Service).where(_PUBLISHED)).scalar_one()
         if processes is None:
             processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
-        documents = (document(service) for service in _published(session))
-        written = search_index.rebuild(documents, processes, generation)
+        written = search_index.rebuild(map(document, _published(session)), processes, generation)
     log.info("search index rebuilt with %d listings in %s", written, search_index.path)
     return written
 
@@ -110,8 +107,7 @@ def _sync(search_index: SearchIndex) -> tuple[int, int]:
 
 
 def ensure_index() -> str:
-    """``flask setup``: remove leftovers, rebuild a missing or unreadable index aside, repair a stale one.
-    Never raises; returns what it did."""
+    """``flask setup``: clean up, rebuild a missing or unreadable index, repair a stale one; never raises."""
     search_index = _index()
     try:
         if not inspect(db.engine).has_table(Service.__tablename__):
@@ -121,15 +117,14 @@ def ensure_index() -> str:
             search_index.clean()
         if not search_index.exists():
             log.warning("search index missing or from an older version in %s: rebuilding", search_index.root)
-            rebuild()
-            return "rebuilt"
-        try:
-            written, deleted = sync()
-        except Exception:
-            log.exception("search index in %s is unreadable: rebuilding", search_index.root)
-            rebuild()
-            return "rebuilt"
-        return "repaired" if written or deleted else "current"
+        else:
+            try:
+                written, deleted = sync()
+                return "repaired" if written or deleted else "current"
+            except Exception:
+                log.exception("search index in %s is unreadable: rebuilding", search_index.root)
+        rebuild()
+        return "rebuilt"
     except (OperationalError, ProgrammingError):
         log.warning("search index not checked: the database is not set up yet (run `flask setup`)")
         return "no database"
@@ -145,12 +140,11 @@ def ensure_index() -> str:
 def listings_committed(sender, service_ids: Iterable[int], generation: int | None = None) -> None:
     """Write a commit's listings (published in, others out). Never raises: after a failure the index is
     marked for repair and left alone for a while (``healing.writes_paused``); a catch-up then writes it."""
-    search_index = _index()
+    search_index, ids = _index(), sorted(set(service_ids))
     if healing.writes_paused(search_index):
         return _needs_sync(search_index)
     try:
         with _exclusive(search_index):  # a reader waits, then finds the marker moved (see catch_up)
-            ids = sorted(set(service_ids))
             with Session(db.engine) as session:
                 documents = [document(service) for service in _published(session, ids)]
             published = {int(doc["id"]) for doc in documents}
@@ -158,9 +152,7 @@ def listings_committed(sender, service_ids: Iterable[int], generation: int | Non
             if generation is not None and search_index.marker() == generation - 1:
                 search_index.set_marker(generation)  # else a commit was missed: catch_up compares
     except Exception:  # the database change stands
-        healing.write_failed(
-            search_index, "could not update the search index for listings %s", sorted(service_ids)
-        )
+        healing.write_failed(search_index, "could not update the search index for listings %s", ids)
         search_index.checked_at = None  # the next search asks the database, and repairs
         return _needs_sync(search_index)
     try:  # small segments merged once the lock is released (not while another process writes)
@@ -177,8 +169,7 @@ def _needs_sync(search_index: SearchIndex) -> None:
         search_index.path.joinpath("needs-sync").touch()
 
 
-#: Results kept per process (keyed by the index's generation).
-RESULT_CACHE_SIZE = 512
+RESULT_CACHE_SIZE = 512  # results kept per process (keyed by the index's generation)
 _results = Bounded(RESULT_CACHE_SIZE)
 
 
@@ -196,8 +187,7 @@ def query(
 ) -> SearchResult:
     """Search the published listings (see :func:`querying.run`); ``language``, the page's, is the language of
     the words spelling help offers (None: both)."""
-    search_index = catch_up()
-    vocabulary = synonyms.version()
+    search_index, vocabulary = catch_up(), synonyms.version()
     text, filters = normalise_query(text), filters or Filters()
     options = {"page": page, "per_page": per_page, "today": today or date.today(), "language": language}
     options |= {"desks_apart": desks_apart, "read_place": read_place}
@@ -226,7 +216,7 @@ def fitting_ids(
 def newly_answered(texts: Iterable[str], line: str) -> list[tuple[str, int]]:
     """Of these searches that found nothing, those a curated line would answer, with how many listings."""
     with catch_up().searcher() as searcher:
-        return newly_found(searcher, [normalise_query(text) for text in texts], line)
+        return querying.newly_answered(searcher, [normalise_query(text) for text in texts], line)
 
 
 def _catalog_generation() -> int | None:

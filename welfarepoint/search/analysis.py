@@ -35,16 +35,14 @@ ITALIAN_STOP_WORDS = frozenset(
 #: The English stop list, without words a carer or parent may mean ("after", "before").
 ENGLISH_STOP_WORDS = frozenset(stopwords_for_language("en")) - {"after", "before", "over", "under"}
 
-
 #: Each word's outcome by language, shared by every copy of a filter: each Whoosh writer and searcher unpickles
 #: the schema (and so its analysers) afresh, and a memory per copy would analyse every word again.
 _WORDS: dict[tuple, dict[str, tuple[str, bool]]] = {}
 
 
 class WordFilter(Filter):
-    """Lower case, stop words, accent folding and stemming with overrides, one step per word, each word's outcome
-    remembered: what Whoosh's ``LowercaseFilter | StopFilter | CharsetFilter`` and a stemmer give, in a fraction
-    of the calls (``tests/test_search.py`` compares the two)."""
+    """What Whoosh's ``LowercaseFilter | StopFilter | CharsetFilter`` and a stemmer with overrides give, in one
+    step per word, each word's outcome remembered: a fraction of the calls (``tests/test_search.py`` compares)."""
 
     def __init__(self, language: str, stoplist: frozenset[str], overrides: dict[str, str]):
         self.language, self.stoplist, self.overrides = language, stoplist, overrides
@@ -82,11 +80,9 @@ class WordFilter(Filter):
 
 
 def analyzer(language: str):
-    """Tokens, lower case, stop words, accent folding and stemming with overrides ("it", "en"); or ("plain") words
-    as typed, lower-cased and folded, nothing dropped."""
+    """Tokens through a :class:`WordFilter` ("it", "en"), or ("plain") lower-cased and folded, nothing dropped."""
     if language == "plain":
         return RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
-    stops, overrides = (ITALIAN_STOP_WORDS, ITALIAN_STEM_OVERRIDES)
     if language == "en":
-        stops, overrides = ENGLISH_STOP_WORDS, ENGLISH_STEM_OVERRIDES
-    return RegexTokenizer(TOKEN_PATTERN) | WordFilter(language, stops, overrides)
+        return RegexTokenizer(TOKEN_PATTERN) | WordFilter("en", ENGLISH_STOP_WORDS, ENGLISH_STEM_OVERRIDES)
+    return RegexTokenizer(TOKEN_PATTERN) | WordFilter(language, ITALIAN_STOP_WORDS, ITALIAN_STEM_OVERRIDES)

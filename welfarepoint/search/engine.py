@@ -9,7 +9,7 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import reduce
+from functools import partial, reduce
 from itertools import repeat
 from math import log
 from typing import Any
@@ -22,16 +22,14 @@ from welfarepoint.bounded import Bounded
 from welfarepoint.search import whoosh_fast
 from welfarepoint.vocabulary.spelling import NearWords
 
-K1 = 1.2
-B = 0.75
+K1, B = 1.2, 0.75  # Whoosh's BM25F parameters
 #: Postings (9 bytes each, so at most 18 MB) kept per process across all segments before the least used terms
 #: go: room for most words of a day's searches at 100,000 listings (a smaller room read the same words again;
 #: a larger one costs each worker more memory than it saves time: ``make bench`` weighs both).
 MAX_CACHED_POSTINGS = 2_000_000
 #: Fields whose postings no search reads: the listing's number and version, the spelling words (a vocabulary).
 UNREAD = frozenset({"id", "version", "spell"})
-#: Scores of concepts kept per searcher, counted in numbers (8 bytes each; a concept keeps a document number and
-#: a score for each document it matches): 4 MB.
+#: Scores of concepts kept per searcher, in numbers (a document number and a score per match, 8 bytes each): 4 MB.
 MAX_CONCEPT_SCORES = 500_000
 #: A length byte decoded (Whoosh keeps a field's length in one byte; 0: no length).
 _LENGTH_OF_BYTE = np.array([0.0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.float64)
@@ -144,7 +142,6 @@ def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray,
 
 
 def forget_all() -> None:
-    """Drop every segment cache of this process."""
     with _segments_lock:
         _segments.clear()
     _postings.clear()
@@ -214,7 +211,6 @@ class SearcherView:
         return found
 
     def term_docs(self, field: str, *terms: str) -> np.ndarray:
-        """The live documents with any of ``terms`` in ``field``."""
         return self._placed(
             (offset, cache.postings(reader, field, term).docs)
             for term in terms
@@ -241,7 +237,6 @@ class SearcherView:
         return total
 
     def knows(self, field: str, word: str) -> bool:
-        """Whether ``word`` is a term of ``field`` in any segment."""
         return any(word in cache.vocabulary(reader, field).words for reader, _offset, cache in self.leaves)
 
     def near(self, field: str, word: str) -> set[str]:
@@ -267,33 +262,25 @@ class SearcherView:
         found = self.columns["values", name] = {key: self._placed(docs) for key, docs in parts.items()}
         return found
 
-    def per_document(
-        self, key: Any, compute: Callable[[Iterable[Any]], np.ndarray], name: str = "id"
-    ) -> np.ndarray:
-        """``compute(values of column name)`` of each segment (kept with it), for every global document (kept)."""
+    def per_document(self, key: Any, number: Callable[[Any], int], name: str = "id") -> np.ndarray:
+        """Every document's ``number(value)`` of its value in column ``name`` (kept, and per segment)."""
         found = self.columns.get(key)
         if found is None:
-            parts = [
-                cache.memo(key, lambda reader=reader: np.asarray(compute(_column_values(reader, name))))
-                for reader, _offset, cache in self.leaves
-            ]
+
+            def read(reader) -> np.ndarray:
+                return np.fromiter(map(number, _column_values(reader, name)), np.int64)
+
+            parts = [cache.memo(key, partial(read, reader)) for reader, _offset, cache in self.leaves]
             found = self.columns[key] = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
         return found
 
     def integers(self, name: str) -> np.ndarray:
-        """A sortable column of whole numbers (numeric, or as text: ``id``, ``version``) for every document; where
-        there is none, the column's default (0 for text)."""
+        """Every document's whole number in a sortable column (numeric, or text as ``id``; none: the default)."""
         default = self.schema[name].column_type.default_value() or 0
-        return self.per_document(
-            ("integers", name),
-            lambda values: np.fromiter(
-                (default if v in ("", b"", None) else int(v) for v in values), np.int64
-            ),
-            name,
-        )
+        empty = ("", b"", None)  # no value: the default
+        return self.per_document(("integers", name), lambda v: default if v in empty else int(v), name)
 
     def _add(self, total: np.ndarray, alternative: Alternative) -> None:
-        """Add the scores of the documents ``alternative`` matches to ``total``."""
         field, tokens = alternative.field, alternative.tokens
         factors = [alternative.boost * self.idf(field, token) for token in tokens]
         if not all(factors):  # no listing has one of the words in this field: the alternative matches nothing

@@ -27,10 +27,9 @@ report = OncePerMinute(log)
 _state_lock = threading.Lock()
 
 RETRY_AFTER_SECONDS = 60
-#: After a failed write, this process leaves the index alone for this long.
-WRITE_RETRY_SECONDS = 30
-#: After a rebuild that failed (a full disk), this process starts no other for this long.
-REBUILD_RETRY_SECONDS = 60
+#: After a failed write, this process leaves the index alone this long; after a failed rebuild (a full disk), it
+#: starts no other this long.
+WRITE_RETRY_SECONDS, REBUILD_RETRY_SECONDS = 30, 60
 #: How long a failed request may spend reading the index whole (the rebuild thread reads the rest).
 VERIFY_BUDGET_SECONDS = 1.0
 
@@ -83,8 +82,7 @@ def readable(search_index: SearchIndex, budget: float | None = None) -> bool | N
 
 
 def rebuild_aside(search_index: SearchIndex) -> None:
-    """Rebuild ``search_index`` in a thread, unless one is running or started lately, or another process of
-    the instance holds ``heal.lock`` (it is rebuilding)."""
+    """Rebuild in a thread, unless one is running or started lately, or another process holds ``heal.lock``."""
     now = time.monotonic()
     with _state_lock:
         started = search_index.rebuild_started_at
@@ -117,8 +115,7 @@ def _rebuild(app, search_index: SearchIndex) -> None:
 
 
 def heals(function: Callable) -> Callable:
-    """Make a function that reads the index answer :class:`SearchRebuilding` when the index turns out broken
-    (and rebuild it aside)."""
+    """Make ``function`` answer :class:`SearchRebuilding` (and rebuild aside) when the index turns out broken."""
 
     @functools.wraps(function)
     def healing(*args, **kwargs):
@@ -134,10 +131,8 @@ def heals(function: Callable) -> Callable:
                 raise SearchRebuilding() from error
         try:  # the index reads whole (or so far): asked once more with fresh searchers
             return function(*args, **kwargs)
-        except (HTTPException, SQLAlchemyError):
-            raise
         except Exception as error:
-            if verdict is True:
+            if verdict is True or isinstance(error, (HTTPException, SQLAlchemyError)):
                 raise  # not the index's doing
             # A large index not read whole yet: the thread reads it all, and rebuilds it only if damaged.
             rebuild_aside(search_index)

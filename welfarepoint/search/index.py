@@ -83,7 +83,7 @@ class SearchIndex:
     def _linked(self, name: str) -> Path | None:
         try:
             return self.root / os.readlink(self.root / name)
-        except (FileNotFoundError, OSError):
+        except OSError:
             return None
 
     @property
@@ -117,8 +117,7 @@ class SearchIndex:
         temporary.replace(marker)
 
     def index(self):
-        """The Whoosh index searches read: the live folder's, or the one it replaced while a thread opens and
-        warms the new one."""
+        """The Whoosh index searches read: the live one, or the one before while a thread warms the new one."""
         folder = self.path
         with self._lock:
             if self._index is None:
@@ -149,7 +148,6 @@ class SearchIndex:
             self._pool.append(searcher)
 
     def close(self) -> None:
-        """Close the pooled searchers and forget the index."""
         with self._lock:
             for searcher in self._pool:
                 searcher.close()
@@ -237,14 +235,12 @@ class SearchIndex:
             options: dict[str, Any] = {"limitmb": REBUILD_LIMIT_MB, "compound": False, "codec": codec()}
             if processes > 1:
                 options |= {"procs": processes, "multisegment": True}
-            documents, count = iter(documents), 0
+            documents, count, per_segment = iter(documents), 0, REBUILD_SEGMENT_LISTINGS * processes
             with _no_cycle_collection(processes > 1):
                 # Read as written: the listings are read while the writing processes index the ones before.
                 while (head := next(documents, None)) is not None:
                     with _writing(new_index.writer(**options)) as writer:
-                        for document in chain(
-                            [head], islice(documents, REBUILD_SEGMENT_LISTINGS * processes - 1)
-                        ):
+                        for document in chain([head], islice(documents, per_segment - 1)):
                             writer.add_document(**document)
                             count += 1
             written = whoosh_index.open_dir(str(folder), indexname=INDEX_NAME).doc_count()
@@ -286,10 +282,9 @@ class SearchIndex:
 
 @contextmanager
 def _no_cycle_collection(wanted: bool) -> Iterator[None]:
-    """Python's cycle collector off while the block runs, if ``wanted``. Whoosh's writer keeps each posting of its
-    segment as Python objects until it commits, and the collector walks them all again and again as they grow
-    (``make bench`` times the rebuild). Only for a rebuild that forks its writers (they inherit the switch): a
-    command's own process, never a thread of a serving one."""
+    """The cycle collector off while the block runs, if ``wanted``: Whoosh's writer keeps each posting of its
+    segment as Python objects until it commits, and the collector walks them all again and again as they grow.
+    Only for a rebuild that forks its writers (they inherit it), never in a thread of a serving process."""
     switched = wanted and gc.isenabled()
     if switched:
         gc.disable()
@@ -318,7 +313,6 @@ def _writing(writer) -> Iterator:
 
 
 def _new_searcher(index, folder: Path):
-    """A Whoosh searcher with room for the engine's caches."""
     searcher = index.searcher()
     searcher.wp_cache = {}
     searcher.wp_path = str(folder)

@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from math import log
 
 import numpy as np
@@ -39,10 +39,9 @@ MAX_CONCEPTS = 12
 EMPLOYER_CATEGORY = "C2"
 #: At equal relevance, listings with places first, then waiting lists, then full ones.
 AVAILABILITY_RANK = {"open": 0, "waiting_list": 1, "full": 2}
-#: The category of Welfare Points: with ``desks_apart`` they are shown apart, never counted as services.
-DESK_CATEGORY = "W1"
-#: Welfare Points a search shows apart, at most.
-DESKS_SHOWN = 3
+#: The category of Welfare Points, and how many a search shows apart at most (with ``desks_apart``: never
+#: counted as services).
+DESK_CATEGORY, DESKS_SHOWN = "W1", 3
 _ANALYZERS = {language: analyzer(language) for language in ("it", "en", "plain")}
 
 
@@ -99,8 +98,7 @@ def _persons_needs() -> frozenset[str]:
 
 @lru_cache(maxsize=4096)
 def text_concepts(text: str, vocabulary: object = None) -> tuple[tuple[QueryConcept, ...], tuple[str, ...]]:
-    """The concepts of ``text`` (at most ``MAX_CONCEPTS``), and the phrases that name something outside the
-    networks. ``vocabulary`` is the synonyms' version (the cache's key)."""
+    """:func:`prepared_concepts` of ``text``, kept per ``vocabulary`` (the synonyms' version)."""
     _analyse_vocabulary(vocabulary)
     return prepared_concepts(synonyms.concepts(text))
 
@@ -144,22 +142,13 @@ MAX_SET_BYTES = 8 * 2**20
 
 
 def _kept_set(searcher, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
-    """A filter set, kept with the searcher within ``MAX_SET_BYTES``."""
     if (sets := searcher.wp_cache.get("sets")) is None:
         sets = searcher.wp_cache["sets"] = Bounded(MAX_SET_BYTES, weigh=lambda docs: docs.nbytes)
     return sets.get_or_make(key, compute)
 
 
 def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
-    """Live documents with any of ``terms`` in a keyword field."""
     return _kept_set(searcher, ("docs", field, terms), lambda: engine.view(searcher).term_docs(field, *terms))
-
-
-def _ties(searcher, today: date) -> np.ndarray:
-    """Every document's tie-break of the day."""
-    return engine.view(searcher).per_document(
-        ("ties", today), lambda ids: np.fromiter((tie_break(i, today) for i in ids), dtype=np.int64)
-    )
 
 
 def _value_sets(searcher, name: str) -> dict[str, np.ndarray]:
@@ -191,13 +180,11 @@ def filter_docs(searcher, filters: Filters) -> np.ndarray | None:
         sets.append(_term_docs(searcher, "coverage", tuple(codes)))
     if filters.age is not None:
         age, view = clamp_age(filters.age), engine.view(searcher)
-        sets.append(
-            _kept_set(
-                searcher,
-                ("age", age),
-                lambda: (view.integers("age_min") <= age) & (view.integers("age_max") >= age) & view.live,
-            )
-        )
+
+        def of_age() -> np.ndarray:
+            return (view.integers("age_min") <= age) & (view.integers("age_max") >= age) & view.live
+
+        sets.append(_kept_set(searcher, ("age", age), of_age))
     if filters.free_only:
         sets.append(_term_docs(searcher, "cost", ("free",)))
     if filters.period:
@@ -231,10 +218,7 @@ def _catalog_words(searcher) -> spelling.Catalog:
         return corrector.suggest(word, limit=spelling.SUGGESTIONS, maxdist=maxdist, prefix=1)
 
     return spelling.Catalog(
-        knows,
-        lambda word: view.near("spell", word),
-        suggest,
-        lambda word: searcher.doc_frequency("spell", word),
+        knows, partial(view.near, "spell"), suggest, partial(searcher.doc_frequency, "spell")
     )
 
 
@@ -261,15 +245,6 @@ def highlight(text: str, language: str, words: frozenset[str]) -> Markup | None:
             parts += [str(escape(text[last:start])), f'<mark class="wp-hl">{escape(text[start:end])}</mark>']
             last = end
     return Markup("".join([*parts, str(escape(text[last:]))])) if parts else None
-
-
-def _availability(searcher) -> np.ndarray:
-    """Every document's availability rank (0: places available)."""
-    return engine.view(searcher).per_document(
-        ("availability-rank",),
-        lambda values: np.fromiter((AVAILABILITY_RANK.get(v, 0) for v in values), dtype=np.int64),
-        "availability",
-    )
 
 
 class _Scored:
@@ -387,13 +362,10 @@ def run(
     read_place: bool = True,
     highlights: bool = True,
 ) -> SearchResult:
-    """Search the index behind ``searcher``.
-
-    A place named in the text ("badante sondrio") becomes a filter (with ``read_place``, unless the filters name
-    one). The text is evaluated once without filters (the facet counts), then narrowed by them; a search that
-    finds nothing is corrected, then partial, and in a place told what wider searches find. With
-    ``desks_apart``, Welfare Points are returned apart, never counted, unless asked for.
-    """
+    """Search the index behind ``searcher``. A place named in the text ("badante sondrio") becomes a filter (with
+    ``read_place``, unless the filters name one). The text is evaluated once without filters (the facet counts),
+    then narrowed by them; a search that finds nothing is corrected, then partial, and in a place told what wider
+    searches find. With ``desks_apart``, Welfare Points are returned apart, never counted, unless asked for."""
     today = today or date.today()
     if not searcher.doc_count_all():
         return SearchResult([], 0, 1, per_page, {name: [] for name in FACETS}, text)
@@ -421,24 +393,26 @@ def run(
             matched = services(scored.within(allowed))
             if not matched.any():
                 widenings = _widenings(searcher, text, filters, language, services, partial=True)
-    facets = facet_counts(searcher, services(scored.docs), filters)
     total = int(np.count_nonzero(matched))
     page = page_within(page, total, per_page)
     start = (page - 1) * per_page
-    ties, available = _ties(searcher, today), _availability(searcher)
+    view = engine.view(searcher)
+    ties = view.per_document(("ties", today), lambda service_id: tie_break(service_id, today))
+    available = view.per_document(
+        ("availability-rank",), lambda v: AVAILABILITY_RANK.get(v, 0), "availability"
+    )
     shown = scored.ranked(matched, ties, available, start + per_page)[start:] if total else []
-    hits = _hits(searcher, scored, shown, highlights)
     desks: list[Hit] = []
     if desk_docs is not None and scored.concepts:
         found_desks = scored.within(allowed) & desk_docs
         if found_desks.any():
             desks = _hits(searcher, scored, scored.ranked(found_desks, ties, available, DESKS_SHOWN))
     return SearchResult(
-        hits=hits,
+        hits=_hits(searcher, scored, shown, highlights),
         total=total,
         page=page,
         per_page=per_page,
-        facets=facets,
+        facets=facet_counts(searcher, services(scored.docs), filters),
         text=text,
         suggestion=suggestion,
         corrected_from=corrected_from,
@@ -492,13 +466,11 @@ def newly_answered(searcher, texts: Iterable[str], line: str) -> list[tuple[str,
     groups, _names = synonyms.parse(line)
     found = []
     for text in texts:
-        place_in_text = territory.find_place_in_text(text)
-        filters = Filters()
+        place_in_text, filters = territory.find_place_in_text(text), Filters()
         if place_in_text is not None and place_in_text.match.place and place_in_text.match.place.in_lombardy:
             text, filters = place_in_text.rest, place_filters(filters, place_in_text.match.place)
-        before = synonyms.concepts(text)
         after = synonyms.concepts(text, extra=groups)
-        if not text or after == before:
+        if not text or after == synonyms.concepts(text):
             continue
         scored = _Scored(searcher, text, prepared_concepts(after))
         count = int(np.count_nonzero(scored.within(filter_docs(searcher, filters))))

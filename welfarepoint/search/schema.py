@@ -23,7 +23,6 @@ MAX_INDEXED_AGE = 100
 
 
 def build_schema() -> Schema:
-    """The Whoosh schema of the listings index."""
     it, en, plain = analyzer("it"), analyzer("en"), analyzer("plain")
     return Schema(
         id=ID(stored=True, unique=True, sortable=True),
@@ -77,7 +76,6 @@ def document(service: Any) -> dict[str, Any]:
     alliance = service.alliance.name if service.alliance else ""
     body = " ".join([*notes, service.provider.name, alliance, needs_it])
     body_en = " ".join([service.description_en, service.how_to_access_en, service.cost_notes_en, needs_en])
-    coverage = [place.istat_code for place in covered] or [ats_token(service.ats)]
     short_texts = [service.title, service.summary, *service.tags, service.title_en, service.summary_en]
     periods = service.periods or ["all_year"]
     return {
@@ -103,7 +101,7 @@ def document(service: Any) -> dict[str, Any]:
         "cost": service.cost,
         "periods": " ".join(periods),
         "period_set": " ".join(periods),
-        "coverage": " ".join(coverage),
+        "coverage": " ".join([place.istat_code for place in covered] or [ats_token(service.ats)]),
         "age_min": clamp_age(service.age_min),
         "age_max": clamp_age(service.age_max, MAX_INDEXED_AGE),
     }

@@ -22,8 +22,7 @@ _BLOCK_LENGTH = struct.Struct("!i")
 
 
 def postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray, np.ndarray, int]:
-    """A term's document numbers (deleted ones too) and weights in one segment, and its document frequency;
-    empty and 0 when it is not there."""
+    """A term's document numbers (deleted ones too), weights and document frequency (0: absent) in one segment."""
     try:
         info = reader._terms.term_info(field, term_bytes)
     except TermNotFound:
@@ -44,38 +43,28 @@ def _read_blocks(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
     if raw[:4] != WHOOSH3_HEADER_MAGIC:
         raise ValueError("not a W3 postings list")
     stream, view, position = io.BytesIO(raw), memoryview(raw), 4
-    deltas: list[int] = []
+    blocks: list[np.ndarray] = []
     weights: list[float] = []
-    starts: list[int] = []  # where each block's ids begin in deltas
     while True:
         (size,) = _BLOCK_LENGTH.unpack_from(raw, position)
         stream.seek(position + _BLOCK_LENGTH.size)
         count, _maxid, _maxweight, compression, _shortest, _longest = load(stream)
         end = position + _BLOCK_LENGTH.size + abs(size)
         data = view[stream.tell() : end]
-        ids, block_weights = loads(zlib.decompress(data) if compression else data)[:2]
-        starts.append(len(deltas))
-        deltas.extend(ids)
+        deltas, block_weights = loads(zlib.decompress(data) if compression else data)[:2]
+        blocks.append(np.cumsum(np.array(deltas, dtype=np.int64)))  # each block's ids counted again from 0
         if block_weights is None or isinstance(block_weights, float):
-            weights.extend([block_weights or 1.0] * count)
-        else:
-            weights.extend(block_weights)
+            block_weights = [block_weights or 1.0] * count
+        weights.extend(block_weights)
         if size < 0 or end >= len(raw):
             break
         position = end
-    ids = np.cumsum(np.array(deltas, dtype=np.int64))
-    if len(starts) > 1:  # each block's ids start again from 0: add the last id of the block before
-        first = np.array(starts, dtype=np.int64)
-        before = np.zeros(len(first), dtype=np.int64)
-        before[1:] = ids[first[1:] - 1]
-        ids -= np.repeat(before, np.diff(np.append(first, len(deltas))))
-    return ids.astype(np.uint32), np.array(weights, dtype=np.float32)
+    return np.concatenate(blocks).astype(np.uint32), np.array(weights, dtype=np.float32)
 
 
 def length_bytes(reader, field: str) -> np.ndarray | None:
     """The field's length byte of each document of the segment (None: the segment has no lengths of it)."""
-    perdoc = reader._perdoc
-    name = _lenfield(field)
+    perdoc, name = reader._perdoc, _lenfield(field)
     if not perdoc.has_column(name):
         return None
     column = perdoc.column_reader(name, LENGTHS_COLUMN)
