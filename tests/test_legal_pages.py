@@ -33,6 +33,21 @@ def test_every_page_ends_with_the_owning_body_its_contacts_and_the_legal_links(
         assert f">{legal}</a>" in footer
 
 
+def test_the_footer_drawn_once_follows_the_language_and_the_address_of_each_page(client):
+    """The footer is drawn once for each language and address the app is served at, never sent to another."""
+
+    def footer(path: str, **environ) -> str:
+        page = client.get(path, environ_overrides=environ).text
+        return re.sub(r"\s+", " ", page[page.index('<footer class="it-footer"') :])
+
+    for _ in range(2):
+        assert "Chi gestisce il sito" in footer("/privacy?lang=it")
+        english = footer("/search?lang=en")
+        assert "Who runs this site" in english and "Chi gestisce il sito" not in english
+    assert 'href="/wp/privacy"' in footer("/privacy?lang=it", SCRIPT_NAME="/wp")
+    assert 'href="/privacy"' in footer("/?lang=it") and "/wp/" not in footer("/?lang=it")
+
+
 def test_the_owning_body_is_a_setting(app):
     app.config.update(OWNER_NAME="Comune di Sondrio", OWNER_PEC="protocollo@pec.sondrio.example.org")
     page = app.test_client().get("/legal-notes?lang=it").text

@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from welfarepoint import assets, search, territory
 from welfarepoint.bounded import Bounded
@@ -79,6 +80,16 @@ def municipality_name(code: str | None) -> str:
     return place.name if place else (code or "")
 
 
+def footer() -> Markup:
+    """The footer of every page: it changes only with the language (and the address the app is served at),
+    so it is drawn once for each."""
+    key = (current_language(), request.script_root)
+    drawn_footers = current_app.extensions.setdefault("welfarepoint.footers", {})
+    if key not in drawn_footers:
+        drawn_footers[key] = Markup(render_template("_footer.html"))
+    return drawn_footers[key]
+
+
 @bp.app_context_processor
 def navigation() -> dict:
     """Expose the menu and small presentation helpers to every template."""
@@ -100,6 +111,7 @@ def navigation() -> dict:
             )
         },
         "label": label,
+        "footer": footer,
         "codes": taxonomy.codes,
         "language_codes": taxonomy.language_codes,
         "language_name": lambda code: taxonomy.language_name(code, current_language()),
