@@ -5,6 +5,7 @@ from a page kept for another language, another day or an older catalog, and noth
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -145,6 +146,29 @@ def test_the_warm_up_leaves_no_index_open_and_the_first_search_of_a_worker_reads
         found = search.query("centro estivo", language="it")
     assert found.total
     assert set(engine._postings.items) == set(read)  # nothing read from the index again
+
+
+def test_the_301_blind_written_queries_find_the_same_listings_and_scores_with_every_posting_read_ahead(
+    demo_app,
+):
+    """Reading ahead (and so answering an absent word without asking Whoosh) changes nothing a visitor sees."""
+    queries = json.loads((Path(__file__).parent / "data" / "people_queries.json").read_text())
+
+    def answers() -> list[tuple]:
+        found = []
+        with demo_app.test_request_context("/"):
+            for asked in queries:
+                result = search.query(asked["q"], language=asked["lang"], desks_apart=True, per_page=20)
+                hits = [(hit.service_id, round(hit.score, 9)) for hit in [*result.hits, *result.desks]]
+                found.append((result.total, result.text, result.corrected_from, result.suggestion, hits))
+        return found
+
+    search.forget_all()
+    lazily = answers()
+    search.forget_all()
+    with demo_app.test_request_context("/"):
+        assert search.read_ahead() > 0
+    assert answers() == lazily
 
 
 def test_the_warm_up_reads_every_word_a_search_may_need_when_they_all_fit_and_nothing_more_when_not(
