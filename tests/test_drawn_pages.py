@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 from welfarepoint import search
@@ -16,7 +17,7 @@ from welfarepoint.extensions import db
 from welfarepoint.insights.counters import flush_counts
 from welfarepoint.insights.models import DemandCount, SearchCount
 from welfarepoint.ops.warm import warm_up
-from welfarepoint.public import drawn
+from welfarepoint.public import cards, drawn, sheets
 from welfarepoint.search import engine
 from welfarepoint.search import index as search_index_module
 
@@ -69,6 +70,28 @@ def test_a_card_says_what_its_listing_and_provider_say_now_on_any_page_drawn_aft
         page = client.get(address).get_data(as_text=True)
         assert "0342 333 4444" in page and "0342 111 2222" not in page
         assert "Cooperativa Zanzibar Rinominata" in page
+
+
+def test_a_card_kept_yesterday_says_the_enrolment_closed_the_day_after_its_deadline(
+    demo_app, make_service, monkeypatch
+):
+    """A card's facts are kept for the day: the next step read on the deadline changes the day after."""
+    deadline = date.today()
+    client = demo_app.test_client()
+    with demo_app.app_context():
+        make_service(title="Ludoteca Zanzibarite del sabato", enrolment_deadline=deadline.isoformat())
+        db.session.commit()
+    assert "Enrol by" in client.get("/search?q=zanzibarite&lang=en").get_data(as_text=True)
+
+    class Tomorrow(date):
+        @classmethod
+        def today(cls) -> date:
+            return deadline + timedelta(days=1)
+
+    for module in (cards, sheets, drawn):
+        monkeypatch.setattr(module, "date", Tomorrow)
+    page = client.get("/search?q=zanzibarite&lang=en").get_data(as_text=True)
+    assert "Enrolment closed on" in page and "Enrol by" not in page
 
 
 def test_a_page_kept_in_italian_is_never_sent_to_an_english_reader_of_the_same_address(demo_app):

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from flask import g, url_for
+from flask import current_app, g, url_for
 from markupsafe import Markup
 
 from welfarepoint.bounded import Bounded
@@ -77,18 +77,23 @@ class Card:
     facts: Facts
 
 
-def card(service: Any, hit: Any = None, kept: Bounded | None = None, generation: tuple = ()) -> Card:
+#: Cards' facts kept per app and process, by (index generation, day, listing, language): the same listings come
+#: up on many results pages.
+FACTS_KEPT = 1024
+
+
+def card(service: Any, hit: Any = None, generation: tuple | None = None) -> Card:
     """The card of ``service`` (a Service, or anything with its columns, ``text`` and ``coverage_codes``),
-    with the words a search ``hit`` marked in its title and summary; its facts are kept in ``kept`` by the
-    index's ``generation`` (a listing that changes changes it), the day, the listing and the language."""
+    with the words a search ``hit`` marked in its title and summary. Given the index's ``generation`` (which
+    changes with any listing or its provider), its facts are kept for the day; the list link is made each time."""
     language = current_language()
-    if kept is None:
+    if generation is None:
         made = facts(service, language)
     else:
+        kept = current_app.extensions.setdefault("welfarepoint.public.facts", Bounded(FACTS_KEPT))
         key = (generation, date.today(), service.id, language)
-        made = replace(
-            kept.get_or_make(key, lambda: facts(service, language)), list_link=list_link(service.slug)
-        )
+        made = kept.get_or_make(key, lambda: facts(service, language))
+        made = replace(made, list_link=list_link(service.slug))
     title, title_lang = service.text("title", language)
     summary, summary_lang = service.text("summary", language)
     highlights = hit.highlights if hit is not None else {}

@@ -198,11 +198,6 @@ def _kept(name: str, limit: int) -> Bounded:
     return current_app.extensions.setdefault(f"welfarepoint.public.{name}", Bounded(limit))
 
 
-#: The facts of listings' cards, by (index generation, day, listing, language): the same listings come up on
-#: many results pages.
-FACTS_KEPT = 1024
-
-
 def draw_results(parsed, result) -> tuple[str, str]:
     """The results page of a search and the ATS of the place searched, which the search is counted in ("" for
     none)."""
@@ -234,7 +229,7 @@ def draw_results(parsed, result) -> tuple[str, str]:
         parsed=parsed,
         result=result,
         cards=[
-            cards.card(services[hit.service_id], hit, _kept("facts", FACTS_KEPT), result.generation)
+            cards.card(services[hit.service_id], hit, result.generation)
             for hit in result.hits
             if hit.service_id in services
         ],

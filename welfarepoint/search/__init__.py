@@ -287,7 +287,7 @@ def close_all() -> None:
 
 
 def read_ahead() -> int:
-    """Read every posting searches read when the cache holds them all (a master before forking); how many."""
+    """Read every posting searches read when the cache holds them all (a master before forking); their weight."""
     with catch_up().searcher() as searcher:
         return _engine.view(searcher).read_ahead()
 

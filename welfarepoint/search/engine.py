@@ -219,15 +219,15 @@ class SearcherView:
 
     def read_ahead(self) -> int:
         """Read every posting of the fields searches read (not :data:`UNREAD`) when they all fit in the cache (a
-        master before it forks: its workers share them); how many were read (0: none). A word not read is then
-        known to be absent, without asking the index."""
+        master before it forks: its workers share them); what they weigh in the cache, postings and terms (0:
+        nothing read). A word not read is then known to be absent, without asking the index."""
         terms: dict[tuple, list[str]] = {}
         total = 0
         for reader, _offset, cache in self.leaves:
             for (field, text), info in reader:
                 if field not in UNREAD:
                     terms.setdefault((reader, cache, field), []).append(self.schema[field].from_bytes(text))
-                    total += info.doc_frequency()
+                    total += info.doc_frequency() + 1  # as the cache weighs a term
         if total > MAX_CACHED_POSTINGS:
             return 0
         for (reader, cache, field), words in terms.items():

@@ -52,7 +52,7 @@ def _read_blocks(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
         end = position + _BLOCK_LENGTH.size + abs(size)
         data = view[stream.tell() : end]
         deltas, block_weights = loads(zlib.decompress(data) if compression else data)[:2]
-        blocks.append(np.cumsum(np.array(deltas, dtype=np.int64)))  # each block's ids counted again from 0
+        blocks.append(np.cumsum(np.array(deltas, dtype=np.int64)))  # a block's first delta is from 0
         if block_weights is None or isinstance(block_weights, float):
             block_weights = [block_weights or 1.0] * count
         weights.extend(block_weights)
