@@ -16,7 +16,7 @@ from welfarepoint.catalog.models import Organisation, Service
 from welfarepoint.extensions import db
 from welfarepoint.insights.counters import flush_counts
 from welfarepoint.insights.models import DemandCount, SearchCount
-from welfarepoint.ops.warm import warm_up
+from welfarepoint.ops.warm import warm_up, warm_worker
 from welfarepoint.public import cards, drawn, sheets
 from welfarepoint.search import engine
 from welfarepoint.search import index as search_index_module
@@ -169,6 +169,25 @@ def test_the_warm_up_leaves_no_index_open_and_the_first_search_of_a_worker_reads
         found = search.query("centro estivo", language="it")
     assert found.total
     assert set(engine._postings.items) == set(read)  # nothing read from the index again
+
+
+def test_a_new_worker_opens_its_database_and_index_before_its_first_visitor_and_counts_nothing(demo_app):
+    """gunicorn's ``post_worker_init``: the master closed both before forking; each worker opens its own, so the
+    first visitor of a worker (at start, or after ``--max-requests``) does not wait for them."""
+    search.forget_all()
+    assert warm_up(demo_app) == 0
+    assert not search_index_module._registry
+    with demo_app.app_context():
+        db.engine.dispose()
+        assert db.engine.pool.checkedin() == 0
+    warm_worker(demo_app)
+    opened = list(search_index_module._registry.values())
+    assert opened and all(index._pool for index in opened)  # the index open, a searcher ready in its pool
+    with demo_app.app_context():
+        assert db.engine.pool.checkedin() == 1  # a connection of its own, back in the pool
+        assert flush_counts() == 0
+        assert db.session.execute(db.select(DemandCount)).first() is None
+        assert db.session.execute(db.select(SearchCount)).first() is None
 
 
 def test_the_301_blind_written_queries_find_the_same_listings_and_scores_with_every_posting_read_ahead(

@@ -1,7 +1,8 @@
 """gunicorn settings of production (``gunicorn -c python:welfarepoint.ops.gunicorn --preload ...``).
 
 With ``--preload``, the app loaded in the master is warmed up before any worker is forked
-(:func:`welfarepoint.ops.warm.warm_up`): the workers share what it built and start warm.
+(:func:`welfarepoint.ops.warm.warm_up`): the workers share what it built and start warm. Each worker then opens
+its own database connection and search index before its first request (:func:`~welfarepoint.ops.warm.warm_worker`).
 
 Metrics, the Prometheus client's documented multiprocess way: when ``WELFAREPOINT_METRICS_ADDRESS`` is set: the workers write their metrics into ``PROMETHEUS_MULTIPROC_DIR``
 (a fresh temporary folder unless set; its metric files are wiped at start, as the client asks), the master serves
@@ -63,6 +64,15 @@ def when_ready(server) -> None:
         metrics_server = serve(metrics_address)
         host, port = metrics_server.server_address[:2]
         server.log.info("Metrics at: http://%s:%d/metrics", host, port)
+
+
+def post_worker_init(worker) -> None:
+    """In each worker before it takes a request: open its own database connection and search index (the master
+    closed its own before forking)."""
+    if worker.cfg.preload_app:
+        from welfarepoint.ops.warm import warm_worker
+
+        warm_worker(worker.wsgi)
 
 
 def child_exit(server, worker) -> None:

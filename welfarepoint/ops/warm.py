@@ -74,6 +74,28 @@ def _searches(app: Flask) -> None:
         search.read_ahead()  # every other word's postings too, when they fit
 
 
+def warm_worker(app: Flask) -> None:
+    """Open, in a worker before its first request, what each process opens for itself and the master closed
+    before forking: its database connection, the search index and a searcher (gunicorn's ``post_worker_init``).
+
+    The first visitor of a new worker, at start or after ``--max-requests``, then does not wait for them. Nothing
+    is counted; a failure is logged, and the first request opens them as it would have.
+    """
+    from welfarepoint import search
+    from welfarepoint.extensions import db
+    from welfarepoint.public import drawn
+
+    with app.test_request_context("/search"):
+        try:
+            db.session.connection()
+            drawn.edition()  # the index's generation, the vocabulary and the public routes
+            search.query("centro estivo", language="it")
+        except Exception:
+            log.exception("warm-up of a worker failed")
+        finally:
+            db.session.remove()
+
+
 def warm_up(app: Flask) -> int:
     """Build what the first requests of a worker would build; return how many warm-up pages failed (logged)."""
     from welfarepoint import search
