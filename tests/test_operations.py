@@ -199,6 +199,48 @@ def test_gunicorn_workers_metrics_are_served_together_on_the_metrics_address_onl
         stop(server)
 
 
+def _opened_under(pid: int, folder: Path) -> bool:
+    """Whether process ``pid`` holds a file of ``folder`` open or mapped."""
+    proc = Path(f"/proc/{pid}")
+    try:
+        links = [str((proc / "fd" / fd).readlink()) for fd in (proc / "fd").iterdir()]
+        links += (proc / "maps").read_text().split()
+    except OSError:
+        return False
+    return any(link.startswith(f"{folder}/") for link in links)
+
+
+@pytest.mark.multiprocess
+def test_each_production_worker_opens_its_own_search_index_before_its_first_request(tmp_path, demo_instance):
+    """The master closes the index before forking (no worker shares its files); gunicorn's ``post_worker_init``
+    (``welfarepoint.ops.gunicorn``) has every worker open its own before any request, so a new worker's first
+    visitor does not wait for it."""
+    from tests.support.databases import copy_instance, database_uri
+
+    folder = tmp_path / "instance"
+    copy_instance(demo_instance, folder)
+    log = tmp_path / "gunicorn.log"
+    server = gunicorn(
+        folder, database_uri(folder), log, "--preload", "-c", "python:welfarepoint.ops.gunicorn", workers=2,
+        WELFAREPOINT_SEARCH_INDEX_DIR=str(folder / "search-index"),
+    )  # fmt: skip
+    index = (folder / "search-index").resolve()
+    try:
+        deadline, workers = time.monotonic() + 90, []
+        while time.monotonic() < deadline and server.poll() is None:
+            children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+            workers = [int(pid) for pid in children]
+            if port_of(log) and len(workers) == 2 and all(_opened_under(pid, index) for pid in workers):
+                break
+            time.sleep(0.2)
+        assert len(workers) == 2 and all(_opened_under(pid, index) for pid in workers), log.read_text(
+            errors="replace"
+        )
+        assert not _opened_under(server.pid, index)  # no request was made: the workers opened it themselves
+    finally:
+        stop(server)
+
+
 def test_restore_drill_back_up_change_restore_check(app, runner, tmp_path):
     if on_postgresql():
         pytest.skip("SQLite's online backup; PostgreSQL's pg_dump routine is in docs/operations.md")
