@@ -868,3 +868,28 @@ def test_an_index_of_the_old_layout_keeps_serving_until_a_new_one_is_live_and_go
     )  # kept for workers of the old release
     assert runner.invoke(args=["setup"]).exit_code == 0
     assert not list(root.glob("*.toc")) and ids(find(app, "doposcuola")) == [catalog["s3"]]
+
+
+def test_a_rebuild_reads_each_published_listing_as_a_publication_writes_it(demo_app):
+    """The rows a rebuild or a repair reads (plain columns) make the same documents as the listings themselves:
+    title, texts, provider's and alliance's names, the places covered; drafts and unknown ids are left out."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from welfarepoint.catalog.queries import published_for_index
+    from welfarepoint.search.schema import document
+
+    with demo_app.app_context():
+        services = db.session.execute(select(Service).order_by(Service.id)).unique().scalars().all()
+        published = [service for service in services if service.status == "published"]
+        published[0].alliance = None  # one listing of no alliance
+        operations.change_status(published.pop(1), "archived", author="m@example.org")
+        db.session.commit()
+        assert any(service.alliance for service in published)
+        assert any(service.coverage_codes for service in published)
+        expected = [document(service) for service in published]
+        with Session(db.engine) as session:
+            assert [document(listing) for listing in published_for_index(session)] == expected
+            some = [service.id for service in services[::3]] + [10**9]
+            chosen = [document(listing) for listing in published_for_index(session, some)]
+        assert chosen == [doc for doc in expected if int(doc["id"]) in some]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from welfarepoint import vocabulary
 from welfarepoint.bounded import Bounded
-from welfarepoint.catalog import events
+from welfarepoint.catalog import events, queries
 from welfarepoint.catalog.models import CatalogState, Service
 from welfarepoint.extensions import db
 from welfarepoint.locks import file_lock
@@ -39,7 +39,6 @@ from welfarepoint.vocabulary.text import fold, normalise_query
 log = logging.getLogger(__name__)
 
 __all__ = ["Filters", "Hit", "SearchResult"]  # re-exported: what search is asked and answers
-BATCH = 500
 _PUBLISHED = Service.status == "published"
 _GENERATION = select(CatalogState.generation).where(CatalogState.id == 1)
 #: From this many published listings a rebuild runs Whoosh's writer in ``REBUILD_PROCESSES`` (at most the cores).
@@ -58,18 +57,6 @@ def _exclusive(search_index: SearchIndex, settled: Callable[[], bool] | None = N
     return file_lock(search_index.root / "write.lock", settled)
 
 
-def _published(session: Session, ids: Iterable[int] | None = None):
-    id_query = select(Service.id).where(_PUBLISHED).order_by(Service.id)
-    if ids is not None:
-        id_query = id_query.where(Service.id.in_(list(ids)))
-    wanted = list(session.execute(id_query).scalars())
-    for start in range(0, len(wanted), BATCH):
-        batch = wanted[start : start + BATCH]
-        rows = session.execute(select(Service).where(Service.id.in_(batch)).order_by(Service.id))
-        yield from rows.unique().scalars()
-        session.expunge_all()
-
-
 def rebuild(processes: int | None = None) -> int:
     """Rebuild the index into a new folder and swap it in; return how many listings. The generation is read
     first: a commit made meanwhile leaves the new index behind it, and :func:`catch_up` writes it."""
@@ -78,7 +65,9 @@ def rebuild(processes: int | None = None) -> int:
         count = session.execute(select(func.count()).select_from(Service).where(_PUBLISHED)).scalar_one()
         if processes is None:
             processes = min(REBUILD_PROCESSES, os.cpu_count() or 1) if count >= PARALLEL_REBUILD_FROM else 1
-        written = search_index.rebuild(map(document, _published(session)), processes, generation)
+        written = search_index.rebuild(
+            map(document, queries.published_for_index(session)), processes, generation
+        )
     log.info("search index rebuilt with %d listings in %s", written, search_index.path)
     return written
 
@@ -100,7 +89,11 @@ def _sync(search_index: SearchIndex) -> tuple[int, int]:
         stale = wanted[~held, 0].tolist()
         gone = ids[~np.isin(ids, wanted[:, 0])].tolist()
         if stale or gone:
-            documents = [document(service) for service in _published(session, stale)] if stale else []
+            documents = (
+                [document(service) for service in queries.published_for_index(session, stale)]
+                if stale
+                else []
+            )
             search_index.write(documents, gone)
             log.info("search index repaired: %d listings written, %d removed", len(stale), len(gone))
     return len(stale), len(gone)
@@ -146,7 +139,7 @@ def listings_committed(sender, service_ids: Iterable[int], generation: int | Non
     try:
         with _exclusive(search_index):  # a reader waits, then finds the marker moved (see catch_up)
             with Session(db.engine) as session:
-                documents = [document(service) for service in _published(session, ids)]
+                documents = [document(service) for service in queries.published_for_index(session, ids)]
             published = {int(doc["id"]) for doc in documents}
             search_index.write(documents, [service_id for service_id in ids if service_id not in published])
             if generation is not None and search_index.marker() == generation - 1:
