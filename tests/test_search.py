@@ -18,6 +18,7 @@ from welfarepoint.catalog.validation import validate_listing
 from welfarepoint.extensions import db
 from welfarepoint.insights.models import SearchCount
 from welfarepoint.search import Filters
+from welfarepoint.search import engine as search_engine
 from welfarepoint.search import querying as search_query
 from welfarepoint.search.analysis import analyzer
 from welfarepoint.search.index import GENERATION_FILE
@@ -190,14 +191,15 @@ def test_filter_sets_kept_stay_within_their_bound_and_never_change_an_answer(app
     """A worker keeps a bounded number of filter sets (one per municipality asked, each as long as the catalog):
     past the bound the least used go, and a search that needs one again finds the same listings."""
     asked = {"014061": {catalog["s1"], catalog["s2"]}, "013075": {catalog["s4"]}, "019036": {catalog["s5"]}}
-    monkeypatch.setattr(search_query, "MAX_SET_BYTES", 1)  # one set at a time
+    monkeypatch.setattr(search_engine, "MAX_SET_BYTES", 1)  # one set at a time
+    search.forget_all()  # the commit's caches are made again, with that bound
     for _round in range(2):
         for municipality, expected in asked.items():
             for age in (8, 70):  # another key, so that the results cache does not answer
                 found = set(ids(find(app, municipality=municipality, age=age)))
                 assert found == {s for s in expected if s in set(ids(find(app, age=age)))}
     with app.test_request_context(), search._index().searcher() as searcher:
-        kept = searcher.wp_cache["sets"]
+        kept = search_engine.view(searcher).sets
         assert len(kept.items) == 1 and kept.size == next(iter(kept.items.values())).nbytes
 
 
@@ -893,3 +895,26 @@ def test_a_rebuild_reads_each_published_listing_as_a_publication_writes_it(demo_
             some = [service.id for service in services[::3]] + [10**9]
             chosen = [document(listing) for listing in published_for_index(session, some)]
         assert chosen == [doc for doc in expected if int(doc["id"]) in some]
+
+
+def test_searchers_of_one_commit_share_what_searches_compute_and_a_new_commit_starts_afresh(app, catalog):
+    """What searches compute from a commit (facet sets, filter sets, concept scores) is kept for every searcher of
+    that commit, and for the index opened again after ``close_all`` (what a worker forked after the master's
+    warm-up finds); a commit that changes a listing is searched with its own, so counts follow it."""
+    with app.test_request_context():
+        before = dict(search.query("", Filters(ats="Montagna")).facets["category"])
+        with search._index().searcher() as first, search._index().searcher() as second:
+            assert first is not second
+            assert search_engine.view(first).columns is search_engine.view(second).columns
+            kept = search_engine.view(first).sets
+        search.close_all()
+        with search._index().searcher() as reopened:
+            assert search_engine.view(reopened).sets is kept and len(kept.items)
+        service = db.session.get(Service, catalog["s3"])
+        category = service.category
+        operations.change_status(service, "archived", author="m@example.org")
+        db.session.commit()
+        after = dict(search.query("", Filters(ats="Montagna")).facets["category"])
+        with search._index().searcher() as latest:
+            assert search_engine.view(latest).sets is not kept
+    assert after.get(category, 0) == before[category] - 1

@@ -1,7 +1,7 @@
 """Query evaluation over the index's postings, read once into NumPy arrays and scored with Whoosh's BM25F.
 
-Kept per segment (immutable, so across commits): postings, columns, vocabularies; per searcher: idf and concept
-scores. Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its version (tests run both)."""
+Kept per segment (immutable, so across commits): postings, columns, vocabularies; per commit (shared by its
+searchers, and by the workers a master forks after its warm-up): idf, concept scores, filter and facet sets. Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its version (tests run both)."""
 
 from __future__ import annotations
 
@@ -29,14 +29,18 @@ K1, B = 1.2, 0.75  # Whoosh's BM25F parameters
 MAX_CACHED_POSTINGS = 2_000_000
 #: Fields whose postings no search reads: the listing's number and version, the spelling words (a vocabulary).
 UNREAD = frozenset({"id", "version", "spell"})
-#: Scores of concepts kept per searcher, in numbers (a document number and a score per match, 8 bytes each): 4 MB.
+#: Scores of concepts kept per commit, in numbers (a document number and a score per match, 8 bytes each): 4 MB.
 MAX_CONCEPT_SCORES = 500_000
+#: Bytes of filter sets (a boolean per document each) kept per commit: 800 at 10,000 listings.
+MAX_SET_BYTES = 8 * 2**20
 #: A length byte decoded (Whoosh keeps a field's length in one byte; 0: no length).
 _LENGTH_OF_BYTE = np.array([0.0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.float64)
 #: Every segment's postings kept by this process, the least recently used going first (a term not found counts).
 _postings = Bounded(MAX_CACHED_POSTINGS, weigh=lambda postings: len(postings) + 1)
 #: This process's segment caches, by (index folder, segment id).
 _segments: dict[tuple[str, str], SegmentCache] = {}
+#: The caches of the latest commit this process searched in each index folder: (generation, caches), by folder.
+_commits: dict[str, tuple[int, CommitCaches]] = {}
 _segments_lock = threading.Lock()
 
 
@@ -144,6 +148,7 @@ def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray,
 def forget_all() -> None:
     with _segments_lock:
         _segments.clear()
+        _commits.clear()
     _postings.clear()
 
 
@@ -153,6 +158,20 @@ def view(searcher) -> SearcherView:
     if found is None:
         found = searcher.wp_cache["view"] = SearcherView(searcher, searcher.wp_path)
     return found
+
+
+class CommitCaches:
+    """What searches compute from one commit of an index: kept while it is the latest this process searched, for
+    every searcher of it (threads each have their own). A worker forked after the master's warm-up starts with the
+    master's, sharing their memory, instead of computing its own."""
+
+    def __init__(self) -> None:
+        self.idf: dict[tuple[str, str], float] = {}
+        self.columns: dict[Any, Any] = {}  # per document, or per value of a column (value_sets)
+        self.averages: dict[str, float] = {}
+        self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=lambda kept: 2 * len(kept[0]) + 1)
+        #: Documents that pass a filter, a facet's value or a term (``querying``), by key; weighed in bytes.
+        self.sets = Bounded(MAX_SET_BYTES, weigh=lambda docs: docs.nbytes)
 
 
 class SearcherView:
@@ -178,11 +197,18 @@ class SearcherView:
             kept = {cache.key for _reader, _offset, cache in self.leaves}
             for key in [key for key in _segments if key not in kept and os.path.dirname(key[0]) == root]:
                 del _segments[key]
+            generation = searcher.reader().generation()
+            held = _commits.get(index_path)
+            if held is None or held[0] != generation:
+                held = _commits[index_path] = (generation, CommitCaches())
+                for folder in [
+                    folder for folder in _commits if folder != index_path and os.path.dirname(folder) == root
+                ]:
+                    del _commits[folder]
         self.live.flags.writeable = False
-        self.idf_cache: dict[tuple[str, str], float] = {}
-        self.columns: dict[Any, Any] = {}  # per document, or per value of a column (value_sets)
-        self.averages: dict[str, float] = {}
-        self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=lambda kept: 2 * len(kept[0]) + 1)
+        caches = held[1]
+        self.idf_cache, self.columns, self.averages = caches.idf, caches.columns, caches.averages
+        self.concepts, self.sets = caches.concepts, caches.sets
 
     def idf(self, field: str, term: str) -> float:
         """Whoosh's inverse document frequency (deleted documents counted)."""

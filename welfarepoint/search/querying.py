@@ -16,7 +16,6 @@ import numpy as np
 from markupsafe import Markup, escape
 
 from welfarepoint import territory
-from welfarepoint.bounded import Bounded
 from welfarepoint.catalog import taxonomy
 from welfarepoint.paging import page_within
 from welfarepoint.search import engine
@@ -137,14 +136,8 @@ def prepared_concepts(concepts: list[synonyms.Concept]) -> tuple[tuple[QueryConc
     return tuple(found), tuple(outside)
 
 
-#: Bytes of filter sets (a boolean per document each) kept per searcher: 800 at 10,000 listings.
-MAX_SET_BYTES = 8 * 2**20
-
-
 def _kept_set(searcher, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
-    if (sets := searcher.wp_cache.get("sets")) is None:
-        sets = searcher.wp_cache["sets"] = Bounded(MAX_SET_BYTES, weigh=lambda docs: docs.nbytes)
-    return sets.get_or_make(key, compute)
+    return engine.view(searcher).sets.get_or_make(key, compute)
 
 
 def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
