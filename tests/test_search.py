@@ -19,7 +19,6 @@ from welfarepoint.extensions import db
 from welfarepoint.insights.models import SearchCount
 from welfarepoint.search import Filters
 from welfarepoint.search import engine as search_engine
-from welfarepoint.search import querying as search_query
 from welfarepoint.search.analysis import analyzer
 from welfarepoint.search.index import GENERATION_FILE
 from welfarepoint.search.querying import tie_break
