@@ -31,8 +31,8 @@ MAX_CACHED_POSTINGS = 2_000_000
 UNREAD = frozenset({"id", "version", "spell"})
 #: Scores of concepts kept per commit, in numbers (a document number and a score per match, 8 bytes each): 4 MB.
 MAX_CONCEPT_SCORES = 500_000
-#: Bytes of filter sets (a boolean per document each) kept per commit: 800 at 10,000 listings.
-MAX_SET_BYTES = 8 * 2**20
+#: Bytes of filter sets (a bit per document each) kept per commit: 1,600 at 10,000 listings, 160 at 100,000.
+MAX_SET_BYTES = 2 * 2**20
 #: A length byte decoded (Whoosh keeps a field's length in one byte; 0: no length).
 _LENGTH_OF_BYTE = np.array([0.0] + [byte_to_length(byte) for byte in range(1, 256)], dtype=np.float64)
 #: Every segment's postings kept by this process, the least recently used going first (a term not found counts).
@@ -170,7 +170,7 @@ class CommitCaches:
         self.columns: dict[Any, Any] = {}  # per document, or per value of a column (value_sets)
         self.averages: dict[str, float] = {}
         self.concepts = Bounded(MAX_CONCEPT_SCORES, weigh=lambda kept: 2 * len(kept[0]) + 1)
-        #: Documents that pass a filter, a facet's value or a term (``querying``), by key; weighed in bytes.
+        #: Documents that pass a filter (``querying``), by key, packed a bit each; weighed in bytes.
         self.sets = Bounded(MAX_SET_BYTES, weigh=lambda docs: docs.nbytes)
 
 
