@@ -139,7 +139,8 @@ def prepared_concepts(concepts: list[synonyms.Concept]) -> tuple[tuple[QueryConc
 def _kept_set(searcher, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
     """A filter's documents, kept a bit each (an eighth of a boolean array) and unpacked at each use."""
     view = engine.view(searcher)
-    return np.unpackbits(view.sets.get_or_make(key, lambda: np.packbits(compute())), count=view.count).view(bool)
+    packed = view.sets.get_or_make(key, lambda: np.packbits(compute()))
+    return np.unpackbits(packed, count=view.count).view(bool)
 
 
 def _term_docs(searcher, field: str, terms: tuple[str, ...]) -> np.ndarray:
