@@ -1,7 +1,8 @@
 """Query evaluation over the index's postings, read once into NumPy arrays and scored with Whoosh's BM25F.
 
 Kept per segment (immutable, so across commits): postings, columns, vocabularies; per commit (shared by its
-searchers, and by the workers a master forks after its warm-up): idf, concept scores, filter and facet sets. Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its version (tests run both)."""
+searchers, and by the workers a master forks after its warm-up): idf, concept scores, filter and facet sets.
+Read through Whoosh's public reader API, or :mod:`.whoosh_fast` on its version (tests run both)."""
 
 from __future__ import annotations
 
@@ -161,9 +162,9 @@ def view(searcher) -> SearcherView:
 
 
 class CommitCaches:
-    """What searches compute from one commit of an index: kept while it is the latest this process searched, for
-    every searcher of it (threads each have their own). A worker forked after the master's warm-up starts with the
-    master's, sharing their memory, instead of computing its own."""
+    """What searches compute from one commit of an index, kept while it is the latest this process searched and
+    shared by every searcher of it (each thread borrows a searcher of its own). A worker forked after the master's
+    warm-up starts with the master's, sharing their memory, instead of computing its own."""
 
     def __init__(self) -> None:
         self.idf: dict[tuple[str, str], float] = {}
