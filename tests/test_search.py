@@ -917,3 +917,36 @@ def test_searchers_of_one_commit_share_what_searches_compute_and_a_new_commit_st
         with search._index().searcher() as latest:
             assert search_engine.view(latest).sets is not kept
     assert after.get(category, 0) == before[category] - 1
+
+
+def test_a_listing_published_while_a_rebuild_reads_the_catalog_is_never_read_without_its_places(app, catalog):
+    """A rebuild reads for a while; a listing published meanwhile is either left to the next comparison of
+    versions or read whole: never with no coverage (which would make it answer its whole ATS, unrepaired)."""
+    from sqlalchemy import event, update
+    from sqlalchemy.orm import Session
+
+    from welfarepoint.catalog.queries import published_for_index
+    from welfarepoint.search.schema import document
+
+    draft = add(app, external_id="s9", status="draft", title="Ludoteca a Tirano", municipalities="Tirano")
+    with app.app_context():
+        statements = []
+
+        def publish_between_the_first_two(conn, cursor, statement, *args):
+            statements.append(statement)
+            if len(statements) == 2:  # the first read is done, the second about to start
+                with db.engine.begin() as other:
+                    other.execute(
+                        update(Service)
+                        .where(Service.id == draft)
+                        .values(status="published", version=Service.version + 1)
+                    )
+
+        event.listen(db.engine, "before_cursor_execute", publish_between_the_first_two)
+        try:
+            with Session(db.engine) as session:
+                read = {int(doc["id"]): doc for doc in map(document, published_for_index(session))}
+        finally:
+            event.remove(db.engine, "before_cursor_execute", publish_between_the_first_two)
+        assert set(catalog.values()) <= set(read)
+        assert draft not in read or read[draft]["coverage"] == db.session.get(Service, draft).coverage_codes[0]

@@ -1,7 +1,7 @@
 """A least-recently-used map bounded in weight, for what a process keeps between requests.
 
 One mechanism for every such cache: drawn results pages (counted in bytes), search results (in results), a
-searcher's concept scores (in numbers) and filter sets (in bytes). Keys must name everything the value depends
+commit's concept scores (in numbers) and filter sets (in bytes). Keys must name everything the value depends
 on (the search index's generation among them, where the catalog matters). Thread-safe; a value being made is
 made outside the lock, so two threads may both make it and the second one's is kept.
 """

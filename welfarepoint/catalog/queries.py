@@ -281,43 +281,45 @@ def published_for_index(session: Any, ids: Iterable[int] | None = None) -> Itera
     :data:`INDEX_COLUMNS`, ``provider.name``, ``alliance.name`` (or no ``alliance``) and ``coverage_codes``.
 
     Plain columns, not ORM objects: a rebuild reads every listing, and making each an ORM object cost it four
-    times the time of the columns, on the cores Whoosh's writers need.
+    times the time of the columns, on the cores Whoosh's writers need. A batch's listings are read before their
+    coverage: a listing changed between the two reads is read with its older version, which the next comparison
+    of versions (:func:`welfarepoint.search.sync`, ``catch_up``) writes again (read the other way round, a
+    listing published meanwhile would be read with no coverage and its current version, and never repaired).
     """
     listing, covered = Service.__table__.c, ServiceCoverage.__table__.c
+    organisation, alliance = Organisation.__table__.c, Alliance.__table__.c
     published = listing.status == "published"
-    wanted = sorted(set(ids)) if ids is not None else None
-    for start in range(0, 1 if wanted is None else len(wanted), 500):
-        where = published if wanted is None else published & listing.id.in_(wanted[start : start + 500])
+    if ids is None:
+        ids = session.execute(select(listing.id).where(published)).scalars()
+    wanted = sorted(set(ids))
+    listings = (
+        select(
+            *(listing[name] for name in INDEX_COLUMNS),
+            organisation.name.label("provider_name"),
+            alliance.name.label("alliance_name"),
+        )
+        .join_from(Service.__table__, Organisation.__table__, organisation.id == listing.provider_id)
+        .outerjoin(Alliance.__table__, alliance.id == listing.alliance_id)
+        .order_by(listing.id)
+    )
+    codes = select(covered.service_id, covered.municipality_code).order_by(
+        covered.service_id, covered.municipality_code
+    )
+    for start in range(0, len(wanted), 500):
+        batch = wanted[start : start + 500]
+        rows = session.execute(listings.where(published, listing.id.in_(batch))).all()
         coverage: dict[int, list[str]] = {}
-        codes = (
-            select(covered.service_id, covered.municipality_code)
-            .join_from(ServiceCoverage.__table__, Service.__table__, listing.id == covered.service_id)
-            .where(where)
-            .order_by(covered.service_id, covered.municipality_code)
-        )
-        for service_id, code in session.execute(codes.execution_options(yield_per=5000)):
+        found = [row.id for row in rows]
+        for service_id, code in session.execute(codes.where(covered.service_id.in_(found))) if found else ():
             coverage.setdefault(service_id, []).append(code)
-        rows = (
-            select(
-                *(listing[name] for name in INDEX_COLUMNS),
-                Organisation.__table__.c.name.label("provider_name"),
-                Alliance.__table__.c.name.label("alliance_name"),
-            )
-            .join_from(
-                Service.__table__, Organisation.__table__, Organisation.__table__.c.id == listing.provider_id
-            )
-            .outerjoin(Alliance.__table__, Alliance.__table__.c.id == listing.alliance_id)
-            .where(where)
-            .order_by(listing.id)
-        )
-        for row in session.execute(rows.execution_options(yield_per=2000)):
+        for row in rows:
             values = row._asdict()
-            provider, alliance = values.pop("provider_name"), values.pop("alliance_name")
+            provider, alliance_name = values.pop("provider_name"), values.pop("alliance_name")
             yield SimpleNamespace(
                 **values,
                 provider=SimpleNamespace(name=provider),
-                alliance=SimpleNamespace(name=alliance) if alliance is not None else None,
-                coverage_codes=coverage.pop(row.id, []),
+                alliance=SimpleNamespace(name=alliance_name) if alliance_name is not None else None,
+                coverage_codes=coverage.get(row.id, []),
             )
 
 

@@ -146,6 +146,12 @@ def _public_postings(reader, field: str, term_bytes: bytes) -> tuple[np.ndarray,
     return np.array(ids, dtype=np.uint32), np.array(weights, dtype=np.float32), frequency
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    """``array``, which every searcher of a commit (and every thread) now shares, made read-only."""
+    array.flags.writeable = False
+    return array
+
+
 def forget_all() -> None:
     with _segments_lock:
         _segments.clear()
@@ -286,7 +292,9 @@ class SearcherView:
 
             for key, local in cache.memo(("values", name), group).items():
                 parts.setdefault(key, []).append((offset, local))
-        found = self.columns["values", name] = {key: self._placed(docs) for key, docs in parts.items()}
+        found = self.columns["values", name] = {
+            key: _read_only(self._placed(docs)) for key, docs in parts.items()
+        }
         return found
 
     def per_document(self, key: Any, number: Callable[[Any], int], name: str = "id") -> np.ndarray:
@@ -298,7 +306,8 @@ class SearcherView:
                 return np.fromiter(map(number, _column_values(reader, name)), np.int64)
 
             parts = [cache.memo(key, partial(read, reader)) for reader, _offset, cache in self.leaves]
-            found = self.columns[key] = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+            found = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+            found = self.columns[key] = _read_only(found)
         return found
 
     def integers(self, name: str) -> np.ndarray:

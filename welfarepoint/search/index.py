@@ -156,7 +156,8 @@ class SearchIndex:
 
     @contextmanager
     def searcher(self) -> Iterator:
-        """Lend a searcher of the latest commit, with its caches (``searcher.wp_cache``); never
+        """Lend a searcher of the latest commit, with its view (``searcher.wp_cache``; what searches compute is
+        kept per commit, :class:`~welfarepoint.search.engine.CommitCaches`); never
         ``searcher.refresh()``, which keeps old sets of deleted documents."""
         with self._lock:
             index, folder = self.index(), self._folder
