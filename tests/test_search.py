@@ -198,7 +198,7 @@ def test_filter_sets_kept_stay_within_their_bound_and_never_change_an_answer(app
                 found = set(ids(find(app, municipality=municipality, age=age)))
                 assert found == {s for s in expected if s in set(ids(find(app, age=age)))}
     with app.test_request_context(), search._index().searcher() as searcher:
-        kept = search_engine.view(searcher).sets
+        kept = search_engine.view(searcher).shared.sets
         assert len(kept.items) == 1 and kept.size == next(iter(kept.items.values())).nbytes
 
 
@@ -904,18 +904,18 @@ def test_searchers_of_one_commit_share_what_searches_compute_and_a_new_commit_st
         before = dict(search.query("", Filters(ats="Montagna")).facets["category"])
         with search._index().searcher() as first, search._index().searcher() as second:
             assert first is not second
-            assert search_engine.view(first).columns is search_engine.view(second).columns
-            kept = search_engine.view(first).sets
+            assert search_engine.view(first).shared is search_engine.view(second).shared
+            kept = search_engine.view(first).shared.sets
         search.close_all()
         with search._index().searcher() as reopened:
-            assert search_engine.view(reopened).sets is kept and len(kept.items)
+            assert search_engine.view(reopened).shared.sets is kept and len(kept.items)
         service = db.session.get(Service, catalog["s3"])
         category = service.category
         operations.change_status(service, "archived", author="m@example.org")
         db.session.commit()
         after = dict(search.query("", Filters(ats="Montagna")).facets["category"])
         with search._index().searcher() as latest:
-            assert search_engine.view(latest).sets is not kept
+            assert search_engine.view(latest).shared.sets is not kept
     assert after.get(category, 0) == before[category] - 1
 
 

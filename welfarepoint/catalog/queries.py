@@ -65,22 +65,30 @@ def listings_for_cards(ids: Iterable[int]) -> list[CardListing]:
     ids = list(ids)
     if not ids:
         return []
-    listings, coverage = _card_queries()
+    listings = _card_queries()[0]
     by_id: dict[int, CardListing] = {}
-    for row in db.session.execute(listings, {"ids": ids}):
+    rows = db.session.execute(listings, {"ids": ids}).all()
+    coverage = _coverage_of(db.session, [row.id for row in rows])
+    for row in rows:
         values = row._asdict()
         provider = SimpleNamespace(name=values.pop("provider_name"))
-        by_id[row.id] = CardListing(**values, provider=provider, coverage_codes=[])
-    if by_id:
-        for service_id, code in db.session.execute(coverage, {"ids": list(by_id)}):
-            by_id[service_id].coverage_codes.append(code)
+        by_id[row.id] = CardListing(**values, provider=provider, coverage_codes=coverage.get(row.id, []))
     return [by_id[service_id] for service_id in ids if service_id in by_id]
+
+
+def _coverage_of(session: Any, ids: list[int]) -> dict[int, list[str]]:
+    """The municipalities each of the listings ``ids`` covers, in order, by listing (none: not in it)."""
+    coverage: dict[int, list[str]] = {}
+    for service_id, code in session.execute(_card_queries()[1], {"ids": ids}) if ids else ():
+        coverage.setdefault(service_id, []).append(code)
+    return coverage
 
 
 @cache
 def _card_queries() -> tuple[Select, Select]:
-    """The queries of :func:`listings_for_cards`, built once: Core statements of table columns, whose rows are
-    not made into ORM objects (``ids`` is bound at each execution)."""
+    """The queries of :func:`listings_for_cards` (its listings; their coverage, also :func:`_coverage_of`'s),
+    built once: Core statements of table columns, whose rows are not made into ORM objects (``ids`` is bound at
+    each execution)."""
     listing, provider, covered = Service.__table__.c, Organisation.__table__.c, ServiceCoverage.__table__.c
     ids = bindparam("ids", expanding=True)
     listings = (
@@ -286,7 +294,7 @@ def published_for_index(session: Any, ids: Iterable[int] | None = None) -> Itera
     of versions (:func:`welfarepoint.search.sync`, ``catch_up``) writes again (read the other way round, a
     listing published meanwhile would be read with no coverage and its current version, and never repaired).
     """
-    listing, covered = Service.__table__.c, ServiceCoverage.__table__.c
+    listing = Service.__table__.c
     organisation, alliance = Organisation.__table__.c, Alliance.__table__.c
     published = listing.status == "published"
     if ids is None:
@@ -302,16 +310,10 @@ def published_for_index(session: Any, ids: Iterable[int] | None = None) -> Itera
         .outerjoin(Alliance.__table__, alliance.id == listing.alliance_id)
         .order_by(listing.id)
     )
-    codes = select(covered.service_id, covered.municipality_code).order_by(
-        covered.service_id, covered.municipality_code
-    )
     for start in range(0, len(wanted), 500):
         batch = wanted[start : start + 500]
         rows = session.execute(listings.where(published, listing.id.in_(batch))).all()
-        coverage: dict[int, list[str]] = {}
-        found = [row.id for row in rows]
-        for service_id, code in session.execute(codes.where(covered.service_id.in_(found))) if found else ():
-            coverage.setdefault(service_id, []).append(code)
+        coverage = _coverage_of(session, [row.id for row in rows])
         for row in rows:
             values = row._asdict()
             provider, alliance_name = values.pop("provider_name"), values.pop("alliance_name")

@@ -89,11 +89,7 @@ def _sync(search_index: SearchIndex) -> tuple[int, int]:
         stale = wanted[~held, 0].tolist()
         gone = ids[~np.isin(ids, wanted[:, 0])].tolist()
         if stale or gone:
-            documents = (
-                [document(service) for service in queries.published_for_index(session, stale)]
-                if stale
-                else []
-            )
+            documents = [document(service) for service in queries.published_for_index(session, stale)]
             search_index.write(documents, gone)
             log.info("search index repaired: %d listings written, %d removed", len(stale), len(gone))
     return len(stale), len(gone)

@@ -213,26 +213,24 @@ class SearcherView:
                 ]:
                     del _commits[folder]
         self.live.flags.writeable = False
-        caches = held[1]
-        self.idf_cache, self.columns, self.averages = caches.idf, caches.columns, caches.averages
-        self.concepts, self.sets = caches.concepts, caches.sets
+        self.shared: CommitCaches = held[1]
 
     def idf(self, field: str, term: str) -> float:
         """Whoosh's inverse document frequency (deleted documents counted)."""
-        value = self.idf_cache.get((field, term))
+        value = self.shared.idf.get((field, term))
         if value is None:
             frequency = sum(
                 cache.postings(reader, field, term).doc_frequency for reader, _o, cache in self.leaves
             )
-            value = self.idf_cache[field, term] = log(self.count / (frequency + 1)) + 1 if frequency else 0.0
+            value = self.shared.idf[field, term] = log(self.count / (frequency + 1)) + 1 if frequency else 0.0
         return value
 
     def average(self, field: str) -> float:
         """Whoosh's average length of ``field`` over the whole index (``avg_field_length(...) or 1``)."""
-        value = self.averages.get(field)
+        value = self.shared.averages.get(field)
         if value is None:
             total = sum(reader.field_length(field) for reader, _offset, _cache in self.leaves)
-            value = self.averages[field] = (total / (self.count or 1)) or 1
+            value = self.shared.averages[field] = (total / (self.count or 1)) or 1
         return value
 
     def _placed(self, parts: Iterable[tuple[int, np.ndarray]]) -> np.ndarray:
@@ -278,8 +276,8 @@ class SearcherView:
 
     def value_sets(self, name: str, keys_of: Callable[[Any], Iterable[str]]) -> dict[str, np.ndarray]:
         """For each key of a sortable column's values (``keys_of(value)``), its live documents (kept)."""
-        if ("values", name) in self.columns:
-            return self.columns["values", name]
+        if ("values", name) in self.shared.columns:
+            return self.shared.columns["values", name]
         parts: dict[str, list[tuple[int, np.ndarray]]] = {}
         for reader, offset, cache in self.leaves:
 
@@ -292,14 +290,14 @@ class SearcherView:
 
             for key, local in cache.memo(("values", name), group).items():
                 parts.setdefault(key, []).append((offset, local))
-        found = self.columns["values", name] = {
+        found = self.shared.columns["values", name] = {
             key: _read_only(self._placed(docs)) for key, docs in parts.items()
         }
         return found
 
     def per_document(self, key: Any, number: Callable[[Any], int], name: str = "id") -> np.ndarray:
         """Every document's ``number(value)`` of its value in column ``name`` (kept, and per segment)."""
-        found = self.columns.get(key)
+        found = self.shared.columns.get(key)
         if found is None:
 
             def read(reader) -> np.ndarray:
@@ -307,7 +305,7 @@ class SearcherView:
 
             parts = [cache.memo(key, partial(read, reader)) for reader, _offset, cache in self.leaves]
             found = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-            found = self.columns[key] = _read_only(found)
+            found = self.shared.columns[key] = _read_only(found)
         return found
 
     def integers(self, name: str) -> np.ndarray:
@@ -351,7 +349,7 @@ class SearcherView:
             docs = np.flatnonzero(total)
             return docs, total[docs]
 
-        docs, scores = self.concepts.get_or_make(alternatives, matched)
+        docs, scores = self.shared.concepts.get_or_make(alternatives, matched)
         total = np.zeros(self.count, dtype=np.float64)
         total[docs] = scores
         return total

@@ -139,7 +139,7 @@ def prepared_concepts(concepts: list[synonyms.Concept]) -> tuple[tuple[QueryConc
 def _kept_set(searcher, key, compute: Callable[[], np.ndarray]) -> np.ndarray:
     """A filter's documents, kept a bit each (an eighth of a boolean array) and unpacked at each use."""
     view = engine.view(searcher)
-    packed = view.sets.get_or_make(key, lambda: np.packbits(compute()))
+    packed = view.shared.sets.get_or_make(key, lambda: np.packbits(compute()))
     return np.unpackbits(packed, count=view.count).view(bool)
 
 
