@@ -5,12 +5,13 @@ from a page kept for another language, another day or an older catalog, and noth
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from datetime import date, timedelta
 from pathlib import Path
 
-from welfarepoint import search
+from welfarepoint import config, search
 from welfarepoint.catalog import operations
 from welfarepoint.catalog.models import Organisation, Service
 from welfarepoint.extensions import db
@@ -106,6 +107,47 @@ def test_a_page_kept_in_italian_is_never_sent_to_an_english_reader_of_the_same_a
         again = client.get(address).get_data(as_text=True)
         assert heading(again) == heading(italian)
     assert heading(client.get("/search?q=doposcuola").get_data(as_text=True)) == "Cerca i servizi"
+
+
+def test_a_page_kept_by_the_release_before_an_upgrade_is_never_sent(demo_app):
+    """After an upgrade (new templates, messages or code) on the same day and catalog, every results page is
+    drawn by the new release: a page an older release kept is not sent, one this release kept is."""
+    client = demo_app.test_client()
+    for address in ("/search?q=doposcuola", FAMILY_RESULTS):
+        with demo_app.test_request_context(address):
+            release = drawn.edition()[-1]
+            demo_app.extensions["welfarepoint.release"] = "the release before"  # as that app read it
+            drawn.keep(
+                drawn.edition(), drawn.address(), gzip.compress(b"<h1>By the release before</h1>"), True
+            )
+            demo_app.extensions["welfarepoint.release"] = release
+        assert "By the release before" not in client.get(address).get_data(as_text=True)
+
+        with demo_app.test_request_context(address):
+            drawn.keep(drawn.edition(), drawn.address(), gzip.compress(b"<h1>By this release</h1>"), True)
+        assert "By this release" in client.get(address).get_data(as_text=True)
+    with demo_app.app_context():
+        assert drawn.edition()[-1] == drawn.release_of(config.PROJECT_ROOT)
+
+
+def test_a_release_is_told_apart_by_any_change_to_its_files_but_not_by_byte_code_caches(tmp_path):
+    for name, text in (("welfarepoint/app.py", "x = 1"), ("templates/page.html", "<p>Ciao</p>")):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    release = drawn.release_of(tmp_path)
+    assert drawn.release_of(tmp_path) == release
+
+    (tmp_path / "welfarepoint/__pycache__").mkdir()
+    (tmp_path / "welfarepoint/__pycache__/app.cpython-311.pyc").write_bytes(b"compiled")
+    assert drawn.release_of(tmp_path) == release
+
+    (tmp_path / "templates/page.html").write_text("<p>Buongiorno</p>")
+    changed = drawn.release_of(tmp_path)
+    assert changed != release
+
+    (tmp_path / "translations/en/LC_MESSAGES").mkdir(parents=True)
+    (tmp_path / "translations/en/LC_MESSAGES/messages.mo").write_bytes(b"catalog")
+    assert drawn.release_of(tmp_path) not in (release, changed)
 
 
 def test_the_offer_of_english_is_made_to_an_english_browser_even_after_a_page_without_it_was_kept(demo_app):

@@ -951,3 +951,20 @@ def test_a_listing_published_while_a_rebuild_reads_the_catalog_is_never_read_wit
         assert set(catalog.values()) <= set(read)
         places = db.session.get(Service, draft).coverage_codes
         assert draft not in read or read[draft]["coverage"] == " ".join(places)
+
+
+def test_a_search_in_an_ats_that_finds_nothing_links_to_what_all_of_lombardy_has(demo_app):
+    """Someone ticks ATS Bergamo and types "after school": the demo has none there. The page says so, links to
+    the same words in all of Lombardy with how many there are, and does not offer the very words typed as an
+    example of other words to try."""
+    client = demo_app.test_client()
+    text = client.get("/search?q=after+school&ats=Bergamo&lang=en").text
+    assert "No service found · ATS Bergamo" in text
+    wider = re.search(r'<a href="([^"]+)">(\d+) in all of Lombardy</a>', text)
+    assert wider is not None and int(wider.group(2)) > 1
+    everywhere = client.get(wider.group(1).replace("&amp;", "&")).text
+    assert f"{wider.group(2)} services found" in everywhere
+    examples = text[text.index("Use other words") :].split("</li>")[0]
+    assert ">summer camp</a>" in examples and ">after-school</a>" not in examples
+    italian = client.get("/search?q=dopo+scuola&ats=Brescia&lang=it").text
+    assert "Nessun servizio trovato · ATS Brescia" in italian and "in tutta la Lombardia</a>" in italian

@@ -1,14 +1,16 @@
 """Results pages drawn once and kept on disk, for every worker of the instance.
 
 A results page (a search's, a questionnaire's) depends only on its address, its language (and the offer of the
-other one), the day and what managers publish (the search index's generation, the curated vocabulary and the
-public routes shown for needs outside the networks): the same ones draw the same page. Each page is kept gzipped in a file of
-the instance folder (``drawn-pages/<edition>/<page>``), so that a page one worker drew is sent by all the others
-(each worker keeping its own would draw every popular page once per worker, and hold them in its own memory).
+other one), the day, the release that draws it and what managers publish (the search index's generation, the
+curated vocabulary and the public routes shown for needs outside the networks): the same ones draw the same page.
+Each page is kept gzipped in a file of the instance folder (``drawn-pages/<edition>/<page>``), so that a page one
+worker drew is sent by all the others (each worker keeping its own would draw every popular page once per worker,
+and hold them in its own memory).
 
 An *edition* is everything a page depends on but its address and language: a new catalog generation, a new
-vocabulary, a change of the public routes or a new day starts a new edition folder, and the first worker that keeps a page in it removes the
-editions that have not been written to for a while. An edition keeps at most :data:`PAGES_PER_EDITION` pages
+vocabulary, a change of the public routes, a new day or a new release (an upgrade: its code, templates, messages
+or static files) starts a new edition folder, and the first worker that keeps a page in it removes the editions
+that have not been written to for a while. An edition keeps at most :data:`PAGES_PER_EDITION` pages
 (the most asked for come first); past that, pages are drawn at every request. Files are written aside and
 renamed, so a reader sees a whole page or none; any error of the disk is a page not kept, never a failed request.
 """
@@ -27,6 +29,7 @@ from flask import current_app, request
 from flask_babel import get_locale
 
 from welfarepoint import search
+from welfarepoint.config import PROJECT_ROOT
 from welfarepoint.i18n import language_offer
 from welfarepoint.territory.models import routes_changed, routes_version
 from welfarepoint.vocabulary import synonyms
@@ -44,13 +47,40 @@ FOUND, NOTHING = b"1", b"0"
 ROUTES_CHECK_SECONDS = 1.0
 #: Changes of the public routes committed in this process (each makes every app read their version again).
 _route_changes = [0]
+#: The folders a page is drawn with: code, templates, messages and static files (whose addresses it names).
+RELEASE_FOLDERS = ("welfarepoint", "templates", "translations", "static")
 
 
 def edition() -> tuple:
     """What a results page depends on besides its address: the published catalog, the vocabulary, the public
-    routes, the day."""
+    routes, the day and the release that draws it."""
     generation = search.generation()  # first: catching up also brings in the curated vocabulary
-    return (generation, synonyms.version(), _routes_version(), date.today())
+    return (generation, synonyms.version(), _routes_version(), date.today(), _release())
+
+
+def release_of(root: Path, folders: tuple[str, ...] = RELEASE_FOLDERS) -> str:
+    """A digest of the files in ``folders`` of ``root`` (each one's path, size and time of change; Python's
+    byte-code caches left out): an upgrade that changes any of them changes it."""
+    entries = []
+    for name in folders:
+        for folder, subfolders, files in os.walk(root / name):
+            subfolders[:] = sorted(entry for entry in subfolders if entry != "__pycache__")
+            for file in sorted(files):
+                path = Path(folder, file)
+                try:
+                    stat = path.stat()
+                except OSError:  # removed meanwhile
+                    continue
+                entries.append((str(path.relative_to(root)), stat.st_size, stat.st_mtime_ns))
+    return _digest(tuple(entries))
+
+
+def _release() -> str:
+    """This app's release (:func:`release_of` the project's folders), read once per process."""
+    release = current_app.extensions.get("welfarepoint.release")
+    if release is None:
+        release = current_app.extensions["welfarepoint.release"] = release_of(PROJECT_ROOT)
+    return release
 
 
 def _routes_version() -> tuple:

@@ -372,7 +372,7 @@ def run(
             place, text, place_text = found.match.place, found.rest, found.rest
             filters = place_filters(filters, place)
     allowed = filter_docs(searcher, filters)
-    in_place = bool(filters.municipality or filters.area)
+    in_place = bool(filters.municipality or filters.area or filters.ats)  # then told what wider searches find
     scored, text, corrected_from, suggestion = _evaluate(searcher, text, allowed, language, not in_place)
     asked = DESK_CATEGORY in filters.categories or any(DESK_CATEGORY in c.needs for c in scored.concepts)
     desk_docs = _term_docs(searcher, "category", (DESK_CATEGORY,)) if desks_apart and not asked else None
