@@ -968,3 +968,5 @@ def test_a_search_in_an_ats_that_finds_nothing_links_to_what_all_of_lombardy_has
     assert ">summer camp</a>" in examples and ">after-school</a>" not in examples
     italian = client.get("/search?q=dopo+scuola&ats=Brescia&lang=it").text
     assert "Nessun servizio trovato · ATS Brescia" in italian and "in tutta la Lombardia</a>" in italian
+    examples = italian[italian.index("Usa altre parole") :].split("</li>")[0]
+    assert ">centro estivo</a>" in examples and ">doposcuola</a>" not in examples  # "dopo scuola" typed
