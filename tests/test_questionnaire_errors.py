@@ -45,6 +45,27 @@ def test_no_need_ticked_is_said_on_the_needs_step_not_skipped(demo_app):
     assert not title(first).startswith("Error:") and "wp-error-summary" not in first
 
 
+def test_arriving_at_the_needs_step_shows_no_error_before_anything_is_ticked(demo_app):
+    """A mother gives her children's ages and presses Continue: the needs step opens clean, in both languages,
+    and so does a company's after its first step. The message comes only once the step is sent empty."""
+    client = demo_app.test_client()
+    family = "/match/family?municipality=016005&child_age=7&child_age=12&from_step=people&step=needs"
+    company = "/match/company?municipality=019036&size=small&has_plan=no&from_step=company&step=needs"
+    for address, heading in (
+        (family + "&lang=it", "Passo 3 di 4"),
+        (family + "&lang=en", "Step 3 of 4"),
+        (company + "&lang=it", "Passo 2 di 2"),
+        (company + "&lang=en", "Step 2 of 2"),
+    ):
+        page = client.get(address).text
+        assert heading in page
+        assert not title(page).startswith(("Errore:", "Error:"))
+        assert "wp-error-summary" not in page and "aria-invalid" not in page
+        assert "Seleziona almeno" not in page and "Tick at least" not in page
+    sent = client.get("/match/company?municipality=019036&size=small&from_step=needs&lang=en").text
+    assert title(sent).startswith("Error:") and "Tick at least one interest." in sent
+
+
 def test_no_place_is_said_on_the_place_step_for_families_and_companies(demo_app):
     client = demo_app.test_client()
     page = client.get("/match/family?from_step=place&step=people&lang=en").text

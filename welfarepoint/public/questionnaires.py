@@ -120,7 +120,7 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
     """Run the questionnaire page for ``audience``: a step, or the results."""
     answers = _answers(audience)
     profile, errors = profile_from(request.args, audience)
-    step = request.args.get("step", "")
+    step = requested = request.args.get("step", "")
     asked = request.args.get("from_step", "")
     missing = _missing(profile, errors)
     # A step with problems in its own answers is shown again, with the messages; so is a step left without
@@ -133,7 +133,8 @@ def _results(audience: str, endpoint: str, steps: tuple[str, ...]):
         ]
         if wrong:
             step = wrong[0]
-    if step in steps and asked in steps:  # sent from a step, not a first visit nor a link back
+    # What a step lacks is said once it was sent, or the results were asked without it: never on arriving at it.
+    if step in steps and asked in steps and (asked == step or requested not in steps):
         errors.update({field: missing[field] for field in STEP_FIELDS[step] if field in missing})
     if step in steps:
         suggestions = {}
