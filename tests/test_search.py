@@ -970,3 +970,32 @@ def test_a_search_in_an_ats_that_finds_nothing_links_to_what_all_of_lombardy_has
     assert "Nessun servizio trovato · ATS Brescia" in italian and "in tutta la Lombardia</a>" in italian
     examples = italian[italian.index("Usa altre parole") :].split("</li>")[0]
     assert ">centro estivo</a>" in examples and ">doposcuola</a>" not in examples  # "dopo scuola" typed
+
+
+def test_a_place_typed_outside_the_ats_still_ticked_wins_and_the_page_says_so(demo_app):
+    """A carer searched in ATS Montagna, then types Cremona in "Where": the ATS filter stays in the address,
+    yet Cremona is not in it. The page shows Cremona's services, says the ATS filter was set aside, and drops
+    it from the next search. The API, which sets nothing aside, answers 400."""
+    client = demo_app.test_client()
+    page = client.get("/search?q=centro+estivo&place=Cremona&ats=Montagna&age=8&lang=it").text
+    assert "Cremona non è nell&#39;ATS Montagna: quel filtro è stato tolto." in page
+    assert 'name="ats" value="Montagna"' not in page and "ATS Montagna <span" not in page
+    without = client.get("/search?q=centro+estivo&place=Cremona&age=8&lang=it").text
+    count = re.search(r'<p class="wp-result-count"[^>]*>(.*?)</p>', without).group(1)
+    assert "servizi trovati" in count and count in page
+    english = client.get("/search?q=summer+camp&municipality=019036&ats=Montagna&lang=en").text
+    assert "Cremona is not in ATS Montagna: that filter is set aside." in english
+    # A place in the ATS ticked keeps it.
+    assert "that filter is set aside" not in client.get("/search?q=badante&place=Sondrio&ats=Montagna").text
+    api = client.get("/api/v1/services?municipality=019036&ats=Montagna")
+    assert api.status_code == 400 and "Montagna" in api.json["error"]["parameters"]["ats"]
+
+
+def test_a_place_in_the_ats_ticked_that_has_nothing_links_to_the_rest_of_that_ats(demo_app):
+    client = demo_app.test_client()
+    for address in (
+        "/search?q=badante&place=Morbegno&lang=en",
+        "/search?q=badante&place=Morbegno&ats=Montagna&lang=en",
+    ):
+        page = client.get(address).text
+        assert "None in Morbegno." in page and re.search(r">\d+ in ATS Montagna</a>", page)

@@ -5,7 +5,7 @@ Shared by the ``/search`` page and the ``/api/v1/services`` endpoint so both und
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from flask_babel import lazy_gettext as _l
@@ -40,6 +40,8 @@ class SearchRequest:
     place: territory.Place | None = None
     #: Whether a place named in the text may be read as one (``noplace=1``: the visitor said it is not).
     read_place: bool = True
+    #: Filters understood but set aside, each with why (an ATS ticked that the place given is not in).
+    set_aside: dict[str, Any] = field(default_factory=dict)
 
 
 def whole_number(value: str) -> int | None:
@@ -157,6 +159,24 @@ def parse_search_args(
             suggestions = [p.municipality for p in options if p.municipality is not None][:5]
             errors["place"] = _l("We do not know a place called “%(value)s” in Lombardy.", value=place_input)
     read_place = (args.get("noplace") or "") != "1"
+    set_aside = {}
+    # An ATS still ticked from an earlier search, and a place typed since that is not in it: the place wins.
+    named = territory.by_istat(municipality) if municipality else place
+    atses = {named.ats} if municipality else {m.ats for m in place.municipalities} if place else set()
+    if filters.ats and atses and filters.ats not in atses:
+        set_aside["ats"] = _l(
+            "%(place)s is not in ATS %(ats)s: that filter is set aside.", place=named.name, ats=filters.ats
+        )
+        filters = replace(filters, ats=None)
     return SearchRequest(
-        text, filters, page, per_page, errors, suggestions, place_input, place, read_place=read_place
+        text,
+        filters,
+        page,
+        per_page,
+        errors,
+        suggestions,
+        place_input,
+        place,
+        read_place=read_place,
+        set_aside=set_aside,
     )

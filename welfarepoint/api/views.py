@@ -76,7 +76,7 @@ def services():
     parsed = parse_search_args(
         request.args, text_param="search", per_page_param="per_page", default_per_page=DEFAULT_PER_PAGE
     )
-    errors = {**parsed.errors, **common_errors("services")}
+    errors = {**parsed.errors, **parsed.set_aside, **common_errors("services")}  # an API sets nothing aside
     if len(request.args.get("search") or "") > MAX_SEARCH_LENGTH:
         errors["search"] = _l(
             "The search text can be at most %(max)s characters long.", max=MAX_SEARCH_LENGTH
