@@ -128,6 +128,17 @@ def test_welfare_points_page_by_territory(demo_app):
     assert client.get("/welfare-points?ats=xyz&lang=en").status_code == 200
 
 
+def test_the_welfare_points_page_reads_a_place_as_the_search_and_questionnaires_do(demo_app):
+    """A postcode, a short name, a name with its province: the same town the search would find; a town outside
+    Lombardy is named as such, not answered with a look-alike."""
+    client = demo_app.test_client()
+    for typed in ("24022", "alzano", "Alzano Lombardo (BG)", "  ALZANO   lombardo "):
+        text = client.get("/welfare-points", query_string={"municipality": typed, "lang": "en"}).text
+        assert "Alzano Lombardo is in ATS Bergamo" in text and "No Lombardy municipality" not in text
+    text = client.get("/welfare-points?municipality=Piacenza&lang=en").text
+    assert "Piacenza is outside Lombardy" in text and "Did you mean" not in text
+
+
 def test_the_welfare_points_list_is_paged_and_keeps_its_territory(demo_app):
     with demo_app.app_context():
         published = add_welfare_points(60)

@@ -33,6 +33,7 @@ from welfarepoint.freshness.forwarding import forward_correction
 from welfarepoint.i18n import current_language
 from welfarepoint.insights import demand
 from welfarepoint.insights.counters import count_search
+from welfarepoint.matching.profile import resolve_municipality
 from welfarepoint.paging import page_count
 from welfarepoint.public import cards, drawn, sheets
 from welfarepoint.public.blueprint import bp
@@ -320,11 +321,16 @@ def welfare_points():
     """The Welfare Points (desks) by territory, optionally of one ATS or of the ATS of a municipality."""
     raw_ats = (request.args.get("ats") or "").strip()
     raw_place = (request.args.get("municipality") or "").strip()[:80]
-    place = territory.find(raw_place) if raw_place else None
+    # A place read as the questionnaires read it: a postcode, "alzano", "Monza (MB)", a town outside Lombardy.
+    place, outside, suggestions = resolve_municipality(raw_place)
     ats = territory.ats_by_name(raw_ats) if raw_ats else (place.ats if place else None)
     problem = None
     if raw_ats and ats is None:
         problem = gettext("Unknown ATS “%(value)s”.", value=raw_ats[:40])
+    elif outside:
+        problem = gettext(
+            "%(place)s is outside Lombardy: Welfare Point lists the services of Lombardy.", place=outside
+        )
     elif raw_place and place is None:
         problem = gettext("No Lombardy municipality is called “%(value)s”.", value=raw_place)
     # A page out of range shows the nearest one there is.
@@ -348,7 +354,9 @@ def welfare_points():
         ats=ats,
         place=place,
         problem=problem,
-        suggestions=territory.suggest(raw_place, limit=5) if raw_place and place is None else [],
+        suggestions=(suggestions or territory.suggest(raw_place, limit=5))
+        if place is None and not outside
+        else [],
         ats_names=territory.ATS_NAMES,
         raw_place=raw_place,
     )
