@@ -13,19 +13,19 @@ def title(page: str) -> str:
 def test_a_wrong_age_stays_on_its_step_keeps_what_was_typed_and_names_the_child(demo_app):
     client = demo_app.test_client()
     page = client.get(
-        "/match/family?municipality=014061&child_age=7&child_age=dodici&child_age=&child_age="
+        "/match/family?municipality=014061&child_age=7&child_age=dodici+e+mezzo&child_age=&child_age="
         "&from_step=people&step=needs&lang=it"
     ).text
     assert "Passo 2 di 4" in page
     assert title(page).startswith("Errore:")
-    assert 'value="7"' in page and 'value="dodici"' in page  # nothing typed is wiped
+    assert 'value="7"' in page and 'value="dodici e mezzo"' in page  # nothing typed is wiped
     field = re.search(r'<input[^>]*id="child_age_1"[^>]*>', page).group(0)
     assert 'aria-invalid="true"' in field and "child_age_1-errors" in field
     assert "aria-invalid" not in re.search(r'<input[^>]*id="child_age_0"[^>]*>', page).group(0)
     message = html.unescape(
         re.search(r'<ul class="wp-field-errors" id="child_age_1-errors">(.*?)</ul>', page, re.S).group(1)
     )
-    assert "Figlio 2" in message and "dodici" in message
+    assert "Figlio 2" in message and "dodici e mezzo" in message
     summary = re.search(r'<div class="alert alert-danger wp-error-summary"[^>]*>(.*?)</div>', page, re.S)
     assert summary and 'tabindex="-1"' in summary.group(0) and 'href="#child_age_1"' in summary.group(1)
 

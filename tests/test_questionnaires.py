@@ -173,3 +173,48 @@ def test_a_need_with_more_matches_than_a_page_holds_shows_the_best_and_pages_thr
 def cards(page: str) -> list[str]:
     """The listings a results page shows, in order (each card links to its service page once by its title)."""
     return list(dict.fromkeys(re.findall(r'<h3[^>]*>\s*<a href="(/services/[^"?]+)"', page)))
+
+
+def test_ages_written_as_people_write_them_are_understood_and_carried_on_as_numbers(demo_app):
+    """ "8 anni", "otto", "twelve years old", "ottantacinque": a tired parent or a carer need not retype them."""
+    client = demo_app.test_client()
+    page = client.get(
+        "/match/family?municipality=014061&child_age=8+anni&child_age=twelve+years+old&cared_age=ottantacinque"
+        "&from_step=people&step=needs&lang=en"
+    ).text
+    assert "Step 3 of 4" in page and "wp-error-summary" not in page
+    for name, value in (("child_age", "8"), ("child_age", "12"), ("cared_age", "85")):
+        assert f'<input type="hidden" name="{name}" value="{value}">' in page
+    results = client.get(
+        "/match/family?municipality=014061&child_age=otto&needs=before_school&from_step=options&lang=en"
+    ).text
+    assert "aged 8" in results and "whole number" not in results
+    wrong = client.get(
+        "/match/family?municipality=014061&child_age=8+e+mezzo&from_step=people&step=needs&lang=it"
+    ).text
+    assert "Passo 2 di 4" in wrong and 'value="8 e mezzo"' in wrong
+
+
+def test_an_age_is_read_from_digits_or_words_and_nothing_else():
+    from welfarepoint.vocabulary.text import age_from_text
+
+    understood = {"8": 8, " 8 ": 8, "8 anni": 8, "1 anno": 1, "12 years old": 12, "8yrs": 8, "otto": 8,
+                  "Otto": 8, "dodici anni": 12, "eight": 8, "ventitré": 23, "ventuno": 21, "ottantotto": 88,
+                  "eighty-five": 85, "eighty five": 85, "cento": 100, "centodue": 102, "0": 0}  # fmt: skip
+    for text, age in understood.items():
+        assert age_from_text(text) == age, text
+    for text in (
+        "",
+        "a",
+        "anni",
+        "8,5",
+        "8.5",
+        "8-10",
+        "-3",
+        "\u22124",
+        "²",
+        "1e9",
+        "tre anni e mezzo",
+        "tanti",
+    ):
+        assert age_from_text(text) is None, text

@@ -14,7 +14,7 @@ from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
 from welfarepoint.search.querying import place_filters
 from welfarepoint.search.results import Filters
-from welfarepoint.vocabulary.text import normalise_query
+from welfarepoint.vocabulary.text import age_from_text, normalise_query
 
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
@@ -97,7 +97,7 @@ def parse_search_args(
 
     age = None
     if raw_age := (args.get("age") or "").strip():
-        age = whole_number(raw_age)
+        age = age_from_text(raw_age)  # "8", "8 anni", "otto"
         if age is None or not 0 <= age <= 120:
             errors["age"] = _l("The age must be a whole number between 0 and 120.")
             age = None

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 
 from welfarepoint import territory
 from welfarepoint.catalog import taxonomy
+from welfarepoint.vocabulary.text import age_from_text
 
 MAX_CHILDREN = 8
 COMPANY_SIZES = ("micro", "small", "medium", "large")
@@ -73,11 +74,8 @@ class NeedsProfile:
 
 
 def _age(raw: str) -> int | None:
-    raw = (raw or "").strip()
-    if not raw.isdecimal() or len(raw) > 3:
-        return None
-    value = int(raw)
-    return value if value <= 120 else None
+    value = age_from_text(raw)  # "8", "8 anni", "otto", "eight years old"
+    return value if value is not None and value <= 120 else None
 
 
 def resolve_municipality(
@@ -214,7 +212,7 @@ def profile_from(args: Args, audience: str) -> tuple[NeedsProfile, dict[str, Any
                 errors[f"child_age_{n}"] = _l(
                     "Child %(n)s: the age is a whole number of years from 0 to 18 (you wrote “%(value)s”).",
                     n=n + 1,
-                    value=raw.strip()[:10],
+                    value=raw.strip()[:20],
                 )
                 errors.setdefault("child_age", errors[f"child_age_{n}"])
             elif len(profile.child_ages) < MAX_CHILDREN:

@@ -25,6 +25,7 @@ from welfarepoint.matching.runner import run_questionnaire
 from welfarepoint.public import drawn, lists
 from welfarepoint.public.blueprint import bp
 from welfarepoint.territory.models import public_routes
+from welfarepoint.vocabulary.text import age_from_text
 
 FAMILY_STEPS = ("place", "people", "needs", "options")
 COMPANY_STEPS = ("company", "needs")
@@ -56,11 +57,19 @@ def _answers(audience: str) -> list[tuple[str, str]]:
             answers.extend(_children_with_schools())
             continue
         values = [value.strip()[:80] for value in request.args.getlist(key) if value.strip()]
+        if key in ("child_age", "cared_age"):  # "8 anni", "otto": carried on as the number once understood
+            values = [_as_age(value) for value in values]
         if key in PLACE_FIELDS and values:
             found = next((place for value in values if (place := resolve_municipality(value)[0])), None)
             values = [found.istat_code if found else values[0]]
         answers.extend((key, value) for value in values)
     return answers
+
+
+def _as_age(value: str) -> str:
+    """An age as typed, written as its number when it is one ("8 anni" -> "8"), else as typed."""
+    age = age_from_text(value)
+    return value if age is None else str(age)
 
 
 def _children_with_schools() -> list[tuple[str, str]]:
@@ -72,7 +81,7 @@ def _children_with_schools() -> list[tuple[str, str]]:
             school = schools[n].strip()[:80] if n < len(schools) else ""
             found = resolve_municipality(school)[0] if school else None
             pairs += [
-                ("child_age", age.strip()[:10]),
+                ("child_age", _as_age(age.strip()[:20])),
                 ("child_school", found.istat_code if found else school),
             ]
     return pairs

@@ -36,3 +36,46 @@ def normalise_query(text: str, max_length: int = 200) -> str:
 def words(text: str) -> list[str]:
     """The folded words of ``text`` (hyphens and apostrophes split words)."""
     return re.findall(TOKEN_PATTERN, fold(text))
+
+
+_UNITS_IT = ["zero", "uno", "due", "tre", "quattro", "cinque", "sei", "sette", "otto", "nove", "dieci", "undici",
+             "dodici", "tredici", "quattordici", "quindici", "sedici", "diciassette", "diciotto", "diciannove"]  # fmt: skip
+_UNITS_EN = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+             "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]  # fmt: skip
+_TENS_IT = ["venti", "trenta", "quaranta", "cinquanta", "sessanta", "settanta", "ottanta", "novanta"]
+_TENS_EN = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def _number_words() -> dict[str, int]:
+    """0 to 120 written out in Italian and English, as people write them ("otto", "ventuno", "eighty-five")."""
+    found = {word: value for units in (_UNITS_IT, _UNITS_EN) for value, word in enumerate(units)}
+    found.update({"un": 1, "una": 1, "cento": 100, "a hundred": 100})
+    for position, (italian, english) in enumerate(zip(_TENS_IT, _TENS_EN, strict=True)):
+        tens = 20 + 10 * position
+        found[italian], found[english] = tens, tens
+        for unit in range(1, 10):
+            word = _UNITS_IT[unit]
+            found[(italian[:-1] if word[0] in "uo" else italian) + word] = tens + unit  # ventuno, ottantotto
+            found[f"{english} {_UNITS_EN[unit]}"] = tens + unit  # "eighty five", "eighty-five"
+    for unit in range(1, 21):
+        found[f"cento{_UNITS_IT[unit] if unit < 20 else 'venti'}"] = 100 + unit  # centodue, centoventi
+        found[f"a hundred and {_UNITS_EN[unit] if unit < 20 else 'twenty'}"] = 100 + unit
+    return found
+
+
+_NUMBER_WORDS = _number_words()
+#: What people write after an age ("8 anni", "1 anno", "12 years old", "8 yrs", "8a").
+_AGE_UNITS = re.compile(r"\s*(anni|anno|aa|a|years?\s+old|years?|yrs?|y\.?\s*o\.?|y)\.?$")
+
+
+def age_from_text(text: str) -> int | None:
+    """An age in whole years as people type it: "8", "8 anni", "otto", "12 years old", "eighty-five",
+    "ventitré"; None when it is not one (a fraction, a range, a negative number, words of something else)."""
+    raw = (text or "").strip()
+    if raw.startswith(("-", "\u2212")) or any(char.isdigit() and not char.isascii() for char in raw):
+        return None  # a negative number; "²" or another script's digits, which folding would turn into ours
+    value = " ".join(fold(raw).replace("-", " ").split())
+    value = _AGE_UNITS.sub("", value).strip() if value not in _NUMBER_WORDS else value
+    if value.isdecimal() and len(value) <= 3:
+        return int(value)
+    return _NUMBER_WORDS.get(value)
