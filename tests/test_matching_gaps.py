@@ -167,3 +167,21 @@ def test_a_cared_for_person_outside_lombardy(demo_app):
         "Per la persona di cui ti prendi cura, di 84 anni, non abbiamo trovato un servizio di assistenza a "
         "domicilio. Piacenza non è in Lombardia: i servizi di queste reti non arrivano lì."
     ) in html.unescape(page.text)
+
+
+def test_a_contribution_for_the_residents_of_another_place_is_never_an_alternative(demo_app):
+    """The Alzano mother (home Alzano, work Milano, children 7 and 12): among the nearest alternatives there is no
+    voucher of another ATS she could not claim, though it answers her need; real alternatives still come."""
+    from werkzeug.datastructures import MultiDict
+
+    from welfarepoint.matching.runner import run_questionnaire
+
+    answers = MultiDict(
+        [("municipality", "016008"), ("work_municipality", "015146"), ("child_age", "7"), ("child_age", "12"),
+         ("needs", "before_school"), ("needs", "summer_closure")]
+    )  # fmt: skip
+    with demo_app.test_request_context("/match/family"):
+        _profile, _errors, result = run_questionnaire(answers, "persons", "it")
+    assert result.alternatives
+    assert not [item.offer.id for item in result.alternatives if item.money and "place" in item.misfit_kinds]
+    assert all(not item.money for item in result.alternatives if item.place not in item.counting)

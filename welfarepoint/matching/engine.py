@@ -655,7 +655,7 @@ def _nearest_elsewhere(
     measured = []
     for offer, placed in elsewhere:
         counted = placed[3]
-        if counted and any(need in short for need in placed[0]):
+        if counted and not placed[1] and any(need in short for need in placed[0]):  # no money elsewhere
             distance, place = _distance(offer, counted)
             measured.append((distance, offer.id, offer, placed, place))
     measured.sort(key=lambda entry: entry[:2])
@@ -714,7 +714,14 @@ def match(profile: NeedsProfile, offers: list[Offer], *, language: str = "it") -
     short = set(unmet) | {gap.need for gap in gaps}
     if short:
         # Only listings tied to a place that counts for them, nearest first; a few for each need that is short.
-        candidates = [item for item in near if item.counting and any(need in short for need in item.asked)]
+        # A contribution elsewhere goes to that place's residents: never an alternative one could use.
+        candidates = [
+            item
+            for item in near
+            if item.counting
+            and any(need in short for need in item.asked)
+            and not (item.money and "place" in item.misfit_kinds)
+        ]
         candidates += _nearest_elsewhere(profile, language, elsewhere, short, counting)
         for item in candidates:
             if item.distance_km is None:
