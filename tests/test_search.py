@@ -999,3 +999,23 @@ def test_a_place_in_the_ats_ticked_that_has_nothing_links_to_the_rest_of_that_at
     ):
         page = client.get(address).text
         assert "None in Morbegno." in page and re.search(r">\d+ in ATS Montagna</a>", page)
+
+
+def test_a_full_service_says_so_under_its_title_before_anything_else(demo_app):
+    """ "Full" is read before the summary and the next step ("call to ask whether there are places"), on the
+    search's cards and the questionnaire's."""
+    client = demo_app.test_client()
+    for address in (
+        "/search?q=aiuto+compiti&lang=en",
+        "/match/family?municipality=016008&child_age=8&needs=homework_support&lang=en",
+    ):
+        articles = re.findall(
+            r'<article class="card card-bg wp-result">(.*?)</article>', client.get(address).text, re.S
+        )
+        card = next(article for article in articles if ">Full</span>" in article)
+        assert (
+            card.index("card-title")
+            < card.index(">Full</span>")
+            < card.index("card-text")
+            < card.index("Next step")
+        )
