@@ -48,3 +48,22 @@ def test_company_results_are_grouped_by_area_with_an_index(demo_app):
     for need in sections(page):
         assert f'href="#need-{need}"' in index
     assert page.count('<details class="wp-area" open data-phone-closed>') == len(sections(page))
+
+
+def test_results_found_only_by_looking_further_afield_say_so_above_them(demo_app):
+    """An HR office in Cremona asks for training and a concierge, leaving "only the places that count": what
+    fits is in nearby towns, and each interest's list says above it that none is in Cremona itself."""
+    client = demo_app.test_client()
+    page = html.unescape(
+        client.get("/match/company?municipality=019036&size=small&has_plan=no&needs=C5&needs=C7&lang=en").text
+    )
+    assert (
+        "None of these is in Cremona itself: they are the nearest, found by looking further afield." in page
+    )
+    italian = html.unescape(
+        client.get("/match/company?municipality=019036&size=small&has_plan=no&needs=C5&needs=C7&lang=it").text
+    )
+    assert "Nessuno di questi è nel comune di Cremona: sono i più vicini" in italian
+    # Where something covers the place itself, nothing is said.
+    family = client.get("/match/family?municipality=014061&child_age=8&needs=before_school&lang=en").text
+    assert "found by looking further afield" not in family and "Sondrio" in family
