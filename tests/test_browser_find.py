@@ -18,13 +18,9 @@ def test_search_filter_and_open_a_service(page):
     page.wait_for_url("**/search?q=centro+estivo*")
     count = page.locator(".wp-result-count").inner_text()
     assert "trovat" in count
-    form, card = (
-        page.locator(".wp-search-form").bounding_box(),
-        page.locator(".wp-result").first.bounding_box(),
-    )
-    assert (
-        card["x"] == form["x"] and card["x"] + card["width"] <= form["x"] + form["width"]
-    )  # none sticks out
+    form = page.locator(".wp-search-form").bounding_box()
+    card = page.locator(".wp-result").first.bounding_box()  # in line with the form, none sticking out
+    assert card["x"] == form["x"] and card["x"] + card["width"] <= form["x"] + form["width"]
     assert_accessible(page)
     page.get_by_label("Dove").fill("Sondrio")
     page.get_by_role("button", name="Cerca").first.click()
