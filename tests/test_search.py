@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from datetime import date
@@ -1019,3 +1020,18 @@ def test_a_full_service_says_so_under_its_title_before_anything_else(demo_app):
             < card.index("card-text")
             < card.index("Next step")
         )
+
+
+def test_a_text_with_no_word_to_look_for_shows_every_service_and_says_why(demo_app):
+    client = demo_app.test_client()
+    everything = re.search(
+        r'<p class="wp-result-count"[^>]*>(.*?)</p>', client.get("/search?lang=en").text, re.S
+    )
+    for typed in ("😀", "OR", "the", "!!!", "a e i"):
+        page = html.unescape(client.get("/search", query_string={"q": typed, "lang": "en"}).text)
+        assert f"“{typed}” has no word we can look for: these are all the services." in page
+        assert everything.group(1) in page
+    for typed in ("centro estivo", "sondrio", "rsa"):  # words, a place, something outside the networks
+        assert "has no word we can look for" not in client.get("/search", query_string={"q": typed}).text
+    italian = html.unescape(client.get("/search", query_string={"q": "😀", "lang": "it"}).text)
+    assert "In “😀” non c'è una parola da cercare: questi sono tutti i servizi." in italian

@@ -419,6 +419,7 @@ def run(
         needs=tuple(dict.fromkeys(code for concept in scored.concepts for code in concept.needs)),
         desks=desks,
         widenings=widenings,
+        unread=bool(text.strip()) and not scored.concepts and not scored.outside,
     )
 
 

@@ -77,6 +77,8 @@ class SearchResult:
     widenings: tuple[Widening, ...] = ()
     #: The index generation it was found in (what caches of anything drawn from it key on).
     generation: tuple = ()
+    #: The text had no word to look for (signs, emoji, only words like "the"): every listing is shown.
+    unread: bool = False
 
     @property
     def wider(self) -> Widening | None:
