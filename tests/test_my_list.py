@@ -127,7 +127,7 @@ def test_alternatives_can_be_kept_too(demo_app):
     add = links(alternatives, "/list")
     assert add and all("back=%2Fmatch%2Ffamily" in href for href in add)
     dossier = client.get(add[0]).text
-    assert "Le tue risposte" in dossier and "Sondrio" in dossier
+    assert "Le tue risposte" in dossier and "Sondrio (dove vivi)" in dossier  # each place with its role
 
 
 def test_the_calendar_file_has_the_enrolment_window(listings):
