@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 
 def test_a_gap_for_each_child_nothing_fits(demo_app):
@@ -185,3 +186,19 @@ def test_a_contribution_for_the_residents_of_another_place_is_never_an_alternati
     assert result.alternatives
     assert not [item.offer.id for item in result.alternatives if item.money and "place" in item.misfit_kinds]
     assert all(not item.money for item in result.alternatives if item.place not in item.counting)
+
+
+def test_italian_says_ad_before_a_place_that_begins_with_a(demo_app):
+    """ "Nessuno ad Alzano Lombardo", "Non ce n'è ad Alzano Lombardo": not "a Alzano"; "a Sondrio" stays."""
+    client = demo_app.test_client()
+    search = html.unescape(client.get("/search?q=ippoterapia&place=Alzano+Lombardo&lang=it").text)
+    assert "Nessuno ad Alzano Lombardo." in search and not re.search(r"\ba Alzano", search)
+    gaps = html.unescape(
+        client.get("/match/family?municipality=016008&child_age=8&needs=before_school&lang=it").text
+    )
+    assert "Non ce n'è ad Alzano Lombardo" in gaps and not re.search(r"\ba Alzano", gaps)
+    assert "Nessuno a Sondrio." in html.unescape(
+        client.get("/search?q=ippoterapia&place=Sondrio&lang=it").text
+    )
+    english = html.unescape(client.get("/search?q=ippoterapia&place=Alzano+Lombardo&lang=en").text)
+    assert "None in Alzano Lombardo." in english

@@ -18,6 +18,7 @@ from flask_babel import LazyString, get_locale, to_user_timezone
 from flask_babel import lazy_gettext as _l
 
 from welfarepoint.extensions import babel
+from welfarepoint.vocabulary.text import euphonic
 
 
 def select_locale() -> str:
@@ -172,6 +173,7 @@ def init_app(app: Flask) -> None:
         newstyle=True,
     )
     app.jinja_env.finalize = as_text
+    app.jinja_env.filters["euphonic"] = lambda text: euphonic(text, current_language())
     app.after_request(remember_language)
     app.jinja_env.globals.update(
         current_language=current_language,

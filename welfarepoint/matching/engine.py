@@ -19,6 +19,7 @@ from welfarepoint.catalog import taxonomy
 from welfarepoint.matching import places as rules
 from welfarepoint.matching.profile import NeedsProfile, Place
 from welfarepoint.paging import page_count, page_within
+from welfarepoint.vocabulary.text import euphonic
 
 PLACE_ROLES = {
     "home": _l("where you live"),
@@ -644,7 +645,7 @@ def gap_text(gap: Gap, language: str, outside: dict[str, str] | None = None) -> 
     else:
         roles = " / ".join(str(PLACE_ROLES[role]) for role in rules.place_roles(gap.need))
         why = _l("For this, what counts is %(roles)s: tell us that place.", roles=roles)
-    return f"{who} {why}"
+    return euphonic(f"{who} {why}", language)
 
 
 def _nearest_elsewhere(

@@ -79,3 +79,14 @@ def age_from_text(text: str) -> int | None:
     if value.isdecimal() and len(value) <= 3:
         return int(value)
     return _NUMBER_WORDS.get(value)
+
+
+#: Italian's "a" before a word that begins with "a" ("a Alzano"), which is written "ad".
+_A_BEFORE_A = re.compile(r"(?<![\w'’])a (?=[AaÀà])")
+
+
+def euphonic(text: str, language: str) -> str:
+    """``text`` with Italian's "ad" for "a" before a word beginning with "a" ("Nessuno ad Alzano"): the
+    catalogs write "a %(place)s", and which place comes is known only when the sentence is made. Text in
+    another language is left as it is."""
+    return _A_BEFORE_A.sub("ad ", str(text)) if language == "it" else str(text)
