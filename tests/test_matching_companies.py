@@ -67,3 +67,30 @@ def test_results_found_only_by_looking_further_afield_say_so_above_them(demo_app
     # Where something covers the place itself, nothing is said.
     family = client.get("/match/family?municipality=014061&child_age=8&needs=before_school&lang=en").text
     assert "found by looking further afield" not in family and "Sondrio" in family
+
+
+def test_a_listing_reached_through_the_employer_is_described_to_the_company_on_its_results(demo_app):
+    """The HR office reads "for the employees of the companies that join" and "ask how your company can join",
+    not the employee's "only through your employer" and "ask your HR office"; a family's search still reads
+    the employee's words."""
+    client = demo_app.test_client()
+    for language, channel, step, employee in (
+        ("en", "For the employees of the companies that join", "Ask how your company can join.", "HR office"),
+        (
+            "it",
+            "Per i dipendenti delle imprese che aderiscono",
+            "Chiedi come può aderire la tua impresa.",
+            "ufficio del personale",
+        ),
+    ):
+        page = html.unescape(
+            client.get(
+                f"/match/company?municipality=019036&size=medium&has_plan=no&needs=C2&lang={language}"
+            ).text
+        )
+        assert channel in page and step in page and employee not in page
+    search = html.unescape(client.get("/search?q=nido+aziendale&lang=it").text)
+    assert (
+        "Solo tramite il proprio datore di lavoro" in search
+        and "Per i dipendenti delle imprese" not in search
+    )

@@ -50,6 +50,8 @@ class Facts:
     phone: str
     email: str
     list_link: ListLink
+    #: The code of the only way in ("employer"), or "": a company's results say it to the company.
+    channel_code: str = ""
 
     @property
     def tel(self) -> str:
@@ -134,6 +136,7 @@ def facts(service: Any, language: str) -> Facts:
         phone=service.phone,
         email=service.email,
         list_link=list_link(service.slug),
+        channel_code=service.channel or "",
     )
 
 
