@@ -185,7 +185,6 @@ def test_a_contribution_for_the_residents_of_another_place_is_never_an_alternati
         _profile, _errors, result = run_questionnaire(answers, "persons", "it")
     assert result.alternatives
     assert not [item.offer.id for item in result.alternatives if item.money and "place" in item.misfit_kinds]
-    assert all(not item.money for item in result.alternatives if item.place not in item.counting)
 
 
 def test_italian_says_ad_before_a_place_that_begins_with_a(demo_app):
@@ -200,5 +199,7 @@ def test_italian_says_ad_before_a_place_that_begins_with_a(demo_app):
     assert "Nessuno a Sondrio." in html.unescape(
         client.get("/search?q=ippoterapia&place=Sondrio&lang=it").text
     )
+    raw = client.get("/search?q=ippoterapia&place=Sant%27Angelo+Lomellina&lang=it").text  # escaped once
+    assert "Nessuno a Sant&#39;Angelo Lomellina." in raw and "&amp;#39;" not in raw
     english = html.unescape(client.get("/search?q=ippoterapia&place=Alzano+Lombardo&lang=en").text)
     assert "None in Alzano Lombardo." in english

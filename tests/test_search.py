@@ -988,8 +988,12 @@ def test_a_place_typed_outside_the_ats_still_ticked_wins_and_the_page_says_so(de
     assert "Cremona is not in ATS Montagna: that filter is set aside." in english
     # A place in the ATS ticked keeps it.
     assert "that filter is set aside" not in client.get("/search?q=badante&place=Sondrio&ats=Montagna").text
+    # No link of the page brings the ATS back once the place is dropped (the chip, "all of Lombardy").
+    links = [link.replace("&amp;", "&") for link in re.findall(r'href="(/search\?[^"]*)"', page)]
+    without_place = [link for link in links if "place=Cremona" not in link]
+    assert without_place and not [link for link in without_place if "ats=Montagna" in link]
     api = client.get("/api/v1/services?municipality=019036&ats=Montagna")
-    assert api.status_code == 400 and "Montagna" in api.json["error"]["parameters"]["ats"]
+    assert api.status_code == 400 and "not in ATS Montagna" in api.json["error"]["parameters"]["ats"]
 
 
 def test_a_place_in_the_ats_ticked_that_has_nothing_links_to_the_rest_of_that_ats(demo_app):
@@ -1035,3 +1039,21 @@ def test_a_text_with_no_word_to_look_for_shows_every_service_and_says_why(demo_a
         assert "has no word we can look for" not in client.get("/search", query_string={"q": typed}).text
     italian = html.unescape(client.get("/search", query_string={"q": "😀", "lang": "it"}).text)
     assert "In “😀” non c'è una parola da cercare: questi sono tutti i servizi." in italian
+
+
+def test_a_place_that_is_an_ats_and_has_nothing_is_named_as_an_ats(demo_app):
+    client = demo_app.test_client()
+    assert "Nessuno nell'ATS Montagna." in client.get("/search?q=ippoterapia&place=ATS+Montagna&lang=it").text
+    assert "None in ATS Montagna." in client.get("/search?q=ippoterapia&place=ATS+Montagna&lang=en").text
+
+
+def test_the_no_word_note_and_the_examples_follow_the_place_read(demo_app):
+    client = demo_app.test_client()
+    page = html.unescape(client.get("/search?q=!!!&place=Sondrio&lang=en").text)
+    assert (
+        "“!!!” has no word we can look for: these are all the services of the place and filters chosen."
+        in page
+    )
+    page = client.get("/search?q=doposcuola+bergamo&lang=it").text  # the place read from the text
+    examples = page[page.index("Usa altre parole") :].split("</li>")[0]
+    assert ">centro estivo</a>" in examples and ">doposcuola</a>" not in examples

@@ -137,6 +137,10 @@ def test_the_welfare_points_page_reads_a_place_as_the_search_and_questionnaires_
         assert "Alzano Lombardo is in ATS Bergamo" in text and "No Lombardy municipality" not in text
     text = client.get("/welfare-points?municipality=Piacenza&lang=en").text
     assert "Piacenza is outside Lombardy" in text and "Did you mean" not in text
+    for typed in ("Valtellina", "ATS Montagna"):  # an area, an ATS: the Welfare Points of its ATS
+        text = client.get("/welfare-points", query_string={"municipality": typed, "lang": "en"}).text
+        assert "No Lombardy municipality" not in text and "Sondrio Welfare Point" in text
+        assert "Albino Welfare Point" not in text
 
 
 def test_the_welfare_points_list_is_paged_and_keeps_its_territory(demo_app):

@@ -160,14 +160,16 @@ def parse_search_args(
             errors["place"] = _l("We do not know a place called “%(value)s” in Lombardy.", value=place_input)
     read_place = (args.get("noplace") or "") != "1"
     set_aside = {}
-    # An ATS still ticked from an earlier search, and a place typed since that is not in it: the place wins.
+    # An ATS still ticked from an earlier search, and a place typed since that is not (all) in it: the place
+    # wins (a place that is itself an ATS has already taken the filter's place).
     named = territory.by_istat(municipality) if municipality else place
     atses = {named.ats} if municipality else {m.ats for m in place.municipalities} if place else set()
-    if filters.ats and atses and filters.ats not in atses:
+    if ats and atses and atses != {ats}:
         set_aside["ats"] = _l(
-            "%(place)s is not in ATS %(ats)s: that filter is set aside.", place=named.name, ats=filters.ats
+            "%(place)s is not in ATS %(ats)s: that filter is set aside.", place=named.name, ats=ats
         )
-        filters = replace(filters, ats=None)
+        if filters.ats == ats:
+            filters = replace(filters, ats=None)
     return SearchRequest(
         text,
         filters,

@@ -76,7 +76,9 @@ def services():
     parsed = parse_search_args(
         request.args, text_param="search", per_page_param="per_page", default_per_page=DEFAULT_PER_PAGE
     )
-    errors = {**parsed.errors, **parsed.set_aside, **common_errors("services")}  # an API sets nothing aside
+    errors = {**parsed.errors, **common_errors("services")}
+    if parsed.set_aside:  # a page sets such a filter aside and says so; an API refuses the contradiction
+        errors["ats"] = _l("The place given is not in ATS %(ats)s.", ats=request.args.get("ats", "")[:40])
     if len(request.args.get("search") or "") > MAX_SEARCH_LENGTH:
         errors["search"] = _l(
             "The search text can be at most %(max)s characters long.", max=MAX_SEARCH_LENGTH

@@ -52,6 +52,8 @@ class Facts:
     list_link: ListLink
     #: The code of the only way in ("employer"), or "": a company's results say it to the company.
     channel_code: str = ""
+    #: Whether :attr:`next_step` is the enrolment window (dates that count for anyone who reads the card).
+    dated: bool = False
 
     @property
     def tel(self) -> str:
@@ -137,6 +139,7 @@ def facts(service: Any, language: str) -> Facts:
         email=service.email,
         list_link=list_link(service.slug),
         channel_code=service.channel or "",
+        dated=bool(service.enrolment_deadline),
     )
 
 

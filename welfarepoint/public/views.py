@@ -157,6 +157,12 @@ def search_page():
     without searching again while the catalog, the vocabulary, the public routes and the day stay the same.
     """
     parsed = parse_search_args(request.args)
+    if parsed.set_aside:  # every link of the page leaves out a filter set aside (an ATS the place is not in)
+        args = {key: request.args.getlist(key) for key in request.args if key != "page"}
+        g.wp_search_base = (
+            url_for("public.search_page"),
+            {k: v for k, v in args.items() if k not in parsed.set_aside},
+        )
     counted = bool(parsed.text) and parsed.page == 1
     # A message waits (after a form elsewhere): drawn afresh, and not kept.
     fresh = "_flashes" in session
@@ -323,7 +329,14 @@ def welfare_points():
     raw_place = (request.args.get("municipality") or "").strip()[:80]
     # A place read as the questionnaires read it: a postcode, "alzano", "Monza (MB)", a town outside Lombardy.
     place, outside, suggestions = resolve_municipality(raw_place)
-    ats = territory.ats_by_name(raw_ats) if raw_ats else (place.ats if place else None)
+    area_ats = (
+        None  # an area, a province or an ATS typed ("Valtellina", "ATS Montagna"): its ATS, if only one
+    )
+    if raw_place and place is None and not outside:
+        wider = territory.resolve_place(raw_place).place
+        atses = {m.ats for m in wider.municipalities} if wider is not None and wider.in_lombardy else set()
+        area_ats = next(iter(atses)) if len(atses) == 1 else None
+    ats = territory.ats_by_name(raw_ats) if raw_ats else (place.ats if place else area_ats)
     problem = None
     if raw_ats and ats is None:
         problem = gettext("Unknown ATS “%(value)s”.", value=raw_ats[:40])
@@ -331,7 +344,7 @@ def welfare_points():
         problem = gettext(
             "%(place)s is outside Lombardy: Welfare Point lists the services of Lombardy.", place=outside
         )
-    elif raw_place and place is None:
+    elif raw_place and place is None and area_ats is None:
         problem = gettext("No Lombardy municipality is called “%(value)s”.", value=raw_place)
     # A page out of range shows the nearest one there is.
     desks, total, page = queries.welfare_points(
@@ -355,7 +368,7 @@ def welfare_points():
         place=place,
         problem=problem,
         suggestions=(suggestions or territory.suggest(raw_place, limit=5))
-        if place is None and not outside
+        if place is None and not outside and area_ats is None
         else [],
         ats_names=territory.ATS_NAMES,
         raw_place=raw_place,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from markupsafe import Markup
+
 TOKEN_PATTERN = r"\w+"
 
 
@@ -89,4 +91,7 @@ def euphonic(text: str, language: str) -> str:
     """``text`` with Italian's "ad" for "a" before a word beginning with "a" ("Nessuno ad Alzano"): the
     catalogs write "a %(place)s", and which place comes is known only when the sentence is made. Text in
     another language is left as it is."""
-    return _A_BEFORE_A.sub("ad ", str(text)) if language == "it" else str(text)
+    if language != "it":
+        return text
+    changed = _A_BEFORE_A.sub("ad ", str(text))
+    return Markup(changed) if isinstance(text, Markup) else changed  # escaped once, as it came
