@@ -163,7 +163,7 @@ def parse_search_args(
     # An ATS still ticked from an earlier search, and a place typed since that is not (all) in it: the place
     # wins (a place that is itself an ATS has already taken the filter's place).
     named = territory.by_istat(municipality) if municipality else place
-    atses = {named.ats} if municipality else {m.ats for m in place.municipalities} if place else set()
+    atses = {named.ats} if municipality else place.atses if place else set()
     if ats and atses and atses != {ats}:
         set_aside["ats"] = _l(
             "%(place)s is not in ATS %(ats)s: that filter is set aside.", place=named.name, ats=ats

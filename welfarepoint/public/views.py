@@ -63,7 +63,8 @@ def search_url(**changes) -> str:
     """The current search address with some parameters changed (None removes one; lists repeat it)."""
     base = g.get("wp_search_base")
     if base is None:  # a results page asks for a dozen (filters, pages, suggestions)
-        args = {key: request.args.getlist(key) for key in request.args if key != "page"}
+        dropped = ("page", *g.get("wp_set_aside", ()))  # a filter set aside (an ATS the place is not in)
+        args = {key: request.args.getlist(key) for key in request.args if key not in dropped}
         base = g.wp_search_base = (url_for("public.search_page"), args)
     params = dict(base[1])
     for key, value in changes.items():
@@ -157,12 +158,7 @@ def search_page():
     without searching again while the catalog, the vocabulary, the public routes and the day stay the same.
     """
     parsed = parse_search_args(request.args)
-    if parsed.set_aside:  # every link of the page leaves out a filter set aside (an ATS the place is not in)
-        args = {key: request.args.getlist(key) for key in request.args if key != "page"}
-        g.wp_search_base = (
-            url_for("public.search_page"),
-            {k: v for k, v in args.items() if k not in parsed.set_aside},
-        )
+    g.wp_set_aside = tuple(parsed.set_aside)  # left out of every link of the page (search_url)
     counted = bool(parsed.text) and parsed.page == 1
     # A message waits (after a form elsewhere): drawn afresh, and not kept.
     fresh = "_flashes" in session
@@ -212,7 +208,7 @@ def draw_results(parsed, result) -> tuple[str, str]:
     if place is None and parsed.filters.municipality:
         place = territory.resolve_place(parsed.filters.municipality).place
     municipality = place.municipality if place is not None else None
-    atses = {m.ats for m in place.municipalities} if place is not None else set()
+    atses = place.atses if place is not None else frozenset()
     searched_ats = parsed.filters.ats or (next(iter(atses)) if len(atses) == 1 else "")
 
     # Needs outside the networks, or a care need that finds nothing: the public offices that handle them.
@@ -329,13 +325,9 @@ def welfare_points():
     raw_place = (request.args.get("municipality") or "").strip()[:80]
     # A place read as the questionnaires read it: a postcode, "alzano", "Monza (MB)", a town outside Lombardy.
     place, outside, suggestions = resolve_municipality(raw_place)
-    area_ats = (
-        None  # an area, a province or an ATS typed ("Valtellina", "ATS Montagna"): its ATS, if only one
-    )
-    if raw_place and place is None and not outside:
-        wider = territory.resolve_place(raw_place).place
-        atses = {m.ats for m in wider.municipalities} if wider is not None and wider.in_lombardy else set()
-        area_ats = next(iter(atses)) if len(atses) == 1 else None
+    # Else an area, a province or an ATS ("Valtellina", "ATS Montagna"): the ATS it lies in, if only one.
+    wider = territory.resolve_place(raw_place).place if raw_place and place is None and not outside else None
+    area_ats = next(iter(wider.atses)) if wider is not None and len(wider.atses) == 1 else None
     ats = territory.ats_by_name(raw_ats) if raw_ats else (place.ats if place else area_ats)
     problem = None
     if raw_ats and ats is None:

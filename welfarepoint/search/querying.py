@@ -447,7 +447,7 @@ def _widenings(
     code = filters.municipality or filters.area
     place = territory.resolve_place(code).place if code else None
     without = replace(filters, municipality=None, area=None)
-    atses = {m.ats for m in place.municipalities} if place else set()
+    atses = place.atses if place else frozenset()
     wider = [("ats", ats, replace(without, ats=ats)) for ats in atses if len(atses) == 1]
     found = []
     for kind, name, wider_filters in [*wider, ("region", "Lombardia", replace(without, ats=None))]:

@@ -131,6 +131,11 @@ class Place:
         return self.kind is not PlaceKind.OUTSIDE
 
     @property
+    def atses(self) -> frozenset[str]:
+        """The ATS its comuni are in (none for OUTSIDE)."""
+        return frozenset(m.ats for m in self.municipalities)
+
+    @property
     def municipality(self) -> _t.Municipality | None:
         """The Lombard comune, for a MUNICIPALITY place."""
         return self.municipalities[0] if self.kind is PlaceKind.MUNICIPALITY else None
